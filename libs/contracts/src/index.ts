@@ -1,0 +1,209 @@
+/**
+ * Shapes shared by the API, the worker, the web front end and the CLI.
+ * Plain types and constants only: this package imports nothing.
+ */
+
+export type Role = 'instructor' | 'ta' | 'student';
+export type MetricName = 'dice' | 'instance-map';
+export type RleOrder = 'column' | 'row';
+export type Split = 'public' | 'private';
+export type SubmissionKind = 'file' | 'kernel' | 'model';
+
+/** Lifecycle of a submission. `queued` → (`scoring` | `running`) → `scored` | `failed` | `cancelled`. */
+export type SubmissionStatus = 'queued' | 'running' | 'scoring' | 'scored' | 'failed' | 'cancelled';
+
+/**
+ * Why a submission failed. The first group is the participant's doing (not retried; a
+ * `validation` failure is not charged to the daily quota), the last is ours (retried, never charged).
+ * Kernel classes follow Kaggle's.
+ */
+export type FailureClass =
+  | 'validation' // the prediction file was rejected by the scorer
+  | 'timeout' // kernel ran past its wall-clock limit
+  | 'oom' // kernel exceeded its memory limit
+  | 'exception' // kernel exited non-zero
+  | 'no-submission-file' // kernel finished without /kaggle/working/submission.csv
+  | 'scoring-error' // kernel output was rejected by the scorer
+  | 'cancelled'
+  | 'infrastructure';
+
+/** Every error response of the API has this shape. */
+export interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+  requestId: string;
+}
+
+/** A scorer's rejection: which row of which file, and what is wrong with it. */
+export interface ValidationErrorDto {
+  code: string;
+  message: string;
+  row?: number | null;
+}
+
+export interface UserDto {
+  id: string;
+  email: string;
+  displayName: string;
+  isAdmin: boolean;
+}
+
+export interface MeDto extends UserDto {
+  courses: CourseDto[];
+}
+
+export interface CourseDto {
+  id: string;
+  name: string;
+  role: Role;
+  /** Shown to instructors and TAs only. */
+  joinCode?: string;
+}
+
+export interface TokenDto {
+  id: string;
+  name: string;
+  /** The secret; present only in the response that created it. */
+  token?: string;
+  createdAt: string;
+  lastUsedAt: string | null;
+}
+
+export type CompetitionState = 'upcoming' | 'open' | 'closed';
+
+export interface CompetitionSummaryDto {
+  slug: string;
+  title: string;
+  courseId: string | null;
+  metric: MetricName;
+  submissionKinds: SubmissionKind[];
+  opensAt: string;
+  teamMergeDeadline: string | null;
+  closesAt: string;
+  state: CompetitionState;
+  /** True once the private leaderboard has been revealed. */
+  revealed: boolean;
+}
+
+export interface CompetitionPagesDto {
+  overview: string;
+  data: string;
+  evaluation: string;
+  rules: string;
+}
+
+export interface CompetitionDto extends CompetitionSummaryDto {
+  pages: CompetitionPagesDto;
+  limits: { dailySubmissions: number; finalSelections: number };
+  rleOrder: RleOrder;
+  /** The viewer's own standing, when the viewer is a member. */
+  viewer?: { role: Role; teamId: string | null; submissionsToday: number; quotaResetsAt: string };
+}
+
+export interface DataFileDto {
+  /** Path relative to the competition's public data, e.g. `train/abc.tiff`. */
+  name: string;
+  size: number;
+  etag: string;
+}
+
+export interface SubmissionDto {
+  id: string;
+  competitionSlug: string;
+  teamId: string;
+  teamName: string;
+  kind: SubmissionKind;
+  status: SubmissionStatus;
+  description: string | null;
+  cvScore: number | null;
+  fileName: string | null;
+  publicScore: number | null;
+  /** Null until the reveal, whatever the submission's state. */
+  privateScore: number | null;
+  late: boolean;
+  selected: boolean;
+  createdAt: string;
+  scoredAt: string | null;
+  error: (ValidationErrorDto & { class: FailureClass }) | null;
+}
+
+export interface SubmissionDetailDto extends SubmissionDto {
+  /** Per-image public scores; private images never appear before the reveal. */
+  perImagePublic: Record<string, number> | null;
+}
+
+/** Server-sent event payloads on /api/submissions/:id/events and the leaderboard stream. */
+export type SubmissionEventDto =
+  | { type: 'status'; submission: SubmissionDto }
+  | { type: 'log'; line: string };
+
+export interface LeaderboardEntryDto {
+  rank: number;
+  teamId: string;
+  teamName: string;
+  score: number;
+  /** Score as displayed, fixed precision. */
+  display: string;
+  submissionId: string;
+  submittedAt: string;
+  entries: number;
+  /** 95 % bootstrap interval of the ranked submission on this split, when known. */
+  interval: [number, number] | null;
+  /** True when the score equals the entry above (tie broken by the earlier submission). */
+  tied: boolean;
+}
+
+export interface LeaderboardDto {
+  split: Split;
+  revealed: boolean;
+  precision: number;
+  entries: LeaderboardEntryDto[];
+}
+
+export type Medal = 'gold' | 'silver' | 'bronze' | null;
+
+export interface ShakeupTeamDto {
+  teamId: string;
+  teamName: string;
+  publicRank: number;
+  privateRank: number;
+  /** publicRank − privateRank: positive means the team moved up. */
+  change: number;
+  publicScore: number;
+  privateScore: number;
+  cvScore: number | null;
+  publicMedal: Medal;
+  privateMedal: Medal;
+}
+
+export interface ShakeupDto {
+  teams: ShakeupTeamDto[];
+  spearman: number | null;
+  kendall: number | null;
+  meanAbsRankChange: number;
+  medalCutoffs: { gold: number; silver: number; bronze: number };
+  entered: { teamId: string; teamName: string; medal: Exclude<Medal, null> }[];
+  left: { teamId: string; teamName: string; medal: Exclude<Medal, null> }[];
+}
+
+/** Queue names and job payloads (BullMQ). */
+export const QUEUES = {
+  scoring: 'scoring',
+  kernels: 'kernels',
+  kernelsGpu: 'kernels-gpu',
+  models: 'models',
+  maintenance: 'maintenance',
+} as const;
+
+export interface ScoreJobData {
+  submissionId: string;
+  /** Rescore run this job belongs to, if any. */
+  rescoreId?: string;
+}
+
+export interface KernelJobData {
+  submissionId: string;
+}
+
+export interface RevealJobData {
+  competitionId: string;
+}
