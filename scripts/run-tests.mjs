@@ -5,9 +5,13 @@ import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { spawnSync } from 'node:child_process';
 
-const suffix = { unit: '.spec.js', int: '.int-spec.js', e2e: '.e2e-spec.js' }[process.argv[2] ?? 'unit'];
-if (!suffix) {
-  console.error('usage: run-tests.mjs unit|int|e2e [filter]');
+// `all` runs every suite in one runner invocation (unit first, then integration, then e2e), so a
+// single summary closes the output.
+const SUFFIXES = { unit: '.spec.js', int: '.int-spec.js', e2e: '.e2e-spec.js' };
+const suite = process.argv[2] ?? 'unit';
+const suites = suite === 'all' ? Object.keys(SUFFIXES) : [suite];
+if (!suites.every((s) => s in SUFFIXES)) {
+  console.error('usage: run-tests.mjs unit|int|e2e|all [filter]');
   process.exit(2);
 }
 const filter = process.argv[3] ?? '';
@@ -21,7 +25,7 @@ function* walk(dir) {
   }
 }
 
-const roots = ['libs', 'apps', 'e2e'].flatMap((top) => {
+const roots = ['libs', 'apps'].flatMap((top) => {
   try {
     return readdirSync(top).map((d) => join(top, d, 'dist'));
   } catch {
@@ -29,15 +33,12 @@ const roots = ['libs', 'apps', 'e2e'].flatMap((top) => {
   }
 });
 if (statSafe('e2e/dist')) roots.push('e2e/dist');
-const files = roots
-  .filter(statSafe)
-  .flatMap((root) => [...walk(root)])
-  .filter((f) => f.endsWith(suffix) && (suffix !== '.spec.js' || !/\.(int|e2e)-spec\.js$/.test(f)))
-  .filter((f) => f.includes(filter))
-  .sort();
+const all = roots.filter(statSafe).flatMap((root) => [...walk(root)]);
+const kindOf = (f) => (f.endsWith('.int-spec.js') ? 'int' : f.endsWith('.e2e-spec.js') ? 'e2e' : f.endsWith('.spec.js') ? 'unit' : null);
+const files = suites.flatMap((s) => all.filter((f) => kindOf(f) === s && f.includes(filter)).sort());
 
 if (files.length === 0) {
-  console.error(`no ${suffix} files found (did the build run?)`);
+  console.error(`no ${suites.join('/')} test files found (did the build run?)`);
   process.exit(1);
 }
 const result = spawnSync(process.execPath, ['--test', '--test-concurrency=1', ...files], { stdio: 'inherit' });
