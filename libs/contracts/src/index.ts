@@ -207,3 +207,90 @@ export interface KernelJobData {
 export interface RevealJobData {
   competitionId: string;
 }
+
+/* ---- Added by the platform core (API) ---- */
+
+/** Every `error.code` the API returns, with the HTTP status it comes with. */
+export type ApiErrorCode =
+  | 'bad_request' // 400: malformed input; details lists the problems
+  | 'unauthenticated' // 401
+  | 'invalid_credentials' // 401
+  | 'csrf_failed' // 403: cookie-authenticated change without the CSRF header
+  | 'forbidden' // 403
+  | 'not_found' // 404 (also for things that exist but the viewer may not see)
+  | 'conflict' // 409
+  | 'email_taken' // 409
+  | 'competition_not_open' // 409: before opensAt
+  | 'competition_not_ready' // 409: data still being built
+  | 'submission_kind_not_allowed' // 409
+  | 'selection_limit' // 409: more final selections than the competition allows
+  | 'not_selectable' // 409: failed, late or unscored submissions cannot be selected
+  | 'payload_too_large' // 413
+  | 'quota_exceeded' // 429: daily submissions used up (details.resetsAt)
+  | 'internal' // 500
+  | 'unavailable'; // 503
+
+/** Cookie and header names of the session and its CSRF defence (double-submit token). */
+export const AUTH = {
+  sessionCookie: 'holdout_session',
+  /** Readable by scripts; send its value back in the `x-csrf-token` header on POST/PUT/PATCH/DELETE. */
+  csrfCookie: 'holdout_csrf',
+  csrfHeader: 'x-csrf-token',
+} as const;
+
+export interface RegisterRequest {
+  email: string;
+  password: string;
+  displayName: string;
+}
+export interface LoginRequest {
+  email: string;
+  password: string;
+}
+/** Response of register and login (the session cookie is set as well). */
+export interface SessionDto {
+  user: MeDto;
+  /** Same value as the `holdout_csrf` cookie. */
+  csrfToken: string;
+}
+export interface CreateTokenRequest {
+  name: string;
+}
+export interface CreateCourseRequest {
+  name: string;
+}
+export interface JoinCourseRequest {
+  code: string;
+}
+export interface CreateCompetitionRequest {
+  /** A bundled competition under `competitions/<bundle>/`. */
+  bundle: string;
+  /** Slug of the new competition; defaults to the bundle's name. */
+  slug?: string;
+  courseId: string;
+  visibility?: 'course' | 'public';
+  /** Overrides of the bundle's timeline (ISO 8601). */
+  opensAt?: string;
+  closesAt?: string;
+}
+export interface SelectionRequest {
+  selected: boolean;
+}
+export interface RescoreRequest {
+  /** Optional note recorded with the audit event. */
+  reason?: string;
+}
+export interface RescoreDto {
+  rescoreId: string;
+  solutionVersion: number;
+  submissions: number;
+}
+/** Payload on /api/competitions/:slug/leaderboard/events: the board changed, fetch it again. */
+export interface LeaderboardEventDto {
+  type: 'changed';
+  split: Split;
+}
+export interface HealthDto {
+  status: 'ok' | 'unavailable';
+  checks: Record<string, 'ok' | string>;
+}
