@@ -3,3 +3,7 @@
 export * from './ranking.js';
 export * from './rle.js';
 export * from './errors.js';
+export * from './metrics.js';
+export * from './bootstrap.js';
+export * from './score.js';
+export { CsvReader, MAX_FIELD_BYTES, type CsvHandler, type FieldSink } from './csv.js';

@@ -1,6 +1,68 @@
 import type { Command } from 'commander';
+import { scoreSubmission, ScoringError, type MetricName, type RleOrder, type ScoreResult } from '@holdout/metrics';
 
-// Placeholder until the scoring engine lands (issue 2); replaced by its owner.
+/** Exit code for an invalid solution or submission (a stable contract, see ARCHITECTURE.md). */
+export const EXIT_INVALID_INPUT = 2;
+
+interface ScoreCommandOptions {
+  metric: string;
+  solution: string;
+  submission: string;
+  rleOrder?: string;
+  json?: boolean;
+}
+
+/**
+ * `holdout score --metric dice|instance-map --solution S.csv --submission P.csv
+ *  [--rle-order column|row] [--json]`
+ */
 export function registerScoreCommand(program: Command): void {
-  program.command('score').description('score a submission offline (not built yet)');
+  program
+    .command('score')
+    .description('score a submission against a solution offline, exactly as the server does')
+    .requiredOption('--metric <metric>', 'dice | instance-map')
+    .requiredOption('--solution <file>', 'solution CSV (id,height,width,encoding|annotation[,Usage])')
+    .requiredOption('--submission <file>', 'submission CSV (id,predicted)')
+    .option('--rle-order <order>', 'RLE pixel order: column (HuBMAP) | row (Sartorius); default column for dice, row for instance-map')
+    .option('--json', 'print one JSON object (errors as {"error":{code,message,row}})')
+    .action(async (opts: ScoreCommandOptions) => {
+      process.exitCode = await runScore(opts);
+    });
+}
+
+async function runScore(opts: ScoreCommandOptions): Promise<number> {
+  let result: ScoreResult;
+  try {
+    result = await scoreSubmission({
+      metric: opts.metric as MetricName,
+      solution: opts.solution,
+      submission: opts.submission,
+      rleOrder: opts.rleOrder as RleOrder | undefined,
+    });
+  } catch (err) {
+    if (!(err instanceof ScoringError)) throw err;
+    if (opts.json) process.stdout.write(`${JSON.stringify({ error: err.toJSON() })}\n`);
+    else process.stderr.write(`error (${err.code}): ${err.message}\n`);
+    return EXIT_INVALID_INPUT;
+  }
+  if (opts.json) {
+    process.stdout.write(`${JSON.stringify(result)}\n`);
+  } else {
+    process.stdout.write(formatResult(result));
+  }
+  return 0;
+}
+
+function formatResult(r: ScoreResult): string {
+  const fmt = (x: number) => x.toFixed(6);
+  const lines = [`${r.metric}: ${fmt(r.score)} over ${Object.keys(r.perImage).length} images`];
+  for (const [name, split] of [
+    ['public', r.public],
+    ['private', r.private],
+  ] as const) {
+    if (split !== null) {
+      lines.push(`  ${name.padEnd(8)} ${fmt(split.score)}  (${split.images} images, 95% CI ${fmt(split.interval[0])}–${fmt(split.interval[1])})`);
+    }
+  }
+  return `${lines.join('\n')}\n`;
 }

@@ -1,0 +1,407 @@
+import { open } from 'node:fs/promises';
+import { bootstrapInterval, type BootstrapOptions } from './bootstrap.js';
+import { CsvReader, IgnoreSink, TextSink, type FieldProblem, type FieldSink } from './csv.js';
+import { ScoringError } from './errors.js';
+import { diceFromCounts, intersectRuns, scoreInstances, type InstanceSet } from './metrics.js';
+import { rlePixelToRowCol, type RleOrder } from './rle.js';
+import { RleSink } from './rle-sink.js';
+
+/** The two metrics of ARCHITECTURE.md. */
+export type MetricName = 'dice' | 'instance-map';
+
+/**
+ * A CSV input: a file path (or file URL), the whole file in memory, or any async iterable of
+ * byte chunks (a Node `Readable` without an encoding, a web stream's reader, …).
+ */
+export type CsvSource = string | URL | Uint8Array | AsyncIterable<Uint8Array>;
+
+export interface ScoreOptions {
+  metric: MetricName;
+  /** `id,height,width,encoding` (dice) or `id,height,width,annotation` (instance), optional `Usage`. */
+  solution: CsvSource;
+  /** `id,predicted`. */
+  submission: CsvSource;
+  /**
+   * Pixel order of the RLEs (default: `column` for dice, `row` for instance-map). Scores do not
+   * depend on it (both files use the same order); messages use it to name a pixel's row and column.
+   */
+  rleOrder?: RleOrder;
+  /** Bootstrap settings for the split intervals (default 1000 resamples, 95 %, fixed seed). */
+  bootstrap?: BootstrapOptions;
+}
+
+/** The score of one split of the solution (Usage = Public or Private). */
+export interface SplitScore {
+  /** Mean of the per-image scores of the split. */
+  score: number;
+  /** Number of images in the split. */
+  images: number;
+  /** 95 % bootstrap interval of `score` (resampling images; seeded, so stable). */
+  interval: [number, number];
+}
+
+/** `holdout score --json` prints this object. */
+export interface ScoreResult {
+  metric: MetricName;
+  /** Mean over all images (public and private). */
+  score: number;
+  public: SplitScore | null;
+  private: SplitScore | null;
+  /** Score of each image, by id, in the solution's order. */
+  perImage: Record<string, number>;
+}
+
+/** Bytes read from a file at a time. */
+const CHUNK_BYTES = 1 << 20;
+
+/**
+ * Scores a submission against a solution, streaming both files: memory is the solution's runs
+ * plus one submission row (dice) or the submission's runs (instance-map), never a raster.
+ * Throws `ScoringError` for any invalid input, naming the file, row and image.
+ */
+export async function scoreSubmission(options: ScoreOptions): Promise<ScoreResult> {
+  const { metric } = options;
+  if (metric !== 'dice' && metric !== 'instance-map') {
+    throw new ScoringError('INVALID_OPTIONS', `unknown metric ${JSON.stringify(metric)}; use dice or instance-map`);
+  }
+  const order: RleOrder = options.rleOrder ?? (metric === 'dice' ? 'column' : 'row');
+  if (order !== 'column' && order !== 'row') {
+    throw new ScoringError('INVALID_OPTIONS', `unknown RLE order ${JSON.stringify(order)}; use column or row`);
+  }
+  const solution = new SolutionReader(metric);
+  await pump(options.solution, new CsvReader('solution', solution), 'solution');
+  if (solution.images.length === 0) throw new ScoringError('EMPTY_SOLUTION', 'solution: the file has no images', null);
+
+  const submission = new SubmissionReader(metric, solution.byId);
+  await pump(options.submission, new CsvReader('submission', submission), 'submission');
+
+  const missing = solution.images.filter((img) => img.seenRow === 0);
+  if (missing.length > 0) {
+    const names = missing.slice(0, 5).map((img) => JSON.stringify(img.id)).join(', ');
+    const more = missing.length > 5 ? ` and ${missing.length - 5} more` : '';
+    const hint = metric === 'dice' ? 'one row per image; an empty mask has an empty predicted' : 'an image with no predicted instance needs one row with an empty predicted';
+    throw new ScoringError(
+      'MISSING_IMAGE_ID',
+      `submission: no row for ${missing.length} image${missing.length === 1 ? '' : 's'} of the solution: ${names}${more} (${hint})`,
+      null,
+    );
+  }
+
+  if (metric === 'instance-map') {
+    for (const img of solution.images) {
+      const result = scoreInstances(img.truth!.toSet(), img.pred!.toSet());
+      if (typeof result !== 'number') {
+        const rows = [img.pred!.rows[result.first]!, img.pred!.rows[result.second]!].sort((a, b) => a - b);
+        const { row, col } = rlePixelToRowCol(result.pixel + 1, img.height, img.width, order);
+        throw new ScoringError(
+          'OVERLAPPING_INSTANCES',
+          `submission rows ${rows[0]} and ${rows[1]} (image ${JSON.stringify(img.id)}): predicted instances overlap at pixel ${result.pixel + 1} (row ${row}, col ${col}); instances must not share pixels`,
+          rows[1]!,
+        );
+      }
+      img.score = result;
+    }
+  }
+
+  return summarise(metric, solution.images, options.bootstrap);
+}
+
+function summarise(metric: MetricName, images: Image[], bootstrap: BootstrapOptions | undefined): ScoreResult {
+  const split = (which: Usage): SplitScore | null => {
+    const scores = images.filter((img) => img.usage === which).map((img) => img.score);
+    if (scores.length === 0) return null;
+    return { score: mean(scores), images: scores.length, interval: bootstrapInterval(scores, bootstrap) };
+  };
+  return {
+    metric,
+    score: mean(images.map((img) => img.score)),
+    public: split('public'),
+    private: split('private'),
+    perImage: Object.fromEntries(images.map((img) => [img.id, img.score])),
+  };
+}
+
+function mean(xs: number[]): number {
+  let total = 0;
+  for (const x of xs) total += x;
+  return total / xs.length;
+}
+
+async function pump(source: CsvSource, reader: CsvReader, file: string): Promise<void> {
+  if (source instanceof Uint8Array) {
+    reader.write(source);
+  } else if (typeof source === 'string' || source instanceof URL) {
+    let handle;
+    try {
+      handle = await open(source, 'r');
+    } catch (err) {
+      throw unreadable(file, source, err);
+    }
+    try {
+      // One buffer for the whole file: the reader copies or parses every byte before returning.
+      const buf = Buffer.allocUnsafe(CHUNK_BYTES);
+      for (;;) {
+        let bytesRead: number;
+        try {
+          ({ bytesRead } = await handle.read(buf, 0, CHUNK_BYTES, null));
+        } catch (err) {
+          throw unreadable(file, source, err);
+        }
+        if (bytesRead === 0) break;
+        reader.write(buf.subarray(0, bytesRead));
+      }
+    } finally {
+      await handle.close();
+    }
+  } else {
+    for await (const chunk of source) {
+      reader.write(typeof chunk === 'string' ? Buffer.from(chunk, 'utf8') : chunk);
+    }
+  }
+  reader.close();
+}
+
+function unreadable(file: string, source: string | URL, err: unknown): ScoringError {
+  const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
+  return new ScoringError('UNREADABLE_FILE', `cannot read the ${file} file ${String(source)} (${reason})`, null);
+}
+
+type Usage = 'public' | 'private';
+
+interface Image {
+  id: string;
+  row: number;
+  height: number;
+  width: number;
+  pixels: number;
+  usage: Usage;
+  /** Row of the image's first submission row; 0 until seen. */
+  seenRow: number;
+  score: number;
+  /** dice: the truth mask's runs. */
+  runs: Float64Array | null;
+  runCount: number;
+  area: number;
+  /** instance-map: truth objects and predicted instances. */
+  truth: InstanceBuilder | null;
+  pred: InstanceBuilder | null;
+}
+
+/** Instances of one image, appended row by row (rows of an image need not be adjacent). */
+class InstanceBuilder {
+  runs = new Float64Array(64);
+  offsets: number[] = [0];
+  areas: number[] = [];
+  rows: number[] = [];
+
+  add(sink: RleSink, row: number): void {
+    const used = this.offsets[this.offsets.length - 1]! * 2;
+    const need = used + sink.count * 2;
+    if (need > this.runs.length) {
+      const grown = new Float64Array(Math.max(need, this.runs.length * 2));
+      grown.set(this.runs.subarray(0, used));
+      this.runs = grown;
+    }
+    this.runs.set(sink.runs.subarray(0, sink.count * 2), used);
+    this.offsets.push(used / 2 + sink.count);
+    this.areas.push(sink.area);
+    this.rows.push(row);
+  }
+
+  toSet(): InstanceSet {
+    return { count: this.areas.length, runs: this.runs, offsets: this.offsets, areas: this.areas };
+  }
+}
+
+function describe(file: string, row: number, id: string | null, detail: string): string {
+  return id === null ? `${file} row ${row}: ${detail}` : `${file} row ${row} (image ${JSON.stringify(id)}): ${detail}`;
+}
+
+function fail(file: string, row: number, id: string | null, problem: FieldProblem): ScoringError {
+  return new ScoringError(problem.code, describe(file, row, id, problem.detail), row);
+}
+
+function headerError(file: string, expected: string, names: string[], why: string): ScoringError {
+  return new ScoringError(
+    'BAD_HEADER',
+    `${file} row 1: ${why}; expected the columns ${expected} (in any order), found ${names.map((n) => JSON.stringify(n)).join(',')}`,
+    1,
+  );
+}
+
+/** Maps header names to column positions; unknown names are an error unless `allowExtra`. */
+function mapColumns(file: string, names: string[], required: string[], optional: string[], allowExtra: boolean, expected: string) {
+  const at = new Map<string, number>();
+  names.forEach((raw, i) => {
+    const name = raw.toLowerCase();
+    if (!required.includes(name) && !optional.includes(name)) {
+      if (!allowExtra) throw headerError(file, expected, names, `unexpected column ${JSON.stringify(raw)}`);
+      return;
+    }
+    if (at.has(name)) throw headerError(file, expected, names, `column ${JSON.stringify(raw)} appears twice`);
+    at.set(name, i);
+  });
+  const missing = required.filter((name) => !at.has(name));
+  if (missing.length > 0) throw headerError(file, expected, names, `missing column ${missing.join(', ')}`);
+  return at;
+}
+
+/** Text of a sink, or a row-level error for a control byte / invalid UTF-8. */
+function text(sink: TextSink, file: string, row: number, id: string | null): string {
+  const problem = sink.problem();
+  if (problem !== null) throw fail(file, row, id, problem);
+  return sink.text();
+}
+
+class SolutionReader {
+  readonly images: Image[] = [];
+  readonly byId = new Map<string, Image>();
+  private readonly id = new TextSink();
+  private readonly height = new TextSink();
+  private readonly width = new TextSink();
+  private readonly usage = new TextSink();
+  private readonly rle = new RleSink();
+  private hasUsage = false;
+
+  constructor(private readonly metric: MetricName) {}
+
+  header(names: string[]): FieldSink[] {
+    const rleColumn = this.metric === 'dice' ? 'encoding' : 'annotation';
+    const expected = `id,height,width,${rleColumn} and optionally Usage`;
+    const at = mapColumns('solution', names, ['id', 'height', 'width', rleColumn], ['usage'], true, expected);
+    this.hasUsage = at.has('usage');
+    const sinks: FieldSink[] = names.map(() => new IgnoreSink());
+    sinks[at.get('id')!] = this.id;
+    sinks[at.get('height')!] = this.height;
+    sinks[at.get('width')!] = this.width;
+    sinks[at.get(rleColumn)!] = this.rle;
+    if (this.hasUsage) sinks[at.get('usage')!] = this.usage;
+    return sinks;
+  }
+
+  record(row: number): void {
+    const id = text(this.id, 'solution', row, null);
+    if (id === '') throw new ScoringError('MALFORMED_CSV', describe('solution', row, null, 'the id is empty'), row);
+    const height = this.dimension(this.height, 'height', row, id);
+    const width = this.dimension(this.width, 'width', row, id);
+    const pixels = height * width;
+    if (pixels > MAX_PIXELS) {
+      throw new ScoringError('INVALID_DIMENSIONS', describe('solution', row, id, `${height}x${width} is larger than the ${MAX_PIXELS}-pixel limit`), row);
+    }
+    let usage: Usage = 'public';
+    if (this.hasUsage) {
+      const raw = text(this.usage, 'solution', row, id).trim().toLowerCase();
+      if (raw !== 'public' && raw !== 'private') {
+        throw new ScoringError('INVALID_USAGE', describe('solution', row, id, `Usage is ${JSON.stringify(this.usage.text())}; use Public or Private`), row);
+      }
+      usage = raw;
+    }
+    const rle = this.rle;
+    if (rle.problem !== null) throw fail('solution', row, id, rle.problem);
+    checkInImage(rle, pixels, height, width, 'solution', row, id);
+
+    let img = this.byId.get(id);
+    if (img !== undefined) {
+      if (this.metric === 'dice') {
+        throw new ScoringError('DUPLICATE_IMAGE_ID', describe('solution', row, id, `the image already has row ${img.row}; a dice solution has one row per image`), row);
+      }
+      if (img.height !== height || img.width !== width) {
+        throw new ScoringError('INVALID_DIMENSIONS', describe('solution', row, id, `size ${height}x${width} differs from ${img.height}x${img.width} in row ${img.row}`), row);
+      }
+      if (img.usage !== usage) {
+        throw new ScoringError('INVALID_USAGE', describe('solution', row, id, `Usage differs from row ${img.row} of the same image`), row);
+      }
+    } else {
+      img = { id, row, height, width, pixels, usage, seenRow: 0, score: 0, runs: null, runCount: 0, area: 0, truth: null, pred: null };
+      if (this.metric === 'dice') {
+        img.runs = rle.runs.slice(0, rle.count * 2);
+        img.runCount = rle.count;
+        img.area = rle.area;
+      } else {
+        img.truth = new InstanceBuilder();
+        img.pred = new InstanceBuilder();
+      }
+      this.images.push(img);
+      this.byId.set(id, img);
+    }
+    if (this.metric === 'instance-map' && !rle.empty) img.truth!.add(rle, row);
+  }
+
+  private dimension(sink: TextSink, name: string, row: number, id: string): number {
+    const raw = text(sink, 'solution', row, id).trim();
+    if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1) {
+      throw new ScoringError('INVALID_DIMENSIONS', describe('solution', row, id, `${name} ${JSON.stringify(raw)} is not a positive integer`), row);
+    }
+    return Number(raw);
+  }
+}
+
+/** Images up to this many pixels: keeps 100·intersection and 95·union exact in doubles. */
+const MAX_PIXELS = 2 ** 46;
+
+function checkInImage(rle: RleSink, pixels: number, height: number, width: number, file: string, row: number, id: string): void {
+  if (rle.lastEnd <= pixels) return;
+  const [start, length] = rle.run(rle.count - 1);
+  throw new ScoringError(
+    'RUN_OUT_OF_IMAGE',
+    describe(file, row, id, `run ${start} ${length} ends at pixel ${start + length - 1}, past the last pixel ${pixels} of the ${height}x${width} image`),
+    row,
+  );
+}
+
+class SubmissionReader {
+  private readonly id = new TextSink();
+  private readonly rle = new RleSink();
+  // Instance submissions repeat an id on consecutive rows: reuse the last lookup.
+  private lastIdBytes = new Uint8Array(0);
+  private lastImage: Image | null = null;
+
+  constructor(
+    private readonly metric: MetricName,
+    private readonly byId: Map<string, Image>,
+  ) {}
+
+  header(names: string[]): FieldSink[] {
+    const at = mapColumns('submission', names, ['id', 'predicted'], [], false, 'id,predicted');
+    const sinks: FieldSink[] = [];
+    sinks[at.get('id')!] = this.id;
+    sinks[at.get('predicted')!] = this.rle;
+    return sinks;
+  }
+
+  record(row: number): void {
+    const img = this.image(row);
+    const rle = this.rle;
+    if (rle.problem !== null) throw fail('submission', row, img.id, rle.problem);
+    checkInImage(rle, img.pixels, img.height, img.width, 'submission', row, img.id);
+    if (this.metric === 'dice') {
+      if (img.seenRow !== 0) {
+        throw new ScoringError('DUPLICATE_IMAGE_ID', describe('submission', row, img.id, `the image already has row ${img.seenRow}; submit one row per image`), row);
+      }
+      img.score = diceFromCounts(intersectRuns(img.runs!, img.runCount, rle.runs, rle.count), img.area, rle.area);
+    } else if (!rle.empty) {
+      img.pred!.add(rle, row);
+    }
+    if (img.seenRow === 0) img.seenRow = row;
+  }
+
+  private image(row: number): Image {
+    const bytes = this.id.bytes();
+    if (this.lastImage !== null && equalBytes(bytes, this.lastIdBytes)) return this.lastImage;
+    const id = text(this.id, 'submission', row, null);
+    const img = this.byId.get(id);
+    if (img === undefined) {
+      const detail = id === '' ? 'the id is empty' : `unknown image id ${JSON.stringify(id)}: the solution has no such image`;
+      throw new ScoringError('UNKNOWN_IMAGE_ID', describe('submission', row, null, detail), row);
+    }
+    this.lastIdBytes = bytes.slice();
+    this.lastImage = img;
+    return img;
+  }
+}
+
+function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
+  return true;
+}
