@@ -1,0 +1,83 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { notFound } from 'next/navigation';
+import type { CompetitionDto, SubmissionDto } from '@holdout/contracts';
+import { apiOrNull, requireMe } from '@/lib/api';
+import { isStaffOf } from '@/lib/competition';
+import { formatDate, formatScore } from '@/lib/format';
+import { StateBadge, StatusBadge } from '../../../../_components/StateBadge';
+import { CompetitionAdmin } from '../../_components/CompetitionAdmin';
+
+export const metadata: Metadata = { title: 'Manage competition' };
+
+export default async function ManageCompetition({ params }: { params: Promise<{ slug: string }> }) {
+  const { slug } = await params;
+  const me = await requireMe(`/console/competitions/${slug}`);
+  const c = await apiOrNull<CompetitionDto>(`/competitions/${encodeURIComponent(slug)}`);
+  if (!c || (!isStaffOf(c) && !me.isAdmin)) notFound();
+  // Staff see every team's submissions on the same route.
+  const runs = (await apiOrNull<SubmissionDto[]>(`/competitions/${encodeURIComponent(slug)}/submissions?scope=all`)) ?? [];
+  runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  return (
+    <>
+      <div className="page-head">
+        <h1>{c.title}</h1>
+        <StateBadge state={c.state} revealed={c.revealed} />
+        <span className="spacer" />
+        <Link href={`/competitions/${slug}`}>Participant view</Link>
+        <Link href={`/competitions/${slug}/leaderboard`}>Leaderboard</Link>
+        {c.revealed && <Link href={`/competitions/${slug}/shakeup`}>Shake-up</Link>}
+      </div>
+      <CompetitionAdmin c={c} />
+      <section className="card" aria-labelledby="runs-h">
+        <h2 id="runs-h">All submissions ({runs.length})</h2>
+        {runs.length === 0 ? (
+          <p className="muted">No submissions yet.</p>
+        ) : (
+          <div className="table-wrap">
+            <table data-testid="all-runs">
+              <thead>
+                <tr>
+                  <th scope="col">Team</th>
+                  <th scope="col">Kind</th>
+                  <th scope="col">Submitted</th>
+                  <th scope="col">Status</th>
+                  <th scope="col" className="num">
+                    Public
+                  </th>
+                  <th scope="col" className="num">
+                    Private
+                  </th>
+                  <th scope="col">Log</th>
+                </tr>
+              </thead>
+              <tbody>
+                {runs.map((s) => (
+                  <tr key={s.id}>
+                    <td>{s.teamName}</td>
+                    <td>
+                      {s.kind}
+                      {s.selected && <span className="badge badge--info" style={{ marginLeft: '0.3rem' }}>final</span>}
+                    </td>
+                    <td className="small">{formatDate(s.createdAt)}</td>
+                    <td>
+                      <StatusBadge status={s.status} />
+                      {s.error && <div className="small">{s.error.class}: {s.error.message}</div>}
+                    </td>
+                    <td className="num">{formatScore(s.publicScore)}</td>
+                    <td className="num">{formatScore(s.privateScore)}</td>
+                    <td>
+                      <Link href={`/competitions/${slug}/submissions/${s.id}`}>
+                        Details<span className="visually-hidden"> of {s.teamName}&apos;s submission</span>
+                      </Link>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+    </>
+  );
+}

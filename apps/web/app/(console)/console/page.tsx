@@ -1,0 +1,87 @@
+import type { Metadata } from 'next';
+import Link from 'next/link';
+import { redirect } from 'next/navigation';
+import type { CompetitionSummaryDto } from '@holdout/contracts';
+import { apiOrNull, isStaff, requireMe } from '@/lib/api';
+import { formatDate } from '@/lib/format';
+import { StateBadge } from '../../_components/StateBadge';
+import { CreateCourseForm } from './_components/CreateCourseForm';
+import { CreateCompetitionForm } from './_components/CreateCompetitionForm';
+
+export const metadata: Metadata = { title: 'Instructor console' };
+
+const BUNDLES = (process.env.HOLDOUT_BUNDLES ?? 'hubmap-glomeruli,sartorius-cells').split(',').filter(Boolean);
+
+export default async function ConsolePage() {
+  const me = await requireMe('/console');
+  const taught = me.courses.filter((c) => c.role === 'instructor' || c.role === 'ta');
+  if (!isStaff(me) && taught.length === 0 && !me.isAdmin) redirect('/');
+  const competitions = (await apiOrNull<CompetitionSummaryDto[]>('/competitions')) ?? [];
+  const taughtIds = new Set(taught.map((c) => c.id));
+  const mine = competitions.filter((c) => me.isAdmin || (c.courseId && taughtIds.has(c.courseId)));
+  return (
+    <>
+      <h1>Instructor console</h1>
+      <section aria-labelledby="courses-h" className="card">
+        <h2 id="courses-h">Courses you teach</h2>
+        {taught.length === 0 ? (
+          <p className="muted">None yet: create one below.</p>
+        ) : (
+          <div className="table-wrap">
+            <table>
+              <thead>
+                <tr>
+                  <th scope="col">Course</th>
+                  <th scope="col">Your role</th>
+                  <th scope="col">Join code</th>
+                </tr>
+              </thead>
+              <tbody>
+                {taught.map((c) => (
+                  <tr key={c.id}>
+                    <td>
+                      <Link href={`/console/courses/${c.id}`}>{c.name}</Link>
+                    </td>
+                    <td>{c.role}</td>
+                    <td>
+                      <code data-testid="console-join-code">{c.joinCode ?? '—'}</code>
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </section>
+      <section aria-labelledby="comps-h" className="card">
+        <h2 id="comps-h">Competitions</h2>
+        {mine.length === 0 ? (
+          <p className="muted">No competitions yet.</p>
+        ) : (
+          <ul>
+            {mine.map((c) => (
+              <li key={c.slug}>
+                <Link href={`/console/competitions/${c.slug}`}>{c.title}</Link> <StateBadge state={c.state} revealed={c.revealed} />{' '}
+                <span className="muted small">closes {formatDate(c.closesAt)}</span>
+              </li>
+            ))}
+          </ul>
+        )}
+      </section>
+      <div className="grid" style={{ gridTemplateColumns: 'repeat(auto-fit, minmax(300px, 1fr))' }}>
+        <section aria-labelledby="new-course-h" className="card">
+          <h2 id="new-course-h">Create a course</h2>
+          <CreateCourseForm />
+        </section>
+        <section aria-labelledby="new-comp-h" className="card">
+          <h2 id="new-comp-h">Create a competition</h2>
+          {taught.length === 0 ? (
+            <p className="muted">Create a course first.</p>
+          ) : (
+            <CreateCompetitionForm courses={taught.map((c) => ({ id: c.id, name: c.name }))} bundles={BUNDLES} />
+          )}
+        </section>
+      </div>
+    </>
+  );
+}

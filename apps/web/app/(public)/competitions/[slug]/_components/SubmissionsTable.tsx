@@ -1,0 +1,151 @@
+'use client';
+import Link from 'next/link';
+import { useState } from 'react';
+import type { SubmissionDto } from '@holdout/contracts';
+import { send, ClientApiError } from '@/lib/client';
+import { formatDate, formatScore } from '@/lib/format';
+import { TERMINAL, useSubmissionEvents } from '@/lib/live';
+import { StatusBadge } from '../../../../_components/StateBadge';
+
+function LiveRow({
+  s,
+  revealed,
+  canSelect,
+  onUpdate,
+  onToggle,
+  busy,
+  slug,
+}: {
+  s: SubmissionDto;
+  revealed: boolean;
+  canSelect: boolean;
+  onUpdate: (s: SubmissionDto) => void;
+  onToggle: (s: SubmissionDto) => void;
+  busy: boolean;
+  slug: string;
+}) {
+  useSubmissionEvents(s.id, !TERMINAL.includes(s.status), (ev) => {
+    if (ev.type === 'status') onUpdate(ev.submission);
+  });
+  const selectable = s.status === 'scored' && !s.late;
+  return (
+    <tr data-testid="submission-row" data-id={s.id}>
+      <td>
+        <input
+          type="checkbox"
+          checked={s.selected}
+          disabled={busy || !selectable || (!s.selected && !canSelect)}
+          onChange={() => onToggle(s)}
+          aria-label={`Final submission: ${s.fileName ?? s.id}`}
+        />
+      </td>
+      <td>
+        <Link href={`/competitions/${slug}/submissions/${s.id}`}>{s.fileName ?? s.kind}</Link>
+        {s.description && <div className="muted small">{s.description}</div>}
+      </td>
+      <td className="small">{formatDate(s.createdAt)}</td>
+      <td>
+        <StatusBadge status={s.status} />
+        {s.late && <span className="badge badge--warn">late</span>}
+        {s.error && <div className="small" style={{ color: 'var(--bad)' }}>{s.error.message}</div>}
+      </td>
+      <td className="num" data-testid="public-score">
+        {formatScore(s.publicScore)}
+      </td>
+      {revealed && <td className="num">{formatScore(s.privateScore)}</td>}
+      <td className="num hide-sm">{formatScore(s.cvScore)}</td>
+    </tr>
+  );
+}
+
+export function SubmissionsTable({
+  slug,
+  initial,
+  revealed,
+  limit,
+}: {
+  slug: string;
+  initial: SubmissionDto[];
+  revealed: boolean;
+  limit: number;
+}) {
+  const [subs, setSubs] = useState(initial);
+  const [busy, setBusy] = useState(false);
+  const [message, setMessage] = useState<{ kind: 'error' | 'ok'; text: string } | null>(null);
+  const selected = subs.filter((s) => s.selected).length;
+
+  function update(next: SubmissionDto) {
+    setSubs((list) => list.map((s) => (s.id === next.id ? { ...s, ...next } : s)));
+  }
+  async function toggle(s: SubmissionDto) {
+    setBusy(true);
+    setMessage(null);
+    try {
+      const res = await send<SubmissionDto | null>('PUT', `/submissions/${s.id}/selection`, { selected: !s.selected });
+      update(res ?? { ...s, selected: !s.selected });
+      setMessage({ kind: 'ok', text: `${!s.selected ? 'Selected' : 'Unselected'} ${s.fileName ?? s.id}.` });
+    } catch (err) {
+      setMessage({ kind: 'error', text: err instanceof ClientApiError ? err.message : 'Could not change the selection.' });
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  if (subs.length === 0) return <p className="muted">No submissions yet.</p>;
+  return (
+    <>
+      <p data-testid="selection-count">
+        <strong>
+          {selected} of {limit}
+        </strong>{' '}
+        final submissions selected. The private leaderboard uses your selected submissions, or, if you select none, your
+        best public ones.
+      </p>
+      <div aria-live="polite">
+        {message && (
+          <div className={`alert alert--${message.kind}`} role={message.kind === 'error' ? 'alert' : 'status'}>
+            {message.text}
+          </div>
+        )}
+      </div>
+      <div className="table-wrap">
+        <table>
+          <caption className="visually-hidden">Your submissions, newest first</caption>
+          <thead>
+            <tr>
+              <th scope="col">Final</th>
+              <th scope="col">Submission</th>
+              <th scope="col">Submitted</th>
+              <th scope="col">Status</th>
+              <th scope="col" className="num">
+                Public
+              </th>
+              {revealed && (
+                <th scope="col" className="num">
+                  Private
+                </th>
+              )}
+              <th scope="col" className="num hide-sm">
+                CV
+              </th>
+            </tr>
+          </thead>
+          <tbody>
+            {subs.map((s) => (
+              <LiveRow
+                key={s.id}
+                s={s}
+                slug={slug}
+                revealed={revealed}
+                canSelect={selected < limit}
+                onUpdate={update}
+                onToggle={toggle}
+                busy={busy}
+              />
+            ))}
+          </tbody>
+        </table>
+      </div>
+    </>
+  );
+}

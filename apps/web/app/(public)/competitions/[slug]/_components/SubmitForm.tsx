@@ -1,0 +1,185 @@
+'use client';
+import { useRouter } from 'next/navigation';
+import { useId, useRef, useState, type DragEvent, type FormEvent } from 'react';
+import type { SubmissionDto, SubmissionKind } from '@holdout/contracts';
+import { csrfHeaders, errorFrom } from '@/lib/client';
+import { formatBytes } from '@/lib/format';
+
+const kindInfo: Record<SubmissionKind, { label: string; accept: string; hint: string }> = {
+  file: { label: 'Prediction file', accept: '.csv,text/csv', hint: 'submission.csv with columns id,predicted' },
+  kernel: { label: 'Kernel', accept: '.py,.ipynb', hint: 'a .py script or .ipynb notebook that writes /kaggle/working/submission.csv' },
+  model: { label: 'ONNX model', accept: '.onnx', hint: 'an .onnx model; the platform runs tiled inference on the test images' },
+};
+
+export function SubmitForm({
+  slug,
+  kinds,
+  initialKind,
+  disabledReason,
+}: {
+  slug: string;
+  kinds: SubmissionKind[];
+  initialKind?: SubmissionKind;
+  disabledReason?: string | null;
+}) {
+  const router = useRouter();
+  const id = useId();
+  const inputRef = useRef<HTMLInputElement>(null);
+  const [kind, setKind] = useState<SubmissionKind>(initialKind && kinds.includes(initialKind) ? initialKind : kinds[0]!);
+  const [file, setFile] = useState<File | null>(null);
+  const [over, setOver] = useState(false);
+  const [progress, setProgress] = useState<number | null>(null);
+  const [error, setError] = useState<string | null>(null);
+
+  function pick(f: File | undefined | null) {
+    setError(null);
+    setFile(f ?? null);
+  }
+  function onDrop(e: DragEvent) {
+    e.preventDefault();
+    setOver(false);
+    const f = e.dataTransfer.files[0];
+    if (f && inputRef.current) {
+      // Keep the input in step with what was dropped, so the form and screen readers agree.
+      const dt = new DataTransfer();
+      dt.items.add(f);
+      inputRef.current.files = dt.files;
+    }
+    pick(f);
+  }
+
+  function onSubmit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    if (!file) {
+      setError('Choose a file to submit.');
+      return;
+    }
+    const form = new FormData(e.currentTarget);
+    const body = new FormData();
+    body.set('kind', kind);
+    const description = String(form.get('description') ?? '').trim();
+    if (description) body.set('description', description);
+    const cv = String(form.get('cvScore') ?? '').trim();
+    if (cv) body.set('cvScore', cv);
+    body.set('file', file, file.name);
+
+    // XHR rather than fetch: fetch has no upload progress events.
+    const xhr = new XMLHttpRequest();
+    xhr.open('POST', `/api/competitions/${encodeURIComponent(slug)}/submissions`);
+    xhr.setRequestHeader('accept', 'application/json');
+    for (const [k, v] of Object.entries(csrfHeaders())) xhr.setRequestHeader(k, v);
+    xhr.upload.onprogress = (ev) => {
+      if (ev.lengthComputable) setProgress(Math.round((ev.loaded / ev.total) * 100));
+    };
+    xhr.onload = async () => {
+      if (xhr.status >= 200 && xhr.status < 300) {
+        setProgress(100);
+        const sub = JSON.parse(xhr.responseText) as SubmissionDto;
+        router.push(`/competitions/${slug}/submissions/${sub.id}`);
+        router.refresh();
+      } else {
+        const err = await errorFrom({ status: xhr.status, text: xhr.responseText });
+        setError(err.message);
+        setProgress(null);
+      }
+    };
+    xhr.onerror = () => {
+      setError('The upload failed: the server could not be reached.');
+      setProgress(null);
+    };
+    setError(null);
+    setProgress(0);
+    xhr.send(body);
+  }
+
+  const info = kindInfo[kind];
+  const busy = progress !== null;
+  return (
+    <form onSubmit={onSubmit} className="card" aria-describedby={disabledReason ? `${id}-disabled` : undefined}>
+      {disabledReason && (
+        <div className="alert alert--warn" id={`${id}-disabled`}>
+          {disabledReason}
+        </div>
+      )}
+      {error && (
+        <div className="alert alert--error" role="alert" data-testid="submit-error">
+          {error}
+        </div>
+      )}
+      {kinds.length > 1 && (
+        <fieldset>
+          <legend>What are you submitting?</legend>
+          <div className="choices">
+            {kinds.map((k) => (
+              <label key={k}>
+                <input
+                  type="radio"
+                  name="kind"
+                  value={k}
+                  checked={kind === k}
+                  onChange={() => {
+                    setKind(k);
+                    pick(null);
+                    if (inputRef.current) inputRef.current.value = '';
+                  }}
+                />
+                {kindInfo[k].label}
+              </label>
+            ))}
+          </div>
+        </fieldset>
+      )}
+      <div
+        className={`dropzone${over ? ' is-over' : ''}`}
+        onDragOver={(e) => {
+          e.preventDefault();
+          setOver(true);
+        }}
+        onDragLeave={() => setOver(false)}
+        onDrop={onDrop}
+        data-testid="dropzone"
+      >
+        <div className="field" style={{ alignItems: 'center', margin: 0 }}>
+          <label htmlFor={`${id}-file`}>{info.label}: drop it here or choose it</label>
+          <input
+            ref={inputRef}
+            id={`${id}-file`}
+            name="file"
+            type="file"
+            accept={info.accept}
+            onChange={(e) => pick(e.target.files?.[0])}
+            aria-describedby={`${id}-file-hint`}
+          />
+          <span id={`${id}-file-hint`} className="hint">
+            {info.hint}
+          </span>
+          {file && (
+            <span className="small" data-testid="chosen-file">
+              {file.name} · {formatBytes(file.size)}
+            </span>
+          )}
+        </div>
+      </div>
+      <div className="field" style={{ marginTop: '1rem' }}>
+        <label htmlFor={`${id}-desc`}>Description</label>
+        <textarea id={`${id}-desc`} name="description" maxLength={500} placeholder="What changed in this version?" />
+      </div>
+      <div className="field">
+        <label htmlFor={`${id}-cv`}>Local CV score (optional)</label>
+        <input id={`${id}-cv`} name="cvScore" type="number" step="any" min="0" max="1" inputMode="decimal" aria-describedby={`${id}-cv-hint`} style={{ maxWidth: '12rem' }} />
+        <span id={`${id}-cv-hint`} className="hint">
+          Your own validation score; shown against public and private scores after the close.
+        </span>
+      </div>
+      {progress !== null && (
+        <div className="field">
+          <label htmlFor={`${id}-progress`}>Uploading… {progress}%</label>
+          <progress id={`${id}-progress`} max={100} value={progress} data-testid="upload-progress" />
+        </div>
+      )}
+      <button type="submit" className="btn btn--primary" disabled={busy || !!disabledReason}>
+        {busy ? 'Uploading…' : 'Submit'}
+      </button>
+    </form>
+  );
+}

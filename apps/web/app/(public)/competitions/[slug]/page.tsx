@@ -1,0 +1,44 @@
+import type { Metadata } from 'next';
+import { getCompetition } from '@/lib/competition';
+import { Markdown } from '../../../_components/Markdown';
+
+type Props = { params: Promise<{ slug: string }> };
+
+export async function generateMetadata({ params }: Props): Promise<Metadata> {
+  const c = await getCompetition((await params).slug);
+  return { title: c.title };
+}
+
+export default async function OverviewPage({ params }: Props) {
+  const c = await getCompetition((await params).slug);
+  return (
+    <div className="stack">
+      <section className="card" aria-labelledby="overview-h">
+        <h2 id="overview-h" className="visually-hidden">
+          Overview
+        </h2>
+        <Markdown source={c.pages.overview || '_No description yet._'} />
+      </section>
+      {c.pages.evaluation && (
+        <section className="card" aria-labelledby="eval-h">
+          <h2 id="eval-h">Evaluation</h2>
+          <Markdown source={c.pages.evaluation} />
+        </section>
+      )}
+      <section className="card" aria-labelledby="limits-h">
+        <h2 id="limits-h">Limits</h2>
+        <ul>
+          <li>{c.limits.dailySubmissions} submissions a day (failed validations are not counted)</li>
+          <li>{c.limits.finalSelections} final submissions count for the private leaderboard</li>
+          <li>Submission kinds: {c.submissionKinds.join(', ')}</li>
+        </ul>
+      </section>
+      {c.pages.rules && (
+        <section className="card" aria-labelledby="rules-h">
+          <h2 id="rules-h">Rules</h2>
+          <Markdown source={c.pages.rules} />
+        </section>
+      )}
+    </div>
+  );
+}

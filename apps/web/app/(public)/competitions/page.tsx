@@ -1,0 +1,43 @@
+import type { Metadata } from 'next';
+import type { CompetitionSummaryDto } from '@holdout/contracts';
+import { api, getMe } from '@/lib/api';
+import { CompetitionCard } from '../../_components/CompetitionCard';
+import { ErrorNote } from '../../_components/ErrorNote';
+
+export const metadata: Metadata = { title: 'Competitions' };
+
+export default async function CompetitionsPage() {
+  const me = await getMe();
+  let list: CompetitionSummaryDto[] = [];
+  let error: unknown = null;
+  try {
+    list = await api<CompetitionSummaryDto[]>('/competitions');
+  } catch (e) {
+    error = e;
+  }
+  const courseName = new Map((me?.courses ?? []).map((c) => [c.id, c.name]));
+  const groups: [string, CompetitionSummaryDto[]][] = [
+    ['Open', list.filter((c) => c.state === 'open')],
+    ['Upcoming', list.filter((c) => c.state === 'upcoming')],
+    ['Closed', list.filter((c) => c.state === 'closed')],
+  ];
+  return (
+    <>
+      <h1>Competitions</h1>
+      {error ? <ErrorNote error={error} what="competitions" /> : null}
+      {!error && list.length === 0 && <p className="muted">No competitions you can see yet.</p>}
+      {groups
+        .filter(([, cs]) => cs.length > 0)
+        .map(([label, cs]) => (
+          <section key={label} aria-label={`${label} competitions`} style={{ marginBottom: '1.5rem' }}>
+            <h2>{label}</h2>
+            <div className="grid">
+              {cs.map((c) => (
+                <CompetitionCard key={c.slug} c={c} course={c.courseId ? courseName.get(c.courseId) : undefined} />
+              ))}
+            </div>
+          </section>
+        ))}
+    </>
+  );
+}

@@ -1,0 +1,50 @@
+'use client';
+import { useRouter } from 'next/navigation';
+import { useState, type FormEvent } from 'react';
+import type { CourseDto } from '@holdout/contracts';
+import { send, ClientApiError } from '@/lib/client';
+
+export function JoinForm({ initialCode }: { initialCode: string }) {
+  const router = useRouter();
+  const [error, setError] = useState<string | null>(null);
+  const [joined, setJoined] = useState<CourseDto | null>(null);
+  const [busy, setBusy] = useState(false);
+
+  async function onSubmit(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const code = String(new FormData(e.currentTarget).get('code') ?? '').trim();
+    setBusy(true);
+    setError(null);
+    try {
+      const course = await send<CourseDto>('POST', '/courses/join', { code });
+      setJoined(course);
+      router.refresh();
+    } catch (err) {
+      setError(err instanceof ClientApiError ? err.message : 'The server could not be reached.');
+    } finally {
+      setBusy(false);
+    }
+  }
+
+  return (
+    <form onSubmit={onSubmit} className="card" style={{ maxWidth: '28rem' }}>
+      {error && (
+        <div className="alert alert--error" role="alert">
+          {error}
+        </div>
+      )}
+      {joined && (
+        <div className="alert alert--ok" role="status">
+          You joined <strong>{joined.name}</strong>. <a href="/">See its competitions</a>.
+        </div>
+      )}
+      <div className="field">
+        <label htmlFor="code">Course code</label>
+        <input id="code" name="code" type="text" required defaultValue={initialCode} autoComplete="off" spellCheck={false} />
+      </div>
+      <button type="submit" className="btn btn--primary" disabled={busy}>
+        Join
+      </button>
+    </form>
+  );
+}

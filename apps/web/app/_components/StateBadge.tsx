@@ -1,0 +1,24 @@
+import type { CompetitionState, SubmissionStatus } from '@holdout/contracts';
+
+export function StateBadge({ state, revealed }: { state: CompetitionState; revealed?: boolean }) {
+  if (state === 'open') return <span className="badge badge--ok">Open</span>;
+  if (state === 'upcoming') return <span className="badge badge--info">Upcoming</span>;
+  return <span className="badge">{revealed ? 'Closed · private revealed' : 'Closed'}</span>;
+}
+
+const statusClass: Record<SubmissionStatus, string> = {
+  queued: 'badge--info',
+  running: 'badge--warn',
+  scoring: 'badge--warn',
+  scored: 'badge--ok',
+  failed: 'badge--bad',
+  cancelled: '',
+};
+
+export function StatusBadge({ status }: { status: SubmissionStatus }) {
+  return (
+    <span className={`badge ${statusClass[status]}`} data-status={status}>
+      {status}
+    </span>
+  );
+}

@@ -1,0 +1,40 @@
+// Formatting shared by server and client components. Dates are shown in UTC so that the server's
+// and the browser's render agree.
+const dateFmt = new Intl.DateTimeFormat('en-GB', {
+  dateStyle: 'medium',
+  timeStyle: 'short',
+  timeZone: 'UTC',
+});
+
+export function formatDate(iso: string | null | undefined): string {
+  if (!iso) return '—';
+  const d = new Date(iso);
+  return Number.isNaN(d.getTime()) ? iso : `${dateFmt.format(d)} UTC`;
+}
+
+export function formatBytes(n: number): string {
+  if (n < 1024) return `${n} B`;
+  const units = ['KB', 'MB', 'GB', 'TB'];
+  let v = n / 1024;
+  let i = 0;
+  while (v >= 1024 && i < units.length - 1) {
+    v /= 1024;
+    i++;
+  }
+  return `${v.toFixed(v < 10 ? 1 : 0)} ${units[i]}`;
+}
+
+export function formatScore(v: number | null | undefined, precision = 4): string {
+  return v === null || v === undefined || Number.isNaN(v) ? '—' : v.toFixed(precision);
+}
+
+/** `train/a b.png` → `train/a%20b.png`: each path segment encoded, slashes kept. */
+export function encodePath(p: string): string {
+  return p.split('/').map(encodeURIComponent).join('/');
+}
+
+/** For <input type="datetime-local"> (UTC). */
+export function toLocalInput(iso: string | null | undefined): string {
+  if (!iso) return '';
+  return new Date(iso).toISOString().slice(0, 16);
+}

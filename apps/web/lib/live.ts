@@ -1,0 +1,29 @@
+'use client';
+import { useEffect } from 'react';
+import type { SubmissionEventDto, SubmissionStatus } from '@holdout/contracts';
+
+export const TERMINAL: SubmissionStatus[] = ['scored', 'failed', 'cancelled'];
+
+/** Subscribes to a submission's event stream until it reaches a terminal status. */
+export function useSubmissionEvents(id: string, active: boolean, onEvent: (e: SubmissionEventDto) => void) {
+  useEffect(() => {
+    if (!active) return;
+    const es = new EventSource(`/api/submissions/${encodeURIComponent(id)}/events`);
+    const handle = (msg: MessageEvent<string>) => {
+      let ev: SubmissionEventDto;
+      try {
+        ev = JSON.parse(msg.data) as SubmissionEventDto;
+      } catch {
+        return;
+      }
+      onEvent(ev);
+      if (ev.type === 'status' && TERMINAL.includes(ev.submission.status)) es.close();
+    };
+    es.onmessage = handle;
+    es.addEventListener('status', handle as EventListener);
+    es.addEventListener('log', handle as EventListener);
+    return () => es.close();
+    // onEvent is intentionally not a dependency: callers pass a fresh closure each render.
+    // eslint-disable-next-line react-hooks/exhaustive-deps
+  }, [id, active]);
+}
