@@ -118,7 +118,7 @@ export class CsvReader {
   private stripBom(b: Uint8Array): Uint8Array {
     if (b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) return b.subarray(3);
     if (b.length >= 2 && ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff))) {
-      throw new ScoringError('NOT_UTF8', `${this.file}: the file is UTF-16; save it as UTF-8`, 1);
+      throw new ScoringError('NOT_UTF8', `${this.file} row 1: the file is UTF-16; save it as UTF-8`, 1);
     }
     return b;
   }
