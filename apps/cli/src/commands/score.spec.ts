@@ -1,0 +1,86 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { spawnSync } from 'node:child_process';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+// The compiled entry point beside this file's compiled copy: dist/commands/ -> dist/main.js.
+const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+
+function holdout(args: string[]) {
+  const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
+  return { code: r.status, stdout: r.stdout, stderr: r.stderr };
+}
+
+describe('holdout score (CLI contract)', () => {
+  let dir: string;
+  const file = (name: string) => join(dir, name);
+
+  before(async () => {
+    dir = await mkdtemp(join(tmpdir(), 'holdout-cli-score-'));
+    await writeFile(file('dice-solution.csv'), 'id,height,width,encoding,Usage\na,2,2,1 2,Public\nb,3,5,2 2 7 3 14 2,Private\n');
+    await writeFile(file('dice-submission.csv'), 'id,predicted\na,1 1\nb,3 2 7 3 15 1\n');
+    await writeFile(file('dice-bad.csv'), 'id,predicted\na,1 1\nb,7 3 3 2\n');
+    await writeFile(file('inst-solution.csv'), 'id,height,width,annotation\nx,1,10,1 5\n');
+    await writeFile(file('inst-submission.csv'), 'id,predicted\nx,1 4\n');
+  });
+  after(async () => rm(dir, { recursive: true }));
+
+  it('--json prints exactly the documented object and exits 0', () => {
+    const r = holdout(['score', '--metric', 'dice', '--solution', file('dice-solution.csv'), '--submission', file('dice-submission.csv'), '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(Object.keys(out), ['metric', 'score', 'public', 'private', 'perImage']);
+    assert.equal(out.metric, 'dice');
+    assert.equal(out.score, (2 / 3 + 10 / 13) / 2);
+    assert.deepEqual(out.public, { score: 2 / 3, images: 1, interval: [2 / 3, 2 / 3] });
+    assert.deepEqual(out.private, { score: 10 / 13, images: 1, interval: [10 / 13, 10 / 13] });
+    assert.deepEqual(out.perImage, { a: 2 / 3, b: 10 / 13 });
+    assert.equal(r.stdout.trim().split('\n').length, 1);
+  });
+
+  it('scores instance-map with the row order (IoU 0.8 is not a hit at 0.8)', () => {
+    const r = holdout(['score', '--metric', 'instance-map', '--rle-order', 'row', '--solution', file('inst-solution.csv'), '--submission', file('inst-submission.csv'), '--json']);
+    assert.equal(r.code, 0, r.stderr);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.score, 0.6);
+    assert.equal(out.private, null);
+  });
+
+  it('invalid input: exit code 2 and {"error":{code,message,row}}', () => {
+    const r = holdout(['score', '--metric', 'dice', '--solution', file('dice-solution.csv'), '--submission', file('dice-bad.csv'), '--json']);
+    assert.equal(r.code, 2);
+    const out = JSON.parse(r.stdout);
+    assert.deepEqual(Object.keys(out), ['error']);
+    assert.deepEqual(Object.keys(out.error), ['code', 'message', 'row']);
+    assert.equal(out.error.code, 'UNSORTED_RUNS');
+    assert.equal(out.error.row, 3);
+    assert.match(out.error.message, /submission row 3 \(image "b"\): runs are not sorted \(start 3 after 7\)/);
+  });
+
+  it('a missing file is invalid input too (exit 2, row null)', () => {
+    const r = holdout(['score', '--metric', 'dice', '--solution', file('nope.csv'), '--submission', file('dice-submission.csv'), '--json']);
+    assert.equal(r.code, 2);
+    const out = JSON.parse(r.stdout);
+    assert.equal(out.error.code, 'UNREADABLE_FILE');
+    assert.equal(out.error.row, null);
+  });
+
+  it('an unknown metric exits 2 with INVALID_OPTIONS', () => {
+    const r = holdout(['score', '--metric', 'f1', '--solution', file('dice-solution.csv'), '--submission', file('dice-submission.csv'), '--json']);
+    assert.equal(r.code, 2);
+    assert.equal(JSON.parse(r.stdout).error.code, 'INVALID_OPTIONS');
+  });
+
+  it('without --json prints a readable summary, and errors on stderr with exit 2', () => {
+    const ok = holdout(['score', '--metric', 'dice', '--solution', file('dice-solution.csv'), '--submission', file('dice-submission.csv')]);
+    assert.equal(ok.code, 0);
+    assert.match(ok.stdout, /^dice: 0\.717949 over 2 images\n {2}public {3}0\.666667/);
+    const bad = holdout(['score', '--metric', 'dice', '--solution', file('dice-solution.csv'), '--submission', file('dice-bad.csv')]);
+    assert.equal(bad.code, 2);
+    assert.equal(bad.stdout, '');
+    assert.match(bad.stderr, /UNSORTED_RUNS.*row 3/);
+  });
+});
