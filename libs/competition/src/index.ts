@@ -1,1 +1,13 @@
-export {};
+// Public surface of @holdout/competition: competition.yaml (schema v1) and its loader, the data of a
+// competition (building it from a recipe, where it lies, validating data-as-files bundles), and
+// helpers for solutions and submissions.
+export * from './errors.js';
+export * from './schema.js';
+export { parseDuration, parseByteSize, parseTimePoint, resolveTimePoint, type TimePoint } from './units.js';
+export * from './loader.js';
+export * from './data/paths.js';
+export * from './data/build.js';
+export * from './data/validate.js';
+export { readCsvFile, type CsvTable } from './csv-read.js';
+export { RECIPE_GENERATORS } from './recipes/index.js';
+export type { RecipeGenerator, RecipeContext } from './recipes/types.js';

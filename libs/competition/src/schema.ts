@@ -1,0 +1,227 @@
+import { z } from 'zod';
+import { parseByteSize, parseDuration, parseTimePoint, type TimePoint } from './units.js';
+
+// competition.yaml, schema version 1. Input keys are camelCase and objects are strict, so a typo
+// ("rle_order") is reported by name instead of being ignored. Human units are parsed here:
+// the validated config carries seconds and bytes.
+
+export const METRIC_NAMES = ['dice', 'instance-map'] as const;
+export type MetricName = (typeof METRIC_NAMES)[number];
+export const RLE_ORDERS = ['column', 'row'] as const;
+export type RleOrder = (typeof RLE_ORDERS)[number];
+export const SUBMISSION_KINDS = ['file', 'kernel', 'model'] as const;
+export type SubmissionKind = (typeof SUBMISSION_KINDS)[number];
+export const DATA_SCALES = ['demo', 'full'] as const;
+/** `demo`: small enough to build at start-up; `full`: the sizes of the real competition. */
+export type DataScale = (typeof DATA_SCALES)[number];
+
+/** Kaggle's thresholds for instance mAP: 0.50, 0.55, …, 0.95. */
+export const DEFAULT_IOU_THRESHOLDS: readonly number[] = Array.from({ length: 10 }, (_, i) => Number((0.5 + i * 0.05).toFixed(2)));
+
+const slug = z
+  .string({ error: 'expected a slug' })
+  .regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, { error: 'expected lowercase letters, digits and single dashes (e.g. "my-cells")' });
+
+const nonEmpty = z.string({ error: 'expected text' }).trim().min(1, { error: 'must not be empty' });
+const positiveInt = z.number({ error: 'expected a whole number' }).int({ error: 'expected a whole number' }).positive({ error: 'must be at least 1' });
+const nonNegativeInt = z.number({ error: 'expected a whole number' }).int({ error: 'expected a whole number' }).min(0, { error: 'must not be negative' });
+const fraction = z.number({ error: 'expected a number' }).gt(0, { error: 'must be above 0' }).lt(1, { error: 'must be below 1' });
+
+const duration = z.string({ error: 'expected a duration like "9h" or "1h30m"' }).transform((text, ctx) => {
+  const seconds = parseDuration(text);
+  if (seconds === null) {
+    ctx.addIssue({ code: 'custom', message: `expected a duration like "9h", "1h30m" or "90s", got "${text}"` });
+    return z.NEVER;
+  }
+  return seconds;
+});
+
+const byteSize = z.union([z.string(), z.number()], { error: 'expected a size like "16g"' }).transform((text, ctx) => {
+  const bytes = parseByteSize(text);
+  if (bytes === null) {
+    ctx.addIssue({ code: 'custom', message: `expected a size like "16g", "16GiB" or "512MB", got "${text}"` });
+    return z.NEVER;
+  }
+  return bytes;
+});
+
+const timePoint = z
+  .union([z.string(), z.date()], { error: 'expected a timestamp like "2026-09-01T00:00:00Z" or a relative time like "now+60d"' })
+  .transform((value, ctx): TimePoint => {
+    // YAML turns unquoted timestamps into Dates; accept those too.
+    if (value instanceof Date) return { kind: 'absolute', at: value };
+    const point = parseTimePoint(value);
+    if (point === null) {
+      ctx.addIssue({
+        code: 'custom',
+        message: `expected a timestamp with a zone like "2026-09-01T00:00:00Z" or a relative time like "now+60d", got "${value}"`,
+      });
+      return z.NEVER;
+    }
+    return point;
+  });
+
+const iouThresholds = z
+  .array(fraction, { error: 'expected a list of IoU thresholds between 0 and 1' })
+  .min(1, { error: 'must list at least one threshold' })
+  .refine((list) => list.every((t, i) => i === 0 || t > list[i - 1]!), { error: 'thresholds must be strictly increasing' });
+
+const metric = z.discriminatedUnion(
+  'name',
+  [
+    z.strictObject({
+      name: z.literal('dice'),
+      /** Pixel numbering of the RLE: `column` = top to bottom, then left to right (HuBMAP). */
+      rleOrder: z.enum(RLE_ORDERS, { error: 'expected "column" or "row"' }),
+    }),
+    z.strictObject({
+      name: z.literal('instance-map'),
+      rleOrder: z.enum(RLE_ORDERS, { error: 'expected "column" or "row"' }),
+      iouThresholds: iouThresholds.default([...DEFAULT_IOU_THRESHOLDS]),
+    }),
+  ],
+  { error: `expected name to be one of ${METRIC_NAMES.map((m) => `"${m}"`).join(', ')}` },
+);
+
+const timeline = z
+  .strictObject({
+    opensAt: timePoint,
+    teamMergeDeadline: timePoint,
+    closesAt: timePoint,
+  })
+  .superRefine((t, ctx) => {
+    const order: Array<keyof typeof t> = ['opensAt', 'teamMergeDeadline', 'closesAt'];
+    for (let i = 1; i < order.length; i++) {
+      const [a, b] = [t[order[i - 1]!], t[order[i]!]];
+      const comparable = a.kind === b.kind;
+      if (!comparable) continue; // mixed forms are checked when resolved (resolveTimeline)
+      const before = a.kind === 'absolute' ? a.at.getTime() : a.offsetSeconds;
+      const after = b.kind === 'absolute' ? (b as { at: Date }).at.getTime() : (b as { offsetSeconds: number }).offsetSeconds;
+      if (before > after || (order[i] === 'closesAt' && before === after)) {
+        ctx.addIssue({ code: 'custom', path: [order[i]!], message: `must be after ${order[i - 1]}` });
+      }
+    }
+  });
+
+const limits = z.strictObject({
+  dailySubmissions: positiveInt.default(5),
+  finalSelections: positiveInt.default(2),
+  maxTeamSize: positiveInt.default(5),
+});
+
+const kernel = z
+  .strictObject({
+    /** Container image of the kernel runtime; pin by digest in production. */
+    image: nonEmpty,
+    timeLimit: duration.default(9 * 3600),
+    gpus: nonNegativeInt.default(1),
+    memory: byteSize.default(16 * 1024 ** 3),
+    cpus: z.number({ error: 'expected a number of CPUs' }).positive({ error: 'must be above 0' }).default(4),
+    /** Largest `/kaggle/working` output collected after a run. */
+    outputLimit: byteSize.default(1024 ** 3),
+    /** Whether participants may read the log of the run over the hidden test data (Kaggle: no). */
+    showHiddenDataLogs: z.boolean({ error: 'expected true or false' }).default(false),
+  })
+  .transform(({ timeLimit, memory, outputLimit, ...rest }) => ({
+    ...rest,
+    timeLimitSeconds: timeLimit,
+    memoryBytes: memory,
+    outputLimitBytes: outputLimit,
+  }));
+
+const model = z
+  .strictObject({
+    format: z.literal('onnx', { error: 'only "onnx" models are supported' }).default('onnx'),
+    /** Input channels the model expects (3 = RGB, 1 = grey) and per-channel normalisation of 0..1 pixels. */
+    input: z
+      .strictObject({
+        channels: z.union([z.literal(1), z.literal(3)], { error: 'expected 1 or 3' }),
+        mean: z.array(z.number()).min(1),
+        std: z.array(z.number().positive({ error: 'must be above 0' })).min(1),
+      })
+      .refine((i) => i.mean.length === i.channels && i.std.length === i.channels, {
+        error: 'mean and std need one value per channel',
+      }),
+    /** Side of the square patch fed to the model, in model pixels (after scaling). */
+    patchSize: positiveInt,
+    /** Overlap between neighbouring patches, in model pixels. */
+    overlap: nonNegativeInt,
+    /** Resize factor applied to the image before tiling (0.25 = a quarter of the side). */
+    scale: z.number({ error: 'expected a number' }).gt(0, { error: 'must be above 0' }).max(1, { error: 'must be at most 1' }).default(1),
+    /** How overlapping patch outputs are merged. */
+    blend: z.enum(['center-crop', 'weighted'], { error: 'expected "center-crop" or "weighted"' }).default('weighted'),
+    /** Flip test-time augmentation; outputs are un-flipped and averaged. */
+    tta: z.array(z.enum(['hflip', 'vflip'], { error: 'expected "hflip" or "vflip"' })).default([]),
+    /** Probability threshold for the foreground. */
+    threshold: fraction.default(0.5),
+    /** Instance competitions: connected components smaller than this (pixels) are dropped. */
+    minInstanceArea: nonNegativeInt.default(0),
+    /** Wall-clock limit for running the model over the whole test set. */
+    timeLimit: duration.default(3600),
+  })
+  .refine((m) => m.overlap * 2 < m.patchSize, { path: ['overlap'], error: 'must be less than half of patchSize' })
+  .transform(({ timeLimit, ...rest }) => ({ ...rest, timeLimitSeconds: timeLimit }));
+
+const recipe = z.strictObject({
+  /** Name of a registered generator (see `RECIPE_GENERATORS`). */
+  generator: nonEmpty,
+  /** Seed used when none is given on the command line. */
+  seed: nonNegativeInt.max(2 ** 32 - 1, { error: 'must fit in 32 bits' }),
+  defaultScale: z.enum(DATA_SCALES, { error: 'expected "demo" or "full"' }).default('demo'),
+  /** Generator-specific parameters, validated by the generator. */
+  params: z.record(z.string(), z.unknown()).default({}),
+});
+
+const files = z.strictObject({
+  /** Directory (relative to the bundle) laid out like built `public/`. */
+  public: nonEmpty,
+  /** Directory (relative to the bundle) laid out like built `hidden/`. */
+  hidden: nonEmpty,
+});
+
+const data = z
+  .strictObject({ recipe: recipe.optional(), files: files.optional() })
+  .refine((d) => (d.recipe === undefined) !== (d.files === undefined), { error: 'set exactly one of data.recipe or data.files' });
+
+export const competitionConfigSchema = z
+  .strictObject({
+    schemaVersion: z.literal(1, { error: 'expected 1 (the only schema version this platform reads)' }),
+    slug,
+    title: nonEmpty,
+    /** One or two paragraphs of Markdown shown on the competition card. */
+    description: nonEmpty,
+    metric,
+    timeline,
+    limits: limits.prefault({}),
+    submissions: z.strictObject({
+      kinds: z
+        .array(z.enum(SUBMISSION_KINDS, { error: 'expected "file", "kernel" or "model"' }))
+        .min(1, { error: 'allow at least one kind' })
+        .refine((k) => new Set(k).size === k.length, { error: 'lists a kind twice' }),
+    }),
+    kernel: kernel.optional(),
+    model: model.optional(),
+    data,
+  })
+  .superRefine((c, ctx) => {
+    for (const kind of ['kernel', 'model'] as const) {
+      if (c.submissions.kinds.includes(kind) && c[kind] === undefined) {
+        ctx.addIssue({ code: 'custom', path: [kind], message: `required because submissions.kinds allows "${kind}"` });
+      }
+    }
+    if (c.model && c.metric.name === 'dice' && c.model.minInstanceArea > 0) {
+      ctx.addIssue({ code: 'custom', path: ['model', 'minInstanceArea'], message: 'only applies to instance-map competitions' });
+    }
+  });
+
+/** What competition.yaml looks like before validation (units as text). */
+export type CompetitionConfigInput = z.input<typeof competitionConfigSchema>;
+/** A validated competition.yaml: units parsed (seconds, bytes), defaults filled in. */
+export type CompetitionConfig = z.output<typeof competitionConfigSchema>;
+export type MetricConfig = CompetitionConfig['metric'];
+export type TimelineConfig = CompetitionConfig['timeline'];
+export type LimitsConfig = CompetitionConfig['limits'];
+export type KernelConfig = NonNullable<CompetitionConfig['kernel']>;
+export type ModelConfig = NonNullable<CompetitionConfig['model']>;
+export type RecipeConfig = NonNullable<CompetitionConfig['data']['recipe']>;
+export type FilesDataConfig = NonNullable<CompetitionConfig['data']['files']>;
