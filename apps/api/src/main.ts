@@ -1,1 +1,39 @@
-export {};
+import 'reflect-metadata';
+import { ConfigError, loadConfig } from './config/config.js';
+import { JsonLogger } from './common/logger.js';
+import { createApp } from './app.factory.js';
+import { LibCompetitionBundles } from './modules/competitions/lib-bundles.js';
+import { assertSchemaReady, createDataSource } from './persistence/data-source.js';
+
+// node apps/api/dist/main.js — serves /api on HOST:PORT. Refuses to start on a bad config or a
+// database that is not fully migrated (run apps/api/dist/migrate.js first).
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`holdout api: ${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+  const logger = new JsonLogger(config.logLevel, 'api');
+  const ds = createDataSource({ databaseUrl: config.databaseUrl, repoRoot: config.repoRoot, poolSize: 20, applicationName: 'holdout-api' });
+  try {
+    await ds.initialize();
+    await assertSchemaReady(ds);
+  } catch (err) {
+    logger.write('error', `refusing to start: ${(err as Error).message}`);
+    await ds.destroy().catch(() => undefined);
+    process.exit(1);
+  }
+  const app = await createApp({ config, logger, bundles: new LibCompetitionBundles(config.repoRoot), dataSource: ds });
+  await app.listen(config.port, config.host);
+  logger.write('info', 'listening', { url: `http://${config.host}:${config.port}/api`, docs: `http://${config.host}:${config.port}/api/docs` });
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`holdout api: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

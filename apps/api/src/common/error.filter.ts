@@ -1,0 +1,45 @@
+import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nestjs/common';
+import type { ApiErrorCode, ErrorBody } from '@holdout/contracts';
+import type { Request, Response } from 'express';
+import { DomainError, httpStatusOf } from './domain-error.js';
+import type { JsonLogger } from './logger.js';
+import { requestIdOf } from './request-id.middleware.js';
+
+/** The one place errors become HTTP: `{error:{code,message,details?},requestId}`. */
+@Catch()
+export class ErrorFilter implements ExceptionFilter {
+  constructor(private readonly logger: JsonLogger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const ctx = host.switchToHttp();
+    const req = ctx.getRequest<Request>();
+    const res = ctx.getResponse<Response>();
+    const requestId = requestIdOf(req);
+    const { status, error } = this.toBody(exception);
+    if (status >= 500) {
+      this.logger.write('error', 'unhandled error', { requestId, err: exception instanceof Error ? { message: exception.message, stack: exception.stack } : String(exception) });
+    }
+    if (res.headersSent) {
+      res.end();
+      return;
+    }
+    const body: ErrorBody = { error, requestId };
+    res.status(status).json(body);
+  }
+
+  private toBody(exception: unknown): { status: number; error: ErrorBody['error'] } {
+    if (exception instanceof DomainError) {
+      return { status: httpStatusOf(exception.code), error: { code: exception.code, message: exception.message, ...(exception.details !== undefined ? { details: exception.details } : {}) } };
+    }
+    if (exception instanceof HttpException) {
+      // Framework errors (unknown route, body parser, method): keep their status, use our shape.
+      const status = exception.getStatus();
+      const code: ApiErrorCode = status === 404 ? 'not_found' : status === 413 ? 'payload_too_large' : status === 401 ? 'unauthenticated' : status === 403 ? 'forbidden' : status < 500 ? 'bad_request' : 'internal';
+      return { status, error: { code, message: status < 500 ? exception.message : 'internal error' } };
+    }
+    const e = exception as { type?: string; status?: number };
+    if (e && e.type === 'entity.parse.failed') return { status: 400, error: { code: 'bad_request', message: 'request body is not valid JSON' } };
+    if (e && e.type === 'entity.too.large') return { status: 413, error: { code: 'payload_too_large', message: 'request body too large' } };
+    return { status: 500, error: { code: 'internal', message: 'internal error' } };
+  }
+}

@@ -1,0 +1,124 @@
+import { randomBytes } from 'node:crypto';
+import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { isAbsolute, join, resolve } from 'node:path';
+import { z } from 'zod';
+import { repoRoot } from './repo-root.js';
+
+/**
+ * Every setting, its environment variable and its default. Defaults work on one machine with
+ * `scripts/services.sh up`; nothing here is a secret with a default.
+ *
+ * | variable | default |
+ * | --- | --- |
+ * | DATABASE_URL | postgres://holdout@127.0.0.1:54329/holdout |
+ * | REDIS_URL | redis://127.0.0.1:63799 |
+ * | HOLDOUT_DATA_DIR | `<repo>/.data` (artifacts, competition data, the generated session secret) |
+ * | PORT / HOST | 4000 / 127.0.0.1 (API only) |
+ * | HOLDOUT_UPLOAD_LIMIT_MB | 200 |
+ * | HOLDOUT_SESSION_SECRET | generated once and kept in `<data>/session-secret` (mode 0600) |
+ * | HOLDOUT_SESSION_TTL_HOURS | 336 (14 days) |
+ * | HOLDOUT_QUEUE_PREFIX | `holdout` (BullMQ key prefix; tests use a unique one) |
+ * | HOLDOUT_PUBLIC_ORIGINS | comma-separated origins allowed on cookie-authenticated writes besides the API's own (e.g. the web app) |
+ * | HOLDOUT_COOKIE_SECURE | false (set true behind HTTPS) |
+ * | HOLDOUT_LOG_LEVEL | info (debug, info, warn, error, silent) |
+ * | HOLDOUT_SCORING_CONCURRENCY | 2 (worker) |
+ * | HOLDOUT_STUCK_AFTER_S | 300 (reconciler: queued/scoring longer than this is re-enqueued) |
+ * | HOLDOUT_RECONCILE_EVERY_S | 60 |
+ */
+const schema = z.object({
+  DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').default('postgres://holdout@127.0.0.1:54329/holdout'),
+  REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:63799'),
+  HOLDOUT_DATA_DIR: z.string().min(1).optional(),
+  PORT: z.coerce.number().int().min(0).max(65535).default(4000),
+  HOST: z.string().min(1).default('127.0.0.1'),
+  HOLDOUT_UPLOAD_LIMIT_MB: z.coerce.number().positive().max(100_000).default(200),
+  HOLDOUT_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
+  HOLDOUT_SESSION_TTL_HOURS: z.coerce.number().positive().default(336),
+  HOLDOUT_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('holdout'),
+  HOLDOUT_PUBLIC_ORIGINS: z.string().default(''),
+  HOLDOUT_COOKIE_SECURE: z.enum(['true', 'false', '1', '0']).default('false'),
+  HOLDOUT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
+  HOLDOUT_SCORING_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  HOLDOUT_STUCK_AFTER_S: z.coerce.number().int().min(1).default(300),
+  HOLDOUT_RECONCILE_EVERY_S: z.coerce.number().int().min(1).default(60),
+});
+
+export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
+
+export interface AppConfig {
+  databaseUrl: string;
+  redisUrl: string;
+  repoRoot: string;
+  dataDir: string;
+  /** Uploads, kernel outputs, logs: `<data>/artifacts`. */
+  artifactDir: string;
+  /** Built competition data: `<data>/competitions`. */
+  competitionDataDir: string;
+  port: number;
+  host: string;
+  uploadLimitBytes: number;
+  sessionSecret: string;
+  sessionTtlMs: number;
+  queuePrefix: string;
+  publicOrigins: string[];
+  cookieSecure: boolean;
+  logLevel: LogLevel;
+  scoringConcurrency: number;
+  stuckAfterMs: number;
+  reconcileEveryMs: number;
+}
+
+export class ConfigError extends Error {
+  constructor(readonly problems: string[]) {
+    super(`invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+/** Reads the environment once; throws ConfigError listing every problem. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = schema.safeParse(env);
+  if (!parsed.success) {
+    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  }
+  const e = parsed.data;
+  const root = repoRoot();
+  const dataDir = e.HOLDOUT_DATA_DIR ? (isAbsolute(e.HOLDOUT_DATA_DIR) ? e.HOLDOUT_DATA_DIR : resolve(e.HOLDOUT_DATA_DIR)) : join(root, '.data');
+  return {
+    databaseUrl: e.DATABASE_URL,
+    redisUrl: e.REDIS_URL,
+    repoRoot: root,
+    dataDir,
+    artifactDir: join(dataDir, 'artifacts'),
+    competitionDataDir: join(dataDir, 'competitions'),
+    port: e.PORT,
+    host: e.HOST,
+    uploadLimitBytes: Math.round(e.HOLDOUT_UPLOAD_LIMIT_MB * 1024 * 1024),
+    sessionSecret: e.HOLDOUT_SESSION_SECRET ?? persistedSecret(dataDir),
+    sessionTtlMs: e.HOLDOUT_SESSION_TTL_HOURS * 3600_000,
+    queuePrefix: e.HOLDOUT_QUEUE_PREFIX,
+    publicOrigins: e.HOLDOUT_PUBLIC_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
+    cookieSecure: e.HOLDOUT_COOKIE_SECURE === 'true' || e.HOLDOUT_COOKIE_SECURE === '1',
+    logLevel: e.HOLDOUT_LOG_LEVEL,
+    scoringConcurrency: e.HOLDOUT_SCORING_CONCURRENCY,
+    stuckAfterMs: e.HOLDOUT_STUCK_AFTER_S * 1000,
+    reconcileEveryMs: e.HOLDOUT_RECONCILE_EVERY_S * 1000,
+  };
+}
+
+// A secret generated on first start and kept with the data, so sessions survive restarts
+// without anyone having to invent one, and no secret is baked into the code.
+function persistedSecret(dataDir: string): string {
+  const file = join(dataDir, 'session-secret');
+  if (existsSync(file)) return readFileSync(file, 'utf8').trim();
+  mkdirSync(dataDir, { recursive: true });
+  const secret = randomBytes(48).toString('base64url');
+  try {
+    writeFileSync(file, secret + '\n', { flag: 'wx', mode: 0o600 });
+  } catch {
+    return readFileSync(file, 'utf8').trim(); // another process won the race
+  }
+  chmodSync(file, 0o600);
+  return secret;
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,39 @@
+import 'reflect-metadata';
+import { ConfigError, loadConfig } from './config/config.js';
+import { JsonLogger } from './common/logger.js';
+import { createDataSource } from './persistence/data-source.js';
+
+// node apps/api/dist/migrate.js [--check] — applies pending migrations (each in its own
+// transaction) and exits 0; with --check only reports and exits 1 when some are pending.
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (err) {
+    if (err instanceof ConfigError) {
+      process.stderr.write(`holdout migrate: ${err.message}\n`);
+      process.exit(78);
+    }
+    throw err;
+  }
+  const logger = new JsonLogger(config.logLevel === 'silent' ? 'silent' : 'info', 'migrate');
+  const ds = createDataSource({ databaseUrl: config.databaseUrl, repoRoot: config.repoRoot, poolSize: 2, applicationName: 'holdout-migrate' });
+  await ds.initialize();
+  try {
+    if (process.argv.includes('--check')) {
+      const pending = await ds.showMigrations();
+      logger.write('info', pending ? 'pending migrations' : 'schema is up to date');
+      process.exitCode = pending ? 1 : 0;
+      return;
+    }
+    const done = await ds.runMigrations({ transaction: 'each' });
+    logger.write('info', done.length ? 'migrated' : 'schema is up to date', { applied: done.map((m) => m.name) });
+  } finally {
+    await ds.destroy();
+  }
+}
+
+main().catch((err: unknown) => {
+  process.stderr.write(`holdout migrate: failed: ${(err as Error).stack ?? String(err)}\n`);
+  process.exit(1);
+});

@@ -1,0 +1,76 @@
+import { Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Req, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import { AUTH, type MeDto, type SessionDto, type TokenDto } from '@holdout/contracts';
+import type { CookieOptions, Request, Response } from 'express';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { CoursesService } from '../courses/courses.service.js';
+import type { User } from '../users/entities/user.entity.js';
+import { AuthService } from './auth.service.js';
+import { CurrentUser, Public, type Principal } from './principal.js';
+
+@ApiTags('auth')
+@Controller()
+export class AuthController {
+  constructor(
+    private readonly auth: AuthService,
+    private readonly courses: CoursesService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  @Public()
+  @Post('auth/register')
+  async register(@Body() body: unknown, @Res({ passthrough: true }) res: Response): Promise<SessionDto> {
+    const user = await this.auth.register(body);
+    return this.startSession(user, res);
+  }
+
+  @Public()
+  @Post('auth/login')
+  @HttpCode(200)
+  async login(@Body() body: unknown, @Res({ passthrough: true }) res: Response): Promise<SessionDto> {
+    const user = await this.auth.verifyPassword(body);
+    return this.startSession(user, res);
+  }
+
+  @Post('auth/logout')
+  @HttpCode(204)
+  async logout(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<void> {
+    const token = (req.cookies as Record<string, string> | undefined)?.[AUTH.sessionCookie];
+    if (token) await this.auth.endSession(token);
+    res.clearCookie(AUTH.sessionCookie, { path: '/' });
+    res.clearCookie(AUTH.csrfCookie, { path: '/' });
+  }
+
+  @Get('me')
+  async me(@CurrentUser() p: Principal): Promise<MeDto> {
+    return { id: p.userId, email: p.email, displayName: p.displayName, isAdmin: p.isAdmin, courses: await this.courses.mine(p.userId) };
+  }
+
+  @Post('tokens')
+  createToken(@CurrentUser() p: Principal, @Body() body: unknown): Promise<TokenDto> {
+    return this.auth.createToken(p.userId, body);
+  }
+
+  @Get('tokens')
+  listTokens(@CurrentUser() p: Principal): Promise<TokenDto[]> {
+    return this.auth.listTokens(p.userId);
+  }
+
+  @Delete('tokens/:id')
+  @HttpCode(204)
+  revokeToken(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<void> {
+    return this.auth.revokeToken(p.userId, id);
+  }
+
+  private async startSession(user: User, res: Response): Promise<SessionDto> {
+    const { token, expiresAt } = await this.auth.createSession(user.id);
+    const csrfToken = this.auth.csrfFor(token);
+    const base: CookieOptions = { path: '/', sameSite: 'lax', secure: this.config.cookieSecure, expires: expiresAt };
+    res.cookie(AUTH.sessionCookie, token, { ...base, httpOnly: true });
+    res.cookie(AUTH.csrfCookie, csrfToken, { ...base, httpOnly: false });
+    return {
+      user: { id: user.id, email: user.email, displayName: user.displayName, isAdmin: user.isAdmin, courses: await this.courses.mine(user.id) },
+      csrfToken,
+    };
+  }
+}

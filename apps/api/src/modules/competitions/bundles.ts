@@ -1,0 +1,33 @@
+import type { CompetitionPagesDto, MetricName, RleOrder, SubmissionKind } from '@holdout/contracts';
+
+/** A competition as described by its bundle, timeline resolved against "now". */
+export interface BundleCompetition {
+  bundleDir: string;
+  title: string;
+  metric: MetricName;
+  rleOrder: RleOrder;
+  submissionKinds: SubmissionKind[];
+  opensAt: Date;
+  teamMergeDeadline: Date | null;
+  closesAt: Date;
+  dailySubmissions: number;
+  finalSelections: number;
+  pages: CompetitionPagesDto;
+  config: Record<string, unknown>;
+}
+
+export interface BuiltData {
+  /** Root of the built data. */
+  dataDir: string;
+  /** Downloadable files. */
+  publicDir: string;
+  solutionPath: string;
+}
+
+/** Where competitions come from (libs/competition behind it); injectable so tests can fake it. */
+export abstract class CompetitionBundles {
+  abstract load(bundle: string, now: Date): Promise<BundleCompetition>;
+  /** Builds (or finds cached) the data of the bundle in `bundleDir` under the platform data root. */
+  abstract build(bundleDir: string, dataRoot: string): Promise<BuiltData>;
+  abstract list(): Promise<string[]>;
+}

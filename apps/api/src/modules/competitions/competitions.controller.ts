@@ -1,0 +1,62 @@
+import { Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { CompetitionDto, CompetitionSummaryDto, DataFileDto, RescoreDto } from '@holdout/contracts';
+import type { Request, Response } from 'express';
+import { CurrentUser, type Principal } from '../auth/principal.js';
+import { CompetitionsService } from './competitions.service.js';
+import { DataService } from './data.service.js';
+import { RescoreService } from './rescore.service.js';
+
+@ApiTags('competitions')
+@Controller('competitions')
+export class CompetitionsController {
+  constructor(
+    private readonly competitions: CompetitionsService,
+    private readonly data: DataService,
+    private readonly rescores: RescoreService,
+  ) {}
+
+  @Get()
+  list(@CurrentUser() p: Principal): Promise<CompetitionSummaryDto[]> {
+    return this.competitions.list(p);
+  }
+
+  @Post()
+  create(@CurrentUser() p: Principal, @Body() body: unknown): Promise<CompetitionDto> {
+    return this.competitions.create(p, body);
+  }
+
+  @Get(':slug')
+  get(@CurrentUser() p: Principal, @Param('slug') slug: string): Promise<CompetitionDto> {
+    return this.competitions.get(p, slug);
+  }
+
+  /** Instructor: close now and reveal the private leaderboard. */
+  @Post(':slug/close')
+  @HttpCode(200)
+  close(@CurrentUser() p: Principal, @Param('slug') slug: string): Promise<CompetitionDto> {
+    return this.competitions.closeNow(p, slug);
+  }
+
+  /** Instructor: rescore every submission; with a multipart `solution` file, against a new solution version. */
+  @Post(':slug/rescore')
+  @HttpCode(202)
+  rescore(@CurrentUser() p: Principal, @Param('slug') slug: string, @Req() req: Request): Promise<RescoreDto> {
+    return this.rescores.rescore(p, slug, req);
+  }
+
+  @Get(':slug/data')
+  listData(@CurrentUser() p: Principal, @Param('slug') slug: string): Promise<DataFileDto[]> {
+    return this.data.list(p, slug);
+  }
+
+  /** Streams a public file; ETag, Last-Modified and Range come from Express's `send`. */
+  @Get(':slug/data/*file')
+  async download(@CurrentUser() p: Principal, @Param('slug') slug: string, @Param('file') file: string | string[], @Res() res: Response): Promise<void> {
+    const name = Array.isArray(file) ? file.join('/') : file;
+    const abs = await this.data.file(p, slug, name);
+    await new Promise<void>((resolve, reject) => {
+      res.sendFile(abs, { dotfiles: 'deny', acceptRanges: true, etag: true, lastModified: true, cacheControl: false, headers: { 'cache-control': 'private, no-cache' } }, (err) => (err && !res.headersSent ? reject(err) : resolve()));
+    });
+  }
+}

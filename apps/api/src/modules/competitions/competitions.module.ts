@@ -1,0 +1,17 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
+import { CoursesModule } from '../courses/courses.module.js';
+import { SubmissionsRepository } from '../submissions/submissions.repository.js';
+import { CompetitionAccess } from './competition-access.service.js';
+import { CompetitionsController } from './competitions.controller.js';
+import { CompetitionsService } from './competitions.service.js';
+import { DataService } from './data.service.js';
+import { RescoreService } from './rescore.service.js';
+
+@Module({
+  imports: [AuditModule, CoursesModule],
+  controllers: [CompetitionsController],
+  providers: [CompetitionAccess, CompetitionsService, DataService, RescoreService, SubmissionsRepository],
+  exports: [CompetitionAccess, CompetitionsService, SubmissionsRepository],
+})
+export class CompetitionsModule {}

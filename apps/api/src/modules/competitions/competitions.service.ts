@@ -1,0 +1,161 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { JOBS } from '../../persistence/channels.js';
+import type { CompetitionDto, CompetitionSummaryDto, Role } from '@holdout/contracts';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { DomainError, forbidden } from '../../common/domain-error.js';
+import { parseWith } from '../../common/zod-body.js';
+import { Queues } from '../../infra/infra.module.js';
+import type { Principal } from '../auth/principal.js';
+import { AuditService } from '../audit/audit.service.js';
+import { CoursesService } from '../courses/courses.service.js';
+import { quotaDay } from '../submissions/quota.js';
+import { SubmissionsRepository } from '../submissions/submissions.repository.js';
+import { CompetitionBundles } from './bundles.js';
+import { CompetitionAccess, isRevealed, stateOf } from './competition-access.service.js';
+import { Competition } from './entities/competition.entity.js';
+import { EventsPublisher } from '../events/events.publisher.js';
+
+const createSchema = z.object({
+  bundle: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'a bundled competition name'),
+  slug: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/).max(100).optional(),
+  courseId: z.string().uuid(),
+  visibility: z.enum(['course', 'public']).default('course'),
+  opensAt: z.iso.datetime({ offset: true }).optional(),
+  closesAt: z.iso.datetime({ offset: true }).optional(),
+});
+
+/** Written into the rules page of every competition: the quota rule participants live by. */
+export const QUOTA_RULES = (daily: number, finals: number) => `
+
+## Submission limits
+
+- You may make **${daily} submissions per day**. Days are UTC days (00:00–24:00 UTC).
+- A submission counts against the day it was made unless it **failed validation** (the scorer
+  rejected the file, e.g. unsorted runs or a missing image id), failed because of **our**
+  infrastructure, or was cancelled. Queued, running, scored and kernel-failed submissions count.
+- You may select up to **${finals} final submissions** for the private leaderboard. If you select
+  none, your best ${finals} by public score are used.
+- Submissions after the close are scored and shown to you, marked late, and never ranked.
+`;
+
+@Injectable()
+export class CompetitionsService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly access: CompetitionAccess,
+    private readonly courses: CoursesService,
+    private readonly bundles: CompetitionBundles,
+    private readonly submissions: SubmissionsRepository,
+    private readonly queues: Queues,
+    private readonly audit: AuditService,
+    private readonly events: EventsPublisher,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async list(p: Principal): Promise<CompetitionSummaryDto[]> {
+    const qb = this.ds.getRepository(Competition).createQueryBuilder('c').orderBy('c.closesAt', 'DESC');
+    if (!p.isAdmin) qb.where(`c.visibility = 'public' OR c.courseId IN (SELECT m.course_id FROM memberships m WHERE m.user_id = :uid)`, { uid: p.userId });
+    return (await qb.getMany()).map((c) => toSummary(c));
+  }
+
+  async get(p: Principal, slug: string): Promise<CompetitionDto> {
+    const { c, role } = await this.access.visible(p, slug);
+    const dto: CompetitionDto = {
+      ...toSummary(c),
+      pages: c.pages,
+      limits: { dailySubmissions: c.dailySubmissions, finalSelections: c.finalSelections },
+      rleOrder: c.rleOrder,
+    };
+    const teamId = await this.submissions.teamOf(c.id, p.userId);
+    const now = new Date();
+    const day = quotaDay(now);
+    dto.viewer = {
+      role: (role ?? 'student') as Role,
+      teamId,
+      submissionsToday: teamId ? await this.submissions.chargedSince(teamId, day.start) : 0,
+      quotaResetsAt: day.end.toISOString(),
+    };
+    return dto;
+  }
+
+  async create(p: Principal, input: unknown): Promise<CompetitionDto> {
+    const body = parseWith(createSchema, input);
+    const role = p.isAdmin ? 'instructor' : await this.courses.roleIn(p.userId, body.courseId);
+    if (role !== 'instructor') throw forbidden('only an instructor of the course can create competitions in it');
+    const available = await this.bundles.list();
+    if (!available.includes(body.bundle)) throw new DomainError('not_found', `no bundled competition "${body.bundle}" (available: ${available.join(', ')})`);
+    const b = await this.bundles.load(body.bundle, new Date());
+    const slug = body.slug ?? body.bundle;
+    if (await this.ds.getRepository(Competition).exists({ where: { slug } })) throw new DomainError('conflict', `a competition "${slug}" exists already`);
+    const opensAt = body.opensAt ? new Date(body.opensAt) : b.opensAt;
+    const closesAt = body.closesAt ? new Date(body.closesAt) : b.closesAt;
+    if (closesAt <= opensAt) throw new DomainError('bad_request', 'closesAt must be after opensAt');
+    const c = await this.ds.getRepository(Competition).save(
+      this.ds.getRepository(Competition).create({
+        slug,
+        courseId: body.courseId,
+        visibility: body.visibility,
+        title: b.title,
+        metric: b.metric,
+        rleOrder: b.rleOrder,
+        submissionKinds: b.submissionKinds,
+        opensAt,
+        teamMergeDeadline: b.teamMergeDeadline,
+        closesAt,
+        dailySubmissions: b.dailySubmissions,
+        finalSelections: b.finalSelections,
+        config: b.config,
+        pages: { ...b.pages, rules: b.pages.rules + QUOTA_RULES(b.dailySubmissions, b.finalSelections) },
+        bundleDir: b.bundleDir,
+        dataDir: null,
+        publicDir: null,
+        dataStatus: 'pending',
+        currentSolutionVersionId: null,
+        revealedAt: null,
+        createdById: p.userId,
+      }),
+    );
+    await this.audit.record({ actorId: p.userId, action: 'competition.create', competitionId: c.id, subjectType: 'competition', subjectId: c.id, data: { bundle: body.bundle } });
+    await this.queues.maintenance.add(JOBS.buildData, { competitionId: c.id }, { jobId: `build-data:${c.id}`, attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: true, removeOnFail: 100 });
+    await this.scheduleReveal(c);
+    return this.get(p, slug);
+  }
+
+  /** The reveal job fires at closesAt; the reconciler also reveals anything it finds overdue. */
+  async scheduleReveal(c: Competition): Promise<void> {
+    const delay = Math.max(0, c.closesAt.getTime() - Date.now());
+    await this.queues.maintenance.add(JOBS.reveal, { competitionId: c.id }, { jobId: `reveal:${c.id}:${c.closesAt.getTime()}`, delay, removeOnComplete: true, removeOnFail: 100, attempts: 5, backoff: { type: 'exponential', delay: 2000 } });
+  }
+
+  /** An instructor closes the competition now: the private leaderboard is revealed at once. */
+  async closeNow(p: Principal, slug: string): Promise<CompetitionDto> {
+    const c = await this.access.instructor(p, slug);
+    if (c.revealedAt) throw new DomainError('conflict', 'the competition is closed and revealed already');
+    const now = new Date();
+    await this.ds.transaction(async (m) => {
+      const closesAt = c.closesAt < now ? c.closesAt : now;
+      await m.getRepository(Competition).update({ id: c.id }, { closesAt, revealedAt: now });
+      await this.audit.record({ actorId: p.userId, action: 'competition.close', competitionId: c.id, subjectType: 'competition', subjectId: c.id, data: { previousClosesAt: c.closesAt.toISOString() } }, m);
+    });
+    this.access.invalidate(slug);
+    await this.events.competitionChanged(c.id);
+    return this.get(p, slug);
+  }
+}
+
+export function toSummary(c: Competition, now = new Date()): CompetitionSummaryDto {
+  return {
+    slug: c.slug,
+    title: c.title,
+    courseId: c.courseId,
+    metric: c.metric,
+    submissionKinds: c.submissionKinds,
+    opensAt: c.opensAt.toISOString(),
+    teamMergeDeadline: c.teamMergeDeadline?.toISOString() ?? null,
+    closesAt: c.closesAt.toISOString(),
+    state: stateOf(c, now),
+    revealed: isRevealed(c, now),
+  };
+}

@@ -1,0 +1,39 @@
+import { join } from 'node:path';
+import { buildCompetitionData, listBundledCompetitions, loadBundle, resolveTimeline } from '@holdout/competition';
+import type { SubmissionKind } from '@holdout/contracts';
+import { CompetitionBundles, type BuiltData, type BundleCompetition } from './bundles.js';
+
+/** Bundles under `<repo>/competitions/`, loaded and built by libs/competition. */
+export class LibCompetitionBundles extends CompetitionBundles {
+  constructor(private readonly repoRoot: string) {
+    super();
+  }
+
+  async list(): Promise<string[]> {
+    return (await listBundledCompetitions(this.repoRoot)).map((b) => b.slug);
+  }
+
+  async load(bundle: string, now: Date): Promise<BundleCompetition> {
+    const b = await loadBundle(join(this.repoRoot, 'competitions', bundle));
+    const t = resolveTimeline(b.config.timeline, now);
+    return {
+      bundleDir: b.dir,
+      title: b.config.title,
+      metric: b.config.metric.name,
+      rleOrder: b.config.metric.rleOrder,
+      submissionKinds: b.config.submissions.kinds as SubmissionKind[],
+      opensAt: t.opensAt,
+      teamMergeDeadline: t.teamMergeDeadline,
+      closesAt: t.closesAt,
+      dailySubmissions: b.config.limits.dailySubmissions,
+      finalSelections: b.config.limits.finalSelections,
+      pages: { overview: b.pages.overview, data: b.pages.data, evaluation: b.pages.evaluation, rules: b.pages.rules },
+      config: JSON.parse(JSON.stringify(b.config)) as Record<string, unknown>,
+    };
+  }
+
+  async build(bundleDir: string, dataRoot: string): Promise<BuiltData> {
+    const built = await buildCompetitionData({ bundleDir, dataDir: dataRoot });
+    return { dataDir: built.paths.root, publicDir: built.paths.publicDir, solutionPath: built.paths.solutionCsv };
+  }
+}

@@ -1,0 +1,73 @@
+import { randomUUID } from 'node:crypto';
+import { Inject, Injectable } from '@nestjs/common';
+import type { RescoreDto, ScoreJobData } from '@holdout/contracts';
+import type { Request } from 'express';
+import { DataSource } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { DomainError } from '../../common/domain-error.js';
+import { LocalArtifactStore } from '../../infra/artifact-store.js';
+import { Queues } from '../../infra/infra.module.js';
+import { JOBS } from '../../persistence/channels.js';
+import type { Principal } from '../auth/principal.js';
+import { AuditService } from '../audit/audit.service.js';
+import { scoreJobOptions } from '../submissions/scoring-jobs.js';
+import { parseUpload } from '../submissions/multipart.js';
+import { CompetitionAccess } from './competition-access.service.js';
+import { Competition } from './entities/competition.entity.js';
+import { SolutionVersion } from './entities/solution-version.entity.js';
+
+/**
+ * Rescoring: optionally a new solution version, then every file submission is scored again.
+ * Earlier scores stay in `score_records`; the submission shows the latest.
+ */
+@Injectable()
+export class RescoreService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly access: CompetitionAccess,
+    private readonly store: LocalArtifactStore,
+    private readonly queues: Queues,
+    private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async rescore(p: Principal, slug: string, req: Request): Promise<RescoreDto> {
+    const c = await this.access.instructor(p, slug);
+    if (!c.currentSolutionVersionId) throw new DomainError('competition_not_ready', 'the competition has no solution yet');
+    let upload: Awaited<ReturnType<typeof parseUpload>> | null = null;
+    let reason: string | null = null;
+    if (req.is('multipart/form-data')) {
+      upload = await parseUpload(req, this.store, `solutions/${c.id}`, this.config.uploadLimitBytes);
+      reason = upload.fields.reason?.slice(0, 500) ?? null;
+    } else {
+      const body = req.body as { reason?: unknown } | undefined;
+      reason = typeof body?.reason === 'string' ? body.reason.slice(0, 500) : null;
+    }
+    const rescoreId = randomUUID();
+    const result = await this.ds.transaction(async (m) => {
+      await m.query('SELECT id FROM competitions WHERE id = $1 FOR UPDATE', [c.id]);
+      let version = await m.getRepository(SolutionVersion).findOneOrFail({ where: { id: c.currentSolutionVersionId! } });
+      if (upload?.file) {
+        const max: { v: number }[] = await m.query('SELECT max(version) AS v FROM solution_versions WHERE competition_id = $1', [c.id]);
+        version = await m.getRepository(SolutionVersion).save(
+          m.getRepository(SolutionVersion).create({ competitionId: c.id, version: (max[0]?.v ?? 0) + 1, path: this.store.path(upload.file.key), checksum: upload.file.sha256, note: reason, createdById: p.userId }),
+        );
+        await m.getRepository(Competition).update({ id: c.id }, { currentSolutionVersionId: version.id });
+      }
+      const ids: { id: string }[] = await m.query(
+        `SELECT id FROM submissions WHERE competition_id = $1 AND kind = 'file' AND (status = 'scored' OR (status = 'failed' AND error_class = 'validation'))`,
+        [c.id],
+      );
+      await this.audit.record(
+        { actorId: p.userId, action: 'competition.rescore', competitionId: c.id, subjectType: 'solution_version', subjectId: version.id, data: { rescoreId, version: version.version, submissions: ids.length, reason } },
+        m,
+      );
+      return { version, ids };
+    });
+    this.access.invalidate(slug);
+    await this.queues.scoring.addBulk(
+      result.ids.map(({ id }) => ({ name: JOBS.score, data: { submissionId: id, rescoreId } satisfies ScoreJobData, opts: scoreJobOptions(`${id}:${rescoreId}`) })),
+    );
+    return { rescoreId, solutionVersion: result.version.version, submissions: result.ids.length };
+  }
+}

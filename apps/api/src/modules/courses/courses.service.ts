@@ -1,0 +1,77 @@
+import { randomInt } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import type { CourseDto, Role } from '@holdout/contracts';
+import { DataSource } from 'typeorm';
+import { z } from 'zod';
+import { DomainError, forbidden, notFound } from '../../common/domain-error.js';
+import { parseWith } from '../../common/zod-body.js';
+import type { Principal } from '../auth/principal.js';
+import { AuditService } from '../audit/audit.service.js';
+import { Course } from './entities/course.entity.js';
+import { Membership } from './entities/membership.entity.js';
+
+const createSchema = z.object({ name: z.string().trim().min(1).max(200) });
+const joinSchema = z.object({ code: z.string().trim().toUpperCase().min(4).max(16) });
+const roleSchema = z.object({ role: z.enum(['instructor', 'ta', 'student']) });
+// No 0/O/1/I: codes are read aloud and copied from slides.
+const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
+
+@Injectable()
+export class CoursesService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  /** Any signed-in user may open a course and becomes its instructor. */
+  async create(p: Principal, input: unknown): Promise<CourseDto> {
+    const { name } = parseWith(createSchema, input);
+    return this.ds.transaction(async (m) => {
+      for (let attempt = 0; ; attempt++) {
+        const joinCode = Array.from({ length: 8 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
+        if (await m.getRepository(Course).exists({ where: { joinCode } })) {
+          if (attempt > 5) throw new DomainError('conflict', 'could not allocate a join code');
+          continue;
+        }
+        const course = await m.getRepository(Course).save(m.getRepository(Course).create({ name, joinCode, createdById: p.userId }));
+        await m.getRepository(Membership).insert({ courseId: course.id, userId: p.userId, role: 'instructor' });
+        return toCourseDto(course, 'instructor');
+      }
+    });
+  }
+
+  async join(p: Principal, input: unknown): Promise<CourseDto> {
+    const { code } = parseWith(joinSchema, input);
+    const course = await this.ds.getRepository(Course).findOne({ where: { joinCode: code } });
+    if (!course) throw new DomainError('not_found', 'no course has this join code');
+    await this.ds.query(`INSERT INTO memberships (course_id, user_id, role) VALUES ($1, $2, 'student') ON CONFLICT (course_id, user_id) DO NOTHING`, [course.id, p.userId]);
+    const role = await this.roleIn(p.userId, course.id);
+    return toCourseDto(course, role ?? 'student');
+  }
+
+  async mine(userId: string): Promise<CourseDto[]> {
+    const rows: { id: string; name: string; join_code: string; role: Role }[] = await this.ds.query(
+      `SELECT c.id, c.name, c.join_code, m.role FROM memberships m JOIN courses c ON c.id = m.course_id WHERE m.user_id = $1 ORDER BY c.created_at`,
+      [userId],
+    );
+    return rows.map((r) => ({ id: r.id, name: r.name, role: r.role, ...(r.role !== 'student' ? { joinCode: r.join_code } : {}) }));
+  }
+
+  async roleIn(userId: string, courseId: string): Promise<Role | null> {
+    const m = await this.ds.getRepository(Membership).findOne({ where: { userId, courseId } });
+    return m?.role ?? null;
+  }
+
+  /** An instructor (or admin) changes a member's role, e.g. to make a TA. */
+  async setRole(p: Principal, courseId: string, userId: string, input: unknown): Promise<void> {
+    const { role } = parseWith(roleSchema, input);
+    if (!p.isAdmin && (await this.roleIn(p.userId, courseId)) !== 'instructor') throw forbidden('only the course instructor can change roles');
+    const r = await this.ds.getRepository(Membership).update({ courseId, userId }, { role });
+    if (!r.affected) throw notFound('member');
+    await this.audit.record({ actorId: p.userId, action: 'course.role', subjectType: 'user', subjectId: userId, data: { courseId, role } });
+  }
+}
+
+export function toCourseDto(c: Course, role: Role): CourseDto {
+  return { id: c.id, name: c.name, role, ...(role !== 'student' ? { joinCode: c.joinCode } : {}) };
+}

@@ -1,0 +1,8 @@
+import { Module } from '@nestjs/common';
+import { CompetitionsModule } from '../competitions/competitions.module.js';
+import { LeaderboardsController } from './leaderboards.controller.js';
+import { LeaderboardsRepository } from './leaderboards.repository.js';
+import { LeaderboardsService } from './leaderboards.service.js';
+
+@Module({ imports: [CompetitionsModule], controllers: [LeaderboardsController], providers: [LeaderboardsService, LeaderboardsRepository] })
+export class LeaderboardsModule {}

@@ -1,0 +1,69 @@
+import { randomUUID } from 'node:crypto';
+import type { Request } from 'express';
+import busboy from 'busboy';
+import { DomainError, badRequest } from '../../common/domain-error.js';
+import { LocalArtifactStore, TooLargeError, type StoredArtifact } from '../../infra/artifact-store.js';
+
+export interface ParsedUpload {
+  fields: Record<string, string>;
+  file: (StoredArtifact & { fileName: string }) | null;
+}
+
+const SAFE_NAME = /[^A-Za-z0-9._-]+/g;
+
+/**
+ * Streams a multipart body: text fields are collected, the one file (field `file`) goes straight
+ * into the artifact store under `keyPrefix`, hashed on the way; nothing is buffered in memory.
+ */
+export function parseUpload(req: Request, store: LocalArtifactStore, keyPrefix: string, limitBytes: number): Promise<ParsedUpload> {
+  const declared = Number(req.header('content-length') ?? 0);
+  if (declared > limitBytes + 1024 * 1024) {
+    return Promise.reject(new DomainError('payload_too_large', `the upload is larger than the limit of ${Math.round(limitBytes / 1024 / 1024)} MB`));
+  }
+  return new Promise((resolvePromise, reject) => {
+    let bb: busboy.Busboy;
+    try {
+      bb = busboy({ headers: req.headers, limits: { files: 1, fields: 20, fieldSize: 16 * 1024, parts: 30 } });
+    } catch {
+      reject(badRequest('expected a multipart/form-data body with a `file` field'));
+      return;
+    }
+    const fields: Record<string, string> = {};
+    let file: ParsedUpload['file'] = null;
+    let pending: Promise<void> | null = null;
+    let failed = false;
+    const fail = (err: unknown) => {
+      if (failed) return;
+      failed = true;
+      req.unpipe(bb);
+      req.resume(); // drain so the connection can answer
+      reject(err);
+    };
+    bb.on('field', (name, value) => {
+      fields[name] = value;
+    });
+    bb.on('file', (name, stream, info) => {
+      if (name !== 'file' || file || pending) {
+        stream.resume();
+        return;
+      }
+      const fileName = (info.filename || 'submission.csv').replace(SAFE_NAME, '_').slice(0, 200);
+      pending = store
+        .put(`${keyPrefix}/${randomUUID()}-${fileName}`, stream, limitBytes)
+        .then((stored) => {
+          file = { ...stored, fileName };
+        })
+        .catch((err: unknown) => {
+          stream.resume();
+          fail(err instanceof TooLargeError ? new DomainError('payload_too_large', `the file is larger than the limit of ${Math.round(limitBytes / 1024 / 1024)} MB`) : err);
+        });
+    });
+    bb.on('error', (err) => fail(badRequest(`malformed multipart body: ${(err as Error).message}`)));
+    bb.on('close', () => {
+      void (pending ?? Promise.resolve()).then(() => {
+        if (!failed) resolvePromise({ fields, file });
+      });
+    });
+    req.pipe(bb);
+  });
+}

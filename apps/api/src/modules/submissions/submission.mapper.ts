@@ -1,0 +1,31 @@
+import type { SubmissionDetailDto, SubmissionDto } from '@holdout/contracts';
+import type { Submission } from './entities/submission.entity.js';
+
+/**
+ * The only way a submission leaves the server. `revealed` decides whether private numbers are
+ * included; before the reveal they are null whatever the row holds.
+ */
+export function toSubmissionDto(s: Submission, ctx: { slug: string; teamName: string; revealed: boolean }): SubmissionDto {
+  return {
+    id: s.id,
+    competitionSlug: ctx.slug,
+    teamId: s.teamId,
+    teamName: ctx.teamName,
+    kind: s.kind,
+    status: s.status,
+    description: s.description,
+    cvScore: s.cvScore,
+    fileName: s.fileName,
+    publicScore: s.status === 'scored' ? s.publicScore : null,
+    privateScore: ctx.revealed && s.status === 'scored' ? s.privateScore : null,
+    late: s.late,
+    selected: s.selected,
+    createdAt: s.createdAt.toISOString(),
+    scoredAt: s.scoredAt?.toISOString() ?? null,
+    error: s.status === 'failed' && s.errorClass ? { class: s.errorClass, code: s.errorCode ?? s.errorClass, message: s.errorMessage ?? '', row: s.errorRow } : null,
+  };
+}
+
+export function toSubmissionDetailDto(s: Submission, ctx: { slug: string; teamName: string; revealed: boolean }): SubmissionDetailDto {
+  return { ...toSubmissionDto(s, ctx), perImagePublic: s.status === 'scored' ? s.perImagePublic : null };
+}

@@ -1,0 +1,72 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
+import type { SubmissionDetailDto, SubmissionDto, SubmissionEventDto } from '@holdout/contracts';
+import type { Request, Response } from 'express';
+import { notFound } from '../../common/domain-error.js';
+import { openSse } from '../../common/sse.js';
+import { CurrentUser, type Principal } from '../auth/principal.js';
+import { isRevealed } from '../competitions/competition-access.service.js';
+import { EventsBus } from '../events/events.bus.js';
+import { toSubmissionDto } from './submission.mapper.js';
+import { SubmissionsService } from './submissions.service.js';
+
+@ApiTags('submissions')
+@Controller()
+export class SubmissionsController {
+  constructor(
+    private readonly submissions: SubmissionsService,
+    private readonly bus: EventsBus,
+  ) {}
+
+  @Post('competitions/:slug/submissions')
+  @HttpCode(202)
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({
+    schema: {
+      type: 'object',
+      required: ['file'],
+      properties: { file: { type: 'string', format: 'binary' }, kind: { type: 'string', enum: ['file', 'kernel', 'model'] }, description: { type: 'string' }, cvScore: { type: 'number' } },
+    },
+  })
+  upload(@CurrentUser() p: Principal, @Param('slug') slug: string, @Req() req: Request): Promise<SubmissionDto> {
+    return this.submissions.upload(p, slug, req);
+  }
+
+  @Get('competitions/:slug/submissions')
+  mine(@CurrentUser() p: Principal, @Param('slug') slug: string): Promise<SubmissionDto[]> {
+    return this.submissions.mine(p, slug);
+  }
+
+  @Get('submissions/:id')
+  detail(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<SubmissionDetailDto> {
+    return this.submissions.detail(p, id);
+  }
+
+  /** Status changes of one submission, as `SubmissionEventDto` JSON; the first event is the current state. */
+  @Get('submissions/:id/events')
+  async events(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const first = await this.submissions.visibleTo(p, id);
+    const stream = openSse(req, res);
+    const render = async () => {
+      const { s, c, teamName } = await this.submissions.visibleTo(p, id);
+      const e: SubmissionEventDto = { type: 'status', submission: toSubmissionDto(s, { slug: c.slug, teamName, revealed: isRevealed(c) }) };
+      stream.send(e);
+    };
+    // Subscribe before rendering the first state so no change in between is missed.
+    const sub = this.bus.submission(first.s.id).subscribe(() => void render().catch(() => undefined));
+    stream.onClose(() => sub.unsubscribe());
+    await render();
+  }
+
+  /** Kernel logs arrive with kernel submissions; a file submission has none. */
+  @Get('submissions/:id/log')
+  async log(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<never> {
+    await this.submissions.visibleTo(p, id);
+    throw notFound('log');
+  }
+
+  @Put('submissions/:id/selection')
+  select(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string, @Body() body: unknown): Promise<SubmissionDto> {
+    return this.submissions.select(p, id, body);
+  }
+}

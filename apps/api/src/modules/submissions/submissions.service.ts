@@ -1,0 +1,164 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { QUEUES, type KernelJobData, type ScoreJobData, type SubmissionDetailDto, type SubmissionDto } from '@holdout/contracts';
+import type { Request } from 'express';
+import { DataSource } from 'typeorm';
+import { selectionLimitCheck } from '@holdout/metrics';
+import { z } from 'zod';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { DomainError, notFound } from '../../common/domain-error.js';
+import { JsonLogger } from '../../common/logger.js';
+import { parseWith } from '../../common/zod-body.js';
+import { LocalArtifactStore } from '../../infra/artifact-store.js';
+import { Queues } from '../../infra/infra.module.js';
+import { JOBS } from '../../persistence/channels.js';
+import type { Principal } from '../auth/principal.js';
+import { CompetitionAccess, isRevealed } from '../competitions/competition-access.service.js';
+import type { Competition } from '../competitions/entities/competition.entity.js';
+import { EventsPublisher } from '../events/events.publisher.js';
+import { Submission } from './entities/submission.entity.js';
+import { parseUpload } from './multipart.js';
+import { quotaDay } from './quota.js';
+import { scoreJobOptions } from './scoring-jobs.js';
+import { toSubmissionDetailDto, toSubmissionDto } from './submission.mapper.js';
+import { SubmissionsRepository } from './submissions.repository.js';
+
+const fieldsSchema = z.object({
+  kind: z.enum(['file', 'kernel', 'model']).default('file'),
+  description: z.string().trim().max(1000).optional(),
+  cvScore: z
+    .string()
+    .trim()
+    .optional()
+    .transform((v, ctx) => {
+      if (v === undefined || v === '') return null;
+      const n = Number(v);
+      if (!Number.isFinite(n)) {
+        ctx.addIssue({ code: 'custom', message: 'expected a number' });
+        return z.NEVER;
+      }
+      return n;
+    }),
+});
+const selectionSchema = z.object({ selected: z.boolean() });
+
+@Injectable()
+export class SubmissionsService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly access: CompetitionAccess,
+    private readonly repo: SubmissionsRepository,
+    private readonly store: LocalArtifactStore,
+    private readonly queues: Queues,
+    private readonly events: EventsPublisher,
+    private readonly logger: JsonLogger,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async upload(p: Principal, slug: string, req: Request): Promise<SubmissionDto> {
+    const { c } = await this.access.visible(p, slug);
+    const now = new Date();
+    if (now < c.opensAt) throw new DomainError('competition_not_open', `submissions open at ${c.opensAt.toISOString()}`);
+    if (c.dataStatus !== 'ready' || !c.currentSolutionVersionId) throw new DomainError('competition_not_ready', 'the competition data is still being prepared; try again shortly');
+
+    const upload = await parseUpload(req, this.store, `submissions/${c.id}`, this.config.uploadLimitBytes);
+    try {
+      const fields = parseWith(fieldsSchema, upload.fields);
+      if (!upload.file) throw new DomainError('bad_request', 'attach the prediction file in the `file` field');
+      if (!c.submissionKinds.includes(fields.kind)) throw new DomainError('submission_kind_not_allowed', `this competition accepts ${c.submissionKinds.join(', ')} submissions`);
+      const file = upload.file;
+
+      const saved = await this.ds.transaction(async (m) => {
+        const teamId = await this.repo.ensureTeam(m, c.id, p.userId, p.displayName);
+        // Serialises this team's uploads: the count and the insert see the same state.
+        await this.repo.lockTeam(m, teamId);
+        const day = quotaDay(now);
+        const used = await this.repo.chargedSince(teamId, day.start, m);
+        if (used >= c.dailySubmissions) {
+          throw new DomainError('quota_exceeded', `you have used all ${c.dailySubmissions} submissions for today (UTC); more at ${day.end.toISOString()}`, { limit: c.dailySubmissions, used, resetsAt: day.end.toISOString() });
+        }
+        return m.getRepository(Submission).save(
+          m.getRepository(Submission).create({
+            competitionId: c.id,
+            teamId,
+            userId: p.userId,
+            kind: fields.kind,
+            status: 'queued',
+            description: fields.description ?? null,
+            cvScore: fields.cvScore,
+            fileName: file.fileName,
+            artifactPath: file.key,
+            checksum: file.sha256,
+            sizeBytes: file.size,
+            late: new Date() >= c.closesAt,
+          }),
+        );
+      });
+      // After the commit: a job never refers to a row that might roll back. If Redis is down
+      // the row stays queued and the reconciler enqueues it later.
+      await this.enqueue(saved).catch((err: unknown) => this.logger.write('warn', 'enqueue failed; the reconciler will retry', { submissionId: saved.id, err: String(err) }));
+      const teamName = (await this.repo.findWithTeam(saved.id))!.teamName;
+      return toSubmissionDto(saved, { slug: c.slug, teamName, revealed: isRevealed(c) });
+    } catch (err) {
+      if (upload.file) await this.store.remove(upload.file.key);
+      throw err;
+    }
+  }
+
+  async enqueue(s: Pick<Submission, 'id' | 'kind'>): Promise<void> {
+    if (s.kind === 'file') {
+      const data: ScoreJobData = { submissionId: s.id };
+      await this.queues.scoring.add(JOBS.score, data, scoreJobOptions(s.id));
+    } else {
+      const data: KernelJobData = { submissionId: s.id };
+      await (s.kind === 'kernel' ? this.queues.kernels : this.queues.models).add(s.kind === 'kernel' ? QUEUES.kernels : QUEUES.models, data, { jobId: s.id, removeOnComplete: true, removeOnFail: 1000 });
+    }
+  }
+
+  /** A submission as its viewer may see it: its team's members and the course staff only. */
+  async visibleTo(p: Principal, id: string): Promise<{ s: Submission; c: Competition; teamName: string }> {
+    const row = await this.repo.findWithTeam(id);
+    if (!row) throw notFound('submission');
+    const c = row.s.competition!;
+    const role = await this.access.roleOf(p, c);
+    const staff = role === 'instructor' || role === 'ta';
+    if (!staff && !(await this.repo.isMember(row.s.teamId, p.userId))) throw notFound('submission');
+    if (!staff && !role && c.visibility !== 'public') throw notFound('submission');
+    return { s: row.s, c, teamName: row.teamName };
+  }
+
+  async detail(p: Principal, id: string): Promise<SubmissionDetailDto> {
+    const { s, c, teamName } = await this.visibleTo(p, id);
+    return toSubmissionDetailDto(s, { slug: c.slug, teamName, revealed: isRevealed(c) });
+  }
+
+  async mine(p: Principal, slug: string): Promise<SubmissionDto[]> {
+    const { c } = await this.access.visible(p, slug);
+    const teamId = await this.repo.teamOf(c.id, p.userId);
+    if (!teamId) return [];
+    const revealed = isRevealed(c);
+    return (await this.repo.listForTeam(teamId)).map((s) => toSubmissionDto(s, { slug: c.slug, teamName: s.team!.name, revealed }));
+  }
+
+  /** Final selection: only the team, only before the close, at most `finalSelections`. */
+  async select(p: Principal, id: string, input: unknown): Promise<SubmissionDto> {
+    const { selected } = parseWith(selectionSchema, input);
+    const row = await this.repo.findWithTeam(id);
+    if (!row || !(await this.repo.isMember(row.s.teamId, p.userId))) throw notFound('submission');
+    const c = row.s.competition!;
+    if (new Date() >= c.closesAt) throw new DomainError('conflict', 'final selections are fixed once the competition has closed');
+    const updated = await this.ds.transaction(async (m) => {
+      await this.repo.lockTeam(m, row.s.teamId);
+      const s = await m.getRepository(Submission).findOneOrFail({ where: { id } });
+      if (selected) {
+        if (s.status !== 'scored' || s.late) throw new DomainError('not_selectable', 'only scored, on-time submissions can be selected');
+        const check = selectionLimitCheck({ currentlySelected: await this.repo.selectedIds(m, s.teamId), submissionId: s.id, limit: c.finalSelections });
+        if (!check.allowed) throw new DomainError('selection_limit', check.message, { limit: c.finalSelections });
+      }
+      if (s.selected !== selected) await m.getRepository(Submission).update({ id }, { selected });
+      return { ...s, selected } as Submission;
+    });
+    await this.events.competitionChanged(c.id);
+    await this.events.submissionChanged(id, c.id);
+    return toSubmissionDto(updated, { slug: c.slug, teamName: row.teamName, revealed: isRevealed(c) });
+  }
+}

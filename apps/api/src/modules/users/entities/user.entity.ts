@@ -1,0 +1,16 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryGeneratedColumn } from 'typeorm';
+
+@Entity('users')
+export class User {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  /** Stored lower-cased; unique. */
+  @Index('UQ_users_email', { unique: true })
+  @Column('varchar', { length: 320 })
+  email!: string;
+  @Column('varchar', { length: 120 }) displayName!: string;
+  /** argon2id PHC string. */
+  @Column('varchar', { length: 255 }) passwordHash!: string;
+  /** Site administrator: sees and manages every course. */
+  @Column('boolean', { default: false }) isAdmin!: boolean;
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
+}

@@ -1,0 +1,43 @@
+import 'reflect-metadata';
+import { join } from 'node:path';
+import { DataSource } from 'typeorm';
+import { ENTITIES } from './entities.js';
+import { SnakeNamingStrategy } from './naming.js';
+
+export interface DataSourceOptions {
+  databaseUrl: string;
+  repoRoot: string;
+  poolSize?: number;
+  applicationName?: string;
+}
+
+/** The one DataSource shape used by the API, the worker, migrations and tests. Never synchronizes. */
+export function createDataSource(o: DataSourceOptions): DataSource {
+  return new DataSource({
+    type: 'postgres',
+    uuidExtension: 'pgcrypto',
+    url: o.databaseUrl,
+    entities: ENTITIES,
+    migrations: [join(o.repoRoot, 'migrations', 'dist', '*.js')],
+    migrationsTableName: 'migrations',
+    migrationsTransactionMode: 'each',
+    namingStrategy: new SnakeNamingStrategy(),
+    synchronize: false,
+    migrationsRun: false,
+    logging: ['error'],
+    extra: { max: o.poolSize ?? 10, application_name: o.applicationName ?? 'holdout' },
+  });
+}
+
+export class SchemaNotReadyError extends Error {}
+
+/** Refuses a schema with pending migrations (the API does not serve a half-migrated database). */
+export async function assertSchemaReady(ds: DataSource): Promise<void> {
+  let pending: boolean;
+  try {
+    pending = await ds.showMigrations();
+  } catch (err) {
+    throw new SchemaNotReadyError(`cannot read the migration state: ${(err as Error).message}`);
+  }
+  if (pending) throw new SchemaNotReadyError('the database has pending migrations: run `node apps/api/dist/migrate.js` first');
+}

@@ -1,0 +1,12 @@
+// Shared with the worker (`@holdout/api/persistence`): configuration, entities, data source,
+// pub/sub channels and job names. Nothing here starts anything.
+export * from '../config/config.js';
+export * from '../config/repo-root.js';
+export * from './channels.js';
+export * from './data-source.js';
+export * from './entities.js';
+export type { Interval } from '../modules/submissions/entities/submission.entity.js';
+export { JsonLogger } from '../common/logger.js';
+export { quotaDay, CHARGED_STATUSES_SQL } from '../modules/submissions/quota.js';
+export { LocalArtifactStore, TooLargeError } from '../infra/artifact-store.js';
+export { scoreJobOptions } from '../modules/submissions/scoring-jobs.js';
