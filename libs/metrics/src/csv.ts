@@ -336,6 +336,31 @@ export class TextSink implements FieldSink {
     return Buffer.from(this.buf.buffer, this.buf.byteOffset, this.len).toString('utf8');
   }
 
+  /** Whether the current field's bytes equal `other`. */
+  equals(other: Uint8Array): boolean {
+    if (other.length !== this.len) return false;
+    const b = this.buf;
+    for (let i = 0; i < other.length; i++) if (b[i] !== other[i]) return false;
+    return true;
+  }
+
+  /** The field as a positive integer of at most 9 digits (spaces around allowed), else -1. */
+  positiveInt(): number {
+    const b = this.buf;
+    let i = 0;
+    let end = this.len;
+    while (i < end && b[i] === 32) i++;
+    while (end > i && b[end - 1] === 32) end--;
+    if (end === i || end - i > 9) return -1;
+    let v = 0;
+    for (; i < end; i++) {
+      const d = b[i]! - 48;
+      if (d < 0 || d > 9) return -1;
+      v = v * 10 + d;
+    }
+    return v > 0 ? v : -1;
+  }
+
   private append(src: Uint8Array, from: number, to: number): void {
     const need = this.len + (to - from);
     if (need > this.buf.length) {
@@ -343,7 +368,8 @@ export class TextSink implements FieldSink {
       grown.set(this.buf.subarray(0, this.len));
       this.buf = grown;
     }
-    this.buf.set(src.subarray(from, to), this.len);
+    if (to - from > 32) this.buf.set(src.subarray(from, to), this.len);
+    else for (let i = from, j = this.len; i < to; i++, j++) this.buf[j] = src[i]!;
     this.len = need;
   }
 }

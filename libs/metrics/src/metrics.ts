@@ -54,6 +54,8 @@ export interface InstanceSet {
   runs: Float64Array;
   offsets: ArrayLike<number>;
   areas: ArrayLike<number>;
+  /** Optional: the instance of each run (saves recomputing it from `offsets`). */
+  labels?: Int32Array<ArrayBufferLike>;
 }
 
 /** Two predicted instances that share a pixel (0-based pixel index). */
@@ -91,19 +93,27 @@ export function instanceScore(truth: Runs[], prediction: Runs[]): number {
 export function scoreInstances(truth: InstanceSet, prediction: InstanceSet): number | InstanceOverlap {
   const nT = truth.count;
   const nP = prediction.count;
-  const pred = sortedRuns(prediction);
+  const pred = predOrder.sort(prediction);
+  const pRuns = prediction.runs;
+  const pOrder = pred.order;
+  const pLabels = pred.labels;
   // Within one instance runs are already validated, so any overlap is between two instances.
   for (let k = 1; k < pred.n; k++) {
-    if (pred.s[k]! < pred.e[k - 1]!) {
-      const a = pred.label[k - 1]!;
-      const b = pred.label[k]!;
-      return { first: Math.min(a, b), second: Math.max(a, b), pixel: pred.s[k]! };
+    const cur = pOrder[k]!;
+    const before = pOrder[k - 1]!;
+    if (pRuns[2 * cur]! < pRuns[2 * before + 1]!) {
+      const a = pLabels[before]!;
+      const b = pLabels[cur]!;
+      return { first: Math.min(a, b), second: Math.max(a, b), pixel: pRuns[2 * cur]! };
     }
   }
   if (nP === 0) return nT === 0 ? 1 : 0;
   if (nT === 0) return 0;
 
-  const tr = sortedRuns(truth);
+  const tr = truthOrder.sort(truth);
+  const tRuns = truth.runs;
+  const tOrder = tr.order;
+  const tLabels = tr.labels;
   const pairs = pairTable;
   pairs.reset(Math.min(pred.n, 1 << 16));
   // Sweep: predicted runs in order (disjoint, so their ends increase too); `active` holds the
@@ -112,25 +122,28 @@ export function scoreInstances(truth: InstanceSet, prediction: InstanceSet): num
   let nActive = 0;
   let j = 0;
   for (let k = 0; k < pred.n; k++) {
-    const ps = pred.s[k]!;
-    const pe = pred.e[k]!;
+    const pk = pOrder[k]!;
+    const ps = pRuns[2 * pk]!;
+    const pe = pRuns[2 * pk + 1]!;
     let keep = 0;
     for (let a = 0; a < nActive; a++) {
       const r = active[a]!;
-      if (tr.e[r]! > ps) active[keep++] = r;
+      if (tRuns[2 * r + 1]! > ps) active[keep++] = r;
     }
     nActive = keep;
-    while (j < tr.n && tr.s[j]! < pe) {
-      if (tr.e[j]! > ps) active[nActive++] = j;
+    while (j < tr.n) {
+      const r = tOrder[j]!;
+      if (tRuns[2 * r]! >= pe) break;
+      if (tRuns[2 * r + 1]! > ps) active[nActive++] = r;
       j++;
     }
-    const p = pred.label[k]!;
+    const p = pLabels[pk]!;
     for (let a = 0; a < nActive; a++) {
       const r = active[a]!;
-      const ts = tr.s[r]!;
-      const te = tr.e[r]!;
+      const ts = tRuns[2 * r]!;
+      const te = tRuns[2 * r + 1]!;
       const ov = (te < pe ? te : pe) - (ts > ps ? ts : ps);
-      if (ov > 0) pairs.add(tr.label[r]! * nP + p, ov);
+      if (ov > 0) pairs.add(tLabels[r]! * nP + p, ov);
     }
   }
 
@@ -166,56 +179,88 @@ export function scoreInstances(truth: InstanceSet, prediction: InstanceSet): num
   return total / levels;
 }
 
-interface SortedRuns {
-  n: number;
-  s: Float64Array;
-  e: Float64Array;
-  label: Int32Array;
+/**
+ * Orders the runs of a set of instances by start (stable) as a permutation of run indices, with
+ * buffers reused across images. A set already in pixel order costs one pass; otherwise a counting
+ * sort on start buckets (about one run per bucket) plus an insertion sort inside each bucket keeps
+ * it O(R) for real data, and a native sort of any crowded bucket keeps adversarial input
+ * O(R log R).
+ */
+class RunOrder {
+  n = 0;
+  order = new Int32Array(256);
+  /** The instance of each run (the set's own `labels`, or computed into a scratch buffer). */
+  labels: Int32Array<ArrayBufferLike> = new Int32Array(0);
+  private scratchLabels = new Int32Array(256);
+  private counts = new Int32Array(257);
+
+  sort(set: InstanceSet): this {
+    const n = set.count === 0 ? 0 : set.offsets[set.count]!;
+    if (this.order.length < n) {
+      const size = Math.max(n, this.order.length * 2);
+      this.order = new Int32Array(size);
+      this.scratchLabels = new Int32Array(size);
+      this.counts = new Int32Array(size + 1);
+    }
+    this.n = n;
+    const { order, counts } = this;
+    if (set.labels !== undefined) this.labels = set.labels;
+    else {
+      const labels = this.scratchLabels;
+      for (let i = 0; i < set.count; i++) labels.fill(i, set.offsets[i]!, set.offsets[i + 1]!);
+      this.labels = labels;
+    }
+    const runs = set.runs;
+    let maxStart = 0;
+    let sorted = true;
+    let prev = -1;
+    for (let k = 0; k < n; k++) {
+      const start = runs[2 * k]!;
+      if (start < prev) sorted = false;
+      if (start > maxStart) maxStart = start;
+      prev = start;
+    }
+    if (sorted) {
+      for (let k = 0; k < n; k++) order[k] = k;
+      return this;
+    }
+    const width = Math.floor(maxStart / n) + 1;
+    counts.fill(0, 0, n + 1);
+    for (let k = 0; k < n; k++) counts[Math.floor(runs[2 * k]! / width) + 1]!++;
+    for (let b = 1; b <= n; b++) counts[b]! += counts[b - 1]!;
+    for (let k = 0; k < n; k++) order[counts[Math.floor(runs[2 * k]! / width)]!++] = k;
+    // counts[b] is now the end of bucket b.
+    let from = 0;
+    for (let b = 0; b < n; b++) {
+      const to = counts[b]!;
+      if (to - from > 32) this.sortRange(runs, from, to);
+      else {
+        for (let k = from + 1; k < to; k++) {
+          const o = order[k]!;
+          const key = runs[2 * o]!;
+          let j = k - 1;
+          while (j >= from && runs[2 * order[j]!]! > key) {
+            order[j + 1] = order[j]!;
+            j--;
+          }
+          order[j + 1] = o;
+        }
+      }
+      from = to;
+    }
+    return this;
+  }
+
+  /** Stable native sort of order[from, to) by start. */
+  private sortRange(runs: Float64Array, from: number, to: number): void {
+    const part = Array.from(this.order.subarray(from, to));
+    part.sort((x, y) => runs[2 * x]! - runs[2 * y]! || x - y);
+    this.order.set(part, from);
+  }
 }
 
-/** All runs of a set of instances sorted by start, each labelled with its instance. */
-function sortedRuns(set: InstanceSet): SortedRuns {
-  const n = set.count === 0 ? 0 : set.offsets[set.count]!;
-  const s = new Float64Array(n);
-  const e = new Float64Array(n);
-  const label = new Int32Array(n);
-  let sorted = true;
-  let maxStart = 0;
-  for (let i = 0; i < set.count; i++) {
-    for (let k = set.offsets[i]!; k < set.offsets[i + 1]!; k++) {
-      s[k] = set.runs[2 * k]!;
-      e[k] = set.runs[2 * k + 1]!;
-      label[k] = i;
-      if (k > 0 && s[k]! < s[k - 1]!) sorted = false;
-      if (s[k]! > maxStart) maxStart = s[k]!;
-    }
-  }
-  if (sorted) return { n, s, e, label };
-  // Sort packed keys start·2^b + index natively when they fit in 53 bits; else a comparator sort.
-  const bits = Math.ceil(Math.log2(n + 1));
-  const scale = 2 ** bits;
-  let order: ArrayLike<number>;
-  if ((maxStart + 1) * scale <= Number.MAX_SAFE_INTEGER) {
-    const keys = new Float64Array(n);
-    for (let k = 0; k < n; k++) keys[k] = s[k]! * scale + k;
-    keys.sort();
-    const idx = new Int32Array(n);
-    for (let k = 0; k < n; k++) idx[k] = keys[k]! % scale;
-    order = idx;
-  } else {
-    order = Int32Array.from({ length: n }, (_, k) => k).sort((x, y) => s[x]! - s[y]! || x - y);
-  }
-  const s2 = new Float64Array(n);
-  const e2 = new Float64Array(n);
-  const l2 = new Int32Array(n);
-  for (let k = 0; k < n; k++) {
-    const from = order[k]!;
-    s2[k] = s[from]!;
-    e2[k] = e[from]!;
-    l2[k] = label[from]!;
-  }
-  return { n, s: s2, e: e2, label: l2 };
-}
+const predOrder = new RunOrder();
+const truthOrder = new RunOrder();
 
 /** Open-addressing map from an integer pair key to an accumulated overlap, reused across images. */
 class PairTable {

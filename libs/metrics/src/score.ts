@@ -190,26 +190,33 @@ interface Image {
 /** Instances of one image, appended row by row (rows of an image need not be adjacent). */
 class InstanceBuilder {
   runs = new Float64Array(64);
+  labels = new Int32Array(32);
   offsets: number[] = [0];
   areas: number[] = [];
   rows: number[] = [];
 
   add(sink: RleSink, row: number): void {
-    const used = this.offsets[this.offsets.length - 1]! * 2;
-    const need = used + sink.count * 2;
-    if (need > this.runs.length) {
-      const grown = new Float64Array(Math.max(need, this.runs.length * 2));
-      grown.set(this.runs.subarray(0, used));
+    const first = this.offsets[this.offsets.length - 1]!;
+    const total = first + sink.count;
+    if (total * 2 > this.runs.length) {
+      const grown = new Float64Array(Math.max(total * 2, this.runs.length * 2));
+      grown.set(this.runs.subarray(0, first * 2));
       this.runs = grown;
+      const labels = new Int32Array(grown.length / 2);
+      labels.set(this.labels.subarray(0, first));
+      this.labels = labels;
     }
-    this.runs.set(sink.runs.subarray(0, sink.count * 2), used);
-    this.offsets.push(used / 2 + sink.count);
+    const runs = this.runs;
+    const src = sink.runs;
+    for (let i = 0, j = first * 2; i < sink.count * 2; i++, j++) runs[j] = src[i]!;
+    this.labels.fill(this.areas.length, first, total);
+    this.offsets.push(total);
     this.areas.push(sink.area);
     this.rows.push(row);
   }
 
   toSet(): InstanceSet {
-    return { count: this.areas.length, runs: this.runs, offsets: this.offsets, areas: this.areas };
+    return { count: this.areas.length, runs: this.runs, offsets: this.offsets, areas: this.areas, labels: this.labels };
   }
 }
 
@@ -262,6 +269,8 @@ class SolutionReader {
   private readonly usage = new TextSink();
   private readonly rle = new RleSink();
   private hasUsage = false;
+  private last: Image | null = null;
+  private lastIdBytes = new Uint8Array(0);
 
   constructor(private readonly metric: MetricName) {}
 
@@ -280,8 +289,17 @@ class SolutionReader {
   }
 
   record(row: number): void {
-    const id = text(this.id, 'solution', row, null);
-    if (id === '') throw new ScoringError('MALFORMED_CSV', describe('solution', row, null, 'the id is empty'), row);
+    // Instance solutions repeat an image over consecutive rows: reuse the last id when the bytes match.
+    let img: Image | undefined;
+    let id: string;
+    if (this.last !== null && this.id.equals(this.lastIdBytes)) {
+      img = this.last;
+      id = img.id;
+    } else {
+      id = text(this.id, 'solution', row, null);
+      if (id === '') throw new ScoringError('MALFORMED_CSV', describe('solution', row, null, 'the id is empty'), row);
+      img = this.byId.get(id);
+    }
     const height = this.dimension(this.height, 'height', row, id);
     const width = this.dimension(this.width, 'width', row, id);
     const pixels = height * width;
@@ -300,7 +318,6 @@ class SolutionReader {
     if (rle.problem !== null) throw fail('solution', row, id, rle.problem);
     checkInImage(rle, pixels, height, width, 'solution', row, id);
 
-    let img = this.byId.get(id);
     if (img !== undefined) {
       if (this.metric === 'dice') {
         throw new ScoringError('DUPLICATE_IMAGE_ID', describe('solution', row, id, `the image already has row ${img.row}; a dice solution has one row per image`), row);
@@ -324,15 +341,20 @@ class SolutionReader {
       this.images.push(img);
       this.byId.set(id, img);
     }
+    if (img !== this.last) {
+      this.last = img;
+      this.lastIdBytes = this.id.bytes().slice();
+    }
     if (this.metric === 'instance-map' && !rle.empty) img.truth!.add(rle, row);
   }
 
   private dimension(sink: TextSink, name: string, row: number, id: string): number {
-    const raw = text(sink, 'solution', row, id).trim();
-    if (!/^\d{1,9}$/.test(raw) || Number(raw) < 1) {
+    const value = sink.positiveInt();
+    if (value < 0) {
+      const raw = text(sink, 'solution', row, id).trim();
       throw new ScoringError('INVALID_DIMENSIONS', describe('solution', row, id, `${name} ${JSON.stringify(raw)} is not a positive integer`), row);
     }
-    return Number(raw);
+    return value;
   }
 }
 
@@ -386,22 +408,15 @@ class SubmissionReader {
   }
 
   private image(row: number): Image {
-    const bytes = this.id.bytes();
-    if (this.lastImage !== null && equalBytes(bytes, this.lastIdBytes)) return this.lastImage;
+    if (this.lastImage !== null && this.id.equals(this.lastIdBytes)) return this.lastImage;
     const id = text(this.id, 'submission', row, null);
     const img = this.byId.get(id);
     if (img === undefined) {
       const detail = id === '' ? 'the id is empty' : `unknown image id ${JSON.stringify(id)}: the solution has no such image`;
       throw new ScoringError('UNKNOWN_IMAGE_ID', describe('submission', row, null, detail), row);
     }
-    this.lastIdBytes = bytes.slice();
+    this.lastIdBytes = this.id.bytes().slice();
     this.lastImage = img;
     return img;
   }
-}
-
-function equalBytes(a: Uint8Array, b: Uint8Array): boolean {
-  if (a.length !== b.length) return false;
-  for (let i = 0; i < a.length; i++) if (a[i] !== b[i]) return false;
-  return true;
 }
