@@ -24,6 +24,7 @@ import { repoRoot } from './repo-root.js';
  * | HOLDOUT_SCORING_CONCURRENCY | 2 (worker) |
  * | HOLDOUT_STUCK_AFTER_S | 300 (reconciler: queued/scoring longer than this is re-enqueued) |
  * | HOLDOUT_RECONCILE_EVERY_S | 60 |
+ * | HOLDOUT_JOB_LOCK_S | 30 (worker: a job whose worker stopped renewing its lock this long is picked up again) |
  */
 const schema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').default('postgres://holdout@127.0.0.1:54329/holdout'),
@@ -41,6 +42,7 @@ const schema = z.object({
   HOLDOUT_SCORING_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   HOLDOUT_STUCK_AFTER_S: z.coerce.number().int().min(1).default(300),
   HOLDOUT_RECONCILE_EVERY_S: z.coerce.number().int().min(1).default(60),
+  HOLDOUT_JOB_LOCK_S: z.coerce.number().min(1).default(30),
 });
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -66,6 +68,7 @@ export interface AppConfig {
   scoringConcurrency: number;
   stuckAfterMs: number;
   reconcileEveryMs: number;
+  jobLockMs: number;
 }
 
 export class ConfigError extends Error {
@@ -102,6 +105,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     scoringConcurrency: e.HOLDOUT_SCORING_CONCURRENCY,
     stuckAfterMs: e.HOLDOUT_STUCK_AFTER_S * 1000,
     reconcileEveryMs: e.HOLDOUT_RECONCILE_EVERY_S * 1000,
+    jobLockMs: Math.round(e.HOLDOUT_JOB_LOCK_S * 1000),
   };
 }
 

@@ -1,0 +1,35 @@
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, it } from 'node:test';
+import { ConfigError, loadConfig } from './config.js';
+
+describe('loadConfig', () => {
+  it('lists every problem at once', () => {
+    try {
+      loadConfig({ DATABASE_URL: 'mysql://x', PORT: 'eighty', HOLDOUT_UPLOAD_LIMIT_MB: '-1', HOLDOUT_SESSION_SECRET: 'short' });
+      assert.fail('expected a ConfigError');
+    } catch (err) {
+      assert.ok(err instanceof ConfigError);
+      const fields = err.problems.map((p) => p.split(':')[0]).sort();
+      assert.deepEqual(fields, ['DATABASE_URL', 'HOLDOUT_SESSION_SECRET', 'HOLDOUT_UPLOAD_LIMIT_MB', 'PORT']);
+    }
+  });
+
+  it('has working defaults and generates, persists and reuses a session secret', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'holdout-config-'));
+    try {
+      const a = loadConfig({ HOLDOUT_DATA_DIR: dir });
+      assert.equal(a.port, 4000);
+      assert.equal(a.uploadLimitBytes, 200 * 1024 * 1024);
+      assert.equal(a.artifactDir, join(dir, 'artifacts'));
+      assert.ok(a.sessionSecret.length >= 32);
+      assert.equal(readFileSync(join(dir, 'session-secret'), 'utf8').trim(), a.sessionSecret);
+      assert.equal(statSync(join(dir, 'session-secret')).mode & 0o777, 0o600);
+      assert.equal(loadConfig({ HOLDOUT_DATA_DIR: dir }).sessionSecret, a.sessionSecret);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

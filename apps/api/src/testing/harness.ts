@@ -1,0 +1,139 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import type { Server } from 'node:http';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { INestApplication } from '@nestjs/common';
+import { AUTH, type SessionDto } from '@holdout/contracts';
+import { Redis } from 'ioredis';
+import request from 'supertest';
+import { DataSource } from 'typeorm';
+import { createApp } from '../app.factory.js';
+import { loadConfig, type AppConfig } from '../config/config.js';
+import { JsonLogger } from '../common/logger.js';
+import type { CompetitionBundles } from '../modules/competitions/bundles.js';
+import { createDataSource } from '../persistence/data-source.js';
+
+const BASE_DB = process.env.DATABASE_URL ?? 'postgres://holdout@127.0.0.1:54329/holdout';
+
+/** A fresh database (and data dir, queue prefix, secret) for one test file; `drop()` removes all of it. */
+export interface TestEnv {
+  name: string;
+  config: AppConfig;
+  ds: DataSource;
+  drop(): Promise<void>;
+}
+
+export async function createTestEnv(label: string, opts: { migrate?: boolean } = {}): Promise<TestEnv> {
+  const name = `t_${label.replace(/[^a-z0-9]/gi, '_').toLowerCase()}_${randomBytes(4).toString('hex')}`;
+  const admin = new DataSource({ type: 'postgres', url: BASE_DB });
+  await admin.initialize();
+  await admin.query(`CREATE DATABASE "${name}"`);
+  await admin.destroy();
+  const url = new URL(BASE_DB);
+  url.pathname = `/${name}`;
+  const dataDir = await mkdtemp(join(tmpdir(), `holdout-${label}-`));
+  const config = loadConfig({
+    ...process.env,
+    DATABASE_URL: url.toString(),
+    HOLDOUT_DATA_DIR: dataDir,
+    HOLDOUT_QUEUE_PREFIX: name,
+    HOLDOUT_SESSION_SECRET: randomBytes(32).toString('hex'),
+    HOLDOUT_LOG_LEVEL: (process.env.HOLDOUT_TEST_LOG_LEVEL as AppConfig['logLevel']) ?? 'silent',
+    PORT: '0',
+  });
+  const ds = createDataSource({ databaseUrl: config.databaseUrl, repoRoot: config.repoRoot, poolSize: 10, applicationName: name });
+  await ds.initialize();
+  if (opts.migrate !== false) await ds.runMigrations({ transaction: 'each' });
+  return {
+    name,
+    config,
+    ds,
+    async drop() {
+      if (ds.isInitialized) await ds.destroy();
+      const a = new DataSource({ type: 'postgres', url: BASE_DB });
+      await a.initialize();
+      await a.query(`DROP DATABASE IF EXISTS "${name}" WITH (FORCE)`);
+      await a.destroy();
+      // BullMQ keys and anything else under this prefix.
+      const redis = new Redis(config.redisUrl);
+      let cursor = '0';
+      do {
+        const [next, keys] = await redis.scan(cursor, 'MATCH', `${name}:*`, 'COUNT', 1000);
+        cursor = next;
+        if (keys.length) await redis.del(...keys);
+      } while (cursor !== '0');
+      await redis.quit();
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export interface TestApi {
+  app: INestApplication;
+  server: Server;
+  close(): Promise<void>;
+}
+
+/** The real application on an ephemeral port, on the env's database. */
+export async function startApi(env: TestEnv, bundles: CompetitionBundles): Promise<TestApi> {
+  const logger = new JsonLogger(env.config.logLevel, 'api');
+  const app = await createApp({ config: env.config, logger, bundles, dataSource: env.ds });
+  await app.listen(0, '127.0.0.1');
+  return {
+    app,
+    server: app.getHttpServer() as Server,
+    async close() {
+      await app.close();
+    },
+  };
+}
+
+/** A signed-in browser-like client: keeps the cookies and sends the CSRF header on writes. */
+export class Client {
+  readonly agent: ReturnType<typeof request.agent>;
+  csrf = '';
+  user!: SessionDto['user'];
+
+  constructor(server: Server) {
+    this.agent = request.agent(server);
+  }
+
+  static async register(server: Server, email: string, displayName = email.split('@')[0]!, password = 'correct horse battery'): Promise<Client> {
+    const c = new Client(server);
+    const res = await c.agent.post('/api/auth/register').send({ email, password, displayName });
+    if (res.status !== 201) throw new Error(`register ${email}: ${res.status} ${JSON.stringify(res.body)}`);
+    c.csrf = (res.body as SessionDto).csrfToken;
+    c.user = (res.body as SessionDto).user;
+    return c;
+  }
+
+  get(path: string) {
+    return this.agent.get(path);
+  }
+  post(path: string) {
+    return this.agent.post(path).set(AUTH.csrfHeader, this.csrf);
+  }
+  put(path: string) {
+    return this.agent.put(path).set(AUTH.csrfHeader, this.csrf);
+  }
+  delete(path: string) {
+    return this.agent.delete(path).set(AUTH.csrfHeader, this.csrf);
+  }
+  upload(slug: string, csv: string, fields: Record<string, string> = {}) {
+    let r = this.post(`/api/competitions/${slug}/submissions`);
+    for (const [k, v] of Object.entries(fields)) r = r.field(k, v);
+    return r.attach('file', Buffer.from(csv), 'submission.csv');
+  }
+}
+
+/** Polls until `check` returns a value (not undefined) or the time is up. */
+export async function eventually<T>(check: () => Promise<T | undefined>, { timeoutMs = 15_000, everyMs = 50, what = 'condition' } = {}): Promise<T> {
+  const until = Date.now() + timeoutMs;
+  for (;;) {
+    const v = await check();
+    if (v !== undefined) return v;
+    if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((r) => setTimeout(r, everyMs));
+  }
+}

@@ -1,0 +1,3 @@
+// Test support shared by the api and worker test suites (`@holdout/api/testing`).
+export * from './harness.js';
+export * from './fixture-bundles.js';

@@ -1,0 +1,7 @@
+// Job names and payloads of the queues this worker serves (shapes from @holdout/contracts).
+export { QUEUES, type KernelJobData, type RevealJobData, type ScoreJobData } from '@holdout/contracts';
+export { JOBS } from '@holdout/api/persistence';
+
+export interface BuildDataJobData {
+  competitionId: string;
+}

@@ -1,0 +1,85 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AuditEvent, CompetitionBundles, JsonLogger, provisionCompetitionData, scoreJobOptions, type AppConfig } from '@holdout/api/persistence';
+import type { Queue } from 'bullmq';
+import { DataSource } from 'typeorm';
+import { JOBS } from '../jobs.js';
+import { Publisher } from '../publisher.js';
+import { CONFIG } from '../tokens.js';
+
+/** After this many started attempts a stuck submission fails (infrastructure) instead of looping. */
+export const MAX_SCORING_ATTEMPTS = 5;
+const LIVE_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
+
+@Injectable()
+export class MaintenanceService {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly publisher: Publisher,
+    private readonly bundles: CompetitionBundles,
+    private readonly logger: JsonLogger,
+    @Inject(CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Reveals the private board of a competition whose close has passed. Idempotent. */
+  async reveal(competitionId: string): Promise<boolean> {
+    const revealed = await this.ds.transaction(async (m) => {
+      const [rows] = (await m.query(`UPDATE competitions SET revealed_at = now() WHERE id = $1 AND revealed_at IS NULL AND closes_at <= now() RETURNING id, closes_at`, [competitionId])) as [unknown[], number];
+      if (rows.length === 0) return false;
+      await m.getRepository(AuditEvent).insert({ actorId: null, action: 'competition.reveal', competitionId, subjectType: 'competition', subjectId: competitionId, data: {} });
+      return true;
+    });
+    if (revealed) {
+      this.logger.write('info', 'revealed the private leaderboard', { competitionId });
+      await this.publisher.competition(competitionId);
+    }
+    return revealed;
+  }
+
+  async buildData(competitionId: string): Promise<void> {
+    await provisionCompetitionData(this.ds, this.bundles, competitionId, this.config.dataDir);
+    await this.publisher.competition(competitionId);
+  }
+
+  /**
+   * The sweeper. Postgres is the source of truth: every submission still queued or scoring after
+   * `stuckAfter` whose job is not live in Redis (worker died after its retries, Redis lost the
+   * queue, enqueue failed after commit) is enqueued again, or failed once it has used its
+   * attempts. Also reveals overdue competitions and restarts pending data builds.
+   */
+  async reconcile(scoring: Queue, maintenance: Queue): Promise<{ requeued: number; failed: number; revealed: number }> {
+    let requeued = 0;
+    let failed = 0;
+    const stuck: { id: string; attempts: number }[] = await this.ds.query(
+      `SELECT id, attempts FROM submissions WHERE status IN ('queued', 'scoring') AND kind = 'file' AND updated_at < now() - make_interval(secs => $1) ORDER BY created_at LIMIT 500`,
+      [this.config.stuckAfterMs / 1000],
+    );
+    for (const s of stuck) {
+      const job = await scoring.getJob(s.id);
+      const state = job ? await job.getState() : null;
+      if (state && LIVE_STATES.has(state)) continue;
+      if (s.attempts >= MAX_SCORING_ATTEMPTS) {
+        await this.ds.query(
+          `UPDATE submissions SET status = 'failed', error_class = 'infrastructure', error_code = 'stuck', error_message = $2, updated_at = now() WHERE id = $1 AND status IN ('queued', 'scoring')`,
+          [s.id, 'scoring did not finish after several attempts; this submission is not charged to your quota'],
+        );
+        failed++;
+        const c: { competition_id: string }[] = await this.ds.query('SELECT competition_id FROM submissions WHERE id = $1', [s.id]);
+        await this.publisher.submission(s.id, c[0]!.competition_id);
+        continue;
+      }
+      if (job) await job.remove().catch(() => undefined);
+      await this.ds.query(`UPDATE submissions SET updated_at = now() WHERE id = $1`, [s.id]);
+      await scoring.add(JOBS.score, { submissionId: s.id }, scoreJobOptions(s.id));
+      requeued++;
+    }
+    const overdue: { id: string }[] = await this.ds.query(`SELECT id FROM competitions WHERE revealed_at IS NULL AND closes_at <= now()`);
+    let revealed = 0;
+    for (const c of overdue) if (await this.reveal(c.id)) revealed++;
+    const pending: { id: string }[] = await this.ds.query(`SELECT id FROM competitions WHERE data_status = 'pending' AND created_at < now() - interval '1 minute'`);
+    for (const c of pending) {
+      await maintenance.add(JOBS.buildData, { competitionId: c.id }, { jobId: `build-data:${c.id}`, attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: true, removeOnFail: 100 });
+    }
+    if (requeued || failed || revealed) this.logger.write('info', 'reconciled', { requeued, failed, revealed });
+    return { requeued, failed, revealed };
+  }
+}

@@ -1,0 +1,56 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { JsonLogger, type AppConfig } from '@holdout/api/persistence';
+import { Queue, Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { JOBS, QUEUES, type BuildDataJobData, type RevealJobData } from '../jobs.js';
+import { MaintenanceService } from '../maintenance/maintenance.service.js';
+import { CONFIG } from '../tokens.js';
+
+/** `maintenance` queue: scheduled reveals, data builds, and the reconciler (a job scheduler). */
+@Injectable()
+export class MaintenanceProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
+  private worker: Worker | null = null;
+  private scoringQueue: Queue | null = null;
+  private maintenanceQueue: Queue | null = null;
+
+  constructor(
+    private readonly maintenance: MaintenanceService,
+    private readonly logger: JsonLogger,
+    @Inject(CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const connection = new Redis(this.config.redisUrl, { maxRetriesPerRequest: null });
+    this.scoringQueue = new Queue(QUEUES.scoring, { connection, prefix: this.config.queuePrefix });
+    this.maintenanceQueue = new Queue(QUEUES.maintenance, { connection, prefix: this.config.queuePrefix });
+    await this.maintenanceQueue.upsertJobScheduler('reconcile', { every: this.config.reconcileEveryMs }, { name: JOBS.reconcile, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
+    this.worker = new Worker(QUEUES.maintenance, (job: Job) => this.handle(job), {
+      connection: new Redis(this.config.redisUrl, { maxRetriesPerRequest: null }),
+      prefix: this.config.queuePrefix,
+      concurrency: 2,
+      lockDuration: Math.max(this.config.jobLockMs, 60_000),
+    });
+    this.worker.on('error', (err) => this.logger.write('error', 'maintenance worker error', { err: err.message }));
+    this.worker.on('failed', (job, err) => this.logger.write('warn', 'maintenance job failed', { name: job?.name, jobId: job?.id, err: err.message }));
+  }
+
+  private async handle(job: Job): Promise<unknown> {
+    switch (job.name) {
+      case JOBS.reveal:
+        return this.maintenance.reveal((job.data as RevealJobData).competitionId);
+      case JOBS.buildData:
+        return this.maintenance.buildData((job.data as BuildDataJobData).competitionId);
+      case JOBS.reconcile:
+        return this.maintenance.reconcile(this.scoringQueue!, this.maintenanceQueue!);
+      default:
+        this.logger.write('warn', 'unknown maintenance job', { name: job.name });
+        return null;
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.worker?.close();
+    await this.scoringQueue?.close();
+    await this.maintenanceQueue?.close();
+  }
+}

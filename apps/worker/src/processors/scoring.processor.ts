@@ -1,0 +1,36 @@
+import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
+import { JsonLogger, type AppConfig } from '@holdout/api/persistence';
+import { Worker, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { QUEUES, type ScoreJobData } from '../jobs.js';
+import { ScoringService } from '../scoring/scoring.service.js';
+import { CONFIG } from '../tokens.js';
+
+/** BullMQ consumer of the `scoring` queue. The scoring itself runs on worker threads. */
+@Injectable()
+export class ScoringProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
+  private worker: Worker | null = null;
+
+  constructor(
+    private readonly scoring: ScoringService,
+    private readonly logger: JsonLogger,
+    @Inject(CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.worker = new Worker<ScoreJobData>(QUEUES.scoring, (job: Job<ScoreJobData>) => this.scoring.process(job), {
+      connection: new Redis(this.config.redisUrl, { maxRetriesPerRequest: null }),
+      prefix: this.config.queuePrefix,
+      concurrency: this.config.scoringConcurrency,
+      lockDuration: this.config.jobLockMs,
+      stalledInterval: this.config.jobLockMs,
+      maxStalledCount: 2,
+    });
+    this.worker.on('failed', (job, err) => this.logger.write('debug', 'scoring job failed', { jobId: job?.id, err: err.message }));
+    this.worker.on('error', (err) => this.logger.write('error', 'scoring worker error', { err: err.message }));
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.worker?.close();
+  }
+}

@@ -1,0 +1,60 @@
+import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { CompetitionBundles, JsonLogger, LibCompetitionBundles, LocalArtifactStore, type AppConfig } from '@holdout/api/persistence';
+import { Redis } from 'ioredis';
+import { DataSource } from 'typeorm';
+import { MaintenanceService } from './maintenance/maintenance.service.js';
+import { MaintenanceProcessor } from './processors/maintenance.processor.js';
+import { ScoringProcessor } from './processors/scoring.processor.js';
+import { Publisher } from './publisher.js';
+import { ScorerPool } from './scoring/scorer-pool.js';
+import { ScoringService } from './scoring/scoring.service.js';
+import { CONFIG, REDIS } from './tokens.js';
+
+@Injectable()
+class Closer implements OnApplicationShutdown {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly pool: ScorerPool,
+    @Inject(REDIS) private readonly redis: Redis,
+  ) {}
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool.close();
+    await this.redis.quit().catch(() => undefined);
+    if (this.ds.isInitialized) await this.ds.destroy();
+  }
+}
+
+export interface WorkerOptions {
+  config: AppConfig & { testScoringDelayMs?: number };
+  logger: JsonLogger;
+  dataSource: DataSource;
+  /** Where competition data comes from (default: the bundles under competitions/). */
+  bundles?: CompetitionBundles;
+  /** Which queues to consume (default all this worker knows). */
+  queues?: { scoring?: boolean; maintenance?: boolean };
+}
+
+@Module({})
+export class WorkerModule {
+  static forRoot(o: WorkerOptions): DynamicModule {
+    const q = { scoring: true, maintenance: true, ...o.queues };
+    return {
+      module: WorkerModule,
+      providers: [
+        { provide: CONFIG, useValue: o.config },
+        { provide: JsonLogger, useValue: o.logger },
+        { provide: DataSource, useValue: o.dataSource },
+        { provide: REDIS, useFactory: () => new Redis(o.config.redisUrl, { maxRetriesPerRequest: null }) },
+        { provide: LocalArtifactStore, useValue: new LocalArtifactStore(o.config.artifactDir) },
+        { provide: CompetitionBundles, useValue: o.bundles ?? new LibCompetitionBundles(o.config.repoRoot) },
+        { provide: ScorerPool, useFactory: () => new ScorerPool(o.config.scoringConcurrency) },
+        Publisher,
+        ScoringService,
+        MaintenanceService,
+        ...(q.scoring ? [ScoringProcessor] : []),
+        ...(q.maintenance ? [MaintenanceProcessor] : []),
+        Closer,
+      ],
+    };
+  }
+}
