@@ -1,17 +1,12 @@
 import type { NextConfig } from 'next';
 
-// The browser talks to one origin: /api/* is proxied to the API. Rewrites are compiled into the
-// build's routes manifest, so HOLDOUT_API_URL must be set at build time as well as at start.
-const api = (process.env.HOLDOUT_API_URL ?? 'http://127.0.0.1:4000').replace(/\/$/, '');
-
+// The browser talks to one origin: /api/* is proxied to HOLDOUT_API_URL by the route handler in
+// app/api/[...path] (read at start; rewrites here would fix the API's address at build time).
 const config: NextConfig = {
   reactStrictMode: true,
   poweredByHeader: false,
-  // Server-sent events pass through the rewrite; compressing them would buffer the stream.
+  // Server-sent events pass through the proxy; compressing them would buffer the stream.
   compress: false,
-  async rewrites() {
-    return [{ source: '/api/:path*', destination: `${api}/api/:path*` }];
-  },
   async headers() {
     return [
       {

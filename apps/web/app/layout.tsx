@@ -35,7 +35,7 @@ export default async function RootLayout({ children }: { children: React.ReactNo
             <nav className="site-nav" aria-label="Main">
               <Link href="/competitions">Competitions</Link>
               {me && <Link href="/join">Join a course</Link>}
-              {isStaff(me) && <Link href="/console">Instructor console</Link>}
+              {me && <Link href="/console">{isStaff(me) ? 'Instructor console' : 'Teach'}</Link>}
             </nav>
             <div className="site-user">
               <ThemeToggle />

@@ -21,10 +21,11 @@ export function ThemeToggle() {
       document.documentElement.dataset.theme = t;
     }
   }
+  const label = theme === 'system' ? 'Auto' : theme === 'dark' ? 'Dark' : 'Light';
   return (
-    <button type="button" className="btn btn--small" onClick={cycle} aria-label={`Colour theme: ${theme}. Change theme`}>
-      {theme === 'dark' ? '☾' : theme === 'light' ? '☀' : '◐'}
-      <span className="hide-sm">{theme === 'system' ? 'Auto' : theme === 'dark' ? 'Dark' : 'Light'}</span>
+    <button type="button" className="btn btn--small" onClick={cycle} title="Switch between automatic, light and dark colours">
+      <span aria-hidden="true">{theme === 'dark' ? '☾' : theme === 'light' ? '☀' : '◐'}</span>
+      Theme: {label}
     </button>
   );
 }

@@ -55,8 +55,9 @@ export function RleExample({ order }: { order: RleOrder }) {
       <figcaption id="rle-caption" className="small">
         A {h}×{w} mask (height × width). Pixels are numbered{' '}
         {order === 'column' ? 'top to bottom, then left to right (column-major)' : 'left to right, then top to bottom (row-major)'}
-        , starting at 1. The filled pixels encode as <code data-testid="rle-code">{rle}</code> — e.g. <code>{first}</code> means
-        “{first.split(' ')[1]} pixels starting at pixel {first.split(' ')[0]}”.
+        , starting at 1. The filled pixels encode as <code data-testid="rle-code">{rle}</code>: each pair is the first pixel
+        of a run and the run&apos;s length, so <code>{first}</code> is a run of {first.split(' ')[1]} starting at pixel{' '}
+        {first.split(' ')[0]}.
       </figcaption>
     </figure>
   );

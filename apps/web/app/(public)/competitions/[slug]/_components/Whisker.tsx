@@ -1,29 +1,23 @@
-/** Bootstrap-interval whisker for one row, on a scale shared by the whole board. */
+import type { CSSProperties } from 'react';
+
+/**
+ * Bootstrap-interval whisker for one leaderboard row, drawn by CSS from three custom properties
+ * (a 500-row board stays light). The axis is centred on the row's own score with the same
+ * half-range on every row, so widths compare down the board; the dashed tick is the score of the
+ * team above: inside the whisker means the two are not clearly apart.
+ */
 export function Whisker({
   score,
   interval,
-  min,
-  max,
+  above,
+  halfRange,
 }: {
   score: number;
-  interval: [number, number] | null;
-  min: number;
-  max: number;
+  interval: [number, number];
+  above: number | null;
+  halfRange: number;
 }) {
-  const W = 120;
-  const H = 14;
-  const span = max - min || 1;
-  const x = (v: number) => 4 + ((v - min) / span) * (W - 8);
-  return (
-    <svg width={W} height={H} viewBox={`0 0 ${W} ${H}`} aria-hidden="true" focusable="false">
-      {interval && (
-        <>
-          <line x1={x(interval[0])} x2={x(interval[1])} y1={H / 2} y2={H / 2} stroke="var(--muted)" strokeWidth={1.5} />
-          <line x1={x(interval[0])} x2={x(interval[0])} y1={3} y2={H - 3} stroke="var(--muted)" strokeWidth={1.5} />
-          <line x1={x(interval[1])} x2={x(interval[1])} y1={3} y2={H - 3} stroke="var(--muted)" strokeWidth={1.5} />
-        </>
-      )}
-      <circle cx={x(score)} cy={H / 2} r={3.5} fill="var(--accent)" />
-    </svg>
-  );
+  const pos = (v: number) => `${Math.round(Math.max(0, Math.min(100, 50 + ((v - score) / halfRange) * 48)) * 10) / 10}%`;
+  const style = { '--l': pos(interval[0]), '--r': pos(interval[1]), '--a': above === null ? '-10%' : pos(above) } as CSSProperties;
+  return <span className="wh" style={style} aria-hidden="true" />;
 }

@@ -29,9 +29,8 @@ export default async function LeaderboardPage({
   const base = `/competitions/${slug}/leaderboard`;
   const viewerTeam = c.viewer?.teamId ?? null;
   const entries = board?.entries ?? [];
-  const values = entries.flatMap((e) => (e.interval ? [e.score, ...e.interval] : [e.score]));
-  const min = values.length ? Math.min(...values) : 0;
-  const max = values.length ? Math.max(...values) : 1;
+  // One half-range for every whisker: the widest interval's reach from its score.
+  const halfRange = Math.max(1e-9, ...entries.flatMap((e) => (e.interval ? [e.score - e.interval[0], e.interval[1] - e.score] : []))) * 1.15;
   const hasIntervals = entries.some((e) => e.interval);
 
   return (
@@ -63,76 +62,59 @@ export default async function LeaderboardPage({
         <p className="muted">No scored submissions yet.</p>
       ) : (
         <div className="table-wrap">
-          <table data-testid="leaderboard" data-split={split}>
+          <table data-testid="leaderboard" data-split={split} className="lb">
             <caption className="visually-hidden">
               {split === 'private' ? 'Private' : 'Public'} leaderboard
               {hasIntervals ? ', with 95% bootstrap intervals' : ''}
             </caption>
             <thead>
               <tr>
-                <th scope="col" className="num">
-                  #
-                </th>
+                <th scope="col">#</th>
                 <th scope="col">Team</th>
-                <th scope="col" className="num">
-                  Score
-                </th>
-                {hasIntervals && (
-                  <th scope="col" className="hide-sm">
-                    95% interval
-                  </th>
-                )}
-                <th scope="col" className="num hide-sm">
-                  Entries
-                </th>
-                <th scope="col" className="hide-sm">
-                  Last
-                </th>
+                <th scope="col">Score</th>
+                <th scope="col">{hasIntervals ? '95% interval' : ''}</th>
+                <th scope="col">Entries</th>
+                <th scope="col">Last</th>
               </tr>
             </thead>
             <tbody>
-              {entries.map((e) => {
+              {/* Markup per row is kept small on purpose: boards have hundreds of rows. */}
+              {entries.map((e, i) => {
                 const mine = e.teamId === viewerTeam;
                 return (
                   <tr key={e.teamId} className={mine ? 'is-viewer' : undefined} aria-current={mine ? 'true' : undefined}>
-                    <td className="num">
+                    <td>
                       {e.rank}
-                      {e.tied && (
-                        <span className="badge" title="Same score as the team above; the earlier submission ranks first" style={{ marginLeft: '0.3rem' }}>
-                          tie
-                        </span>
-                      )}
+                      {e.tied && <span className="badge tie">tie</span>}
                     </td>
                     <td>
                       {e.teamName}
-                      {mine && <span className="visually-hidden"> (your team)</span>}
-                      {mine && (
-                        <span className="badge badge--info" aria-hidden="true" style={{ marginLeft: '0.4rem' }}>
-                          you
-                        </span>
+                      {mine && <span className="badge badge--info you">you</span>}
+                    </td>
+                    <td>{e.display}</td>
+                    <td>
+                      {e.interval && (
+                        <>
+                          <Whisker score={e.score} interval={e.interval} above={i > 0 ? entries[i - 1]!.score : null} halfRange={halfRange} />
+                          {e.interval[0].toFixed(board!.precision)}–{e.interval[1].toFixed(board!.precision)}
+                        </>
                       )}
                     </td>
-                    <td className="num mono">{e.display}</td>
-                    {hasIntervals && (
-                      <td className="hide-sm">
-                        <span className="row" style={{ gap: '0.4rem', flexWrap: 'nowrap' }}>
-                          <Whisker score={e.score} interval={e.interval} min={min} max={max} />
-                          {e.interval && (
-                            <span className="muted small mono">
-                              {e.interval[0].toFixed(board!.precision)}–{e.interval[1].toFixed(board!.precision)}
-                            </span>
-                          )}
-                        </span>
-                      </td>
-                    )}
-                    <td className="num hide-sm">{e.entries}</td>
-                    <td className="small hide-sm">{formatDate(e.submittedAt)}</td>
+                    <td>{e.entries}</td>
+                    <td>{formatDate(e.submittedAt)}</td>
                   </tr>
                 );
               })}
             </tbody>
           </table>
         </div>
+      )}
+      {hasIntervals && entries.length > 0 && (
+        <p className="muted small hide-sm" style={{ marginTop: '0.75rem' }}>
+          Whiskers: 95% bootstrap interval of each team&apos;s score (resampling test images), centred on the score; the dashed
+          tick is the score of the team above — inside the whisker means the two are not clearly apart. “tie”: same
+          displayed score as the team above; the earlier submission ranks first.
+        </p>
       )}
     </>
   );

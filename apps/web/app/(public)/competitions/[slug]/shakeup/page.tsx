@@ -7,7 +7,13 @@ import { ShakeupCharts } from './_components/ShakeupCharts';
 
 export const metadata: Metadata = { title: 'Shake-up' };
 
-const medalLabel = { gold: '🥇 gold', silver: '🥈 silver', bronze: '🥉 bronze' } as const;
+function MedalBadge({ medal }: { medal: 'gold' | 'silver' | 'bronze' }) {
+  return (
+    <span className="medal" data-medal={medal}>
+      {medal}
+    </span>
+  );
+}
 
 export default async function ShakeupPage({ params }: { params: Promise<{ slug: string }> }) {
   const { slug } = await params;
@@ -51,7 +57,7 @@ export default async function ShakeupPage({ params }: { params: Promise<{ slug: 
               <ul>
                 {data.entered.map((t) => (
                   <li key={t.teamId}>
-                    {t.teamName} — {medalLabel[t.medal]}
+                    {t.teamName} <MedalBadge medal={t.medal} />
                   </li>
                 ))}
                 {data.entered.length === 0 && <li className="muted">nobody</li>}
@@ -62,7 +68,7 @@ export default async function ShakeupPage({ params }: { params: Promise<{ slug: 
               <ul>
                 {data.left.map((t) => (
                   <li key={t.teamId}>
-                    {t.teamName} — {medalLabel[t.medal]}
+                    {t.teamName} <MedalBadge medal={t.medal} />
                   </li>
                 ))}
                 {data.left.length === 0 && <li className="muted">nobody</li>}
@@ -106,8 +112,7 @@ export default async function ShakeupPage({ params }: { params: Promise<{ slug: 
                   <tr key={t.teamId} className={t.teamId === viewerTeam ? 'is-viewer' : undefined}>
                     <td>
                       {t.teamName}
-                      {t.privateMedal && <span className="visually-hidden"> ({t.privateMedal} medal)</span>}
-                      {t.privateMedal && <span aria-hidden="true"> {medalLabel[t.privateMedal].split(' ')[0]}</span>}
+                      {t.privateMedal && <> <MedalBadge medal={t.privateMedal} /></>}
                     </td>
                     <td className="num">{t.publicRank}</td>
                     <td className="num">{t.privateRank}</td>

@@ -1,0 +1,145 @@
+#!/usr/bin/env node
+// Web benchmark: the server-rendered leaderboard with 500 teams (time to first byte) and the
+// JavaScript the leaderboard route ships (gzipped, from the build's chunks). Prints JSON lines.
+//
+//   npm run build -w @holdout/web && node bench/web/run.mjs [--teams 500] [--requests 40]
+//
+// The API is stood in for by bench/web/stub-api.mjs (contract-shaped answers, < 1 ms), so the
+// figure is the web server's own cost: fetching, rendering and streaming the page.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import { request } from 'node:http';
+import { createServer } from 'node:net';
+import { dirname, join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { gzipSync } from 'node:zlib';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { startStub } from './stub-api.mjs';
+
+const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../..');
+const WEB = join(ROOT, 'apps/web');
+const arg = (name, dflt) => {
+  const i = process.argv.indexOf(`--${name}`);
+  return i > 0 ? Number(process.argv[i + 1]) : dflt;
+};
+const TEAMS = arg('teams', 500);
+const REQUESTS = arg('requests', 40);
+const TTFB_BUDGET_MS = 300;
+const JS_BUDGET_KB = 200;
+
+if (!existsSync(join(WEB, '.next/BUILD_ID'))) {
+  console.error('apps/web is not built: run `npm run build -w @holdout/web` first');
+  process.exit(2);
+}
+
+const freePort = () =>
+  new Promise((res) => {
+    const s = createServer();
+    s.listen(0, '127.0.0.1', () => {
+      const { port } = s.address();
+      s.close(() => res(port));
+    });
+  });
+
+/** One GET; resolves with the time to the first byte (status line and headers) and to the end. */
+function timedGet(url, headers) {
+  return new Promise((res, rej) => {
+    const t0 = process.hrtime.bigint();
+    const req = request(url, { headers }, (r) => {
+      const ttfb = Number(process.hrtime.bigint() - t0) / 1e6;
+      const chunks = [];
+      r.on('data', (c) => chunks.push(c));
+      r.on('end', () => res({ status: r.statusCode, ttfb, total: Number(process.hrtime.bigint() - t0) / 1e6, body: Buffer.concat(chunks).toString('utf8') }));
+    });
+    req.on('error', rej);
+    req.end();
+  });
+}
+
+const pct = (xs, p) => {
+  const s = [...xs].sort((a, b) => a - b);
+  return s[Math.min(s.length - 1, Math.floor((p / 100) * s.length))];
+};
+const round = (x) => Math.round(x * 10) / 10;
+
+/** Every JS chunk the page loads: <script src> tags plus chunks named in the RSC payload. */
+function routeJs(html) {
+  const names = new Set();
+  for (const m of html.matchAll(/\/_next\/(static\/[^"'\\\s]+?\.js)/g)) names.add(m[1]);
+  for (const m of html.matchAll(/"(static\/chunks\/[^"'\\\s]+?\.js)/g)) names.add(m[1]);
+  let raw = 0;
+  let gz = 0;
+  const files = [];
+  for (const n of names) {
+    const path = join(WEB, '.next', n);
+    if (!existsSync(path)) continue;
+    const buf = readFileSync(path);
+    const g = gzipSync(buf, { level: 9 }).length;
+    raw += buf.length;
+    gz += g;
+    files.push({ file: n, gzipBytes: g });
+  }
+  return { raw, gz, files: files.sort((a, b) => b.gzipBytes - a.gzipBytes) };
+}
+
+const stub = await startStub(0, TEAMS);
+const apiUrl = `http://127.0.0.1:${stub.address().port}`;
+const port = await freePort();
+const next = spawn(process.execPath, [join(ROOT, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'], {
+  cwd: WEB,
+  env: { ...process.env, HOLDOUT_API_URL: apiUrl, NODE_ENV: 'production' },
+  stdio: ['ignore', 'ignore', 'inherit'],
+});
+const base = `http://127.0.0.1:${port}`;
+const headers = { cookie: 'holdout_session=bench' };
+try {
+  for (let i = 0; ; i++) {
+    try {
+      if ((await timedGet(`${base}/login`, {})).status === 200) break;
+    } catch {
+      // not up yet
+    }
+    if (i > 200) throw new Error('next start did not come up');
+    await sleep(100);
+  }
+  const pages = [
+    ['leaderboard', '/competitions/bench/leaderboard'],
+    ['leaderboard-private', '/competitions/bench/leaderboard?split=private'],
+  ];
+  for (const [name, path] of pages) {
+    for (let i = 0; i < 5; i++) await timedGet(base + path, headers); // warm-up
+    const ttfb = [];
+    const total = [];
+    let body = '';
+    for (let i = 0; i < REQUESTS; i++) {
+      const r = await timedGet(base + path, headers);
+      if (r.status !== 200) throw new Error(`${path}: HTTP ${r.status}`);
+      ttfb.push(r.ttfb);
+      total.push(r.total);
+      body = r.body;
+    }
+    const rows = (body.match(/<tr[ >]/g) ?? []).length - 1;
+    console.log(
+      JSON.stringify({
+        bench: 'web.ssr', page: name, teams: TEAMS, rowsRendered: rows, requests: REQUESTS,
+        ttfbMs: { p50: round(pct(ttfb, 50)), p95: round(pct(ttfb, 95)), max: round(Math.max(...ttfb)) },
+        totalMs: { p50: round(pct(total, 50)), p95: round(pct(total, 95)) },
+        htmlKB: round(Buffer.byteLength(body) / 1024), budgetMs: TTFB_BUDGET_MS, withinBudget: pct(ttfb, 95) <= TTFB_BUDGET_MS,
+      }),
+    );
+  }
+  for (const [name, path] of [['leaderboard', '/competitions/bench/leaderboard'], ['shakeup', '/competitions/bench/shakeup'], ['submit', '/competitions/bench/submit']]) {
+    const r = await timedGet(base + path, headers);
+    const js = routeJs(r.body);
+    console.log(
+      JSON.stringify({
+        bench: 'web.js', route: name, chunks: js.files.length, rawKB: round(js.raw / 1024), gzipKB: round(js.gz / 1024),
+        budgetKB: name === 'leaderboard' ? JS_BUDGET_KB : undefined, withinBudget: name === 'leaderboard' ? js.gz / 1024 <= JS_BUDGET_KB : undefined,
+        largest: js.files.slice(0, 3).map((f) => `${f.file.replace('static/chunks/', '')}:${round(f.gzipBytes / 1024)}KB`),
+      }),
+    );
+  }
+} finally {
+  next.kill('SIGTERM');
+  stub.close();
+}

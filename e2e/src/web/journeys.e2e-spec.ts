@@ -1,0 +1,228 @@
+// The student's and the instructor's whole journey through the web app, in Debian's Chromium,
+// against the real API, worker and a fresh database; then an accessibility pass and screenshots.
+import assert from 'node:assert/strict';
+import { mkdtempSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import type { Page } from 'playwright-core';
+import { axe, describeViolations, launch, screenshot, type Browser } from './browser.js';
+import { startStack, type Stack } from './stack.js';
+
+const SLUG = 'glom-e2e';
+const PASSWORD = 'correct horse battery';
+const run = Date.now().toString(36);
+const teacher = { name: 'Ines Instructor', email: `ines-${run}@example.test` };
+const students = [
+  { name: 'Sam Student', email: `sam-${run}@example.test` },
+  { name: 'Kim Student', email: `kim-${run}@example.test` },
+];
+
+async function register(page: Page, base: string, who: { name: string; email: string }) {
+  await page.goto(`${base}/register`);
+  await page.getByLabel('Display name').fill(who.name);
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL(`${base}/join`);
+  await page.getByTestId('whoami').filter({ hasText: who.name }).waitFor();
+}
+
+/** Reloads until `check` passes (server-rendered pages show new state on reload). */
+async function eventually(page: Page, check: () => Promise<boolean>, what: string, seconds = 120) {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await page.waitForTimeout(1500);
+    await page.reload();
+  }
+}
+
+describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
+  let stack: Stack;
+  let teacherBrowser: Browser;
+  const studentBrowsers: Browser[] = [];
+  let joinCode = '';
+  let sampleSubmission = '';
+
+  before(async () => {
+    stack = await startStack();
+    teacherBrowser = await launch();
+    for (const _ of students) studentBrowsers.push(await launch());
+  });
+
+  after(async () => {
+    await teacherBrowser?.close();
+    for (const b of studentBrowsers) await b.close();
+    await stack?.stop();
+  });
+
+  it('instructor signs up, creates a course and a competition from a bundle', async () => {
+    const page = await teacherBrowser.context.newPage();
+    await register(page, stack.web, teacher);
+    await page.goto(`${stack.web}/console`);
+    await page.getByLabel('Course name').fill('Segmentation 101');
+    await page.getByRole('button', { name: 'Create course' }).click();
+    const created = page.getByRole('status').filter({ hasText: 'Created Segmentation 101' });
+    await created.waitFor();
+    joinCode = (await page.getByTestId('console-join-code').first().textContent())!.trim();
+    assert.match(joinCode, /^[A-Za-z0-9-]{4,}$/);
+
+    await page.getByLabel('Bundled competition').fill('hubmap-glomeruli');
+    await page.getByLabel('Slug (optional)').fill(SLUG);
+    await page.getByRole('button', { name: 'Create competition' }).click();
+    await page.waitForURL(`${stack.web}/console/competitions/${SLUG}`);
+    await page.getByRole('heading', { name: 'Timeline (UTC)' }).waitFor();
+    await screenshot(page, 'console-competition');
+
+    // The worker builds the data; the Data tab lists the files once it is ready.
+    await page.goto(`${stack.web}/competitions/${SLUG}/data`);
+    await eventually(page, async () => (await page.getByRole('cell', { name: 'sample_submission.csv' }).count()) > 0, 'the competition data', 240);
+  });
+
+  it('students sign up, join with the code and download the data', async () => {
+    for (const [i, who] of students.entries()) {
+      const page = await studentBrowsers[i]!.context.newPage();
+      await register(page, stack.web, who);
+      await page.getByLabel('Course code').fill(joinCode);
+      await page.getByRole('button', { name: 'Join' }).click();
+      await page.getByRole('status').filter({ hasText: 'Segmentation 101' }).waitFor();
+
+      await page.goto(`${stack.web}/competitions`);
+      await page.getByRole('link', { name: /glomeruli/i }).first().click();
+      await page.waitForURL(`${stack.web}/competitions/${SLUG}`);
+      await page.getByRole('link', { name: 'Data', exact: true }).click();
+      await page.getByTestId('rle-example').waitFor();
+      const rle = await page.getByTestId('rle-code').textContent();
+      assert.match(rle ?? '', /^\d+ \d+( \d+ \d+)*$/);
+      if (i === 0) await screenshot(page, 'data');
+
+      const [download] = await Promise.all([
+        page.waitForEvent('download'),
+        page.getByRole('link', { name: 'Download sample_submission.csv' }).click(),
+      ]);
+      const dir = mkdtempSync(join(tmpdir(), 'holdout-dl-'));
+      sampleSubmission = join(dir, 'sample_submission.csv');
+      await download.saveAs(sampleSubmission);
+      assert.match(readFileSync(sampleSubmission, 'utf8').split('\n')[0]!, /^id,predicted/);
+    }
+  });
+
+  it('students submit the file and watch it score live', async () => {
+    for (const [i] of students.entries()) {
+      const page = studentBrowsers[i]!.context.pages()[0]!;
+      await page.goto(`${stack.web}/competitions/${SLUG}/submit`);
+      await page.getByLabel('Prediction file', { exact: false }).first().waitFor();
+      await page.locator('input[type=file]').setInputFiles(sampleSubmission);
+      await page.getByTestId('chosen-file').waitFor();
+      await page.getByLabel('Description').fill(`baseline from the sample (${i + 1})`);
+      await page.getByLabel('Local CV score (optional)').fill(i === 0 ? '0.42' : '0.38');
+      if (i === 0) await screenshot(page, 'submit');
+      await page.getByRole('button', { name: 'Submit' }).click();
+      await page.waitForURL(new RegExp(`/competitions/${SLUG}/submissions/[0-9a-f-]{36}$`));
+      // No reload: the status arrives over the event stream.
+      await page.locator('[data-testid=live-status] [data-status=scored]').waitFor({ timeout: 120_000 });
+      const score = await page.getByTestId('detail-public-score').textContent();
+      assert.match(score ?? '', /^\d\.\d{4}$/);
+      if (i === 0) await screenshot(page, 'submission');
+    }
+  });
+
+  it('a student selects a final submission with the limit shown', async () => {
+    const page = studentBrowsers[0]!.context.pages()[0]!;
+    await page.goto(`${stack.web}/competitions/${SLUG}/submissions`);
+    await page.getByTestId('selection-count').filter({ hasText: /^0 of \d+/ }).waitFor();
+    await page.getByRole('checkbox', { name: /Final submission/ }).first().check();
+    await page.getByRole('status').filter({ hasText: 'Selected' }).waitFor();
+    await page.getByTestId('selection-count').filter({ hasText: /^1 of \d+/ }).waitFor();
+    await page.reload();
+    assert.equal(await page.getByRole('checkbox', { name: /Final submission/ }).first().isChecked(), true);
+    await screenshot(page, 'my-submissions');
+  });
+
+  it('the public leaderboard ranks both teams, marks the tie and highlights the viewer', async () => {
+    const page = studentBrowsers[1]!.context.pages()[0]!;
+    await page.goto(`${stack.web}/competitions/${SLUG}/leaderboard`);
+    await eventually(page, async () => (await page.locator('[data-testid=leaderboard] tbody tr').count()) === 2, 'both teams on the leaderboard', 60);
+    const mine = page.locator('tr.is-viewer');
+    assert.equal(await mine.count(), 1);
+    assert.match((await mine.textContent()) ?? '', /Kim Student/);
+    // Same file, same score: the later submission is marked as tied.
+    assert.equal(await page.locator('[data-testid=leaderboard] .badge', { hasText: 'tie' }).count(), 1);
+    assert.equal(await page.getByRole('link', { name: 'Private' }).count(), 0, 'no private board before the close');
+    await screenshot(page, 'leaderboard-public');
+  });
+
+  it('instructor closes the competition; private leaderboard and shake-up appear', async () => {
+    const page = teacherBrowser.context.pages()[0]!;
+    await page.goto(`${stack.web}/console/competitions/${SLUG}`);
+    page.once('dialog', (d) => void d.accept());
+    await page.getByRole('button', { name: 'Close now' }).click();
+    await page.getByRole('status').filter({ hasText: 'Closed' }).waitFor();
+
+    const student = studentBrowsers[0]!.context.pages()[0]!;
+    await student.goto(`${stack.web}/competitions/${SLUG}/leaderboard?split=private`);
+    await eventually(student, async () => (await student.locator('[data-testid=leaderboard][data-split=private] tbody tr').count()) === 2, 'the private leaderboard', 120);
+    await screenshot(student, 'leaderboard-private');
+
+    await student.getByRole('link', { name: 'Shake-up' }).click();
+    await student.getByTestId('shakeup-stats').waitFor();
+    await student.locator('[data-testid=bump-chart] svg').first().waitFor();
+    await student.locator('[data-testid=cv-chart] svg').first().waitFor();
+    assert.equal(await student.locator('[data-testid=shakeup-table] tbody tr').count(), 2);
+    await screenshot(student, 'shakeup');
+
+    // The student's own submission now shows its private score.
+    await student.goto(`${stack.web}/competitions/${SLUG}/submissions`);
+    await student.getByRole('columnheader', { name: 'Private' }).waitFor();
+  });
+
+  it('main pages pass axe (WCAG 2.1 A/AA, serious and critical) in light and dark, and on a phone', async () => {
+    const cookies = await studentBrowsers[0]!.context.cookies();
+    const pages = ['/', '/competitions', `/competitions/${SLUG}`, `/competitions/${SLUG}/data`, `/competitions/${SLUG}/submit`, `/competitions/${SLUG}/submissions`, `/competitions/${SLUG}/leaderboard`, `/competitions/${SLUG}/leaderboard?split=private`, `/competitions/${SLUG}/shakeup`, '/join'];
+    const failures: string[] = [];
+    for (const scheme of ['light', 'dark'] as const) {
+      const b = await launch({ colorScheme: scheme });
+      try {
+        await b.context.addCookies(cookies);
+        const page = await b.context.newPage();
+        for (const p of pages) {
+          await page.goto(`${stack.web}${p}`, { waitUntil: 'networkidle' });
+          const v = await axe(page);
+          if (v.length) failures.push(`${scheme} ${p}\n${describeViolations(v)}`);
+        }
+        await page.goto(`${stack.web}/competitions/${SLUG}`);
+        await screenshot(page, `overview-${scheme}`);
+      } finally {
+        await b.close();
+      }
+    }
+    const anon = await launch();
+    try {
+      const page = await anon.context.newPage();
+      for (const p of ['/login', '/register']) {
+        await page.goto(`${stack.web}${p}`, { waitUntil: 'networkidle' });
+        const v = await axe(page);
+        if (v.length) failures.push(`anonymous ${p}\n${describeViolations(v)}`);
+      }
+      await screenshot(page, 'register');
+    } finally {
+      await anon.close();
+    }
+    const phone = await launch({ viewport: { width: 390, height: 844 } });
+    try {
+      await phone.context.addCookies(cookies);
+      const page = await phone.context.newPage();
+      await page.goto(`${stack.web}/competitions/${SLUG}/leaderboard`, { waitUntil: 'networkidle' });
+      const v = await axe(page);
+      if (v.length) failures.push(`phone leaderboard\n${describeViolations(v)}`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 1, `the phone layout scrolls sideways by ${overflow}px`);
+      await screenshot(page, 'leaderboard-phone');
+    } finally {
+      await phone.close();
+    }
+    assert.deepEqual(failures, [], failures.join('\n\n'));
+  });
+});
