@@ -1,7 +1,7 @@
 import { readdir, readFile, stat } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { parseDocument } from 'yaml';
+import { LineCounter, parseDocument } from 'yaml';
 import type { z } from 'zod';
 import { CompetitionBundleError, type BundleIssue } from './errors.js';
 import { RECIPE_GENERATORS } from './recipes/index.js';
@@ -41,8 +41,8 @@ function zodIssues(error: z.ZodError, file: string): BundleIssue[] {
         message: 'unknown field (check its spelling; fields are camelCase)',
       }));
     }
-    const message =
-      issue.code === 'invalid_type' && issue.input === undefined ? 'is required' : issue.message;
+    const missing = 'input' in issue && issue.input === undefined && issue.code !== 'custom';
+    const message = missing ? 'is required' : issue.message;
     return [{ file, field: path.length > 0 ? path.join('.') : undefined, message }];
   }).flat();
 }
@@ -53,21 +53,22 @@ function zodIssues(error: z.ZodError, file: string): BundleIssue[] {
  * (e.g. `kernel.timeLimit: expected a duration like "9h" …`).
  */
 export function parseCompetitionConfig(text: string, file = CONFIG_FILE): CompetitionConfig {
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true });
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
   if (doc.errors.length > 0) {
     throw new CompetitionBundleError(
       file,
-      doc.errors.map((e) => ({
-        file,
-        message: `YAML syntax error at line ${e.linePos?.[0]?.line ?? '?'}, column ${e.linePos?.[0]?.col ?? '?'}: ${e.message.split('\n')[0]}`,
-      })),
+      doc.errors.map((e) => {
+        const { line, col } = lineCounter.linePos(e.pos[0]);
+        return { file, message: `YAML syntax error at line ${line}, column ${col}: ${e.message.split('\n')[0]}` };
+      }),
     );
   }
   const raw: unknown = doc.toJS();
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new CompetitionBundleError(file, [{ file, message: 'expected a mapping of fields (schemaVersion, slug, title, …)' }]);
   }
-  const parsed = competitionConfigSchema.safeParse(raw);
+  const parsed = competitionConfigSchema.safeParse(raw, { reportInput: true });
   if (!parsed.success) throw new CompetitionBundleError(file, zodIssues(parsed.error, file));
   const config = parsed.data;
   const recipe = config.data.recipe;
@@ -78,7 +79,7 @@ export function parseCompetitionConfig(text: string, file = CONFIG_FILE): Compet
         { file, field: 'data.recipe.generator', message: `unknown generator "${recipe.generator}" (known: ${Object.keys(RECIPE_GENERATORS).join(', ')})` },
       ]);
     }
-    const params = generator.paramsSchema.safeParse(recipe.params);
+    const params = generator.paramsSchema.safeParse(recipe.params, { reportInput: true });
     if (!params.success) {
       throw new CompetitionBundleError(
         file,
@@ -114,15 +115,15 @@ export async function loadBundle(dir: string): Promise<CompetitionBundle> {
   } catch {
     throw new CompetitionBundleError(abs, [{ file: CONFIG_FILE, message: `not found in ${abs}` }]);
   }
-  let config: CompetitionConfig;
+  const issues: BundleIssue[] = [];
+  let config: CompetitionConfig | null = null;
   try {
     config = parseCompetitionConfig(text);
   } catch (error) {
-    if (error instanceof CompetitionBundleError) throw new CompetitionBundleError(abs, error.issues);
-    throw error;
+    if (!(error instanceof CompetitionBundleError)) throw error;
+    issues.push(...error.issues); // reported with the page problems below
   }
-  const issues: BundleIssue[] = [];
-  if (config.slug !== basename(abs)) {
+  if (config && config.slug !== basename(abs)) {
     issues.push({ file: CONFIG_FILE, field: 'slug', message: `"${config.slug}" does not match the bundle directory "${basename(abs)}"` });
   }
   const pages = {} as Record<PageName, string>;
@@ -137,7 +138,7 @@ export async function loadBundle(dir: string): Promise<CompetitionBundle> {
       issues.push({ file: `pages/${name}.md`, message: 'is missing (every bundle has overview, data, evaluation and rules pages)' });
     }
   }
-  if (config.data.files) {
+  if (config?.data.files) {
     for (const key of ['public', 'hidden'] as const) {
       const path = resolve(abs, config.data.files[key]);
       if (!path.startsWith(`${abs}/`)) {
@@ -147,7 +148,7 @@ export async function loadBundle(dir: string): Promise<CompetitionBundle> {
       }
     }
   }
-  if (issues.length > 0) throw new CompetitionBundleError(abs, issues);
+  if (issues.length > 0 || !config) throw new CompetitionBundleError(abs, issues);
   return {
     slug: config.slug,
     dir: abs,

@@ -406,10 +406,12 @@ export const hubmapGenerator: RecipeGenerator<HubmapParams> = {
 
     const totalRows = entries.reduce((sum, e) => sum + e.plan.height, 0);
     let rowsBefore = 0;
+    // While libvips encodes one slide on its threads, JavaScript renders the next.
+    let encoding: Promise<void> = Promise.resolve();
     for (const entry of entries) {
       const { plan } = entry;
       ctx.onProgress({ step: `${entry.split} slides`, done: rowsBefore, total: totalRows });
-      await writePyramidalTiff({
+      const written = writePyramidalTiff({
         path: join(publicDir, entry.split, `${plan.id}.tiff`),
         width: plan.width,
         height: plan.height,
@@ -419,8 +421,11 @@ export const hubmapGenerator: RecipeGenerator<HubmapParams> = {
         maxInMemoryPixels: params.maxInMemoryPixels,
         onStrip: (done) => ctx.onProgress({ step: `${entry.split} slides`, done: rowsBefore + done, total: totalRows }),
       });
+      await encoding;
+      encoding = written;
       rowsBefore += plan.height;
     }
+    await encoding;
 
     const rle = (plan: SlidePlan) => {
       const runs = slideRuns(plan);

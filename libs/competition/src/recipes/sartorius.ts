@@ -255,21 +255,28 @@ export const sartoriusGenerator: RecipeGenerator<SartoriusParams> = {
     const { params, seed, publicDir, hiddenDir } = ctx;
     const { width, height } = params;
     const sizes = ctx.scale === 'demo' ? params.scales.demo : params.scales.full;
-    const idRng = Rng.for(seed, 'sartorius', 'ids');
+    // Ids, cell types and the public samples are drawn per stream in generation order, so a demo
+    // build's images are the first ones of the full build (and its sample_submission.csv the same).
     const ids = new Set<string>();
-    while (ids.size < sizes.train + sizes.test) ids.add(idRng.hexId(12));
-    const all = [...ids];
-    const typeRng = Rng.for(seed, 'sartorius', 'types');
-    const typed = (list: string[]) => {
-      // Balanced cell types in a seeded order.
-      const types = typeRng.shuffle(list.map((_, i) => CELL_TYPES[i % CELL_TYPES.length]!));
-      return list.map((id, i) => ({ id, cellType: types[i]! }));
+    const draw = (stream: string, count: number) => {
+      const rng = Rng.for(seed, 'sartorius', stream);
+      const offset = rng.int(0, CELL_TYPES.length - 1);
+      const out: Array<{ id: string; cellType: CellType }> = [];
+      while (out.length < count) {
+        const id = rng.hexId(12);
+        if (ids.has(id)) continue;
+        ids.add(id);
+        out.push({ id, cellType: CELL_TYPES[(out.length + offset) % CELL_TYPES.length]! });
+      }
+      return out;
     };
-    const train = typed(all.slice(0, sizes.train)).sort((a, b) => a.id.localeCompare(b.id));
-    const test = typed(all.slice(sizes.train)).sort((a, b) => a.id.localeCompare(b.id));
+    const train = draw('train-ids', sizes.train);
+    const testInOrder = draw('test-ids', sizes.test);
+    const samples = new Set(testInOrder.slice(0, Math.min(params.publicSamples, testInOrder.length)).map((t) => t.id));
+    const test = [...testInOrder].sort((a, b) => (a.id < b.id ? -1 : 1));
+    train.sort((a, b) => (a.id < b.id ? -1 : 1));
     const publicCount = Math.max(1, Math.round(test.length * params.publicShare));
     const publicIds = new Set(Rng.for(seed, 'sartorius', 'usage').shuffle(test.map((t) => t.id)).slice(0, publicCount));
-    const samples = new Set(test.slice(0, Math.min(params.publicSamples, test.length)).map((t) => t.id));
 
     await mkdir(join(publicDir, 'train'), { recursive: true });
     await mkdir(join(publicDir, 'test'), { recursive: true });
@@ -298,7 +305,7 @@ export const sartoriusGenerator: RecipeGenerator<SartoriusParams> = {
       ctx.onProgress({ step: 'test images', done: ++done, total });
     }
     await writeFile(join(publicDir, 'train.csv'), toCsv(['id', 'annotation', 'width', 'height', 'cell_type'], trainRows));
-    await writeFile(join(publicDir, 'sample_submission.csv'), toCsv(['id', 'predicted'], [...samples].map((id) => [id, ''])));
+    await writeFile(join(publicDir, 'sample_submission.csv'), toCsv(['id', 'predicted'], [...samples].sort().map((id) => [id, ''])));
     await writeFile(join(hiddenDir, 'solution.csv'), toCsv(['id', 'height', 'width', 'annotation', 'Usage'], solutionRows));
   },
 };

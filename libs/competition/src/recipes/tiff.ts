@@ -26,7 +26,8 @@ const DEFAULT_MAX_IN_MEMORY_PIXELS = 40_000_000;
  * Writes a tiled, pyramidal, JPEG-compressed RGB TIFF from a strip renderer. Small slides are
  * rendered into one buffer; large ones strip by strip into temporary libvips files that are
  * joined lazily, so no full-slide buffer exists at any time (libvips streams the join into the
- * pyramid writer).
+ * pyramid writer). A small slide is rendered synchronously before the returned promise is first
+ * awaited, so a caller can render the next slide while this one is being encoded.
  */
 export async function writePyramidalTiff(options: PyramidalTiffOptions): Promise<void> {
   const { width, height, render, tmpDir } = options;

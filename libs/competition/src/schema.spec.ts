@@ -1,0 +1,103 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { parseCompetitionConfig, resolveTimeline } from './loader.js';
+import { bundledYaml, issuesOf, toYaml } from './testing.js';
+
+describe('competition.yaml schema', () => {
+  it('parses the bundled HuBMAP-like config with units and defaults', () => {
+    const config = parseCompetitionConfig(toYaml(bundledYaml('hubmap-glomeruli')));
+    assert.deepEqual(config.metric, { name: 'dice', rleOrder: 'column' });
+    assert.deepEqual(config.submissions.kinds, ['file', 'kernel', 'model']);
+    assert.deepEqual(config.limits, { dailySubmissions: 5, finalSelections: 2, maxTeamSize: 5 });
+    assert.equal(config.kernel?.timeLimitSeconds, 9 * 3600);
+    assert.equal(config.kernel?.memoryBytes, 16 * 1024 ** 3);
+    assert.equal(config.kernel?.gpus, 1);
+    assert.equal(config.kernel?.showHiddenDataLogs, false);
+    assert.equal(config.model?.patchSize, 512);
+    assert.equal(config.model?.scale, 0.25);
+    assert.deepEqual(config.model?.tta, ['hflip', 'vflip']);
+    assert.equal(config.data.recipe?.generator, 'hubmap-glomeruli');
+  });
+
+  it('parses the bundled Sartorius-like config: instance mAP, row order, kernel-only', () => {
+    const config = parseCompetitionConfig(toYaml(bundledYaml('sartorius-cells')));
+    assert.equal(config.metric.name, 'instance-map');
+    assert.equal(config.metric.rleOrder, 'row');
+    assert.ok(config.metric.name === 'instance-map');
+    assert.deepEqual(config.metric.iouThresholds, [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]);
+    assert.deepEqual(config.submissions.kinds, ['kernel', 'model']);
+  });
+
+  it('fills defaults: 9 h kernels, Kaggle IoU thresholds, 5 a day, 2 selections', () => {
+    const yaml = bundledYaml('sartorius-cells');
+    delete yaml.limits;
+    delete yaml.kernel.timeLimit;
+    delete yaml.metric.iouThresholds;
+    const config = parseCompetitionConfig(toYaml(yaml));
+    assert.equal(config.kernel?.timeLimitSeconds, 32_400);
+    assert.equal(config.limits.dailySubmissions, 5);
+    assert.equal(config.limits.finalSelections, 2);
+    assert.ok(config.metric.name === 'instance-map' && config.metric.iouThresholds.length === 10);
+  });
+
+  it('resolves a relative timeline: open now, close in 60 days', () => {
+    const config = parseCompetitionConfig(toYaml(bundledYaml('hubmap-glomeruli')));
+    const anchor = new Date('2026-11-01T12:00:00Z');
+    const t = resolveTimeline(config.timeline, anchor);
+    assert.equal(t.opensAt.toISOString(), anchor.toISOString());
+    assert.equal(t.closesAt.getTime() - anchor.getTime(), 60 * 86_400_000);
+    assert.ok(t.teamMergeDeadline > t.opensAt && t.teamMergeDeadline < t.closesAt);
+  });
+
+  // Each case breaks one field; the error must name that field.
+  const broken: Array<[string, (y: Record<string, any>) => void, string, RegExp]> = [
+    ['a duration that is not one', (y) => (y.kernel.timeLimit = '9 hours'), 'kernel.timeLimit', /duration/],
+    ['a misspelt field', (y) => (y.metric.rle_order = 'column'), 'metric.rle_order', /unknown field/],
+    ['an unknown metric', (y) => (y.metric.name = 'iou'), 'metric.name', /dice/],
+    ['an unknown RLE order', (y) => (y.metric.rleOrder = 'diagonal'), 'metric.rleOrder', /column/],
+    ['a zero daily limit', (y) => (y.limits.dailySubmissions = 0), 'limits.dailySubmissions', /at least 1/],
+    ['a fractional selection limit', (y) => (y.limits.finalSelections = 1.5), 'limits.finalSelections', /whole number/],
+    ['a close before the merge deadline', (y) => (y.timeline.closesAt = 'now+1d'), 'timeline.closesAt', /after teamMergeDeadline/],
+    ['a date without a zone', (y) => (y.timeline.opensAt = '2026-09-01'), 'timeline.opensAt', /zone/],
+    ['kernels allowed without settings', (y) => delete y.kernel, 'kernel', /required because/],
+    ['an unknown submission kind', (y) => (y.submissions.kinds = ['file', 'email']), 'submissions.kinds.1', /kernel/],
+    ['a bad memory size', (y) => (y.kernel.memory = 'lots'), 'kernel.memory', /size/],
+    ['overlap too large for the patch', (y) => (y.model.overlap = 300), 'model.overlap', /half of patchSize/],
+    ['a schema version from the future', (y) => (y.schemaVersion = 2), 'schemaVersion', /expected 1/],
+    ['a missing title', (y) => delete y.title, 'title', /required/],
+    ['a bad slug', (y) => (y.slug = 'HuBMAP Kidney'), 'slug', /lowercase/],
+    ['recipe and files both', (y) => (y.data.files = { public: 'p', hidden: 'h' }), 'data', /exactly one/],
+    ['an unknown generator', (y) => (y.data.recipe.generator = 'lungs'), 'data.recipe.generator', /unknown generator/],
+    ['a bad generator parameter', (y) => (y.data.recipe.params.scales.demo.train = 'many'), 'data.recipe.params.scales.demo.train', /number/],
+    ['an unknown generator parameter', (y) => (y.data.recipe.params.colour = 'blue'), 'data.recipe.params.colour', /unknown field/],
+  ];
+  for (const [what, mutate, field, message] of broken) {
+    it(`names ${field} for ${what}`, () => {
+      const yaml = bundledYaml('hubmap-glomeruli');
+      mutate(yaml);
+      const issues = issuesOf(() => parseCompetitionConfig(toYaml(yaml)));
+      const issue = issues.find((i) => i.field === field);
+      assert.ok(issue, `no issue for ${field}; got ${JSON.stringify(issues)}`);
+      assert.match(issue.message, message);
+      assert.equal(issue.file, 'competition.yaml');
+    });
+  }
+
+  it('reports every problem at once, not only the first', () => {
+    const yaml = bundledYaml('hubmap-glomeruli');
+    yaml.kernel.timeLimit = 'forever';
+    yaml.limits.dailySubmissions = -1;
+    const fields = issuesOf(() => parseCompetitionConfig(toYaml(yaml))).map((i) => i.field);
+    assert.ok(fields.includes('kernel.timeLimit') && fields.includes('limits.dailySubmissions'), fields.join(', '));
+  });
+
+  it('reports YAML syntax errors with their line', () => {
+    const issues = issuesOf(() => parseCompetitionConfig('schemaVersion: 1\ntitle: [unclosed\n'));
+    assert.match(issues[0]!.message, /line \d+/);
+  });
+
+  it('rejects a document that is not a mapping', () => {
+    const issues = issuesOf(() => parseCompetitionConfig('- just\n- a list\n'));
+    assert.match(issues[0]!.message, /mapping/);
+  });
+});
