@@ -286,7 +286,7 @@ export const sartoriusGenerator: RecipeGenerator<SartoriusParams> = {
     const trainRows: Array<[string, string, number, number, string]> = [];
     const solutionRows: Array<[string, number, number, string, string]> = [];
     const png = (image: SartoriusImage, path: string) =>
-      sharp(image.pixels, { raw: { width, height, channels: 1 } }).png({ compressionLevel: 6 }).toFile(path);
+      sharp(image.pixels, { raw: { width, height, channels: 1 } }).toColourspace('b-w').png({ compressionLevel: 6 }).toFile(path);
 
     for (const { id, cellType } of train) {
       const image = generateSartoriusImage(seed, id, cellType, width, height);

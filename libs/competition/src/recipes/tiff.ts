@@ -63,7 +63,11 @@ export async function writePyramidalTiff(options: PyramidalTiffOptions): Promise
       files.push(file);
       options.onStrip?.(y0 + rows);
     }
-    await sharp(files, { join: { across: 1 }, limitInputPixels: false, sequentialRead: true }).tiff(tiff).toFile(options.path);
+    // arrayjoin gives every cell the largest strip's size: crop the padding of the last one.
+    await sharp(files, { join: { across: 1 }, limitInputPixels: false, sequentialRead: true })
+      .extract({ left: 0, top: 0, width, height })
+      .tiff(tiff)
+      .toFile(options.path);
   } finally {
     await rm(dir, { recursive: true, force: true });
   }
