@@ -46,16 +46,16 @@ export function diceScore(truth: Runs, prediction: Runs): number {
 export const IOU_THRESHOLDS_PERCENT: readonly number[] = [50, 55, 60, 65, 70, 75, 80, 85, 90, 95];
 
 /**
- * The instances of one image: instance i owns runs `offsets[i] .. offsets[i+1]-1` of `runs`
- * (interleaved 0-based [start, end)), and covers `areas[i]` pixels.
+ * The instances of one image: instance i owns runs `runStart[i] .. runStart[i]+runCount[i]-1` of
+ * `runs` (interleaved 0-based [start, end), sorted and disjoint within the instance) and covers
+ * `areas[i]` pixels. `runs` may be shared by many images (the scorer keeps one array per file).
  */
 export interface InstanceSet {
   count: number;
   runs: Float64Array;
-  offsets: ArrayLike<number>;
+  runStart: ArrayLike<number>;
+  runCount: ArrayLike<number>;
   areas: ArrayLike<number>;
-  /** Optional: the instance of each run (saves recomputing it from `offsets`). */
-  labels?: Int32Array<ArrayBufferLike>;
 }
 
 /** Two predicted instances that share a pixel (0-based pixel index). */
@@ -72,9 +72,9 @@ export interface InstanceOverlap {
  * none, FP = predictions that hit none; the image's score is the mean over thresholds. No
  * predictions → 0; neither truth nor predictions → 1.
  *
- * IoU is computed only for pairs that overlap, by sweeping both sets' runs in pixel order, so the
- * cost is O(R log R) in the number of runs R. Truth objects may overlap each other; predictions
- * must not (a RangeError is thrown; `findInstanceOverlap` tells where).
+ * IoU is computed only for pairs that overlap, by sweeping both sets' runs in pixel order (a
+ * bucket sort, O(R) for real data), never by rasterising. Truth objects may overlap each other;
+ * predictions must not (a RangeError is thrown; `scoreInstances` tells where).
  */
 export function instanceImageScore(truth: InstanceSet, prediction: InstanceSet): number {
   const result = scoreInstances(truth, prediction);
@@ -93,63 +93,103 @@ export function instanceScore(truth: Runs[], prediction: Runs[]): number {
 export function scoreInstances(truth: InstanceSet, prediction: InstanceSet): number | InstanceOverlap {
   const nT = truth.count;
   const nP = prediction.count;
-  const pred = predOrder.sort(prediction);
-  const pRuns = prediction.runs;
-  const pOrder = pred.order;
-  const pLabels = pred.labels;
-  // Within one instance runs are already validated, so any overlap is between two instances.
-  for (let k = 1; k < pred.n; k++) {
-    const cur = pOrder[k]!;
-    const before = pOrder[k - 1]!;
-    if (pRuns[2 * cur]! < pRuns[2 * before + 1]!) {
-      const a = pLabels[before]!;
-      const b = pLabels[cur]!;
-      return { first: Math.min(a, b), second: Math.max(a, b), pixel: pRuns[2 * cur]! };
-    }
-  }
+  const pred = predSorted.sort(prediction);
+  const overlap = findOverlap(pred);
+  if (overlap !== null) return overlap;
   if (nP === 0) return nT === 0 ? 1 : 0;
   if (nT === 0) return 0;
+  const tr = truthSorted.sort(truth);
+  pairTable.reset(Math.min(nP * 4, 1 << 16));
+  sweep(tr, pred, nP, pairTable);
+  return meanPrecision(truth, prediction, pairTable);
+}
 
-  const tr = truthOrder.sort(truth);
-  const tRuns = truth.runs;
-  const tOrder = tr.order;
-  const tLabels = tr.labels;
-  const pairs = pairTable;
-  pairs.reset(Math.min(pred.n, 1 << 16));
-  // Sweep: predicted runs in order (disjoint, so their ends increase too); `active` holds the
-  // truth runs that started before the current predicted run ends and may still overlap it.
-  const active = activeRuns.length >= tr.n ? activeRuns : (activeRuns = new Int32Array(tr.n));
+// The steps are separate functions so that V8 optimises each hot loop on its own (one function
+// holding them all is compiled on-stack before its later loops have type feedback, then deopts).
+
+/** Within one instance runs are already validated, so any overlap is between two instances. */
+function findOverlap(sorted: SortedRuns): InstanceOverlap | null {
+  const { s, e, label } = sorted;
+  for (let k = 1; k < sorted.n; k++) {
+    if (s[k]! < e[k - 1]!) {
+      const a = label[k - 1]!;
+      const b = label[k]!;
+      return { first: Math.min(a, b), second: Math.max(a, b), pixel: s[k]! };
+    }
+  }
+  return null;
+}
+
+/**
+ * Sums the overlap of every (truth, prediction) pair that shares pixels: predicted runs in order
+ * (disjoint, so their ends increase too); `active` holds the truth runs that started before the
+ * current predicted run ends and may still overlap it (several only where truth objects overlap).
+ * Each prediction keeps its current truth partner and sum, so the hash table sees one entry per
+ * change of partner rather than one per run.
+ */
+function sweep(tr: SortedRuns, pr: SortedRuns, nP: number, pairs: PairTable): void {
+  if (activeRuns.length < tr.n) activeRuns = new Int32Array(tr.n * 2);
+  if (partner.length < nP) {
+    partner = new Int32Array(nP * 2);
+    partnerSum = new Float64Array(nP * 2);
+  }
+  const active = activeRuns;
+  const lastT = partner;
+  const lastSum = partnerSum;
+  lastT.fill(-1, 0, nP);
+  const tS = tr.s;
+  const tE = tr.e;
+  const tL = tr.label;
+  const pS = pr.s;
+  const pE = pr.e;
+  const pL = pr.label;
+  const tn = tr.n;
   let nActive = 0;
   let j = 0;
-  for (let k = 0; k < pred.n; k++) {
-    const pk = pOrder[k]!;
-    const ps = pRuns[2 * pk]!;
-    const pe = pRuns[2 * pk + 1]!;
+  for (let k = 0; k < pr.n; k++) {
+    const ps = pS[k]!;
+    const pe = pE[k]!;
     let keep = 0;
     for (let a = 0; a < nActive; a++) {
       const r = active[a]!;
-      if (tRuns[2 * r + 1]! > ps) active[keep++] = r;
+      if (tE[r]! > ps) active[keep++] = r;
     }
     nActive = keep;
-    while (j < tr.n) {
-      const r = tOrder[j]!;
-      if (tRuns[2 * r]! >= pe) break;
-      if (tRuns[2 * r + 1]! > ps) active[nActive++] = r;
+    while (j < tn && tS[j]! < pe) {
+      if (tE[j]! > ps) active[nActive++] = j;
       j++;
     }
-    const p = pLabels[pk]!;
+    const p = pL[k]!;
     for (let a = 0; a < nActive; a++) {
       const r = active[a]!;
-      const ts = tRuns[2 * r]!;
-      const te = tRuns[2 * r + 1]!;
+      const ts = tS[r]!;
+      const te = tE[r]!;
       const ov = (te < pe ? te : pe) - (ts > ps ? ts : ps);
-      if (ov > 0) pairs.add(tLabels[r]! * nP + p, ov);
+      if (ov <= 0) continue;
+      const t = tL[r]!;
+      if (lastT[p] === t) lastSum[p]! += ov;
+      else {
+        if (lastT[p]! >= 0) pairs.add(lastT[p]! * nP + p, lastSum[p]!);
+        lastT[p] = t;
+        lastSum[p] = ov;
+      }
     }
   }
+  for (let p = 0; p < nP; p++) if (lastT[p]! >= 0) pairs.add(lastT[p]! * nP + p, lastSum[p]!);
+}
 
+let partner = new Int32Array(1024);
+let partnerSum = new Float64Array(1024);
+
+/** Mean over thresholds of TP / (TP + FP + FN), from the pairs' overlaps (exact integer tests). */
+function meanPrecision(truth: InstanceSet, prediction: InstanceSet, pairs: PairTable): number {
+  const nT = truth.count;
+  const nP = prediction.count;
   const levels = IOU_THRESHOLDS_PERCENT.length;
-  const truthHits = new Int32Array(levels * nT);
-  const predHits = new Int32Array(levels * nP);
+  if (truthHits.length < levels * nT) truthHits = new Int32Array(levels * nT * 2);
+  if (predHits.length < levels * nP) predHits = new Int32Array(levels * nP * 2);
+  truthHits.fill(0, 0, levels * nT);
+  predHits.fill(0, 0, levels * nP);
   const entries = pairs.collect();
   for (let slot = 0; slot < entries; slot++) {
     const key = pairs.keyAt(slot);
@@ -179,71 +219,90 @@ export function scoreInstances(truth: InstanceSet, prediction: InstanceSet): num
   return total / levels;
 }
 
+let truthHits = new Int32Array(1024);
+let predHits = new Int32Array(1024);
+
 /**
- * Orders the runs of a set of instances by start (stable) as a permutation of run indices, with
- * buffers reused across images. A set already in pixel order costs one pass; otherwise a counting
- * sort on start buckets (about one run per bucket) plus an insertion sort inside each bucket keeps
- * it O(R) for real data, and a native sort of any crowded bucket keeps adversarial input
- * O(R log R).
+ * The runs of all instances of one image in start order, as parallel arrays (start, end,
+ * instance), with buffers reused across images. Sorting is a counting sort on start buckets
+ * (about one run per bucket) straight from the instances' runs, then an insertion sort inside
+ * each bucket: O(R) for real data; a crowded bucket (adversarial input) gets a comparison sort,
+ * so the worst case stays O(R log R).
  */
-class RunOrder {
+class SortedRuns {
   n = 0;
-  order = new Int32Array(256);
-  /** The instance of each run (the set's own `labels`, or computed into a scratch buffer). */
-  labels: Int32Array<ArrayBufferLike> = new Int32Array(0);
-  private scratchLabels = new Int32Array(256);
-  private counts = new Int32Array(257);
+  s = new Float64Array(1024);
+  e = new Float64Array(1024);
+  label = new Int32Array(1024);
+  private counts = new Int32Array(1025);
 
   sort(set: InstanceSet): this {
-    const n = set.count === 0 ? 0 : set.offsets[set.count]!;
-    if (this.order.length < n) {
-      const size = Math.max(n, this.order.length * 2);
-      this.order = new Int32Array(size);
-      this.scratchLabels = new Int32Array(size);
+    const { runs, runStart, runCount } = set;
+    const instances = set.count;
+    // Each instance's runs are sorted: its first and last runs bound its starts.
+    let n = 0;
+    let low = Infinity;
+    let high = 0;
+    for (let i = 0; i < instances; i++) {
+      const c = runCount[i]!;
+      n += c;
+      if (c > 0) {
+        const first = runs[2 * runStart[i]!]!;
+        const last = runs[2 * (runStart[i]! + c - 1)]!;
+        if (first < low) low = first;
+        if (last > high) high = last;
+      }
+    }
+    if (this.s.length < n) {
+      const size = Math.max(n, this.s.length * 2);
+      this.s = new Float64Array(size);
+      this.e = new Float64Array(size);
+      this.label = new Int32Array(size);
       this.counts = new Int32Array(size + 1);
     }
     this.n = n;
-    const { order, counts } = this;
-    if (set.labels !== undefined) this.labels = set.labels;
-    else {
-      const labels = this.scratchLabels;
-      for (let i = 0; i < set.count; i++) labels.fill(i, set.offsets[i]!, set.offsets[i + 1]!);
-      this.labels = labels;
-    }
-    const runs = set.runs;
-    let maxStart = 0;
-    let sorted = true;
-    let prev = -1;
-    for (let k = 0; k < n; k++) {
-      const start = runs[2 * k]!;
-      if (start < prev) sorted = false;
-      if (start > maxStart) maxStart = start;
-      prev = start;
-    }
-    if (sorted) {
-      for (let k = 0; k < n; k++) order[k] = k;
-      return this;
-    }
-    const width = Math.floor(maxStart / n) + 1;
+    if (n === 0) return this;
+    const { s, e, label, counts } = this;
+    const width = Math.floor((high - low) / n) + 1;
     counts.fill(0, 0, n + 1);
-    for (let k = 0; k < n; k++) counts[Math.floor(runs[2 * k]! / width) + 1]!++;
+    for (let i = 0; i < instances; i++) {
+      const from = runStart[i]!;
+      const to = from + runCount[i]!;
+      for (let k = from; k < to; k++) counts[Math.floor((runs[2 * k]! - low) / width) + 1]!++;
+    }
     for (let b = 1; b <= n; b++) counts[b]! += counts[b - 1]!;
-    for (let k = 0; k < n; k++) order[counts[Math.floor(runs[2 * k]! / width)]!++] = k;
-    // counts[b] is now the end of bucket b.
+    for (let i = 0; i < instances; i++) {
+      const from = runStart[i]!;
+      const to = from + runCount[i]!;
+      for (let k = from; k < to; k++) {
+        const start = runs[2 * k]!;
+        const at = counts[Math.floor((start - low) / width)]!++;
+        s[at] = start;
+        e[at] = runs[2 * k + 1]!;
+        label[at] = i;
+      }
+    }
+    // counts[b] is now the end of bucket b; sort inside each bucket (stable).
     let from = 0;
     for (let b = 0; b < n; b++) {
       const to = counts[b]!;
-      if (to - from > 32) this.sortRange(runs, from, to);
+      if (to - from > 32) this.sortRange(from, to);
       else {
         for (let k = from + 1; k < to; k++) {
-          const o = order[k]!;
-          const key = runs[2 * o]!;
+          const ks = s[k]!;
+          if (s[k - 1]! <= ks) continue;
+          const ke = e[k]!;
+          const kl = label[k]!;
           let j = k - 1;
-          while (j >= from && runs[2 * order[j]!]! > key) {
-            order[j + 1] = order[j]!;
+          while (j >= from && s[j]! > ks) {
+            s[j + 1] = s[j]!;
+            e[j + 1] = e[j]!;
+            label[j + 1] = label[j]!;
             j--;
           }
-          order[j + 1] = o;
+          s[j + 1] = ks;
+          e[j + 1] = ke;
+          label[j + 1] = kl;
         }
       }
       from = to;
@@ -251,16 +310,21 @@ class RunOrder {
     return this;
   }
 
-  /** Stable native sort of order[from, to) by start. */
-  private sortRange(runs: Float64Array, from: number, to: number): void {
-    const part = Array.from(this.order.subarray(from, to));
-    part.sort((x, y) => runs[2 * x]! - runs[2 * y]! || x - y);
-    this.order.set(part, from);
+  /** Stable comparison sort of [from, to) by start. */
+  private sortRange(from: number, to: number): void {
+    const idx = Array.from({ length: to - from }, (_, k) => from + k);
+    idx.sort((x, y) => this.s[x]! - this.s[y]! || x - y);
+    const s = idx.map((k) => this.s[k]!);
+    const e = idx.map((k) => this.e[k]!);
+    const l = idx.map((k) => this.label[k]!);
+    this.s.set(s, from);
+    this.e.set(e, from);
+    this.label.set(l, from);
   }
 }
 
-const predOrder = new RunOrder();
-const truthOrder = new RunOrder();
+const predSorted = new SortedRuns();
+const truthSorted = new SortedRuns();
 
 /** Open-addressing map from an integer pair key to an accumulated overlap, reused across images. */
 class PairTable {
@@ -350,21 +414,19 @@ export function toInterleaved(runs: Runs): Float64Array {
 
 /** Builds an `InstanceSet` from 1-based runs, one `Runs` per instance. */
 export function toInstanceSet(instances: Runs[]): InstanceSet {
-  const offsets = [0];
+  const runStart: number[] = [];
+  const runCount: number[] = [];
   const areas: number[] = [];
-  const parts: Float64Array[] = [];
+  let total = 0;
   for (const inst of instances) {
-    parts.push(toInterleaved(inst));
-    offsets.push(offsets[offsets.length - 1]! + inst.starts.length);
+    runStart.push(total);
+    runCount.push(inst.starts.length);
     areas.push(sum(inst.lengths));
+    total += inst.starts.length;
   }
-  const runs = new Float64Array(offsets[offsets.length - 1]! * 2);
-  let at = 0;
-  for (const p of parts) {
-    runs.set(p, at);
-    at += p.length;
-  }
-  return { count: instances.length, runs, offsets, areas };
+  const runs = new Float64Array(total * 2);
+  instances.forEach((inst, i) => runs.set(toInterleaved(inst), runStart[i]! * 2));
+  return { count: instances.length, runs, runStart, runCount, areas };
 }
 
 function sum(xs: ArrayLike<number>): number {

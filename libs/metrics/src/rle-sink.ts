@@ -14,11 +14,15 @@ const MAX_DIGITS = 15; // every 15-digit integer is exact in a double
  * the token count with `finish`, because the image is only known once the row has ended.
  *
  * Runs are stored interleaved as [start0, end0, start1, end1, …] with 0-based starts and exclusive
- * ends (pixel p of the file is index p-1), in a buffer reused for every row.
+ * ends (pixel p of the file is index p-1), from run `base` of `runs`: a buffer reused for every
+ * row, or — with a `RunArena` — straight after the runs already kept, so keeping a row's runs
+ * costs no copy.
  */
 export class RleSink implements FieldSink {
-  /** Interleaved 0-based [start, end) pairs; valid up to `2 * count`. */
-  runs = new Float64Array(1024);
+  /** Interleaved 0-based [start, end) pairs; this field's are runs `base .. base + count - 1`. */
+  runs: Float64Array = new Float64Array(1024);
+  /** Index of this field's first run in `runs`. */
+  base = 0;
   /** Number of runs in the current field. */
   count = 0;
   /** Pixels covered by the current field's runs. */
@@ -32,7 +36,14 @@ export class RleSink implements FieldSink {
   private prevStart = -1;
   private prevEnd = 0;
 
+  /** With an arena, each field's runs are written after the arena's kept runs. */
+  constructor(private readonly arena: RunArena | null = null) {}
+
   begin(): void {
+    if (this.arena !== null) {
+      this.runs = this.arena.runs;
+      this.base = this.arena.runCount;
+    }
     this.count = 0;
     this.area = 0;
     this.problem = null;
@@ -90,12 +101,13 @@ export class RleSink implements FieldSink {
 
   /** The 1-based start and length of run `k`, for messages. */
   run(k: number): [number, number] {
-    return [this.runs[2 * k]! + 1, this.runs[2 * k + 1]! - this.runs[2 * k]!];
+    const at = 2 * (this.base + k);
+    return [this.runs[at]! + 1, this.runs[at + 1]! - this.runs[at]!];
   }
 
   /** Last covered pixel plus one (0 when empty): the run end to check against the image size. */
   get lastEnd(): number {
-    return this.count === 0 ? 0 : this.runs[2 * this.count - 1]!;
+    return this.count === 0 ? 0 : this.runs[2 * (this.base + this.count) - 1]!;
   }
 
   private token(value: number, digits: number): boolean {
@@ -125,15 +137,15 @@ export class RleSink implements FieldSink {
           : { code: 'OVERLAPPING_RUNS', detail: `run ${start} ${value} overlaps the previous run ${ps} ${pl}` };
       return false;
     }
-    const k = this.count;
-    if (2 * k + 2 > this.runs.length) {
+    const at = 2 * (this.base + this.count);
+    if (at + 2 > this.runs.length) {
       const grown = new Float64Array(this.runs.length * 2);
-      grown.set(this.runs);
+      grown.set(this.runs.subarray(0, at));
       this.runs = grown;
     }
-    this.runs[2 * k] = s0;
-    this.runs[2 * k + 1] = s0 + value;
-    this.count = k + 1;
+    this.runs[at] = s0;
+    this.runs[at + 1] = s0 + value;
+    this.count++;
     this.area += value;
     this.prevStart = s0;
     this.prevEnd = s0 + value;
@@ -157,6 +169,12 @@ export class RleSink implements FieldSink {
       };
     }
   }
+}
+
+/** Runs kept by a file reader: an `RleSink` writes each field after the first `runCount` runs. */
+export interface RunArena {
+  runs: Float64Array;
+  runCount: number;
 }
 
 function skip(buf: Uint8Array, pos: number, end: number, quoted: boolean): number {

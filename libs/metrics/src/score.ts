@@ -4,7 +4,7 @@ import { CsvReader, IgnoreSink, TextSink, type FieldProblem, type FieldSink } fr
 import { ScoringError } from './errors.js';
 import { diceFromCounts, intersectRuns, scoreInstances, type InstanceSet } from './metrics.js';
 import { rlePixelToRowCol, type RleOrder } from './rle.js';
-import { RleSink } from './rle-sink.js';
+import { RleSink, type RunArena } from './rle-sink.js';
 
 /** The two metrics of ARCHITECTURE.md. */
 export type MetricName = 'dice' | 'instance-map';
@@ -88,10 +88,14 @@ export async function scoreSubmission(options: ScoreOptions): Promise<ScoreResul
   }
 
   if (metric === 'instance-map') {
+    const truthSet = new SetScratch();
+    const predSet = new SetScratch();
     for (const img of solution.images) {
-      const result = scoreInstances(img.truth!.toSet(), img.pred!.toSet());
+      solution.truth.gather(img.truthHead, truthSet);
+      submission.pred.gather(img.predHead, predSet);
+      const result = scoreInstances(truthSet, predSet);
       if (typeof result !== 'number') {
-        const rows = [img.pred!.rows[result.first]!, img.pred!.rows[result.second]!].sort((a, b) => a - b);
+        const rows = [predSet.rows[result.first]!, predSet.rows[result.second]!].sort((a, b) => a - b);
         const { row, col } = rlePixelToRowCol(result.pixel + 1, img.height, img.width, order);
         throw new ScoringError(
           'OVERLAPPING_INSTANCES',
@@ -182,41 +186,98 @@ interface Image {
   runs: Float64Array | null;
   runCount: number;
   area: number;
-  /** instance-map: truth objects and predicted instances. */
-  truth: InstanceBuilder | null;
-  pred: InstanceBuilder | null;
+  /** instance-map: first and last instance of the image in the truth / prediction store (-1: none). */
+  truthHead: number;
+  truthTail: number;
+  predHead: number;
+  predTail: number;
 }
 
-/** Instances of one image, appended row by row (rows of an image need not be adjacent). */
-class InstanceBuilder {
-  runs = new Float64Array(64);
-  labels = new Int32Array(32);
-  offsets: number[] = [0];
-  areas: number[] = [];
-  rows: number[] = [];
+/**
+ * All instances of one file in a few growing arrays (not one object per image or instance, which
+ * would leave the GC lots to do): instance i has runs `start[i] .. start[i]+count[i]-1` of `runs`,
+ * and the instances of an image form a list through `next` (rows of an image need not be adjacent).
+ */
+class InstanceStore implements RunArena {
+  runs: Float64Array = new Float64Array(1 << 16);
+  runCount = 0;
+  start = new Int32Array(1024);
+  count = new Int32Array(1024);
+  area = new Float64Array(1024);
+  row = new Int32Array(1024);
+  next = new Int32Array(1024);
+  n = 0;
 
-  add(sink: RleSink, row: number): void {
-    const first = this.offsets[this.offsets.length - 1]!;
-    const total = first + sink.count;
-    if (total * 2 > this.runs.length) {
-      const grown = new Float64Array(Math.max(total * 2, this.runs.length * 2));
-      grown.set(this.runs.subarray(0, first * 2));
-      this.runs = grown;
-      const labels = new Int32Array(grown.length / 2);
-      labels.set(this.labels.subarray(0, first));
-      this.labels = labels;
-    }
-    const runs = this.runs;
-    const src = sink.runs;
-    for (let i = 0, j = first * 2; i < sink.count * 2; i++, j++) runs[j] = src[i]!;
-    this.labels.fill(this.areas.length, first, total);
-    this.offsets.push(total);
-    this.areas.push(sink.area);
-    this.rows.push(row);
+  /** Keeps the field just parsed by `sink` (whose runs were written into this arena). */
+  add(sink: RleSink, row: number, img: Image, truth: boolean): void {
+    const i = this.n;
+    if (i === this.start.length) this.growInstances();
+    this.runs = sink.runs; // the sink may have grown the arena
+    this.start[i] = this.runCount;
+    this.count[i] = sink.count;
+    this.area[i] = sink.area;
+    this.row[i] = row;
+    this.next[i] = -1;
+    this.runCount += sink.count;
+    this.n = i + 1;
+    const tail = truth ? img.truthTail : img.predTail;
+    if (tail < 0) {
+      if (truth) img.truthHead = i;
+      else img.predHead = i;
+    } else this.next[tail] = i;
+    if (truth) img.truthTail = i;
+    else img.predTail = i;
   }
 
-  toSet(): InstanceSet {
-    return { count: this.areas.length, runs: this.runs, offsets: this.offsets, areas: this.areas, labels: this.labels };
+  /** Points `out` at the instances of the list starting at `head` (no runs are copied). */
+  gather(head: number, out: SetScratch): void {
+    let local = 0;
+    for (let i = head; i >= 0; i = this.next[i]!) local++;
+    out.reserve(local);
+    out.runs = this.runs;
+    local = 0;
+    for (let i = head; i >= 0; i = this.next[i]!) {
+      out.runStart[local] = this.start[i]!;
+      out.runCount[local] = this.count[i]!;
+      out.areas[local] = this.area[i]!;
+      out.rows[local] = this.row[i]!;
+      local++;
+    }
+    out.count = local;
+  }
+
+  private growInstances(): void {
+    const size = this.start.length * 2;
+    const grow = <T extends Int32Array | Float64Array>(a: T, make: (n: number) => T): T => {
+      const b = make(size);
+      b.set(a);
+      return b;
+    };
+    this.start = grow(this.start, (n) => new Int32Array(n));
+    this.count = grow(this.count, (n) => new Int32Array(n));
+    this.area = grow(this.area, (n) => new Float64Array(n));
+    this.row = grow(this.row, (n) => new Int32Array(n));
+    this.next = grow(this.next, (n) => new Int32Array(n));
+  }
+}
+
+/** One image's instances as an `InstanceSet` over a store's runs, in reusable buffers. */
+class SetScratch implements InstanceSet {
+  count = 0;
+  runs: Float64Array = new Float64Array(0);
+  runStart = new Int32Array(1024);
+  runCount = new Int32Array(1024);
+  areas = new Float64Array(1024);
+  /** File row of each instance. */
+  rows = new Int32Array(1024);
+
+  reserve(instances: number): void {
+    if (instances <= this.runStart.length) return;
+    const size = Math.max(instances, this.runStart.length * 2);
+    this.runStart = new Int32Array(size);
+    this.runCount = new Int32Array(size);
+    this.areas = new Float64Array(size);
+    this.rows = new Int32Array(size);
   }
 }
 
@@ -262,17 +323,21 @@ function text(sink: TextSink, file: string, row: number, id: string | null): str
 
 class SolutionReader {
   readonly images: Image[] = [];
+  /** instance-map: the truth objects of all images. */
+  readonly truth = new InstanceStore();
   readonly byId = new Map<string, Image>();
   private readonly id = new TextSink();
   private readonly height = new TextSink();
   private readonly width = new TextSink();
   private readonly usage = new TextSink();
-  private readonly rle = new RleSink();
+  private readonly rle: RleSink;
   private hasUsage = false;
   private last: Image | null = null;
   private lastIdBytes = new Uint8Array(0);
 
-  constructor(private readonly metric: MetricName) {}
+  constructor(private readonly metric: MetricName) {
+    this.rle = new RleSink(metric === 'instance-map' ? this.truth : null);
+  }
 
   header(names: string[]): FieldSink[] {
     const rleColumn = this.metric === 'dice' ? 'encoding' : 'annotation';
@@ -308,11 +373,15 @@ class SolutionReader {
     }
     let usage: Usage = 'public';
     if (this.hasUsage) {
-      const raw = text(this.usage, 'solution', row, id).trim().toLowerCase();
-      if (raw !== 'public' && raw !== 'private') {
-        throw new ScoringError('INVALID_USAGE', describe('solution', row, id, `Usage is ${JSON.stringify(this.usage.text())}; use Public or Private`), row);
+      if (this.usage.equals(PUBLIC)) usage = 'public';
+      else if (this.usage.equals(PRIVATE)) usage = 'private';
+      else {
+        const raw = text(this.usage, 'solution', row, id).trim().toLowerCase();
+        if (raw !== 'public' && raw !== 'private') {
+          throw new ScoringError('INVALID_USAGE', describe('solution', row, id, `Usage is ${JSON.stringify(this.usage.text())}; use Public or Private`), row);
+        }
+        usage = raw;
       }
-      usage = raw;
     }
     const rle = this.rle;
     if (rle.problem !== null) throw fail('solution', row, id, rle.problem);
@@ -329,14 +398,11 @@ class SolutionReader {
         throw new ScoringError('INVALID_USAGE', describe('solution', row, id, `Usage differs from row ${img.row} of the same image`), row);
       }
     } else {
-      img = { id, row, height, width, pixels, usage, seenRow: 0, score: 0, runs: null, runCount: 0, area: 0, truth: null, pred: null };
+      img = { id, row, height, width, pixels, usage, seenRow: 0, score: 0, runs: null, runCount: 0, area: 0, truthHead: -1, truthTail: -1, predHead: -1, predTail: -1 };
       if (this.metric === 'dice') {
-        img.runs = rle.runs.slice(0, rle.count * 2);
+        img.runs = rle.runs.slice(0, rle.count * 2); // base 0: no arena in dice mode
         img.runCount = rle.count;
         img.area = rle.area;
-      } else {
-        img.truth = new InstanceBuilder();
-        img.pred = new InstanceBuilder();
       }
       this.images.push(img);
       this.byId.set(id, img);
@@ -345,7 +411,7 @@ class SolutionReader {
       this.last = img;
       this.lastIdBytes = this.id.bytes().slice();
     }
-    if (this.metric === 'instance-map' && !rle.empty) img.truth!.add(rle, row);
+    if (this.metric === 'instance-map' && !rle.empty) this.truth.add(rle, row, img, true);
   }
 
   private dimension(sink: TextSink, name: string, row: number, id: string): number {
@@ -357,6 +423,9 @@ class SolutionReader {
     return value;
   }
 }
+
+const PUBLIC = Buffer.from('Public');
+const PRIVATE = Buffer.from('Private');
 
 /** Images up to this many pixels: keeps 100·intersection and 95·union exact in doubles. */
 const MAX_PIXELS = 2 ** 46;
@@ -372,8 +441,10 @@ function checkInImage(rle: RleSink, pixels: number, height: number, width: numbe
 }
 
 class SubmissionReader {
+  /** instance-map: the predicted instances of all images. */
+  readonly pred = new InstanceStore();
   private readonly id = new TextSink();
-  private readonly rle = new RleSink();
+  private readonly rle: RleSink;
   // Instance submissions repeat an id on consecutive rows: reuse the last lookup.
   private lastIdBytes = new Uint8Array(0);
   private lastImage: Image | null = null;
@@ -381,7 +452,9 @@ class SubmissionReader {
   constructor(
     private readonly metric: MetricName,
     private readonly byId: Map<string, Image>,
-  ) {}
+  ) {
+    this.rle = new RleSink(metric === 'instance-map' ? this.pred : null);
+  }
 
   header(names: string[]): FieldSink[] {
     const at = mapColumns('submission', names, ['id', 'predicted'], [], false, 'id,predicted');
@@ -402,7 +475,7 @@ class SubmissionReader {
       }
       img.score = diceFromCounts(intersectRuns(img.runs!, img.runCount, rle.runs, rle.count), img.area, rle.area);
     } else if (!rle.empty) {
-      img.pred!.add(rle, row);
+      this.pred.add(rle, row, img, false);
     }
     if (img.seenRow === 0) img.seenRow = row;
   }
