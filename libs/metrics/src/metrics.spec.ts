@@ -176,6 +176,28 @@ describe('property: run-based metrics equal a plain rasterising implementation',
   });
 });
 
+describe('instance mAP: sorting edge cases', () => {
+  it('a crowded start bucket (many short runs far from one long-range run) sorts correctly', () => {
+    // 1 x 20000 image; pixel i (1-based, i <= 400) belongs to truth i % 4 and to prediction
+    // (i + 1) % 4 (or i % 4 where i % 5 == 0); one far run per set makes the buckets coarse.
+    const w = 20_000;
+    const toMask = (pixels: number[]) => {
+      const m = new Uint8Array(w);
+      for (const p of pixels) m[p - 1] = 1;
+      return m;
+    };
+    const truth = [0, 1, 2, 3].map((k) => toMask([...Array.from({ length: 100 }, (_, j) => 4 * j + k + 1), ...(k === 0 ? [w] : [])]));
+    const pred = [0, 1, 2, 3].map((k) =>
+      toMask(Array.from({ length: 400 }, (_, j) => j + 1).filter((i) => (i % 5 === 0 ? i % 4 : (i + 1) % 4) === (k + 1) % 4)),
+    );
+    pred[0]![w - 3] = 1;
+    const toRuns = (m: Uint8Array) => maskToRuns(m, 1, w, 'row');
+    const expected = referenceInstanceScore(truth, pred);
+    assert.equal(instanceScore(truth.map(toRuns), pred.map(toRuns)), expected);
+    assert.ok(expected > 0, 'the case should have hits');
+  });
+});
+
 describe('bootstrap interval', () => {
   it('is deterministic for a seed and changes with the seed', () => {
     const values = [0.1, 0.5, 0.9, 0.3, 0.7, 0.2];

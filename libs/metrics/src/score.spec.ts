@@ -100,6 +100,21 @@ describe('scoreSubmission: results', () => {
     }
   });
 
+  it('scores thousands of instances per image, out of order (store and buffer growth)', async () => {
+    // 1 x 100000 image: 3000 truth objects of 5 runs each (150 000 runs over the file), predicted
+    // exactly except one object, rows shuffled.
+    const w = 100_000;
+    const objects = Array.from({ length: 3000 }, (_, k) => Array.from({ length: 5 }, (_, j) => `${1 + k * 30 + j * 6} 3`).join(' '));
+    const solution = ['id,height,width,annotation', ...objects.map((rle) => `im,1,${w},${rle}`)].join('\n');
+    const predicted = objects.slice(1).map((rle) => `im,${rle}`);
+    for (let i = predicted.length - 1; i > 0; i--) {
+      const j = (i * 7919) % (i + 1);
+      [predicted[i], predicted[j]] = [predicted[j]!, predicted[i]!];
+    }
+    const r = await score('instance-map', solution, ['id,predicted', ...predicted].join('\n'));
+    assert.ok(Math.abs(r.perImage.im! - 2999 / 3000) < 1e-12, String(r.perImage.im));
+  });
+
   it('parses a multi-megabyte RLE field split across many chunks', async () => {
     const width = 4_000_000;
     const starts: number[] = [];
