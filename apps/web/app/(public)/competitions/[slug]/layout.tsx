@@ -21,6 +21,7 @@ export default async function CompetitionLayout({
     { href: `${base}/submit`, label: 'Submit' },
     { href: `${base}/submissions`, label: 'My submissions' },
     { href: `${base}/leaderboard`, label: 'Leaderboard' },
+    { href: `${base}/viewer`, label: 'Viewer' },
     ...(c.revealed ? [{ href: `${base}/shakeup`, label: 'Shake-up' }] : []),
   ];
   return (

@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
 import { getCompetition } from '@/lib/competition';
-import { Markdown } from '../../../_components/Markdown';
+import { Markdown, leadingHeading } from '../../../_components/Markdown';
 
 type Props = { params: Promise<{ slug: string }> };
 
@@ -21,7 +21,9 @@ export default async function OverviewPage({ params }: Props) {
       </section>
       {c.pages.evaluation && (
         <section className="card" aria-labelledby="eval-h">
-          <h2 id="eval-h">Evaluation</h2>
+          <h2 id="eval-h" className={leadingHeading(c.pages.evaluation) ? 'visually-hidden' : undefined}>
+            Evaluation
+          </h2>
           <Markdown source={c.pages.evaluation} />
         </section>
       )}
@@ -35,7 +37,9 @@ export default async function OverviewPage({ params }: Props) {
       </section>
       {c.pages.rules && (
         <section className="card" aria-labelledby="rules-h">
-          <h2 id="rules-h">Rules</h2>
+          <h2 id="rules-h" className={leadingHeading(c.pages.rules) ? 'visually-hidden' : undefined}>
+            Rules
+          </h2>
           <Markdown source={c.pages.rules} />
         </section>
       )}
