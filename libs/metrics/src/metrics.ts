@@ -133,10 +133,22 @@ function sweep(tr: SortedRuns, pr: SortedRuns, nP: number, pairs: PairTable): vo
     partner = new Int32Array(nP * 2);
     partnerSum = new Float64Array(nP * 2);
   }
-  const active = activeRuns;
-  const lastT = partner;
-  const lastSum = partnerSum;
-  lastT.fill(-1, 0, nP);
+  partner.fill(-1, 0, nP);
+  sweepRuns(tr, pr, nP, pairs, activeRuns, partner, partnerSum);
+  flushPartners(nP, pairs);
+}
+
+// Nothing may follow the loop in this function: V8 compiles a long loop on-stack and caches that
+// code; code after the loop without type feedback then deoptimises it on every call.
+function sweepRuns(
+  tr: SortedRuns,
+  pr: SortedRuns,
+  nP: number,
+  pairs: PairTable,
+  active: Int32Array,
+  lastT: Int32Array,
+  lastSum: Float64Array,
+): void {
   const tS = tr.s;
   const tE = tr.e;
   const tL = tr.label;
@@ -165,7 +177,6 @@ function sweep(tr: SortedRuns, pr: SortedRuns, nP: number, pairs: PairTable): vo
       const ts = tS[r]!;
       const te = tE[r]!;
       const ov = (te < pe ? te : pe) - (ts > ps ? ts : ps);
-      if (ov <= 0) continue;
       const t = tL[r]!;
       if (lastT[p] === t) lastSum[p]! += ov;
       else {
@@ -175,7 +186,10 @@ function sweep(tr: SortedRuns, pr: SortedRuns, nP: number, pairs: PairTable): vo
       }
     }
   }
-  for (let p = 0; p < nP; p++) if (lastT[p]! >= 0) pairs.add(lastT[p]! * nP + p, lastSum[p]!);
+}
+
+function flushPartners(nP: number, pairs: PairTable): void {
+  for (let p = 0; p < nP; p++) if (partner[p]! >= 0) pairs.add(partner[p]! * nP + p, partnerSum[p]!);
 }
 
 let partner = new Int32Array(1024);
