@@ -6,6 +6,7 @@ import { getCompetition } from '@/lib/competition';
 import { formatDate } from '@/lib/format';
 import { ErrorNote } from '../../../../_components/ErrorNote';
 import { Whisker } from '../_components/Whisker';
+import { LeaderboardLive } from '../_components/LeaderboardLive';
 
 export const metadata: Metadata = { title: 'Leaderboard' };
 
@@ -55,6 +56,8 @@ export default async function LeaderboardPage({
             competition closes ({formatDate(c.closesAt)}).
           </p>
         )}
+        <span className="spacer" />
+        <LeaderboardLive slug={slug} split={split} />
       </div>
       {error ? (
         <ErrorNote error={error} what="the leaderboard" />
