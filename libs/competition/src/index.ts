@@ -12,3 +12,4 @@ export { readCsvFile, type CsvTable } from './csv-read.js';
 export { RECIPE_GENERATORS } from './recipes/index.js';
 export type { RecipeGenerator, RecipeContext } from './recipes/types.js';
 export { scriptToNotebook, notebookText, notebookCode, type Notebook } from './notebook.js';
+export * from './submission.js';

@@ -239,6 +239,11 @@ describe('starter kernels', () => {
         );
         assert.ok(starter.public!.score > empty.public!.score + 0.1, 'public split');
         assert.ok(starter.private!.score > empty.private!.score + 0.1, 'private split');
+        // The evaluation page records these scores; keep it true.
+        const page = bundle.pages.evaluation;
+        const recorded = (label: string) => /\|\s*([\d.]+)\s*\|\s*([\d.]+)\s*\|/.exec(page.split('\n').find((l) => l.includes(label)) ?? '')?.slice(1).map(Number);
+        assert.deepEqual(recorded('| starter kernel'), [starter.public!.score, starter.private!.score].map((x) => Number(x.toFixed(4))));
+        assert.deepEqual(recorded('| empty'), [empty.public!.score, empty.private!.score].map((x) => Number(x.toFixed(4))));
       } finally {
         await rm(work, { recursive: true, force: true });
       }

@@ -46,6 +46,8 @@ export interface Glomerulus {
   angle: number;
   lobes: number;
   phase: number;
+  /** Share of tuft dots that are nuclei (the rest are capillary lumens): low = paler, harder to see. */
+  cellularity: number;
   /** Precomputed cos/a, sin/a, cos/b, sin/b. */
   c1: number;
   s1: number;
@@ -66,12 +68,12 @@ function ellipseF(g: Glomerulus, x: number, y: number): number {
   return u * u + v * v;
 }
 
-function makeGlomerulus(cx: number, cy: number, a: number, b: number, angle: number, lobes: number, phase: number, w: number, h: number): Glomerulus {
+function makeGlomerulus(cx: number, cy: number, a: number, b: number, angle: number, lobes: number, phase: number, cellularity: number, w: number, h: number): Glomerulus {
   const cos = Math.cos(angle);
   const sin = Math.sin(angle);
   const ext = Math.ceil(Math.max(a, b)) + 1;
   return {
-    cx, cy, a, b, angle, lobes, phase,
+    cx, cy, a, b, angle, lobes, phase, cellularity,
     c1: cos / a, s1: sin / a, c2: cos / b, s2: sin / b,
     x0: Math.max(0, Math.floor(cx - ext)), x1: Math.min(w - 1, Math.ceil(cx + ext)),
     y0: Math.max(0, Math.floor(cy - ext)), y1: Math.min(h - 1, Math.ceil(cy + ext)),
@@ -95,6 +97,11 @@ export interface SlidePlan {
   tubules: Float32Array; // per cell: cx, cy, c1, s1, c2, s2 (c1 = 0 when empty)
   tw: number;
   glomeruli: Glomerulus[];
+  /**
+   * Look-alikes that are not glomeruli, drawn with the same ellipse geometry: lymphocyte
+   * infiltrates (dense nuclei, no Bowman's space) and arteries (thick muscular wall, lumen).
+   */
+  distractors: Array<Glomerulus & { kind: 'infiltrate' | 'artery' }>;
 }
 
 function planSlide(seed: number, id: string, params: HubmapParams, minSide: number, maxSide: number): SlidePlan {
@@ -185,10 +192,28 @@ function planSlide(seed: number, id: string, params: HubmapParams, minSide: numb
     const cy = rng.uniform(a + 8, height - a - 8);
     if (tissueAt(cx, cy) < 0.25) continue;
     if (glomeruli.some((g) => Math.hypot(g.cx - cx, g.cy - cy) < g.a + a + 24)) continue;
-    glomeruli.push(makeGlomerulus(cx, cy, a, b, rng.uniform(0, Math.PI), rng.int(4, 7), rng.uniform(0, 2 * Math.PI), width, height));
+    glomeruli.push(
+      makeGlomerulus(cx, cy, a, b, rng.uniform(0, Math.PI), rng.int(4, 7), rng.uniform(0, 2 * Math.PI), rng.uniform(0.3, 0.8), width, height),
+    );
   }
   glomeruli.sort((p, q) => p.y0 - q.y0 || p.x0 - q.x0);
-  return { id, width, height, salt: rng.nextUint32() | 0, grid, gw, gh, tissue, stain, tubuleCell, tubules, tw, glomeruli };
+
+  // Look-alikes, about one for every two glomeruli, never touching a glomerulus.
+  const distractors: SlidePlan['distractors'] = [];
+  const wantedDistractors = Math.round(wanted * rng.uniform(0.4, 0.7));
+  for (let attempt = 0; attempt < wantedDistractors * 60 && distractors.length < wantedDistractors; attempt++) {
+    const kind = rng.next() < 0.55 ? ('infiltrate' as const) : ('artery' as const);
+    const diameter = kind === 'infiltrate' ? rng.uniform(60, 220) : rng.uniform(80, 260);
+    const a = diameter / 2 / params.micronsPerPixel;
+    const b = a * rng.uniform(kind === 'infiltrate' ? 0.55 : 0.75, 1);
+    const cx = rng.uniform(a + 8, width - a - 8);
+    const cy = rng.uniform(a + 8, height - a - 8);
+    if (tissueAt(cx, cy) < 0.15) continue;
+    if ([...glomeruli, ...distractors].some((g) => Math.hypot(g.cx - cx, g.cy - cy) < g.a + a + 24)) continue;
+    distractors.push({ ...makeGlomerulus(cx, cy, a, b, rng.uniform(0, Math.PI), 0, 0, 0, width, height), kind });
+  }
+  distractors.sort((p, q) => p.y0 - q.y0 || p.x0 - q.x0);
+  return { id, width, height, salt: rng.nextUint32() | 0, grid, gw, gh, tissue, stain, tubuleCell, tubules, tw, glomeruli, distractors };
 }
 
 /** Column-major runs of a slide's glomeruli (HuBMAP's pixel order), computed per column. */
@@ -328,12 +353,64 @@ export function renderSlideStrip(plan: SlidePlan, y0: number, rows: number, out:
         out[base + 2] = 246 + (PALETTE[p + 2]! * (1 + 0.02 * s) + grain - 246) * edge;
       }
     }
+    for (const d of plan.distractors) {
+      if (d.y0 > y) break;
+      if (d.y1 < y) continue;
+      if (d.kind === 'infiltrate') renderInfiltrateRow(d, y, (y - y0) * width * 3, grainStart, salt, out);
+      else renderArteryRow(d, y, (y - y0) * width * 3, grainStart, salt, out);
+    }
     // Glomeruli overwrite the row inside their ellipses.
     for (const g of plan.glomeruli) {
       if (g.y0 > y) break;
       if (g.y1 < y) continue;
       renderGlomerulusRow(g, y, (y - y0) * width * 3, grainStart, salt, out);
     }
+  }
+}
+
+/** Lymphocytes: small dark nuclei crowded over the tissue, thinning towards the edge. */
+function renderInfiltrateRow(d: Glomerulus, y: number, rowBase: number, grainStart: number, salt: number, out: Uint8ClampedArray): void {
+  const cell = 6;
+  const cy = (y / cell) | 0;
+  for (let x = d.x0; x <= d.x1; x++) {
+    const f = ellipseF(d, x, y);
+    if (f > 1) continue;
+    const cx = (x / cell) | 0;
+    if (hash2(cx, cy, salt ^ 0x4b1d) > 0.95 * (1 - f * f * f)) continue;
+    const px = cx * cell + 2.5 + hash2(cx, cy, salt ^ 0x2a2a);
+    const py = cy * cell + 2.5 + hash2(cx, cy, salt ^ 0x3b3b);
+    if ((x + 0.5 - px) ** 2 + (y + 0.5 - py) ** 2 >= 6.5) continue;
+    const grain = GRAIN[(grainStart + x) & (GRAIN_SIZE - 1)]!;
+    const i = rowBase + x * 3;
+    out[i] = 88 + grain;
+    out[i + 1] = 52 + grain;
+    out[i + 2] = 132 + grain;
+  }
+}
+
+/** An artery in cross-section: lumen, dark elastic lamina, thick muscular media, pale adventitia. */
+function renderArteryRow(d: Glomerulus, y: number, rowBase: number, grainStart: number, salt: number, out: Uint8ClampedArray): void {
+  const cell = 8;
+  const cy = (y / cell) | 0;
+  for (let x = d.x0; x <= d.x1; x++) {
+    const f = ellipseF(d, x, y);
+    if (f > 1) continue;
+    const r = Math.sqrt(f);
+    let rgb: [number, number, number];
+    if (r < 0.42) rgb = [244, 228, 236];
+    else if (r < 0.5) rgb = [168, 66, 138];
+    else if (r < 0.92) {
+      const cx = (x / cell) | 0;
+      const px = cx * cell + 4;
+      const py = cy * cell + 4;
+      const nucleus = hash2(cx, cy, salt ^ 0x5c5c) < 0.45 && (x + 0.5 - px) ** 2 / 9 + (y + 0.5 - py) ** 2 / 2 < 1;
+      rgb = nucleus ? [110, 70, 150] : [214, 118, 150];
+    } else rgb = [232, 204, 222];
+    const grain = GRAIN[(grainStart + x) & (GRAIN_SIZE - 1)]!;
+    const i = rowBase + x * 3;
+    out[i] = rgb[0] + grain;
+    out[i + 1] = rgb[1] + grain;
+    out[i + 2] = rgb[2] + grain;
   }
 }
 
@@ -360,7 +437,7 @@ function renderGlomerulusRow(g: Glomerulus, y: number, rowBase: number, grainSta
       const px = cx * cell + 2.5 + 4 * hash2(cx, cy, salt ^ 0x5be0cd19);
       const py = cy * cell + 2.5 + 4 * hash2(cx, cy, salt ^ 0x6a09e667);
       const d2 = (x + 0.5 - px) ** 2 + (y + 0.5 - py) ** 2;
-      colour = d2 < 7 ? (h < 0.68 ? NUCLEUS : CAPILLARY) : r > tuftEdge - 0.04 ? CAPSULE : TUFT;
+      colour = d2 < 7 ? (h < g.cellularity ? NUCLEUS : CAPILLARY) : r > tuftEdge - 0.04 ? CAPSULE : TUFT;
     }
     const grain = GRAIN[(grainStart + x) & (GRAIN_SIZE - 1)]!;
     const i = rowBase + x * 3;
@@ -378,7 +455,7 @@ interface SlideEntry {
 
 export const hubmapGenerator: RecipeGenerator<HubmapParams> = {
   name: 'hubmap-glomeruli',
-  version: 1,
+  version: 2,
   paramsSchema: hubmapParamsSchema,
   async generate(ctx: RecipeContext<HubmapParams>): Promise<void> {
     const { params, seed, publicDir, hiddenDir } = ctx;
@@ -411,7 +488,7 @@ export const hubmapGenerator: RecipeGenerator<HubmapParams> = {
     for (const entry of entries) {
       const { plan } = entry;
       ctx.onProgress({ step: `${entry.split} slides`, done: rowsBefore, total: totalRows });
-      const written = writePyramidalTiff({
+      const { encoded } = await writePyramidalTiff({
         path: join(publicDir, entry.split, `${plan.id}.tiff`),
         width: plan.width,
         height: plan.height,
@@ -422,7 +499,7 @@ export const hubmapGenerator: RecipeGenerator<HubmapParams> = {
         onStrip: (done) => ctx.onProgress({ step: `${entry.split} slides`, done: rowsBefore + done, total: totalRows }),
       });
       await encoding;
-      encoding = written;
+      encoding = encoded;
       rowsBefore += plan.height;
     }
     await encoding;

@@ -26,10 +26,12 @@ const DEFAULT_MAX_IN_MEMORY_PIXELS = 40_000_000;
  * Writes a tiled, pyramidal, JPEG-compressed RGB TIFF from a strip renderer. Small slides are
  * rendered into one buffer; large ones strip by strip into temporary libvips files that are
  * joined lazily, so no full-slide buffer exists at any time (libvips streams the join into the
- * pyramid writer). A small slide is rendered synchronously before the returned promise is first
- * awaited, so a caller can render the next slide while this one is being encoded.
+ * pyramid writer).
+ *
+ * Resolves once every pixel is rendered, with `encoded` settling when the file is written: a
+ * caller can render the next slide while libvips encodes this one on its own threads.
  */
-export async function writePyramidalTiff(options: PyramidalTiffOptions): Promise<void> {
+export async function writePyramidalTiff(options: PyramidalTiffOptions): Promise<{ encoded: Promise<void> }> {
   const { width, height, render, tmpDir } = options;
   const stripRows = options.stripRows ?? 512;
   const tiff = {
@@ -47,12 +49,12 @@ export async function writePyramidalTiff(options: PyramidalTiffOptions): Promise
       render(y0, rows, pixels.subarray(y0 * width * 3, (y0 + rows) * width * 3));
       options.onStrip?.(y0 + rows);
     }
-    await sharp(pixels, { raw: { width, height, channels: 3 } }).tiff(tiff).toFile(options.path);
-    return;
+    const encoded = sharp(pixels, { raw: { width, height, channels: 3 } }).tiff(tiff).toFile(options.path);
+    return { encoded: handled(encoded.then(() => undefined)) };
   }
   const dir = await mkdtemp(join(tmpDir, 'strips-'));
+  const files: string[] = [];
   try {
-    const files: string[] = [];
     const strip = new Uint8ClampedArray(width * stripRows * 3);
     for (let y0 = 0; y0 < height; y0 += stripRows) {
       const rows = Math.min(stripRows, height - y0);
@@ -63,12 +65,22 @@ export async function writePyramidalTiff(options: PyramidalTiffOptions): Promise
       files.push(file);
       options.onStrip?.(y0 + rows);
     }
-    // arrayjoin gives every cell the largest strip's size: crop the padding of the last one.
-    await sharp(files, { join: { across: 1 }, limitInputPixels: false, sequentialRead: true })
-      .extract({ left: 0, top: 0, width, height })
-      .tiff(tiff)
-      .toFile(options.path);
-  } finally {
+  } catch (error) {
     await rm(dir, { recursive: true, force: true });
+    throw error;
   }
+  // arrayjoin gives every cell the largest strip's size: crop the padding of the last one.
+  const encoded = sharp(files, { join: { across: 1 }, limitInputPixels: false, sequentialRead: true })
+    .extract({ left: 0, top: 0, width, height })
+    .tiff(tiff)
+    .toFile(options.path)
+    .then(() => undefined)
+    .finally(() => rm(dir, { recursive: true, force: true }));
+  return { encoded: handled(encoded) };
+}
+
+/** Marks a promise as handled (the caller awaits it later) so an early failure is not reported as unhandled. */
+function handled<T>(promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  return promise;
 }

@@ -1,0 +1,60 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { dataPathsAt } from './data/paths.js';
+import { parseCompetitionConfig } from './loader.js';
+import { kernelRunSettings, readSolutionSplits, refuseSubmissionKind, scoringOptions } from './submission.js';
+import { bundledYaml, toYaml } from './testing.js';
+
+const hubmap = parseCompetitionConfig(toYaml(bundledYaml('hubmap-glomeruli')));
+const sartorius = parseCompetitionConfig(toYaml(bundledYaml('sartorius-cells')));
+
+describe('submission rules', () => {
+  it('refuses file submissions to a kernel-only competition, with a hint', () => {
+    assert.equal(refuseSubmissionKind(hubmap, 'file'), null);
+    assert.equal(refuseSubmissionKind(sartorius, 'kernel'), null);
+    const refusal = refuseSubmissionKind(sartorius, 'file');
+    assert.equal(refusal?.code, 'SUBMISSION_KIND_NOT_ALLOWED');
+    assert.match(refusal!.message, /kernels and models only.*code competition/);
+  });
+
+  it('scores with the competition\'s metric, pixel order and solution', () => {
+    const paths = dataPathsAt(sartorius, { root: '/data/x' });
+    assert.deepEqual(scoringOptions(sartorius, paths), { metric: 'instance-map', rleOrder: 'row', solution: '/data/x/hidden/solution.csv' });
+  });
+
+  it('gives kernels the limits and a view of the data without the solution', () => {
+    const paths = dataPathsAt(sartorius, { root: '/data/x' });
+    const run = kernelRunSettings('sartorius-cells', sartorius, paths)!;
+    assert.equal(run.timeLimitSeconds, 9 * 3600);
+    assert.equal(run.gpus, 1);
+    assert.equal(run.outputFile, '/kaggle/working/submission.csv');
+    assert.deepEqual(run.mounts.map((m) => `${m.source} -> ${m.target}`), [
+      '/data/x/public -> /kaggle/input/sartorius-cells',
+      '/data/x/hidden/test -> /kaggle/input/sartorius-cells/test',
+    ]);
+    assert.ok(run.mounts.every((m) => m.readOnly && !m.source.endsWith('solution.csv') && m.source !== paths.hiddenDir));
+    // HuBMAP's test slides are public: nothing hidden is mounted.
+    const h = kernelRunSettings('hubmap-glomeruli', hubmap, dataPathsAt(hubmap, { root: '/data/h' }))!;
+    assert.deepEqual(h.mounts.map((m) => m.source), ['/data/h/public']);
+  });
+
+  it('reads the public/private split from Usage', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'holdout-usage-'));
+    try {
+      const file = join(dir, 'solution.csv');
+      await writeFile(file, 'id,height,width,annotation,Usage\na,2,2,1 1,Public\na,2,2,3 1,Public\nb,2,2,,Private\nc,2,2,,Private\n');
+      const splits = await readSolutionSplits(file);
+      assert.deepEqual([splits.publicImages, splits.privateImages], [1, 2]);
+      assert.equal(splits.usage.get('b'), 'Private');
+      await writeFile(file, 'id,height,width,annotation,Usage\na,2,2,1 1,Public\na,2,2,3 1,Private\n');
+      await assert.rejects(readSolutionSplits(file), /row 3: image "a" is both Public and Private/);
+      await writeFile(file, 'id,height,width,encoding\na,2,2,\n');
+      assert.equal((await readSolutionSplits(file)).publicImages, 1);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});

@@ -1,0 +1,84 @@
+import type { ScoreOptions } from '@holdout/metrics';
+import { readCsvFile } from './csv-read.js';
+import type { CompetitionDataPaths, KernelMount } from './data/paths.js';
+import { kernelInputMounts } from './data/paths.js';
+import type { CompetitionConfig, KernelConfig, SubmissionKind } from './schema.js';
+
+// Rules that connect a competition's config and data to submissions: which kinds are accepted,
+// how a file is scored, what a kernel run gets, and which test images are in which split.
+
+/** Why a submission is refused before it is stored (not charged to the daily quota). */
+export type SubmissionRefusal = {
+  code: 'SUBMISSION_KIND_NOT_ALLOWED';
+  message: string;
+};
+
+/** Checks that the competition accepts this kind of submission; null when it does. */
+export function refuseSubmissionKind(config: Pick<CompetitionConfig, 'submissions' | 'title'>, kind: SubmissionKind): SubmissionRefusal | null {
+  if (config.submissions.kinds.includes(kind)) return null;
+  const allowed = config.submissions.kinds.map((k) => `${k}s`).join(' and ');
+  const hint = kind === 'file' ? ' It is a code competition: submit a notebook or script that writes submission.csv.' : '';
+  return {
+    code: 'SUBMISSION_KIND_NOT_ALLOWED',
+    message: `"${config.title}" accepts ${allowed} only, not ${kind}s.${hint}`,
+  };
+}
+
+/** Options for `@holdout/metrics`' `scoreSubmission`, minus the submission itself. */
+export function scoringOptions(
+  config: Pick<CompetitionConfig, 'metric'>,
+  paths: Pick<CompetitionDataPaths, 'solutionCsv'>,
+): Omit<ScoreOptions, 'submission'> {
+  return { metric: config.metric.name, rleOrder: config.metric.rleOrder, solution: paths.solutionCsv };
+}
+
+/** Everything a kernel runner needs from the competition for one run. */
+export interface KernelRunSettings extends KernelConfig {
+  /** Read-only mounts giving Kaggle's `/kaggle/input/<slug>/` (never the solution). */
+  mounts: KernelMount[];
+  /** The writable directory and the file collected from it. */
+  workingDir: '/kaggle/working';
+  outputFile: '/kaggle/working/submission.csv';
+}
+
+/** Kernel settings of a competition with its data mounts; null when kernels are not accepted. */
+export function kernelRunSettings(
+  slug: string,
+  config: Pick<CompetitionConfig, 'kernel' | 'submissions'>,
+  paths: CompetitionDataPaths,
+): KernelRunSettings | null {
+  if (!config.kernel || !config.submissions.kinds.includes('kernel')) return null;
+  return {
+    ...config.kernel,
+    mounts: kernelInputMounts(slug, paths),
+    workingDir: '/kaggle/working',
+    outputFile: '/kaggle/working/submission.csv',
+  };
+}
+
+/** The split of each test image, from the solution's `Usage` column (absent = all public). */
+export interface SolutionSplits {
+  usage: Map<string, 'Public' | 'Private'>;
+  publicImages: number;
+  privateImages: number;
+}
+
+/**
+ * Reads which test image is public and which private. Throws the scorer's `ScoringError` for a
+ * malformed file and an Error naming the row for an unknown or inconsistent `Usage`.
+ */
+export async function readSolutionSplits(solutionCsv: string): Promise<SolutionSplits> {
+  const table = await readCsvFile(solutionCsv, 'solution');
+  const usage = new Map<string, 'Public' | 'Private'>();
+  const hasUsage = table.columns.includes('Usage');
+  for (const { row, values } of table.rows) {
+    const value = hasUsage ? values.Usage : 'Public';
+    if (value !== 'Public' && value !== 'Private') throw new Error(`solution: row ${row}: Usage must be Public or Private (got "${value}")`);
+    const seen = usage.get(values.id!);
+    if (seen && seen !== value) throw new Error(`solution: row ${row}: image "${values.id}" is both ${seen} and ${value}`);
+    usage.set(values.id!, value);
+  }
+  let publicImages = 0;
+  for (const value of usage.values()) if (value === 'Public') publicImages++;
+  return { usage, publicImages, privateImages: usage.size - publicImages };
+}
