@@ -22,11 +22,19 @@ export function bootstrapInterval(values: ArrayLike<number>, options: BootstrapO
   const n = values.length;
   if (n === 0) throw new RangeError('bootstrapInterval: no values');
   if (!(resamples >= 1) || !(confidence > 0 && confidence < 1)) throw new RangeError('bootstrapInterval: bad options');
-  const next = mulberry32(seed);
+  const xs = Float64Array.from(values);
   const means = new Float64Array(resamples);
+  // mulberry32 (as `mulberry32` below), inlined: this loop runs resamples × images times.
+  let a = seed >>> 0;
   for (let r = 0; r < resamples; r++) {
     let total = 0;
-    for (let i = 0; i < n; i++) total += values[Math.floor(next() * n)]!;
+    for (let i = 0; i < n; i++) {
+      a = (a + 0x6d2b79f5) >>> 0;
+      let t = a;
+      t = Math.imul(t ^ (t >>> 15), t | 1);
+      t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+      total += xs[Math.floor((((t ^ (t >>> 14)) >>> 0) / 4294967296) * n)]!;
+    }
     means[r] = total / n;
   }
   means.sort();

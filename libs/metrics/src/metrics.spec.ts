@@ -227,6 +227,17 @@ describe('bootstrap interval', () => {
     assert.equal(quantile([5], 0.975), 5);
   });
 
+  it('draws the resamples from mulberry32 (the inlined generator matches it)', () => {
+    const values = [0.91, 0.12, 0.55, 0.34, 0.78, 0.05, 0.66, 0.23, 0.47, 0.99];
+    const next = mulberry32(11);
+    const means = Array.from({ length: 100 }, () => {
+      let total = 0;
+      for (let i = 0; i < values.length; i++) total += values[Math.floor(next() * values.length)]!;
+      return total / values.length;
+    }).sort((x, y) => x - y);
+    assert.deepEqual(bootstrapInterval(values, { resamples: 100, seed: 11 }), [quantile(means, 0.025), quantile(means, 0.975)]);
+  });
+
   it('mulberry32 is reproducible and in [0, 1)', () => {
     const a = mulberry32(3);
     const b = mulberry32(3);
