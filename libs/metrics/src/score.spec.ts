@@ -76,6 +76,11 @@ describe('scoreSubmission: results', () => {
     assert.deepEqual({ ...r.perImage }, { 'a,1': 1, 'say "hi"': 0, 'two\nlines': 1, 'naïve-画像': 1 });
   });
 
+  it('keeps ids that are special words in JavaScript as plain keys', async () => {
+    const r = await score('dice', 'id,height,width,encoding\n__proto__,1,1,1 1\nconstructor,1,1,\n', 'id,predicted\n__proto__,1 1\nconstructor,\n');
+    assert.equal(JSON.stringify(r.perImage), '{"__proto__":1,"constructor":1}');
+  });
+
   it('accepts extra spaces between RLE tokens and ignores extra solution columns', async () => {
     const r = await score('dice', 'notes,id,height,width,encoding\nhello,a,1,9, 1 2   5 1 \n', 'id,predicted\na,1 2 5 1\n');
     assert.equal(r.perImage.a, 1);
@@ -200,6 +205,15 @@ const REJECTIONS: RejectionCase[] = [
   { name: 'solution: duplicate id (dice)', solution: 'id,height,width,encoding\na,1,1,\na,1,1,\n', submission: dice('a,\n'), code: 'DUPLICATE_IMAGE_ID', row: 3, mentions: ['solution', '"a"'] },
   { name: 'solution: run past the image', solution: 'id,height,width,encoding\na,1,2,2 2\n', submission: dice('a,\n'), code: 'RUN_OUT_OF_IMAGE', row: 2, mentions: ['solution', '"a"'] },
   { name: 'solution: no images', solution: 'id,height,width,encoding\n', submission: dice(''), code: 'EMPTY_SOLUTION', row: null, mentions: ['no images'] },
+  {
+    name: 'solution: Usage differs between rows of one image (instance)',
+    metric: 'instance-map',
+    solution: 'id,height,width,annotation,Usage\nx,4,4,1 1,Public\nx,4,4,3 1,Private\n',
+    submission: 'id,predicted\nx,\n',
+    code: 'INVALID_USAGE',
+    row: 3,
+    mentions: ['"x"', 'Usage differs from row 2'],
+  },
   {
     name: 'solution: image sizes differ between rows (instance)',
     metric: 'instance-map',
