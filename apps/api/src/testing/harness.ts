@@ -93,6 +93,8 @@ export async function startApi(env: TestEnv, bundles: CompetitionBundles): Promi
 export class Client {
   readonly agent: ReturnType<typeof request.agent>;
   csrf = '';
+  /** `Cookie` header value of the session, for raw HTTP (SSE) requests. */
+  cookie = '';
   user!: SessionDto['user'];
 
   constructor(server: Server) {
@@ -105,6 +107,10 @@ export class Client {
     if (res.status !== 201) throw new Error(`register ${email}: ${res.status} ${JSON.stringify(res.body)}`);
     c.csrf = (res.body as SessionDto).csrfToken;
     c.user = (res.body as SessionDto).user;
+    c.cookie = ([] as string[])
+      .concat(res.headers['set-cookie'] ?? [])
+      .map((h) => h.split(';')[0]!)
+      .join('; ');
     return c;
   }
 

@@ -77,7 +77,7 @@ export class MaintenanceService {
     for (const c of overdue) if (await this.reveal(c.id)) revealed++;
     const pending: { id: string }[] = await this.ds.query(`SELECT id FROM competitions WHERE data_status = 'pending' AND created_at < now() - interval '1 minute'`);
     for (const c of pending) {
-      await maintenance.add(JOBS.buildData, { competitionId: c.id }, { jobId: `build-data:${c.id}`, attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: true, removeOnFail: 100 });
+      await maintenance.add(JOBS.buildData, { competitionId: c.id }, { jobId: `build-data_${c.id}`, attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: true, removeOnFail: 100 });
     }
     if (requeued || failed || revealed) this.logger.write('info', 'reconciled', { requeued, failed, revealed });
     return { requeued, failed, revealed };

@@ -10,6 +10,8 @@ import { CONFIG } from '../tokens.js';
 @Injectable()
 export class MaintenanceProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
   private worker: Worker | null = null;
+  // BullMQ does not close connections it was given; these are ours to close.
+  private readonly connections: Redis[] = [];
   private scoringQueue: Queue | null = null;
   private maintenanceQueue: Queue | null = null;
 
@@ -20,12 +22,12 @@ export class MaintenanceProcessor implements OnApplicationBootstrap, OnApplicati
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    const connection = new Redis(this.config.redisUrl, { maxRetriesPerRequest: null });
+    const connection = this.connect();
     this.scoringQueue = new Queue(QUEUES.scoring, { connection, prefix: this.config.queuePrefix });
     this.maintenanceQueue = new Queue(QUEUES.maintenance, { connection, prefix: this.config.queuePrefix });
     await this.maintenanceQueue.upsertJobScheduler('reconcile', { every: this.config.reconcileEveryMs }, { name: JOBS.reconcile, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
     this.worker = new Worker(QUEUES.maintenance, (job: Job) => this.handle(job), {
-      connection: new Redis(this.config.redisUrl, { maxRetriesPerRequest: null }),
+      connection: this.connect(),
       prefix: this.config.queuePrefix,
       concurrency: 2,
       lockDuration: Math.max(this.config.jobLockMs, 60_000),
@@ -48,9 +50,16 @@ export class MaintenanceProcessor implements OnApplicationBootstrap, OnApplicati
     }
   }
 
+  private connect(): Redis {
+    const r = new Redis(this.config.redisUrl, { maxRetriesPerRequest: null });
+    this.connections.push(r);
+    return r;
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.worker?.close();
     await this.scoringQueue?.close();
     await this.maintenanceQueue?.close();
+    await Promise.all(this.connections.map((c) => c.quit().catch(() => undefined)));
   }
 }

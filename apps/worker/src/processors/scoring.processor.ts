@@ -10,6 +10,8 @@ import { CONFIG } from '../tokens.js';
 @Injectable()
 export class ScoringProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
   private worker: Worker | null = null;
+  // BullMQ does not close connections it was given; these are ours to close.
+  private readonly connections: Redis[] = [];
 
   constructor(
     private readonly scoring: ScoringService,
@@ -19,7 +21,7 @@ export class ScoringProcessor implements OnApplicationBootstrap, OnApplicationSh
 
   onApplicationBootstrap(): void {
     this.worker = new Worker<ScoreJobData>(QUEUES.scoring, (job: Job<ScoreJobData>) => this.scoring.process(job), {
-      connection: new Redis(this.config.redisUrl, { maxRetriesPerRequest: null }),
+      connection: this.connect(),
       prefix: this.config.queuePrefix,
       concurrency: this.config.scoringConcurrency,
       lockDuration: this.config.jobLockMs,
@@ -30,7 +32,14 @@ export class ScoringProcessor implements OnApplicationBootstrap, OnApplicationSh
     this.worker.on('error', (err) => this.logger.write('error', 'scoring worker error', { err: err.message }));
   }
 
+  private connect(): Redis {
+    const r = new Redis(this.config.redisUrl, { maxRetriesPerRequest: null });
+    this.connections.push(r);
+    return r;
+  }
+
   async onApplicationShutdown(): Promise<void> {
     await this.worker?.close();
+    await Promise.all(this.connections.map((c) => c.quit().catch(() => undefined)));
   }
 }

@@ -54,9 +54,11 @@ export class CompetitionsController {
   @Get(':slug/data/*file')
   async download(@CurrentUser() p: Principal, @Param('slug') slug: string, @Param('file') file: string | string[], @Res() res: Response): Promise<void> {
     const name = Array.isArray(file) ? file.join('/') : file;
-    const abs = await this.data.file(p, slug, name);
+    const f = await this.data.file(p, slug, name);
+    // Our ETag (the listing's); `send` answers If-None-Match / If-Range / Range against it.
+    res.setHeader('etag', f.etag);
     await new Promise<void>((resolve, reject) => {
-      res.sendFile(abs, { dotfiles: 'deny', acceptRanges: true, etag: true, lastModified: true, cacheControl: false, headers: { 'cache-control': 'private, no-cache' } }, (err) => (err && !res.headersSent ? reject(err) : resolve()));
+      res.sendFile(f.path, { dotfiles: 'deny', acceptRanges: true, etag: false, lastModified: true, cacheControl: false, headers: { 'cache-control': 'private, no-cache' } }, (err) => (err && !res.headersSent ? reject(err) : resolve()));
     });
   }
 }

@@ -118,7 +118,7 @@ export class CompetitionsService {
       }),
     );
     await this.audit.record({ actorId: p.userId, action: 'competition.create', competitionId: c.id, subjectType: 'competition', subjectId: c.id, data: { bundle: body.bundle } });
-    await this.queues.maintenance.add(JOBS.buildData, { competitionId: c.id }, { jobId: `build-data:${c.id}`, attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: true, removeOnFail: 100 });
+    await this.queues.maintenance.add(JOBS.buildData, { competitionId: c.id }, { jobId: `build-data_${c.id}`, attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: true, removeOnFail: 100 });
     await this.scheduleReveal(c);
     return this.get(p, slug);
   }
@@ -126,7 +126,7 @@ export class CompetitionsService {
   /** The reveal job fires at closesAt; the reconciler also reveals anything it finds overdue. */
   async scheduleReveal(c: Competition): Promise<void> {
     const delay = Math.max(0, c.closesAt.getTime() - Date.now());
-    await this.queues.maintenance.add(JOBS.reveal, { competitionId: c.id }, { jobId: `reveal:${c.id}:${c.closesAt.getTime()}`, delay, removeOnComplete: true, removeOnFail: 100, attempts: 5, backoff: { type: 'exponential', delay: 2000 } });
+    await this.queues.maintenance.add(JOBS.reveal, { competitionId: c.id }, { jobId: `reveal_${c.id}_${c.closesAt.getTime()}`, delay, removeOnComplete: true, removeOnFail: 100, attempts: 5, backoff: { type: 'exponential', delay: 2000 } });
   }
 
   /** An instructor closes the competition now: the private leaderboard is revealed at once. */

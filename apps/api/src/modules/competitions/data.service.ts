@@ -44,8 +44,8 @@ export class DataService {
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** Absolute path of a public file the viewer may download. */
-  async file(p: Principal, slug: string, name: string): Promise<string> {
+  /** Absolute path and ETag of a public file the viewer may download. */
+  async file(p: Principal, slug: string, name: string): Promise<{ path: string; etag: string }> {
     const root = await this.publicRoot(p, slug);
     if (!name || name.includes('\0') || name.split('/').some((s) => s === '..' || s.startsWith('.'))) throw notFound('file');
     const abs = resolve(root, name);
@@ -55,6 +55,6 @@ export class DataService {
     const { realpath } = await import('node:fs/promises');
     const real = await realpath(abs);
     if (!real.startsWith((await realpath(root)) + sep)) throw notFound('file');
-    return real;
+    return { path: real, etag: weakEtag(st.size, st.mtime) };
   }
 }

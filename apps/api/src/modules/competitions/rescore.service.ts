@@ -37,7 +37,7 @@ export class RescoreService {
     let upload: Awaited<ReturnType<typeof parseUpload>> | null = null;
     let reason: string | null = null;
     if (req.is('multipart/form-data')) {
-      upload = await parseUpload(req, this.store, `solutions/${c.id}`, this.config.uploadLimitBytes);
+      upload = await parseUpload(req, this.store, `solutions/${c.id}`, this.config.uploadLimitBytes, 'solution');
       reason = upload.fields.reason?.slice(0, 500) ?? null;
     } else {
       const body = req.body as { reason?: unknown } | undefined;
@@ -66,7 +66,7 @@ export class RescoreService {
     });
     this.access.invalidate(slug);
     await this.queues.scoring.addBulk(
-      result.ids.map(({ id }) => ({ name: JOBS.score, data: { submissionId: id, rescoreId } satisfies ScoreJobData, opts: scoreJobOptions(`${id}:${rescoreId}`) })),
+      result.ids.map(({ id }) => ({ name: JOBS.score, data: { submissionId: id, rescoreId } satisfies ScoreJobData, opts: scoreJobOptions(`${id}_${rescoreId}`) })),
     );
     return { rescoreId, solutionVersion: result.version.version, submissions: result.ids.length };
   }

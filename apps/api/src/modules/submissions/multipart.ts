@@ -12,10 +12,10 @@ export interface ParsedUpload {
 const SAFE_NAME = /[^A-Za-z0-9._-]+/g;
 
 /**
- * Streams a multipart body: text fields are collected, the one file (field `file`) goes straight
+ * Streams a multipart body: text fields are collected, the one file (field `fileField`) goes straight
  * into the artifact store under `keyPrefix`, hashed on the way; nothing is buffered in memory.
  */
-export function parseUpload(req: Request, store: LocalArtifactStore, keyPrefix: string, limitBytes: number): Promise<ParsedUpload> {
+export function parseUpload(req: Request, store: LocalArtifactStore, keyPrefix: string, limitBytes: number, fileField = 'file'): Promise<ParsedUpload> {
   const declared = Number(req.header('content-length') ?? 0);
   if (declared > limitBytes + 1024 * 1024) {
     return Promise.reject(new DomainError('payload_too_large', `the upload is larger than the limit of ${Math.round(limitBytes / 1024 / 1024)} MB`));
@@ -43,7 +43,7 @@ export function parseUpload(req: Request, store: LocalArtifactStore, keyPrefix: 
       fields[name] = value;
     });
     bb.on('file', (name, stream, info) => {
-      if (name !== 'file' || file || pending) {
+      if (name !== fileField || file || pending) {
         stream.resume();
         return;
       }
