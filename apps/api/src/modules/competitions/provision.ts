@@ -17,6 +17,7 @@ export async function sha256File(path: string): Promise<string> {
  */
 export async function provisionCompetitionData(ds: DataSource, bundles: CompetitionBundles, competitionId: string, dataRoot: string): Promise<void> {
   const c = await ds.getRepository(Competition).findOneOrFail({ where: { id: competitionId } });
+  if (c.dataStatus === 'ready' && c.currentSolutionVersionId) return;
   try {
     const built = await bundles.build(c.bundleDir, dataRoot);
     const checksum = await sha256File(built.solutionPath);

@@ -1,0 +1,116 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Competition, provisionCompetitionData } from '@holdout/api/persistence';
+import { Client, createTestEnv, eventually, expectedScore, FixtureBundles, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
+import { QUEUES } from '@holdout/contracts';
+import { Queue } from 'bullmq';
+
+const MAIN = join(fileURLToPath(new URL('.', import.meta.url)), 'main.js');
+const DAY = 86_400_000;
+
+/** Starts `node apps/worker/dist/main.js` as a separate process on the env. */
+function spawnWorker(env: TestEnv, extra: Record<string, string>, log: string): ChildProcess {
+  const child = spawn(process.execPath, [MAIN], {
+    env: {
+      ...process.env,
+      DATABASE_URL: env.config.databaseUrl,
+      REDIS_URL: env.config.redisUrl,
+      HOLDOUT_DATA_DIR: env.config.dataDir,
+      HOLDOUT_QUEUE_PREFIX: env.config.queuePrefix,
+      HOLDOUT_SESSION_SECRET: env.config.sessionSecret,
+      HOLDOUT_LOG_LEVEL: 'info',
+      HOLDOUT_JOB_LOCK_S: '2',
+      ...extra,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = createWriteStream(join(env.config.dataDir, log));
+  child.stdout!.pipe(out);
+  child.stderr!.pipe(out);
+  return child;
+}
+
+const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
+
+describe('a worker killed mid-scoring', () => {
+  let env: TestEnv;
+  let api: TestApi;
+  let student: Client;
+  const children: ChildProcess[] = [];
+
+  before(async () => {
+    env = await createTestEnv('restart');
+    const bundles = new FixtureBundles(() => ({ opensAt: new Date(Date.now() - DAY), closesAt: new Date(Date.now() + DAY), dailySubmissions: 10 }));
+    api = await startApi(env, bundles);
+    const prof = await Client.register(api.server, 'prof@example.com');
+    const course = (await prof.post('/api/courses').send({ name: 'C' })).body;
+    assert.equal((await prof.post('/api/competitions').send({ bundle: 'fixture', slug: 'kill', courseId: course.id })).status, 201);
+    const c = await env.ds.getRepository(Competition).findOneByOrFail({ slug: 'kill' });
+    await provisionCompetitionData(env.ds, bundles, c.id, env.config.dataDir);
+    student = await Client.register(api.server, 'stu@example.com');
+    await student.post('/api/courses/join').send({ code: course.joinCode });
+    // The API caches competitions for a moment; wait until it sees the data.
+    await eventually(async () => ((await student.get('/api/competitions/kill/data')).status === 200 ? true : undefined), { what: 'the data' });
+  });
+  after(async () => {
+    for (const c of children) {
+      if (c.exitCode === null && c.signalCode === null) {
+        c.kill('SIGKILL');
+        await exited(c);
+      }
+    }
+    await api?.close();
+    await env?.drop();
+  });
+
+  it('ends scored exactly once after another worker takes over; a job lost from Redis is re-enqueued by the reconciler', async () => {
+    const up = await student.upload('kill', submissionCsv(6, 8));
+    assert.equal(up.status, 202);
+    const id: string = up.body.id;
+
+    const first = spawnWorker(env, { HOLDOUT_TEST_SCORING_DELAY_MS: '60000' }, 'worker-1.log');
+    children.push(first);
+    await eventually(async () => {
+      const r: { status: string; attempts: number }[] = await env.ds.query('SELECT status, attempts FROM submissions WHERE id = $1', [id]);
+      return r[0]!.status === 'scoring' ? true : undefined;
+    }, { timeoutMs: 30_000, what: 'the first worker to start scoring' });
+    first.kill('SIGKILL');
+    await exited(first);
+
+    // A second submission whose job Redis "lost": the row is queued, the queue has nothing.
+    const lost = await student.upload('kill', submissionCsv(4, 4));
+    const queue = new Queue(QUEUES.scoring, { connection: { url: env.config.redisUrl }, prefix: env.config.queuePrefix });
+    await eventually(async () => ((await queue.getJob(lost.body.id)) ? true : undefined), { what: 'the job to be enqueued' });
+    await (await queue.getJob(lost.body.id))!.remove();
+    assert.equal(await queue.getJob(lost.body.id), undefined);
+    await queue.close();
+
+    const second = spawnWorker(env, { HOLDOUT_STUCK_AFTER_S: '1', HOLDOUT_RECONCILE_EVERY_S: '1' }, 'worker-2.log');
+    children.push(second);
+    for (const [sid, score] of [
+      [id, expectedScore(6)],
+      [lost.body.id as string, expectedScore(4)],
+    ] as const) {
+      const row = await eventually(
+        async () => {
+          const r: { status: string; attempts: number; public_score: number }[] = await env.ds.query('SELECT status, attempts, public_score FROM submissions WHERE id = $1', [sid]);
+          return r[0]!.status === 'scored' || r[0]!.status === 'failed' ? r[0] : undefined;
+        },
+        { timeoutMs: 45_000, what: `submission ${sid} to be scored by the second worker` },
+      );
+      assert.equal(row.status, 'scored');
+      assert.equal(row.public_score, score);
+      const records: { n: string }[] = await env.ds.query('SELECT count(*) AS n FROM score_records WHERE submission_id = $1', [sid]);
+      assert.equal(Number(records[0]!.n), 1, 'one score record: scored once');
+    }
+    const attempts: { attempts: number }[] = await env.ds.query('SELECT attempts FROM submissions WHERE id = $1', [id]);
+    assert.equal(attempts[0]!.attempts, 2, 'the killed attempt and the one that finished');
+    second.kill('SIGTERM');
+    await exited(second);
+    assert.equal(second.exitCode ?? 0, 0, 'the worker shuts down cleanly on SIGTERM');
+  });
+});
