@@ -69,11 +69,11 @@ export async function scoreSubmission(options: ScoreOptions): Promise<ScoreResul
     throw new ScoringError('INVALID_OPTIONS', `unknown RLE order ${JSON.stringify(order)}; use column or row`);
   }
   const solution = new SolutionReader(metric);
-  await pump(options.solution, new CsvReader('solution', solution), 'solution');
+  await pump(options.solution, new CsvReader('solution', solution), 'solution', (bytes) => metric === 'instance-map' && solution.truth.expect(bytes));
   if (solution.images.length === 0) throw new ScoringError('EMPTY_SOLUTION', 'solution: the file has no images', null);
 
   const submission = new SubmissionReader(metric, solution.byId);
-  await pump(options.submission, new CsvReader('submission', submission), 'submission');
+  await pump(options.submission, new CsvReader('submission', submission), 'submission', (bytes) => metric === 'instance-map' && submission.pred.expect(bytes));
 
   const missing = solution.images.filter((img) => img.seenRow === 0);
   if (missing.length > 0) {
@@ -131,8 +131,10 @@ function mean(xs: number[]): number {
   return total / xs.length;
 }
 
-async function pump(source: CsvSource, reader: CsvReader, file: string): Promise<void> {
+/** Feeds a source to a reader; `sized` hears the byte count first when it is known. */
+async function pump(source: CsvSource, reader: CsvReader, file: string, sized: (bytes: number) => unknown): Promise<void> {
   if (source instanceof Uint8Array) {
+    sized(source.length);
     reader.write(source);
   } else if (typeof source === 'string' || source instanceof URL) {
     let handle;
@@ -142,6 +144,11 @@ async function pump(source: CsvSource, reader: CsvReader, file: string): Promise
       throw unreadable(file, source, err);
     }
     try {
+      try {
+        sized((await handle.stat()).size);
+      } catch (err) {
+        throw unreadable(file, source, err);
+      }
       // One buffer for the whole file: the reader copies or parses every byte before returning.
       const buf = Buffer.allocUnsafe(CHUNK_BYTES);
       for (;;) {
@@ -199,7 +206,9 @@ interface Image {
  * and the instances of an image form a list through `next` (rows of an image need not be adjacent).
  */
 class InstanceStore implements RunArena {
-  runs: Float64Array = new Float64Array(1 << 16);
+  runs: Float64Array = new Float64Array(1 << 12);
+  /** Whether `expect` is still allowed (only before anything is written). */
+  private used = false;
   runCount = 0;
   start = new Int32Array(1024);
   count = new Int32Array(1024);
@@ -208,11 +217,23 @@ class InstanceStore implements RunArena {
   next = new Int32Array(1024);
   n = 0;
 
+  /**
+   * Sizes the arena for a file of `bytes` bytes (an RLE run takes about 10 bytes of CSV), so it
+   * is not grown and copied over and over; it still grows if the guess is short. Only instance
+   * files keep runs, so only they use it.
+   */
+  expect(bytes: number): void {
+    const runs = Math.ceil(bytes / 10);
+    if (this.used || runs * 2 <= this.runs.length) return;
+    this.runs = new Float64Array(runs * 2);
+  }
+
   /** Keeps the field just parsed by `sink` (whose runs were written into this arena). */
   add(sink: RleSink, row: number, img: Image, truth: boolean): void {
     const i = this.n;
     if (i === this.start.length) this.growInstances();
     this.runs = sink.runs; // the sink may have grown the arena
+    this.used = true;
     this.start[i] = this.runCount;
     this.count[i] = sink.count;
     this.area[i] = sink.area;
