@@ -116,7 +116,15 @@ describe('scoreSubmission: results', () => {
       const j = (i * 7919) % (i + 1);
       [predicted[i], predicted[j]] = [predicted[j]!, predicted[i]!];
     }
-    const r = await score('instance-map', solution, ['id,predicted', ...predicted].join('\n'));
+    // A stream has no known size, so the run arena starts small and must grow.
+    const bytes = Buffer.from(['id,predicted', ...predicted].join('\n'));
+    const r = await scoreSubmission({
+      metric: 'instance-map',
+      solution: Buffer.from(solution),
+      submission: (async function* () {
+        for (let i = 0; i < bytes.length; i += 4096) yield bytes.subarray(i, i + 4096);
+      })(),
+    });
     assert.ok(Math.abs(r.perImage.im! - 2999 / 3000) < 1e-12, String(r.perImage.im));
   });
 
