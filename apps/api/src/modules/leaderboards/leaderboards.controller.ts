@@ -31,7 +31,10 @@ export class LeaderboardsController {
       res.status(304).end();
       return;
     }
-    res.status(200).type('application/json').send(board.body);
+    res.status(200);
+    res.setHeader('content-type', 'application/json; charset=utf-8');
+    res.setHeader('content-length', board.body.length);
+    res.end(board.body);
   }
 
   /** `changed` events, debounced; the client fetches the board again. */

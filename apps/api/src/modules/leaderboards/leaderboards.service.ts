@@ -15,7 +15,8 @@ export const PRECISION = 4;
 const CACHE_TTL_MS = 30_000;
 
 export interface RenderedBoard {
-  body: string;
+  /** Serialised once per change, sent as is to every reader. */
+  body: Buffer;
   etag: string;
 }
 
@@ -67,7 +68,7 @@ export class LeaderboardsService implements OnModuleInit, OnModuleDestroy {
       entries = this.entries(this.rankPrivate(c, await this.repo.rankable(c.id, true)), 'private');
     }
     const dto: LeaderboardDto = { split, revealed, precision: PRECISION, entries };
-    const body = JSON.stringify(dto);
+    const body = Buffer.from(JSON.stringify(dto));
     return { body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
   }
 
