@@ -1,0 +1,26 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { decideOutcome } from './docker-kernel-runner.js';
+
+const ok = { killedFor: null, oomKilled: false, exitCode: 0, hasSubmission: true, outputExceeded: false } as const;
+
+describe('decideOutcome', () => {
+  const cases: Array<[string, Partial<Parameters<typeof decideOutcome>[0]>, string]> = [
+    ['a clean exit with a submission', {}, 'succeeded'],
+    ['a clean exit without a submission', { hasSubmission: false }, 'no-submission-file'],
+    ['a non-zero exit', { exitCode: 1 }, 'exception'],
+    ['a non-zero exit even with a submission', { exitCode: 2, hasSubmission: true }, 'exception'],
+    ['the OOM killer', { oomKilled: true, exitCode: 137 }, 'oom'],
+    ['our time limit', { killedFor: 'timeout', exitCode: 137 }, 'timeout'],
+    ['the time limit even if memory also ran out', { killedFor: 'timeout', oomKilled: true }, 'timeout'],
+    ['a cancel', { killedFor: 'cancelled', exitCode: 137 }, 'cancelled'],
+    ['a cancel racing the time limit', { killedFor: 'cancelled', oomKilled: true }, 'cancelled'],
+    ['too much output', { killedFor: 'output-limit', exitCode: 137 }, 'exception'],
+    ['too much output found after a clean exit', { outputExceeded: true }, 'exception'],
+  ];
+  for (const [what, input, expected] of cases) {
+    it(`${what} → ${expected}`, () => {
+      assert.equal(decideOutcome({ ...ok, ...input }).outcome, expected);
+    });
+  }
+});
