@@ -198,6 +198,47 @@ describe('instance mAP: sorting edge cases', () => {
   });
 });
 
+describe('instance mAP on a whole-slide-sized image (runs, not bitset, for the overlap check)', () => {
+  // 20000 x 30000 = 6e8 pixels: above the bitset limit, so overlaps are found by sorting runs.
+  const big = (rle: string) => parseRle(rle, 20_000 * 30_000);
+  it('scores by runs', () => {
+    const truth = ['100000000 50 100020000 50', '500000000 30'].map(big);
+    const pred = ['500000000 30', '100000010 40 100020000 50'].map(big);
+    // truth 0 vs pred 1: inter 40 + 50 = 90, union 100 -> IoU 0.9 (hits up to 0.85); truth 1 exact.
+    assert.ok(Math.abs(instanceScore(truth, pred) - (8 * 1 + 2 * (1 / 3)) / 10) < 1e-12);
+  });
+  it('finds overlapping predictions', () => {
+    assert.throws(() => instanceScore([big('1 1')], ['599999990 5', '5 3', '599999993 4'].map(big)), /instances 0 and 2 overlap at pixel 599999993/);
+  });
+});
+
+describe('overlapping predictions are found whatever the layout', () => {
+  it('agrees with a pixel-by-pixel check on random instances (bitset word edges included)', () => {
+    const rnd = prng(77);
+    for (let trial = 0; trial < 300; trial++) {
+      const w = rnd.int(1, 200);
+      const h = rnd.int(1, 3);
+      const masks = Array.from({ length: rnd.int(2, 4) }, () => {
+        const m = new Uint8Array(h * w);
+        const a = rnd.int(0, h * w - 1);
+        const b = rnd.int(a, Math.min(h * w - 1, a + rnd.int(0, rnd.next() < 0.5 ? 8 : 150)));
+        const holes = rnd.next() < 0.5 ? 0 : 0.1;
+        for (let i = a; i <= b; i++) if (rnd.next() >= holes) m[i] = 1;
+        return m;
+      }).filter((m) => m.some((v) => v === 1));
+      if (masks.length < 2) continue;
+      const overlapping = masks.some((m, i) => masks.some((o, j) => j > i && m.some((v, k) => v === 1 && o[k] === 1)));
+      const runs = masks.map((m) => maskToRuns(m, h, w, 'row'));
+      // Paint in both orders: a short run inside a long one is caught by either end's check.
+      for (const pred of [runs, runs.slice().reverse()]) {
+        const call = () => instanceScore(runs, pred);
+        if (overlapping) assert.throws(call, /overlap/);
+        else assert.equal(call(), 1);
+      }
+    }
+  });
+});
+
 describe('bootstrap interval', () => {
   it('is deterministic for a seed and changes with the seed', () => {
     const values = [0.1, 0.5, 0.9, 0.3, 0.7, 0.2];

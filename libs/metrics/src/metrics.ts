@@ -89,23 +89,83 @@ export function instanceScore(truth: Runs[], prediction: Runs[]): number {
   return instanceImageScore(toInstanceSet(truth), toInstanceSet(prediction));
 }
 
-/** The score, or the first overlap between predicted instances. */
-export function scoreInstances(truth: InstanceSet, prediction: InstanceSet): number | InstanceOverlap {
+/**
+ * The score, or the first overlap (in pixel order) between predicted instances. `pixels`, the
+ * image size, is optional: any bound on the runs' ends works.
+ */
+export function scoreInstances(truth: InstanceSet, prediction: InstanceSet, pixels?: number): number | InstanceOverlap {
   const nT = truth.count;
   const nP = prediction.count;
-  const pred = predSorted.sort(prediction);
-  const overlap = findOverlap(pred);
-  if (overlap !== null) return overlap;
+  if (nP > 1 && !predictionsDisjoint(prediction, pixels)) {
+    // Rare (the submission is rejected): sort to name the first overlap in pixel order.
+    const overlap = findOverlap(predSorted.sort(prediction));
+    if (overlap === null) throw new Error('scoreInstances: overlap check disagrees with the sorted runs');
+    return overlap;
+  }
   if (nP === 0) return nT === 0 ? 1 : 0;
   if (nT === 0) return 0;
   const tr = truthSorted.sort(truth);
   pairTable.reset(Math.min(nP * 4, 1 << 16));
-  sweep(tr, pred, nP, pairTable);
+  matchRuns(tr, prediction, pairTable);
   return meanPrecision(truth, prediction, pairTable);
 }
 
 // The steps are separate functions so that V8 optimises each hot loop on its own (one function
-// holding them all is compiled on-stack before its later loops have type feedback, then deopts).
+// holding them all is compiled on-stack before its later loops have type feedback, then deopts);
+// likewise nothing follows a hot loop inside its function.
+
+/** Images up to this many pixels are checked for overlapping predictions with a bitset. */
+const BITSET_PIXELS = 1 << 27; // 16 MiB of bits
+
+let bits = new Int32Array(1 << 12);
+
+/**
+ * Whether no two predicted instances share a pixel: paints the runs into a bitset of the image,
+ * a word at a time (O(runs) for short runs), or for huge images sorts the runs.
+ */
+function predictionsDisjoint(set: InstanceSet, pixels: number | undefined): boolean {
+  let bound = pixels ?? 0;
+  if (pixels === undefined) {
+    for (let i = 0; i < set.count; i++) {
+      if (set.runCount[i]! > 0) bound = Math.max(bound, set.runs[2 * (set.runStart[i]! + set.runCount[i]! - 1) + 1]!);
+    }
+  }
+  if (bound > BITSET_PIXELS) return findOverlap(predSorted.sort(set)) === null;
+  const words = Math.ceil(bound / 32);
+  if (bits.length < words) bits = new Int32Array(Math.max(words, bits.length * 2));
+  else bits.fill(0, 0, words);
+  return paintDisjoint(set, bits);
+}
+
+function paintDisjoint(set: InstanceSet, bits: Int32Array): boolean {
+  const { runs, runStart, runCount } = set;
+  for (let i = 0; i < set.count; i++) {
+    const to = runStart[i]! + runCount[i]!;
+    for (let k = runStart[i]!; k < to; k++) {
+      const s = runs[2 * k]!;
+      const last = runs[2 * k + 1]! - 1;
+      let w = s >>> 5;
+      const lastWord = last >>> 5;
+      const head = -1 << (s & 31);
+      const tail = -1 >>> (31 - (last & 31));
+      if (w === lastWord) {
+        const mask = head & tail;
+        if ((bits[w]! & mask) !== 0) return false;
+        bits[w] = bits[w]! | mask;
+        continue;
+      }
+      if ((bits[w]! & head) !== 0) return false;
+      bits[w] = bits[w]! | head;
+      for (w++; w < lastWord; w++) {
+        if (bits[w] !== 0) return false;
+        bits[w] = -1;
+      }
+      if ((bits[w]! & tail) !== 0) return false;
+      bits[w] = bits[w]! | tail;
+    }
+  }
+  return true;
+}
 
 /** Within one instance runs are already validated, so any overlap is between two instances. */
 function findOverlap(sorted: SortedRuns): InstanceOverlap | null {
@@ -120,80 +180,82 @@ function findOverlap(sorted: SortedRuns): InstanceOverlap | null {
   return null;
 }
 
+let reach = new Float64Array(1024);
+
 /**
- * Sums the overlap of every (truth, prediction) pair that shares pixels: predicted runs in order
- * (disjoint, so their ends increase too); `active` holds the truth runs that started before the
- * current predicted run ends and may still overlap it (several only where truth objects overlap).
- * Each prediction keeps its current truth partner and sum, so the hash table sees one entry per
- * change of partner rather than one per run.
+ * Sums the overlap of every (truth, prediction) pair that shares pixels. The truth runs are sorted
+ * by start, with `reach[j]` = the largest end among runs 0..j (equal to the run's own end when the
+ * truth objects do not overlap); each predicted instance walks its runs in order and, for each,
+ * gallops forward to the first truth run that reaches past its start, then visits the truth runs
+ * that start before its end. Only overlapping pairs are touched; a prediction's running partner
+ * and sum go to the hash table once per change of partner.
  */
-function sweep(tr: SortedRuns, pr: SortedRuns, nP: number, pairs: PairTable): void {
-  if (activeRuns.length < tr.n) activeRuns = new Int32Array(tr.n * 2);
-  if (partner.length < nP) {
-    partner = new Int32Array(nP * 2);
-    partnerSum = new Float64Array(nP * 2);
-  }
-  partner.fill(-1, 0, nP);
-  sweepRuns(tr, pr, nP, pairs, activeRuns, partner, partnerSum);
-  flushPartners(nP, pairs);
+function matchRuns(tr: SortedRuns, pred: InstanceSet, pairs: PairTable): void {
+  const tn = tr.n;
+  if (reach.length < tn) reach = new Float64Array(tn * 2);
+  fillReach(tr, reach);
+  matchLoop(tr, reach, pred, pairs);
 }
 
-// Nothing may follow the loop in this function: V8 compiles a long loop on-stack and caches that
-// code; code after the loop without type feedback then deoptimises it on every call.
-function sweepRuns(
-  tr: SortedRuns,
-  pr: SortedRuns,
-  nP: number,
-  pairs: PairTable,
-  active: Int32Array,
-  lastT: Int32Array,
-  lastSum: Float64Array,
-): void {
+function fillReach(tr: SortedRuns, reach: Float64Array): void {
+  let most = 0;
+  for (let j = 0; j < tr.n; j++) {
+    const end = tr.e[j]!;
+    if (end > most) most = end;
+    reach[j] = most;
+  }
+}
+
+function matchLoop(tr: SortedRuns, reach: Float64Array, pred: InstanceSet, pairs: PairTable): void {
   const tS = tr.s;
   const tE = tr.e;
   const tL = tr.label;
-  const pS = pr.s;
-  const pE = pr.e;
-  const pL = pr.label;
   const tn = tr.n;
-  let nActive = 0;
-  let j = 0;
-  for (let k = 0; k < pr.n; k++) {
-    const ps = pS[k]!;
-    const pe = pE[k]!;
-    let keep = 0;
-    for (let a = 0; a < nActive; a++) {
-      const r = active[a]!;
-      if (tE[r]! > ps) active[keep++] = r;
-    }
-    nActive = keep;
-    while (j < tn && tS[j]! < pe) {
-      if (tE[j]! > ps) active[nActive++] = j;
-      j++;
-    }
-    const p = pL[k]!;
-    for (let a = 0; a < nActive; a++) {
-      const r = active[a]!;
-      const ts = tS[r]!;
-      const te = tE[r]!;
-      const ov = (te < pe ? te : pe) - (ts > ps ? ts : ps);
-      const t = tL[r]!;
-      if (lastT[p] === t) lastSum[p]! += ov;
-      else {
-        if (lastT[p]! >= 0) pairs.add(lastT[p]! * nP + p, lastSum[p]!);
-        lastT[p] = t;
-        lastSum[p] = ov;
+  const { runs, runStart, runCount } = pred;
+  const nP = pred.count;
+  for (let p = 0; p < nP; p++) {
+    const to = runStart[p]! + runCount[p]!;
+    let j = 0;
+    let partner = -1;
+    let sum = 0;
+    for (let k = runStart[p]!; k < to; k++) {
+      const ps = runs[2 * k]!;
+      const pe = runs[2 * k + 1]!;
+      if (j < tn && reach[j]! <= ps) {
+        // Gallop: reach[lo] <= ps; find the first index in (lo, hi] with reach > ps.
+        let lo = j;
+        let step = 1;
+        let hi = lo + 1;
+        while (hi < tn && reach[hi]! <= ps) {
+          lo = hi;
+          step *= 2;
+          hi = lo + step;
+        }
+        if (hi > tn) hi = tn;
+        while (hi - lo > 1) {
+          const mid = (lo + hi) >>> 1;
+          if (reach[mid]! <= ps) lo = mid;
+          else hi = mid;
+        }
+        j = hi;
+      }
+      for (let q = j; q < tn && tS[q]! < pe; q++) {
+        const te = tE[q]!;
+        if (te <= ps) continue;
+        const ts = tS[q]!;
+        const ov = (te < pe ? te : pe) - (ts > ps ? ts : ps);
+        const t = tL[q]!;
+        if (t === partner) sum += ov;
+        else {
+          if (partner >= 0) pairs.add(partner * nP + p, sum);
+          partner = t;
+          sum = ov;
+        }
       }
     }
+    if (partner >= 0) pairs.add(partner * nP + p, sum);
   }
 }
-
-function flushPartners(nP: number, pairs: PairTable): void {
-  for (let p = 0; p < nP; p++) if (partner[p]! >= 0) pairs.add(partner[p]! * nP + p, partnerSum[p]!);
-}
-
-let partner = new Int32Array(1024);
-let partnerSum = new Float64Array(1024);
 
 /** Mean over thresholds of TP / (TP + FP + FN), from the pairs' overlaps (exact integer tests). */
 function meanPrecision(truth: InstanceSet, prediction: InstanceSet, pairs: PairTable): number {
@@ -414,7 +476,6 @@ class PairTable {
 }
 
 const pairTable = new PairTable();
-let activeRuns = new Int32Array(1024);
 
 /** Converts 1-based runs to the interleaved 0-based layout. */
 export function toInterleaved(runs: Runs): Float64Array {

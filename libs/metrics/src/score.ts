@@ -93,7 +93,7 @@ export async function scoreSubmission(options: ScoreOptions): Promise<ScoreResul
     for (const img of solution.images) {
       solution.truth.gather(img.truthHead, truthSet);
       submission.pred.gather(img.predHead, predSet);
-      const result = scoreInstances(truthSet, predSet);
+      const result = scoreInstances(truthSet, predSet, img.pixels);
       if (typeof result !== 'number') {
         const rows = [predSet.rows[result.first]!, predSet.rows[result.second]!].sort((a, b) => a - b);
         const { row, col } = rlePixelToRowCol(result.pixel + 1, img.height, img.width, order);
