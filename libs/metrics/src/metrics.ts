@@ -72,9 +72,9 @@ export interface InstanceOverlap {
  * none, FP = predictions that hit none; the image's score is the mean over thresholds. No
  * predictions → 0; neither truth nor predictions → 1.
  *
- * IoU is computed only for pairs that overlap, by sweeping both sets' runs in pixel order (a
- * bucket sort, O(R) for real data), never by rasterising. Truth objects may overlap each other;
- * predictions must not (a RangeError is thrown; `scoreInstances` tells where).
+ * IoU is computed only for pairs that overlap, from the runs (the truth's bucket-sorted by start,
+ * each prediction's walked in order against them), never by rasterising. Truth objects may overlap
+ * each other; predictions must not (a RangeError is thrown; `scoreInstances` tells where).
  */
 export function instanceImageScore(truth: InstanceSet, prediction: InstanceSet): number {
   const result = scoreInstances(truth, prediction);
