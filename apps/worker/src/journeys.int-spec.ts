@@ -248,6 +248,23 @@ describe('journeys through the running API and worker', () => {
     assert.equal(Number(rows[0]!.n), 3);
   });
 
+  it('the scheduled reveal job reveals the private board at closesAt', async () => {
+    await competition('soon', { opensAt: new Date(Date.now() - DAY), closesAt: new Date(Date.now() + 3000) });
+    const before = (await alice.get('/api/competitions/soon/leaderboard?split=private')).body as LeaderboardDto;
+    assert.equal(before.revealed, false);
+    const c = await eventually(
+      async () => {
+        const r = (await alice.get('/api/competitions/soon')).body as CompetitionDto;
+        return r.revealed ? r : undefined;
+      },
+      { timeoutMs: 20_000, what: 'the reveal' },
+    );
+    assert.equal(c.state, 'closed');
+    const audit = await env.ds.query(`SELECT actor_id FROM audit_events WHERE action = 'competition.reveal'`);
+    assert.equal(audit.length, 1);
+    assert.equal(audit[0].actor_id, null, 'revealed by the system');
+  });
+
   it('a private leaderboard request by an outsider of the course is not found', async () => {
     const outsider = await Client.register(api.server, 'outsider@example.com');
     assert.equal((await outsider.get('/api/competitions/cells/leaderboard')).status, 404);
