@@ -128,6 +128,25 @@ describe('scoreSubmission: results', () => {
     assert.ok(Math.abs(r.perImage.im! - 2999 / 3000) < 1e-12, String(r.perImage.im));
   });
 
+  it('gives the same results when several scorings run concurrently (shared scratch buffers)', async () => {
+    const instance = () => score('instance-map', INSTANCE_SOLUTION, 'id,predicted\nx,9 2\ny,\nx,1 2\n');
+    const dice = () => score('dice', DICE_SOLUTION, 'id,predicted\na,1 1\nb,3 2 7 3 15 1\nc,\n');
+    const slow = async () =>
+      scoreSubmission({
+        metric: 'instance-map',
+        solution: Buffer.from(INSTANCE_SOLUTION),
+        submission: (async function* () {
+          for (const part of ['id,pre', 'dicted\nx,1', ' 2\ny,\n']) {
+            await new Promise((r) => setImmediate(r));
+            yield Buffer.from(part);
+          }
+        })(),
+      });
+    const sequential = [await instance(), await dice(), await slow()];
+    const concurrent = await Promise.all([instance(), dice(), slow()]);
+    assert.deepEqual(concurrent, sequential);
+  });
+
   it('parses a multi-megabyte RLE field split across many chunks', async () => {
     const width = 4_000_000;
     const starts: number[] = [];
