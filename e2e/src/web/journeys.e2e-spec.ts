@@ -78,7 +78,7 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
 
     // The worker builds the data; the Data tab lists the files once it is ready.
     await page.goto(`${stack.web}/competitions/${SLUG}/data`);
-    await eventually(page, async () => (await page.getByRole('cell', { name: 'sample_submission.csv' }).count()) > 0, 'the competition data', 240);
+    await eventually(page, async () => (await page.locator('[data-testid=data-files] td', { hasText: 'sample_submission.csv' }).count()) > 0, 'the competition data', 300);
   });
 
   it('students sign up, join with the code and download the data', async () => {
@@ -133,7 +133,7 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
     const page = studentBrowsers[0]!.context.pages()[0]!;
     await page.goto(`${stack.web}/competitions/${SLUG}/submissions`);
     await page.getByTestId('selection-count').filter({ hasText: /^0 of \d+/ }).waitFor();
-    await page.getByRole('checkbox', { name: /Final submission/ }).first().check();
+    await page.getByRole('checkbox', { name: /Final submission/ }).first().click();
     await page.getByRole('status').filter({ hasText: 'Selected' }).waitFor();
     await page.getByTestId('selection-count').filter({ hasText: /^1 of \d+/ }).waitFor();
     await page.reload();

@@ -84,11 +84,15 @@ async function stopChild(child: ChildProcess): Promise<void> {
   if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
 }
 
+// Entry points; overridable to diagnose against another build of the api/worker.
+const API_MAIN = process.env.HOLDOUT_E2E_API_DIST ?? join(ROOT, 'apps/api/dist');
+const WORKER_MAIN = process.env.HOLDOUT_E2E_WORKER_DIST ?? join(ROOT, 'apps/worker/dist');
+
 export async function startStack(): Promise<Stack> {
   const webDir = join(ROOT, 'apps/web');
   if (!existsSync(join(webDir, '.next/BUILD_ID'))) throw new Error('the web app is not built: run `npm run build -w @holdout/web` first');
-  for (const f of ['apps/api/dist/main.js', 'apps/api/dist/migrate.js', 'apps/worker/dist/main.js']) {
-    if (!existsSync(join(ROOT, f))) throw new Error(`${f} is missing: run \`npx tsc -b\` first`);
+  for (const f of [join(API_MAIN, 'main.js'), join(API_MAIN, 'migrate.js'), join(WORKER_MAIN, 'main.js')]) {
+    if (!existsSync(f)) throw new Error(`${f} is missing: run \`npx tsc -b\` first`);
   }
   const services = servicesEnv();
   const dbName = `holdout_web_e2e_${process.pid}_${randomBytes(3).toString('hex')}`;
@@ -107,21 +111,23 @@ export async function startStack(): Promise<Stack> {
     HOLDOUT_QUEUE_PREFIX: `webe2e_${dbName}`,
     HOLDOUT_PUBLIC_ORIGINS: web,
     HOLDOUT_SESSION_SECRET: randomBytes(32).toString('hex'),
-    // Competition data builds are cached by content: share them between runs.
-    HOLDOUT_DATA_DIR: process.env.HOLDOUT_DATA_DIR ?? join(ROOT, '.data/test/data'),
+    // Competition data builds are cached by content: shared between runs of these tests. Not under
+    // `.data/`: the API's file download (express sendFile, dotfiles: 'deny') refuses any path
+    // with a dot-directory in it.
+    HOLDOUT_DATA_DIR: process.env.HOLDOUT_E2E_DATA_DIR ?? join(ROOT, 'e2e/output/data'),
     HOLDOUT_LOG_LEVEL: process.env.HOLDOUT_LOG_LEVEL ?? 'info',
     HOLDOUT_KERNELS: process.env.HOLDOUT_KERNELS ?? 'off',
   };
-  execFileSync(process.execPath, [join(ROOT, 'apps/api/dist/migrate.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
+  execFileSync(process.execPath, [join(API_MAIN, 'migrate.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const children: ChildProcess[] = [];
   const stop = async () => {
     await Promise.all(children.reverse().map(stopChild));
     await withAdminDb(services.DATABASE_URL, (q) => q(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)).catch(() => undefined);
   };
   try {
-    const apiProc = run('api', [join(ROOT, 'apps/api/dist/main.js')], env);
+    const apiProc = run('api', [join(API_MAIN, 'main.js')], env);
     children.push(apiProc);
-    children.push(run('worker', [join(ROOT, 'apps/worker/dist/main.js')], env));
+    children.push(run('worker', [join(WORKER_MAIN, 'main.js')], env));
     const nextBin = join(ROOT, 'node_modules/next/dist/bin/next');
     const webProc = run('web', [nextBin, 'start', '-p', String(webPort), '-H', '127.0.0.1'], { ...env, HOLDOUT_API_URL: api, PORT: String(webPort) }, webDir);
     children.push(webProc);

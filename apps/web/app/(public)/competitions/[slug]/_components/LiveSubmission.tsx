@@ -57,6 +57,7 @@ export function LiveSubmission({ initial, initialLog, revealed }: { initial: Sub
           {s.error.row != null && <> (row {s.error.row})</>}
         </div>
       )}
+      {(s.kind !== 'file' || log) && (
       <section aria-labelledby="log-h" className="card">
         <div className="row">
           <h2 id="log-h" style={{ margin: 0 }}>
@@ -68,6 +69,7 @@ export function LiveSubmission({ initial, initialLog, revealed }: { initial: Sub
           {log || 'No log output yet.'}
         </pre>
       </section>
+      )}
     </>
   );
 }

@@ -80,11 +80,14 @@ export function SubmissionsTable({
   async function toggle(s: SubmissionDto) {
     setBusy(true);
     setMessage(null);
+    // Optimistic: the box follows the click at once and goes back if the API refuses.
+    update({ ...s, selected: !s.selected });
     try {
       const res = await send<SubmissionDto | null>('PUT', `/submissions/${s.id}/selection`, { selected: !s.selected });
-      update(res ?? { ...s, selected: !s.selected });
+      if (res) update(res);
       setMessage({ kind: 'ok', text: `${!s.selected ? 'Selected' : 'Unselected'} ${s.fileName ?? s.id}.` });
     } catch (err) {
+      update(s);
       setMessage({ kind: 'error', text: err instanceof ClientApiError ? err.message : 'Could not change the selection.' });
     } finally {
       setBusy(false);

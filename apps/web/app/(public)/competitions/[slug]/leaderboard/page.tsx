@@ -51,7 +51,7 @@ export default async function LeaderboardPage({
             </Link>
           </nav>
         ) : (
-          <p className="muted" style={{ margin: 0 }}>
+          <p className="muted" style={{ margin: 0, flex: '1 1 30rem' }}>
             Public leaderboard: scored on the public part of the test set. The private leaderboard appears when the
             competition closes ({formatDate(c.closesAt)}).
           </p>
