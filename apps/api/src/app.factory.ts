@@ -19,6 +19,8 @@ export async function createApp(o: AppOptions): Promise<INestApplication> {
   // JSON bodies only; multipart uploads are streamed by the submissions module.
   app.useBodyParser('json', { limit: '1mb' });
   app.setGlobalPrefix('api');
+  // Browsers on the listed origins (e.g. the web app on another port) may call with cookies.
+  if (o.config.publicOrigins.length) app.enableCors({ origin: o.config.publicOrigins, credentials: true, exposedHeaders: ['x-request-id', 'etag'] });
   app.useGlobalFilters(new ErrorFilter(o.logger));
   app.enableShutdownHooks();
 

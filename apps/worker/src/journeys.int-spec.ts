@@ -51,6 +51,7 @@ describe('journeys through the running API and worker', () => {
 
   before(async () => {
     env = await createTestEnv('journeys');
+    env.config.uploadLimitBytes = 64 * 1024;
     api = await startApi(env, bundles);
     worker = await startWorker(env, bundles);
     instructor = await Client.register(api.server, 'prof@example.com', 'Prof');
@@ -131,6 +132,29 @@ describe('journeys through the running API and worker', () => {
     assert.equal(((await alice.get('/api/competitions/cells')).body as CompetitionDto).viewer!.submissionsToday, before);
     const missing = await alice.post('/api/competitions/cells/submissions').field('description', 'no file');
     assert.equal(missing.status, 400);
+  });
+
+  it('uploads over the size limit are refused with 413 and leave nothing behind', async () => {
+    const before: { n: string }[] = await env.ds.query('SELECT count(*) AS n FROM submissions');
+    const big = submissionCsv() + 'x'.repeat(100 * 1024);
+    const r = await alice.upload('cells', big);
+    assert.equal(r.status, 413);
+    assert.equal(r.body.error.code, 'payload_too_large');
+    const after: { n: string }[] = await env.ds.query('SELECT count(*) AS n FROM submissions');
+    assert.equal(after[0]!.n, before[0]!.n);
+    const { readdir } = await import('node:fs/promises');
+    const tmp = await readdir(`${env.config.artifactDir}/tmp`).catch(() => []);
+    assert.deepEqual(tmp, [], 'no partial upload is left in the artifact store');
+  });
+
+  it('the leaderboard event stream announces a change when a score lands', async () => {
+    const events = readSse<{ type: string; split: string }>(api.server, '/api/competitions/cells/leaderboard/events', { cookie: bob.cookie }, (e) => e.type === 'changed');
+    await new Promise((r) => setTimeout(r, 300)); // subscribed before the upload
+    const up = await bob.upload('cells', submissionCsv(2, 2));
+    assert.equal(up.status, 202);
+    const got = await events;
+    assert.deepEqual(got[0], { type: 'changed', split: 'public' });
+    await scored(bob, up.body.id);
   });
 
   it('leaderboards: public ranks best public score per team, private is empty before the reveal', async () => {

@@ -15,7 +15,9 @@ export function requestIdMiddleware(logger: JsonLogger) {
     res.on('finish', () => {
       const ms = Number(process.hrtime.bigint() - started) / 1e6;
       // The query string is left out: it may carry nothing secret today, but logs outlive today.
-      logger.write(res.statusCode >= 500 ? 'error' : 'debug', 'request', {
+      // Changes and failures at info; successful reads (leaderboard polls) only at debug.
+      const level = res.statusCode >= 500 ? 'error' : res.statusCode >= 400 || !(req.method === 'GET' || req.method === 'HEAD') ? 'info' : 'debug';
+      logger.write(level, 'request', {
         requestId,
         method: req.method,
         path: req.path,
