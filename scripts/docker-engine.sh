@@ -12,7 +12,7 @@ set -euo pipefail
 SOCK=/var/run/docker.sock
 LOG=${DOCKERD_LOG:-/var/log/holdout-dockerd.log}
 TIMEOUT=${DOCKER_ENGINE_TIMEOUT:-90}
-LOCK=/tmp/holdout-docker-engine.lock
+LOCK=/tmp/holdout-docker-engine.v2.lock
 
 log() { printf '[docker-engine] %s\n' "$*" >&2; }
 
@@ -39,9 +39,15 @@ apt_install() {
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
 }
 
+# Fast path: nothing to do.
+if engine_up && command -v mmdebstrap >/dev/null 2>&1; then
+  log "engine already running"
+  exit 0
+fi
+
 # Serialise concurrent callers (several engineers / test runs may call this at once).
 exec 9>"$LOCK"
-flock 9
+flock -w 600 9 || { log "timed out waiting for $LOCK"; exit 1; }
 
 apt_install mmdebstrap
 # docker.io brings dockerd, containerd and runc; a docker CLI may already be elsewhere on PATH.
@@ -65,8 +71,9 @@ if pgrep -x dockerd >/dev/null 2>&1; then
 else
   log "starting dockerd (logs: $LOG)"
   # setsid: the engine must outlive the shell (and test runner) that started it
+  # 9>&-: the engine must not inherit (and so hold forever) the lock.
   setsid nohup dockerd --bridge=none --iptables=false --ip-masq=false \
-    --host="unix://$SOCK" >>"$LOG" 2>&1 </dev/null &
+    --host="unix://$SOCK" >>"$LOG" 2>&1 </dev/null 9>&- &
 fi
 
 deadline=$((SECONDS + TIMEOUT))

@@ -177,6 +177,7 @@ describe('DockerKernelRunner: failure classes', () => {
     assert.ok(r.durationMs >= 2000 && r.durationMs < 10_000, `duration ${r.durationMs}`);
     assert.ok(Date.now() - t0 < 20_000);
     assert.match(r.log, /sleeping/);
+    assert.ok(r.peakMemoryBytes !== null && r.peakMemoryBytes > 1 * MiB && r.peakMemoryBytes < 256 * MiB, `peak ${r.peakMemoryBytes}`);
   });
 
   it('classes a memory bomb as oom and records peak memory near the limit', async () => {
