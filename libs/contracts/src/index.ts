@@ -95,6 +95,8 @@ export interface CompetitionDto extends CompetitionSummaryDto {
   pages: CompetitionPagesDto;
   limits: { dailySubmissions: number; finalSelections: number };
   rleOrder: RleOrder;
+  /** False while the competition's data is still being built (uploads and downloads wait). Added by the API. */
+  dataReady?: boolean;
   /** The viewer's own standing, when the viewer is a member. */
   viewer?: { role: Role; teamId: string | null; submissionsToday: number; quotaResetsAt: string };
 }

@@ -44,7 +44,8 @@ export class MaintenanceService {
    * The sweeper. Postgres is the source of truth: every submission still queued or scoring after
    * `stuckAfter` whose job is not live in Redis (worker died after its retries, Redis lost the
    * queue, enqueue failed after commit) is enqueued again, or failed once it has used its
-   * attempts. Also reveals overdue competitions and restarts pending data builds.
+   * attempts. Also reveals overdue competitions, restarts pending data builds and deletes expired
+   * sessions.
    */
   async reconcile(scoring: Queue, maintenance: Queue): Promise<{ requeued: number; failed: number; revealed: number }> {
     let requeued = 0;
@@ -79,6 +80,7 @@ export class MaintenanceService {
     for (const c of pending) {
       await maintenance.add(JOBS.buildData, { competitionId: c.id }, { jobId: `build-data_${c.id}`, attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: true, removeOnFail: 100 });
     }
+    await this.ds.query(`DELETE FROM sessions WHERE expires_at < now()`);
     if (requeued || failed || revealed) this.logger.write('info', 'reconciled', { requeued, failed, revealed });
     return { requeued, failed, revealed };
   }

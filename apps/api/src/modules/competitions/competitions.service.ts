@@ -67,6 +67,7 @@ export class CompetitionsService {
       pages: c.pages,
       limits: { dailySubmissions: c.dailySubmissions, finalSelections: c.finalSelections },
       rleOrder: c.rleOrder,
+      dataReady: c.dataStatus === 'ready',
     };
     const teamId = await this.submissions.teamOf(c.id, p.userId);
     const now = new Date();
