@@ -36,7 +36,7 @@ trap stop_all EXIT INT TERM
 
 if [ -x docker/kernel-runtime/build.sh ] && [ "${HOLDOUT_KERNELS:-on}" != off ]; then
   step "building the kernel runtime image (cached by content digest)"
-  HOLDOUT_KERNEL_IMAGE="$(bash docker/kernel-runtime/build.sh | tail -n1)"
+  HOLDOUT_KERNEL_IMAGE="$(bash docker/kernel-runtime/build.sh "${HOLDOUT_KERNEL_VARIANT:-full}" | tail -n1)"
   export HOLDOUT_KERNEL_IMAGE
 fi
 

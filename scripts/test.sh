@@ -31,7 +31,7 @@ if [ "$suite" != unit ]; then
   trap 'bash scripts/services.sh down' EXIT
   if [ -x docker/kernel-runtime/build.sh ]; then
     step "building the kernel runtime image (cached by content digest)"
-    HOLDOUT_KERNEL_IMAGE="$(bash docker/kernel-runtime/build.sh | tail -n1)"
+    HOLDOUT_KERNEL_IMAGE="$(bash docker/kernel-runtime/build.sh slim | tail -n1)"
     export HOLDOUT_KERNEL_IMAGE
   fi
 fi
