@@ -109,6 +109,21 @@ describe('a worker killed mid-scoring', () => {
     }
     const attempts: { attempts: number }[] = await env.ds.query('SELECT attempts FROM submissions WHERE id = $1', [id]);
     assert.equal(attempts[0]!.attempts, 2, 'the killed attempt and the one that finished');
+    // A new solution version appears without any rescore job (as if Redis lost them): the
+    // reconciler scores every submission again against it, keeping the earlier record.
+    const [c] = await env.ds.query(`SELECT id, current_solution_version_id AS v FROM competitions WHERE slug = 'kill'`);
+    const [v1] = await env.ds.query('SELECT path, checksum FROM solution_versions WHERE id = $1', [c.v]);
+    const [v2] = await env.ds.query(`INSERT INTO solution_versions (competition_id, version, path, checksum) VALUES ($1, 2, $2, $3) RETURNING id`, [c.id, v1.path, v1.checksum]);
+    await env.ds.query('UPDATE competitions SET current_solution_version_id = $1 WHERE id = $2', [v2.id, c.id]);
+    await eventually(
+      async () => {
+        const r: { n: string }[] = await env.ds.query('SELECT count(*) AS n FROM score_records WHERE solution_version_id = $1', [v2.id]);
+        return Number(r[0]!.n) === 2 ? true : undefined;
+      },
+      { timeoutMs: 45_000, what: 'the catch-up rescore' },
+    );
+    const total: { n: string }[] = await env.ds.query('SELECT count(*) AS n FROM score_records');
+    assert.equal(Number(total[0]!.n), 4, 'history kept: one record per submission and version');
     second.kill('SIGTERM');
     await exited(second);
     assert.equal(second.exitCode ?? 0, 0, 'the worker shuts down cleanly on SIGTERM');

@@ -73,6 +73,24 @@ export class MaintenanceService {
       await scoring.add(JOBS.score, { submissionId: s.id }, scoreJobOptions(s.id));
       requeued++;
     }
+    // Scored against an older solution version than the competition's current one (a rescore job
+    // lost with Redis, or scored on the old version while a rescore was being issued): score again.
+    const outdated: { id: string; v: string }[] = await this.ds.query(
+      `SELECT s.id, c.current_solution_version_id AS v FROM submissions s JOIN competitions c ON c.id = s.competition_id
+        WHERE s.kind = 'file' AND (s.status = 'scored' OR (s.status = 'failed' AND s.error_class = 'validation'))
+          AND s.solution_version_id IS DISTINCT FROM c.current_solution_version_id AND c.current_solution_version_id IS NOT NULL
+          AND s.updated_at < now() - make_interval(secs => $1) LIMIT 500`,
+      [this.config.stuckAfterMs / 1000],
+    );
+    for (const o of outdated) {
+      const jobId = `${o.id}_catchup_${o.v}`;
+      const job = await scoring.getJob(jobId);
+      if (job && LIVE_STATES.has(await job.getState())) continue;
+      if (job) await job.remove().catch(() => undefined);
+      await this.ds.query(`UPDATE submissions SET updated_at = now() WHERE id = $1`, [o.id]);
+      await scoring.add(JOBS.score, { submissionId: o.id, rescoreId: `catchup-${o.v}` }, scoreJobOptions(jobId));
+      requeued++;
+    }
     const overdue: { id: string }[] = await this.ds.query(`SELECT id FROM competitions WHERE revealed_at IS NULL AND closes_at <= now()`);
     let revealed = 0;
     for (const c of overdue) if (await this.reveal(c.id)) revealed++;
