@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
 import { repoRoot } from './repo-root.js';
@@ -25,6 +26,11 @@ import { repoRoot } from './repo-root.js';
  * | HOLDOUT_STUCK_AFTER_S | 300 (reconciler: queued/scoring longer than this is re-enqueued) |
  * | HOLDOUT_RECONCILE_EVERY_S | 60 |
  * | HOLDOUT_JOB_LOCK_S | 30 (worker: a job whose worker stopped renewing its lock this long is picked up again) |
+ * | HOLDOUT_GPUS | none (worker: comma list of the GPU device ids it may hand to kernels, e.g. `0,1`; none = CPU-only, never takes `kernels-gpu` jobs) |
+ * | HOLDOUT_KERNEL_IMAGE | unset (worker: runtime image every kernel runs in, e.g. the tag `docker/kernel-runtime/build.sh` prints; unset = the competition's `kernel.image`) |
+ * | HOLDOUT_KERNEL_CONCURRENCY | 1 (worker: CPU kernels run at once; GPU kernels run one per device) |
+ * | HOLDOUT_KERNEL_OWNER | the host name (worker: labels its kernel containers; stable across restarts so it reclaims its orphans) |
+ * | HOLDOUT_GPU_HOURS_PER_WEEK | 30 (API: default weekly GPU budget of a team, per competition/course overridable) |
  */
 const schema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').default('postgres://holdout@127.0.0.1:54329/holdout'),
@@ -43,6 +49,11 @@ const schema = z.object({
   HOLDOUT_STUCK_AFTER_S: z.coerce.number().int().min(1).default(300),
   HOLDOUT_RECONCILE_EVERY_S: z.coerce.number().int().min(1).default(60),
   HOLDOUT_JOB_LOCK_S: z.coerce.number().min(1).default(30),
+  HOLDOUT_GPUS: z.string().regex(/^[A-Za-z0-9-]*(,[A-Za-z0-9-]*)*$/, 'must be a comma list of device ids').default(''),
+  HOLDOUT_KERNEL_IMAGE: z.string().trim().optional(),
+  HOLDOUT_KERNEL_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  HOLDOUT_KERNEL_OWNER: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be [A-Za-z0-9_.-]').optional(),
+  HOLDOUT_GPU_HOURS_PER_WEEK: z.coerce.number().min(0).default(30),
 });
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -69,6 +80,8 @@ export interface AppConfig {
   stuckAfterMs: number;
   reconcileEveryMs: number;
   jobLockMs: number;
+  /** Kernel workers (and the API's GPU budget). */
+  kernels: { gpus: string[]; image: string | null; concurrency: number; owner: string; gpuHoursPerWeek: number };
 }
 
 export class ConfigError extends Error {
@@ -106,6 +119,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     stuckAfterMs: e.HOLDOUT_STUCK_AFTER_S * 1000,
     reconcileEveryMs: e.HOLDOUT_RECONCILE_EVERY_S * 1000,
     jobLockMs: Math.round(e.HOLDOUT_JOB_LOCK_S * 1000),
+    kernels: {
+      gpus: e.HOLDOUT_GPUS.split(',').map((s) => s.trim()).filter(Boolean),
+      image: e.HOLDOUT_KERNEL_IMAGE || null,
+      concurrency: e.HOLDOUT_KERNEL_CONCURRENCY,
+      owner: e.HOLDOUT_KERNEL_OWNER ?? (hostname().replace(/[^A-Za-z0-9_.-]/g, '_') || 'worker'),
+      gpuHoursPerWeek: e.HOLDOUT_GPU_HOURS_PER_WEEK,
+    },
   };
 }
 
