@@ -24,8 +24,8 @@ export function childEnv(env, extra = {}) {
 }
 
 /** Starts `node <entry>` and resolves once `ready()` says so. */
-export async function startProcess(entry, env, log, ready) {
-  const child = spawn(process.execPath, [join(ROOT, entry)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+export async function startProcess(entry, env, log, ready, nodeArgs = (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean)) {
+  const child = spawn(process.execPath, [...nodeArgs, join(ROOT, entry)], { env, stdio: ['ignore', 'pipe', 'pipe'] });
   const out = createWriteStream(join(OUT, log));
   child.stdout.pipe(out);
   child.stderr.pipe(out);
