@@ -229,6 +229,7 @@ export type ApiErrorCode =
   | 'not_selectable' // 409: failed, late or unscored submissions cannot be selected
   | 'payload_too_large' // 413
   | 'quota_exceeded' // 429: daily submissions used up (details.resetsAt)
+  | 'too_many_attempts' // 429: too many failed sign-ins for this account; try again later
   | 'internal' // 500
   | 'unavailable'; // 503
 

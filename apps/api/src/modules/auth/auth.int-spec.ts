@@ -51,6 +51,16 @@ describe('auth, tokens, courses', () => {
     assert.equal(junk.body.error.code, 'bad_request');
   });
 
+  it('locks an account after 10 failed sign-ins, even for the right password', async () => {
+    await Client.register(api.server, 'target@example.com', 'T', 'the right password');
+    for (let i = 0; i < 10; i++) {
+      assert.equal((await request(api.server).post('/api/auth/login').send({ email: 'target@example.com', password: `guess ${i}` })).status, 401);
+    }
+    const locked = await request(api.server).post('/api/auth/login').send({ email: 'target@example.com', password: 'the right password' });
+    assert.equal(locked.status, 429);
+    assert.equal(locked.body.error.code, 'too_many_attempts');
+  });
+
   it('requires the CSRF header on cookie-authenticated writes, and a same or allowed Origin', async () => {
     const c = await Client.register(api.server, 'csrf@example.com');
     const none = await c.agent.post('/api/courses').send({ name: 'No header' });
