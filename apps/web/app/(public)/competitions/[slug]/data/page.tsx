@@ -36,7 +36,11 @@ export default async function DataPage({ params }: { params: Promise<{ slug: str
             {files.length} files · {formatBytes(total)}
           </span>
         </div>
-        {error ? (
+        {c.dataReady === false ? (
+          <p className="alert alert--info" role="status" style={{ marginTop: '0.8rem' }}>
+            The data is still being prepared. Reload this page in a minute.
+          </p>
+        ) : error ? (
           <ErrorNote error={error} what="the data files" />
         ) : (
           <div className="table-wrap" style={{ marginTop: '0.8rem', maxHeight: '28rem', overflowY: 'auto' }}>

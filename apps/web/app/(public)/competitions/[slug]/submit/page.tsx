@@ -19,7 +19,9 @@ export default async function SubmitPage({
   const v = c.viewer;
   const left = v ? Math.max(0, c.limits.dailySubmissions - v.submissionsToday) : null;
   const disabledReason =
-    c.state === 'upcoming'
+    c.dataReady === false
+      ? 'The competition data is still being prepared; submissions open when it is ready.'
+      : c.state === 'upcoming'
       ? `The competition opens ${formatDate(c.opensAt)}.`
       : !v
         ? 'Join the course to submit.'
