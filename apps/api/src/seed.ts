@@ -67,7 +67,7 @@ async function main(): Promise<void> {
     for (const slug of await bundles.list()) {
       let c = await ds.getRepository(Competition).findOne({ where: { slug } });
       if (!c) {
-        await competitions.create(p, { bundle: slug, courseId: course.id });
+        await competitions.createBundled(p, { bundle: slug, courseId: course.id });
         c = await ds.getRepository(Competition).findOneOrFail({ where: { slug } });
       }
       if (c.dataStatus !== 'ready') {

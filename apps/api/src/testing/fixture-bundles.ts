@@ -58,6 +58,10 @@ export class FixtureBundles extends CompetitionBundles {
     };
   }
 
+  async loadDir(): Promise<BundleCompetition> {
+    return this.load('fixture');
+  }
+
   async build(_bundleDir: string, dataRoot: string): Promise<BuiltData> {
     const root = join(dataRoot, 'competitions', 'fixture', 'v1');
     await mkdir(join(root, 'public', 'test'), { recursive: true });

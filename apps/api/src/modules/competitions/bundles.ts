@@ -26,7 +26,10 @@ export interface BuiltData {
 
 /** Where competitions come from (libs/competition behind it); injectable so tests can fake it. */
 export abstract class CompetitionBundles {
+  /** A bundled competition (`competitions/<bundle>/`). */
   abstract load(bundle: string, now: Date): Promise<BundleCompetition>;
+  /** Any bundle directory (an unpacked upload); invalid bundles throw a `bad_request` DomainError listing the issues. */
+  abstract loadDir(dir: string, now: Date): Promise<BundleCompetition>;
   /** Builds (or finds cached) the data of the bundle in `bundleDir` under the platform data root. */
   abstract build(bundleDir: string, dataRoot: string): Promise<BuiltData>;
   abstract list(): Promise<string[]>;

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { CompetitionDto, CompetitionSummaryDto, DataFileDto, RescoreDto } from '@holdout/contracts';
 import type { Request, Response } from 'express';
@@ -21,9 +21,10 @@ export class CompetitionsController {
     return this.competitions.list(p);
   }
 
+  /** JSON `{bundle, courseId, …}` for a bundled competition, or multipart with a `bundle` .tar.gz and the same fields. */
   @Post()
-  create(@CurrentUser() p: Principal, @Body() body: unknown): Promise<CompetitionDto> {
-    return this.competitions.create(p, body);
+  create(@CurrentUser() p: Principal, @Req() req: Request): Promise<CompetitionDto> {
+    return this.competitions.create(p, req);
   }
 
   @Get(':slug')

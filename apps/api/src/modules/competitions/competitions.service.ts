@@ -1,4 +1,8 @@
+import { randomUUID } from 'node:crypto';
+import { rm } from 'node:fs/promises';
+import { basename, join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
+import type { Request } from 'express';
 import { JOBS } from '../../persistence/channels.js';
 import type { CompetitionDto, CompetitionSummaryDto, Role } from '@holdout/contracts';
 import { DataSource } from 'typeorm';
@@ -6,7 +10,10 @@ import { z } from 'zod';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { DomainError, forbidden } from '../../common/domain-error.js';
 import { parseWith } from '../../common/zod-body.js';
+import { LocalArtifactStore } from '../../infra/artifact-store.js';
 import { Queues } from '../../infra/infra.module.js';
+import { parseUpload } from '../submissions/multipart.js';
+import { unpackBundle } from './bundle-archive.js';
 import type { Principal } from '../auth/principal.js';
 import { AuditService } from '../audit/audit.service.js';
 import { CoursesService } from '../courses/courses.service.js';
@@ -51,6 +58,7 @@ export class CompetitionsService {
     private readonly queues: Queues,
     private readonly audit: AuditService,
     private readonly events: EventsPublisher,
+    private readonly store: LocalArtifactStore,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -81,13 +89,45 @@ export class CompetitionsService {
     return dto;
   }
 
-  async create(p: Principal, input: unknown): Promise<CompetitionDto> {
-    const body = parseWith(createSchema, input);
-    const role = p.isAdmin ? 'instructor' : await this.courses.roleIn(p.userId, body.courseId);
+  /** From a bundled competition (JSON body) or an uploaded bundle archive (multipart `bundle`, .tar.gz). */
+  async create(p: Principal, req: Request): Promise<CompetitionDto> {
+    if (!req.is('multipart/form-data')) return this.createBundled(p, req.body);
+    const upload = await parseUpload(req, this.store, 'bundles/uploads', this.config.uploadLimitBytes, 'bundle');
+    try {
+      if (!upload.file) throw new DomainError('bad_request', 'attach the bundle (.tar.gz) in the `bundle` field');
+      const body = parseWith(createSchema.omit({ bundle: true }), upload.fields);
+      await this.requireInstructor(p, body.courseId);
+      const into = join(this.config.dataDir, 'bundles', randomUUID());
+      const dir = await unpackBundle(this.store.path(upload.file.key), into, this.config.uploadLimitBytes * 4);
+      try {
+        return await this.createFrom(p, { ...body, bundle: basename(dir) }, dir);
+      } catch (err) {
+        await rm(into, { recursive: true, force: true });
+        throw err;
+      }
+    } finally {
+      await this.store.remove(upload.file?.key ?? '.none');
+    }
+  }
+
+  async createBundled(p: Principal, input: unknown): Promise<CompetitionDto> {
+    return this.createFrom(p, parseWith(createSchema, input), null);
+  }
+
+  private async requireInstructor(p: Principal, courseId: string): Promise<void> {
+    const role = p.isAdmin ? 'instructor' : await this.courses.roleIn(p.userId, courseId);
     if (role !== 'instructor') throw forbidden('only an instructor of the course can create competitions in it');
-    const available = await this.bundles.list();
-    if (!available.includes(body.bundle)) throw new DomainError('not_found', `no bundled competition "${body.bundle}" (available: ${available.join(', ')})`);
-    const b = await this.bundles.load(body.bundle, new Date());
+  }
+
+  private async createFrom(p: Principal, body: z.output<typeof createSchema>, uploadedDir: string | null): Promise<CompetitionDto> {
+    await this.requireInstructor(p, body.courseId);
+    let b;
+    if (uploadedDir) b = await this.bundles.loadDir(uploadedDir, new Date());
+    else {
+      const available = await this.bundles.list();
+      if (!available.includes(body.bundle)) throw new DomainError('not_found', `no bundled competition "${body.bundle}" (available: ${available.join(', ')})`);
+      b = await this.bundles.load(body.bundle, new Date());
+    }
     const slug = body.slug ?? body.bundle;
     if (await this.ds.getRepository(Competition).exists({ where: { slug } })) throw new DomainError('conflict', `a competition "${slug}" exists already`);
     const opensAt = body.opensAt ? new Date(body.opensAt) : b.opensAt;

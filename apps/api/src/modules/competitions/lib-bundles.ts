@@ -1,5 +1,6 @@
 import { join } from 'node:path';
-import { buildCompetitionData, listBundledCompetitions, loadBundle, resolveTimeline } from '@holdout/competition';
+import { buildCompetitionData, CompetitionBundleError, formatIssue, listBundledCompetitions, loadBundle, resolveTimeline } from '@holdout/competition';
+import { DomainError } from '../../common/domain-error.js';
 import type { SubmissionKind } from '@holdout/contracts';
 import { CompetitionBundles, type BuiltData, type BundleCompetition } from './bundles.js';
 
@@ -14,8 +15,21 @@ export class LibCompetitionBundles extends CompetitionBundles {
   }
 
   async load(bundle: string, now: Date): Promise<BundleCompetition> {
-    const b = await loadBundle(join(this.repoRoot, 'competitions', bundle));
-    const t = resolveTimeline(b.config.timeline, now);
+    return this.loadDir(join(this.repoRoot, 'competitions', bundle), now);
+  }
+
+  async loadDir(dir: string, now: Date): Promise<BundleCompetition> {
+    let b;
+    let t;
+    try {
+      b = await loadBundle(dir);
+      t = resolveTimeline(b.config.timeline, now);
+    } catch (err) {
+      if (err instanceof CompetitionBundleError) {
+        throw new DomainError('bad_request', `invalid competition bundle: ${err.issues.map(formatIssue).join('; ')}`, err.issues);
+      }
+      throw err;
+    }
     return {
       bundleDir: b.dir,
       title: b.config.title,
