@@ -13,3 +13,5 @@ export { scoreJobOptions } from '../modules/submissions/scoring-jobs.js';
 export { CompetitionBundles, type BuiltData, type BundleCompetition } from '../modules/competitions/bundles.js';
 export { LibCompetitionBundles } from '../modules/competitions/lib-bundles.js';
 export { provisionCompetitionData, sha256File } from '../modules/competitions/provision.js';
+export * from '../modules/kernels/kernel-rules.js';
+export * from '../modules/kernels/kernel-channels.js';

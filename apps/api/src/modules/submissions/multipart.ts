@@ -7,7 +7,12 @@ import { LocalArtifactStore, TooLargeError, type StoredArtifact } from '../../in
 export interface ParsedUpload {
   fields: Record<string, string>;
   file: (StoredArtifact & { fileName: string }) | null;
+  /** Files of the `attachments` field (a kernel's dataset), in the order they came. */
+  attachments: (StoredArtifact & { fileName: string })[];
 }
+
+/** At most this many `attachments` files per upload; more is a 400. */
+export const MAX_UPLOAD_ATTACHMENTS = 20;
 
 const SAFE_NAME = /[^A-Za-z0-9._-]+/g;
 
@@ -23,7 +28,7 @@ export function parseUpload(req: Request, store: LocalArtifactStore, keyPrefix: 
   return new Promise((resolvePromise, reject) => {
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: req.headers, limits: { files: 1, fields: 20, fieldSize: 16 * 1024, parts: 30 } });
+      bb = busboy({ headers: req.headers, limits: { files: 1 + MAX_UPLOAD_ATTACHMENTS, fields: 20, fieldSize: 16 * 1024, parts: 30 + MAX_UPLOAD_ATTACHMENTS } });
     } catch {
       reject(badRequest('expected a multipart/form-data body with a `file` field'));
       return;
@@ -31,6 +36,8 @@ export function parseUpload(req: Request, store: LocalArtifactStore, keyPrefix: 
     const fields: Record<string, string> = {};
     let file: ParsedUpload['file'] = null;
     let pending: Promise<void> | null = null;
+    const attachments: ParsedUpload['attachments'] = [];
+    const attachmentWrites: Promise<void>[] = [];
     let failed = false;
     const fail = (err: unknown) => {
       if (failed) return;
@@ -43,6 +50,24 @@ export function parseUpload(req: Request, store: LocalArtifactStore, keyPrefix: 
       fields[name] = value;
     });
     bb.on('file', (name, stream, info) => {
+      if (name === 'attachments' && !failed) {
+        if (attachmentWrites.length >= MAX_UPLOAD_ATTACHMENTS) {
+          stream.resume();
+          fail(badRequest(`attach at most ${MAX_UPLOAD_ATTACHMENTS} files`));
+          return;
+        }
+        const fileName = (info.filename || 'attachment').replace(SAFE_NAME, '_').slice(0, 200);
+        attachmentWrites.push(
+          store
+            .put(`${keyPrefix}/${randomUUID()}-${fileName}`, stream, limitBytes)
+            .then((stored) => void attachments.push({ ...stored, fileName }))
+            .catch((err: unknown) => {
+              stream.resume();
+              fail(err instanceof TooLargeError ? new DomainError('payload_too_large', `${fileName} is larger than the limit of ${Math.round(limitBytes / 1024 / 1024)} MB`) : err);
+            }),
+        );
+        return;
+      }
       if (name !== fileField || file || pending) {
         stream.resume();
         return;
@@ -60,8 +85,10 @@ export function parseUpload(req: Request, store: LocalArtifactStore, keyPrefix: 
     });
     bb.on('error', (err) => fail(badRequest(`malformed multipart body: ${(err as Error).message}`)));
     bb.on('close', () => {
-      void (pending ?? Promise.resolve()).then(() => {
-        if (!failed) resolvePromise({ fields, file });
+      void Promise.all([pending ?? Promise.resolve(), ...attachmentWrites]).then(() => {
+        if (!failed) resolvePromise({ fields, file, attachments });
+        // A failed upload leaves nothing behind in the store.
+        else for (const a of [...attachments, ...(file ? [file] : [])]) void store.remove(a.key).catch(() => undefined);
       });
     });
     req.pipe(bb);

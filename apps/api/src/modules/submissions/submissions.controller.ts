@@ -1,12 +1,12 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, ParseUUIDPipe, Post, Put, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import type { SubmissionDetailDto, SubmissionDto, SubmissionEventDto } from '@holdout/contracts';
 import type { Request, Response } from 'express';
-import { notFound } from '../../common/domain-error.js';
 import { openSse } from '../../common/sse.js';
 import { CurrentUser, type Principal } from '../auth/principal.js';
 import { isRevealed } from '../competitions/competition-access.service.js';
 import { EventsBus } from '../events/events.bus.js';
+import { KernelSubmissions } from '../kernels/kernel-submissions.service.js';
 import { toSubmissionDto } from './submission.mapper.js';
 import { SubmissionsService } from './submissions.service.js';
 
@@ -16,6 +16,7 @@ export class SubmissionsController {
   constructor(
     private readonly submissions: SubmissionsService,
     private readonly bus: EventsBus,
+    private readonly kernels: KernelSubmissions,
   ) {}
 
   @Post('competitions/:slug/submissions')
@@ -54,15 +55,21 @@ export class SubmissionsController {
     };
     // Subscribe before rendering the first state so no change in between is missed.
     const sub = this.bus.submission(first.s.id).subscribe(() => void render().catch(() => undefined));
-    stream.onClose(() => sub.unsubscribe());
+    // Kernels: live log lines, for viewers who may read the log.
+    const unfollow = await this.kernels.followLog(p, first.s.id, (line) => stream.send({ type: 'log', line } satisfies SubmissionEventDto));
+    stream.onClose(() => {
+      sub.unsubscribe();
+      unfollow();
+    });
     await render();
   }
 
-  /** Kernel logs arrive with kernel submissions; a file submission has none. */
+  /** A kernel's log (text): full for staff; participants see it only where the competition shows logs of hidden-data runs. */
   @Get('submissions/:id/log')
-  async log(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<never> {
+  @Header('content-type', 'text/plain; charset=utf-8')
+  async log(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<string> {
     await this.submissions.visibleTo(p, id);
-    throw notFound('log');
+    return this.kernels.log(p, id);
   }
 
   @Put('submissions/:id/selection')

@@ -15,6 +15,7 @@ import type { Principal } from '../auth/principal.js';
 import { CompetitionAccess, isRevealed } from '../competitions/competition-access.service.js';
 import type { Competition } from '../competitions/entities/competition.entity.js';
 import { EventsPublisher } from '../events/events.publisher.js';
+import { KernelSubmissions } from '../kernels/kernel-submissions.service.js';
 import { Submission } from './entities/submission.entity.js';
 import { parseUpload } from './multipart.js';
 import { quotaDay } from './quota.js';
@@ -51,6 +52,7 @@ export class SubmissionsService {
     private readonly queues: Queues,
     private readonly events: EventsPublisher,
     private readonly logger: JsonLogger,
+    private readonly kernels: KernelSubmissions,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -66,6 +68,7 @@ export class SubmissionsService {
       if (!upload.file) throw new DomainError('bad_request', 'attach the prediction file in the `file` field');
       if (!c.submissionKinds.includes(fields.kind)) throw new DomainError('submission_kind_not_allowed', `this competition accepts ${c.submissionKinds.join(', ')} submissions`);
       const file = upload.file;
+      const kernel = fields.kind === 'kernel' ? await this.kernels.prepare(c, upload, upload.fields) : null;
 
       const saved = await this.ds.transaction(async (m) => {
         const teamId = await this.repo.ensureTeam(m, c.id, p.userId, p.displayName);
@@ -91,7 +94,10 @@ export class SubmissionsService {
             sizeBytes: file.size,
             late: new Date() >= c.closesAt,
           }),
-        );
+        ).then(async (s) => {
+          if (kernel) await this.kernels.admit(m, c, teamId, s.id, kernel, now);
+          return s;
+        });
       });
       // After the commit: a job never refers to a row that might roll back. If Redis is down
       // the row stays queued and the reconciler enqueues it later.
@@ -100,6 +106,7 @@ export class SubmissionsService {
       return toSubmissionDto(saved, { slug: c.slug, teamName, revealed: isRevealed(c) });
     } catch (err) {
       if (upload.file) await this.store.remove(upload.file.key);
+      await this.kernels.discard(upload);
       throw err;
     }
   }
@@ -108,9 +115,11 @@ export class SubmissionsService {
     if (s.kind === 'file') {
       const data: ScoreJobData = { submissionId: s.id };
       await this.queues.scoring.add(JOBS.score, data, scoreJobOptions(s.id));
+    } else if (s.kind === 'kernel') {
+      await this.kernels.enqueue(s.id);
     } else {
       const data: KernelJobData = { submissionId: s.id };
-      await (s.kind === 'kernel' ? this.queues.kernels : this.queues.models).add(s.kind === 'kernel' ? QUEUES.kernels : QUEUES.models, data, { jobId: s.id, removeOnComplete: true, removeOnFail: 1000 });
+      await this.queues.models.add(QUEUES.models, data, { jobId: s.id, removeOnComplete: true, removeOnFail: 1000 });
     }
   }
 

@@ -1,0 +1,23 @@
+/**
+ * Redis pub/sub between kernel workers and the API. Log lines ride the platform's event
+ * channels (`<prefix>:events:*`, fanned out by the API's EventsBus); cancels go to workers.
+ */
+export const kernelChannels = {
+  log: (prefix: string, submissionId: string) => `${prefix}:events:kernel-log:${submissionId}`,
+  /** Message: the submission id. Every kernel worker listens; the one running it aborts. */
+  cancel: (prefix: string) => `${prefix}:kernels:cancel`,
+};
+
+/** Live kernel output on the event bus: a batch of lines (already capped by the runner). */
+export interface KernelLogEvent {
+  type: 'kernel-log';
+  submissionId: string;
+  lines: string[];
+}
+
+/** Artifact-store keys of a run: its directory holds `kernel.log` and `submission.csv`. */
+export const kernelRunKey = (submissionId: string, attempt: number) => `kernel-runs/${submissionId}/${attempt}`;
+
+export function kernelJobOptions(submissionId: string) {
+  return { jobId: submissionId, attempts: 3, backoff: { type: 'exponential' as const, delay: 5000 }, removeOnComplete: true, removeOnFail: 1000 };
+}

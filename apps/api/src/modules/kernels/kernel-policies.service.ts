@@ -1,0 +1,71 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DataSource, type EntityManager } from 'typeorm';
+import { z } from 'zod';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { DomainError, notFound } from '../../common/domain-error.js';
+import { parseWith } from '../../common/zod-body.js';
+import type { Principal } from '../auth/principal.js';
+import type { Competition } from '../competitions/entities/competition.entity.js';
+import { KernelPolicy } from './entities/kernel-policy.entity.js';
+import { UNCHARGED_RUN_OUTCOMES, gpuWeek } from './kernel-rules.js';
+
+export interface EffectivePolicy {
+  gpuHoursPerWeek: number;
+  cpuFallback: boolean;
+}
+
+const policySchema = z.strictObject({
+  gpuHoursPerWeek: z.number().min(0).max(10_000).nullable().optional(),
+  cpuFallback: z.boolean().nullable().optional(),
+});
+
+/** Instructor overrides of the kernel defaults: competition row, then course row, then the environment. */
+@Injectable()
+export class KernelPolicies {
+  constructor(
+    private readonly ds: DataSource,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async effective(c: Pick<Competition, 'id' | 'courseId'>, m: EntityManager = this.ds.manager): Promise<EffectivePolicy> {
+    const rows = await m.getRepository(KernelPolicy).find({ where: [{ competitionId: c.id }, ...(c.courseId ? [{ courseId: c.courseId }] : [])] });
+    const comp = rows.find((r) => r.competitionId === c.id);
+    const course = rows.find((r) => r.courseId !== null && r.courseId === c.courseId);
+    return {
+      gpuHoursPerWeek: comp?.gpuHoursPerWeek ?? course?.gpuHoursPerWeek ?? this.config.kernels.gpuHoursPerWeek,
+      cpuFallback: comp?.cpuFallback ?? course?.cpuFallback ?? false,
+    };
+  }
+
+  /** GPU hours the team used this week (see `gpuWeek` for what counts). */
+  async gpuUsage(teamId: string, now = new Date(), m: EntityManager = this.ds.manager): Promise<{ usedHours: number; resetsAt: Date }> {
+    const week = gpuWeek(now);
+    const r: { ms: string | null }[] = await m.query(
+      `SELECT sum(COALESCE(r.duration_ms, GREATEST(0, EXTRACT(EPOCH FROM ($3::timestamptz - r.started_at)) * 1000))) AS ms
+         FROM kernel_runs r JOIN submissions s ON s.id = r.submission_id
+        WHERE s.team_id = $1 AND r.gpu IS NOT NULL AND r.started_at >= $2 AND r.started_at < $3::timestamptz + interval '1 day'
+          AND (r.outcome IS NULL OR r.outcome <> ALL($4)) AND COALESCE(s.error_class, '') NOT IN ('infrastructure', 'cancelled')`,
+      [teamId, week.start, now, [...UNCHARGED_RUN_OUTCOMES]],
+    );
+    return { usedHours: Number(r[0]?.ms ?? 0) / 3_600_000, resetsAt: week.end };
+  }
+
+  /** Sets (or with null clears) a competition's or course's overrides. Instructor checks are the caller's. */
+  async set(scope: { competitionId: string } | { courseId: string }, input: unknown): Promise<KernelPolicy> {
+    const body = parseWith(policySchema, input);
+    const repo = this.ds.getRepository(KernelPolicy);
+    const where = 'competitionId' in scope ? { competitionId: scope.competitionId } : { courseId: scope.courseId };
+    const existing = await repo.findOne({ where });
+    const row = existing ?? repo.create({ competitionId: null, courseId: null, gpuHoursPerWeek: null, cpuFallback: null, ...where });
+    if (body.gpuHoursPerWeek !== undefined) row.gpuHoursPerWeek = body.gpuHoursPerWeek;
+    if (body.cpuFallback !== undefined) row.cpuFallback = body.cpuFallback;
+    return repo.save(row);
+  }
+
+  async assertCourseInstructor(p: Principal, courseId: string): Promise<void> {
+    if (p.isAdmin) return;
+    const rows: { role: string }[] = await this.ds.query('SELECT role FROM memberships WHERE user_id = $1 AND course_id = $2', [p.userId, courseId]);
+    if (!rows[0]) throw notFound('course');
+    if (rows[0].role !== 'instructor') throw new DomainError('forbidden', 'only the course instructor can do this');
+  }
+}

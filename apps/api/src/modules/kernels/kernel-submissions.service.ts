@@ -1,0 +1,203 @@
+import { readFile } from 'node:fs/promises';
+import { Inject, Injectable } from '@nestjs/common';
+import type { SubmissionDto } from '@holdout/contracts';
+import { Redis } from 'ioredis';
+import { DataSource, type EntityManager } from 'typeorm';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { DomainError, badRequest, notFound } from '../../common/domain-error.js';
+import { JsonLogger } from '../../common/logger.js';
+import { REDIS } from '../../infra/infra.module.js';
+import { LocalArtifactStore } from '../../infra/artifact-store.js';
+import type { Principal } from '../auth/principal.js';
+import { CompetitionAccess, isRevealed } from '../competitions/competition-access.service.js';
+import type { Competition } from '../competitions/entities/competition.entity.js';
+import { EventsBus } from '../events/events.bus.js';
+import { EventsPublisher } from '../events/events.publisher.js';
+import type { ParsedUpload } from '../submissions/multipart.js';
+import { toSubmissionDto } from '../submissions/submission.mapper.js';
+import { SubmissionsRepository } from '../submissions/submissions.repository.js';
+import { KernelSubmission, type KernelAttachment } from './entities/kernel-submission.entity.js';
+import { kernelChannels, kernelJobOptions, type KernelLogEvent } from './kernel-channels.js';
+import { KernelPolicies } from './kernel-policies.service.js';
+import { KernelQueues } from './kernel-queues.js';
+import { INPUT_NAME, checkKernelEntry, kernelSettingsOf, logAccess, routeKernel, type KernelEntryKind } from './kernel-rules.js';
+
+/** A kernel upload that passed validation, waiting to be written with its submission. */
+export interface PreparedKernel {
+  entryKind: KernelEntryKind;
+  datasetName: string | null;
+  attachments: KernelAttachment[];
+  gpu: boolean;
+  queue: string;
+}
+
+/**
+ * Kernel submissions: admission (validation, routing, the weekly GPU budget), the queue hand-off,
+ * cancel, and the log with its visibility rule. The generic upload path (SubmissionsService)
+ * calls `prepare` and `admit`; the daily quota stays there.
+ */
+@Injectable()
+export class KernelSubmissions {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly store: LocalArtifactStore,
+    private readonly queues: KernelQueues,
+    private readonly policies: KernelPolicies,
+    private readonly access: CompetitionAccess,
+    private readonly repo: SubmissionsRepository,
+    private readonly events: EventsPublisher,
+    private readonly bus: EventsBus,
+    private readonly logger: JsonLogger,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Checks the entry file and attachments, and decides the queue. Throws 400s a student can act on. */
+  async prepare(c: Competition, upload: ParsedUpload, fields: Record<string, string>): Promise<PreparedKernel> {
+    const file = upload.file;
+    if (!file) throw badRequest('attach the kernel (.py or .ipynb) in the `file` field');
+    const entryName = file.fileName.replace(/^[0-9a-f-]{36}-/, '');
+    const check = checkKernelEntry(entryName, await readFile(this.store.path(file.key)));
+    if (!check.ok) throw badRequest(check.message);
+
+    const total = upload.attachments.reduce((n, a) => n + a.size, 0);
+    if (total > this.config.uploadLimitBytes) throw new DomainError('payload_too_large', `the attached files add up to more than ${Math.round(this.config.uploadLimitBytes / 1024 / 1024)} MB`);
+    const names = new Set<string>();
+    for (const a of upload.attachments) {
+      if (!INPUT_NAME.test(a.fileName)) throw badRequest(`attached file name "${a.fileName}" must start with a letter or digit`);
+      if (names.has(a.fileName)) throw badRequest(`attached file "${a.fileName}" appears twice`);
+      names.add(a.fileName);
+    }
+    let datasetName: string | null = null;
+    if (upload.attachments.length > 0) {
+      datasetName = (fields.dataset ?? '').trim() || 'attached';
+      if (!INPUT_NAME.test(datasetName)) throw badRequest('dataset: 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit');
+      if (datasetName === c.slug) throw badRequest(`dataset: "${datasetName}" is the competition's own data directory; pick another name`);
+    } else if (fields.dataset) {
+      throw badRequest('dataset: attach files in the `attachments` field to name a dataset');
+    }
+    const settings = kernelSettingsOf(c.config);
+    const policy = await this.policies.effective(c);
+    const route = routeKernel({ gpusRequested: settings.gpus, cpuFallback: policy.cpuFallback });
+    return {
+      entryKind: check.kind,
+      datasetName,
+      attachments: upload.attachments.map((a) => ({ name: a.fileName, key: a.key, size: a.size, sha256: a.sha256 })),
+      gpu: route.gpu,
+      queue: route.queue,
+    };
+  }
+
+  /**
+   * Inside the upload's transaction, with the team row locked: refuses a GPU kernel when the
+   * team's weekly GPU budget is used up, then records what the kernel asks to run.
+   */
+  async admit(m: EntityManager, c: Competition, teamId: string, submissionId: string, k: PreparedKernel, now = new Date()): Promise<void> {
+    if (k.gpu) {
+      const policy = await this.policies.effective(c, m);
+      const usage = await this.policies.gpuUsage(teamId, now, m);
+      if (usage.usedHours >= policy.gpuHoursPerWeek) {
+        throw new DomainError(
+          'quota_exceeded',
+          `your team has used ${usage.usedHours.toFixed(1)} of its ${policy.gpuHoursPerWeek} GPU hours this week; more at ${usage.resetsAt.toISOString()}`,
+          { budget: 'gpu-hours', limitHours: policy.gpuHoursPerWeek, usedHours: usage.usedHours, resetsAt: usage.resetsAt.toISOString() },
+        );
+      }
+    }
+    await m.getRepository(KernelSubmission).insert({ submissionId, entryKind: k.entryKind, datasetName: k.datasetName, attachments: k.attachments, gpu: k.gpu, queue: k.queue });
+  }
+
+  /** Enqueues (idempotently: the job id is the submission id) on the queue chosen at admission. */
+  async enqueue(submissionId: string): Promise<void> {
+    const k = await this.ds.getRepository(KernelSubmission).findOne({ where: { submissionId } });
+    if (!k) throw new Error(`submission ${submissionId} has no kernel record`);
+    await this.queues.of(k.queue).add('run', { submissionId }, kernelJobOptions(submissionId));
+  }
+
+  /** Removes stored attachments of an upload that was refused. */
+  async discard(upload: ParsedUpload): Promise<void> {
+    for (const a of upload.attachments) await this.store.remove(a.key).catch(() => undefined);
+  }
+
+  /** Cancels a queued or running kernel: its team's members or an instructor. Not charged. */
+  async cancel(p: Principal, id: string): Promise<SubmissionDto> {
+    const row = await this.repo.findWithTeam(id);
+    if (!row) throw notFound('submission');
+    const c = row.s.competition!;
+    const role = await this.access.roleOf(p, c);
+    const member = await this.repo.isMember(row.s.teamId, p.userId);
+    if (!member && role !== 'instructor') {
+      if (role === 'ta') throw new DomainError('forbidden', 'only the team or an instructor can cancel a kernel');
+      throw notFound('submission');
+    }
+    if (row.s.kind !== 'kernel') throw new DomainError('conflict', 'only kernel submissions can be cancelled');
+    const by = member ? 'your team' : 'an instructor';
+    const [rows] = (await this.ds.query(
+      `UPDATE submissions SET status = 'cancelled', error_class = 'cancelled', error_code = 'cancelled', error_message = $2, updated_at = now()
+        WHERE id = $1 AND status IN ('queued', 'running') RETURNING id`,
+      [id, `Cancelled by ${by}; not charged to your quota or GPU budget.`],
+    )) as [unknown[], number];
+    if (rows.length === 0) throw new DomainError('conflict', `only a queued or running kernel can be cancelled; this one is ${row.s.status}`);
+    // The worker running it aborts on this message (and on its next heartbeat if the message is lost).
+    await this.redis.publish(kernelChannels.cancel(this.config.queuePrefix), id);
+    const k = await this.ds.getRepository(KernelSubmission).findOne({ where: { submissionId: id } });
+    if (k) {
+      const job = await this.queues.of(k.queue).getJob(id);
+      if (job && (await job.getState()) !== 'active') await job.remove().catch(() => undefined);
+    }
+    await this.events.submissionChanged(id, c.id);
+    const s = (await this.repo.findWithTeam(id))!.s;
+    return toSubmissionDto(s, { slug: c.slug, teamName: row.teamName, revealed: isRevealed(c) });
+  }
+
+  /** Whether the viewer sees the kernel's output; throws not-found for anyone outside the team and staff. */
+  async logAccessFor(p: Principal, id: string): Promise<{ access: 'full' | 'class-only'; competitionId: string }> {
+    const row = await this.repo.findWithTeam(id);
+    if (!row) throw notFound('submission');
+    const c = row.s.competition!;
+    const role = await this.access.roleOf(p, c);
+    const staff = role === 'instructor' || role === 'ta';
+    if (!staff && !(await this.repo.isMember(row.s.teamId, p.userId))) throw notFound('submission');
+    if (row.s.kind !== 'kernel') throw notFound('log');
+    return { access: logAccess({ staff, showHiddenDataLogs: kernelSettingsOf(c.config).showHiddenDataLogs }), competitionId: c.id };
+  }
+
+  /**
+   * The log of the latest run (as far as it has been written while it runs). Participants of a
+   * competition that hides logs of runs over hidden data get the failure class only.
+   */
+  async log(p: Principal, id: string): Promise<string> {
+    const { access } = await this.logAccessFor(p, id);
+    const runs: { log_path: string | null; outcome: string | null; log_truncated: boolean }[] = await this.ds.query(
+      'SELECT log_path, outcome, log_truncated FROM kernel_runs WHERE submission_id = $1 ORDER BY attempt DESC LIMIT 1',
+      [id],
+    );
+    const run = runs[0];
+    if (!run?.log_path) throw notFound('log');
+    if (access === 'class-only') {
+      const s: { status: string; error_class: string | null }[] = await this.ds.query('SELECT status, error_class FROM submissions WHERE id = $1', [id]);
+      const what = s[0]!.error_class ?? s[0]!.status;
+      return `This kernel ran over the hidden test data; its log is not shown to participants in this competition.\nResult: ${what}\n`;
+    }
+    return readFile(this.store.path(run.log_path), 'utf8').catch((err: NodeJS.ErrnoException) => {
+      if (err.code === 'ENOENT') throw notFound('log');
+      throw err;
+    });
+  }
+
+  /**
+   * Forwards live log lines of a kernel to `send` when the viewer may read its log; returns the
+   * unsubscribe. Participants of a competition that hides logs get no lines (only status events).
+   */
+  async followLog(p: Principal, id: string, send: (line: string) => void): Promise<() => void> {
+    const row = await this.repo.findWithTeam(id);
+    if (!row || row.s.kind !== 'kernel') return () => undefined;
+    const { access } = await this.logAccessFor(p, id);
+    if (access !== 'full') return () => undefined;
+    const sub = this.bus.all().subscribe((e) => {
+      const k = e as unknown as KernelLogEvent;
+      if (k.type === 'kernel-log' && k.submissionId === id) for (const line of k.lines) send(line);
+    });
+    return () => sub.unsubscribe();
+  }
+}

@@ -1,0 +1,60 @@
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
+import { ApiTags } from '@nestjs/swagger';
+import type { SubmissionDto } from '@holdout/contracts';
+import { CurrentUser, type Principal } from '../auth/principal.js';
+import { CompetitionAccess } from '../competitions/competition-access.service.js';
+import { SubmissionsRepository } from '../submissions/submissions.repository.js';
+import { KernelPolicies } from './kernel-policies.service.js';
+import { KernelSubmissions } from './kernel-submissions.service.js';
+
+export interface KernelPolicyDto {
+  gpuHoursPerWeek: number;
+  cpuFallback: boolean;
+  /** The viewer's team's GPU hours this week (null without a team). */
+  usedGpuHours: number | null;
+  weekResetsAt: string;
+}
+
+@ApiTags('kernels')
+@Controller()
+export class KernelsController {
+  constructor(
+    private readonly kernels: KernelSubmissions,
+    private readonly policies: KernelPolicies,
+    private readonly access: CompetitionAccess,
+    private readonly repo: SubmissionsRepository,
+  ) {}
+
+  /** Cancels a queued or running kernel (its team or an instructor); not charged. */
+  @Post('submissions/:id/cancel')
+  @HttpCode(200)
+  cancel(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<SubmissionDto> {
+    return this.kernels.cancel(p, id);
+  }
+
+  /** The kernel limits in force and the viewer's GPU use this week. */
+  @Get('competitions/:slug/kernel-policy')
+  async policy(@CurrentUser() p: Principal, @Param('slug') slug: string): Promise<KernelPolicyDto> {
+    const { c } = await this.access.visible(p, slug);
+    const eff = await this.policies.effective(c);
+    const teamId = await this.repo.teamOf(c.id, p.userId);
+    const usage = teamId ? await this.policies.gpuUsage(teamId) : null;
+    return { ...eff, usedGpuHours: usage?.usedHours ?? null, weekResetsAt: (usage?.resetsAt ?? new Date()).toISOString() };
+  }
+
+  /** Instructor: `{gpuHoursPerWeek?: number|null, cpuFallback?: boolean|null}` for this competition (null = inherit). */
+  @Put('competitions/:slug/kernel-policy')
+  async setCompetitionPolicy(@CurrentUser() p: Principal, @Param('slug') slug: string, @Body() body: unknown): Promise<KernelPolicyDto> {
+    const c = await this.access.instructor(p, slug);
+    await this.policies.set({ competitionId: c.id }, body);
+    return this.policy(p, slug);
+  }
+
+  /** Instructor: the same overrides for every competition of a course. */
+  @Put('courses/:id/kernel-policy')
+  async setCoursePolicy(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string, @Body() body: unknown): Promise<{ gpuHoursPerWeek: number | null; cpuFallback: boolean | null }> {
+    await this.policies.assertCourseInstructor(p, id);
+    const row = await this.policies.set({ courseId: id }, body);
+    return { gpuHoursPerWeek: row.gpuHoursPerWeek, cpuFallback: row.cpuFallback };
+  }
+}
