@@ -20,7 +20,8 @@ all=(metrics competitions api sandbox kernels web)
 ensure_node_deps >&2
 build_all >&2
 step "starting services" 
-eval "$(bash scripts/services.sh up postgres redis docker 2>&2)"
+service_env="$(bash scripts/services.sh up postgres redis docker)" # fails the script if a service fails
+eval "$service_env"
 trap 'bash scripts/services.sh down' EXIT
 HOLDOUT_KERNEL_IMAGE="$(bash docker/kernel-runtime/build.sh slim | tail -n1)"
 export HOLDOUT_KERNEL_IMAGE

@@ -22,7 +22,8 @@ build_all
 step "starting services"
 services=(postgres redis)
 [ "${HOLDOUT_KERNELS:-on}" = off ] || services+=(docker)
-eval "$(bash scripts/services.sh up "${services[@]}")"
+service_env="$(bash scripts/services.sh up "${services[@]}")" # fails the script if a service fails
+eval "$service_env"
 
 pids=()
 stop_all() {

@@ -27,7 +27,8 @@ if [ "$suite" != unit ]; then
   step "starting services"
   services=(postgres redis docker)
   [ "$suite" = int ] || services+=(chromium)
-  eval "$(bash scripts/services.sh up "${services[@]}")"
+  service_env="$(bash scripts/services.sh up "${services[@]}")" # fails the script if a service fails
+  eval "$service_env"
   trap 'bash scripts/services.sh down' EXIT
   if [ -x docker/kernel-runtime/build.sh ]; then
     step "building the kernel runtime image (cached by content digest)"
