@@ -370,7 +370,7 @@ open('/kaggle/working/submission.csv', 'w').write('id,predicted\\n')
     const r = await runKernel(`
 import errno, json, os
 results = {}
-for path in ['/x', '/etc/passwd', '/usr/lib/x', '/kaggle/x', '/kaggle/input/comp/x', '/kaggle/input/comp/test/img-1.txt', '/kaggle/src/x']:
+for path in ['/x', '/etc/passwd', '/usr/lib/x', '/kaggle/x', '/home/kaggle/x', '/kaggle/input/comp/x', '/kaggle/input/comp/test/img-1.txt', '/kaggle/src/x']:
     try:
         with open(path, 'a') as f:
             f.write('pwned')
@@ -383,19 +383,24 @@ try:
 except OSError:
     root = False
 cap_eff = [l.split()[1] for l in open('/proc/self/status') if l.startswith('CapEff')][0]
+cap_bnd = [l.split()[1] for l in open('/proc/self/status') if l.startswith('CapBnd')][0]
 nnp = [l.split()[1] for l in open('/proc/self/status') if l.startswith('NoNewPrivs')][0]
 found = []
 for top in ['/kaggle', '/tmp', '/home', '/root', '/srv', '/mnt', '/var', '/opt']:
     for d, _, files in os.walk(top):
         found += [os.path.join(d, f) for f in files if 'solution' in f.lower()]
-print('RESULT ' + json.dumps({'writes': results, 'root': root, 'capEff': cap_eff, 'noNewPrivs': nnp, 'found': found}))
+print('RESULT ' + json.dumps({'writes': results, 'root': root, 'capEff': cap_eff, 'capBnd': cap_bnd, 'noNewPrivs': nnp, 'found': found}))
 `);
     const res = resultOf(r);
     for (const [path, outcome] of Object.entries(res.writes)) {
       assert.ok(outcome === 'EROFS' || outcome === 'EACCES', `${path}: ${outcome}`);
     }
+    // The kernel user owns /home/kaggle in the image: only a read-only root stops this write.
+    assert.equal(res.writes['/home/kaggle/x'], 'EROFS');
+    assert.equal(res.writes['/kaggle/input/comp/x'], 'EROFS');
     assert.equal(res.root, false);
     assert.equal(res.capEff, '0000000000000000');
+    assert.equal(res.capBnd, '0000000000000000', 'all capabilities dropped, not just unused');
     assert.equal(res.noNewPrivs, '1');
     assert.deepEqual(res.found, []);
     assert.equal(await readFile(join(dataDir, 'test', 'img-1.txt'), 'utf8'), 'pixels', 'host data untouched');

@@ -431,7 +431,7 @@ async function readNumber(path: string): Promise<number | null> {
 }
 
 function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms).unref());
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }
 
 function statusOf(err: unknown): number | undefined {
