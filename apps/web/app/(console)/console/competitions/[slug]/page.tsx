@@ -30,7 +30,8 @@ export default async function ManageCompetition({ params }: { params: Promise<{ 
       </div>
       <CompetitionAdmin c={c} />
       <section className="card" aria-labelledby="runs-h">
-        <h2 id="runs-h">All submissions ({runs.length})</h2>
+        <h2 id="runs-h">Submissions ({runs.length})</h2>
+        <p className="muted small">Every run the API shows to staff of this competition, newest first, with its log.</p>
         {runs.length === 0 ? (
           <p className="muted">No submissions yet.</p>
         ) : (

@@ -1,5 +1,6 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
+import { Suspense } from 'react';
 import type { LeaderboardDto, Split } from '@holdout/contracts';
 import { api } from '@/lib/api';
 import { getCompetition } from '@/lib/competition';
@@ -20,19 +21,8 @@ export default async function LeaderboardPage({
   const { slug } = await params;
   const c = await getCompetition(slug);
   const split: Split = (await searchParams).split === 'private' && c.revealed ? 'private' : 'public';
-  let board: LeaderboardDto | null = null;
-  let error: unknown = null;
-  try {
-    board = await api<LeaderboardDto>(`/competitions/${encodeURIComponent(slug)}/leaderboard?split=${split}`);
-  } catch (e) {
-    error = e;
-  }
   const base = `/competitions/${slug}/leaderboard`;
   const viewerTeam = c.viewer?.teamId ?? null;
-  const entries = board?.entries ?? [];
-  // One half-range for every whisker: the widest interval's reach from its score.
-  const halfRange = Math.max(1e-9, ...entries.flatMap((e) => (e.interval ? [e.score - e.interval[0], e.interval[1] - e.score] : []))) * 1.15;
-  const hasIntervals = entries.some((e) => e.interval);
 
   return (
     <>
@@ -59,6 +49,29 @@ export default async function LeaderboardPage({
         <span className="spacer" />
         <LeaderboardLive slug={slug} split={split} />
       </div>
+      {/* The page's frame goes out at once; the board streams in when it is ready. */}
+      <Suspense fallback={<p className="muted">Loading the leaderboard…</p>}>
+        <Board slug={slug} split={split} viewerTeam={viewerTeam} />
+      </Suspense>
+    </>
+  );
+}
+
+async function Board({ slug, split, viewerTeam }: { slug: string; split: Split; viewerTeam: string | null }) {
+  let board: LeaderboardDto | null = null;
+  let error: unknown = null;
+  try {
+    board = await api<LeaderboardDto>(`/competitions/${encodeURIComponent(slug)}/leaderboard?split=${split}`);
+  } catch (e) {
+    error = e;
+  }
+  const entries = board?.entries ?? [];
+  // One half-range for every whisker: the widest interval's reach from its score.
+  const halfRange = Math.max(1e-9, ...entries.flatMap((e) => (e.interval ? [e.score - e.interval[0], e.interval[1] - e.score] : []))) * 1.15;
+  const hasIntervals = entries.some((e) => e.interval);
+
+  return (
+    <>
       {error ? (
         <ErrorNote error={error} what="the leaderboard" />
       ) : entries.length === 0 ? (
