@@ -79,6 +79,9 @@ export class SubmissionsService {
         if (used >= c.dailySubmissions) {
           throw new DomainError('quota_exceeded', `you have used all ${c.dailySubmissions} submissions for today (UTC); more at ${day.end.toISOString()}`, { limit: c.dailySubmissions, used, resetsAt: day.end.toISOString() });
         }
+        // The close as the database has it now (an instructor may just have closed early on
+        // another replica), not as this process cached it.
+        const [fresh] = (await m.query('SELECT closes_at FROM competitions WHERE id = $1', [c.id])) as { closes_at: Date }[];
         return m.getRepository(Submission).save(
           m.getRepository(Submission).create({
             competitionId: c.id,
@@ -92,7 +95,7 @@ export class SubmissionsService {
             artifactPath: file.key,
             checksum: file.sha256,
             sizeBytes: file.size,
-            late: new Date() >= c.closesAt,
+            late: new Date() >= fresh!.closes_at,
           }),
         ).then(async (s) => {
           if (kernel) await this.kernels.admit(m, c, teamId, s.id, kernel, now);
