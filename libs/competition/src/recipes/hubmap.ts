@@ -500,6 +500,8 @@ export const hubmapGenerator: RecipeGenerator<HubmapParams> = {
       });
       await encoding;
       encoding = encoded;
+      // Whole-slide sizes: one libvips pipeline at a time keeps memory flat.
+      if (plan.width * plan.height > params.maxInMemoryPixels) await encoding;
       rowsBefore += plan.height;
     }
     await encoding;
