@@ -95,6 +95,8 @@ function routeJs(html) {
   return { raw, gz, files: files.sort((a, b) => b.gzipBytes - a.gzipBytes) };
 }
 
+// Never leave the web server behind, whatever happens to this process (e.g. EPIPE under `| head`).
+process.stdout.on('error', () => process.exit(0));
 const stub = await startStub(0, TEAMS);
 const apiUrl = `http://127.0.0.1:${stub.address().port}`;
 const port = await freePort();
@@ -103,6 +105,7 @@ const next = spawn(process.execPath, [join(ROOT, 'node_modules/next/dist/bin/nex
   env: { ...process.env, HOLDOUT_API_URL: apiUrl, NODE_ENV: 'production' },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
+process.on('exit', () => next.kill('SIGTERM'));
 const base = `http://127.0.0.1:${port}`;
 // A browser's user agent: Next.js holds the whole document back (no streaming) for agents it takes
 // for bots, and a request without one is taken for a bot.
