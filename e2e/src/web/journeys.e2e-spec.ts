@@ -1,7 +1,7 @@
 // The student's and the instructor's whole journey through the web app, in Debian's Chromium,
 // against the real API, worker and a fresh database; then an accessibility pass and screenshots.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -45,6 +45,7 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
   const studentBrowsers: Browser[] = [];
   let joinCode = '';
   let sampleSubmission = '';
+  const downloads = mkdtempSync(join(tmpdir(), 'holdout-dl-'));
 
   before(async () => {
     stack = await startStack();
@@ -56,6 +57,7 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
     await teacherBrowser?.close();
     for (const b of studentBrowsers) await b.close();
     await stack?.stop();
+    rmSync(downloads, { recursive: true, force: true });
   });
 
   it('instructor signs up, creates a course and a competition from a bundle', async () => {
@@ -102,8 +104,7 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
         page.waitForEvent('download'),
         page.getByRole('link', { name: 'Download sample_submission.csv' }).click(),
       ]);
-      const dir = mkdtempSync(join(tmpdir(), 'holdout-dl-'));
-      sampleSubmission = join(dir, 'sample_submission.csv');
+      sampleSubmission = join(downloads, `sample_submission-${i}.csv`);
       await download.saveAs(sampleSubmission);
       assert.match(readFileSync(sampleSubmission, 'utf8').split('\n')[0]!, /^id,predicted/);
     }
