@@ -48,16 +48,24 @@ export class AuthGuard implements CanActivate {
         return true;
       }
     }
-    if (isPublic) return true;
+    if (isPublic) {
+      // Login CSRF: a foreign page must not sign the browser in to an account of its choosing.
+      if (!SAFE.has(req.method)) this.checkOrigin(req);
+      return true;
+    }
     throw new DomainError('unauthenticated', 'sign in first');
   }
 
-  private checkCsrf(req: Request, sessionToken: string): void {
+  private checkOrigin(req: Request): void {
     const origin = req.header('origin');
     if (origin && origin !== 'null') {
       const own = `${req.protocol}://${req.header('host')}`;
       if (origin !== own && !this.config.publicOrigins.includes(origin)) throw new DomainError('csrf_failed', `requests from ${origin} are not allowed`);
     }
+  }
+
+  private checkCsrf(req: Request, sessionToken: string): void {
+    this.checkOrigin(req);
     if (!this.auth.csrfValid(sessionToken, req.header(AUTH.csrfHeader))) {
       throw new DomainError('csrf_failed', `missing or wrong ${AUTH.csrfHeader} header (send the value of the ${AUTH.csrfCookie} cookie)`);
     }

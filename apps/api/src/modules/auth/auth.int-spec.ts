@@ -46,6 +46,9 @@ describe('auth, tokens, courses', () => {
     assert.equal(bad.status, 400);
     assert.equal(bad.body.error.code, 'bad_request');
     assert.ok(Array.isArray(bad.body.error.details));
+    const foreign = await request(api.server).post('/api/auth/login').set('origin', 'https://evil.example').send({ email: 'ada@example.com', password: 'correct horse battery' });
+    assert.equal(foreign.status, 403, 'no login from a foreign page (login CSRF)');
+    assert.equal(foreign.body.error.code, 'csrf_failed');
     const junk = await request(api.server).post('/api/auth/login').set('content-type', 'application/json').send('{nope');
     assert.equal(junk.status, 400);
     assert.equal(junk.body.error.code, 'bad_request');
