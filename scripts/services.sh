@@ -13,6 +13,7 @@ set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 HOLDOUT_HOME="${HOLDOUT_HOME:-$ROOT/.data}"
+mkdir -p "$HOLDOUT_HOME" && HOLDOUT_HOME="$(cd "$HOLDOUT_HOME" && pwd)" # servers chdir; paths must be absolute
 RUN="$HOLDOUT_HOME/run"
 PG_PORT="${HOLDOUT_PG_PORT:-54329}"
 REDIS_PORT="${HOLDOUT_REDIS_PORT:-63799}"

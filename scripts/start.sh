@@ -13,6 +13,8 @@ export PORT="${PORT:-4000}"
 WEB_PORT="${WEB_PORT:-3000}"
 export HOLDOUT_API_URL="${HOLDOUT_API_URL:-http://127.0.0.1:$PORT}"
 export HOLDOUT_WEB_URL="${HOLDOUT_WEB_URL:-http://localhost:$WEB_PORT}"
+# Browser changes (login, submit) are accepted only from these origins (the API's CSRF defence).
+export HOLDOUT_PUBLIC_ORIGINS="${HOLDOUT_PUBLIC_ORIGINS:-http://localhost:$WEB_PORT,http://127.0.0.1:$WEB_PORT}"
 mkdir -p "$HOLDOUT_DATA_DIR"
 
 ensure_apt python3-numpy python3-pil python3-skimage
