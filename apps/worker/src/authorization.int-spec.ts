@@ -94,6 +94,7 @@ describe('authorization matrix', () => {
     ['GET', 'hidden file', () => '/api/competitions/cells/data/..%2Fhidden%2Fsolution.csv', [401, 404, 404, 404, 404, 404]],
     ['GET', 'hidden file (dots)', () => '/api/competitions/cells/data/%2e%2e/hidden/solution.csv', [401, 404, 404, 404, 404, 404]],
     ['GET', 'my submissions', () => '/api/competitions/cells/submissions', [401, 404, 200, 200, 200, 200]],
+    ['GET', 'all submissions (staff)', () => '/api/competitions/cells/submissions?scope=all', [401, 404, 403, 403, 200, 200]],
     ['GET', "owner's submission", () => `/api/submissions/${ownerSub}`, [401, 404, 404, 200, 200, 200]],
     ['GET', "owner's submission events", () => `/api/submissions/${ownerSub}/events`, [401, 404, 404, 200, 200, 200]],
     ['GET', "owner's submission log", () => `/api/submissions/${ownerSub}/log`, [401, 404, 404, 404, 404, 404]],

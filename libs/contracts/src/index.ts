@@ -293,6 +293,14 @@ export interface LeaderboardEventDto {
   type: 'changed';
   split: Split;
 }
+/** A course member, as `GET /api/courses/:id/members` lists them to the course staff. */
+export interface CourseMemberDto {
+  userId: string;
+  displayName: string;
+  email: string;
+  role: Role;
+  joinedAt: string;
+}
 export interface HealthDto {
   status: 'ok' | 'unavailable';
   checks: Record<string, 'ok' | string>;

@@ -123,6 +123,14 @@ describe('auth, tokens, courses', () => {
     const made = await teacher.put(`/api/courses/${course.id}/members/${student.user.id}`).send({ role: 'ta' });
     assert.equal(made.status, 204);
     assert.equal((await student.get('/api/courses')).body[0].role, 'ta');
+    const roster = await teacher.get(`/api/courses/${course.id}/members`);
+    assert.equal(roster.status, 200);
+    assert.deepEqual(roster.body.map((m: { email: string; role: string }) => [m.email, m.role]), [
+      ['teacher@example.com', 'instructor'],
+      ['pupil@example.com', 'ta'],
+    ]);
+    const outsider = await Client.register(api.server, 'nosy@example.com');
+    assert.equal((await outsider.get(`/api/courses/${course.id}/members`)).status, 404);
     const audit = await env.ds.query(`SELECT action FROM audit_events WHERE action = 'course.role'`);
     assert.equal(audit.length, 1);
     assert.equal((await student.post('/api/courses/join').send({ code: 'ZZZZZZZZ' })).status, 404);

@@ -1,6 +1,6 @@
 import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
-import type { CourseDto } from '@holdout/contracts';
+import type { CourseDto, CourseMemberDto } from '@holdout/contracts';
 import { CurrentUser, type Principal } from '../auth/principal.js';
 import { CoursesService } from './courses.service.js';
 
@@ -23,6 +23,11 @@ export class CoursesController {
   @HttpCode(200)
   join(@CurrentUser() p: Principal, @Body() body: unknown): Promise<CourseDto> {
     return this.courses.join(p, body);
+  }
+
+  @Get(':id/members')
+  members(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<CourseMemberDto[]> {
+    return this.courses.members(p, id);
   }
 
   @Put(':id/members/:userId')

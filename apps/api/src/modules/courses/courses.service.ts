@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
-import type { CourseDto, Role } from '@holdout/contracts';
+import type { CourseDto, CourseMemberDto, Role } from '@holdout/contracts';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { DomainError, forbidden, notFound } from '../../common/domain-error.js';
@@ -55,6 +55,17 @@ export class CoursesService {
       [userId],
     );
     return rows.map((r) => ({ id: r.id, name: r.name, role: r.role, ...(r.role !== 'student' ? { joinCode: r.join_code } : {}) }));
+  }
+
+  /** The roster, for the course staff and site admins. */
+  async members(p: Principal, courseId: string): Promise<CourseMemberDto[]> {
+    const role = p.isAdmin ? 'instructor' : await this.roleIn(p.userId, courseId);
+    if (role !== 'instructor' && role !== 'ta') throw notFound('course');
+    const rows: { user_id: string; display_name: string; email: string; role: Role; created_at: Date }[] = await this.ds.query(
+      `SELECT m.user_id, u.display_name, u.email, m.role, m.created_at FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.course_id = $1 ORDER BY CASE m.role WHEN 'instructor' THEN 0 WHEN 'ta' THEN 1 ELSE 2 END, u.display_name`,
+      [courseId],
+    );
+    return rows.map((r) => ({ userId: r.user_id, displayName: r.display_name, email: r.email, role: r.role, joinedAt: r.created_at.toISOString() }));
   }
 
   async roleIn(userId: string, courseId: string): Promise<Role | null> {

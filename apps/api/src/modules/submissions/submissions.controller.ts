@@ -1,5 +1,6 @@
-import { Body, Controller, Get, Header, HttpCode, Param, ParseUUIDPipe, Post, Put, Req, Res } from '@nestjs/common';
-import { ApiBody, ApiConsumes, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, Header, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiConsumes, ApiQuery, ApiTags } from '@nestjs/swagger';
+import { badRequest } from '../../common/domain-error.js';
 import type { SubmissionDetailDto, SubmissionDto, SubmissionEventDto } from '@holdout/contracts';
 import type { Request, Response } from 'express';
 import { openSse } from '../../common/sse.js';
@@ -33,8 +34,12 @@ export class SubmissionsController {
     return this.submissions.upload(p, slug, req);
   }
 
+  /** The viewer's team's submissions; `?scope=all`: every team's, for the course staff. */
   @Get('competitions/:slug/submissions')
-  mine(@CurrentUser() p: Principal, @Param('slug') slug: string): Promise<SubmissionDto[]> {
+  @ApiQuery({ name: 'scope', enum: ['mine', 'all'], required: false })
+  mine(@CurrentUser() p: Principal, @Param('slug') slug: string, @Query('scope') scope?: string): Promise<SubmissionDto[]> {
+    if (scope === 'all') return this.submissions.all(p, slug);
+    if (scope !== undefined && scope !== 'mine') throw badRequest('scope must be mine or all');
     return this.submissions.mine(p, slug);
   }
 

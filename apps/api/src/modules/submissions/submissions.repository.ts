@@ -58,6 +58,10 @@ export class SubmissionsRepository {
     return { s, teamName: s.team!.name, slug: s.competition!.slug };
   }
 
+  async listForCompetition(competitionId: string): Promise<Submission[]> {
+    return this.ds.getRepository(Submission).find({ where: { competitionId }, relations: { team: true }, order: { createdAt: 'DESC' } });
+  }
+
   async listForTeam(teamId: string): Promise<Submission[]> {
     return this.ds.getRepository(Submission).find({ where: { teamId }, relations: { team: true }, order: { createdAt: 'DESC' } });
   }

@@ -143,6 +143,13 @@ export class SubmissionsService {
     return toSubmissionDetailDto(s, { slug: c.slug, teamName, revealed: isRevealed(c) });
   }
 
+  /** Every team's submissions, for the course staff (private scores still only after the reveal). */
+  async all(p: Principal, slug: string): Promise<SubmissionDto[]> {
+    const { c } = await this.access.staff(p, slug);
+    const revealed = isRevealed(c);
+    return (await this.repo.listForCompetition(c.id)).map((s) => toSubmissionDto(s, { slug: c.slug, teamName: s.team!.name, revealed }));
+  }
+
   async mine(p: Principal, slug: string): Promise<SubmissionDto[]> {
     const { c } = await this.access.visible(p, slug);
     const teamId = await this.repo.teamOf(c.id, p.userId);
