@@ -2,6 +2,7 @@ import { Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common
 import { ApiTags } from '@nestjs/swagger';
 import type { CompetitionDto, CompetitionSummaryDto, DataFileDto, RescoreDto } from '@holdout/contracts';
 import type { Request, Response } from 'express';
+import { notFound } from '../../common/domain-error.js';
 import { CurrentUser, type Principal } from '../auth/principal.js';
 import { CompetitionsService } from './competitions.service.js';
 import { DataService } from './data.service.js';
@@ -58,8 +59,14 @@ export class CompetitionsController {
     const f = await this.data.file(p, slug, name);
     // Our ETag (the listing's); `send` answers If-None-Match / If-Range / Range against it.
     res.setHeader('etag', f.etag);
+    // Relative to the public root: `dotfiles` then applies to the file's path below the root
+    // only, so a data directory under a dot-directory (the default `<repo>/.data`) still serves.
     await new Promise<void>((resolve, reject) => {
-      res.sendFile(f.path, { dotfiles: 'deny', acceptRanges: true, etag: false, lastModified: true, cacheControl: false, headers: { 'cache-control': 'private, no-cache' } }, (err) => (err && !res.headersSent ? reject(err) : resolve()));
+      res.sendFile(f.name, { root: f.root, dotfiles: 'deny', acceptRanges: true, etag: false, lastModified: true, cacheControl: false, headers: { 'cache-control': 'private, no-cache' } }, (err) => {
+        if (!err || res.headersSent) return resolve();
+        // Gone between the check and the send (a rebuild): the same 404 as any missing file.
+        reject((err as { status?: number }).status === 404 ? notFound('file') : err);
+      });
     });
   }
 }

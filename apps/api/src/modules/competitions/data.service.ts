@@ -1,5 +1,5 @@
-import { readdir, stat } from 'node:fs/promises';
-import { join, posix, resolve, sep } from 'node:path';
+import { readdir, realpath, stat } from 'node:fs/promises';
+import { join, posix, relative, resolve, sep } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import type { DataFileDto } from '@holdout/contracts';
 import { DomainError, notFound } from '../../common/domain-error.js';
@@ -44,17 +44,24 @@ export class DataService {
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
-  /** Absolute path and ETag of a public file the viewer may download. */
-  async file(p: Principal, slug: string, name: string): Promise<{ path: string; etag: string }> {
+  /**
+   * A public file the viewer may download: the real public root, the file's path relative to it
+   * (no dot segments, so `send` may refuse dotfiles below the root without tripping over a
+   * dot-directory above it, such as the default `<repo>/.data`) and its ETag.
+   */
+  async file(p: Principal, slug: string, name: string): Promise<{ root: string; name: string; etag: string }> {
     const root = await this.publicRoot(p, slug);
     if (!name || name.includes('\0') || name.split('/').some((s) => s === '..' || s.startsWith('.'))) throw notFound('file');
     const abs = resolve(root, name);
     if (!abs.startsWith(root + sep)) throw notFound('file');
     const st = await stat(abs).catch(() => null);
     if (!st?.isFile()) throw notFound('file');
-    const { realpath } = await import('node:fs/promises');
+    const realRoot = await realpath(root);
     const real = await realpath(abs);
-    if (!real.startsWith((await realpath(root)) + sep)) throw notFound('file');
-    return { path: real, etag: weakEtag(st.size, st.mtime) };
+    if (!real.startsWith(realRoot + sep)) throw notFound('file');
+    const rel = relative(realRoot, real);
+    // A link inside public/ to a dotfile inside public/: refused like the dotfile itself.
+    if (rel.split(sep).some((s) => s.startsWith('.'))) throw notFound('file');
+    return { root: realRoot, name: rel.split(sep).join('/'), etag: weakEtag(st.size, st.mtime) };
   }
 }
