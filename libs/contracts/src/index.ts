@@ -276,6 +276,13 @@ export interface CreateCompetitionRequest {
   opensAt?: string;
   closesAt?: string;
 }
+/** `PATCH /api/competitions/:slug` (instructor/admin): ISO 8601 times; opensAt < teamMergeDeadline ≤ closesAt. */
+export interface UpdateCompetitionRequest {
+  opensAt?: string;
+  /** null removes the merge deadline. */
+  teamMergeDeadline?: string | null;
+  closesAt?: string;
+}
 export interface SelectionRequest {
   selected: boolean;
 }

@@ -1,5 +1,5 @@
-import { Controller, Get, HttpCode, Param, Post, Req, Res } from '@nestjs/common';
-import { ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Req, Res } from '@nestjs/common';
+import { ApiBody, ApiTags } from '@nestjs/swagger';
 import type { CompetitionDto, CompetitionSummaryDto, DataFileDto, RescoreDto } from '@holdout/contracts';
 import type { Request, Response } from 'express';
 import { notFound } from '../../common/domain-error.js';
@@ -31,6 +31,24 @@ export class CompetitionsController {
   @Get(':slug')
   get(@CurrentUser() p: Principal, @Param('slug') slug: string): Promise<CompetitionDto> {
     return this.competitions.get(p, slug);
+  }
+
+  /** Instructor of the course or site admin: move the timeline (ISO 8601 times). */
+  @Patch(':slug')
+  @ApiBody({
+    schema: {
+      type: 'object',
+      additionalProperties: false,
+      description: 'At least one field. opensAt < teamMergeDeadline ≤ closesAt; the close of a closed competition cannot move.',
+      properties: {
+        opensAt: { type: 'string', format: 'date-time' },
+        teamMergeDeadline: { type: 'string', format: 'date-time', nullable: true },
+        closesAt: { type: 'string', format: 'date-time' },
+      },
+    },
+  })
+  editTimeline(@CurrentUser() p: Principal, @Param('slug') slug: string, @Body() body: unknown): Promise<CompetitionDto> {
+    return this.competitions.editTimeline(p, slug, body);
   }
 
   /** Instructor: close now and reveal the private leaderboard. */

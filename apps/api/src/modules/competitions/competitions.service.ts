@@ -33,6 +33,15 @@ const createSchema = z.object({
   closesAt: z.iso.datetime({ offset: true }).optional(),
 });
 
+/** `PATCH /api/competitions/:slug`: the timeline only; unknown fields are refused by name. */
+const timelineSchema = z
+  .strictObject({
+    opensAt: z.iso.datetime({ offset: true }).optional(),
+    teamMergeDeadline: z.iso.datetime({ offset: true }).nullable().optional(),
+    closesAt: z.iso.datetime({ offset: true }).optional(),
+  })
+  .refine((b) => b.opensAt !== undefined || b.teamMergeDeadline !== undefined || b.closesAt !== undefined, 'give at least one of opensAt, teamMergeDeadline, closesAt');
+
 /** Written into the rules page of every competition: the quota rule participants live by. */
 export const QUOTA_RULES = (daily: number, finals: number) => `
 
@@ -167,7 +176,50 @@ export class CompetitionsService {
   /** The reveal job fires at closesAt; the reconciler also reveals anything it finds overdue. */
   async scheduleReveal(c: Competition): Promise<void> {
     const delay = Math.max(0, c.closesAt.getTime() - Date.now());
-    await this.queues.maintenance.add(JOBS.reveal, { competitionId: c.id }, { jobId: `reveal_${c.id}_${c.closesAt.getTime()}`, delay, removeOnComplete: true, removeOnFail: 100, attempts: 5, backoff: { type: 'exponential', delay: 2000 } });
+    await this.queues.maintenance.add(JOBS.reveal, { competitionId: c.id }, { jobId: revealJobId(c), delay, removeOnComplete: true, removeOnFail: 100, attempts: 5, backoff: { type: 'exponential', delay: 2000 } });
+  }
+
+  /**
+   * An instructor of the course (or a site admin) moves the timeline. Rules: opensAt <
+   * teamMergeDeadline ≤ closesAt (no merge deadline: opensAt < closesAt); the close of a
+   * competition that has closed (or been revealed) is final; a new close lies in the future (to
+   * close now there is `POST …/close`). The reveal job follows the new close.
+   */
+  async editTimeline(p: Principal, slug: string, input: unknown): Promise<CompetitionDto> {
+    const { id } = await this.access.instructor(p, slug);
+    const body = parseWith(timelineSchema, input);
+    const change = await this.ds.transaction(async (m) => {
+      // Checked against the locked row, not the cache: a reveal or another edit may have just landed.
+      await m.query('SELECT id FROM competitions WHERE id = $1 FOR UPDATE', [id]);
+      const c = await m.getRepository(Competition).findOneByOrFail({ id });
+      const now = new Date();
+      const next = {
+        opensAt: body.opensAt !== undefined ? new Date(body.opensAt) : c.opensAt,
+        teamMergeDeadline: body.teamMergeDeadline !== undefined ? (body.teamMergeDeadline === null ? null : new Date(body.teamMergeDeadline)) : c.teamMergeDeadline,
+        closesAt: body.closesAt !== undefined ? new Date(body.closesAt) : c.closesAt,
+      };
+      const closesAtMoves = next.closesAt.getTime() !== c.closesAt.getTime();
+      if (closesAtMoves && (c.revealedAt !== null || now >= c.closesAt)) {
+        throw new DomainError('conflict', `the competition closed at ${c.closesAt.toISOString()}${c.revealedAt ? ' and its private leaderboard is revealed' : ''}; its close can no longer move`);
+      }
+      if (closesAtMoves && next.closesAt <= now) throw new DomainError('bad_request', 'closesAt must be in the future (POST /api/competitions/:slug/close closes the competition now)');
+      if (next.opensAt >= next.closesAt) throw new DomainError('bad_request', `opensAt (${next.opensAt.toISOString()}) must be before closesAt (${next.closesAt.toISOString()})`);
+      if (next.teamMergeDeadline && !(next.opensAt < next.teamMergeDeadline && next.teamMergeDeadline <= next.closesAt)) {
+        throw new DomainError('bad_request', `teamMergeDeadline (${next.teamMergeDeadline.toISOString()}) must be after opensAt (${next.opensAt.toISOString()}) and no later than closesAt (${next.closesAt.toISOString()})`);
+      }
+      await m.getRepository(Competition).update({ id }, next);
+      const iso = (t: { opensAt: Date; teamMergeDeadline: Date | null; closesAt: Date }) => ({ opensAt: t.opensAt.toISOString(), teamMergeDeadline: t.teamMergeDeadline?.toISOString() ?? null, closesAt: t.closesAt.toISOString() });
+      await this.audit.record({ actorId: p.userId, action: 'competition.timeline', competitionId: id, subjectType: 'competition', subjectId: id, data: { before: iso(c), after: iso(next) } }, m);
+      return { before: c, after: { ...c, ...next } as Competition, closesAtMoves };
+    });
+    this.access.invalidate(slug);
+    if (change.closesAtMoves) {
+      await this.scheduleReveal(change.after);
+      // The job for the old close would find closes_at in the future and do nothing; remove it anyway.
+      await this.queues.maintenance.remove(revealJobId(change.before)).catch(() => 0);
+    }
+    await this.events.competitionChanged(id);
+    return this.get(p, slug);
   }
 
   /** An instructor closes the competition now: the private leaderboard is revealed at once. */
@@ -185,6 +237,9 @@ export class CompetitionsService {
     return this.get(p, slug);
   }
 }
+
+/** One reveal job per (competition, close): moving the close schedules a new one. */
+export const revealJobId = (c: Pick<Competition, 'id' | 'closesAt'>) => `reveal_${c.id}_${c.closesAt.getTime()}`;
 
 export function toSummary(c: Competition, now = new Date()): CompetitionSummaryDto {
   return {

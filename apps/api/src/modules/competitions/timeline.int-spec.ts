@@ -1,0 +1,140 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import { QUEUES, type CompetitionDto, type UpdateCompetitionRequest } from '@holdout/contracts';
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import request from 'supertest';
+import { Client, createTestEnv, FixtureBundles, startApi, type TestApi, type TestEnv } from '../../testing/index.js';
+
+const DAY = 86_400_000;
+const at = (ms: number) => new Date(ms).toISOString();
+
+describe('PATCH /api/competitions/:slug (timeline)', () => {
+  let env: TestEnv;
+  let api: TestApi;
+  let maintenance: Queue;
+  let redis: Redis;
+  let admin: Client;
+  let prof: Client;
+  let ta: Client;
+  let student: Client;
+  let outsider: Client;
+  let competitionId: string;
+  const t0 = Date.now();
+  const bundles = new FixtureBundles(() => ({ opensAt: new Date(t0 - DAY), closesAt: new Date(t0 + DAY) }));
+
+  const patch = (c: Client, body: UpdateCompetitionRequest | Record<string, unknown>, slug = 'cells') => c.agent.patch(`/api/competitions/${slug}`).set('x-csrf-token', c.csrf).send(body);
+  const revealJob = async (closesAt: string) => maintenance.getJob(`reveal_${competitionId}_${new Date(closesAt).getTime()}`);
+
+  before(async () => {
+    env = await createTestEnv('timeline');
+    api = await startApi(env, bundles);
+    redis = new Redis(env.config.redisUrl, { maxRetriesPerRequest: null });
+    maintenance = new Queue(QUEUES.maintenance, { connection: redis, prefix: env.config.queuePrefix });
+    admin = await Client.register(api.server, 'admin@example.com'); // the first account administers the site
+    prof = await Client.register(api.server, 'prof@example.com');
+    const course = (await prof.post('/api/courses').send({ name: 'C' })).body;
+    ta = await Client.register(api.server, 'ta@example.com');
+    student = await Client.register(api.server, 'stu@example.com');
+    outsider = await Client.register(api.server, 'nosy@example.com');
+    for (const c of [ta, student]) assert.equal((await c.post('/api/courses/join').send({ code: course.joinCode })).status, 200);
+    assert.equal((await prof.put(`/api/courses/${course.id}/members/${ta.user.id}`).send({ role: 'ta' })).status, 204);
+    assert.equal((await prof.post('/api/competitions').send({ bundle: 'fixture', slug: 'cells', courseId: course.id })).status, 201);
+    competitionId = (await env.ds.query(`SELECT id FROM competitions WHERE slug = 'cells'`))[0].id;
+    assert.ok(await revealJob(at(t0 + DAY)), 'creating the competition scheduled its reveal');
+  });
+  after(async () => {
+    await maintenance?.close();
+    await redis?.quit();
+    await api?.close();
+    await env?.drop();
+  });
+
+  it('refuses students and TAs (403), outsiders (404) and anonymous callers (401), in the one error shape', async () => {
+    const body = { closesAt: at(t0 + 5 * DAY) };
+    for (const [who, c, status] of [
+      ['student', student, 403],
+      ['ta', ta, 403],
+      ['outsider', outsider, 404],
+    ] as const) {
+      const res = await patch(c, body);
+      assert.equal(res.status, status, `${who}: ${res.text}`);
+      assert.match(res.text, /^\{"error":\{"code":"[a-z_]+","message":"[^"]+"\},"requestId":"[^"]+"\}$/, who);
+    }
+    assert.equal((await request(api.server).patch('/api/competitions/cells').send(body)).status, 401);
+    assert.equal((await prof.get('/api/competitions/cells')).body.closesAt, at(t0 + DAY), 'nothing changed');
+  });
+
+  it('is in the OpenAPI document with its body', async () => {
+    const doc = await request(api.server).get('/api/docs/json');
+    const op = doc.body.paths['/api/competitions/{slug}']?.patch;
+    assert.ok(op, 'PATCH /api/competitions/{slug} documented');
+    assert.ok(op.requestBody.content['application/json'].schema.properties.closesAt);
+  });
+
+  it('lets the instructor move the timeline: the DTO, an audit event, and the reveal job at the new close', async () => {
+    const closesAt = at(t0 + 3 * DAY);
+    const teamMergeDeadline = at(t0 + 2 * DAY);
+    const res = await patch(prof, { closesAt, teamMergeDeadline });
+    assert.equal(res.status, 200, res.text);
+    const dto = res.body as CompetitionDto;
+    assert.equal(dto.closesAt, closesAt);
+    assert.equal(dto.teamMergeDeadline, teamMergeDeadline);
+    assert.equal(dto.opensAt, at(t0 - DAY), 'fields not given stay');
+    assert.equal(dto.state, 'open');
+    assert.equal(dto.pages.overview, '# Fixture', 'a whole CompetitionDto');
+    assert.equal((await student.get('/api/competitions/cells')).body.closesAt, closesAt, 'everyone sees the new close');
+    const audit = await env.ds.query(`SELECT actor_id, data FROM audit_events WHERE action = 'competition.timeline'`);
+    assert.equal(audit.length, 1);
+    assert.equal(audit[0].actor_id, prof.user.id);
+    assert.equal(audit[0].data.before.closesAt, at(t0 + DAY));
+    assert.equal(audit[0].data.after.closesAt, closesAt);
+    const job = await revealJob(closesAt);
+    assert.ok(job, 'a reveal job at the new close');
+    assert.deepEqual(job.data, { competitionId });
+    assert.ok(Math.abs(job.timestamp + job.delay - new Date(closesAt).getTime()) < 60_000, 'fires at the new close');
+    assert.equal(await revealJob(at(t0 + DAY)), undefined, 'the job for the old close is gone');
+  });
+
+  it('validates the order and the fields', async () => {
+    const cases: [string, Record<string, unknown>, RegExp][] = [
+      ['merge deadline after the close', { teamMergeDeadline: at(t0 + 4 * DAY) }, /teamMergeDeadline/],
+      ['merge deadline at the open', { teamMergeDeadline: at(t0 - DAY) }, /teamMergeDeadline/],
+      ['opens after it closes', { opensAt: at(t0 + 4 * DAY) }, /opensAt .* must be before closesAt/],
+      ['close in the past', { closesAt: at(t0 - DAY / 2) }, /closesAt must be in the future/],
+      ['not a time', { closesAt: 'next tuesday' }, /closesAt/],
+      ['unknown field', { title: 'renamed' }, /title/],
+      ['nothing to change', {}, /at least one/],
+    ];
+    for (const [name, body, message] of cases) {
+      const res = await patch(prof, body);
+      assert.equal(res.status, 400, `${name}: ${res.text}`);
+      assert.equal(res.body.error.code, 'bad_request', name);
+      assert.match(res.body.error.message, message, name);
+    }
+    const dto = (await prof.get('/api/competitions/cells')).body as CompetitionDto;
+    assert.equal(dto.closesAt, at(t0 + 3 * DAY), 'a refused edit changes nothing');
+    assert.equal(dto.teamMergeDeadline, at(t0 + 2 * DAY));
+    // A merge deadline equal to the close is allowed; null removes it.
+    assert.equal((await patch(prof, { teamMergeDeadline: at(t0 + 3 * DAY) })).status, 200);
+    assert.equal((await patch(prof, { teamMergeDeadline: null })).body.teamMergeDeadline, null);
+  });
+
+  it('lets a site admin who is not in the course edit it', async () => {
+    const res = await patch(admin, { opensAt: at(t0 - 2 * DAY) });
+    assert.equal(res.status, 200, res.text);
+    assert.equal(res.body.opensAt, at(t0 - 2 * DAY));
+  });
+
+  it('refuses to move the close of a closed, revealed competition', async () => {
+    assert.equal((await prof.post('/api/competitions/cells/close')).status, 200);
+    const closed = (await prof.get('/api/competitions/cells')).body as CompetitionDto;
+    assert.equal(closed.revealed, true);
+    const res = await patch(prof, { closesAt: at(t0 + 10 * DAY) });
+    assert.equal(res.status, 409, res.text);
+    assert.equal(res.body.error.code, 'conflict');
+    assert.match(res.body.error.message, /can no longer move/);
+    assert.equal((await prof.get('/api/competitions/cells')).body.closesAt, closed.closesAt);
+    assert.equal(await revealJob(at(t0 + 10 * DAY)), undefined, 'no reveal scheduled for a refused close');
+  });
+});
