@@ -1,13 +1,23 @@
 import assert from 'node:assert/strict';
-import { mkdir, symlink, writeFile } from 'node:fs/promises';
+import { copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { loadBundle } from '@holdout/competition';
 import type { DataFileDto } from '@holdout/contracts';
 import { Client, createTestEnv, FIXTURE_SOLUTION, FixtureBundles, startApi, type TestApi, type TestEnv } from '../../testing/index.js';
+import type { BundleCompetition } from './bundles.js';
 import { Competition } from './entities/competition.entity.js';
 import { provisionCompetitionData } from './provision.js';
 
 const DAY = 86_400_000;
+
+/** The fixture competition, but from a bundle directory on disk (for its `starter/`). */
+class FixtureOnDisk extends FixtureBundles {
+  bundleDir = '';
+  override async load(bundle: string): Promise<BundleCompetition> {
+    return { ...(await super.load(bundle)), bundleDir: this.bundleDir };
+  }
+}
 
 /**
  * Public data downloads where the platform's data lives under a dot-directory, as the default
@@ -19,10 +29,21 @@ describe('competition data under a dot-directory', () => {
   let api: TestApi;
   let prof: Client;
   let dataRoot: string;
-  const bundles = new FixtureBundles(() => ({ opensAt: new Date(Date.now() - DAY), closesAt: new Date(Date.now() + DAY) }));
+  const bundles = new FixtureOnDisk(() => ({ opensAt: new Date(Date.now() - DAY), closesAt: new Date(Date.now() + DAY) }));
+  let hubmap: string;
 
   before(async () => {
     env = await createTestEnv('data');
+    // A bundle directory with the real starter kernels of a bundled competition, and things
+    // beside them that must not be served.
+    hubmap = join(env.config.repoRoot, 'competitions', 'hubmap-glomeruli');
+    bundles.bundleDir = join(env.config.dataDir, 'bundle');
+    await mkdir(join(bundles.bundleDir, 'starter'), { recursive: true });
+    await writeFile(join(bundles.bundleDir, 'competition.yaml'), 'slug: fixture\n');
+    for (const f of ['kernel.py', 'kernel.ipynb']) await copyFile(join(hubmap, 'starter', f), join(bundles.bundleDir, 'starter', f));
+    await writeFile(join(bundles.bundleDir, 'starter', '.draft.py'), 'print("draft")\n');
+    await writeFile(join(bundles.bundleDir, 'starter', 'notes.txt'), 'not a kernel\n');
+    await symlink(join(bundles.bundleDir, 'competition.yaml'), join(bundles.bundleDir, 'starter', 'escape.py'));
     api = await startApi(env, bundles);
     prof = await Client.register(api.server, 'prof@example.com');
     const courseId = (await prof.post('/api/courses').send({ name: 'C' })).body.id;
@@ -48,7 +69,7 @@ describe('competition data under a dot-directory', () => {
     const list = await prof.get('/api/competitions/cells/data');
     assert.equal(list.status, 200, JSON.stringify(list.body));
     const files = list.body as DataFileDto[];
-    assert.deepEqual(files.map((f) => f.name), ['sample_submission.csv', 'test/p1.png', 'train.csv']);
+    assert.deepEqual(files.map((f) => f.name), ['sample_submission.csv', 'starter/kernel.ipynb', 'starter/kernel.py', 'test/p1.png', 'train.csv']);
     const train = await prof.get('/api/competitions/cells/data/train.csv');
     assert.equal(train.status, 200, JSON.stringify(train.body));
     assert.equal(train.text, 'id,encoding\nt1,1 3\n');
@@ -68,5 +89,32 @@ describe('competition data under a dot-directory', () => {
       assert.ok(typeof res.body.requestId === 'string', path);
       assert.ok(!res.text.includes(FIXTURE_SOLUTION.split('\n')[1]!), `${path} leaked the solution`);
     }
+  });
+
+  it('lists and serves the bundle starter kernels under starter/ (where loadBundle finds them), nothing else of the bundle', async () => {
+    const b = await loadBundle(hubmap);
+    assert.equal(b.files.starterKernel.py, join(hubmap, 'starter', 'kernel.py'), 'the bundle layout the route relies on');
+    assert.equal(b.files.starterKernel.ipynb, join(hubmap, 'starter', 'kernel.ipynb'));
+    const files = (await prof.get('/api/competitions/cells/data')).body as DataFileDto[];
+    for (const f of ['kernel.py', 'kernel.ipynb']) {
+      const listed = files.find((x) => x.name === `starter/${f}`);
+      assert.ok(listed, `starter/${f} listed`);
+      const res = await prof.get(`/api/competitions/cells/data/starter/${f}`).buffer(true).parse((r, cb) => {
+        const chunks: Buffer[] = [];
+        r.on('data', (c: Buffer) => chunks.push(c));
+        r.on('end', () => cb(null, Buffer.concat(chunks)));
+      });
+      assert.equal(res.status, 200, `starter/${f}`);
+      assert.ok((res.body as Buffer).equals(await readFile(join(hubmap, 'starter', f))), `starter/${f} content`);
+      assert.equal(res.headers.etag, listed.etag);
+      assert.equal(Number(res.headers['content-length']), listed.size);
+    }
+    for (const path of ['starter/.draft.py', 'starter/notes.txt', 'starter/escape.py', 'starter/..%2Fcompetition.yaml', 'starter/%2e%2e/competition.yaml', 'competition.yaml', 'starter/kernel.py/x']) {
+      const res = await prof.get(`/api/competitions/cells/data/${path}`);
+      assert.equal(res.status, 404, `${path} → ${res.status} ${res.text.slice(0, 200)}`);
+      assert.equal(res.body.error.code, 'not_found', path);
+    }
+    const outsider = await Client.register(api.server, 'nosy@example.com');
+    assert.equal((await outsider.get('/api/competitions/cells/data/starter/kernel.py')).status, 404, 'members only');
   });
 });

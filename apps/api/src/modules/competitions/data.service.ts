@@ -11,22 +11,29 @@ export function weakEtag(size: number, mtime: Date): string {
   return `W/"${size.toString(16)}-${mtime.getTime().toString(16)}"`;
 }
 
+/** Starter kernels a bundle ships in `starter/` (libs/competition's `loadBundle` finds `starter/kernel.py|ipynb` there). */
+const STARTER_DIR = 'starter';
+const STARTER_FILE = /^[^.\/][^/]*\.(py|ipynb)$/;
+
 /**
  * Public competition data only. Paths are resolved under `<data>/public` and anything that
  * escapes it (`..`, absolute paths, symlinks out) is "not found"; `hidden/` is never reachable.
+ * The bundle's starter kernels (`starter/*.py|*.ipynb`) are listed and served with the data under
+ * `starter/`, so every client that lists the data finds them; a file of that name in the public
+ * data itself takes precedence.
  */
 @Injectable()
 export class DataService {
   constructor(private readonly access: CompetitionAccess) {}
 
-  private async publicRoot(p: Principal, slug: string): Promise<string> {
+  private async roots(p: Principal, slug: string): Promise<{ publicRoot: string; starterRoot: string }> {
     const { c } = await this.access.visible(p, slug);
     if (c.dataStatus !== 'ready' || !c.publicDir) throw new DomainError('competition_not_ready', 'the competition data is still being prepared');
-    return resolve(c.publicDir);
+    return { publicRoot: resolve(c.publicDir), starterRoot: resolve(c.bundleDir, STARTER_DIR) };
   }
 
   async list(p: Principal, slug: string): Promise<DataFileDto[]> {
-    const root = await this.publicRoot(p, slug);
+    const { publicRoot, starterRoot } = await this.roots(p, slug);
     const out: DataFileDto[] = [];
     const walk = async (dir: string, rel: string) => {
       for (const e of await readdir(dir, { withFileTypes: true })) {
@@ -40,28 +47,48 @@ export class DataService {
         }
       }
     };
-    await walk(root, '');
+    await walk(publicRoot, '');
+    const names = new Set(out.map((f) => f.name));
+    const starter = await readdir(starterRoot, { withFileTypes: true }).catch(() => []);
+    for (const e of starter) {
+      const name = posix.join(STARTER_DIR, e.name);
+      if (!e.isFile() || !STARTER_FILE.test(e.name) || names.has(name)) continue;
+      const st = await stat(join(starterRoot, e.name));
+      out.push({ name, size: st.size, etag: weakEtag(st.size, st.mtime) });
+    }
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /**
-   * A public file the viewer may download: the real public root, the file's path relative to it
+   * A file the viewer may download: the real root it lies under, its path relative to that root
    * (no dot segments, so `send` may refuse dotfiles below the root without tripping over a
    * dot-directory above it, such as the default `<repo>/.data`) and its ETag.
    */
   async file(p: Principal, slug: string, name: string): Promise<{ root: string; name: string; etag: string }> {
-    const root = await this.publicRoot(p, slug);
+    const { publicRoot, starterRoot } = await this.roots(p, slug);
     if (!name || name.includes('\0') || name.split('/').some((s) => s === '..' || s.startsWith('.'))) throw notFound('file');
-    const abs = resolve(root, name);
-    if (!abs.startsWith(root + sep)) throw notFound('file');
-    const st = await stat(abs).catch(() => null);
-    if (!st?.isFile()) throw notFound('file');
-    const realRoot = await realpath(root);
-    const real = await realpath(abs);
-    if (!real.startsWith(realRoot + sep)) throw notFound('file');
-    const rel = relative(realRoot, real);
-    // A link inside public/ to a dotfile inside public/: refused like the dotfile itself.
-    if (rel.split(sep).some((s) => s.startsWith('.'))) throw notFound('file');
-    return { root: realRoot, name: rel.split(sep).join('/'), etag: weakEtag(st.size, st.mtime) };
+    const found = await fileUnder(publicRoot, name);
+    if (found) return found;
+    const [dir, file, ...rest] = name.split('/');
+    if (dir === STARTER_DIR && file && rest.length === 0 && STARTER_FILE.test(file)) {
+      const starter = await fileUnder(starterRoot, file);
+      if (starter) return starter;
+    }
+    throw notFound('file');
   }
+}
+
+/** `name` under `root` when it is a regular file that stays inside the root, links resolved; else null. */
+async function fileUnder(root: string, name: string): Promise<{ root: string; name: string; etag: string } | null> {
+  const abs = resolve(root, name);
+  if (!abs.startsWith(root + sep)) return null;
+  const st = await stat(abs).catch(() => null);
+  if (!st?.isFile()) return null;
+  const realRoot = await realpath(root);
+  const real = await realpath(abs);
+  if (!real.startsWith(realRoot + sep)) return null;
+  const rel = relative(realRoot, real);
+  // A link inside the root to a dotfile inside it: refused like the dotfile itself.
+  if (rel.split(sep).some((s) => s.startsWith('.'))) return null;
+  return { root: realRoot, name: rel.split(sep).join('/'), etag: weakEtag(st.size, st.mtime) };
 }
