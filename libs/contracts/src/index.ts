@@ -283,6 +283,15 @@ export interface UpdateCompetitionRequest {
   teamMergeDeadline?: string | null;
   closesAt?: string;
 }
+/** A bundled competition an instructor may create (`GET /api/bundles`); `slug` is the `bundle` of CreateCompetitionRequest. */
+export interface BundleDto {
+  slug: string;
+  title: string;
+  /** Markdown, from competition.yaml. */
+  description: string;
+  metric: MetricName;
+  submissionKinds: SubmissionKind[];
+}
 export interface SelectionRequest {
   selected: boolean;
 }

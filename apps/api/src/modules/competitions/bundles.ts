@@ -1,4 +1,4 @@
-import type { CompetitionPagesDto, MetricName, RleOrder, SubmissionKind } from '@holdout/contracts';
+import type { BundleDto, CompetitionPagesDto, MetricName, RleOrder, SubmissionKind } from '@holdout/contracts';
 
 /** A competition as described by its bundle, timeline resolved against "now". */
 export interface BundleCompetition {
@@ -33,4 +33,16 @@ export abstract class CompetitionBundles {
   /** Builds (or finds cached) the data of the bundle in `bundleDir` under the platform data root. */
   abstract build(bundleDir: string, dataRoot: string): Promise<BuiltData>;
   abstract list(): Promise<string[]>;
+
+  /** The bundled competitions, described for an instructor choosing one to create. */
+  async describeAll(): Promise<BundleDto[]> {
+    const now = new Date();
+    const out: BundleDto[] = [];
+    for (const slug of await this.list()) {
+      const b = await this.load(slug, now);
+      const description = typeof b.config.description === 'string' ? b.config.description : '';
+      out.push({ slug, title: b.title, description, metric: b.metric, submissionKinds: b.submissionKinds });
+    }
+    return out;
+  }
 }

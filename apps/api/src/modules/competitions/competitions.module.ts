@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
 import { CoursesModule } from '../courses/courses.module.js';
 import { SubmissionsRepository } from '../submissions/submissions.repository.js';
+import { BundlesController } from './bundles.controller.js';
 import { CompetitionAccess } from './competition-access.service.js';
 import { CompetitionsController } from './competitions.controller.js';
 import { CompetitionsService } from './competitions.service.js';
@@ -10,7 +11,7 @@ import { RescoreService } from './rescore.service.js';
 
 @Module({
   imports: [AuditModule, CoursesModule],
-  controllers: [CompetitionsController],
+  controllers: [CompetitionsController, BundlesController],
   providers: [CompetitionAccess, CompetitionsService, DataService, RescoreService, SubmissionsRepository],
   exports: [CompetitionAccess, CompetitionsService, SubmissionsRepository],
 })

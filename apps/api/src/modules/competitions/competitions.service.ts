@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { JOBS } from '../../persistence/channels.js';
-import type { CompetitionDto, CompetitionSummaryDto, Role } from '@holdout/contracts';
+import type { BundleDto, CompetitionDto, CompetitionSummaryDto, Role } from '@holdout/contracts';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
@@ -121,6 +121,12 @@ export class CompetitionsService {
 
   async createBundled(p: Principal, input: unknown): Promise<CompetitionDto> {
     return this.createFrom(p, parseWith(createSchema, input), null);
+  }
+
+  /** Bundled competitions to create from: for site admins and instructors of some course. */
+  async listBundles(p: Principal): Promise<BundleDto[]> {
+    if (!p.isAdmin && !(await this.courses.instructsAnyCourse(p.userId))) throw forbidden('only instructors can create competitions');
+    return this.bundles.describeAll();
   }
 
   private async requireInstructor(p: Principal, courseId: string): Promise<void> {

@@ -1,7 +1,7 @@
 import { join } from 'node:path';
 import { buildCompetitionData, CompetitionBundleError, formatIssue, listBundledCompetitions, loadBundle, resolveTimeline } from '@holdout/competition';
 import { DomainError } from '../../common/domain-error.js';
-import type { SubmissionKind } from '@holdout/contracts';
+import type { BundleDto, SubmissionKind } from '@holdout/contracts';
 import { CompetitionBundles, type BuiltData, type BundleCompetition } from './bundles.js';
 
 /** Bundles under `<repo>/competitions/`, loaded and built by libs/competition. */
@@ -12,6 +12,17 @@ export class LibCompetitionBundles extends CompetitionBundles {
 
   async list(): Promise<string[]> {
     return (await listBundledCompetitions(this.repoRoot)).map((b) => b.slug);
+  }
+
+  /** One pass over `competitions/` with libs/competition (no timelines to resolve). */
+  override async describeAll(): Promise<BundleDto[]> {
+    return (await listBundledCompetitions(this.repoRoot)).map((b) => ({
+      slug: b.slug,
+      title: b.config.title,
+      description: b.config.description,
+      metric: b.config.metric.name,
+      submissionKinds: b.config.submissions.kinds as SubmissionKind[],
+    }));
   }
 
   async load(bundle: string, now: Date): Promise<BundleCompetition> {

@@ -68,6 +68,11 @@ export class CoursesService {
     return rows.map((r) => ({ userId: r.user_id, displayName: r.display_name, email: r.email, role: r.role, joinedAt: r.created_at.toISOString() }));
   }
 
+  /** Instructs at least one course (who may browse the bundled competitions to create one). */
+  async instructsAnyCourse(userId: string): Promise<boolean> {
+    return this.ds.getRepository(Membership).exists({ where: { userId, role: 'instructor' } });
+  }
+
   async roleIn(userId: string, courseId: string): Promise<Role | null> {
     const m = await this.ds.getRepository(Membership).findOne({ where: { userId, courseId } });
     return m?.role ?? null;
