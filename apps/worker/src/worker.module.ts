@@ -3,6 +3,11 @@ import { CompetitionBundles, JsonLogger, LibCompetitionBundles, LocalArtifactSto
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { MaintenanceService } from './maintenance/maintenance.service.js';
+import { DockerKernelRunner, DevicePool, type KernelRunner } from '@holdout/sandbox';
+import { KernelRunService } from './kernels/kernel-run.service.js';
+import { KernelSweeper } from './kernels/kernel-sweeper.service.js';
+import { DEVICE_POOL, KERNEL_RUNNER } from './kernels/tokens.js';
+import { KernelsProcessor } from './processors/kernels.processor.js';
 import { MaintenanceProcessor } from './processors/maintenance.processor.js';
 import { ScoringProcessor } from './processors/scoring.processor.js';
 import { Publisher } from './publisher.js';
@@ -31,13 +36,15 @@ export interface WorkerOptions {
   /** Where competition data comes from (default: the bundles under competitions/). */
   bundles?: CompetitionBundles;
   /** Which queues to consume (default all this worker knows). */
-  queues?: { scoring?: boolean; maintenance?: boolean };
+  queues?: { scoring?: boolean; maintenance?: boolean; kernels?: boolean };
+  /** Runs kernels (default: a DockerKernelRunner on the local engine, owner HOLDOUT_KERNEL_OWNER). */
+  kernelRunner?: KernelRunner;
 }
 
 @Module({})
 export class WorkerModule {
   static forRoot(o: WorkerOptions): DynamicModule {
-    const q = { scoring: true, maintenance: true, ...o.queues };
+    const q = { scoring: true, maintenance: true, kernels: true, ...o.queues };
     return {
       module: WorkerModule,
       providers: [
@@ -53,6 +60,11 @@ export class WorkerModule {
         MaintenanceService,
         ...(q.scoring ? [ScoringProcessor] : []),
         ...(q.maintenance ? [MaintenanceProcessor] : []),
+        { provide: KERNEL_RUNNER, useFactory: () => o.kernelRunner ?? new DockerKernelRunner({ owner: o.config.kernels.owner, scratchRoot: `${o.config.dataDir}/sandbox` }) },
+        { provide: DEVICE_POOL, useFactory: () => new DevicePool(o.config.kernels.gpus) },
+        KernelRunService,
+        KernelSweeper,
+        ...(q.kernels ? [KernelsProcessor] : []),
         Closer,
       ],
     };

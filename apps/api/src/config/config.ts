@@ -14,6 +14,7 @@ import { repoRoot } from './repo-root.js';
  * | DATABASE_URL | postgres://holdout@127.0.0.1:54329/holdout |
  * | REDIS_URL | redis://127.0.0.1:63799 |
  * | HOLDOUT_DATA_DIR | `<repo>/.data` (artifacts, competition data, the generated session secret) |
+ * | HOLDOUT_DATA_SCALE | demo (`demo` or `full`: size of the data generated for recipe bundles; recorded with each competition when it is created) |
  * | PORT / HOST | 4000 / 127.0.0.1 (API only) |
  * | HOLDOUT_UPLOAD_LIMIT_MB | 200 |
  * | HOLDOUT_SESSION_SECRET | generated once and kept in `<data>/session-secret` (mode 0600) |
@@ -29,13 +30,14 @@ import { repoRoot } from './repo-root.js';
  * | HOLDOUT_GPUS | none (worker: comma list of the GPU device ids it may hand to kernels, e.g. `0,1`; none = CPU-only, never takes `kernels-gpu` jobs) |
  * | HOLDOUT_KERNEL_IMAGE | unset (worker: runtime image every kernel runs in, e.g. the tag `docker/kernel-runtime/build.sh` prints; unset = the competition's `kernel.image`) |
  * | HOLDOUT_KERNEL_CONCURRENCY | 1 (worker: CPU kernels run at once; GPU kernels run one per device) |
- * | HOLDOUT_KERNEL_OWNER | the host name (worker: labels its kernel containers; stable across restarts so it reclaims its orphans) |
+ * | HOLDOUT_KERNEL_OWNER | `<host name>.<queue prefix>` (worker: labels its kernel containers; stable across restarts so it reclaims its orphans) |
  * | HOLDOUT_GPU_HOURS_PER_WEEK | 30 (API: default weekly GPU budget of a team, per competition/course overridable) |
  */
 const schema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').default('postgres://holdout@127.0.0.1:54329/holdout'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:63799'),
   HOLDOUT_DATA_DIR: z.string().min(1).optional(),
+  HOLDOUT_DATA_SCALE: z.enum(['demo', 'full']).default('demo'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
   HOLDOUT_UPLOAD_LIMIT_MB: z.coerce.number().positive().max(100_000).default(200),
@@ -67,6 +69,8 @@ export interface AppConfig {
   artifactDir: string;
   /** Built competition data: `<data>/competitions`. */
   competitionDataDir: string;
+  /** Scale of generated competition data: `demo` builds in seconds, `full` is the real competition's size. */
+  dataScale: 'demo' | 'full';
   port: number;
   host: string;
   uploadLimitBytes: number;
@@ -106,6 +110,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir,
     artifactDir: join(dataDir, 'artifacts'),
     competitionDataDir: join(dataDir, 'competitions'),
+    dataScale: e.HOLDOUT_DATA_SCALE,
     port: e.PORT,
     host: e.HOST,
     uploadLimitBytes: Math.round(e.HOLDOUT_UPLOAD_LIMIT_MB * 1024 * 1024),
@@ -123,7 +128,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       gpus: e.HOLDOUT_GPUS.split(',').map((s) => s.trim()).filter(Boolean),
       image: e.HOLDOUT_KERNEL_IMAGE || null,
       concurrency: e.HOLDOUT_KERNEL_CONCURRENCY,
-      owner: e.HOLDOUT_KERNEL_OWNER ?? (hostname().replace(/[^A-Za-z0-9_.-]/g, '_') || 'worker'),
+      // Host and queue prefix: stable across restarts, distinct for each deployment (and test) on one engine.
+      owner: e.HOLDOUT_KERNEL_OWNER ?? `${hostname().replace(/[^A-Za-z0-9_.-]/g, '_') || 'worker'}.${e.HOLDOUT_QUEUE_PREFIX}`,
       gpuHoursPerWeek: e.HOLDOUT_GPU_HOURS_PER_WEEK,
     },
   };

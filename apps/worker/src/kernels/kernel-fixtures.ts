@@ -1,0 +1,72 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { BuiltData, BundleCompetition } from '@holdout/api/persistence';
+import { FixtureBundles } from '@holdout/api/testing';
+
+/** Kernel settings as stored in a competition's config (`kernel:` of competition.yaml, units parsed). */
+export interface TestKernelSettings {
+  image?: string;
+  timeLimitSeconds?: number;
+  gpus?: number;
+  memoryBytes?: number;
+  cpus?: number;
+  outputLimitBytes?: number;
+  showHiddenDataLogs?: boolean;
+}
+
+const DAY = 86_400_000;
+
+/**
+ * The fixture competition as a kernel-only one: its four test images lie in `hidden/test/` (the
+ * kernel sees them at `/kaggle/input/<slug>/test/`), `public/test/` keeps one sample. Kernel
+ * settings per bundle name: `load('gpu')` gives a competition whose kernels ask for a GPU.
+ */
+export class KernelFixtureBundles extends FixtureBundles {
+  constructor(private readonly settings: Record<string, TestKernelSettings>) {
+    super(() => ({ opensAt: new Date(Date.now() - DAY), closesAt: new Date(Date.now() + DAY), dailySubmissions: 100 }));
+  }
+
+  override async list(): Promise<string[]> {
+    return Object.keys(this.settings);
+  }
+
+  override async load(bundle: string): Promise<BundleCompetition> {
+    const base = await super.load('fixture');
+    const k = this.settings[bundle] ?? {};
+    return {
+      ...base,
+      bundleDir: `/fixture/${bundle}`,
+      submissionKinds: ['kernel'],
+      config: {
+        submissions: { kinds: ['kernel'] },
+        kernel: {
+          image: k.image ?? process.env.HOLDOUT_KERNEL_IMAGE ?? 'holdout/kernel-runtime:slim',
+          timeLimitSeconds: k.timeLimitSeconds ?? 60,
+          gpus: k.gpus ?? 0,
+          memoryBytes: k.memoryBytes ?? 512 * 1024 * 1024,
+          cpus: k.cpus ?? 1,
+          outputLimitBytes: k.outputLimitBytes ?? 16 * 1024 * 1024,
+          showHiddenDataLogs: k.showHiddenDataLogs ?? false,
+        },
+      },
+    };
+  }
+
+  override async build(bundleDir: string, dataRoot: string): Promise<BuiltData> {
+    const built = await super.build(bundleDir, dataRoot);
+    const hidden = join(built.dataDir, 'hidden', 'test');
+    await mkdir(hidden, { recursive: true });
+    for (const id of ['p1', 'p2', 'q1', 'q2']) await writeFile(join(hidden, `${id}.png`), Buffer.from(id));
+    return built;
+  }
+}
+
+/** A notebook (nbformat 4) of code cells. */
+export function notebook(...cells: string[]): string {
+  return JSON.stringify({
+    nbformat: 4,
+    nbformat_minor: 5,
+    metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
+    cells: cells.map((source) => ({ cell_type: 'code', metadata: {}, execution_count: null, outputs: [], source })),
+  });
+}

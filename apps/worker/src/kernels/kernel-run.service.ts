@@ -1,0 +1,372 @@
+import { availableParallelism } from 'node:os';
+import { copyFile, link, mkdir, rename, rm } from 'node:fs/promises';
+import { join } from 'node:path';
+import { Inject, Injectable } from '@nestjs/common';
+import {
+  Competition,
+  JsonLogger,
+  KernelSubmission,
+  LocalArtifactStore,
+  MAX_KERNEL_ATTEMPTS,
+  SolutionVersion,
+  Submission,
+  kernelChannels,
+  kernelRunKey,
+  kernelSettingsOf,
+  logAccess,
+  type AppConfig,
+  type KernelLogEvent,
+} from '@holdout/api/persistence';
+import { QUEUES, type KernelJobData } from '@holdout/contracts';
+import { DevicePool, InvalidKernelSpecError, KernelImageNotFoundError, type KernelRunSpec, type KernelRunner, type RunResult } from '@holdout/sandbox';
+import { UnrecoverableError, type Job } from 'bullmq';
+import { Redis } from 'ioredis';
+import { DataSource } from 'typeorm';
+import { Publisher } from '../publisher.js';
+import { ScorerPool, SubmissionRejected } from '../scoring/scorer-pool.js';
+import { CONFIG, REDIS } from '../tokens.js';
+import { competitionView, exists } from './data-view.js';
+import { LogLines } from './log-publisher.js';
+import { DEVICE_POOL, KERNEL_RUNNER } from './tokens.js';
+
+export type KernelJobOutcome = 'scored' | 'failed' | 'cancelled' | 'skipped';
+
+/** Kernel output limits that are the platform's, not the competition's. */
+const LOG_BYTES = 4 * 1024 * 1024;
+const PIDS = 1024;
+const HEARTBEAT_MS = 5000;
+const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
+
+/** The run id of an attempt (sandbox label and container name): `<submission id>.<attempt>`. */
+export const runIdOf = (submissionId: string, attempt: number) => `${submissionId}.${attempt}`;
+export const parseRunId = (runId: string): { submissionId: string; attempt: number } | null => {
+  const m = /^([0-9a-f-]{36})\.(\d+)$/.exec(runId);
+  return m ? { submissionId: m[1]!, attempt: Number(m[2]) } : null;
+};
+
+/**
+ * Runs one kernel submission: claim → run in the sandbox → collect → score. Each step is
+ * recorded on the submission's `kernel_runs` row (`step`), so a restarted worker resumes a run
+ * that was scoring, and retries (new attempt, new row) one whose sandbox died with its worker.
+ *
+ * Status: queued → running → scoring → scored | failed (timeout, oom, exception,
+ * no-submission-file, scoring-error: the participant's; infrastructure: ours) | cancelled.
+ * Cancelled and infrastructure-failed runs are charged to neither the daily quota nor the GPU
+ * budget (see quota.ts and kernel-rules.ts).
+ */
+@Injectable()
+export class KernelRunService {
+  /** Abort handles of the runs in this process, by submission id (the cancel path). */
+  private readonly running = new Map<string, AbortController>();
+
+  constructor(
+    private readonly ds: DataSource,
+    private readonly store: LocalArtifactStore,
+    private readonly pool: ScorerPool,
+    private readonly publisher: Publisher,
+    private readonly logger: JsonLogger,
+    @Inject(KERNEL_RUNNER) private readonly runner: KernelRunner,
+    @Inject(DEVICE_POOL) private readonly devices: DevicePool,
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  /** Submission ids with a run in progress in this process. */
+  activeSubmissions(): string[] {
+    return [...this.running.keys()];
+  }
+
+  /** Runs aborted because this worker is shutting down: they go back to the queue, not to `cancelled`. */
+  private readonly stopping = new Set<string>();
+
+  /** Kills the run because the worker stops; the submission is queued again (not charged). */
+  cancelForShutdown(submissionId: string): void {
+    this.stopping.add(submissionId);
+    this.running.get(submissionId)?.abort(new Error('worker shutting down'));
+  }
+
+  /** Aborts the run of a submission if this process drives it (its outcome becomes `cancelled`). */
+  cancel(submissionId: string): boolean {
+    const c = this.running.get(submissionId);
+    c?.abort(new Error('cancelled'));
+    return c !== undefined;
+  }
+
+  async process(job: Job<KernelJobData>, queue: string): Promise<KernelJobOutcome> {
+    const { submissionId } = job.data;
+    const s = await this.ds.getRepository(Submission).findOne({ where: { id: submissionId } });
+    const k = await this.ds.getRepository(KernelSubmission).findOne({ where: { submissionId } });
+    if (!s || !k || s.kind !== 'kernel' || !s.artifactPath) return 'skipped';
+    if (s.status === 'scored' || s.status === 'failed' || s.status === 'cancelled') return 'skipped';
+    const c = await this.ds.getRepository(Competition).findOneOrFail({ where: { id: s.competitionId } });
+    if (s.status === 'scoring') return this.resumeScoring(s, c);
+
+    // Claim. `running` too: the worker that had it died and BullMQ handed the job on.
+    const [claimed] = (await this.ds.query(
+      `UPDATE submissions SET status = 'running', attempts = attempts + 1, started_at = COALESCE(started_at, now()), updated_at = now()
+        WHERE id = $1 AND status IN ('queued', 'running') RETURNING attempts`,
+      [submissionId],
+    )) as [{ attempts: number }[], number];
+    if (claimed.length === 0) return 'skipped';
+    const attempt = claimed[0]!.attempts;
+    await this.ds.query(`UPDATE kernel_runs SET outcome = 'lost', message = 'the worker running it stopped', finished_at = now(), updated_at = now() WHERE submission_id = $1 AND outcome IS NULL`, [submissionId]);
+    if (attempt > MAX_KERNEL_ATTEMPTS) {
+      await this.failInfrastructure(s, c, `the kernel could not be run after ${MAX_KERNEL_ATTEMPTS} attempts on our side; it is not charged. Please submit it again.`);
+      return 'failed';
+    }
+    await this.publisher.submission(submissionId, c.id);
+
+    const key = kernelRunKey(submissionId, attempt);
+    // (An INSERT returns its rows; an UPDATE returns [rows, count].)
+    const [run] = (await this.ds.query(
+      `INSERT INTO kernel_runs (submission_id, attempt, step, host, queue, log_path, started_at) VALUES ($1, $2, 'created', $3, $4, $5, now())
+       ON CONFLICT (submission_id, attempt) DO UPDATE SET step = 'created', host = $3, updated_at = now() RETURNING id`,
+      [submissionId, attempt, this.config.kernels.owner, queue, `${key}/kernel.log`],
+    )) as { id: string }[];
+    const runRowId = run!.id;
+
+    const abort = new AbortController();
+    this.running.set(submissionId, abort);
+    const heartbeat = setInterval(() => void this.heartbeat(runRowId, submissionId, abort), HEARTBEAT_MS);
+    const scratch = join(this.config.dataDir, 'kernel-scratch', runIdOf(submissionId, attempt));
+    let result: RunResult;
+    try {
+      const spec = await this.buildSpec({ s, k, c, attempt, scratch });
+      const lines = new LogLines((batch) => this.publishLog(submissionId, batch));
+      const exec = (gpus: string[]) => {
+        void this.ds.query(`UPDATE kernel_runs SET step = 'running', gpu = $2, updated_at = now() WHERE id = $1`, [runRowId, gpus[0] ?? null]).catch(() => undefined);
+        return this.runner.run({ ...spec, gpus }, { onLog: (chunk) => lines.write(chunk), signal: abort.signal });
+      };
+      try {
+        result = queue === QUEUES.kernelsGpu ? await this.devices.withDevice((gpu) => exec([gpu]), abort.signal) : await exec([]);
+      } finally {
+        await lines.flush(true);
+      }
+    } catch (err) {
+      if (this.stopping.delete(submissionId)) return this.requeueForShutdown(s, c, runRowId);
+      if (abort.signal.aborted) {
+        result = null as unknown as RunResult; // cancelled while waiting for a device
+        await this.finishRun(runRowId, { outcome: 'cancelled', message: 'cancelled before it started' });
+        await this.markCancelled(s, c);
+        return 'cancelled';
+      }
+      return this.infrastructureFault(job, s, c, runRowId, err as Error);
+    } finally {
+      clearInterval(heartbeat);
+      this.running.delete(submissionId);
+      await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
+    }
+    if (this.stopping.delete(submissionId) && result.outcome === 'cancelled') return this.requeueForShutdown(s, c, runRowId);
+    return this.afterRun(s, c, runRowId, key, result);
+  }
+
+  private async requeueForShutdown(s: Submission, c: Competition, runRowId: string): Promise<never> {
+    await this.ds.query(`UPDATE kernel_runs SET outcome = 'lost', message = 'the worker shut down during the run', step = 'done', finished_at = now(), updated_at = now() WHERE id = $1`, [runRowId]);
+    await this.ds.query(`UPDATE submissions SET status = 'queued', updated_at = now() WHERE id = $1 AND status = 'running'`, [s.id]);
+    await this.publisher.submission(s.id, c.id);
+    throw new Error('the worker shut down during the run; it runs again');
+  }
+
+  /** The sandbox spec: competition data view, the entry, the attached dataset, limits from the competition. */
+  private async buildSpec(o: { s: Submission; k: KernelSubmission; c: Competition; attempt: number; scratch: string }): Promise<Omit<KernelRunSpec, 'gpus'>> {
+    const { s, k, c, attempt, scratch } = o;
+    if (!c.dataDir || !c.publicDir) throw new Error(`competition ${c.slug} has no built data`);
+    const settings = kernelSettingsOf(c.config);
+    const dataDir = await competitionView({
+      viewsRoot: join(this.config.dataDir, 'kernel-views'),
+      competitionId: c.id,
+      dataDir: c.dataDir,
+      publicDir: c.publicDir,
+      testImagesArePublic: c.submissionKinds.includes('file'),
+    });
+    await rm(scratch, { recursive: true, force: true });
+    await mkdir(join(scratch, 'entry'), { recursive: true, mode: 0o755 });
+    const ext = k.entryKind === 'py' ? '.py' : '.ipynb';
+    const named = (s.fileName ?? '').replace(/^[0-9a-f-]{36}-/, '');
+    const entryName = NAME_RE.test(named) && named.toLowerCase().endsWith(ext) && named !== 'holdout_run_notebook.py' ? named : `kernel${ext}`;
+    const entryPath = join(scratch, 'entry', entryName);
+    await linkOrCopy(this.store.path(s.artifactPath!), entryPath);
+    const inputs: KernelRunSpec['inputs'] = [];
+    if (k.datasetName && k.attachments.length > 0) {
+      const dir = join(scratch, 'dataset');
+      await mkdir(dir, { recursive: true, mode: 0o755 });
+      for (const a of k.attachments) await linkOrCopy(this.store.path(a.key), join(dir, a.name));
+      inputs.push({ hostPath: dir, name: k.datasetName });
+    }
+    const outputDir = this.store.path(kernelRunKey(s.id, attempt));
+    return {
+      runId: runIdOf(s.id, attempt),
+      image: this.config.kernels.image ?? settings.image,
+      entry: { path: entryPath, kind: k.entryKind },
+      competition: { slug: c.slug, dataDir },
+      inputs,
+      limits: {
+        wallSeconds: settings.timeLimitSeconds,
+        memoryBytes: settings.memoryBytes,
+        cpus: Math.min(settings.cpus, availableParallelism()),
+        pids: PIDS,
+        outputBytes: settings.outputLimitBytes,
+        logBytes: LOG_BYTES,
+      },
+      outputDir,
+    };
+  }
+
+  /** Records what the sandbox reported, then fails, cancels or scores the submission. */
+  private async afterRun(s: Submission, c: Competition, runRowId: string, key: string, r: RunResult): Promise<KernelJobOutcome> {
+    // Keep the log and submission.csv; the rest of /kaggle/working is not kept.
+    const csvKey = `${key}/submission.csv`;
+    if (r.submissionPath) await rename(r.submissionPath, this.store.path(csvKey));
+    await rm(join(this.store.path(key), 'working'), { recursive: true, force: true });
+    await this.ds.query(
+      `UPDATE kernel_runs SET step = 'collected', outcome = $2, message = $3, exit_code = $4, duration_ms = $5, peak_memory_bytes = $6, image_digest = $7,
+              log_bytes = $8, log_truncated = $9, finished_at = now(), updated_at = now() WHERE id = $1`,
+      [runRowId, r.outcome, r.message, r.exitCode, r.durationMs, r.peakMemoryBytes, r.imageDigest, r.logBytesSeen, r.logTruncated],
+    );
+    if (r.outcome === 'cancelled') {
+      await this.markCancelled(s, c);
+      return 'cancelled';
+    }
+    if (r.outcome !== 'succeeded') {
+      const showLog = logAccess({ staff: false, showHiddenDataLogs: kernelSettingsOf(c.config).showHiddenDataLogs }) === 'full';
+      const tail = r.outcome === 'exception' && showLog && r.logTail ? `\n\nLast lines of the log:\n${lastLines(r.logTail, 20)}` : '';
+      await this.ds.query(
+        `UPDATE submissions SET status = 'failed', error_class = $2, error_code = $2, error_message = $3, error_row = NULL, scored_at = now(), updated_at = now()
+          WHERE id = $1 AND status = 'running'`,
+        [s.id, r.outcome, `${r.message ?? r.outcome}${tail}`],
+      );
+      await this.ds.query(`UPDATE kernel_runs SET step = 'done', updated_at = now() WHERE id = $1`, [runRowId]);
+      await this.publisher.submission(s.id, c.id);
+      return 'failed';
+    }
+    const [moved] = (await this.ds.query(`UPDATE submissions SET status = 'scoring', updated_at = now() WHERE id = $1 AND status = 'running' RETURNING id`, [s.id])) as [unknown[], number];
+    if (moved.length === 0) return 'cancelled'; // cancelled while it finished
+    await this.ds.query(`UPDATE kernel_runs SET step = 'scoring', updated_at = now() WHERE id = $1`, [runRowId]);
+    await this.publisher.submission(s.id, c.id);
+    return this.score(s, c, runRowId, this.store.path(csvKey));
+  }
+
+  /** A worker died while scoring: the output is in the store, score it again (idempotent). */
+  private async resumeScoring(s: Submission, c: Competition): Promise<KernelJobOutcome> {
+    const runs: { id: string; attempt: number }[] = await this.ds.query(
+      `SELECT id, attempt FROM kernel_runs WHERE submission_id = $1 AND outcome = 'succeeded' ORDER BY attempt DESC LIMIT 1`,
+      [s.id],
+    );
+    const run = runs[0];
+    const csv = run ? this.store.path(`${kernelRunKey(s.id, run.attempt)}/submission.csv`) : null;
+    if (!run || !csv || !(await exists(csv))) {
+      await this.ds.query(`UPDATE submissions SET status = 'queued', updated_at = now() WHERE id = $1 AND status = 'scoring'`, [s.id]);
+      throw new Error('the collected output is missing; the kernel runs again');
+    }
+    return this.score(s, c, run.id, csv);
+  }
+
+  /** Scores the kernel's submission.csv with the platform's scorer (the same threads as file submissions). */
+  private async score(s: Submission, c: Competition, runRowId: string, csvPath: string): Promise<KernelJobOutcome> {
+    if (!c.currentSolutionVersionId) throw new Error(`competition ${c.slug} has no solution version`);
+    const version = await this.ds.getRepository(SolutionVersion).findOneOrFail({ where: { id: c.currentSolutionVersionId } });
+    try {
+      const r = await this.pool.score({ metric: c.metric, rleOrder: c.rleOrder, solutionPath: version.path, solutionChecksum: version.checksum, submissionPath: csvPath });
+      await this.ds.transaction(async (m) => {
+        await m.query(
+          `INSERT INTO score_records (submission_id, solution_version_id, run, public_score, private_score, public_interval, private_interval)
+           VALUES ($1, $2, 'initial', $3, $4, $5, $6) ON CONFLICT (submission_id, solution_version_id, run) DO NOTHING`,
+          [s.id, version.id, r.public?.score ?? null, r.private?.score ?? null, json(r.public?.interval), json(r.private?.interval)],
+        );
+        await m.query(
+          `UPDATE submissions SET status = 'scored', public_score = $2, private_score = $3, public_interval = $4, private_interval = $5,
+                  per_image_public = $6, per_image_private = $7, solution_version_id = $8, error_class = NULL, error_code = NULL,
+                  error_message = NULL, error_row = NULL, scored_at = now(), updated_at = now()
+            WHERE id = $1 AND status = 'scoring'`,
+          [s.id, r.public?.score ?? null, r.private?.score ?? null, json(r.public?.interval), json(r.private?.interval), JSON.stringify(r.perImagePublic), JSON.stringify(r.perImagePrivate), version.id],
+        );
+        await m.query(`UPDATE kernel_runs SET step = 'done', updated_at = now() WHERE id = $1`, [runRowId]);
+      });
+      await this.publisher.submission(s.id, c.id);
+      await this.publisher.competition(c.id);
+      return 'scored';
+    } catch (err) {
+      if (!(err instanceof SubmissionRejected)) throw err;
+      await this.ds.transaction(async (m) => {
+        await m.query(
+          `INSERT INTO score_records (submission_id, solution_version_id, run, error_code, error_message) VALUES ($1, $2, 'initial', $3, $4)
+           ON CONFLICT (submission_id, solution_version_id, run) DO NOTHING`,
+          [s.id, version.id, err.code, err.message],
+        );
+        await m.query(
+          `UPDATE submissions SET status = 'failed', error_class = 'scoring-error', error_code = $2, error_message = $3, error_row = $4,
+                  solution_version_id = $5, scored_at = now(), updated_at = now() WHERE id = $1 AND status = 'scoring'`,
+          [s.id, err.code, `Your kernel's submission.csv was rejected: ${err.message}`, err.row, version.id],
+        );
+        await m.query(`UPDATE kernel_runs SET step = 'done', updated_at = now() WHERE id = $1`, [runRowId]);
+      });
+      await this.publisher.submission(s.id, c.id);
+      return 'failed';
+    }
+  }
+
+  /** Engine down, image missing, sandbox lost…: retried by BullMQ; after the last attempt, failed as ours (not charged). */
+  private async infrastructureFault(job: Job<KernelJobData>, s: Submission, c: Competition, runRowId: string, err: Error): Promise<never> {
+    await this.finishRun(runRowId, { outcome: 'error', message: err.message.slice(0, 2000) });
+    const permanent = err instanceof InvalidKernelSpecError || err instanceof KernelImageNotFoundError;
+    const last = permanent || job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+    this.logger.write(last ? 'error' : 'warn', 'kernel run failed on our side', { submissionId: s.id, attempt: job.attemptsMade + 1, last, err: err.message });
+    if (last) {
+      await this.failInfrastructure(s, c, `the kernel could not be run on our side (${err.name}); it is not charged. Please try again later.`);
+      throw new UnrecoverableError(err.message);
+    }
+    await this.ds.query(`UPDATE submissions SET status = 'queued', updated_at = now() WHERE id = $1 AND status = 'running'`, [s.id]);
+    await this.publisher.submission(s.id, c.id);
+    throw err;
+  }
+
+  private async failInfrastructure(s: Pick<Submission, 'id'>, c: Pick<Competition, 'id'>, message: string): Promise<void> {
+    await this.ds.query(
+      `UPDATE submissions SET status = 'failed', error_class = 'infrastructure', error_code = 'infrastructure', error_message = $2, updated_at = now()
+        WHERE id = $1 AND status IN ('queued', 'running', 'scoring')`,
+      [s.id, message],
+    );
+    await this.publisher.submission(s.id, c.id);
+  }
+
+  private async markCancelled(s: Submission, c: Competition): Promise<void> {
+    await this.ds.query(
+      `UPDATE submissions SET status = 'cancelled', error_class = 'cancelled', error_code = 'cancelled', error_message = COALESCE(error_message, 'Cancelled; not charged.'), updated_at = now()
+        WHERE id = $1 AND status IN ('queued', 'running')`,
+      [s.id],
+    );
+    await this.publisher.submission(s.id, c.id);
+  }
+
+  private async finishRun(runRowId: string, o: { outcome: string; message: string }): Promise<void> {
+    await this.ds.query(`UPDATE kernel_runs SET outcome = $2, message = $3, step = 'done', finished_at = now(), updated_at = now() WHERE id = $1 AND outcome IS NULL`, [runRowId, o.outcome, o.message]);
+  }
+
+  /** Shows the run is alive (the sweeper's clue) and notices a cancel whose message was lost. */
+  private async heartbeat(runRowId: string, submissionId: string, abort: AbortController): Promise<void> {
+    try {
+      await this.ds.query(`UPDATE kernel_runs SET updated_at = now() WHERE id = $1`, [runRowId]);
+      const r: { status: string }[] = await this.ds.query('SELECT status FROM submissions WHERE id = $1', [submissionId]);
+      if (r[0]?.status === 'cancelled') abort.abort(new Error('cancelled'));
+    } catch {
+      // The next beat tries again.
+    }
+  }
+
+  private async publishLog(submissionId: string, lines: string[]): Promise<void> {
+    const e: KernelLogEvent = { type: 'kernel-log', submissionId, lines };
+    await this.redis.publish(kernelChannels.log(this.config.queuePrefix, submissionId), JSON.stringify(e));
+  }
+}
+
+async function linkOrCopy(from: string, to: string): Promise<void> {
+  await link(from, to).catch(() => copyFile(from, to));
+}
+
+function lastLines(text: string, n: number): string {
+  return text.trimEnd().split('\n').slice(-n).join('\n');
+}
+
+function json(v: unknown): string | null {
+  return v === undefined || v === null ? null : JSON.stringify(v);
+}

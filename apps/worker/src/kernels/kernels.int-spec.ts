@@ -1,0 +1,276 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { INestApplicationContext } from '@nestjs/common';
+import { Competition, provisionCompetitionData } from '@holdout/api/persistence';
+import { Client, FIXTURE_SOLUTION, INVALID_SUBMISSION, createTestEnv, eventually, expectedScore, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
+import { QUEUES, type SubmissionDto, type SubmissionEventDto } from '@holdout/contracts';
+import { Queue } from 'bullmq';
+import Dockerode from 'dockerode';
+import { readSse } from '../sse.js';
+import { startWorker } from '../testing.js';
+import { KernelFixtureBundles, notebook } from './kernel-fixtures.js';
+
+// Real PostgreSQL, Redis, Docker engine and the slim runtime image (HOLDOUT_KERNEL_IMAGE).
+process.env.HOLDOUT_KERNEL_IMAGE ??= 'holdout/kernel-runtime:slim';
+const OWNER = `t-kernels-${randomBytes(3).toString('hex')}`;
+process.env.HOLDOUT_KERNEL_OWNER = OWNER;
+const docker = new Dockerode();
+const ownContainers = () => docker.listContainers({ all: true, filters: { label: [`holdout.owner=${OWNER}`] } });
+
+const TERMINAL = new Set(['scored', 'failed', 'cancelled']);
+
+/** Writes `csv` to /kaggle/working/submission.csv after `body` (Python). */
+const py = (body: string, csv: string | null = submissionCsv(8, 8)) =>
+  `${body}\n${csv === null ? '' : `open('/kaggle/working/submission.csv', 'w').write(${JSON.stringify(csv)})\n`}`;
+
+describe('kernel submissions through the API and a real worker', () => {
+  let env: TestEnv;
+  let api: TestApi;
+  let worker: INestApplicationContext;
+  let prof: Client;
+  let student: Client;
+  let other: Client;
+
+  const submit = (c: Client, slug: string, name: string, source: string, attach: Record<string, string> = {}, fields: Record<string, string> = {}) => {
+    let r = c.post(`/api/competitions/${slug}/submissions`).field('kind', 'kernel');
+    for (const [k, v] of Object.entries(fields)) r = r.field(k, v);
+    r = r.attach('file', Buffer.from(source), name);
+    for (const [n, v] of Object.entries(attach)) r = r.attach('attachments', Buffer.from(v), n);
+    return r;
+  };
+  const row = async (id: string) => (await env.ds.query('SELECT * FROM submissions WHERE id = $1', [id]))[0] as Record<string, any>;
+  const finished = (id: string, timeoutMs = 90_000) =>
+    eventually(async () => {
+      const r = await row(id);
+      return TERMINAL.has(r.status) ? r : undefined;
+    }, { timeoutMs, everyMs: 200, what: `submission ${id} to finish` });
+  const runsOf = async (id: string) => (await env.ds.query('SELECT * FROM kernel_runs WHERE submission_id = $1 ORDER BY attempt', [id])) as Record<string, any>[];
+
+  before(async () => {
+    env = await createTestEnv('kernels');
+    const bundles = new KernelFixtureBundles({
+      kern: { timeLimitSeconds: 60 },
+      kshort: { timeLimitSeconds: 3 },
+      klogs: { showHiddenDataLogs: true },
+      kgpu: { gpus: 1 },
+    });
+    api = await startApi(env, bundles);
+    prof = await Client.register(api.server, 'prof@example.com');
+    const course = (await prof.post('/api/courses').send({ name: 'Kernels' })).body;
+    for (const slug of ['kern', 'kshort', 'klogs', 'kgpu']) {
+      const r = await prof.post('/api/competitions').send({ bundle: slug, slug, courseId: course.id });
+      assert.equal(r.status, 201, JSON.stringify(r.body));
+      const c = await env.ds.getRepository(Competition).findOneByOrFail({ slug });
+      await provisionCompetitionData(env.ds, bundles, c.id, env.config.dataDir);
+    }
+    student = await Client.register(api.server, 'stu@example.com');
+    other = await Client.register(api.server, 'other@example.com');
+    for (const c of [student, other]) await c.post('/api/courses/join').send({ code: course.joinCode });
+    await eventually(async () => ((await student.get('/api/competitions/kern/data')).status === 200 ? true : undefined), { what: 'the data' });
+    worker = await startWorker(env, bundles);
+  });
+
+  after(async () => {
+    await worker?.close();
+    await api?.close();
+    await env?.drop();
+  });
+
+  it('a .py kernel sees the hidden test images and its attached dataset (never the solution), streams its log and ends scored', async () => {
+    const marker = `marker-${randomBytes(4).toString('hex')}`;
+    const source = py(`
+import os, time
+base = '/kaggle/input/kern'
+test = sorted(os.listdir(base + '/test'))
+assert test == ['p1.png', 'p2.png', 'q1.png', 'q2.png'], test
+found = [os.path.join(d, f) for d, _, fs in os.walk('/kaggle/input') for f in fs if f == 'solution.csv']
+assert not found, found
+assert open('/kaggle/input/weights/w.txt').read() == 'w=1'
+time.sleep(2)
+print('${marker}', flush=True)
+`);
+    const up = await submit(student, 'kern', 'my kernel.py', source, { 'w.txt': 'w=1' }, { dataset: 'weights' });
+    assert.equal(up.status, 202, JSON.stringify(up.body));
+    const id = (up.body as SubmissionDto).id;
+    assert.equal(up.body.kind, 'kernel');
+    assert.equal(up.body.status, 'queued');
+    // Staff follow the live log on the submission's event stream.
+    const events = await readSse<SubmissionEventDto>(api.server, `/api/submissions/${id}/events`, { cookie: prof.cookie }, (e) => e.type === 'log' && e.line.includes(marker), 60_000);
+    assert.ok(events.some((e) => e.type === 'status' && e.submission.status === 'running'));
+    const done = await finished(id);
+    assert.equal(done.status, 'scored', JSON.stringify(done));
+    assert.equal(done.public_score, expectedScore(8));
+    const [run] = await runsOf(id);
+    assert.equal(run!.outcome, 'succeeded');
+    assert.equal(run!.step, 'done');
+    assert.match(run!.image_digest, /^sha256:[0-9a-f]{64}$/);
+    assert.ok(run!.duration_ms >= 2000, `duration ${run!.duration_ms}`);
+    assert.ok(run!.peak_memory_bytes === null || run!.peak_memory_bytes > 0);
+    assert.equal(run!.gpu, null);
+    assert.equal(run!.queue, QUEUES.kernels);
+    const log = await prof.get(`/api/submissions/${id}/log`);
+    assert.equal(log.status, 200);
+    assert.ok(log.text.includes(marker), log.text);
+    // The participant sees only the result of a run over hidden data (the competition's setting).
+    const mine = await student.get(`/api/submissions/${id}/log`);
+    assert.equal(mine.status, 200);
+    assert.ok(!mine.text.includes(marker), mine.text);
+    assert.match(mine.text, /not shown to participants/);
+    // Other teams do not see it at all.
+    assert.equal((await other.get(`/api/submissions/${id}/log`)).status, 404);
+    assert.equal((await other.post(`/api/submissions/${id}/cancel`)).status, 404);
+  });
+
+  it('an .ipynb kernel ends scored', async () => {
+    const nb = notebook('import os\nprint(sorted(os.listdir("/kaggle/input/kern/test")))', `open('/kaggle/working/submission.csv', 'w').write(${JSON.stringify(submissionCsv(6, 8))})`);
+    const up = await submit(student, 'kern', 'solution.ipynb', nb);
+    assert.equal(up.status, 202, JSON.stringify(up.body));
+    const done = await finished(up.body.id);
+    assert.equal(done.status, 'scored', JSON.stringify(done));
+    assert.equal(done.public_score, expectedScore(6));
+  });
+
+  it('refuses what is not a kernel: extension, broken notebook, empty file, kernel kind not allowed', async () => {
+    const bad = await submit(student, 'kern', 'kernel.txt', 'print(1)');
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error.message, /\.py script or an \.ipynb notebook/);
+    const nb = await submit(student, 'kern', 'k.ipynb', '{"cells": [');
+    assert.equal(nb.status, 400);
+    assert.match(nb.body.error.message, /not a valid notebook/);
+    const noCells = await submit(student, 'kern', 'k.ipynb', '{"nbformat": 4}');
+    assert.equal(noCells.status, 400);
+    assert.equal((await submit(student, 'kern', 'k.py', '')).status, 400);
+    const r: { n: string }[] = await env.ds.query(`SELECT count(*) AS n FROM submissions WHERE file_name LIKE '%k.%' OR file_name LIKE '%kernel.txt'`);
+    assert.equal(Number(r[0]!.n), 0, 'refused uploads leave no submission');
+  });
+
+  const failureCases: [string, string, string, string, RegExp][] = [
+    ['timeout', 'kshort', 'import time\ntime.sleep(30)', 'timeout', /time limit/],
+    ['oom', 'kern', 'x = bytearray(2 * 1024 ** 3)\nx[::4096] = b"1" * len(x[::4096])', 'oom', /memory limit/],
+    ['exception', 'kern', 'print("secret-trace")\nraise ValueError("boom")', 'exception', /threw an exception/],
+    ['no-submission-file', 'kern', 'print("forgot to write it")', 'no-submission-file', /no \/kaggle\/working\/submission.csv/],
+  ];
+  for (const [name, slug, body, cls, message] of failureCases) {
+    it(`fails with class ${name}, charged to the daily quota`, async () => {
+      const up = await submit(student, slug, `${name}.py`, py(body, null));
+      assert.equal(up.status, 202, JSON.stringify(up.body));
+      const done = await finished(up.body.id);
+      assert.equal(done.status, 'failed');
+      assert.equal(done.error_class, cls);
+      assert.match(done.error_message, message);
+      const dto = (await student.get(`/api/submissions/${up.body.id}`)).body as SubmissionDto;
+      assert.equal(dto.error?.class, cls);
+      if (name === 'exception') {
+        // No log tail for participants here (hidden-data logs are not shown), the full log for staff.
+        assert.ok(!done.error_message.includes('secret-trace'));
+        const log = await prof.get(`/api/submissions/${up.body.id}/log`);
+        assert.ok(log.text.includes('secret-trace') && log.text.includes('ValueError: boom'), log.text);
+      }
+    });
+  }
+
+  it('exception shows the log tail where the competition shows hidden-data logs', async () => {
+    const up = await submit(student, 'klogs', 'e.py', 'print("visible-trace")\nraise RuntimeError("kaboom")\n');
+    const done = await finished(up.body.id);
+    assert.equal(done.error_class, 'exception');
+    assert.match(done.error_message, /RuntimeError: kaboom/);
+    const log = await student.get(`/api/submissions/${up.body.id}/log`);
+    assert.ok(log.text.includes('visible-trace'), log.text);
+  });
+
+  it('a submission.csv the scorer rejects fails as scoring-error with the scorer message, not charged', async () => {
+    const up = await submit(student, 'kern', 'bad.py', py('print(1)', INVALID_SUBMISSION));
+    const done = await finished(up.body.id);
+    assert.equal(done.status, 'failed');
+    assert.equal(done.error_class, 'scoring-error');
+    assert.match(done.error_message, /rejected: .*row|sorted|runs/i);
+    assert.equal(done.error_row, 2);
+  });
+
+  it('cancels a queued and a running kernel (owner and instructor); nothing left behind, not charged', async () => {
+    const sleeper = py('import time\nprint("sleeping", flush=True)\ntime.sleep(50)');
+    const running = (await submit(student, 'kern', 'long.py', sleeper)).body as SubmissionDto;
+    await eventually(async () => ((await row(running.id)).status === 'running' && (await ownContainers()).length > 0 ? true : undefined), { timeoutMs: 30_000, what: 'the kernel to run' });
+    const queued = (await submit(student, 'kern', 'next.py', sleeper)).body as SubmissionDto;
+    assert.equal((await row(queued.id)).status, 'queued', 'concurrency 1: the second one waits');
+    const c1 = await student.post(`/api/submissions/${queued.id}/cancel`);
+    assert.equal(c1.status, 200, JSON.stringify(c1.body));
+    assert.equal(c1.body.status, 'cancelled');
+    const t0 = Date.now();
+    const c2 = await prof.post(`/api/submissions/${running.id}/cancel`);
+    assert.equal(c2.status, 200, JSON.stringify(c2.body));
+    await eventually(async () => ((await ownContainers()).length === 0 ? true : undefined), { timeoutMs: 20_000, what: 'the sandbox to be removed' });
+    assert.ok(Date.now() - t0 < 20_000);
+    const [run] = await eventually(async () => {
+      const r = await runsOf(running.id);
+      return r[0]?.outcome ? r : undefined;
+    }, { what: 'the run to record its outcome' });
+    assert.equal(run!.outcome, 'cancelled');
+    assert.equal((await row(running.id)).status, 'cancelled');
+    assert.equal((await row(queued.id)).status, 'cancelled');
+    assert.equal((await runsOf(queued.id)).length, 0, 'the queued one never ran');
+    const again = await student.post(`/api/submissions/${running.id}/cancel`);
+    assert.equal(again.status, 409);
+    const charged: { n: string }[] = await env.ds.query(
+      `SELECT count(*) AS n FROM submissions s WHERE s.id = ANY($1) AND (s.status IN ('queued','running','scoring','scored') OR (s.status = 'failed' AND s.error_class IN ('timeout','oom','exception','no-submission-file')))`,
+      [[running.id, queued.id]],
+    );
+    assert.equal(Number(charged[0]!.n), 0);
+    // The worker goes on serving.
+    const next = await submit(student, 'kern', 'after.py', py('print(1)'));
+    assert.equal((await finished(next.body.id)).status, 'scored');
+  });
+
+  it('GPU kernels wait in kernels-gpu, which a CPU-only worker leaves alone; CPU fallback and the weekly GPU budget', async () => {
+    const up = await submit(student, 'kgpu', 'gpu.py', py('print(1)'));
+    assert.equal(up.status, 202, JSON.stringify(up.body));
+    const gpuQueue = new Queue(QUEUES.kernelsGpu, { connection: { url: env.config.redisUrl }, prefix: env.config.queuePrefix });
+    try {
+      assert.equal(await (await gpuQueue.getJob(up.body.id))?.getState(), 'waiting');
+      await new Promise((r) => setTimeout(r, 4000));
+      assert.equal((await row(up.body.id)).status, 'queued', 'a CPU-only worker never takes a GPU job');
+      assert.equal(await (await gpuQueue.getJob(up.body.id))?.getState(), 'waiting');
+      assert.equal((await runsOf(up.body.id)).length, 0);
+    } finally {
+      await gpuQueue.close();
+    }
+    // Budget: two GPU hours already used this week by this team (a finished GPU run).
+    await env.ds.query(
+      `INSERT INTO kernel_runs (submission_id, attempt, step, gpu, outcome, duration_ms, started_at, finished_at) VALUES ($1, 9, 'done', '0', 'succeeded', $2, now() - interval '1 minute', now())`,
+      [up.body.id, 2 * 3600_000],
+    );
+    const policy = await student.get('/api/competitions/kgpu/kernel-policy');
+    assert.equal(policy.body.gpuHoursPerWeek, 30);
+    assert.ok(Math.abs(policy.body.usedGpuHours - 2) < 0.01, JSON.stringify(policy.body));
+    assert.equal((await student.put('/api/competitions/kgpu/kernel-policy').send({ gpuHoursPerWeek: 1 })).status, 403);
+    assert.equal((await prof.put('/api/competitions/kgpu/kernel-policy').send({ gpuHoursPerWeek: 1 })).status, 200);
+    const refused = await submit(student, 'kgpu', 'gpu2.py', py('print(1)'));
+    assert.equal(refused.status, 429, JSON.stringify(refused.body));
+    assert.equal(refused.body.error.code, 'quota_exceeded');
+    assert.equal(refused.body.error.details.budget, 'gpu-hours');
+    // Another team has its own budget.
+    assert.equal((await submit(other, 'kgpu', 'gpu3.py', py('print(1)'))).status, 202);
+    // CPU fallback for the course: GPU kernels now run on CPU workers, outside the GPU budget.
+    const course: { course_id: string }[] = await env.ds.query(`SELECT course_id FROM competitions WHERE slug = 'kgpu'`);
+    assert.equal((await prof.put(`/api/courses/${course[0]!.course_id}/kernel-policy`).send({ cpuFallback: true })).status, 200);
+    const fallback = await submit(student, 'kgpu', 'gpu4.py', py('print(1)'));
+    assert.equal(fallback.status, 202, JSON.stringify(fallback.body));
+    const done = await finished(fallback.body.id);
+    assert.equal(done.status, 'scored');
+    const [run] = await runsOf(fallback.body.id);
+    assert.equal(run!.queue, QUEUES.kernels);
+    assert.equal(run!.gpu, null);
+    // Clean up the waiting GPU jobs for the next test.
+    for (const c of [student, other]) {
+      const mine = (await c.get('/api/competitions/kgpu/submissions')).body as SubmissionDto[];
+      for (const s of mine.filter((x) => x.status === 'queued')) assert.equal((await c.post(`/api/submissions/${s.id}/cancel`)).status, 200);
+    }
+  });
+
+  it('leaves no sandbox of its own behind', async () => {
+    assert.deepEqual(await ownContainers(), []);
+  });
+});
+
+void FIXTURE_SOLUTION;
