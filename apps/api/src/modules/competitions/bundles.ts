@@ -16,6 +16,9 @@ export interface BundleCompetition {
   config: Record<string, unknown>;
 }
 
+/** How much data a recipe bundle generates: `demo` builds in seconds, `full` is the real competition's size. */
+export type DataScale = 'demo' | 'full';
+
 export interface BuiltData {
   /** Root of the built data. */
   dataDir: string;
@@ -30,8 +33,11 @@ export abstract class CompetitionBundles {
   abstract load(bundle: string, now: Date): Promise<BundleCompetition>;
   /** Any bundle directory (an unpacked upload); invalid bundles throw a `bad_request` DomainError listing the issues. */
   abstract loadDir(dir: string, now: Date): Promise<BundleCompetition>;
-  /** Builds (or finds cached) the data of the bundle in `bundleDir` under the platform data root. */
-  abstract build(bundleDir: string, dataRoot: string): Promise<BuiltData>;
+  /**
+   * Builds (or finds cached) the data of the bundle in `bundleDir` under the platform data root,
+   * at `scale` for recipe bundles (default: the implementation's; data-as-files bundles have none).
+   */
+  abstract build(bundleDir: string, dataRoot: string, scale?: DataScale): Promise<BuiltData>;
   abstract list(): Promise<string[]>;
 
   /** The bundled competitions, described for an instructor choosing one to create. */

@@ -162,7 +162,8 @@ export class CompetitionsService {
         closesAt,
         dailySubmissions: b.dailySubmissions,
         finalSelections: b.finalSelections,
-        config: b.config,
+        // The data scale is fixed now, so the seed and every worker build the same data.
+        config: { ...b.config, dataScale: this.config.dataScale },
         pages: { ...b.pages, rules: b.pages.rules + QUOTA_RULES(b.dailySubmissions, b.finalSelections) },
         bundleDir: b.bundleDir,
         dataDir: null,

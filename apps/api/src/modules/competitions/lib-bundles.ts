@@ -2,11 +2,19 @@ import { join } from 'node:path';
 import { buildCompetitionData, CompetitionBundleError, formatIssue, listBundledCompetitions, loadBundle, resolveTimeline } from '@holdout/competition';
 import { DomainError } from '../../common/domain-error.js';
 import type { BundleDto, SubmissionKind } from '@holdout/contracts';
-import { CompetitionBundles, type BuiltData, type BundleCompetition } from './bundles.js';
+import { CompetitionBundles, type BuiltData, type BundleCompetition, type DataScale } from './bundles.js';
 
 /** Bundles under `<repo>/competitions/`, loaded and built by libs/competition. */
 export class LibCompetitionBundles extends CompetitionBundles {
-  constructor(private readonly repoRoot: string) {
+  /**
+   * @param defaultScale used when a build names no scale (competitions created before the scale
+   * was recorded with them): `demo`, never the recipe's own `defaultScale` (Sartorius says `full`:
+   * 600 + 240 images, minutes of CPU at start-up).
+   */
+  constructor(
+    private readonly repoRoot: string,
+    private readonly defaultScale: DataScale = 'demo',
+  ) {
     super();
   }
 
@@ -57,8 +65,8 @@ export class LibCompetitionBundles extends CompetitionBundles {
     };
   }
 
-  async build(bundleDir: string, dataRoot: string): Promise<BuiltData> {
-    const built = await buildCompetitionData({ bundleDir, dataDir: dataRoot });
+  async build(bundleDir: string, dataRoot: string, scale?: DataScale): Promise<BuiltData> {
+    const built = await buildCompetitionData({ bundleDir, dataDir: dataRoot, scale: scale ?? this.defaultScale });
     return { dataDir: built.paths.root, publicDir: built.paths.publicDir, solutionPath: built.paths.solutionCsv };
   }
 }

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import type { DataSource } from 'typeorm';
-import type { CompetitionBundles } from './bundles.js';
+import type { CompetitionBundles, DataScale } from './bundles.js';
 import { Competition } from './entities/competition.entity.js';
 import { SolutionVersion } from './entities/solution-version.entity.js';
 
@@ -9,6 +9,11 @@ export async function sha256File(path: string): Promise<string> {
   const h = createHash('sha256');
   for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
   return h.digest('hex');
+}
+
+/** The data scale recorded with the competition at its creation (HOLDOUT_DATA_SCALE then), if any. */
+export function dataScaleOf(config: Record<string, unknown>): DataScale | undefined {
+  return config.dataScale === 'demo' || config.dataScale === 'full' ? config.dataScale : undefined;
 }
 
 /**
@@ -19,7 +24,8 @@ export async function provisionCompetitionData(ds: DataSource, bundles: Competit
   const c = await ds.getRepository(Competition).findOneOrFail({ where: { id: competitionId } });
   if (c.dataStatus === 'ready' && c.currentSolutionVersionId) return;
   try {
-    const built = await bundles.build(c.bundleDir, dataRoot);
+    // At the scale chosen when the competition was created, whichever process builds it.
+    const built = await bundles.build(c.bundleDir, dataRoot, dataScaleOf(c.config));
     const checksum = await sha256File(built.solutionPath);
     await ds.transaction(async (m) => {
       let v = await m.getRepository(SolutionVersion).findOne({ where: { competitionId, version: 1 } });

@@ -23,7 +23,7 @@ export class Competition {
   @Column('timestamptz') closesAt!: Date;
   @Column('int') dailySubmissions!: number;
   @Column('int') finalSelections!: number;
-  /** The bundle's competition.yaml as loaded (metric options, kernel and model settings …). */
+  /** The bundle's competition.yaml as loaded (metric options, kernel and model settings …), plus `dataScale` (HOLDOUT_DATA_SCALE at creation). */
   @Column('jsonb') config!: Record<string, unknown>;
   @Column('jsonb') pages!: CompetitionPagesDto;
   /** Bundle the competition was created from (bundled slug directory or an unpacked upload). */
