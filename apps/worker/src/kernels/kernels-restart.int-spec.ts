@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { spawn, type ChildProcess } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { after, before, describe, it } from 'node:test';
+import { fileURLToPath } from 'node:url';
+import { Competition, provisionCompetitionData } from '@holdout/api/persistence';
+import { Client, createTestEnv, eventually, expectedScore, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
+import Dockerode from 'dockerode';
+import { KernelFixtureBundles } from './kernel-fixtures.js';
+
+const MAIN = join(fileURLToPath(new URL('..', import.meta.url)), 'main.js');
+const OWNER = `t-krestart-${randomBytes(3).toString('hex')}`;
+const docker = new Dockerode();
+const ownContainers = () => docker.listContainers({ all: true, filters: { label: [`holdout.owner=${OWNER}`] } });
+const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
+
+describe('a kernel worker killed mid-run', () => {
+  let env: TestEnv;
+  let api: TestApi;
+  let student: Client;
+  const children: ChildProcess[] = [];
+
+  const spawnWorker = (log: string): ChildProcess => {
+    const child = spawn(process.execPath, [MAIN], {
+      env: {
+        ...process.env,
+        DATABASE_URL: env.config.databaseUrl,
+        REDIS_URL: env.config.redisUrl,
+        HOLDOUT_DATA_DIR: env.config.dataDir,
+        HOLDOUT_QUEUE_PREFIX: env.config.queuePrefix,
+        HOLDOUT_SESSION_SECRET: env.config.sessionSecret,
+        HOLDOUT_LOG_LEVEL: 'info',
+        HOLDOUT_JOB_LOCK_S: '2',
+        HOLDOUT_KERNEL_OWNER: OWNER,
+        HOLDOUT_KERNEL_IMAGE: process.env.HOLDOUT_KERNEL_IMAGE ?? 'holdout/kernel-runtime:slim',
+      },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    const out = createWriteStream(join(env.config.dataDir, log));
+    child.stdout!.pipe(out);
+    child.stderr!.pipe(out);
+    children.push(child);
+    return child;
+  };
+
+  before(async () => {
+    env = await createTestEnv('kernels_restart');
+    const bundles = new KernelFixtureBundles({ krestart: { timeLimitSeconds: 60 } });
+    api = await startApi(env, bundles);
+    const prof = await Client.register(api.server, 'prof@example.com');
+    const course = (await prof.post('/api/courses').send({ name: 'R' })).body;
+    assert.equal((await prof.post('/api/competitions').send({ bundle: 'krestart', slug: 'krestart', courseId: course.id })).status, 201);
+    const c = await env.ds.getRepository(Competition).findOneByOrFail({ slug: 'krestart' });
+    await provisionCompetitionData(env.ds, bundles, c.id, env.config.dataDir);
+    student = await Client.register(api.server, 'stu@example.com');
+    await student.post('/api/courses/join').send({ code: course.joinCode });
+    await eventually(async () => ((await student.get('/api/competitions/krestart/data')).status === 200 ? true : undefined), { what: 'the data' });
+  });
+
+  after(async () => {
+    for (const c of children) {
+      if (c.exitCode === null && c.signalCode === null) {
+        c.kill('SIGKILL');
+        await exited(c);
+      }
+    }
+    // Whatever happened, leave no container of ours.
+    for (const c of await ownContainers()) await docker.getContainer(c.Id).remove({ force: true }).catch(() => undefined);
+    await api?.close();
+    await env?.drop();
+  });
+
+  it('removes the orphaned sandbox on restart and runs the kernel again to a score; the lost attempt is recorded, not charged', async () => {
+    const source = `import time\nprint('start', flush=True)\ntime.sleep(6)\nopen('/kaggle/working/submission.csv', 'w').write(${JSON.stringify(submissionCsv(7, 8))})\n`;
+    const up = await student.post('/api/competitions/krestart/submissions').field('kind', 'kernel').attach('file', Buffer.from(source), 'slow.py');
+    assert.equal(up.status, 202, JSON.stringify(up.body));
+    const id: string = up.body.id;
+
+    const first = spawnWorker('worker-1.log');
+    await eventually(async () => ((await ownContainers()).some((c) => c.State === 'running') ? true : undefined), { timeoutMs: 60_000, what: 'the first worker to start the sandbox' });
+    first.kill('SIGKILL');
+    await exited(first);
+    assert.equal((await ownContainers()).length, 1, 'the killed worker left its sandbox behind');
+    assert.equal((await env.ds.query('SELECT status FROM submissions WHERE id = $1', [id]))[0].status, 'running');
+
+    const second = spawnWorker('worker-2.log');
+    const done = await eventually(
+      async () => {
+        const r = (await env.ds.query('SELECT status, attempts, public_score, error_class FROM submissions WHERE id = $1', [id]))[0];
+        return r.status === 'scored' || r.status === 'failed' ? r : undefined;
+      },
+      { timeoutMs: 90_000, everyMs: 250, what: 'the kernel to run again and be scored' },
+    );
+    assert.equal(done.status, 'scored', JSON.stringify(done));
+    assert.equal(done.public_score, expectedScore(7));
+    assert.equal(done.attempts, 2);
+    const runs: { attempt: number; outcome: string }[] = await env.ds.query('SELECT attempt, outcome FROM kernel_runs WHERE submission_id = $1 ORDER BY attempt', [id]);
+    assert.deepEqual(runs, [
+      { attempt: 1, outcome: 'lost' },
+      { attempt: 2, outcome: 'succeeded' },
+    ]);
+    assert.deepEqual(await ownContainers(), [], 'no sandbox left: `docker ps -a --filter label=holdout.owner=…` is empty');
+    second.kill('SIGTERM');
+    await exited(second);
+    assert.equal(second.exitCode ?? 0, 0, 'the worker shuts down cleanly');
+  });
+});
