@@ -2,6 +2,7 @@ import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuiltData, BundleCompetition } from '@holdout/api/persistence';
 import { FixtureBundles } from '@holdout/api/testing';
+import type { SubmissionKind } from '@holdout/contracts';
 
 /** Kernel settings as stored in a competition's config (`kernel:` of competition.yaml, units parsed). */
 export interface TestKernelSettings {
@@ -12,6 +13,8 @@ export interface TestKernelSettings {
   cpus?: number;
   outputLimitBytes?: number;
   showHiddenDataLogs?: boolean;
+  /** Submission kinds the competition accepts (default: kernel only). */
+  kinds?: SubmissionKind[];
 }
 
 const DAY = 86_400_000;
@@ -36,9 +39,9 @@ export class KernelFixtureBundles extends FixtureBundles {
     return {
       ...base,
       bundleDir: `/fixture/${bundle}`,
-      submissionKinds: ['kernel'],
+      submissionKinds: k.kinds ?? ['kernel'],
       config: {
-        submissions: { kinds: ['kernel'] },
+        submissions: { kinds: k.kinds ?? ['kernel'] },
         kernel: {
           image: k.image ?? process.env.HOLDOUT_KERNEL_IMAGE ?? 'holdout/kernel-runtime:slim',
           timeLimitSeconds: k.timeLimitSeconds ?? 60,

@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
-import { Competition, provisionCompetitionData } from '@holdout/api/persistence';
-import { Client, FIXTURE_SOLUTION, INVALID_SUBMISSION, createTestEnv, eventually, expectedScore, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
+import { CHARGED_STATUSES_SQL, Competition, provisionCompetitionData } from '@holdout/api/persistence';
+import { Client, INVALID_SUBMISSION, createTestEnv, eventually, expectedScore, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
 import { QUEUES, type SubmissionDto, type SubmissionEventDto } from '@holdout/contracts';
 import { Queue } from 'bullmq';
 import Dockerode from 'dockerode';
@@ -45,6 +45,7 @@ describe('kernel submissions through the API and a real worker', () => {
       const r = await row(id);
       return TERMINAL.has(r.status) ? r : undefined;
     }, { timeoutMs, everyMs: 200, what: `submission ${id} to finish` });
+  const charged = async (id: string) => Number((await env.ds.query(`SELECT count(*) AS n FROM submissions s WHERE s.id = $1 AND ${CHARGED_STATUSES_SQL}`, [id]))[0].n) === 1;
   const runsOf = async (id: string) => (await env.ds.query('SELECT * FROM kernel_runs WHERE submission_id = $1 ORDER BY attempt', [id])) as Record<string, any>[];
 
   before(async () => {
@@ -54,11 +55,12 @@ describe('kernel submissions through the API and a real worker', () => {
       kshort: { timeLimitSeconds: 3 },
       klogs: { showHiddenDataLogs: true },
       kgpu: { gpus: 1 },
+      kfiles: { kinds: ['file'] },
     });
     api = await startApi(env, bundles);
     prof = await Client.register(api.server, 'prof@example.com');
     const course = (await prof.post('/api/courses').send({ name: 'Kernels' })).body;
-    for (const slug of ['kern', 'kshort', 'klogs', 'kgpu']) {
+    for (const slug of ['kern', 'kshort', 'klogs', 'kgpu', 'kfiles']) {
       const r = await prof.post('/api/competitions').send({ bundle: slug, slug, courseId: course.id });
       assert.equal(r.status, 201, JSON.stringify(r.body));
       const c = await env.ds.getRepository(Competition).findOneByOrFail({ slug });
@@ -95,9 +97,14 @@ print('${marker}', flush=True)
     const id = (up.body as SubmissionDto).id;
     assert.equal(up.body.kind, 'kernel');
     assert.equal(up.body.status, 'queued');
-    // Staff follow the live log on the submission's event stream.
+    // The participant's stream carries status only (this competition hides hidden-data logs)…
+    const studentEvents = readSse<SubmissionEventDto>(api.server, `/api/submissions/${id}/events`, { cookie: student.cookie }, (e) => e.type === 'status' && TERMINAL.has(e.submission.status), 60_000);
+    // …staff follow the live log on it.
     const events = await readSse<SubmissionEventDto>(api.server, `/api/submissions/${id}/events`, { cookie: prof.cookie }, (e) => e.type === 'log' && e.line.includes(marker), 60_000);
     assert.ok(events.some((e) => e.type === 'status' && e.submission.status === 'running'));
+    const seenByStudent = await studentEvents;
+    assert.ok(seenByStudent.some((e) => e.type === 'status' && e.submission.status === 'scored'));
+    assert.deepEqual(seenByStudent.filter((e) => e.type === 'log'), [], 'no log lines for the participant');
     const done = await finished(id);
     assert.equal(done.status, 'scored', JSON.stringify(done));
     assert.equal(done.public_score, expectedScore(8));
@@ -141,6 +148,9 @@ print('${marker}', flush=True)
     const noCells = await submit(student, 'kern', 'k.ipynb', '{"nbformat": 4}');
     assert.equal(noCells.status, 400);
     assert.equal((await submit(student, 'kern', 'k.py', '')).status, 400);
+    const files = await submit(student, 'kfiles', 'k.py', 'print(1)');
+    assert.equal(files.status, 409);
+    assert.equal(files.body.error.code, 'submission_kind_not_allowed');
     const r: { n: string }[] = await env.ds.query(`SELECT count(*) AS n FROM submissions WHERE file_name LIKE '%k.%' OR file_name LIKE '%kernel.txt'`);
     assert.equal(Number(r[0]!.n), 0, 'refused uploads leave no submission');
   });
@@ -161,6 +171,7 @@ print('${marker}', flush=True)
       assert.match(done.error_message, message);
       const dto = (await student.get(`/api/submissions/${up.body.id}`)).body as SubmissionDto;
       assert.equal(dto.error?.class, cls);
+      assert.ok(await charged(up.body.id), 'a kernel failure of the participant counts against the daily quota');
       if (name === 'exception') {
         // No log tail for participants here (hidden-data logs are not shown), the full log for staff.
         assert.ok(!done.error_message.includes('secret-trace'));
@@ -186,6 +197,7 @@ print('${marker}', flush=True)
     assert.equal(done.error_class, 'scoring-error');
     assert.match(done.error_message, /rejected: .*row|sorted|runs/i);
     assert.equal(done.error_row, 2);
+    assert.equal(await charged(up.body.id), false);
   });
 
   it('cancels a queued and a running kernel (owner and instructor); nothing left behind, not charged', async () => {
@@ -273,4 +285,3 @@ print('${marker}', flush=True)
   });
 });
 
-void FIXTURE_SOLUTION;
