@@ -27,7 +27,14 @@ export class SubmissionsController {
     schema: {
       type: 'object',
       required: ['file'],
-      properties: { file: { type: 'string', format: 'binary' }, kind: { type: 'string', enum: ['file', 'kernel', 'model'] }, description: { type: 'string' }, cvScore: { type: 'number' } },
+      properties: {
+        file: { type: 'string', format: 'binary', description: 'prediction CSV, or for kind=kernel a .py script or .ipynb notebook' },
+        kind: { type: 'string', enum: ['file', 'kernel', 'model'] },
+        description: { type: 'string' },
+        cvScore: { type: 'number' },
+        attachments: { type: 'array', items: { type: 'string', format: 'binary' }, description: 'kernel only: files mounted read-only at /kaggle/input/<dataset>/' },
+        dataset: { type: 'string', description: 'kernel only: name of the attached dataset (default "attached")' },
+      },
     },
   })
   upload(@CurrentUser() p: Principal, @Param('slug') slug: string, @Req() req: Request): Promise<SubmissionDto> {
