@@ -106,4 +106,22 @@ describe('a kernel worker killed mid-run', () => {
     await exited(second);
     assert.equal(second.exitCode ?? 0, 0, 'the worker shuts down cleanly');
   });
+
+  it('on SIGTERM kills its running sandbox and puts the kernel back in the queue (not charged), then exits', async () => {
+    const source = `import time\nprint('start', flush=True)\ntime.sleep(50)\n`;
+    const up = await student.post('/api/competitions/krestart/submissions').field('kind', 'kernel').attach('file', Buffer.from(source), 'long.py');
+    assert.equal(up.status, 202, JSON.stringify(up.body));
+    const w = spawnWorker('worker-3.log');
+    await eventually(async () => ((await ownContainers()).some((c) => c.State === 'running') ? true : undefined), { timeoutMs: 60_000, what: 'the sandbox to run' });
+    const t0 = Date.now();
+    w.kill('SIGTERM');
+    await exited(w);
+    assert.ok(Date.now() - t0 < 20_000, 'the shutdown does not wait for the kernel');
+    assert.equal(w.exitCode ?? 0, 0);
+    assert.deepEqual(await ownContainers(), []);
+    const r = (await env.ds.query('SELECT status FROM submissions WHERE id = $1', [up.body.id]))[0];
+    assert.equal(r.status, 'queued');
+    const runs: { outcome: string }[] = await env.ds.query('SELECT outcome FROM kernel_runs WHERE submission_id = $1', [up.body.id]);
+    assert.deepEqual(runs.map((x) => x.outcome), ['lost']);
+  });
 });
