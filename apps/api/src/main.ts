@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import cluster from 'node:cluster';
 import { z } from 'zod';
-import { ConfigError, loadConfig } from './config/config.js';
+import { loadConfigOrExit } from './config/load-or-exit.js';
 import { JsonLogger } from './common/logger.js';
 import { createApp } from './app.factory.js';
 import { LibCompetitionBundles } from './modules/competitions/lib-bundles.js';
@@ -10,16 +10,7 @@ import { assertSchemaReady, createDataSource } from './persistence/data-source.j
 // node apps/api/dist/main.js — serves /api on HOST:PORT. Refuses to start on a bad config or a
 // database that is not fully migrated (run apps/api/dist/migrate.js first).
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`holdout api: ${err.message}\n`);
-      process.exit(78);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit('api');
   const logger = new JsonLogger(config.logLevel, 'api');
   const ds = createDataSource({ databaseUrl: config.databaseUrl, repoRoot: config.repoRoot, poolSize: 20, applicationName: 'holdout-api' });
   try {

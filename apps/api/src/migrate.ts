@@ -1,21 +1,12 @@
 import 'reflect-metadata';
-import { ConfigError, loadConfig } from './config/config.js';
+import { loadConfigOrExit } from './config/load-or-exit.js';
 import { JsonLogger } from './common/logger.js';
 import { createDataSource } from './persistence/data-source.js';
 
 // node apps/api/dist/migrate.js [--check] — applies pending migrations (each in its own
 // transaction) and exits 0; with --check only reports and exits 1 when some are pending.
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`holdout migrate: ${err.message}\n`);
-      process.exit(78);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit('migrate');
   const logger = new JsonLogger(config.logLevel === 'silent' ? 'silent' : 'info', 'migrate');
   const ds = createDataSource({ databaseUrl: config.databaseUrl, repoRoot: config.repoRoot, poolSize: 2, applicationName: 'holdout-migrate' });
   await ds.initialize();

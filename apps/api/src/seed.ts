@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import * as argon2 from 'argon2';
 import { DataSource } from 'typeorm';
 import { AppModule } from './app.module.js';
-import { ConfigError, loadConfig } from './config/config.js';
+import { loadConfigOrExit } from './config/load-or-exit.js';
 import { JsonLogger } from './common/logger.js';
 import type { Principal } from './modules/auth/principal.js';
 import { AuthService } from './modules/auth/auth.service.js';
@@ -26,16 +26,7 @@ const DEMO = [
 ];
 
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (err) {
-    if (err instanceof ConfigError) {
-      process.stderr.write(`holdout seed: ${err.message}\n`);
-      process.exit(78);
-    }
-    throw err;
-  }
+  const config = loadConfigOrExit('seed');
   const logger = new JsonLogger(config.logLevel === 'debug' ? 'debug' : 'warn', 'seed');
   const ds = createDataSource({ databaseUrl: config.databaseUrl, repoRoot: config.repoRoot, poolSize: 4, applicationName: 'holdout-seed' });
   await ds.initialize();
