@@ -9,7 +9,7 @@ export type { Interval } from '../modules/submissions/entities/submission.entity
 export { JsonLogger } from '../common/logger.js';
 export { quotaDay, CHARGED_STATUSES_SQL } from '../modules/submissions/quota.js';
 export { LocalArtifactStore, TooLargeError } from '../infra/artifact-store.js';
-export { scoreJobOptions } from '../modules/submissions/scoring-jobs.js';
+export { RESCORABLE_SQL, scoreJobOptions } from '../modules/submissions/scoring-jobs.js';
 export { CompetitionBundles, type BuiltData, type BundleCompetition } from '../modules/competitions/bundles.js';
 export { LibCompetitionBundles } from '../modules/competitions/lib-bundles.js';
 export { provisionCompetitionData, sha256File } from '../modules/competitions/provision.js';

@@ -26,6 +26,7 @@ import { Publisher } from '../publisher.js';
 import { ScorerPool, SubmissionRejected } from '../scoring/scorer-pool.js';
 import { CONFIG, REDIS } from '../tokens.js';
 import { competitionView, exists } from './data-view.js';
+import { kernelOutputOf, kernelRejectedMessage } from './kernel-output.js';
 import { LogLines } from './log-publisher.js';
 import { DEVICE_POOL, KERNEL_RUNNER } from './tokens.js';
 
@@ -248,23 +249,22 @@ export class KernelRunService {
 
   /** A worker died while scoring: the output is in the store, score it again (idempotent). */
   private async resumeScoring(s: Submission, c: Competition): Promise<KernelJobOutcome> {
-    const runs: { id: string; attempt: number }[] = await this.ds.query(
-      `SELECT id, attempt FROM kernel_runs WHERE submission_id = $1 AND outcome = 'succeeded' ORDER BY attempt DESC LIMIT 1`,
-      [s.id],
-    );
-    const run = runs[0];
-    const csv = run ? this.store.path(`${kernelRunKey(s.id, run.attempt)}/submission.csv`) : null;
+    const run = await kernelOutputOf(this.ds, s.id);
+    const csv = run ? this.store.path(run.key) : null;
     if (!run || !csv || !(await exists(csv))) {
       await this.ds.query(`UPDATE submissions SET status = 'queued', updated_at = now() WHERE id = $1 AND status = 'scoring'`, [s.id]);
       throw new Error('the collected output is missing; the kernel runs again');
     }
-    return this.score(s, c, run.id, csv);
+    return this.score(s, c, run.runRowId, csv);
   }
 
   /** Scores the kernel's submission.csv with the platform's scorer (the same threads as file submissions). */
   private async score(s: Submission, c: Competition, runRowId: string, csvPath: string): Promise<KernelJobOutcome> {
-    if (!c.currentSolutionVersionId) throw new Error(`competition ${c.slug} has no solution version`);
-    const version = await this.ds.getRepository(SolutionVersion).findOneOrFail({ where: { id: c.currentSolutionVersionId } });
+    // The version current now, not when the run started hours ago: a rescore issued meanwhile
+    // would otherwise be left to the reconciler's catch-up.
+    const [current] = (await this.ds.query('SELECT current_solution_version_id AS v FROM competitions WHERE id = $1', [c.id])) as { v: string | null }[];
+    if (!current?.v) throw new Error(`competition ${c.slug} has no solution version`);
+    const version = await this.ds.getRepository(SolutionVersion).findOneOrFail({ where: { id: current.v } });
     try {
       const r = await this.pool.score({ metric: c.metric, rleOrder: c.rleOrder, solutionPath: version.path, solutionChecksum: version.checksum, submissionPath: csvPath });
       await this.ds.transaction(async (m) => {
@@ -296,7 +296,7 @@ export class KernelRunService {
         await m.query(
           `UPDATE submissions SET status = 'failed', error_class = 'scoring-error', error_code = $2, error_message = $3, error_row = $4,
                   solution_version_id = $5, scored_at = now(), updated_at = now() WHERE id = $1 AND status = 'scoring'`,
-          [s.id, err.code, `Your kernel's submission.csv was rejected: ${err.message}`, err.row, version.id],
+          [s.id, err.code, kernelRejectedMessage(err.message), err.row, version.id],
         );
         await m.query(`UPDATE kernel_runs SET step = 'done', updated_at = now() WHERE id = $1`, [runRowId]);
       });

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AuditEvent, CompetitionBundles, JsonLogger, provisionCompetitionData, scoreJobOptions, type AppConfig } from '@holdout/api/persistence';
+import { AuditEvent, CompetitionBundles, JsonLogger, provisionCompetitionData, RESCORABLE_SQL, scoreJobOptions, type AppConfig } from '@holdout/api/persistence';
 import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { JOBS } from '../jobs.js';
@@ -75,9 +75,10 @@ export class MaintenanceService {
     }
     // Scored against an older solution version than the competition's current one (a rescore job
     // lost with Redis, or scored on the old version while a rescore was being issued): score again.
+    // Kernels too: the scoring queue scores their stored output (no new run).
     const outdated: { id: string; v: string }[] = await this.ds.query(
       `SELECT s.id, c.current_solution_version_id AS v FROM submissions s JOIN competitions c ON c.id = s.competition_id
-        WHERE s.kind = 'file' AND (s.status = 'scored' OR (s.status = 'failed' AND s.error_class = 'validation'))
+        WHERE ${RESCORABLE_SQL}
           AND s.solution_version_id IS DISTINCT FROM c.current_solution_version_id AND c.current_solution_version_id IS NOT NULL
           AND s.updated_at < now() - make_interval(secs => $1) LIMIT 500`,
       [this.config.stuckAfterMs / 1000],

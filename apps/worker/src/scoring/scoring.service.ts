@@ -7,11 +7,12 @@ import { CONFIG } from '../tokens.js';
 import { Publisher } from '../publisher.js';
 import { JsonLogger } from '@holdout/api/persistence';
 import { ScorerPool, SubmissionRejected } from './scorer-pool.js';
+import { kernelOutputOf, kernelRejectedMessage } from '../kernels/kernel-output.js';
 
 export type ScoreOutcomeKind = 'scored' | 'rejected' | 'skipped';
 
 /**
- * Scores one file submission. Idempotent: a job that runs twice (worker killed, job re-enqueued
+ * Scores one file submission, or on a rescore the stored output of a kernel submission. Idempotent: a job that runs twice (worker killed, job re-enqueued
  * by the reconciler) leaves one score record and one final state.
  *
  * States: queued → scoring → scored | failed. A rejected file fails with class `validation`
@@ -35,7 +36,10 @@ export class ScoringService {
     const { submissionId, rescoreId } = job.data;
     const run = rescoreId ?? 'initial';
     const s = await this.ds.getRepository(Submission).findOne({ where: { id: submissionId } });
-    if (!s || s.kind !== 'file' || !s.artifactPath) return 'skipped';
+    if (!s) return 'skipped';
+    const submissionPath = await this.pathToScore(s, rescoreId);
+    if (!submissionPath) return 'skipped';
+    const kernel = s.kind === 'kernel';
     const c = await this.ds.getRepository(Competition).findOneOrFail({ where: { id: s.competitionId } });
     if (!c.currentSolutionVersionId) throw new Error(`competition ${c.slug} has no solution version`);
     const version = await this.ds.getRepository(SolutionVersion).findOneOrFail({ where: { id: c.currentSolutionVersionId } });
@@ -61,7 +65,7 @@ export class ScoringService {
         rleOrder: c.rleOrder,
         solutionPath: version.path,
         solutionChecksum: version.checksum,
-        submissionPath: this.store.path(s.artifactPath),
+        submissionPath,
         ...(this.config.testScoringDelayMs ? { delayMs: this.config.testScoringDelayMs } : {}),
       });
       await this.ds.transaction(async (m) => {
@@ -89,12 +93,13 @@ export class ScoringService {
              ON CONFLICT (submission_id, solution_version_id, run) DO NOTHING`,
             [submissionId, version.id, run, err.code, err.message],
           );
+          // The same class as on first scoring: `validation` for a file, `scoring-error` for a kernel's output.
           await m.query(
-            `UPDATE submissions SET status = 'failed', error_class = 'validation', error_code = $2, error_message = $3, error_row = $4,
+            `UPDATE submissions SET status = 'failed', error_class = $6, error_code = $2, error_message = $3, error_row = $4,
                     public_score = NULL, private_score = NULL, public_interval = NULL, private_interval = NULL, per_image_public = NULL,
                     per_image_private = NULL, selected = false, solution_version_id = $5, scored_at = now(), updated_at = now()
               WHERE id = $1 AND ${rescoreId ? "status IN ('scored', 'failed')" : "status = 'scoring'"}`,
-            [submissionId, err.code, err.message, err.row, version.id],
+            [submissionId, err.code, kernel ? kernelRejectedMessage(err.message) : err.message, err.row, version.id, kernel ? 'scoring-error' : 'validation'],
           );
         });
         await this.publisher.submission(submissionId, c.id);
@@ -112,6 +117,19 @@ export class ScoringService {
       }
       throw err;
     }
+  }
+
+  /**
+   * The file this job scores: a file submission's upload; for a kernel, only on a rescore, the
+   * stored submission.csv of its latest successful run (the first scoring is the kernel run's
+   * own, and a rescore never runs the kernel again). Null: nothing to score here.
+   */
+  private async pathToScore(s: Submission, rescoreId: string | undefined): Promise<string | null> {
+    if (s.kind === 'file') return s.artifactPath ? this.store.path(s.artifactPath) : null;
+    if (s.kind !== 'kernel' || !rescoreId) return null;
+    const out = await kernelOutputOf(this.ds, s.id);
+    if (!out) this.logger.write('warn', 'rescore: the kernel has no collected output', { submissionId: s.id });
+    return out ? this.store.path(out.key) : null;
   }
 }
 

@@ -10,15 +10,16 @@ import { Queues } from '../../infra/infra.module.js';
 import { JOBS } from '../../persistence/channels.js';
 import type { Principal } from '../auth/principal.js';
 import { AuditService } from '../audit/audit.service.js';
-import { scoreJobOptions } from '../submissions/scoring-jobs.js';
+import { RESCORABLE_SQL, scoreJobOptions } from '../submissions/scoring-jobs.js';
 import { parseUpload } from '../submissions/multipart.js';
 import { CompetitionAccess } from './competition-access.service.js';
 import { Competition } from './entities/competition.entity.js';
 import { SolutionVersion } from './entities/solution-version.entity.js';
 
 /**
- * Rescoring: optionally a new solution version, then every file submission is scored again.
- * Earlier scores stay in `score_records`; the submission shows the latest.
+ * Rescoring: optionally a new solution version, then every scored (or scorer-rejected) file and
+ * kernel submission is scored again on the scoring queue — a kernel's stored submission.csv, not
+ * a new run. Earlier scores stay in `score_records`; the submission shows the latest.
  */
 @Injectable()
 export class RescoreService {
@@ -55,7 +56,7 @@ export class RescoreService {
         await m.getRepository(Competition).update({ id: c.id }, { currentSolutionVersionId: version.id });
       }
       const ids: { id: string }[] = await m.query(
-        `SELECT id FROM submissions WHERE competition_id = $1 AND kind = 'file' AND (status = 'scored' OR (status = 'failed' AND error_class = 'validation'))`,
+        `SELECT s.id FROM submissions s WHERE s.competition_id = $1 AND ${RESCORABLE_SQL}`,
         [c.id],
       );
       await this.audit.record(
