@@ -104,6 +104,16 @@ export interface SlidePlan {
   distractors: Array<Glomerulus & { kind: 'infiltrate' | 'artery' }>;
 }
 
+/** Bilinear interpolation of a row-major grid `width` values wide at the fractional point (fx, fy). */
+function bilinear(values: Float32Array, width: number, fx: number, fy: number): number {
+  const ix = Math.floor(fx);
+  const iy = Math.floor(fy);
+  const tx = fx - ix;
+  const ty = fy - iy;
+  return (values[iy * width + ix]! * (1 - tx) + values[iy * width + ix + 1]! * tx) * (1 - ty) +
+    (values[(iy + 1) * width + ix]! * (1 - tx) + values[(iy + 1) * width + ix + 1]! * tx) * ty;
+}
+
 function planSlide(seed: number, id: string, params: HubmapParams, minSide: number, maxSide: number): SlidePlan {
   const rng = Rng.for(seed, 'hubmap', 'slide', id);
   const side = () => Math.round(rng.uniform(minSide, maxSide) / 16) * 16;
@@ -126,32 +136,14 @@ function planSlide(seed: number, id: string, params: HubmapParams, minSide: numb
   const stain = new Float32Array(gw * gh);
   for (let gy = 0; gy < gh; gy++) {
     for (let gx = 0; gx < gw; gx++) {
-      const fx = gx / coarse;
-      const fy = gy / coarse;
-      const ix = Math.floor(fx);
-      const iy = Math.floor(fy);
-      const tx = fx - ix;
-      const ty = fy - iy;
-      const lerp = (l: Float32Array) =>
-        (l[iy * lw + ix]! * (1 - tx) + l[iy * lw + ix + 1]! * tx) * (1 - ty) +
-        (l[(iy + 1) * lw + ix]! * (1 - tx) + l[(iy + 1) * lw + ix + 1]! * tx) * ty;
       const nx = (gx * grid) / width - 0.5 - ox;
       const ny = (gy * grid) / height - 0.5 - oy;
       const ellipse = 1 - (nx / rx) ** 2 - (ny / ry) ** 2;
-      tissue[gy * gw + gx] = ellipse + 0.3 * lerp(lattice) + 0.05 * rng.uniform(-1, 1);
-      stain[gy * gw + gx] = lerp(stainLattice);
+      tissue[gy * gw + gx] = ellipse + 0.3 * bilinear(lattice, lw, gx / coarse, gy / coarse) + 0.05 * rng.uniform(-1, 1);
+      stain[gy * gw + gx] = bilinear(stainLattice, lw, gx / coarse, gy / coarse);
     }
   }
-  const tissueAt = (x: number, y: number) => {
-    const fx = x / grid;
-    const fy = y / grid;
-    const ix = Math.floor(fx);
-    const iy = Math.floor(fy);
-    const tx = fx - ix;
-    const ty = fy - iy;
-    return (tissue[iy * gw + ix]! * (1 - tx) + tissue[iy * gw + ix + 1]! * tx) * (1 - ty) +
-      (tissue[(iy + 1) * gw + ix]! * (1 - tx) + tissue[(iy + 1) * gw + ix + 1]! * tx) * ty;
-  };
+  const tissueAt = (x: number, y: number) => bilinear(tissue, gw, x / grid, y / grid);
 
   // Tubules: one per cell of a jittered grid, each inside its cell so a pixel only looks at its own.
   const tubuleCell = Math.round(55 / params.micronsPerPixel);
