@@ -1,4 +1,4 @@
-import { Inject, Injectable, Module, type DynamicModule, type OnApplicationShutdown } from '@nestjs/common';
+import { Inject, Injectable, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { CompetitionBundles, JsonLogger, LibCompetitionBundles, LocalArtifactStore, type AppConfig } from '@holdout/api/persistence';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
@@ -14,6 +14,15 @@ import { Publisher } from './publisher.js';
 import { ScorerPool } from './scoring/scorer-pool.js';
 import { ScoringService } from './scoring/scoring.service.js';
 import { CONFIG, REDIS } from './tokens.js';
+
+/** Says once, at start, why this worker takes no kernel jobs. */
+@Injectable()
+class KernelsDisabledNotice implements OnApplicationBootstrap {
+  constructor(private readonly logger: JsonLogger) {}
+  onApplicationBootstrap(): void {
+    this.logger.write('info', 'kernel runs are disabled (HOLDOUT_KERNELS=off): no kernel processors, no sandbox reconcile');
+  }
+}
 
 @Injectable()
 class Closer implements OnApplicationShutdown {
@@ -35,7 +44,7 @@ export interface WorkerOptions {
   dataSource: DataSource;
   /** Where competition data comes from (default: the bundles under competitions/). */
   bundles?: CompetitionBundles;
-  /** Which queues to consume (default all this worker knows). */
+  /** Which queues to consume (default all this worker knows; no kernels when `config.kernels.enabled` is false). */
   queues?: { scoring?: boolean; maintenance?: boolean; kernels?: boolean };
   /** Runs kernels (default: a DockerKernelRunner on the local engine, owner HOLDOUT_KERNEL_OWNER). */
   kernelRunner?: KernelRunner;
@@ -45,6 +54,8 @@ export interface WorkerOptions {
 export class WorkerModule {
   static forRoot(o: WorkerOptions): DynamicModule {
     const q = { scoring: true, maintenance: true, kernels: true, ...o.queues };
+    // HOLDOUT_KERNELS=off (no Docker here): nothing of the kernel side is even constructed.
+    const kernelsOff = !o.config.kernels.enabled;
     return {
       module: WorkerModule,
       providers: [
@@ -60,11 +71,15 @@ export class WorkerModule {
         MaintenanceService,
         ...(q.scoring ? [ScoringProcessor] : []),
         ...(q.maintenance ? [MaintenanceProcessor] : []),
-        { provide: KERNEL_RUNNER, useFactory: () => o.kernelRunner ?? new DockerKernelRunner({ owner: o.config.kernels.owner, scratchRoot: `${o.config.dataDir}/sandbox` }) },
-        { provide: DEVICE_POOL, useFactory: () => new DevicePool(o.config.kernels.gpus) },
-        KernelRunService,
-        KernelSweeper,
-        ...(q.kernels ? [KernelsProcessor] : []),
+        ...(kernelsOff
+          ? [KernelsDisabledNotice]
+          : [
+              { provide: KERNEL_RUNNER, useFactory: () => o.kernelRunner ?? new DockerKernelRunner({ owner: o.config.kernels.owner, scratchRoot: `${o.config.dataDir}/sandbox` }) },
+              { provide: DEVICE_POOL, useFactory: () => new DevicePool(o.config.kernels.gpus) },
+              KernelRunService,
+              KernelSweeper,
+              ...(q.kernels ? [KernelsProcessor] : []),
+            ]),
         Closer,
       ],
     };

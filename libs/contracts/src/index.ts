@@ -231,7 +231,8 @@ export type ApiErrorCode =
   | 'quota_exceeded' // 429: daily submissions used up (details.resetsAt)
   | 'too_many_attempts' // 429: too many failed sign-ins for this account; try again later
   | 'internal' // 500
-  | 'unavailable'; // 503
+  | 'unavailable' // 503
+  | 'kernels_disabled'; // 503: this server runs no kernels (HOLDOUT_KERNELS=off); file submissions still work
 
 /** Cookie and header names of the session and its CSRF defence (double-submit token). */
 export const AUTH = {

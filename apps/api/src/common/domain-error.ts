@@ -45,6 +45,7 @@ export function httpStatusOf(code: ApiErrorCode): number {
     case 'internal':
       return 500;
     case 'unavailable':
+    case 'kernels_disabled':
       return 503;
     default: {
       const never: never = code;

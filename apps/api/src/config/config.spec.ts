@@ -28,8 +28,16 @@ describe('loadConfig', () => {
       assert.equal(readFileSync(join(dir, 'session-secret'), 'utf8').trim(), a.sessionSecret);
       assert.equal(statSync(join(dir, 'session-secret')).mode & 0o777, 0o600);
       assert.equal(loadConfig({ HOLDOUT_DATA_DIR: dir }).sessionSecret, a.sessionSecret);
+      assert.equal(a.kernels.enabled, true);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
+  });
+
+  it('HOLDOUT_KERNELS: on by default, off disables kernel runs, anything else is refused', () => {
+    const secret = { HOLDOUT_SESSION_SECRET: 'x'.repeat(32) };
+    assert.equal(loadConfig({ ...secret, HOLDOUT_KERNELS: 'off' }).kernels.enabled, false);
+    assert.equal(loadConfig({ ...secret, HOLDOUT_KERNELS: 'on' }).kernels.enabled, true);
+    assert.throws(() => loadConfig({ ...secret, HOLDOUT_KERNELS: 'no' }), (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.startsWith('HOLDOUT_KERNELS')));
   });
 });

@@ -27,6 +27,7 @@ import { repoRoot } from './repo-root.js';
  * | HOLDOUT_STUCK_AFTER_S | 300 (reconciler: queued/scoring longer than this is re-enqueued) |
  * | HOLDOUT_RECONCILE_EVERY_S | 60 |
  * | HOLDOUT_JOB_LOCK_S | 30 (worker: a job whose worker stopped renewing its lock this long is picked up again) |
+ * | HOLDOUT_KERNELS | on (`off` on a machine without Docker: the worker starts no kernel processors and touches no containers; the API refuses kernel uploads with 503 `kernels_disabled`) |
  * | HOLDOUT_GPUS | none (worker: comma list of the GPU device ids it may hand to kernels, e.g. `0,1`; none = CPU-only, never takes `kernels-gpu` jobs) |
  * | HOLDOUT_KERNEL_IMAGE | unset (worker: runtime image every kernel runs in, e.g. the tag `docker/kernel-runtime/build.sh` prints; unset = the competition's `kernel.image`) |
  * | HOLDOUT_KERNEL_CONCURRENCY | 1 (worker: CPU kernels run at once; GPU kernels run one per device) |
@@ -51,6 +52,7 @@ const schema = z.object({
   HOLDOUT_STUCK_AFTER_S: z.coerce.number().int().min(1).default(300),
   HOLDOUT_RECONCILE_EVERY_S: z.coerce.number().int().min(1).default(60),
   HOLDOUT_JOB_LOCK_S: z.coerce.number().min(1).default(30),
+  HOLDOUT_KERNELS: z.enum(['on', 'off']).default('on'),
   HOLDOUT_GPUS: z.string().regex(/^[A-Za-z0-9-]*(,[A-Za-z0-9-]*)*$/, 'must be a comma list of device ids').default(''),
   HOLDOUT_KERNEL_IMAGE: z.string().trim().optional(),
   HOLDOUT_KERNEL_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
@@ -84,8 +86,8 @@ export interface AppConfig {
   stuckAfterMs: number;
   reconcileEveryMs: number;
   jobLockMs: number;
-  /** Kernel workers (and the API's GPU budget). */
-  kernels: { gpus: string[]; image: string | null; concurrency: number; owner: string; gpuHoursPerWeek: number };
+  /** Kernel workers (and the API's GPU budget). `enabled` false (HOLDOUT_KERNELS=off): no kernel runs on this deployment. */
+  kernels: { enabled: boolean; gpus: string[]; image: string | null; concurrency: number; owner: string; gpuHoursPerWeek: number };
 }
 
 export class ConfigError extends Error {
@@ -125,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     reconcileEveryMs: e.HOLDOUT_RECONCILE_EVERY_S * 1000,
     jobLockMs: Math.round(e.HOLDOUT_JOB_LOCK_S * 1000),
     kernels: {
+      enabled: e.HOLDOUT_KERNELS === 'on',
       gpus: e.HOLDOUT_GPUS.split(',').map((s) => s.trim()).filter(Boolean),
       image: e.HOLDOUT_KERNEL_IMAGE || null,
       concurrency: e.HOLDOUT_KERNEL_CONCURRENCY,

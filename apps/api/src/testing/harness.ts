@@ -75,10 +75,10 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
-/** The real application on an ephemeral port, on the env's database. */
-export async function startApi(env: TestEnv, bundles: CompetitionBundles): Promise<TestApi> {
+/** The real application on an ephemeral port, on the env's database (`config` overrides settings of the env's). */
+export async function startApi(env: TestEnv, bundles: CompetitionBundles, config: Partial<AppConfig> = {}): Promise<TestApi> {
   const logger = new JsonLogger(env.config.logLevel, 'api');
-  const app = await createApp({ config: env.config, logger, bundles, dataSource: env.ds });
+  const app = await createApp({ config: { ...env.config, ...config }, logger, bundles, dataSource: env.ds });
   await app.listen(0, '127.0.0.1');
   return {
     app,

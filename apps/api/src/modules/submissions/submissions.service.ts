@@ -67,6 +67,10 @@ export class SubmissionsService {
       const fields = parseWith(fieldsSchema, upload.fields);
       if (!upload.file) throw new DomainError('bad_request', 'attach the prediction file in the `file` field');
       if (!c.submissionKinds.includes(fields.kind)) throw new DomainError('submission_kind_not_allowed', `this competition accepts ${c.submissionKinds.join(', ')} submissions`);
+      // Nothing would take the job (HOLDOUT_KERNELS=off): refuse now rather than leave it queued.
+      if (fields.kind === 'kernel' && !this.config.kernels.enabled) {
+        throw new DomainError('kernels_disabled', `kernel runs are disabled on this server${c.submissionKinds.includes('file') ? '; submit a prediction file instead' : ''}`);
+      }
       const file = upload.file;
       const kernel = fields.kind === 'kernel' ? await this.kernels.prepare(c, upload, upload.fields) : null;
 
