@@ -1,6 +1,7 @@
 // Shared with the worker (`@holdout/api/persistence`): configuration, entities, data source,
 // pub/sub channels and job names. Nothing here starts anything.
 export * from '../config/config.js';
+export { loadConfigOrExit } from '../config/load-or-exit.js';
 export * from '../config/repo-root.js';
 export * from './channels.js';
 export * from './data-source.js';
