@@ -108,6 +108,18 @@ export interface DataFileDto {
   etag: string;
 }
 
+/**
+ * `GET /api/competitions/:slug/tiles/<file>/info` for a public pyramidal TIFF; tiles are
+ * `…/tiles/<file>/<level>/<x>/<y>.jpg|png|webp`, `tileSize` square (cropped at the edges).
+ * Level 0 is full scale; each next level halves the one before.
+ */
+export interface TileInfoDto {
+  width: number;
+  height: number;
+  tileSize: number;
+  levels: { width: number; height: number }[];
+}
+
 export interface SubmissionDto {
   id: string;
   competitionSlug: string;

@@ -8,11 +8,13 @@ import { CompetitionsController } from './competitions.controller.js';
 import { CompetitionsService } from './competitions.service.js';
 import { DataService } from './data.service.js';
 import { RescoreService } from './rescore.service.js';
+import { TilesController } from './tiles.controller.js';
+import { TilesService } from './tiles.service.js';
 
 @Module({
   imports: [AuditModule, CoursesModule],
-  controllers: [CompetitionsController, BundlesController],
-  providers: [CompetitionAccess, CompetitionsService, DataService, RescoreService, SubmissionsRepository],
+  controllers: [CompetitionsController, BundlesController, TilesController],
+  providers: [CompetitionAccess, CompetitionsService, DataService, RescoreService, SubmissionsRepository, TilesService],
   exports: [CompetitionAccess, CompetitionsService, SubmissionsRepository],
 })
 export class CompetitionsModule {}
