@@ -54,12 +54,23 @@ try {
     const result = JSON.parse(child.stdout.trim().split('\n').pop());
     const du = spawnSync('du', ['-sm', result.root], { encoding: 'utf8' }).stdout.split('\t')[0];
     total += result.seconds;
-    console.log(
+    // JSON lines on stdout (machine-readable, like every benchmark); a readable table on stderr.
+    console.log(JSON.stringify({ bench: 'competitions.build', ...result, diskMB: Number(du) }));
+    console.error(
       `${slug.padEnd(18)} ${values.scale.padEnd(5)} build ${result.seconds.toFixed(1).padStart(7)} s   ` +
         `cached ${(result.cachedSeconds * 1000).toFixed(0).padStart(4)} ms   peak RSS ${String(result.peakRssMiB).padStart(5)} MiB   ${du} MB on disk`,
     );
   }
-  console.log(`total ${values.scale} build: ${total.toFixed(1)} s${values.scale === 'demo' ? ' (goal: ≤ 60 s for both)' : ''}`);
+  const goalSeconds = values.scale === 'demo' ? 60 : null;
+  console.log(
+    JSON.stringify({
+      bench: 'competitions.total',
+      scale: values.scale,
+      seconds: Number(total.toFixed(2)),
+      goal: goalSeconds === null ? null : { seconds: goalSeconds },
+      pass: goalSeconds === null ? null : total <= goalSeconds,
+    }),
+  );
 } finally {
   if (!values.keep && !values['data-dir']) rmSync(dataDir, { recursive: true, force: true });
 }
