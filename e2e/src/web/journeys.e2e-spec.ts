@@ -1,7 +1,7 @@
 // The student's and the instructor's whole journey through the web app, in Debian's Chromium,
 // against the real API, worker and a fresh database; then an accessibility pass and screenshots.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -140,6 +140,48 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
     await page.reload();
     assert.equal(await page.getByRole('checkbox', { name: /Final submission/ }).first().isChecked(), true);
     await screenshot(page, 'my-submissions');
+  });
+
+  it('the viewer shows a public whole-slide test image from tiles, with a mask overlaid', async () => {
+    const page = studentBrowsers[0]!.context.pages()[0]!;
+    const tiles: number[] = [];
+    page.on('response', (r) => {
+      if (/\/api\/competitions\/[^/]+\/tiles\/.+\/\d+\/\d+\/\d+\.(jpg|png|webp)$/.test(r.url())) tiles.push(r.status());
+    });
+    await page.goto(`${stack.web}/competitions/${SLUG}/viewer`);
+    const select = page.getByLabel('Public test image');
+    const slide = (await select.locator('option').allTextContents()).find((o) => /^test\/.+\.tiff?$/.test(o));
+    assert.ok(slide, 'a HuBMAP test slide is offered');
+    await select.selectOption(slide);
+    // A submission with one square glomerulus (column-major RLE, 1-based), to see the overlay.
+    const info = (await (await page.request.get(`${stack.web}/api/competitions/${SLUG}/tiles/${slide}/info`)).json()) as { width: number; height: number };
+    const runs: string[] = [];
+    for (let x = 400; x < 900; x++) runs.push(`${x * info.height + 400 + 1} 500`);
+    const id = slide.split('/').pop()!.replace(/\.[^.]+$/, '');
+    const csv = join(downloads, 'viewer.csv');
+    writeFileSync(csv, `id,predicted\n${id},${runs.join(' ')}\n`);
+    await page.getByLabel('Your submission file').setInputFiles(csv);
+    const canvas = page.getByTestId('viewer-slide');
+    await canvas.waitFor();
+    await page.getByText(/1 mask for/).waitFor();
+    const box = await canvas.boundingBox();
+    assert.ok(box && box.width > 0 && box.height > 0, 'the slide canvas has a size');
+    for (let i = 0; !tiles.some((s) => s === 200); i++) {
+      assert.ok(i < 60, `a tile from the tile route: ${JSON.stringify(tiles)}`);
+      await page.waitForTimeout(500);
+    }
+    // Keyboard: focus the slide and zoom in; more tiles (of a finer level) load.
+    const before = tiles.length;
+    await canvas.focus();
+    await page.keyboard.press('+');
+    await page.keyboard.press('+');
+    await page.getByText(/level 0/).waitFor();
+    await page.waitForTimeout(500);
+    assert.ok(tiles.length > before, 'zooming loads finer tiles');
+    await page.keyboard.press('0');
+    await page.waitForTimeout(800);
+    assert.ok(tiles.every((s) => s === 200 || s === 304), JSON.stringify(tiles));
+    await screenshot(page, 'viewer-slide');
   });
 
   it('the public leaderboard ranks both teams, marks the tie and highlights the viewer', async () => {

@@ -6,7 +6,8 @@ import { MaskViewer } from './_components/MaskViewer';
 
 export const metadata: Metadata = { title: 'Mask viewer' };
 
-const IMAGE = /\.(png|jpe?g|webp)$/i;
+/** Browser images, and whole-slide TIFFs (shown from the API's tiles). */
+const IMAGE = /\.(png|jpe?g|webp|tiff?)$/i;
 
 export default async function ViewerPage({ params }: { params: Promise<{ slug: string }> }) {
   const { slug } = await params;
@@ -19,7 +20,8 @@ export default async function ViewerPage({ params }: { params: Promise<{ slug: s
       <h2 id="viewer-h">Mask viewer</h2>
       <p className="muted">
         Overlay the masks of your submission file on a public test image, decoded in your browser with this
-        competition&apos;s {c.rleOrder === 'column' ? 'column-major' : 'row-major'} pixel order.
+        competition&apos;s {c.rleOrder === 'column' ? 'column-major' : 'row-major'} pixel order. Whole-slide images are
+        shown from tiles: drag or use the arrow keys to pan, the wheel or +/− to zoom.
       </p>
       {images.length === 0 ? <p className="muted">This competition has no public test images the browser can show.</p> : <MaskViewer slug={slug} images={images} order={c.rleOrder} />}
     </section>

@@ -2,6 +2,9 @@
 import { useEffect, useRef, useState } from 'react';
 import type { RleOrder } from '@holdout/contracts';
 import { paintRle, rowsFor } from '@/lib/mask';
+import { SlideViewer } from './SlideViewer';
+
+const TIFF = /\.tiff?$/i;
 
 const COLOURS = [
   [255, 64, 64],
@@ -24,8 +27,10 @@ export function MaskViewer({ slug, images, order }: { slug: string; images: stri
   const [width, setWidth] = useState(0);
   const canvas = useRef<HTMLCanvasElement>(null);
 
+  const slide = TIFF.test(image);
+
   useEffect(() => {
-    if (!image) return;
+    if (!image || slide) return;
     const img = new Image();
     img.onload = () => {
       const c = canvas.current;
@@ -61,7 +66,7 @@ export function MaskViewer({ slug, images, order }: { slug: string; images: stri
     };
     img.onerror = () => setInfo('This image cannot be shown in the browser (whole-slide TIFFs need the tile viewer).');
     img.src = `/api/competitions/${encodeURIComponent(slug)}/data/${image.split('/').map(encodeURIComponent).join('/')}`;
-  }, [image, csv, order, opacity, slug]);
+  }, [image, slide, csv, order, opacity, slug]);
 
   return (
     <div className="stack">
@@ -82,6 +87,7 @@ export function MaskViewer({ slug, images, order }: { slug: string; images: stri
           <label htmlFor="viewer-opacity">Mask opacity</label>
           <input id="viewer-opacity" type="range" min={0.1} max={0.9} step={0.05} value={opacity} onChange={(e) => setOpacity(Number(e.target.value))} />
         </div>
+        {!slide && (
         <div className="row" role="group" aria-label="Zoom">
           <button type="button" className="btn btn--small" onClick={() => setZoom((z) => Math.max(0.125, z / 2))}>
             Zoom out
@@ -93,13 +99,20 @@ export function MaskViewer({ slug, images, order }: { slug: string; images: stri
             Zoom in
           </button>
         </div>
+        )}
       </div>
+      {slide ? (
+        <SlideViewer key={image} slug={slug} image={image} csv={csv} order={order} opacity={opacity} />
+      ) : (
+      <>
       <p className="muted small" aria-live="polite">
         {info}
       </p>
       <div style={{ overflow: 'auto', maxHeight: '70vh', border: '1px solid var(--border)', borderRadius: 'var(--radius)' }} tabIndex={0} aria-label="Image with mask overlay (scrollable)">
         <canvas ref={canvas} style={{ width: width ? `${width * zoom}px` : undefined, imageRendering: zoom > 1 ? 'pixelated' : 'auto', display: 'block', maxWidth: 'none' }} data-testid="viewer-canvas" />
       </div>
+      </>
+      )}
     </div>
   );
 }
