@@ -13,6 +13,7 @@ import { CompetitionsService } from './modules/competitions/competitions.service
 import { LibCompetitionBundles } from './modules/competitions/lib-bundles.js';
 import { provisionCompetitionData } from './modules/competitions/provision.js';
 import { Course } from './modules/courses/entities/course.entity.js';
+import { KernelPolicies } from './modules/kernels/kernel-policies.service.js';
 import { User } from './modules/users/entities/user.entity.js';
 import { assertSchemaReady, createDataSource } from './persistence/data-source.js';
 
@@ -51,6 +52,12 @@ async function main(): Promise<void> {
     if (!course) course = await ds.getRepository(Course).save(ds.getRepository(Course).create({ name: 'Demo course', joinCode: randomBytes(6).toString('hex').slice(0, 8).toUpperCase(), createdById: instructor.id }));
     for (const d of DEMO) {
       await ds.query(`INSERT INTO memberships (course_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT (course_id, user_id) DO NOTHING`, [course.id, ids[d.email]!.id, d.role]);
+    }
+    // The bundled competitions ask for a GPU, as Sartorius did. On a server with no GPU the demo
+    // course lets kernels fall back to the CPU queue, or they would wait forever.
+    if (config.kernels.gpus.length === 0) {
+      await app.get(KernelPolicies).set({ courseId: course.id }, { cpuFallback: true });
+      process.stdout.write('no GPUs configured (HOLDOUT_GPUS): the demo course runs GPU kernels on the CPU\n');
     }
     const p: Principal = { userId: instructor.id, email: instructor.email, displayName: instructor.displayName, isAdmin: instructor.isAdmin, via: 'session', credentialId: 'seed' };
     const competitions = app.get(CompetitionsService);
