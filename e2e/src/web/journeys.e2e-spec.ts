@@ -1,13 +1,14 @@
 // The student's and the instructor's whole journey through the web app, in Debian's Chromium,
 // against the real API, worker and a fresh database; then an accessibility pass and screenshots.
 import assert from 'node:assert/strict';
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
 import { axe, describeViolations, launch, screenshot, type Browser } from './browser.js';
-import { startStack, type Stack } from './stack.js';
+import { ROOT, startStack, type Stack } from './stack.js';
 
 const SLUG = 'glom-e2e';
 const PASSWORD = 'correct horse battery';
@@ -17,6 +18,17 @@ const students = [
   { name: 'Sam Student', email: `sam-${run}@example.test` },
   { name: 'Kim Student', email: `kim-${run}@example.test` },
 ];
+
+/** A .tar.gz of the hubmap-glomeruli bundle (in a top-level folder) with its competition.yaml edited by `edit`. */
+function bundleArchive(dir: string, name: string, edit: (yaml: string) => string): string {
+  const bundle = join(dir, name);
+  cpSync(join(ROOT, 'competitions', 'hubmap-glomeruli'), bundle, { recursive: true });
+  const yaml = join(bundle, 'competition.yaml');
+  writeFileSync(yaml, edit(readFileSync(yaml, 'utf8')));
+  const archive = join(dir, `${name}.tar.gz`);
+  execFileSync('tar', ['-czf', archive, '-C', dir, name]);
+  return archive;
+}
 
 async function register(page: Page, base: string, who: { name: string; email: string }) {
   await page.goto(`${base}/register`);
@@ -71,7 +83,7 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
     joinCode = (await page.getByTestId('console-join-code').first().textContent())!.trim();
     assert.match(joinCode, /^[A-Za-z0-9-]{4,}$/);
 
-    await page.getByLabel('Bundled competition').fill('hubmap-glomeruli');
+    await page.getByLabel('Bundle name').fill('hubmap-glomeruli');
     await page.getByLabel('Slug (optional)').fill(SLUG);
     await page.getByRole('button', { name: 'Create competition' }).click();
     await page.waitForURL(`${stack.web}/console/competitions/${SLUG}`);
@@ -219,6 +231,35 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
     // The student's own submission now shows its private score.
     await student.goto(`${stack.web}/competitions/${SLUG}/submissions`);
     await student.getByRole('columnheader', { name: 'Private' }).waitFor();
+  });
+
+  // Last of the journey: a second competition in the course would change where joining students land.
+  it('instructor uploads a bundle archive: a broken one names the field, a valid one creates the competition', async () => {
+    const page = teacherBrowser.context.pages()[0]!;
+    const dir = mkdtempSync(join(tmpdir(), 'holdout-bundle-'));
+    try {
+      const slug = `upl-${run}`;
+      const broken = bundleArchive(dir, 'broken', (y) => y.replace(/^slug: .*$/m, `slug: broken-${run}`).replace('rleOrder:', 'rle_order:'));
+      const valid = bundleArchive(dir, slug, (y) => y.replace(/^slug: .*$/m, `slug: ${slug}`));
+
+      await page.goto(`${stack.web}/console`);
+      await page.getByLabel('Upload a bundle (.tar.gz)').check();
+      const file = page.getByLabel('Bundle archive');
+      assert.equal(await file.getAttribute('accept'), '.tar.gz,.tgz,application/gzip,application/x-gzip');
+      await file.setInputFiles(broken);
+      await page.getByRole('button', { name: 'Create competition' }).click();
+      const error = page.getByRole('alert').filter({ hasText: 'rle_order' });
+      await error.waitFor();
+      await screenshot(page, 'console-upload-bundle');
+      assert.equal(page.url(), `${stack.web}/console`);
+
+      await page.getByLabel('Bundle archive').setInputFiles(valid);
+      await page.getByRole('button', { name: 'Create competition' }).click();
+      await page.waitForURL(`${stack.web}/console/competitions/${slug}`);
+      await page.getByRole('heading', { name: 'Timeline (UTC)' }).waitFor();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 
   it('main pages pass axe (WCAG 2.1 A/AA, serious and critical) in light and dark, and on a phone', async () => {

@@ -1,25 +1,42 @@
 'use client';
 import { useRouter } from 'next/navigation';
-import type { FormEvent } from 'react';
+import { useState, type FormEvent } from 'react';
 import type { CompetitionDto, CreateCompetitionRequest } from '@holdout/contracts';
 import { send } from '@/lib/client';
+import { postWithProgress } from '@/lib/upload';
 import { useAction } from './useAction';
 import { Message } from './Message';
 
 export function CreateCompetitionForm({ courses, bundles }: { courses: { id: string; name: string }[]; bundles: string[] }) {
   const router = useRouter();
   const { busy, message, run } = useAction();
+  const [source, setSource] = useState<'bundled' | 'upload'>('bundled');
+  const [progress, setProgress] = useState<number | null>(null);
   function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
     const str = (k: string) => String(f.get(k) ?? '').trim();
-    const body: CreateCompetitionRequest = { bundle: str('bundle'), courseId: str('courseId') };
-    if (str('slug')) body.slug = str('slug');
-    if (str('visibility')) body.visibility = str('visibility') as 'course' | 'public';
-    if (str('opensAt')) body.opensAt = new Date(`${str('opensAt')}Z`).toISOString();
-    if (str('closesAt')) body.closesAt = new Date(`${str('closesAt')}Z`).toISOString();
+    const fields: Omit<CreateCompetitionRequest, 'bundle'> = { courseId: str('courseId') };
+    if (str('slug')) fields.slug = str('slug');
+    if (str('visibility')) fields.visibility = str('visibility') as 'course' | 'public';
+    if (str('opensAt')) fields.opensAt = new Date(`${str('opensAt')}Z`).toISOString();
+    if (str('closesAt')) fields.closesAt = new Date(`${str('closesAt')}Z`).toISOString();
+    const archive = f.get('bundleFile');
     void run(async () => {
-      const c = await send<CompetitionDto>('POST', '/competitions', body);
+      let c: CompetitionDto;
+      if (source === 'upload') {
+        // Multipart: the archive in `bundle`, the other fields as in the JSON form.
+        const body = new FormData();
+        for (const [k, v] of Object.entries(fields)) if (v !== undefined) body.set(k, String(v));
+        if (archive instanceof File && archive.size > 0) body.set('bundle', archive, archive.name);
+        try {
+          c = await postWithProgress<CompetitionDto>('/competitions', body, setProgress);
+        } finally {
+          setProgress(null);
+        }
+      } else {
+        c = await send<CompetitionDto>('POST', '/competitions', { ...fields, bundle: str('bundle') });
+      }
       router.push(`/console/competitions/${c.slug}`);
       router.refresh();
       return `Created ${c.title}.`;
@@ -28,18 +45,48 @@ export function CreateCompetitionForm({ courses, bundles }: { courses: { id: str
   return (
     <form onSubmit={onSubmit}>
       <Message message={message} />
-      <div className="field">
-        <label htmlFor="comp-bundle">Bundled competition</label>
-        <input id="comp-bundle" name="bundle" type="text" list="bundles" required aria-describedby="comp-bundle-hint" defaultValue={bundles[0]} />
-        <datalist id="bundles">
-          {bundles.map((b) => (
-            <option key={b} value={b} />
-          ))}
-        </datalist>
-        <span className="hint" id="comp-bundle-hint">
-          A folder under <code>competitions/</code> on the server.
-        </span>
-      </div>
+      <fieldset>
+        <legend>Where the competition comes from</legend>
+        <div className="choices">
+          <label>
+            <input type="radio" name="source" value="bundled" checked={source === 'bundled'} onChange={() => setSource('bundled')} />
+            Bundled competition
+          </label>
+          <label>
+            <input type="radio" name="source" value="upload" checked={source === 'upload'} onChange={() => setSource('upload')} />
+            Upload a bundle (.tar.gz)
+          </label>
+        </div>
+      </fieldset>
+      {source === 'bundled' ? (
+        <div className="field">
+          <label htmlFor="comp-bundle">Bundle name</label>
+          <input id="comp-bundle" name="bundle" type="text" list="bundles" required aria-describedby="comp-bundle-hint" defaultValue={bundles[0]} />
+          <datalist id="bundles">
+            {bundles.map((b) => (
+              <option key={b} value={b} />
+            ))}
+          </datalist>
+          <span className="hint" id="comp-bundle-hint">
+            A folder under <code>competitions/</code> on the server.
+          </span>
+        </div>
+      ) : (
+        <div className="field">
+          <label htmlFor="comp-bundle-file">Bundle archive</label>
+          <input
+            id="comp-bundle-file"
+            name="bundleFile"
+            type="file"
+            required
+            accept=".tar.gz,.tgz,application/gzip,application/x-gzip"
+            aria-describedby="comp-bundle-file-hint"
+          />
+          <span className="hint" id="comp-bundle-file-hint">
+            A .tar.gz of a bundle directory: <code>competition.yaml</code>, <code>pages/</code> and the data, at the top or in one folder.
+          </span>
+        </div>
+      )}
       <div className="field">
         <label htmlFor="comp-course">Course</label>
         <select id="comp-course" name="courseId" required>
@@ -72,6 +119,12 @@ export function CreateCompetitionForm({ courses, bundles }: { courses: { id: str
         <label htmlFor="comp-closes">Closes at (UTC, optional)</label>
         <input id="comp-closes" name="closesAt" type="datetime-local" />
       </div>
+      {progress !== null && (
+        <div className="field">
+          <label htmlFor="comp-upload-progress">Uploading… {progress}%</label>
+          <progress id="comp-upload-progress" max={100} value={progress} data-testid="upload-progress" />
+        </div>
+      )}
       <button className="btn btn--primary" type="submit" disabled={busy}>
         Create competition
       </button>

@@ -2,7 +2,7 @@
 import { useRouter } from 'next/navigation';
 import { useId, useRef, useState, type DragEvent, type FormEvent } from 'react';
 import type { SubmissionDto, SubmissionKind } from '@holdout/contracts';
-import { csrfHeaders, errorFrom } from '@/lib/client';
+import { postWithProgress } from '@/lib/upload';
 import { formatBytes } from '@/lib/format';
 
 const kindInfo: Record<SubmissionKind, { label: string; accept: string; hint: string }> = {
@@ -63,33 +63,17 @@ export function SubmitForm({
     if (cv) body.set('cvScore', cv);
     body.set('file', file, file.name);
 
-    // XHR rather than fetch: fetch has no upload progress events.
-    const xhr = new XMLHttpRequest();
-    xhr.open('POST', `/api/competitions/${encodeURIComponent(slug)}/submissions`);
-    xhr.setRequestHeader('accept', 'application/json');
-    for (const [k, v] of Object.entries(csrfHeaders())) xhr.setRequestHeader(k, v);
-    xhr.upload.onprogress = (ev) => {
-      if (ev.lengthComputable) setProgress(Math.round((ev.loaded / ev.total) * 100));
-    };
-    xhr.onload = async () => {
-      if (xhr.status >= 200 && xhr.status < 300) {
-        setProgress(100);
-        const sub = JSON.parse(xhr.responseText) as SubmissionDto;
+    setError(null);
+    postWithProgress<SubmissionDto>(`/competitions/${encodeURIComponent(slug)}/submissions`, body, setProgress).then(
+      (sub) => {
         router.push(`/competitions/${slug}/submissions/${sub.id}`);
         router.refresh();
-      } else {
-        const err = await errorFrom({ status: xhr.status, text: xhr.responseText });
+      },
+      (err: Error) => {
         setError(err.message);
         setProgress(null);
-      }
-    };
-    xhr.onerror = () => {
-      setError('The upload failed: the server could not be reached.');
-      setProgress(null);
-    };
-    setError(null);
-    setProgress(0);
-    xhr.send(body);
+      },
+    );
   }
 
   const info = kindInfo[kind];
