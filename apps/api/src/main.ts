@@ -5,22 +5,14 @@ import { loadConfigOrExit } from './config/load-or-exit.js';
 import { JsonLogger } from './common/logger.js';
 import { createApp } from './app.factory.js';
 import { LibCompetitionBundles } from './modules/competitions/lib-bundles.js';
-import { assertSchemaReady, createDataSource } from './persistence/data-source.js';
+import { openReadyDataSourceOrExit } from './persistence/data-source.js';
 
 // node apps/api/dist/main.js — serves /api on HOST:PORT. Refuses to start on a bad config or a
 // database that is not fully migrated (run apps/api/dist/migrate.js first).
 async function main(): Promise<void> {
   const config = loadConfigOrExit('api');
   const logger = new JsonLogger(config.logLevel, 'api');
-  const ds = createDataSource({ databaseUrl: config.databaseUrl, repoRoot: config.repoRoot, poolSize: 20, applicationName: 'holdout-api' });
-  try {
-    await ds.initialize();
-    await assertSchemaReady(ds);
-  } catch (err) {
-    logger.write('error', `refusing to start: ${(err as Error).message}`);
-    await ds.destroy().catch(() => undefined);
-    process.exit(1);
-  }
+  const ds = await openReadyDataSourceOrExit({ databaseUrl: config.databaseUrl, repoRoot: config.repoRoot, poolSize: 20, applicationName: 'holdout-api' }, logger);
   const app = await createApp({ config, logger, bundles: new LibCompetitionBundles(config.repoRoot), dataSource: ds });
   await app.listen(config.port, config.host);
   logger.write('info', 'listening', { url: `http://${config.host}:${config.port}/api`, docs: `http://${config.host}:${config.port}/api/docs` });

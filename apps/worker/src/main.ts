@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { QUEUES } from '@holdout/contracts';
-import { assertSchemaReady, createDataSource, JsonLogger, loadConfigOrExit } from '@holdout/api/persistence';
+import { JsonLogger, loadConfigOrExit, openReadyDataSourceOrExit } from '@holdout/api/persistence';
 import { WorkerModule } from './worker.module.js';
 
 // node apps/worker/dist/main.js — consumes the scoring, maintenance and (unless HOLDOUT_KERNELS=off)
@@ -11,15 +11,7 @@ async function main(): Promise<void> {
   const config = loadConfigOrExit('worker');
   const delay = Number(process.env.HOLDOUT_TEST_SCORING_DELAY_MS ?? 0);
   const logger = new JsonLogger(config.logLevel, 'worker');
-  const ds = createDataSource({ databaseUrl: config.databaseUrl, repoRoot: config.repoRoot, poolSize: 10, applicationName: 'holdout-worker' });
-  try {
-    await ds.initialize();
-    await assertSchemaReady(ds);
-  } catch (err) {
-    logger.write('error', `refusing to start: ${(err as Error).message}`);
-    await ds.destroy().catch(() => undefined);
-    process.exit(1);
-  }
+  const ds = await openReadyDataSourceOrExit({ databaseUrl: config.databaseUrl, repoRoot: config.repoRoot, poolSize: 10, applicationName: 'holdout-worker' }, logger);
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot({ config: { ...config, ...(delay > 0 ? { testScoringDelayMs: delay } : {}) }, logger, dataSource: ds }), { logger });
   app.enableShutdownHooks();
   await app.init();

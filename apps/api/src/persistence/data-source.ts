@@ -41,3 +41,24 @@ export async function assertSchemaReady(ds: DataSource): Promise<void> {
   }
   if (pending) throw new SchemaNotReadyError('the database has pending migrations: run `node apps/api/dist/migrate.js` first');
 }
+
+/**
+ * For a serving process (API, worker): a connected DataSource on a fully migrated schema, or —
+ * when the database is unreachable or not migrated — one error log line and exit 1, so nothing
+ * is ever served on a half-migrated schema.
+ */
+export async function openReadyDataSourceOrExit(
+  o: DataSourceOptions,
+  logger: { write(level: 'error', msg: string): void },
+): Promise<DataSource> {
+  const ds = createDataSource(o);
+  try {
+    await ds.initialize();
+    await assertSchemaReady(ds);
+  } catch (err) {
+    logger.write('error', `refusing to start: ${(err as Error).message}`);
+    await ds.destroy().catch(() => undefined);
+    process.exit(1);
+  }
+  return ds;
+}
