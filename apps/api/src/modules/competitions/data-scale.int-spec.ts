@@ -2,6 +2,8 @@ import assert from 'node:assert/strict';
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { AUTH } from '@holdout/contracts';
+import request from 'supertest';
 import { ConfigError, loadConfig } from '../../config/config.js';
 import { Client, createTestEnv, startApi, type TestApi, type TestEnv } from '../../testing/index.js';
 import type { BuiltData, DataScale } from './bundles.js';
@@ -29,6 +31,7 @@ class RecordingBundles extends LibCompetitionBundles {
 describe('HOLDOUT_DATA_SCALE', () => {
   let env: TestEnv;
   let api: TestApi;
+  let fullApi: TestApi | undefined;
   let prof: Client;
   let courseId: string;
   let bundles: RecordingBundles;
@@ -41,6 +44,7 @@ describe('HOLDOUT_DATA_SCALE', () => {
     courseId = (await prof.post('/api/courses').send({ name: 'C' })).body.id;
   });
   after(async () => {
+    await fullApi?.close();
     await api?.close();
     await env?.drop();
   });
@@ -72,13 +76,16 @@ describe('HOLDOUT_DATA_SCALE', () => {
   });
 
   it('records full when configured, and the build asks for full', async () => {
-    env.config.dataScale = 'full'; // the app's config object: as if started with HOLDOUT_DATA_SCALE=full
-    try {
-      const res = await prof.post('/api/competitions').send({ bundle: 'sartorius-cells', slug: 'sartorius-full', courseId });
-      assert.equal(res.status, 201, res.text);
-    } finally {
-      env.config.dataScale = 'demo';
-    }
+    // A second API on the same database, started with HOLDOUT_DATA_SCALE=full (closed in `after`:
+    // closing an app releases the shared DataSource).
+    fullApi = await startApi(env, bundles, { dataScale: 'full' });
+    // The same signed-in session, sent to the other API (sessions live in the database).
+    const res = await request(fullApi.server)
+      .post('/api/competitions')
+      .set('cookie', prof.cookie)
+      .set(AUTH.csrfHeader, prof.csrf)
+      .send({ bundle: 'sartorius-cells', slug: 'sartorius-full', courseId });
+    assert.equal(res.status, 201, res.text);
     const c = await env.ds.getRepository(Competition).findOneByOrFail({ slug: 'sartorius-full' });
     assert.equal(c.config.dataScale, 'full');
     bundles.refuse = true;
