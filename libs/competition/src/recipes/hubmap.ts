@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { z } from 'zod';
 import { toCsv } from '../csv-write.js';
 import { hash2, Rng } from '../rng.js';
-import { formatRle } from '../rle.js';
+import { runsToRle } from '@holdout/metrics';
 import { intervalsToRuns } from './runs.js';
 import { writePyramidalTiff } from './tiff.js';
 import type { RecipeContext, RecipeGenerator } from './types.js';
@@ -500,7 +500,7 @@ export const hubmapGenerator: RecipeGenerator<HubmapParams> = {
 
     const rle = (plan: SlidePlan) => {
       const runs = slideRuns(plan);
-      return formatRle(runs.starts, runs.lengths);
+      return runsToRle(runs.starts, runs.lengths);
     };
     const train = entries.filter((e) => e.split === 'train');
     const test = entries.filter((e) => e.split === 'test');

@@ -4,7 +4,7 @@ import sharp from 'sharp';
 import { z } from 'zod';
 import { toCsv } from '../csv-write.js';
 import { hash2, Rng } from '../rng.js';
-import { formatRle } from '../rle.js';
+import { runsToRle } from '@holdout/metrics';
 import { intervalsToRuns } from './runs.js';
 import type { RecipeContext, RecipeGenerator } from './types.js';
 
@@ -291,7 +291,7 @@ export const sartoriusGenerator: RecipeGenerator<SartoriusParams> = {
     for (const { id, cellType } of train) {
       const image = generateSartoriusImage(seed, id, cellType, width, height);
       await png(image, join(publicDir, 'train', `${id}.png`));
-      for (const runs of image.amodal) trainRows.push([id, formatRle(runs.starts, runs.lengths), width, height, cellType]);
+      for (const runs of image.amodal) trainRows.push([id, runsToRle(runs.starts, runs.lengths), width, height, cellType]);
       ctx.onProgress({ step: 'train images', done: ++done, total });
     }
     for (const { id, cellType } of test) {
@@ -301,7 +301,7 @@ export const sartoriusGenerator: RecipeGenerator<SartoriusParams> = {
       if (samples.has(id)) await copyFile(path, join(publicDir, 'test', `${id}.png`));
       const usage = publicIds.has(id) ? 'Public' : 'Private';
       if (image.visible.length === 0) solutionRows.push([id, height, width, '', usage]);
-      for (const runs of image.visible) solutionRows.push([id, height, width, formatRle(runs.starts, runs.lengths), usage]);
+      for (const runs of image.visible) solutionRows.push([id, height, width, runsToRle(runs.starts, runs.lengths), usage]);
       ctx.onProgress({ step: 'test images', done: ++done, total });
     }
     await writeFile(join(publicDir, 'train.csv'), toCsv(['id', 'annotation', 'width', 'height', 'cell_type'], trainRows));
