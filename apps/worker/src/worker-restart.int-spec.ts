@@ -4,8 +4,7 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Competition, provisionCompetitionData } from '@holdout/api/persistence';
-import { Client, createTestEnv, eventually, expectedScore, FixtureBundles, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
+import { Client, createCompetitionWithData, createTestEnv, dataVisible, eventually, expectedScore, FixtureBundles, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
 import { QUEUES } from '@holdout/contracts';
 import { Queue } from 'bullmq';
 
@@ -48,13 +47,10 @@ describe('a worker killed mid-scoring', () => {
     api = await startApi(env, bundles);
     const prof = await Client.register(api.server, 'prof@example.com');
     const course = (await prof.post('/api/courses').send({ name: 'C' })).body;
-    assert.equal((await prof.post('/api/competitions').send({ bundle: 'fixture', slug: 'kill', courseId: course.id })).status, 201);
-    const c = await env.ds.getRepository(Competition).findOneByOrFail({ slug: 'kill' });
-    await provisionCompetitionData(env.ds, bundles, c.id, env.config.dataDir);
+    await createCompetitionWithData({ env, bundles, instructor: prof, courseId: course.id, bundle: 'fixture', slug: 'kill' });
     student = await Client.register(api.server, 'stu@example.com');
     await student.post('/api/courses/join').send({ code: course.joinCode });
-    // The API caches competitions for a moment; wait until it sees the data.
-    await eventually(async () => ((await student.get('/api/competitions/kill/data')).status === 200 ? true : undefined), { what: 'the data' });
+    await dataVisible(student, 'kill');
   });
   after(async () => {
     for (const c of children) {

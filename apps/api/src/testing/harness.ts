@@ -12,6 +12,8 @@ import { createApp } from '../app.factory.js';
 import { loadConfig, type AppConfig } from '../config/config.js';
 import { JsonLogger } from '../common/logger.js';
 import type { CompetitionBundles } from '../modules/competitions/bundles.js';
+import { Competition } from '../modules/competitions/entities/competition.entity.js';
+import { provisionCompetitionData } from '../modules/competitions/provision.js';
 import { createDataSource } from '../persistence/data-source.js';
 
 const BASE_DB = process.env.DATABASE_URL ?? 'postgres://holdout@127.0.0.1:54329/holdout';
@@ -142,4 +144,23 @@ export async function eventually<T>(check: () => Promise<T | undefined>, { timeo
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/**
+ * An instructor creates `slug` from `bundle` in a course, and its data is built, as the worker
+ * would; throws when the API refuses.
+ */
+export async function createCompetitionWithData(
+  o: { env: TestEnv; bundles: CompetitionBundles; instructor: Client; courseId: string; bundle: string; slug: string },
+): Promise<Competition> {
+  const res = await o.instructor.post('/api/competitions').send({ bundle: o.bundle, slug: o.slug, courseId: o.courseId });
+  if (res.status !== 201) throw new Error(`create ${o.slug}: ${res.status} ${JSON.stringify(res.body)}`);
+  const c = await o.env.ds.getRepository(Competition).findOneByOrFail({ slug: o.slug });
+  await provisionCompetitionData(o.env.ds, o.bundles, c.id, o.env.config.dataDir);
+  return c;
+}
+
+/** Waits until `client` sees the competition's data (the API caches competitions for a moment). */
+export async function dataVisible(client: Client, slug: string): Promise<void> {
+  await eventually(async () => ((await client.get(`/api/competitions/${slug}/data`)).status === 200 ? true : undefined), { what: `the data of ${slug}` });
 }

@@ -4,8 +4,8 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { Competition, JsonLogger, createDataSource, provisionCompetitionData } from '@holdout/api/persistence';
-import { Client, createTestEnv, eventually, expectedScore, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
+import { JsonLogger, createDataSource } from '@holdout/api/persistence';
+import { Client, createCompetitionWithData, createTestEnv, dataVisible, eventually, expectedScore, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
 import { QUEUES } from '@holdout/contracts';
 import { buildContainerSpec, type KernelRunSpec, type KernelRunner, type ReconcileResult, type RunOptions, type RunResult } from '@holdout/sandbox';
 import { WorkerModule } from '../worker.module.js';
@@ -68,13 +68,11 @@ describe('GPU kernels on a worker told its devices', () => {
     const prof = await Client.register(api.server, 'prof@example.com');
     const course = (await prof.post('/api/courses').send({ name: 'GPU' })).body;
     for (const slug of ['kgpu', 'kcpu']) {
-      assert.equal((await prof.post('/api/competitions').send({ bundle: slug, slug, courseId: course.id })).status, 201);
-      const c = await env.ds.getRepository(Competition).findOneByOrFail({ slug });
-      await provisionCompetitionData(env.ds, bundles, c.id, env.config.dataDir);
+      await createCompetitionWithData({ env, bundles, instructor: prof, courseId: course.id, bundle: slug, slug });
     }
     student = await Client.register(api.server, 'stu@example.com');
     await student.post('/api/courses/join').send({ code: course.joinCode });
-    await eventually(async () => ((await student.get('/api/competitions/kgpu/data')).status === 200 ? true : undefined), { what: 'the data' });
+    await dataVisible(student, 'kgpu');
     const ds = createDataSource({ databaseUrl: env.config.databaseUrl, repoRoot: env.config.repoRoot, poolSize: 5, applicationName: `${env.name}-gpu-worker` });
     await ds.initialize();
     const config = { ...env.config, kernels: { ...env.config.kernels, gpus: ['GPU-a', 'GPU-b'], concurrency: 1 } };

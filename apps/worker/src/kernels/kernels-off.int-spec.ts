@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
-import { Competition, JsonLogger, provisionCompetitionData } from '@holdout/api/persistence';
-import { Client, createTestEnv, eventually, expectedScore, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
+import { JsonLogger } from '@holdout/api/persistence';
+import { Client, createCompetitionWithData, createTestEnv, dataVisible, eventually, expectedScore, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
 import { QUEUES, type SubmissionDto } from '@holdout/contracts';
 import { Queue } from 'bullmq';
 import Dockerode from 'dockerode';
@@ -46,13 +46,11 @@ describe('HOLDOUT_KERNELS=off', () => {
     apiOff = await startApi(env, bundles, { kernels: { ...env.config.kernels, enabled: false } });
     clients.prof = await Client.register(apiOn.server, 'prof@example.com');
     const course = (await clients.prof.post('/api/courses').send({ name: 'No Docker' })).body;
-    assert.equal((await clients.prof.post('/api/competitions').send({ bundle: 'both', slug: 'both', courseId: course.id })).status, 201);
-    const c = await env.ds.getRepository(Competition).findOneByOrFail({ slug: 'both' });
-    await provisionCompetitionData(env.ds, bundles, c.id, env.config.dataDir);
+    await createCompetitionWithData({ env, bundles, instructor: clients.prof, courseId: course.id, bundle: 'both', slug: 'both' });
     clients.on = await Client.register(apiOn.server, 'on@example.com');
     clients.off = await Client.register(apiOff.server, 'off@example.com');
     for (const cl of [clients.on, clients.off]) assert.equal((await cl.post('/api/courses/join').send({ code: course.joinCode })).status, 200);
-    await eventually(async () => ((await clients.off.get('/api/competitions/both/data')).status === 200 ? true : undefined), { what: 'the data' });
+    await dataVisible(clients.off, 'both');
     queue = new Queue(QUEUES.kernels, { connection: { url: env.config.redisUrl }, prefix: env.config.queuePrefix });
     // What a kernel-enabled worker of this owner would remove at start as an orphan.
     leftover = await docker.createContainer({

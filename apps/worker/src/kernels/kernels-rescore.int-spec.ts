@@ -2,8 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
-import { Competition, provisionCompetitionData } from '@holdout/api/persistence';
-import { Client, INVALID_SUBMISSION, createTestEnv, eventually, expectedScore, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
+import { Client, INVALID_SUBMISSION, createCompetitionWithData, createTestEnv, dataVisible, eventually, expectedScore, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
 import { QUEUES, type SubmissionDto } from '@holdout/contracts';
 import { Queue } from 'bullmq';
 import { MaintenanceService } from '../maintenance/maintenance.service.js';
@@ -47,12 +46,10 @@ describe('rescoring kernel submissions (their stored output, no new run)', () =>
     api = await startApi(env, bundles);
     prof = await Client.register(api.server, 'prof@example.com');
     const course = (await prof.post('/api/courses').send({ name: 'Kernels' })).body;
-    assert.equal((await prof.post('/api/competitions').send({ bundle: 'kern', slug: 'kern', courseId: course.id })).status, 201);
-    const c = await env.ds.getRepository(Competition).findOneByOrFail({ slug: 'kern' });
-    await provisionCompetitionData(env.ds, bundles, c.id, env.config.dataDir);
+    await createCompetitionWithData({ env, bundles, instructor: prof, courseId: course.id, bundle: 'kern', slug: 'kern' });
     student = await Client.register(api.server, 'stu@example.com');
     await student.post('/api/courses/join').send({ code: course.joinCode });
-    await eventually(async () => ((await student.get('/api/competitions/kern/data')).status === 200 ? true : undefined), { what: 'the data' });
+    await dataVisible(student, 'kern');
     worker = await startWorker(env, bundles);
   });
 

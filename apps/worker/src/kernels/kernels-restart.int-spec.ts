@@ -5,8 +5,7 @@ import { createWriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { fileURLToPath } from 'node:url';
-import { Competition, provisionCompetitionData } from '@holdout/api/persistence';
-import { Client, createTestEnv, eventually, expectedScore, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
+import { Client, createCompetitionWithData, createTestEnv, dataVisible, eventually, expectedScore, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
 import Dockerode from 'dockerode';
 import { KernelFixtureBundles } from './kernel-fixtures.js';
 
@@ -51,12 +50,10 @@ describe('a kernel worker killed mid-run', () => {
     api = await startApi(env, bundles);
     const prof = await Client.register(api.server, 'prof@example.com');
     const course = (await prof.post('/api/courses').send({ name: 'R' })).body;
-    assert.equal((await prof.post('/api/competitions').send({ bundle: 'krestart', slug: 'krestart', courseId: course.id })).status, 201);
-    const c = await env.ds.getRepository(Competition).findOneByOrFail({ slug: 'krestart' });
-    await provisionCompetitionData(env.ds, bundles, c.id, env.config.dataDir);
+    await createCompetitionWithData({ env, bundles, instructor: prof, courseId: course.id, bundle: 'krestart', slug: 'krestart' });
     student = await Client.register(api.server, 'stu@example.com');
     await student.post('/api/courses/join').send({ code: course.joinCode });
-    await eventually(async () => ((await student.get('/api/competitions/krestart/data')).status === 200 ? true : undefined), { what: 'the data' });
+    await dataVisible(student, 'krestart');
   });
 
   after(async () => {

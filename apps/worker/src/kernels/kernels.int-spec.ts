@@ -2,8 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
-import { CHARGED_STATUSES_SQL, Competition, provisionCompetitionData } from '@holdout/api/persistence';
-import { Client, INVALID_SUBMISSION, createTestEnv, eventually, expectedScore, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
+import { CHARGED_STATUSES_SQL } from '@holdout/api/persistence';
+import { Client, INVALID_SUBMISSION, createCompetitionWithData, createTestEnv, dataVisible, eventually, expectedScore, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
 import { QUEUES, type SubmissionDto, type SubmissionEventDto } from '@holdout/contracts';
 import { Queue } from 'bullmq';
 import Dockerode from 'dockerode';
@@ -61,15 +61,12 @@ describe('kernel submissions through the API and a real worker', () => {
     prof = await Client.register(api.server, 'prof@example.com');
     const course = (await prof.post('/api/courses').send({ name: 'Kernels' })).body;
     for (const slug of ['kern', 'kshort', 'klogs', 'kgpu', 'kfiles']) {
-      const r = await prof.post('/api/competitions').send({ bundle: slug, slug, courseId: course.id });
-      assert.equal(r.status, 201, JSON.stringify(r.body));
-      const c = await env.ds.getRepository(Competition).findOneByOrFail({ slug });
-      await provisionCompetitionData(env.ds, bundles, c.id, env.config.dataDir);
+      await createCompetitionWithData({ env, bundles, instructor: prof, courseId: course.id, bundle: slug, slug });
     }
     student = await Client.register(api.server, 'stu@example.com');
     other = await Client.register(api.server, 'other@example.com');
     for (const c of [student, other]) await c.post('/api/courses/join').send({ code: course.joinCode });
-    await eventually(async () => ((await student.get('/api/competitions/kern/data')).status === 200 ? true : undefined), { what: 'the data' });
+    await dataVisible(student, 'kern');
     worker = await startWorker(env, bundles);
   });
 
