@@ -71,7 +71,10 @@ export class CsvReader {
     private readonly handler: CsvHandler,
   ) {}
 
-  write(chunk: Uint8Array): void {
+  write(bytes: Uint8Array): void {
+    // A plain Uint8Array view whatever the caller passed (Buffer, a subclass, …): the hot loops
+    // then see one map, so V8 keeps their optimised code instead of deoptimising on the next chunk.
+    const chunk = new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     if (this.head !== null) {
       const joined = new Uint8Array(this.head.length + chunk.length);
       joined.set(this.head);

@@ -56,8 +56,19 @@ export class RleSink implements FieldSink {
 
   feed(buf: Uint8Array, pos: number, end: number, quoted: boolean): number {
     if (this.problem !== null) return skip(buf, pos, end, quoted);
+    // The hot loop of the scorer: every RLE byte passes here. The field's state lives in locals
+    // and a valid run is stored inline; anything else (a problem, a huge token, a full buffer)
+    // writes the state back and goes through `token`, which names the problem.
     let acc = this.acc;
     let digits = this.digits;
+    let tokens = this.tokens;
+    let pending = this.pendingStart;
+    let prevStart = this.prevStart;
+    let prevEnd = this.prevEnd;
+    let count = this.count;
+    let area = this.area;
+    let runs = this.runs;
+    let at = 2 * (this.base + count);
     let i = pos;
     for (; i < end; i++) {
       const c = buf[i]!;
@@ -65,22 +76,59 @@ export class RleSink implements FieldSink {
       if (d >= 0 && d <= 9) {
         acc = acc * 10 + d;
         digits++;
-      } else if (c === SPACE) {
-        if (digits !== 0) {
-          if (!this.token(acc, digits)) return skip(buf, i, end, quoted);
-          acc = 0;
-          digits = 0;
-        }
-      } else if (c === QUOTE || (!quoted && (c === COMMA || c === LF || c === CR))) {
-        break;
-      } else {
-        this.badByte(c, acc, digits);
-        return skip(buf, i, end, quoted);
+        continue;
       }
+      if (c === SPACE) {
+        if (digits === 0) continue;
+        if (digits <= MAX_DIGITS) {
+          if ((tokens & 1) === 0) {
+            pending = acc;
+            tokens++;
+            acc = 0;
+            digits = 0;
+            continue;
+          }
+          const s0 = pending - 1;
+          if (s0 >= prevEnd && acc >= 1 && at + 2 <= runs.length) {
+            runs[at] = s0;
+            runs[at + 1] = s0 + acc;
+            at += 2;
+            count++;
+            area += acc;
+            prevStart = s0;
+            prevEnd = s0 + acc;
+            tokens++;
+            acc = 0;
+            digits = 0;
+            continue;
+          }
+        }
+        this.store(tokens, pending, prevStart, prevEnd, count, area);
+        if (!this.token(acc, digits)) return skip(buf, i, end, quoted);
+        ({ tokens, pendingStart: pending, prevStart, prevEnd, count, area, runs } = this);
+        at = 2 * (this.base + count);
+        acc = 0;
+        digits = 0;
+        continue;
+      }
+      if (c === QUOTE || (!quoted && (c === COMMA || c === LF || c === CR))) break;
+      this.store(tokens, pending, prevStart, prevEnd, count, area);
+      this.badByte(c, acc, digits);
+      return skip(buf, i, end, quoted);
     }
+    this.store(tokens, pending, prevStart, prevEnd, count, area);
     this.acc = acc;
     this.digits = digits;
     return i;
+  }
+
+  private store(tokens: number, pending: number, prevStart: number, prevEnd: number, count: number, area: number): void {
+    this.tokens = tokens;
+    this.pendingStart = pending;
+    this.prevStart = prevStart;
+    this.prevEnd = prevEnd;
+    this.count = count;
+    this.area = area;
   }
 
   literal(byte: number): void {
