@@ -149,17 +149,24 @@ async function pump(source: CsvSource, reader: CsvReader, file: string, sized: (
       } catch (err) {
         throw unreadable(file, source, err);
       }
-      // One buffer for the whole file: the reader copies or parses every byte before returning.
-      const buf = Buffer.allocUnsafe(CHUNK_BYTES);
-      for (;;) {
-        let bytesRead: number;
-        try {
-          ({ bytesRead } = await handle.read(buf, 0, CHUNK_BYTES, null));
-        } catch (err) {
+      // Two buffers: the next chunk is read (on libuv's thread pool) while this one is parsed,
+      // so the parser never waits on the disk or the page cache.
+      const read = (buf: Buffer) =>
+        handle.read(buf, 0, CHUNK_BYTES, null).catch((err: unknown) => {
           throw unreadable(file, source, err);
+        });
+      let [current, spare] = [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)];
+      let pending = read(current);
+      try {
+        for (;;) {
+          const { bytesRead } = await pending;
+          if (bytesRead === 0) break;
+          pending = read(spare);
+          reader.write(current.subarray(0, bytesRead));
+          [current, spare] = [spare, current];
         }
-        if (bytesRead === 0) break;
-        reader.write(buf.subarray(0, bytesRead));
+      } finally {
+        await pending.catch(() => {}); // never close the file under a read in flight
       }
     } finally {
       await handle.close();
@@ -218,12 +225,12 @@ class InstanceStore implements RunArena {
   n = 0;
 
   /**
-   * Sizes the arena for a file of `bytes` bytes (an RLE run takes about 10 bytes of CSV), so it
+   * Sizes the arena for a file of `bytes` bytes (an RLE run takes about 10 bytes of CSV; the guess errs high, since growing means a copy), so it
    * is not grown and copied over and over; it still grows if the guess is short. Only instance
    * files keep runs, so only they use it.
    */
   expect(bytes: number): void {
-    const runs = Math.ceil(bytes / 10);
+    const runs = Math.ceil(bytes / 8);
     if (this.used || runs * 2 <= this.runs.length) return;
     this.runs = new Float64Array(runs * 2);
   }
