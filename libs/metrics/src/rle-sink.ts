@@ -55,20 +55,80 @@ export class RleSink implements FieldSink {
   }
 
   feed(buf: Uint8Array, pos: number, end: number, quoted: boolean): number {
-    if (this.problem !== null) return skip(buf, pos, end, quoted);
-    // The hot loop of the scorer: every RLE byte passes here. The field's state lives in locals
-    // and a valid run is stored inline; anything else (a problem, a huge token, a full buffer)
-    // writes the state back and goes through `token`, which names the problem.
-    let acc = this.acc;
-    let digits = this.digits;
-    let tokens = this.tokens;
-    let pending = this.pendingStart;
-    let prevStart = this.prevStart;
-    let prevEnd = this.prevEnd;
+    let i = pos;
+    for (;;) {
+      if (this.problem !== null) return skip(buf, i, end, quoted);
+      if (this.digits === 0 && (this.tokens & 1) === 0) i = this.pairs(buf, i, end, quoted);
+      // Byte by byte: a token cut by the chunk's end, the field's end, or a problem.
+      const stop = this.bytes(buf, i, end, quoted);
+      if (!this.paired) return stop;
+      i = stop; // a run was completed: back to whole pairs
+    }
+  }
+
+  /**
+   * The scorer's hot loop (every RLE byte of a file passes here): reads whole `start length`
+   * pairs, from a token boundary, while each is valid and followed by a space or the field's
+   * end. It stops *before* anything else — a pair cut by the chunk's end, a bad byte, an invalid
+   * run, a full buffer — and `bytes` then reads that stretch again one byte at a time, so there is
+   * one place that knows the problems and their messages.
+   */
+  private pairs(buf: Uint8Array, pos: number, end: number, quoted: boolean): number {
     let count = this.count;
     let area = this.area;
-    let runs = this.runs;
+    let prevStart = this.prevStart;
+    let prevEnd = this.prevEnd;
+    const runs = this.runs;
     let at = 2 * (this.base + count);
+    let i = pos;
+    for (;;) {
+      while (i < end && buf[i] === SPACE) i++;
+      let j = i;
+      let start = 0;
+      for (; j < end; j++) {
+        const d = buf[j]! - 48;
+        if (d < 0 || d > 9) break;
+        start = start * 10 + d;
+      }
+      if (j === i || j === end || j - i > MAX_DIGITS || buf[j] !== SPACE) break;
+      while (j < end && buf[j] === SPACE) j++;
+      let k = j;
+      let length = 0;
+      for (; k < end; k++) {
+        const d = buf[k]! - 48;
+        if (d < 0 || d > 9) break;
+        length = length * 10 + d;
+      }
+      if (k === j || k === end || k - j > MAX_DIGITS) break;
+      const next = buf[k];
+      if (next !== SPACE && next !== QUOTE && (quoted || (next !== COMMA && next !== LF && next !== CR))) break;
+      const s0 = start - 1;
+      if (s0 < prevEnd || length < 1 || at + 2 > runs.length) break; // (s0 >= prevEnd >= 0: start >= 1)
+      runs[at] = s0;
+      runs[at + 1] = s0 + length;
+      at += 2;
+      count++;
+      area += length;
+      prevStart = s0;
+      prevEnd = s0 + length;
+      i = k;
+    }
+    this.tokens += 2 * (count - this.count);
+    this.count = count;
+    this.area = area;
+    this.prevStart = prevStart;
+    this.prevEnd = prevEnd;
+    return i;
+  }
+
+  /** Whether the last `bytes` call stopped right after a completed run. */
+  private paired = false;
+
+  /** Reads byte by byte until the field's end, a problem, or a completed run (`paired`). */
+  private bytes(buf: Uint8Array, pos: number, end: number, quoted: boolean): number {
+    this.paired = false;
+    let acc = this.acc;
+    let digits = this.digits;
     let i = pos;
     for (; i < end; i++) {
       const c = buf[i]!;
@@ -76,59 +136,27 @@ export class RleSink implements FieldSink {
       if (d >= 0 && d <= 9) {
         acc = acc * 10 + d;
         digits++;
-        continue;
-      }
-      if (c === SPACE) {
-        if (digits === 0) continue;
-        if (digits <= MAX_DIGITS) {
-          if ((tokens & 1) === 0) {
-            pending = acc;
-            tokens++;
-            acc = 0;
-            digits = 0;
-            continue;
-          }
-          const s0 = pending - 1;
-          if (s0 >= prevEnd && acc >= 1 && at + 2 <= runs.length) {
-            runs[at] = s0;
-            runs[at + 1] = s0 + acc;
-            at += 2;
-            count++;
-            area += acc;
-            prevStart = s0;
-            prevEnd = s0 + acc;
-            tokens++;
-            acc = 0;
-            digits = 0;
-            continue;
+      } else if (c === SPACE) {
+        if (digits !== 0) {
+          if (!this.token(acc, digits)) return skip(buf, i, end, quoted);
+          acc = 0;
+          digits = 0;
+          if ((this.tokens & 1) === 0) {
+            this.paired = true;
+            i++;
+            break;
           }
         }
-        this.store(tokens, pending, prevStart, prevEnd, count, area);
-        if (!this.token(acc, digits)) return skip(buf, i, end, quoted);
-        ({ tokens, pendingStart: pending, prevStart, prevEnd, count, area, runs } = this);
-        at = 2 * (this.base + count);
-        acc = 0;
-        digits = 0;
-        continue;
+      } else if (c === QUOTE || (!quoted && (c === COMMA || c === LF || c === CR))) {
+        break;
+      } else {
+        this.badByte(c, acc, digits);
+        return skip(buf, i, end, quoted);
       }
-      if (c === QUOTE || (!quoted && (c === COMMA || c === LF || c === CR))) break;
-      this.store(tokens, pending, prevStart, prevEnd, count, area);
-      this.badByte(c, acc, digits);
-      return skip(buf, i, end, quoted);
     }
-    this.store(tokens, pending, prevStart, prevEnd, count, area);
     this.acc = acc;
     this.digits = digits;
     return i;
-  }
-
-  private store(tokens: number, pending: number, prevStart: number, prevEnd: number, count: number, area: number): void {
-    this.tokens = tokens;
-    this.pendingStart = pending;
-    this.prevStart = prevStart;
-    this.prevEnd = prevEnd;
-    this.count = count;
-    this.area = area;
   }
 
   literal(byte: number): void {

@@ -188,6 +188,8 @@ const REJECTIONS: RejectionCase[] = [
   { name: 'run past the last pixel', submission: dice('a,4 2\nb,\nc,\n'), code: 'RUN_OUT_OF_IMAGE', row: 2, mentions: ['"a"', 'ends at pixel 5', 'last pixel 4', '2x2'] },
   { name: 'run starting past the last pixel', submission: dice('a,\nb,16 1\nc,\n'), code: 'RUN_OUT_OF_IMAGE', row: 3, mentions: ['"b"', 'last pixel 15'] },
   { name: 'absurdly large token', submission: dice('a,1 1234567890123456789\nb,\nc,\n'), code: 'RUN_OUT_OF_IMAGE', row: 2, mentions: ['"a"', 'token 2'] },
+  { name: 'unsorted runs after valid ones', submission: dice('a,1 1  3 1 2 1\nb,\nc,\n'), code: 'UNSORTED_RUNS', row: 2, mentions: ['"a"', 'start 2 after 3'] },
+  { name: 'a letter after valid runs', submission: dice('a, 1 1 3 1x\nb,\nc,\n'), code: 'INVALID_TOKEN', row: 2, mentions: ['"a"', 'token 4', 'after "1"'] },
   { name: 'decimal token', submission: dice('a,1.5 2\nb,\nc,\n'), code: 'INVALID_TOKEN', row: 2, mentions: ['"a"', 'token 1 is not an integer', '"."'] },
   { name: 'letters in a token', submission: dice('a,1 2x\nb,\nc,\n'), code: 'INVALID_TOKEN', row: 2, mentions: ['"a"', 'token 2'] },
   { name: 'comma-separated tokens in a quoted field', submission: dice('a,"1,2"\nb,\nc,\n'), code: 'INVALID_TOKEN', row: 2, mentions: ['"a"'] },
@@ -264,6 +266,27 @@ describe('scoreSubmission: every invalid input is rejected with its row, image a
       assert.deepEqual(Object.keys(err.toJSON()), ['code', 'message', 'row']);
     });
   }
+
+  it('gives the same error whatever the chunking (a file cut at every byte)', async () => {
+    for (const c of REJECTIONS) {
+      const metric = c.metric ?? 'dice';
+      const solution = Buffer.from(c.solution ?? DICE_SOLUTION);
+      const submission = typeof c.submission === 'string' ? Buffer.from(c.submission) : c.submission;
+      const whole = (await rejection(metric, solution, submission)).toJSON();
+      for (let cut = 1; cut < submission.length; cut++) {
+        const split = (async function* () {
+          yield submission.subarray(0, cut);
+          yield submission.subarray(cut);
+        })();
+        const err = await scoreSubmission({ metric, solution, submission: split }).then(
+          () => assert.fail(`${c.name}: accepted when cut at byte ${cut}`),
+          (e: unknown) => e,
+        );
+        assert.ok(err instanceof ScoringError, `${c.name}: ${String(err)}`);
+        assert.deepEqual(err.toJSON(), whole, `${c.name}, cut at byte ${cut}`);
+      }
+    }
+  });
 
   it('rejects a field over the 64 MiB limit', async () => {
     const spaces = Buffer.alloc(1 << 20, 0x20);
