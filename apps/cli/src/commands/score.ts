@@ -1,5 +1,5 @@
 import type { Command } from 'commander';
-import { scoreSubmission, ScoringError, type MetricName, type RleOrder, type ScoreResult } from '@holdout/metrics';
+import { scoreSubmission, ScoringError, type MetricName, type RleOrder, type ScoreResult } from '@holdout/metrics/scorer';
 
 /** Exit code for an invalid solution or submission (a stable contract, see ARCHITECTURE.md). */
 export const EXIT_INVALID_INPUT = 2;
