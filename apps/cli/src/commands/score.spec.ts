@@ -83,4 +83,20 @@ describe('holdout score (CLI contract)', () => {
     assert.equal(bad.stdout, '');
     assert.match(bad.stderr, /UNSORTED_RUNS.*row 3/);
   });
+
+  it('a bad command line exits 1 with the problem and the usage; --help exits 0', () => {
+    const missing = holdout(['score', '--metric', 'dice', '--solution', file('dice-solution.csv')]);
+    assert.equal(missing.code, 1);
+    assert.equal(missing.stdout, '');
+    assert.match(missing.stderr, /^error: required option --submission not specified\n\nUsage: holdout score /);
+    const unknown = holdout(['score', '--metric', 'dice', '--solution', file('dice-solution.csv'), '--submission', file('dice-submission.csv'), '--jsn']);
+    assert.equal(unknown.code, 1);
+    assert.match(unknown.stderr, /Unknown option '--jsn'/);
+    const command = holdout(['scroe']);
+    assert.equal(command.code, 1);
+    assert.match(command.stderr, /unknown command "scroe"[\s\S]*Commands:/);
+    const help = holdout(['score', '--help']);
+    assert.equal(help.code, 0);
+    assert.match(help.stdout, /--rle-order <order>/);
+  });
 });

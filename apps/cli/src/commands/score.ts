@@ -1,5 +1,5 @@
-import type { Command } from 'commander';
 import { scoreSubmission, ScoringError, type MetricName, type RleOrder, type ScoreResult } from '@holdout/metrics/scorer';
+import { parseCommandLine } from '../args.js';
 
 /** Exit code for an invalid solution or submission (a stable contract, see ARCHITECTURE.md). */
 export const EXIT_INVALID_INPUT = 2;
@@ -12,22 +12,41 @@ interface ScoreCommandOptions {
   json?: boolean;
 }
 
+const USAGE = `Usage: holdout score --metric <metric> --solution <file> --submission <file> [options]
+
+Score a submission against a solution offline, exactly as the server does.
+
+Options:
+  --metric <metric>      dice | instance-map
+  --solution <file>      solution CSV (id,height,width,encoding|annotation[,Usage])
+  --submission <file>    submission CSV (id,predicted)
+  --rle-order <order>    RLE pixel order: column (HuBMAP) | row (Sartorius);
+                         default column for dice, row for instance-map
+  --json                 print one JSON object (errors as {"error":{code,message,row}})
+  -h, --help             show this help
+
+Exit codes: 0 scored, 2 invalid solution or submission, 1 bad command line.
+`;
+
 /**
  * `holdout score --metric dice|instance-map --solution S.csv --submission P.csv
  *  [--rle-order column|row] [--json]`
  */
-export function registerScoreCommand(program: Command): void {
-  program
-    .command('score')
-    .description('score a submission against a solution offline, exactly as the server does')
-    .requiredOption('--metric <metric>', 'dice | instance-map')
-    .requiredOption('--solution <file>', 'solution CSV (id,height,width,encoding|annotation[,Usage])')
-    .requiredOption('--submission <file>', 'submission CSV (id,predicted)')
-    .option('--rle-order <order>', 'RLE pixel order: column (HuBMAP) | row (Sartorius); default column for dice, row for instance-map')
-    .option('--json', 'print one JSON object (errors as {"error":{code,message,row}})')
-    .action(async (opts: ScoreCommandOptions) => {
-      process.exitCode = await runScore(opts);
-    });
+export async function run(args: string[]): Promise<void> {
+  const line = parseCommandLine(args, {
+    usage: USAGE,
+    options: { metric: { type: 'string' }, solution: { type: 'string' }, submission: { type: 'string' }, 'rle-order': { type: 'string' }, json: { type: 'boolean' } },
+    required: ['metric', 'solution', 'submission'],
+  });
+  if (line === null) return;
+  const v = line.values;
+  process.exitCode = await runScore({
+    metric: v.metric as string,
+    solution: v.solution as string,
+    submission: v.submission as string,
+    rleOrder: v['rle-order'] as string | undefined,
+    json: v.json === true,
+  });
 }
 
 async function runScore(opts: ScoreCommandOptions): Promise<number> {
