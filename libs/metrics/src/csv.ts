@@ -59,10 +59,12 @@ export class CsvReader {
   private row = 1;
   private field = 0;
   private fieldBytes = 0;
-  private sinks: FieldSink[] = [];
+  /** The header's fields (text) until the header ends. */
+  private headerSinks: TextSink[] = [];
+  /** One sink per column: the header's while reading it, then the handler's. */
+  private sinks: FieldSink[] = this.headerSinks;
   private sink: FieldSink | null = null;
   private inHeader = true;
-  private headerSinks: TextSink[] = [];
   private head: Uint8Array | null = new Uint8Array(0); // first bytes, held until the BOM check
 
   /** `file` names the input in messages, e.g. "submission". */
@@ -231,15 +233,15 @@ export class CsvReader {
   }
 
   private sinkFor(field: number): FieldSink {
-    if (this.inHeader) {
-      while (this.headerSinks.length <= field) this.headerSinks.push(new TextSink());
-      return this.headerSinks[field]!;
-    }
     const sink = this.sinks[field];
-    if (sink === undefined) {
-      throw this.error('MALFORMED_CSV', `has more than the header's ${this.sinks.length} fields`);
-    }
-    return sink;
+    return sink !== undefined ? sink : this.extraField(field);
+  }
+
+  /** A field past the known ones: the header grows by one; a data record has too many fields. */
+  private extraField(field: number): FieldSink {
+    if (!this.inHeader) throw this.error('MALFORMED_CSV', `has more than the header's ${this.sinks.length} fields`);
+    while (this.headerSinks.length <= field) this.headerSinks.push(new TextSink());
+    return this.headerSinks[field]!;
   }
 
   private endField(): void {
@@ -256,7 +258,8 @@ export class CsvReader {
         if (problem !== null) throw this.error(problem.code, `header: ${problem.detail}`);
         return s.text().trim();
       });
-      this.sinks = this.handler.header(names);
+      // A packed array (no holes) of sinks, one per column: the hot loop's loads stay simple.
+      this.sinks = Array.from(this.handler.header(names), (sink) => sink ?? new IgnoreSink());
       this.inHeader = false;
     } else {
       if (fields !== this.sinks.length) {

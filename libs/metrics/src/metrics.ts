@@ -117,7 +117,7 @@ export function scoreInstances(truth: InstanceSet, prediction: InstanceSet, pixe
 /** Images up to this many pixels are checked for overlapping predictions with a bitset. */
 const BITSET_PIXELS = 1 << 27; // 16 MiB of bits
 
-let bits = new Int32Array(1 << 12);
+let bits = new Int32Array(16);
 
 /**
  * Whether no two predicted instances share a pixel: paints the runs into a bitset of the image,
@@ -180,7 +180,7 @@ function findOverlap(sorted: SortedRuns): InstanceOverlap | null {
   return null;
 }
 
-let reach = new Float64Array(1024);
+let reach = new Float64Array(16);
 
 /**
  * Sums the overlap of every (truth, prediction) pair that shares pixels. The truth runs are sorted
@@ -295,8 +295,8 @@ function meanPrecision(truth: InstanceSet, prediction: InstanceSet, pairs: PairT
   return total / levels;
 }
 
-let truthHits = new Int32Array(1024);
-let predHits = new Int32Array(1024);
+let truthHits = new Int32Array(16);
+let predHits = new Int32Array(16);
 
 /**
  * The runs of all instances of one image in start order, as parallel arrays (start, end,
@@ -307,10 +307,10 @@ let predHits = new Int32Array(1024);
  */
 class SortedRuns {
   n = 0;
-  s = new Float64Array(1024);
-  e = new Float64Array(1024);
-  label = new Int32Array(1024);
-  private counts = new Int32Array(1025);
+  s = new Float64Array(16);
+  e = new Float64Array(16);
+  label = new Int32Array(16);
+  private counts = new Int32Array(17);
 
   sort(set: InstanceSet): this {
     const { runs, runStart, runCount } = set;
@@ -406,8 +406,8 @@ const truthSorted = new SortedRuns();
 class PairTable {
   private slots = new Float64Array(64); // key + 1, 0 = empty; only [0, cap) is in use
   private sums = new Float64Array(64);
-  private usedKeys = new Float64Array(64);
-  private usedSums = new Float64Array(64);
+  private usedKeys = new Float64Array(16);
+  private usedSums = new Float64Array(16);
   private cap = 64;
   size = 0;
 
@@ -423,15 +423,19 @@ class PairTable {
   add(key: number, value: number): void {
     const k1 = key + 1;
     const mask = this.cap - 1;
-    let h = Math.imul((k1 | 0) ^ ((k1 / 4294967296) | 0), 0x9e3779b1) & mask;
-    for (;;) {
-      const at = this.slots[h]!;
-      if (at === k1) {
-        this.sums[h]! += value;
-        return;
-      }
-      if (at === 0) break;
+    const home = Math.imul((k1 | 0) ^ ((k1 / 4294967296) | 0), 0x9e3779b1) & mask;
+    // Linear probing, written so that every call runs the same code (the step comes before the
+    // first look, from the slot before home): a first collision late in a run would otherwise
+    // deoptimise the scorer's hot loop, which has this method inlined.
+    let h = (home + mask) & mask;
+    let at: number;
+    do {
       h = (h + 1) & mask;
+      at = this.slots[h]!;
+    } while (at !== k1 && at !== 0);
+    if (at === k1) {
+      this.sums[h]! += value;
+      return;
     }
     if ((this.size + 1) * 2 > this.cap) {
       this.grow();

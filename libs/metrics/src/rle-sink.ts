@@ -20,7 +20,7 @@ const MAX_DIGITS = 15; // every 15-digit integer is exact in a double
  */
 export class RleSink implements FieldSink {
   /** Interleaved 0-based [start, end) pairs; this field's are runs `base .. base + count - 1`. */
-  runs: Float64Array = new Float64Array(1024);
+  runs: Float64Array = new Float64Array(16);
   /** Index of this field's first run in `runs`. */
   base = 0;
   /** Number of runs in the current field. */

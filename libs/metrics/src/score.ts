@@ -5,6 +5,7 @@ import { ScoringError } from './errors.js';
 import { diceFromCounts, intersectRuns, scoreInstances, type InstanceSet } from './metrics.js';
 import { rlePixelToRowCol, type RleOrder } from './rle.js';
 import { RleSink, type RunArena } from './rle-sink.js';
+import { warmUp } from './warm-up.js';
 
 /** The two metrics of ARCHITECTURE.md. */
 export type MetricName = 'dice' | 'instance-map';
@@ -68,6 +69,7 @@ export async function scoreSubmission(options: ScoreOptions): Promise<ScoreResul
   if (order !== 'column' && order !== 'row') {
     throw new ScoringError('INVALID_OPTIONS', `unknown RLE order ${JSON.stringify(order)}; use column or row`);
   }
+  await warmUp(metric, scoreSubmission);
   const solution = new SolutionReader(metric);
   await pump(options.solution, new CsvReader('solution', solution), 'solution', (bytes) => metric === 'instance-map' && solution.truth.expect(bytes));
   if (solution.images.length === 0) throw new ScoringError('EMPTY_SOLUTION', 'solution: the file has no images', null);
@@ -217,11 +219,11 @@ class InstanceStore implements RunArena {
   /** Whether `expect` is still allowed (only before anything is written). */
   private used = false;
   runCount = 0;
-  start = new Int32Array(1024);
-  count = new Int32Array(1024);
-  area = new Float64Array(1024);
-  row = new Int32Array(1024);
-  next = new Int32Array(1024);
+  start = new Int32Array(16);
+  count = new Int32Array(16);
+  area = new Float64Array(16);
+  row = new Int32Array(16);
+  next = new Int32Array(16);
   n = 0;
 
   /**
@@ -293,11 +295,11 @@ class InstanceStore implements RunArena {
 class SetScratch implements InstanceSet {
   count = 0;
   runs: Float64Array = new Float64Array(0);
-  runStart = new Int32Array(1024);
-  runCount = new Int32Array(1024);
-  areas = new Float64Array(1024);
+  runStart = new Int32Array(16);
+  runCount = new Int32Array(16);
+  areas = new Float64Array(16);
   /** File row of each instance. */
-  rows = new Int32Array(1024);
+  rows = new Int32Array(16);
 
   reserve(instances: number): void {
     if (instances <= this.runStart.length) return;
