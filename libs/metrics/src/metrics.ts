@@ -52,7 +52,7 @@ export const IOU_THRESHOLDS_PERCENT: readonly number[] = [50, 55, 60, 65, 70, 75
  */
 export interface InstanceSet {
   count: number;
-  runs: Float64Array;
+  runs: Float64Array | Uint32Array;
   runStart: ArrayLike<number>;
   runCount: ArrayLike<number>;
   areas: ArrayLike<number>;

@@ -19,8 +19,12 @@ const MAX_DIGITS = 15; // every 15-digit integer is exact in a double
  * costs no copy.
  */
 export class RleSink implements FieldSink {
-  /** Interleaved 0-based [start, end) pairs; this field's are runs `base .. base + count - 1`. */
-  runs: Float64Array = new Float64Array(16);
+  /**
+   * Interleaved 0-based [start, end) pairs; this field's are runs `base .. base + count - 1`.
+   * The sink's own buffer holds doubles (a Dice image may have up to 2^46 pixels); an arena's
+   * holds 32-bit integers (instance images: up to 2^32 - 1 pixels), half the memory to fill.
+   */
+  runs: Float64Array | Uint32Array = new Float64Array(16);
   /** Index of this field's first run in `runs`. */
   base = 0;
   /** Number of runs in the current field. */
@@ -175,15 +179,18 @@ export class RleSink implements FieldSink {
     return this.count === 0;
   }
 
-  /** The 1-based start and length of run `k`, for messages. */
-  run(k: number): [number, number] {
-    const at = 2 * (this.base + k);
-    return [this.runs[at]! + 1, this.runs[at + 1]! - this.runs[at]!];
+  /**
+   * The last run's 1-based start and length, and its end: the run to check against the image's
+   * size. Kept as numbers rather than read back from `runs`, whose 32-bit cells would wrap a
+   * (rejected) run past 2^32.
+   */
+  get lastRun(): { start: number; length: number; end: number } {
+    return { start: this.prevStart + 1, length: this.prevEnd - this.prevStart, end: this.prevEnd };
   }
 
-  /** Last covered pixel plus one (0 when empty): the run end to check against the image size. */
+  /** Last covered pixel plus one (0 when empty). */
   get lastEnd(): number {
-    return this.count === 0 ? 0 : this.runs[2 * (this.base + this.count) - 1]!;
+    return this.prevEnd;
   }
 
   private token(value: number, digits: number): boolean {
@@ -215,9 +222,12 @@ export class RleSink implements FieldSink {
     }
     const at = 2 * (this.base + this.count);
     if (at + 2 > this.runs.length) {
-      const grown = new Float64Array(this.runs.length * 2);
-      grown.set(this.runs.subarray(0, at));
-      this.runs = grown;
+      if (this.arena !== null) this.runs = this.arena.grow(at + 2);
+      else {
+        const grown = new Float64Array(this.runs.length * 2);
+        grown.set(this.runs.subarray(0, at));
+        this.runs = grown;
+      }
     }
     this.runs[at] = s0;
     this.runs[at + 1] = s0 + value;
@@ -249,8 +259,10 @@ export class RleSink implements FieldSink {
 
 /** Runs kept by a file reader: an `RleSink` writes each field after the first `runCount` runs. */
 export interface RunArena {
-  runs: Float64Array;
+  runs: Uint32Array;
   runCount: number;
+  /** Replaces `runs` by a copy with room for at least `length` values, and returns it. */
+  grow(length: number): Uint32Array;
 }
 
 function skip(buf: Uint8Array, pos: number, end: number, quoted: boolean): number {

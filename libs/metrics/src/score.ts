@@ -215,7 +215,7 @@ interface Image {
  * and the instances of an image form a list through `next` (rows of an image need not be adjacent).
  */
 class InstanceStore implements RunArena {
-  runs: Float64Array = new Float64Array(1 << 12);
+  runs: Uint32Array = new Uint32Array(1 << 12);
   /** Whether `expect` is still allowed (only before anything is written). */
   private used = false;
   runCount = 0;
@@ -234,14 +234,20 @@ class InstanceStore implements RunArena {
   expect(bytes: number): void {
     const runs = Math.ceil(bytes / 8);
     if (this.used || runs * 2 <= this.runs.length) return;
-    this.runs = new Float64Array(runs * 2);
+    this.runs = new Uint32Array(runs * 2);
+  }
+
+  grow(length: number): Uint32Array {
+    const grown = new Uint32Array(Math.max(length, this.runs.length * 2));
+    grown.set(this.runs);
+    this.runs = grown;
+    return grown;
   }
 
   /** Keeps the field just parsed by `sink` (whose runs were written into this arena). */
   add(sink: RleSink, row: number, img: Image, truth: boolean): void {
     const i = this.n;
     if (i === this.start.length) this.growInstances();
-    this.runs = sink.runs; // the sink may have grown the arena
     this.used = true;
     this.start[i] = this.runCount;
     this.count[i] = sink.count;
@@ -294,7 +300,7 @@ class InstanceStore implements RunArena {
 /** One image's instances as an `InstanceSet` over a store's runs, in reusable buffers. */
 class SetScratch implements InstanceSet {
   count = 0;
-  runs: Float64Array = new Float64Array(0);
+  runs: Uint32Array = new Uint32Array(0);
   runStart = new Int32Array(16);
   runCount = new Int32Array(16);
   areas = new Float64Array(16);
@@ -398,8 +404,10 @@ class SolutionReader {
     const height = this.dimension(this.height, 'height', row, id);
     const width = this.dimension(this.width, 'width', row, id);
     const pixels = height * width;
-    if (pixels > MAX_PIXELS) {
-      throw new ScoringError('INVALID_DIMENSIONS', describe('solution', row, id, `${height}x${width} is larger than the ${MAX_PIXELS}-pixel limit`), row);
+    const limit = this.metric === 'dice' ? MAX_PIXELS : MAX_INSTANCE_PIXELS;
+    if (pixels > limit) {
+      const what = this.metric === 'dice' ? '' : ' for instance-map images';
+      throw new ScoringError('INVALID_DIMENSIONS', describe('solution', row, id, `${height}x${width} is larger than the ${limit}-pixel limit${what}`), row);
     }
     let usage: Usage = 'public';
     if (this.hasUsage) {
@@ -430,7 +438,7 @@ class SolutionReader {
     } else {
       img = { id, row, height, width, pixels, usage, seenRow: 0, score: 0, runs: null, runCount: 0, area: 0, truthHead: -1, truthTail: -1, predHead: -1, predTail: -1 };
       if (this.metric === 'dice') {
-        img.runs = rle.runs.slice(0, rle.count * 2); // base 0: no arena in dice mode
+        img.runs = (rle.runs as Float64Array).slice(0, rle.count * 2); // dice: the sink's own buffer (doubles), base 0
         img.runCount = rle.count;
         img.area = rle.area;
       }
@@ -459,10 +467,12 @@ const PRIVATE = Buffer.from('Private');
 
 /** Images up to this many pixels: keeps 100·intersection and 95·union exact in doubles. */
 const MAX_PIXELS = 2 ** 46;
+/** Instance runs are kept as 32-bit integers (half the memory of doubles), so run ends fit. */
+const MAX_INSTANCE_PIXELS = 2 ** 32 - 1;
 
 function checkInImage(rle: RleSink, pixels: number, height: number, width: number, file: string, row: number, id: string): void {
   if (rle.lastEnd <= pixels) return;
-  const [start, length] = rle.run(rle.count - 1);
+  const { start, length } = rle.lastRun;
   throw new ScoringError(
     'RUN_OUT_OF_IMAGE',
     describe(file, row, id, `run ${start} ${length} ends at pixel ${start + length - 1}, past the last pixel ${pixels} of the ${height}x${width} image`),
@@ -503,7 +513,7 @@ class SubmissionReader {
       if (img.seenRow !== 0) {
         throw new ScoringError('DUPLICATE_IMAGE_ID', describe('submission', row, img.id, `the image already has row ${img.seenRow}; submit one row per image`), row);
       }
-      img.score = diceFromCounts(intersectRuns(img.runs!, img.runCount, rle.runs, rle.count), img.area, rle.area);
+      img.score = diceFromCounts(intersectRuns(img.runs!, img.runCount, rle.runs as Float64Array, rle.count), img.area, rle.area);
     } else if (!rle.empty) {
       this.pred.add(rle, row, img, false);
     }
