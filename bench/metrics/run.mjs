@@ -56,11 +56,16 @@ async function bench(name, c) {
     'cli-startup': [cli, 'score', '--help'],
     'node-startup': ['-e', '0'],
   };
+  // NODE_EXTRA_CA_CERTS (set on these machines for the package proxy) makes Node parse a
+  // certificate bundle before running any code: every process above pays it. A bare start
+  // without it shows how much of each figure that is.
+  const caCerts = process.env.NODE_EXTRA_CA_CERTS;
+  if (caCerts) impls['node-startup-without-extra-ca-certs'] = ['-e', '0'];
   const results = Object.fromEntries(Object.keys(impls).map((k) => [k, []]));
   // Alternate the two so that load on this shared machine hits both alike.
   for (let r = 0; r < runs; r++) {
     for (const [impl, argv] of Object.entries(impls)) {
-      const m = await measure(argv);
+      const m = await measure(argv, impl === 'node-startup-without-extra-ca-certs' ? { NODE_EXTRA_CA_CERTS: undefined } : {});
       results[impl].push(m);
       emit({ bench: 'metrics', case: name, impl, run: r, wallMs: m.wallMs, cpuMs: m.cpuMs, maxRssMB: m.maxRssMB });
     }
@@ -70,6 +75,7 @@ async function bench(name, c) {
   const floor = summary(results.scan);
   const startup = summary(results['cli-startup']);
   const nodeStartup = summary(results['node-startup']);
+  const bareStartup = caCerts ? summary(results['node-startup-without-extra-ca-certs']) : null;
   const score = JSON.parse(results['holdout-score'][0].stdout).score;
   if (JSON.parse(results.library[0].stdout).score !== score) throw new Error(`${name}: library and CLI scores differ`);
   let naiveResult = null;
@@ -92,6 +98,8 @@ async function bench(name, c) {
     scan: floor,
     cliStartup: startup,
     nodeStartup,
+    // With NODE_EXTRA_CA_CERTS set, the start-up of a bare Node without it (null when unset).
+    nodeStartupWithoutExtraCaCerts: bareStartup,
     naive: naiveResult,
     ratioToScan: scanRatio,
     cpuRatioToScan: round(ours.cpuMs / floor.cpuMs),
@@ -125,13 +133,14 @@ function summary(ms) {
   };
 }
 
-function measure(argv) {
+/** Runs `node --import usage-hook argv…` once; `env` overrides variables (undefined removes). */
+function measure(argv, env = {}) {
   const usageFile = join(tmp, `usage-${Math.random().toString(36).slice(2)}.json`);
   return new Promise((resolve, reject) => {
     const start = process.hrtime.bigint();
     const child = spawn(process.execPath, ['--import', hook, ...argv], {
       cwd: root,
-      env: { ...process.env, HOLDOUT_BENCH_USAGE: usageFile },
+      env: Object.fromEntries(Object.entries({ ...process.env, ...env, HOLDOUT_BENCH_USAGE: usageFile }).filter(([, v]) => v !== undefined)),
       stdio: ['ignore', 'pipe', 'inherit'],
     });
     let stdout = '';

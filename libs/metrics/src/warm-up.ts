@@ -6,14 +6,16 @@ import type { MetricName, ScoreOptions, ScoreResult } from './score.js';
  * `holdout score` is a short-lived process, and most of its time went to V8 tiering up: a hot loop
  * is first compiled from what the *first* rows exercised, then thrown away (deoptimised) and
  * compiled again whenever a branch runs for the first time — the line feed after the last RLE
- * field (the solution's RLE is followed by a comma), a number cut by a chunk boundary, the first
- * hash-table collision, the submission's first instance, and so on. Every such deopt cost a
- * 5–30 ms recompilation, with the loop running slowly meanwhile.
+ * field (the solution's RLE is followed by a comma), a number cut by a chunk boundary, the
+ * submission's first instance, the first growth of a scratch buffer (V8 had assumed the field
+ * constant), and so on. Every such deopt cost a 5–30 ms recompilation, with the loop running
+ * slowly meanwhile.
  *
- * Scoring a small synthetic case first (a few hundred runs, cut into uneven chunks) runs each of
- * those branches once, in the interpreter, at a cost of a few milliseconds; the real files then
- * get optimised code built from complete type feedback. The case is deterministic and its result
- * is checked, so a scorer that scores it wrong fails loudly rather than silently.
+ * Scoring a small synthetic case first (about a thousand runs, cut into uneven chunks) runs each
+ * of those branches once, mostly in the interpreter, for ~20 ms; the real files then get
+ * optimised code built from complete type feedback. (Scratch buffers start small so that the
+ * warm-up grows them.) The case is deterministic and its result is checked, so a scorer that
+ * scores it wrong fails loudly rather than silently.
  */
 export async function warmUp(metric: MetricName, score: (options: ScoreOptions) => Promise<ScoreResult>): Promise<void> {
   if (warmed.has(metric)) return;
