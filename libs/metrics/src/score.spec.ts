@@ -1,5 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
+import { readdirSync } from 'node:fs';
 import { mkdtemp, writeFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -330,6 +331,29 @@ describe('scoreSubmission: every invalid input is rejected with its row, image a
       scoreSubmission({ metric: 'dice', solution: '/nonexistent/solution.csv', submission: Buffer.from('') }),
       (e: unknown) => e instanceof ScoringError && e.code === 'UNREADABLE_FILE' && e.row === null && /ENOENT/.test(e.message),
     );
+  });
+
+  it("reports the solution's errors before the submission's, and leaves no file open", async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'holdout-score-files-'));
+    try {
+      const good = join(dir, 'solution.csv');
+      const bad = join(dir, 'bad-solution.csv');
+      const submission = join(dir, 'submission.csv');
+      await writeFile(good, DICE_SOLUTION);
+      await writeFile(bad, 'id,height,width\na,2,2\n');
+      await writeFile(submission, dice('a,\nb,\nc,\n'));
+      const openFds = () => readdirSync('/proc/self/fd').length;
+      const before = openFds();
+      const rejected = (solution: string, sub: string, code: string, file: string) =>
+        assert.rejects(scoreSubmission({ metric: 'dice', solution, submission: sub }), (e: unknown) => e instanceof ScoringError && e.code === code && e.message.startsWith(file));
+      await rejected(bad, submission, 'BAD_HEADER', 'solution');
+      await rejected(bad, join(dir, 'missing.csv'), 'BAD_HEADER', 'solution');
+      await rejected(good, join(dir, 'missing.csv'), 'UNREADABLE_FILE', 'cannot read the submission file');
+      assert.equal((await scoreSubmission({ metric: 'dice', solution: good, submission })).perImage.a, 0);
+      assert.equal(openFds(), before);
+    } finally {
+      await rm(dir, { recursive: true });
+    }
   });
 
   it('rejects an unknown metric or order', async () => {

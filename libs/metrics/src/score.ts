@@ -1,4 +1,4 @@
-import { open } from 'node:fs/promises';
+import { closeSync, fstatSync, openSync, read } from 'node:fs';
 import { bootstrapInterval, type BootstrapOptions } from './bootstrap.js';
 import { CsvReader, IgnoreSink, TextSink, type FieldProblem, type FieldSink } from './csv.js';
 import { ScoringError } from './errors.js';
@@ -69,47 +69,67 @@ export async function scoreSubmission(options: ScoreOptions): Promise<ScoreResul
   if (order !== 'column' && order !== 'row') {
     throw new ScoringError('INVALID_OPTIONS', `unknown RLE order ${JSON.stringify(order)}; use column or row`);
   }
-  await warmUp(metric, scoreSubmission);
-  const solution = new SolutionReader(metric);
-  await pump(options.solution, new CsvReader('solution', solution), 'solution', (bytes) => metric === 'instance-map' && solution.truth.expect(bytes));
-  if (solution.images.length === 0) throw new ScoringError('EMPTY_SOLUTION', 'solution: the file has no images', null);
+  // Files are opened (and their first chunks read) now, while the warm-up runs.
+  let solutionFile = isFile(options.solution) ? openFile(options.solution, 'solution') : null;
+  let submissionFile = isFile(options.submission) ? openFile(options.submission, 'submission') : null;
+  try {
+    await warmUp(metric, scoreSubmission);
+    const solution = new SolutionReader(metric);
+    const solutionOpened = solutionFile;
+    solutionFile = null; // pump closes it from here on
+    await pump(options.solution, solutionOpened, new CsvReader('solution', solution), 'solution', (bytes) => metric === 'instance-map' && solution.truth.expect(bytes));
+    if (solution.images.length === 0) throw new ScoringError('EMPTY_SOLUTION', 'solution: the file has no images', null);
 
-  const submission = new SubmissionReader(metric, solution.byId);
-  await pump(options.submission, new CsvReader('submission', submission), 'submission', (bytes) => metric === 'instance-map' && submission.pred.expect(bytes));
+    const submission = new SubmissionReader(metric, solution.byId);
+    const submissionOpened = submissionFile;
+    submissionFile = null;
+    await pump(options.submission, submissionOpened, new CsvReader('submission', submission), 'submission', (bytes) => metric === 'instance-map' && submission.pred.expect(bytes));
 
-  const missing = solution.images.filter((img) => img.seenRow === 0);
-  if (missing.length > 0) {
-    const names = missing.slice(0, 5).map((img) => JSON.stringify(img.id)).join(', ');
-    const more = missing.length > 5 ? ` and ${missing.length - 5} more` : '';
-    const hint = metric === 'dice' ? 'one row per image; an empty mask has an empty predicted' : 'an image with no predicted instance needs one row with an empty predicted';
-    throw new ScoringError(
-      'MISSING_IMAGE_ID',
-      `submission: no row for ${missing.length} image${missing.length === 1 ? '' : 's'} of the solution: ${names}${more} (${hint})`,
-      null,
-    );
-  }
-
-  if (metric === 'instance-map') {
-    const truthSet = new SetScratch();
-    const predSet = new SetScratch();
-    for (const img of solution.images) {
-      solution.truth.gather(img.truthHead, truthSet);
-      submission.pred.gather(img.predHead, predSet);
-      const result = scoreInstances(truthSet, predSet, img.pixels);
-      if (typeof result !== 'number') {
-        const rows = [predSet.rows[result.first]!, predSet.rows[result.second]!].sort((a, b) => a - b);
-        const { row, col } = rlePixelToRowCol(result.pixel + 1, img.height, img.width, order);
-        throw new ScoringError(
-          'OVERLAPPING_INSTANCES',
-          `submission rows ${rows[0]} and ${rows[1]} (image ${JSON.stringify(img.id)}): predicted instances overlap at pixel ${result.pixel + 1} (row ${row}, col ${col}); instances must not share pixels`,
-          rows[1]!,
-        );
-      }
-      img.score = result;
+    const missing = solution.images.filter((img) => img.seenRow === 0);
+    if (missing.length > 0) {
+      const names = missing.slice(0, 5).map((img) => JSON.stringify(img.id)).join(', ');
+      const more = missing.length > 5 ? ` and ${missing.length - 5} more` : '';
+      const hint = metric === 'dice' ? 'one row per image; an empty mask has an empty predicted' : 'an image with no predicted instance needs one row with an empty predicted';
+      throw new ScoringError(
+        'MISSING_IMAGE_ID',
+        `submission: no row for ${missing.length} image${missing.length === 1 ? '' : 's'} of the solution: ${names}${more} (${hint})`,
+        null,
+      );
     }
-  }
 
-  return summarise(metric, solution.images, options.bootstrap);
+    if (metric === 'instance-map') scoreInstanceImages(solution.images, solution.truth, submission.pred, order);
+    return summarise(metric, solution.images, options.bootstrap);
+  } finally {
+    await Promise.all([closeUnread(solutionFile), closeUnread(submissionFile)]);
+  }
+}
+
+/**
+ * Instance mAP of each image, in solution order; the first image whose predictions overlap is
+ * the error.
+ */
+function scoreInstanceImages(images: Image[], truth: InstanceStore, pred: InstanceStore, order: RleOrder): void {
+  const truthSet = new SetScratch();
+  const predSet = new SetScratch();
+  for (const img of images) {
+    truth.gather(img.truthHead, truthSet);
+    pred.gather(img.predHead, predSet);
+    const result = scoreInstances(truthSet, predSet, img.pixels);
+    if (typeof result !== 'number') {
+      const rows = [predSet.rows[result.first]!, predSet.rows[result.second]!].sort((a, b) => a - b);
+      const { row, col } = rlePixelToRowCol(result.pixel + 1, img.height, img.width, order);
+      throw new ScoringError(
+        'OVERLAPPING_INSTANCES',
+        `submission rows ${rows[0]} and ${rows[1]} (image ${JSON.stringify(img.id)}): predicted instances overlap at pixel ${result.pixel + 1} (row ${row}, col ${col}); instances must not share pixels`,
+        rows[1]!,
+      );
+    }
+    img.score = result;
+  }
+}
+
+function isFile(source: CsvSource): source is string | URL {
+  return typeof source === 'string' || source instanceof URL;
 }
 
 function summarise(metric: MetricName, images: Image[], bootstrap: BootstrapOptions | undefined): ScoreResult {
@@ -133,45 +153,91 @@ function mean(xs: number[]): number {
   return total / xs.length;
 }
 
-/** Feeds a source to a reader; `sized` hears the byte count first when it is known. */
-async function pump(source: CsvSource, reader: CsvReader, file: string, sized: (bytes: number) => unknown): Promise<void> {
+/** A file opened and sized, with its first chunk being read into the first of two buffers. */
+interface OpenedFile {
+  fd: number;
+  size: number;
+  buffers: [Buffer, Buffer];
+  first: Promise<number>;
+}
+
+/**
+ * Opens a file, sizes it and starts reading its first chunk, without waiting for the read: the
+ * scorer opens both of its files before the warm-up, so that libuv's thread pool (started by the
+ * first read of the process) and the first reads overlap that work. Opening and sizing are
+ * synchronous (microseconds) because the warm-up never yields to the event loop: an asynchronous
+ * open's callback would only run after it. A failure is reported when the file's turn comes, so
+ * the solution's errors still come before the submission's.
+ */
+function openFile(source: string | URL, file: string): Promise<OpenedFile> {
+  let fd: number;
+  let size: number;
+  try {
+    fd = openSync(source, 'r');
+  } catch (err) {
+    return deferred(unreadable(file, source, err));
+  }
+  try {
+    size = fstatSync(fd).size;
+  } catch (err) {
+    closeSync(fd);
+    return deferred(unreadable(file, source, err));
+  }
+  const buffers: [Buffer, Buffer] = [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)];
+  const first = readChunk(fd, buffers[0]);
+  first.catch(() => {}); // awaited by pump or closeUnread
+  return Promise.resolve({ fd, size, buffers, first });
+}
+
+/** A rejected promise that is not reported as unhandled before its turn. */
+function deferred(error: ScoringError): Promise<never> {
+  const p = Promise.reject(error);
+  p.catch(() => {});
+  return p;
+}
+
+/** Reads the next chunk of a file (on libuv's thread pool); resolves to the bytes read. */
+function readChunk(fd: number, buf: Buffer): Promise<number> {
+  return new Promise((resolve, reject) => read(fd, buf, 0, CHUNK_BYTES, null, (err, bytesRead) => (err ? reject(err) : resolve(bytesRead))));
+}
+
+/** Closes a file that `pump` never read (an earlier error stopped the scoring). */
+async function closeUnread(opened: Promise<OpenedFile> | null): Promise<void> {
+  const file = await opened?.catch(() => null);
+  if (!file) return;
+  await file.first.catch(() => {});
+  closeSync(file.fd);
+}
+
+/**
+ * Feeds a source to a reader; `sized` hears the byte count first when it is known. A file is
+ * read from `opened` (see `openFile`), two buffers in turn: the next chunk is read on libuv's
+ * thread pool while this one is parsed, so the parser never waits on the disk or the page cache.
+ */
+async function pump(source: CsvSource, opened: Promise<OpenedFile> | null, reader: CsvReader, file: string, sized: (bytes: number) => unknown): Promise<void> {
   if (source instanceof Uint8Array) {
     sized(source.length);
     reader.write(source);
   } else if (typeof source === 'string' || source instanceof URL) {
-    let handle;
-    try {
-      handle = await open(source, 'r');
-    } catch (err) {
-      throw unreadable(file, source, err);
-    }
-    try {
-      try {
-        sized((await handle.stat()).size);
-      } catch (err) {
+    const { fd, size, buffers, first } = await (opened ?? openFile(source, file));
+    const readOrFail = (pending: Promise<number>) =>
+      pending.catch((err: unknown) => {
         throw unreadable(file, source, err);
-      }
-      // Two buffers: the next chunk is read (on libuv's thread pool) while this one is parsed,
-      // so the parser never waits on the disk or the page cache.
-      const read = (buf: Buffer) =>
-        handle.read(buf, 0, CHUNK_BYTES, null).catch((err: unknown) => {
-          throw unreadable(file, source, err);
-        });
-      let [current, spare] = [Buffer.allocUnsafe(CHUNK_BYTES), Buffer.allocUnsafe(CHUNK_BYTES)];
-      let pending = read(current);
-      try {
-        for (;;) {
-          const { bytesRead } = await pending;
-          if (bytesRead === 0) break;
-          pending = read(spare);
-          reader.write(current.subarray(0, bytesRead));
-          [current, spare] = [spare, current];
-        }
-      } finally {
-        await pending.catch(() => {}); // never close the file under a read in flight
+      });
+    let pending = readOrFail(first);
+    try {
+      sized(size);
+      let [current, spare] = buffers;
+      for (;;) {
+        const bytesRead = await pending;
+        if (bytesRead === 0) break;
+        pending = readOrFail(readChunk(fd, spare));
+        reader.write(current.subarray(0, bytesRead));
+        [current, spare] = [spare, current];
       }
     } finally {
-      await handle.close();
+      await pending.catch(() => {}); // never close the file under a read in flight
+      closeSync(fd);
     }
   } else {
     for await (const chunk of source) {
