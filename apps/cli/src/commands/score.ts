@@ -1,4 +1,5 @@
 import { scoreSubmission, ScoringError, type MetricName, type RleOrder, type ScoreResult } from '@holdout/metrics/scorer';
+import { writeSync } from 'node:fs';
 import { parseCommandLine } from '../args.js';
 
 /** Exit code for an invalid solution or submission (a stable contract, see ARCHITECTURE.md). */
@@ -60,16 +61,31 @@ async function runScore(opts: ScoreCommandOptions): Promise<number> {
     });
   } catch (err) {
     if (!(err instanceof ScoringError)) throw err;
-    if (opts.json) process.stdout.write(`${JSON.stringify({ error: err.toJSON() })}\n`);
-    else process.stderr.write(`error (${err.code}): ${err.message}\n`);
+    if (opts.json) writeOut(1, `${JSON.stringify({ error: err.toJSON() })}\n`);
+    else writeOut(2, `error (${err.code}): ${err.message}\n`);
     return EXIT_INVALID_INPUT;
   }
-  if (opts.json) {
-    process.stdout.write(`${JSON.stringify(result)}\n`);
-  } else {
-    process.stdout.write(formatResult(result));
-  }
+  writeOut(1, opts.json ? `${JSON.stringify(result)}\n` : formatResult(result));
   return 0;
+}
+
+/**
+ * Writes with plain write(2) calls: the first use of process.stdout loads Node's stream and
+ * socket modules, ~7 ms of a process that is timed as a whole. A non-blocking descriptor that is
+ * full (EAGAIN) falls back to the stream; a closed pipe (EPIPE, as in `holdout score … | head`)
+ * ends the output quietly.
+ */
+function writeOut(fd: 1 | 2, text: string): void {
+  const bytes = Buffer.from(text);
+  let at = 0;
+  try {
+    while (at < bytes.length) at += writeSync(fd, bytes, at);
+  } catch (err) {
+    const code = (err as NodeJS.ErrnoException).code;
+    if (code === 'EPIPE') return;
+    if (code !== 'EAGAIN') throw err;
+    (fd === 1 ? process.stdout : process.stderr).write(bytes.subarray(at));
+  }
 }
 
 function formatResult(r: ScoreResult): string {
