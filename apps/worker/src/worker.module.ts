@@ -65,7 +65,7 @@ export class WorkerModule {
         { provide: REDIS, useFactory: () => new Redis(o.config.redisUrl, { maxRetriesPerRequest: null }) },
         { provide: LocalArtifactStore, useValue: new LocalArtifactStore(o.config.artifactDir) },
         { provide: CompetitionBundles, useValue: o.bundles ?? new LibCompetitionBundles(o.config.repoRoot) },
-        { provide: ScorerPool, useFactory: () => new ScorerPool(o.config.scoringConcurrency) },
+        { provide: ScorerPool, useFactory: () => new ScorerPool(o.config.scoringConcurrency, o.config.scoringTimeoutMs) },
         Publisher,
         ScoringService,
         MaintenanceService,

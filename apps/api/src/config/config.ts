@@ -24,6 +24,7 @@ import { repoRoot } from './repo-root.js';
  * | HOLDOUT_COOKIE_SECURE | false (set true behind HTTPS) |
  * | HOLDOUT_LOG_LEVEL | info (debug, info, warn, error, silent) |
  * | HOLDOUT_SCORING_CONCURRENCY | 2 (worker) |
+ * | HOLDOUT_SCORING_TIMEOUT_S | 120 (worker: a scoring still running after this is stopped; the submission fails with SCORING_TIMEOUT) |
  * | HOLDOUT_STUCK_AFTER_S | 300 (reconciler: queued/scoring longer than this is re-enqueued) |
  * | HOLDOUT_RECONCILE_EVERY_S | 60 |
  * | HOLDOUT_JOB_LOCK_S | 30 (worker: a job whose worker stopped renewing its lock this long is picked up again) |
@@ -49,6 +50,7 @@ const schema = z.object({
   HOLDOUT_COOKIE_SECURE: z.enum(['true', 'false', '1', '0']).default('false'),
   HOLDOUT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   HOLDOUT_SCORING_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
+  HOLDOUT_SCORING_TIMEOUT_S: z.coerce.number().positive().default(120),
   HOLDOUT_STUCK_AFTER_S: z.coerce.number().int().min(1).default(300),
   HOLDOUT_RECONCILE_EVERY_S: z.coerce.number().int().min(1).default(60),
   HOLDOUT_JOB_LOCK_S: z.coerce.number().min(1).default(30),
@@ -83,6 +85,8 @@ export interface AppConfig {
   cookieSecure: boolean;
   logLevel: LogLevel;
   scoringConcurrency: number;
+  /** A scoring still running after this long is stopped (its thread replaced) and fails. */
+  scoringTimeoutMs: number;
   stuckAfterMs: number;
   reconcileEveryMs: number;
   jobLockMs: number;
@@ -123,6 +127,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     cookieSecure: e.HOLDOUT_COOKIE_SECURE === 'true' || e.HOLDOUT_COOKIE_SECURE === '1',
     logLevel: e.HOLDOUT_LOG_LEVEL,
     scoringConcurrency: e.HOLDOUT_SCORING_CONCURRENCY,
+    scoringTimeoutMs: Math.round(e.HOLDOUT_SCORING_TIMEOUT_S * 1000),
     stuckAfterMs: e.HOLDOUT_STUCK_AFTER_S * 1000,
     reconcileEveryMs: e.HOLDOUT_RECONCILE_EVERY_S * 1000,
     jobLockMs: Math.round(e.HOLDOUT_JOB_LOCK_S * 1000),

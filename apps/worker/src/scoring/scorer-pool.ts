@@ -26,6 +26,7 @@ export interface ScoreOutcome {
 }
 
 export type ScoreReply =
+  | { kind: 'ready' }
   | { id: string; kind: 'scored'; result: ScoreOutcome }
   | { id: string; kind: 'rejected'; error: { code: string; message: string; row: number | null } }
   | { id: string; kind: 'error'; message: string };
@@ -41,22 +42,44 @@ export class SubmissionRejected extends Error {
   }
 }
 
-/** A fixed set of scoring threads; a thread that dies is replaced and its task fails (retried by BullMQ). */
+interface Job {
+  resolve: (r: ScoreOutcome) => void;
+  reject: (e: Error) => void;
+  /** Stops the scoring when it runs past the pool's time limit. */
+  timer?: NodeJS.Timeout;
+}
+
+/**
+ * A fixed set of scoring threads; a thread that dies is replaced and its task fails (retried by
+ * BullMQ). A task still running after `timeoutMs` fails with SCORING_TIMEOUT (a rejection: not
+ * retried, since the same file would take as long again) and its thread is replaced.
+ */
 export class ScorerPool {
   private readonly idle: Worker[] = [];
   private readonly waiting: { task: ScoreTask; resolve: (r: ScoreOutcome) => void; reject: (e: Error) => void }[] = [];
-  private readonly busy = new Map<Worker, { resolve: (r: ScoreOutcome) => void; reject: (e: Error) => void }>();
+  private readonly busy = new Map<Worker, Job>();
+  /** Every live thread, ready or still loading. */
+  private readonly threads = new Set<Worker>();
   private closed = false;
 
-  constructor(private readonly size: number) {
-    for (let i = 0; i < size; i++) this.idle.push(this.spawn());
+  constructor(
+    private readonly size: number,
+    private readonly timeoutMs = 120_000,
+  ) {
+    for (let i = 0; i < size; i++) this.spawn();
   }
 
+  /** Starts a thread; it takes work once it says it is ready (its modules loaded). */
   private spawn(): Worker {
     const w = new Worker(new URL('./scorer.thread.js', import.meta.url));
+    this.threads.add(w);
+    w.on('exit', () => this.threads.delete(w));
     w.on('message', (reply: ScoreReply) => {
-      const job = this.busy.get(w);
-      this.busy.delete(w);
+      if (reply.kind === 'ready') {
+        if (!this.closed) this.release(w);
+        return;
+      }
+      const job = this.finish(w);
       if (job) {
         if (reply.kind === 'scored') job.resolve(reply.result);
         else if (reply.kind === 'rejected') job.reject(new SubmissionRejected(reply.error.code, reply.error.message, reply.error.row));
@@ -65,13 +88,37 @@ export class ScorerPool {
       this.release(w);
     });
     w.on('error', (err) => {
-      const job = this.busy.get(w);
-      this.busy.delete(w);
-      job?.reject(err);
-      if (!this.closed) this.release(this.spawn());
+      this.finish(w)?.reject(err);
+      if (!this.closed) this.spawn();
     });
     w.unref();
     return w;
+  }
+
+  /** The job `w` was running, no longer busy. */
+  private finish(w: Worker): Job | undefined {
+    const job = this.busy.get(w);
+    this.busy.delete(w);
+    clearTimeout(job?.timer);
+    return job;
+  }
+
+  private timedOut(w: Worker): void {
+    const job = this.finish(w);
+    if (!job) return;
+    const seconds = Math.round(this.timeoutMs / 100) / 10;
+    job.reject(
+      new SubmissionRejected(
+        'SCORING_TIMEOUT',
+        `scoring was stopped after ${seconds} s: a submission of this competition's size scores in about a second, so this file is far larger or more fragmented (many tiny runs) than expected`,
+        null,
+      ),
+    );
+    w.removeAllListeners();
+    w.on('error', () => {}); // whatever it says now, the thread is being stopped
+    this.threads.delete(w);
+    void w.terminate();
+    if (!this.closed) this.spawn();
   }
 
   private release(w: Worker): void {
@@ -81,7 +128,9 @@ export class ScorerPool {
   }
 
   private start(w: Worker, job: (typeof this.waiting)[number]): void {
-    this.busy.set(w, { resolve: job.resolve, reject: job.reject });
+    const timer = setTimeout(() => this.timedOut(w), this.timeoutMs);
+    timer.unref();
+    this.busy.set(w, { resolve: job.resolve, reject: job.reject, timer });
     w.postMessage(job.task);
   }
 
@@ -96,6 +145,6 @@ export class ScorerPool {
 
   async close(): Promise<void> {
     this.closed = true;
-    await Promise.all([...this.idle, ...this.busy.keys()].map((w) => w.terminate()));
+    await Promise.all([...this.threads].map((w) => w.terminate()));
   }
 }

@@ -43,3 +43,5 @@ async function run(task: ScoreTask): Promise<ScoreReply> {
 parentPort!.on('message', (task: ScoreTask) => {
   void run(task).then((reply) => parentPort!.postMessage(reply));
 });
+// Modules loaded: the pool hands this thread work from now on (and times it from now on).
+parentPort!.postMessage({ kind: 'ready' } satisfies ScoreReply);
