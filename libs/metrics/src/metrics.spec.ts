@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { bootstrapInterval, mulberry32, quantile } from './bootstrap.js';
-import { diceScore, instanceScore } from './metrics.js';
+import { diceScore, instanceScore, scoreInstances, toInstanceSet } from './metrics.js';
 import { encodeRle, maskToRuns, parseRle, type RleOrder } from './rle.js';
 import { scoreSubmission, type CsvSource } from './score.js';
 import { prng, rasterise, referenceDice, referenceInstanceScore } from './testing/reference.js';
@@ -173,6 +173,53 @@ describe('property: run-based metrics equal a plain rasterising implementation',
       const toRuns = (m: Uint8Array) => maskToRuns(m, h, w, order);
       assert.equal(instanceScore(truth.map(toRuns), pred.map(toRuns)), referenceInstanceScore(truth, pred));
     }
+  });
+});
+
+describe('instance mAP: instance boxes', () => {
+  it("give the sweep's score whatever the line length (wrapping runs, overlapping truths)", () => {
+    const rnd = prng(77);
+    for (let trial = 0; trial < 80; trial++) {
+      const h = rnd.int(3, 16);
+      const w = rnd.int(3, 16);
+      const order: RleOrder = rnd.next() < 0.5 ? 'row' : 'column';
+      const truth = Array.from({ length: rnd.int(1, 8) }, () => randomBlob(rnd, h, w)).filter((m) => m.some((v) => v === 1));
+      const labels = new Int32Array(h * w);
+      const count = rnd.int(1, 8);
+      for (let p = 1; p <= count; p++) {
+        const base = p <= truth.length && rnd.next() < 0.7 ? jitter(rnd, truth[p - 1]!, h, w) : randomBlob(rnd, h, w);
+        base.forEach((v, i) => {
+          if (v) labels[i] = p;
+        });
+      }
+      const preds = Array.from({ length: count }, (_, p) => Uint8Array.from(labels, (l) => (l === p + 1 ? 1 : 0))).filter((m) => m.some((v) => v === 1));
+      if (truth.length === 0 || preds.length === 0) continue;
+      const toSet = (masks: Uint8Array[]) => toInstanceSet(masks.map((m) => maskToRuns(m, h, w, order)));
+      const [t, p] = [toSet(truth), toSet(preds)];
+      const expected = referenceInstanceScore(truth, preds);
+      assert.equal(scoreInstances(t, p, h * w), expected);
+      for (const line of [1, 2, 3, w, h, h * w, h * w + 5]) assert.equal(scoreInstances(t, p, h * w, line), expected, `line length ${line}`);
+    }
+  });
+
+  it('hand instances that sprawl over the image back to the sweep (the work budget)', () => {
+    // 10 truth objects and 10 predictions, each two full columns about 10 apart: every box
+    // overlaps every other, so intersecting them all would cost more than the budget allows.
+    const h = 20;
+    const w = 20;
+    const stripes = (columns: (i: number) => number[]) =>
+      Array.from({ length: 10 }, (_, i) => {
+        const m = new Uint8Array(h * w);
+        for (let r = 0; r < h; r++) for (const c of columns(i)) m[r * w + c] = 1;
+        return m;
+      });
+    const truth = stripes((i) => [i, i + 10]);
+    // Even predictions are exact; odd ones take half of two truth objects (IoU 1/3 with each).
+    const preds = stripes((i) => (i % 2 === 0 ? [i, i + 10] : [i, ((i + 2) % 10) + 10]));
+    const toSet = (masks: Uint8Array[]) => toInstanceSet(masks.map((m) => maskToRuns(m, h, w, 'row')));
+    const expected = referenceInstanceScore(truth, preds);
+    assert.ok(Math.abs(expected - 1 / 3) < 1e-12); // TP 5, FP 5, FN 5 at every threshold
+    assert.equal(scoreInstances(toSet(truth), toSet(preds), h * w, w), expected);
   });
 });
 

@@ -72,9 +72,11 @@ export interface InstanceOverlap {
  * none, FP = predictions that hit none; the image's score is the mean over thresholds. No
  * predictions → 0; neither truth nor predictions → 1.
  *
- * IoU is computed only for pairs that overlap, from the runs (the truth's bucket-sorted by start,
- * each prediction's walked in order against them), never by rasterising. Truth objects may overlap
- * each other; predictions must not (a RangeError is thrown; `scoreInstances` tells where).
+ * IoU is computed only for pairs that overlap, from the runs, never by rasterising: the scorer
+ * finds the pairs through instance boxes (see `matchBoxes`); without the image's line length, or
+ * when boxes would not pay, the truth's runs are bucket-sorted by start and each prediction's
+ * walked in order against them. Truth objects may overlap each other; predictions must not (a
+ * RangeError is thrown; `scoreInstances` tells where).
  */
 export function instanceImageScore(truth: InstanceSet, prediction: InstanceSet): number {
   const result = scoreInstances(truth, prediction);
@@ -91,9 +93,11 @@ export function instanceScore(truth: Runs[], prediction: Runs[]): number {
 
 /**
  * The score, or the first overlap (in pixel order) between predicted instances. `pixels`, the
- * image size, is optional: any bound on the runs' ends works.
+ * image size, is optional: any bound on the runs' ends works. `lineLength` (the image's width for
+ * row-order RLE, its height for column order) enables the instance-box search (below); without
+ * it, or when boxes would not pay, the runs are swept.
  */
-export function scoreInstances(truth: InstanceSet, prediction: InstanceSet, pixels?: number): number | InstanceOverlap {
+export function scoreInstances(truth: InstanceSet, prediction: InstanceSet, pixels?: number, lineLength?: number): number | InstanceOverlap {
   const nT = truth.count;
   const nP = prediction.count;
   if (nP > 1 && !predictionsDisjoint(prediction, pixels)) {
@@ -104,10 +108,14 @@ export function scoreInstances(truth: InstanceSet, prediction: InstanceSet, pixe
   }
   if (nP === 0) return nT === 0 ? 1 : 0;
   if (nT === 0) return 0;
+  resetHits(nT, nP);
+  if (lineLength !== undefined && lineLength >= 1 && matchBoxes(truth, prediction, lineLength)) return meanPrecision(nT, nP);
+  resetHits(nT, nP);
   const tr = truthSorted.sort(truth);
   pairTable.reset(Math.min(nP * 4, 1 << 16));
   matchRuns(tr, prediction, pairTable);
-  return meanPrecision(truth, prediction, pairTable);
+  hitsFromPairs(truth, prediction, pairTable);
+  return meanPrecision(nT, nP);
 }
 
 // The steps are separate functions so that V8 optimises each hot loop on its own (one function
@@ -257,28 +265,43 @@ function matchLoop(tr: SortedRuns, reach: Float64Array, pred: InstanceSet, pairs
   }
 }
 
-/** Mean over thresholds of TP / (TP + FP + FN), from the pairs' overlaps (exact integer tests). */
-function meanPrecision(truth: InstanceSet, prediction: InstanceSet, pairs: PairTable): number {
-  const nT = truth.count;
-  const nP = prediction.count;
+/**
+ * Hits per threshold: `truthHits[level * nT + t]` counts the predictions whose IoU with truth
+ * object t exceeds the level's threshold, `predHits[level * nP + p]` likewise.
+ */
+function resetHits(nT: number, nP: number): void {
   const levels = IOU_THRESHOLDS_PERCENT.length;
   if (truthHits.length < levels * nT) truthHits = new Int32Array(levels * nT * 2);
   if (predHits.length < levels * nP) predHits = new Int32Array(levels * nP * 2);
   truthHits.fill(0, 0, levels * nT);
   predHits.fill(0, 0, levels * nP);
+}
+
+/** Counts the hits of a pair that shares `inter` pixels (exact integer tests). */
+function addHits(t: number, p: number, inter: number, union: number, nT: number, nP: number): void {
+  // Exact: inter and union are integers below 2^53 / 100, so these products are exact.
+  for (let level = 0; level < IOU_THRESHOLDS_PERCENT.length && 100 * inter > IOU_THRESHOLDS_PERCENT[level]! * union; level++) {
+    truthHits[level * nT + t]!++;
+    predHits[level * nP + p]!++;
+  }
+}
+
+function hitsFromPairs(truth: InstanceSet, prediction: InstanceSet, pairs: PairTable): void {
+  const nT = truth.count;
+  const nP = prediction.count;
   const entries = pairs.collect();
   for (let slot = 0; slot < entries; slot++) {
     const key = pairs.keyAt(slot);
     const inter = pairs.valueAt(slot);
     const t = Math.floor(key / nP);
     const p = key - t * nP;
-    const union = truth.areas[t]! + prediction.areas[p]! - inter;
-    // Exact: inter and union are integers below 2^53 / 100, so these products are exact.
-    for (let level = 0; level < levels && 100 * inter > IOU_THRESHOLDS_PERCENT[level]! * union; level++) {
-      truthHits[level * nT + t]!++;
-      predHits[level * nP + p]!++;
-    }
+    addHits(t, p, inter, truth.areas[t]! + prediction.areas[p]! - inter, nT, nP);
   }
+}
+
+/** Mean over thresholds of TP / (TP + FP + FN), from the hits. */
+function meanPrecision(nT: number, nP: number): number {
+  const levels = IOU_THRESHOLDS_PERCENT.length;
   let total = 0;
   for (let level = 0; level < levels; level++) {
     let tp = 0;
@@ -297,6 +320,183 @@ function meanPrecision(truth: InstanceSet, prediction: InstanceSet, pairs: PairT
 
 let truthHits = new Int32Array(16);
 let predHits = new Int32Array(16);
+
+/**
+ * Instance boxes. RLE pixel q lies on line floor(q / L), column q mod L (L: the image's width
+ * for row-order RLE, its height for column order), so each instance has a box: its first and last
+ * line, and the columns its runs cover (all of them where a run wraps to the next line). Instances
+ * that share a pixel have overlapping boxes, so only such pairs are intersected, run list against
+ * run list. Truth boxes are sorted by first line, with the largest last line so far, so each
+ * prediction visits only the truth objects on its lines. A microscopy cell meets a few neighbours:
+ * this does a fraction of the sweep's work. Instances sprawling over the image (boxes that all
+ * overlap) would make it quadratic, so it stops past a budget proportional to the runs and the
+ * sweep takes over.
+ */
+class InstanceBoxes {
+  /** [first line, last line, first column, end column] of each instance. */
+  box = new Float64Array(16);
+
+  fill(set: InstanceSet, L: number): void {
+    const { runs, runStart, runCount } = set;
+    const n = set.count;
+    if (this.box.length < 4 * n) this.box = new Float64Array(8 * n);
+    const box = this.box;
+    for (let i = 0; i < n; i++) {
+      const from = runStart[i]!;
+      const to = from + runCount[i]!;
+      if (from === to) {
+        box.set(EMPTY_BOX, 4 * i);
+        continue;
+      }
+      let line = lineOf(runs[2 * from]!, L);
+      const first = line;
+      let lineEnd = (line + 1) * L;
+      let x0 = L;
+      let x1 = 0;
+      for (let k = from; k < to; k++) {
+        const start = runs[2 * k]!;
+        const end = runs[2 * k + 1]!;
+        if (start >= lineEnd) {
+          line = lineOf(start, L);
+          lineEnd = (line + 1) * L;
+        }
+        if (end > lineEnd) {
+          // The run wraps onto the next lines: every column.
+          x0 = 0;
+          x1 = L;
+          line = lineOf(end - 1, L);
+          lineEnd = (line + 1) * L;
+          continue;
+        }
+        const base = lineEnd - L;
+        if (start - base < x0) x0 = start - base;
+        if (end - base > x1) x1 = end - base;
+      }
+      box[4 * i] = first;
+      box[4 * i + 1] = line;
+      box[4 * i + 2] = x0;
+      box[4 * i + 3] = x1;
+    }
+  }
+}
+
+/** Lines past any real one: an instance without runs meets nothing. */
+const EMPTY_BOX = [2 ** 31, -1, 0, 0];
+
+/** floor(q / L), exactly (the quotient of doubles can round up to the next integer). */
+function lineOf(q: number, L: number): number {
+  const line = Math.floor(q / L);
+  return line * L > q ? line - 1 : (line + 1) * L <= q ? line + 1 : line;
+}
+
+const truthBoxes = new InstanceBoxes();
+const predBoxes = new InstanceBoxes();
+/** Truth objects in first-line order (sort keys, then indices), and the largest last line so far. */
+let boxKeys = new Float64Array(16);
+let boxOrder = new Int32Array(16);
+let boxReach = new Float64Array(16);
+/** Sort keys pack first line · 2^21 + index: exact below 2^53. */
+const BOX_INDEX = 2 ** 21;
+/** Work allowed per run (box tests plus runs intersected) before the sweep takes over. */
+const BOX_BUDGET_PER_RUN = 8;
+
+/**
+ * Adds the hits of every overlapping (truth, prediction) pair found through the boxes. False when
+ * the boxes would not pay (the hits are then partial and the caller starts again by sweeping).
+ */
+function matchBoxes(truth: InstanceSet, pred: InstanceSet, L: number): boolean {
+  const nT = truth.count;
+  const nP = pred.count;
+  if (nT >= BOX_INDEX) return false;
+  truthBoxes.fill(truth, L);
+  predBoxes.fill(pred, L);
+  const tb = truthBoxes.box;
+  const pb = predBoxes.box;
+  if (boxKeys.length < nT) {
+    boxKeys = new Float64Array(2 * nT);
+    boxOrder = new Int32Array(2 * nT);
+    boxReach = new Float64Array(2 * nT);
+  }
+  let runs = 0;
+  for (let t = 0; t < nT; t++) {
+    if (tb[4 * t]! >= 2 ** 31 && truth.runCount[t]! > 0) return false; // lines past 2^31 would break the sort keys
+    boxKeys[t] = tb[4 * t]! * BOX_INDEX + t;
+    runs += truth.runCount[t]!;
+  }
+  for (let p = 0; p < nP; p++) runs += pred.runCount[p]!;
+  sortBoxes(nT);
+  return visitBoxes(truth, pred, tb, pb, BOX_BUDGET_PER_RUN * runs + nT + nP);
+}
+
+function sortBoxes(nT: number): void {
+  boxKeys.subarray(0, nT).sort();
+  let most = -1;
+  for (let k = 0; k < nT; k++) {
+    const key = boxKeys[k]!;
+    const t = key - Math.floor(key / BOX_INDEX) * BOX_INDEX;
+    boxOrder[k] = t;
+    const last = truthBoxes.box[4 * t + 1]!;
+    if (last > most) most = last;
+    boxReach[k] = most;
+  }
+}
+
+function visitBoxes(truth: InstanceSet, pred: InstanceSet, tb: Float64Array, pb: Float64Array, budget: number): boolean {
+  const nT = truth.count;
+  const nP = pred.count;
+  let cost = 0;
+  for (let p = 0; p < nP; p++) {
+    const first = pb[4 * p]!;
+    const last = pb[4 * p + 1]!;
+    const x0 = pb[4 * p + 2]!;
+    const x1 = pb[4 * p + 3]!;
+    const pFrom = pred.runStart[p]!;
+    const pTo = pFrom + pred.runCount[p]!;
+    // The first truth object (in first-line order) whose lines may reach this prediction's.
+    let lo = 0;
+    let hi = nT;
+    while (lo < hi) {
+      const mid = (lo + hi) >>> 1;
+      if (boxReach[mid]! < first) lo = mid + 1;
+      else hi = mid;
+    }
+    for (let k = lo; k < nT; k++) {
+      const t = boxOrder[k]!;
+      if (tb[4 * t]! > last) break;
+      cost++;
+      if (tb[4 * t + 1]! < first || tb[4 * t + 2]! >= x1 || tb[4 * t + 3]! <= x0) {
+        if (cost > budget) return false;
+        continue;
+      }
+      const tFrom = truth.runStart[t]!;
+      const tTo = tFrom + truth.runCount[t]!;
+      cost += tTo - tFrom + pTo - pFrom;
+      if (cost > budget) return false;
+      const inter = intersectInstances(truth.runs, tFrom, tTo, pred.runs, pFrom, pTo);
+      if (inter > 0) addHits(t, p, inter, truth.areas[t]! + pred.areas[p]! - inter, nT, nP);
+    }
+  }
+  return true;
+}
+
+/** Pixels shared by runs `aFrom..aTo-1` of `a` and `bFrom..bTo-1` of `b` (each sorted, disjoint). */
+function intersectInstances(a: Float64Array | Uint32Array, aFrom: number, aTo: number, b: Float64Array | Uint32Array, bFrom: number, bTo: number): number {
+  let i = aFrom;
+  let j = bFrom;
+  let inter = 0;
+  while (i < aTo && j < bTo) {
+    const as = a[2 * i]!;
+    const ae = a[2 * i + 1]!;
+    const bs = b[2 * j]!;
+    const be = b[2 * j + 1]!;
+    const lo = as > bs ? as : bs;
+    const hi = ae < be ? ae : be;
+    if (hi > lo) inter += hi - lo;
+    if (ae <= be) i++;
+    else j++;
+  }
+  return inter;
+}
 
 /**
  * The runs of all instances of one image in start order, as parallel arrays (start, end,

@@ -114,7 +114,7 @@ function scoreInstanceImages(images: Image[], truth: InstanceStore, pred: Instan
   for (const img of images) {
     truth.gather(img.truthHead, truthSet);
     pred.gather(img.predHead, predSet);
-    const result = scoreInstances(truthSet, predSet, img.pixels);
+    const result = scoreInstances(truthSet, predSet, img.pixels, order === 'row' ? img.width : img.height);
     if (typeof result !== 'number') {
       const rows = [predSet.rows[result.first]!, predSet.rows[result.second]!].sort((a, b) => a - b);
       const { row, col } = rlePixelToRowCol(result.pixel + 1, img.height, img.width, order);
