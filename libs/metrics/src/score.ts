@@ -69,21 +69,25 @@ export async function scoreSubmission(options: ScoreOptions): Promise<ScoreResul
   if (order !== 'column' && order !== 'row') {
     throw new ScoringError('INVALID_OPTIONS', `unknown RLE order ${JSON.stringify(order)}; use column or row`);
   }
-  // Files are opened (and their first chunks read) now, while the warm-up runs.
-  let solutionFile = isFile(options.solution) ? openFile(options.solution, 'solution') : null;
-  let submissionFile = isFile(options.submission) ? openFile(options.submission, 'submission') : null;
+  // Files are opened (and their first chunks read) now, while the warm-up runs. `take` hands one
+  // to `pump`, which closes it; one never taken (an earlier error) is closed at the end.
+  const opened = {
+    solution: isFile(options.solution) ? openFile(options.solution, 'solution') : null,
+    submission: isFile(options.submission) ? openFile(options.submission, 'submission') : null,
+  };
+  const take = (file: keyof typeof opened) => {
+    const taken = opened[file];
+    opened[file] = null;
+    return taken;
+  };
   try {
     await warmUp(metric, scoreSubmission);
     const solution = new SolutionReader(metric);
-    const solutionOpened = solutionFile;
-    solutionFile = null; // pump closes it from here on
-    await pump(options.solution, solutionOpened, new CsvReader('solution', solution), 'solution', (bytes) => metric === 'instance-map' && solution.truth.expect(bytes));
+    await pump(options.solution, take('solution'), new CsvReader('solution', solution), 'solution', (bytes) => metric === 'instance-map' && solution.truth.expect(bytes));
     if (solution.images.length === 0) throw new ScoringError('EMPTY_SOLUTION', 'solution: the file has no images', null);
 
     const submission = new SubmissionReader(metric, solution.byId);
-    const submissionOpened = submissionFile;
-    submissionFile = null;
-    await pump(options.submission, submissionOpened, new CsvReader('submission', submission), 'submission', (bytes) => metric === 'instance-map' && submission.pred.expect(bytes));
+    await pump(options.submission, take('submission'), new CsvReader('submission', submission), 'submission', (bytes) => metric === 'instance-map' && submission.pred.expect(bytes));
 
     const missing = solution.images.filter((img) => img.seenRow === 0);
     if (missing.length > 0) {
@@ -100,7 +104,7 @@ export async function scoreSubmission(options: ScoreOptions): Promise<ScoreResul
     if (metric === 'instance-map') scoreInstanceImages(solution.images, solution.truth, submission.pred, order);
     return summarise(metric, solution.images, options.bootstrap);
   } finally {
-    await Promise.all([closeUnread(solutionFile), closeUnread(submissionFile)]);
+    await Promise.all([closeUnread(opened.solution), closeUnread(opened.submission)]);
   }
 }
 
