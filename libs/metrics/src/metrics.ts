@@ -10,10 +10,15 @@ import type { Runs } from './rle.js';
 
 /** Pixels in both of two sorted, non-overlapping run lists (interval intersection, O(n + m)). */
 export function intersectRuns(a: Float64Array, aCount: number, b: Float64Array, bCount: number): number {
-  let i = 0;
-  let j = 0;
+  return intersectRunRanges(a, 0, aCount, b, 0, bCount);
+}
+
+/** Pixels shared by runs `aFrom..aTo-1` of `a` and `bFrom..bTo-1` of `b` (each sorted, disjoint). */
+function intersectRunRanges(a: Float64Array | Uint32Array, aFrom: number, aTo: number, b: Float64Array | Uint32Array, bFrom: number, bTo: number): number {
+  let i = aFrom;
+  let j = bFrom;
   let inter = 0;
-  while (i < aCount && j < bCount) {
+  while (i < aTo && j < bTo) {
     const as = a[2 * i]!;
     const ae = a[2 * i + 1]!;
     const bs = b[2 * j]!;
@@ -472,31 +477,13 @@ function visitBoxes(truth: InstanceSet, pred: InstanceSet, tb: Float64Array, pb:
       const tTo = tFrom + truth.runCount[t]!;
       cost += tTo - tFrom + pTo - pFrom;
       if (cost > budget) return false;
-      const inter = intersectInstances(truth.runs, tFrom, tTo, pred.runs, pFrom, pTo);
+      const inter = intersectRunRanges(truth.runs, tFrom, tTo, pred.runs, pFrom, pTo);
       if (inter > 0) addHits(t, p, inter, truth.areas[t]! + pred.areas[p]! - inter, nT, nP);
     }
   }
   return true;
 }
 
-/** Pixels shared by runs `aFrom..aTo-1` of `a` and `bFrom..bTo-1` of `b` (each sorted, disjoint). */
-function intersectInstances(a: Float64Array | Uint32Array, aFrom: number, aTo: number, b: Float64Array | Uint32Array, bFrom: number, bTo: number): number {
-  let i = aFrom;
-  let j = bFrom;
-  let inter = 0;
-  while (i < aTo && j < bTo) {
-    const as = a[2 * i]!;
-    const ae = a[2 * i + 1]!;
-    const bs = b[2 * j]!;
-    const be = b[2 * j + 1]!;
-    const lo = as > bs ? as : bs;
-    const hi = ae < be ? ae : be;
-    if (hi > lo) inter += hi - lo;
-    if (ae <= be) i++;
-    else j++;
-  }
-  return inter;
-}
 
 /**
  * The runs of all instances of one image in start order, as parallel arrays (start, end,
