@@ -122,19 +122,7 @@ describe('property: run-based metrics equal a plain rasterising implementation',
           const id = `im${k}`;
           // Truth objects may overlap one another (separate masks); predictions may not.
           const truth = Array.from({ length: rnd.int(0, 5) }, () => randomBlob(rnd, h, w));
-          const predLabels = new Int32Array(h * w);
-          const predCount = rnd.int(0, 6);
-          for (let p = 1; p <= predCount; p++) {
-            const base = p <= truth.length && rnd.next() < 0.7 ? jitter(rnd, truth[p - 1]!, h, w) : randomBlob(rnd, h, w);
-            base.forEach((v, i) => {
-              if (v) predLabels[i] = p;
-            });
-          }
-          const preds: Uint8Array[] = [];
-          for (let p = 1; p <= predCount; p++) {
-            const m = Uint8Array.from(predLabels, (l) => (l === p ? 1 : 0));
-            if (m.some((v) => v === 1)) preds.push(m);
-          }
+          const preds = randomPredictions(rnd, truth, rnd.int(0, 6), h, w);
           const truthNonEmpty = truth.filter((m) => m.some((v) => v === 1));
           if (truthNonEmpty.length === 0) sol.push(`${id},${h},${w},`);
           for (const m of truthNonEmpty) sol.push(`${id},${h},${w},${encodeRle(m, h, w, order)}`);
@@ -184,15 +172,7 @@ describe('instance mAP: instance boxes', () => {
       const w = rnd.int(3, 16);
       const order: RleOrder = rnd.next() < 0.5 ? 'row' : 'column';
       const truth = Array.from({ length: rnd.int(1, 8) }, () => randomBlob(rnd, h, w)).filter((m) => m.some((v) => v === 1));
-      const labels = new Int32Array(h * w);
-      const count = rnd.int(1, 8);
-      for (let p = 1; p <= count; p++) {
-        const base = p <= truth.length && rnd.next() < 0.7 ? jitter(rnd, truth[p - 1]!, h, w) : randomBlob(rnd, h, w);
-        base.forEach((v, i) => {
-          if (v) labels[i] = p;
-        });
-      }
-      const preds = Array.from({ length: count }, (_, p) => Uint8Array.from(labels, (l) => (l === p + 1 ? 1 : 0))).filter((m) => m.some((v) => v === 1));
+      const preds = randomPredictions(rnd, truth, rnd.int(1, 8), h, w);
       if (truth.length === 0 || preds.length === 0) continue;
       const toSet = (masks: Uint8Array[]) => toInstanceSet(masks.map((m) => maskToRuns(m, h, w, order)));
       const [t, p] = [toSet(truth), toSet(preds)];
@@ -366,6 +346,21 @@ function randomBlob(rnd: ReturnType<typeof prng>, h: number, w: number): Uint8Ar
 }
 
 /** The mask shifted by up to one pixel, with a few pixels flipped. */
+/**
+ * `count` predictions, mostly jittered copies of the truth objects, else random blobs; a later one
+ * takes the pixels it shares with an earlier one, so they never overlap. Empty ones are dropped.
+ */
+function randomPredictions(rnd: ReturnType<typeof prng>, truth: Uint8Array[], count: number, h: number, w: number): Uint8Array[] {
+  const labels = new Int32Array(h * w);
+  for (let p = 1; p <= count; p++) {
+    const base = p <= truth.length && rnd.next() < 0.7 ? jitter(rnd, truth[p - 1]!, h, w) : randomBlob(rnd, h, w);
+    base.forEach((v, i) => {
+      if (v) labels[i] = p;
+    });
+  }
+  return Array.from({ length: count }, (_, p) => Uint8Array.from(labels, (l) => (l === p + 1 ? 1 : 0))).filter((m) => m.some((v) => v === 1));
+}
+
 function jitter(rnd: ReturnType<typeof prng>, mask: Uint8Array, h: number, w: number): Uint8Array {
   const dr = rnd.int(-1, 1);
   const dc = rnd.int(-1, 1);
