@@ -1,3 +1,7 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createDataSource, JsonLogger, type AppConfig, type CompetitionBundles } from '@holdout/api/persistence';
@@ -16,4 +20,34 @@ export async function startWorker(
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot({ config: { ...env.config, ...overrides }, logger, dataSource: ds, bundles }), { logger });
   await app.init();
   return app;
+}
+
+/**
+ * Starts `node apps/worker/dist/main.js` as a separate process on the env (jobs whose worker dies
+ * are taken over after 2 s); its output goes to `log` in the env's data directory.
+ */
+export function spawnWorker(env: TestEnv, extra: Record<string, string>, log: string): ChildProcess {
+  const child = spawn(process.execPath, [fileURLToPath(new URL('./main.js', import.meta.url))], {
+    env: {
+      ...process.env,
+      DATABASE_URL: env.config.databaseUrl,
+      REDIS_URL: env.config.redisUrl,
+      HOLDOUT_DATA_DIR: env.config.dataDir,
+      HOLDOUT_QUEUE_PREFIX: env.config.queuePrefix,
+      HOLDOUT_SESSION_SECRET: env.config.sessionSecret,
+      HOLDOUT_LOG_LEVEL: 'info',
+      HOLDOUT_JOB_LOCK_S: '2',
+      ...extra,
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const out = createWriteStream(join(env.config.dataDir, log));
+  child.stdout!.pipe(out);
+  child.stderr!.pipe(out);
+  return child;
+}
+
+/** Resolves once the process has exited (at once if it already has). */
+export function exited(c: ChildProcess): Promise<void> {
+  return new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
 }

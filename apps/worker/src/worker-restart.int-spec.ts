@@ -1,39 +1,12 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
-import { createWriteStream } from 'node:fs';
-import { join } from 'node:path';
+import type { ChildProcess } from 'node:child_process';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Client, createCompetitionWithData, createTestEnv, dataVisible, eventually, expectedScore, FixtureBundles, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
 import { QUEUES } from '@holdout/contracts';
 import { Queue } from 'bullmq';
+import { exited, spawnWorker } from './testing.js';
 
-const MAIN = join(fileURLToPath(new URL('.', import.meta.url)), 'main.js');
 const DAY = 86_400_000;
-
-/** Starts `node apps/worker/dist/main.js` as a separate process on the env. */
-function spawnWorker(env: TestEnv, extra: Record<string, string>, log: string): ChildProcess {
-  const child = spawn(process.execPath, [MAIN], {
-    env: {
-      ...process.env,
-      DATABASE_URL: env.config.databaseUrl,
-      REDIS_URL: env.config.redisUrl,
-      HOLDOUT_DATA_DIR: env.config.dataDir,
-      HOLDOUT_QUEUE_PREFIX: env.config.queuePrefix,
-      HOLDOUT_SESSION_SECRET: env.config.sessionSecret,
-      HOLDOUT_LOG_LEVEL: 'info',
-      HOLDOUT_JOB_LOCK_S: '2',
-      ...extra,
-    },
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
-  const out = createWriteStream(join(env.config.dataDir, log));
-  child.stdout!.pipe(out);
-  child.stderr!.pipe(out);
-  return child;
-}
-
-const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
 
 describe('a worker killed mid-scoring', () => {
   let env: TestEnv;

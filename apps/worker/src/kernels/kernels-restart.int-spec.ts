@@ -1,19 +1,15 @@
 import assert from 'node:assert/strict';
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
-import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
 import { Client, createCompetitionWithData, createTestEnv, dataVisible, eventually, expectedScore, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
 import Dockerode from 'dockerode';
 import { KernelFixtureBundles } from './kernel-fixtures.js';
+import { exited, spawnWorker } from '../testing.js';
 
-const MAIN = join(fileURLToPath(new URL('..', import.meta.url)), 'main.js');
 const OWNER = `t-krestart-${randomBytes(3).toString('hex')}`;
 const docker = new Dockerode();
 const ownContainers = () => docker.listContainers({ all: true, filters: { label: [`holdout.owner=${OWNER}`] } });
-const exited = (c: ChildProcess) => new Promise<void>((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
 
 describe('a kernel worker killed mid-run', () => {
   let env: TestEnv;
@@ -21,25 +17,8 @@ describe('a kernel worker killed mid-run', () => {
   let student: Client;
   const children: ChildProcess[] = [];
 
-  const spawnWorker = (log: string): ChildProcess => {
-    const child = spawn(process.execPath, [MAIN], {
-      env: {
-        ...process.env,
-        DATABASE_URL: env.config.databaseUrl,
-        REDIS_URL: env.config.redisUrl,
-        HOLDOUT_DATA_DIR: env.config.dataDir,
-        HOLDOUT_QUEUE_PREFIX: env.config.queuePrefix,
-        HOLDOUT_SESSION_SECRET: env.config.sessionSecret,
-        HOLDOUT_LOG_LEVEL: 'info',
-        HOLDOUT_JOB_LOCK_S: '2',
-        HOLDOUT_KERNEL_OWNER: OWNER,
-        HOLDOUT_KERNEL_IMAGE: process.env.HOLDOUT_KERNEL_IMAGE ?? 'holdout/kernel-runtime:slim',
-      },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    const out = createWriteStream(join(env.config.dataDir, log));
-    child.stdout!.pipe(out);
-    child.stderr!.pipe(out);
+  const spawnKernelWorker = (log: string): ChildProcess => {
+    const child = spawnWorker(env, { HOLDOUT_KERNEL_OWNER: OWNER, HOLDOUT_KERNEL_IMAGE: process.env.HOLDOUT_KERNEL_IMAGE ?? 'holdout/kernel-runtime:slim' }, log);
     children.push(child);
     return child;
   };
@@ -75,14 +54,14 @@ describe('a kernel worker killed mid-run', () => {
     assert.equal(up.status, 202, JSON.stringify(up.body));
     const id: string = up.body.id;
 
-    const first = spawnWorker('worker-1.log');
+    const first = spawnKernelWorker('worker-1.log');
     await eventually(async () => ((await ownContainers()).some((c) => c.State === 'running') ? true : undefined), { timeoutMs: 60_000, what: 'the first worker to start the sandbox' });
     first.kill('SIGKILL');
     await exited(first);
     assert.equal((await ownContainers()).length, 1, 'the killed worker left its sandbox behind');
     assert.equal((await env.ds.query('SELECT status FROM submissions WHERE id = $1', [id]))[0].status, 'running');
 
-    const second = spawnWorker('worker-2.log');
+    const second = spawnKernelWorker('worker-2.log');
     const done = await eventually(
       async () => {
         const r = (await env.ds.query('SELECT status, attempts, public_score, error_class FROM submissions WHERE id = $1', [id]))[0];
@@ -108,7 +87,7 @@ describe('a kernel worker killed mid-run', () => {
     const source = `import time\nprint('start', flush=True)\ntime.sleep(50)\n`;
     const up = await student.post('/api/competitions/krestart/submissions').field('kind', 'kernel').attach('file', Buffer.from(source), 'long.py');
     assert.equal(up.status, 202, JSON.stringify(up.body));
-    const w = spawnWorker('worker-3.log');
+    const w = spawnKernelWorker('worker-3.log');
     await eventually(async () => ((await ownContainers()).some((c) => c.State === 'running') ? true : undefined), { timeoutMs: 60_000, what: 'the sandbox to run' });
     const t0 = Date.now();
     w.kill('SIGTERM');
