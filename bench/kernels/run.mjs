@@ -16,6 +16,7 @@ import Dockerode from 'dockerode';
 import { Competition, provisionCompetitionData } from '../../apps/api/dist/persistence/index.js';
 import { Client, createTestEnv, eventually, startApi, submissionCsv } from '../../apps/api/dist/testing/index.js';
 import { KernelFixtureBundles } from '../../apps/worker/dist/kernels/kernel-fixtures.js';
+import { childEnv } from '../api/common.mjs';
 
 const { values: args } = parseArgs({
   options: {
@@ -55,17 +56,7 @@ try {
   await eventually(async () => ((await students[0].get('/api/competitions/kbench/data')).status === 200 ? true : undefined), { what: 'the data' });
 
   worker = spawn(process.execPath, [MAIN], {
-    env: {
-      ...process.env,
-      DATABASE_URL: env.config.databaseUrl,
-      REDIS_URL: env.config.redisUrl,
-      HOLDOUT_DATA_DIR: env.config.dataDir,
-      HOLDOUT_QUEUE_PREFIX: env.config.queuePrefix,
-      HOLDOUT_SESSION_SECRET: env.config.sessionSecret,
-      HOLDOUT_LOG_LEVEL: 'info',
-      HOLDOUT_KERNEL_CONCURRENCY: String(C),
-      HOLDOUT_KERNEL_OWNER: OWNER,
-    },
+    env: childEnv(env, { HOLDOUT_LOG_LEVEL: 'info', HOLDOUT_KERNEL_CONCURRENCY: String(C), HOLDOUT_KERNEL_OWNER: OWNER }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const log = createWriteStream(join(env.config.dataDir, 'worker.log'));
