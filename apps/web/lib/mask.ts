@@ -27,3 +27,16 @@ export function paintRle(label: Uint16Array, rles: string[], width: number, heig
     }
   });
 }
+
+const MASK_COLOURS = [
+  [255, 64, 64],
+  [64, 200, 255],
+  [255, 200, 0],
+  [120, 255, 120],
+  [255, 100, 255],
+] as const;
+
+/** The RGB colour of mask k (1-based, as painted into a label image), cycling through a palette. */
+export function maskColour(k: number): readonly [number, number, number] {
+  return MASK_COLOURS[(k - 1) % MASK_COLOURS.length]!;
+}

@@ -1,18 +1,10 @@
 'use client';
 import { useEffect, useRef, useState } from 'react';
 import type { RleOrder } from '@holdout/contracts';
-import { paintRle, rowsFor } from '@/lib/mask';
+import { maskColour, paintRle, rowsFor } from '@/lib/mask';
 import { SlideViewer } from './SlideViewer';
 
 const TIFF = /\.tiff?$/i;
-
-const COLOURS = [
-  [255, 64, 64],
-  [64, 200, 255],
-  [255, 200, 0],
-  [120, 255, 120],
-  [255, 100, 255],
-];
 
 /**
  * Overlays the masks of a local submission file on one of the competition's public test images.
@@ -58,7 +50,7 @@ export function MaskViewer({ slug, images, order }: { slug: string; images: stri
         const k = label[i]!;
         if (!k) continue;
         on++;
-        const col = COLOURS[(k - 1) % COLOURS.length]!;
+        const col = maskColour(k);
         for (let ch = 0; ch < 3; ch++) data.data[i * 4 + ch] = Math.round(data.data[i * 4 + ch]! * (1 - opacity) + col[ch]! * opacity);
       }
       ctx.putImageData(data, 0, 0);

@@ -1,16 +1,9 @@
 'use client';
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { RleOrder, TileInfoDto } from '@holdout/contracts';
-import { rowsFor } from '@/lib/mask';
+import { maskColour, rowsFor } from '@/lib/mask';
 import { paintRleDownsampled } from './slide-mask';
 
-const COLOURS = [
-  [255, 64, 64],
-  [64, 200, 255],
-  [255, 200, 0],
-  [120, 255, 120],
-  [255, 100, 255],
-];
 /** The overlay is at most this many cells on its long side (a power-of-two downsampling). */
 const MAX_OVERLAY = 4096;
 const VIEW_HEIGHT = 560;
@@ -194,7 +187,7 @@ export function SlideViewer({ slug, image, csv, order, opacity }: { slug: string
       const k = label[i]!;
       if (!k) continue;
       on++;
-      const col = COLOURS[(k - 1) % COLOURS.length]!;
+      const col = maskColour(k);
       data.data[i * 4] = col[0]!;
       data.data[i * 4 + 1] = col[1]!;
       data.data[i * 4 + 2] = col[2]!;
