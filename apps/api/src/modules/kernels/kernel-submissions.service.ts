@@ -16,6 +16,7 @@ import { EventsPublisher } from '../events/events.publisher.js';
 import type { ParsedUpload } from '../submissions/multipart.js';
 import { toSubmissionDto } from '../submissions/submission.mapper.js';
 import { SubmissionsRepository } from '../submissions/submissions.repository.js';
+import { findForTeamOrStaff } from '../submissions/team-or-staff.js';
 import { KernelSubmission, type KernelAttachment } from './entities/kernel-submission.entity.js';
 import { kernelChannels, kernelJobOptions, type KernelLogEvent } from './kernel-channels.js';
 import { KernelPolicies } from './kernel-policies.service.js';
@@ -152,12 +153,7 @@ export class KernelSubmissions {
 
   /** Whether the viewer sees the kernel's output; throws not-found for anyone outside the team and staff. */
   async logAccessFor(p: Principal, id: string): Promise<{ access: 'full' | 'class-only'; competitionId: string }> {
-    const row = await this.repo.findWithTeam(id);
-    if (!row) throw notFound('submission');
-    const c = row.s.competition!;
-    const role = await this.access.roleOf(p, c);
-    const staff = role === 'instructor' || role === 'ta';
-    if (!staff && !(await this.repo.isMember(row.s.teamId, p.userId))) throw notFound('submission');
+    const { row, c, staff } = await findForTeamOrStaff(this.repo, this.access, p, id);
     if (row.s.kind !== 'kernel') throw notFound('log');
     return { access: logAccess({ staff, showHiddenDataLogs: kernelSettingsOf(c.config).showHiddenDataLogs }), competitionId: c.id };
   }

@@ -18,6 +18,7 @@ import { EventsPublisher } from '../events/events.publisher.js';
 import { KernelSubmissions } from '../kernels/kernel-submissions.service.js';
 import { Submission } from './entities/submission.entity.js';
 import { parseUpload } from './multipart.js';
+import { findForTeamOrStaff } from './team-or-staff.js';
 import { quotaDay } from './quota.js';
 import { scoreJobOptions } from './scoring-jobs.js';
 import { toSubmissionDetailDto, toSubmissionDto } from './submission.mapper.js';
@@ -132,12 +133,7 @@ export class SubmissionsService {
 
   /** A submission as its viewer may see it: its team's members and the course staff only. */
   async visibleTo(p: Principal, id: string): Promise<{ s: Submission; c: Competition; teamName: string }> {
-    const row = await this.repo.findWithTeam(id);
-    if (!row) throw notFound('submission');
-    const c = row.s.competition!;
-    const role = await this.access.roleOf(p, c);
-    const staff = role === 'instructor' || role === 'ta';
-    if (!staff && !(await this.repo.isMember(row.s.teamId, p.userId))) throw notFound('submission');
+    const { row, c, role, staff } = await findForTeamOrStaff(this.repo, this.access, p, id);
     if (!staff && !role && c.visibility !== 'public') throw notFound('submission');
     return { s: row.s, c, teamName: row.teamName };
   }
