@@ -17,7 +17,7 @@ import { ensureCase } from './generate.mjs';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
-const cli = join(root, 'apps', 'cli', 'bin', 'holdout.js');
+const cli = join(root, 'apps', 'cli', 'bin', 'holdout.cjs');
 const hook = pathToFileURL(join(here, 'usage-hook.mjs')).href;
 
 const CASES = {
@@ -30,7 +30,7 @@ const runs = Number(valueOf('--runs') ?? 5);
 const chosen = args.flatMap((a, i) => (args[i - 1] === '--case' ? [a] : []));
 const naive = !args.includes('--no-naive');
 
-if (!existsSync(join(root, 'apps', 'cli', 'dist', 'main.js')) || !existsSync(join(root, 'libs', 'metrics', 'dist', 'index.js'))) {
+if (!existsSync(join(root, 'apps', 'cli', 'dist', 'main.cjs')) || !existsSync(join(root, 'libs', 'metrics', 'dist', 'index.js'))) {
   console.error('build first: npx tsc -b libs/metrics apps/cli');
   process.exit(1);
 }

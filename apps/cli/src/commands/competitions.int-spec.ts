@@ -8,7 +8,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const ROOT = resolve(dirname(fileURLToPath(import.meta.url)), '../../../..');
-const CLI = join(ROOT, 'apps/cli/dist/main.js');
+const CLI = join(ROOT, 'apps/cli/dist/main.cjs');
 
 function holdout(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
   return new Promise((done) => {

@@ -11,7 +11,7 @@ import {
   type BuildProgress,
   type DataScale,
 } from '@holdout/competition';
-import { parseCommandLine, usageError } from '../args.js';
+import { parseCommandLine, usageError } from '../args.cjs';
 
 /** Where data goes when --data-dir is not given: $HOLDOUT_DATA_DIR, else ./data. */
 function defaultDataDir(): string {

@@ -6,8 +6,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-// The compiled entry point beside this file's compiled copy: dist/commands/ -> dist/main.js.
-const MAIN = fileURLToPath(new URL('../main.js', import.meta.url));
+// The compiled entry point beside this file's compiled copy: dist/commands/ -> dist/main.cjs.
+const MAIN = fileURLToPath(new URL('../main.cjs', import.meta.url));
 
 function holdout(args: string[]) {
   const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });

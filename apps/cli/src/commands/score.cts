@@ -1,6 +1,6 @@
 import { scoreSubmission, ScoringError, type MetricName, type RleOrder, type ScoreResult } from '@holdout/metrics/scorer';
 import { writeSync } from 'node:fs';
-import { parseCommandLine } from '../args.js';
+import { parseCommandLine } from '../args.cjs';
 
 /** Exit code for an invalid solution or submission (a stable contract, see ARCHITECTURE.md). */
 export const EXIT_INVALID_INPUT = 2;
