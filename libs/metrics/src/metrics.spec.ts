@@ -178,7 +178,10 @@ describe('instance mAP: instance boxes', () => {
       const [t, p] = [toSet(truth), toSet(preds)];
       const expected = referenceInstanceScore(truth, preds);
       assert.equal(scoreInstances(t, p, h * w), expected);
-      for (const line of [1, 2, 3, w, h, h * w, h * w + 5]) assert.equal(scoreInstances(t, p, h * w, line), expected, `line length ${line}`);
+      for (const line of [1, 2, 3, w, h, h * w, h * w + 5]) {
+        // The image's size picks the 32-bit box path; a bound of 2^40 (or none) the double one.
+        for (const pixels of [h * w, 2 ** 40, undefined]) assert.equal(scoreInstances(t, p, pixels, line), expected, `line length ${line}, pixels ${pixels}`);
+      }
     }
   });
 

@@ -33,6 +33,9 @@ const W = 72;
 const H = 60;
 const G = 6;
 
+/** Row order, 1-based: the last 2 pixels of line 9 and the first of line 10, then line 12's first. */
+const WRAPPING = `${10 * W - 1} 3 ${12 * W + 1} 1`;
+
 /**
  * Truth: one box per grid cell (instance-map) or their union (dice); prediction: the same boxes
  * shifted and resized a little, some missing, so IoUs spread over the thresholds.
@@ -54,6 +57,12 @@ function syntheticCase(metric: MetricName): { solution: string; submission: stri
       const wide = metric === 'instance-map' && k % 4 === 0;
       truth.push(box(x, y, wide ? Math.min(14, W - x) : 8 - (k % 3), 7 - (k % 2)));
       if (k % 5 !== 0) pred.push(box(x + (k % 2), y + (k % 3 === 0 ? 1 : 0), 8 - (k % 4), 7 - (k % 3)));
+    }
+    if (metric === 'instance-map') {
+      // An instance whose first run wraps onto the next line and which skips a line: branches
+      // of the instance boxes that grid boxes never take (in free pixels: column 0, line 9).
+      truth.push(WRAPPING);
+      pred.push(WRAPPING);
     }
     if (metric === 'dice') {
       truthRows.push(`${id},${H},${W},${merge(truth)},${usage}`);
