@@ -59,6 +59,13 @@ describe('scoreSubmission: results', () => {
     assert.equal(r.private!.score, 1);
   });
 
+  it('takes an image\'s size and Usage written differently on its later rows as the same', async () => {
+    const solution = 'id,height,width,annotation,Usage\nx,4,4,1 2,Public\nx, 4,4 ,9 3,public\nx,4,4,16 1,Public\n';
+    const r = await score('instance-map', solution, 'id,predicted\nx,1 2\nx,9 3\nx,16 1\n');
+    assert.equal(r.perImage.x, 1);
+    assert.equal(r.public?.images, 1);
+  });
+
   it('scores an image with truth but only an empty prediction row as 0', async () => {
     const r = await score('instance-map', INSTANCE_SOLUTION, 'id,predicted\nx,\ny,\n');
     assert.equal(r.perImage.x, 0);
@@ -261,6 +268,25 @@ const REJECTIONS: RejectionCase[] = [
     code: 'INVALID_USAGE',
     row: 3,
     mentions: ['"x"', 'Usage differs from row 2'],
+  },
+  // Rows that repeat the previous row's id, size and Usage byte for byte take a shorter path; their runs are still checked.
+  {
+    name: 'solution: a repeated row with a run past the image (instance)',
+    metric: 'instance-map',
+    solution: 'id,height,width,annotation,Usage\nx,4,4,1 1,Public\nx,4,4,16 2,Public\n',
+    submission: 'id,predicted\nx,\n',
+    code: 'RUN_OUT_OF_IMAGE',
+    row: 3,
+    mentions: ['solution', '"x"', 'last pixel 16'],
+  },
+  {
+    name: 'solution: a repeated row with unsorted runs (instance)',
+    metric: 'instance-map',
+    solution: 'id,height,width,annotation,Usage\nx,4,4,1 1,Public\nx,4,4,5 1 2 1,Public\n',
+    submission: 'id,predicted\nx,\n',
+    code: 'UNSORTED_RUNS',
+    row: 3,
+    mentions: ['solution', '"x"', 'start 2 after 5'],
   },
   {
     name: 'solution: image sizes differ between rows (instance)',

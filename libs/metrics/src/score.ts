@@ -438,8 +438,8 @@ class SolutionReader {
   private readonly usage = new TextSink();
   private readonly rle: RleSink;
   private hasUsage = false;
+  /** The previous row's image. */
   private last: Image | null = null;
-  private lastIdBytes = new Uint8Array(0);
 
   constructor(private readonly metric: MetricName) {
     this.rle = new RleSink(metric === 'instance-map' ? this.truth : null);
@@ -460,10 +460,33 @@ class SolutionReader {
   }
 
   record(row: number): void {
-    // Instance solutions repeat an image over consecutive rows: reuse the last id when the bytes match.
+    // The common row of an instance solution: the previous row's image again, with the same size
+    // and Usage byte for byte (so already checked), and runs that are valid and inside the image.
+    // Kept this small so that V8 inlines it into the CSV reader's loop.
+    const img = this.last;
+    const rle = this.rle;
+    if (
+      img !== null &&
+      this.metric === 'instance-map' &&
+      this.id.repeated &&
+      this.height.repeated &&
+      this.width.repeated &&
+      (this.usage.repeated || !this.hasUsage) &&
+      rle.problem === null &&
+      rle.lastEnd <= img.pixels
+    ) {
+      if (!rle.empty) this.truth.add(rle, row, img, true);
+      return;
+    }
+    this.anyRecord(row);
+  }
+
+  /** Any row: a new image, a dice row, or one with something to check or to report. */
+  private anyRecord(row: number): void {
+    // Instance solutions repeat an image over consecutive rows: reuse the last image when the id's bytes match.
     let img: Image | undefined;
     let id: string;
-    if (this.last !== null && this.id.equals(this.lastIdBytes)) {
+    if (this.last !== null && this.id.repeated) {
       img = this.last;
       id = img.id;
     } else {
@@ -515,10 +538,7 @@ class SolutionReader {
       this.images.push(img);
       this.byId.set(id, img);
     }
-    if (img !== this.last) {
-      this.last = img;
-      this.lastIdBytes = this.id.bytes().slice();
-    }
+    this.last = img;
     if (this.metric === 'instance-map' && !rle.empty) this.truth.add(rle, row, img, true);
   }
 
@@ -555,8 +575,7 @@ class SubmissionReader {
   readonly pred = new InstanceStore();
   private readonly id = new TextSink();
   private readonly rle: RleSink;
-  // Instance submissions repeat an id on consecutive rows: reuse the last lookup.
-  private lastIdBytes = new Uint8Array(0);
+  /** The previous row's image: instance submissions repeat an id on consecutive rows. */
   private lastImage: Image | null = null;
 
   constructor(
@@ -591,14 +610,13 @@ class SubmissionReader {
   }
 
   private image(row: number): Image {
-    if (this.lastImage !== null && this.id.equals(this.lastIdBytes)) return this.lastImage;
+    if (this.lastImage !== null && this.id.repeated) return this.lastImage;
     const id = text(this.id, 'submission', row, null);
     const img = this.byId.get(id);
     if (img === undefined) {
       const detail = id === '' ? 'the id is empty' : `unknown image id ${JSON.stringify(id)}: the solution has no such image`;
       throw new ScoringError('UNKNOWN_IMAGE_ID', describe('submission', row, null, detail), row);
     }
-    this.lastIdBytes = this.id.bytes().slice();
     this.lastImage = img;
     return img;
   }
