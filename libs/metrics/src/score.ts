@@ -61,6 +61,14 @@ const CHUNK_BYTES = 1 << 20;
  * Throws `ScoringError` for any invalid input, naming the file, row and image.
  */
 export async function scoreSubmission(options: ScoreOptions): Promise<ScoreResult> {
+  return score(options, 1);
+}
+
+/**
+ * `scoreSubmission`, with the instance scoring repeated `passes` times over the same runs (the
+ * warm-up's case: see warm-up.ts).
+ */
+async function score(options: ScoreOptions, passes: number): Promise<ScoreResult> {
   const { metric } = options;
   if (metric !== 'dice' && metric !== 'instance-map') {
     throw new ScoringError('INVALID_OPTIONS', `unknown metric ${JSON.stringify(metric)}; use dice or instance-map`);
@@ -81,7 +89,7 @@ export async function scoreSubmission(options: ScoreOptions): Promise<ScoreResul
     return taken;
   };
   try {
-    await warmUp(metric, scoreSubmission);
+    await warmUp(metric, score);
     const solution = new SolutionReader(metric);
     await pump(options.solution, take('solution'), new CsvReader('solution', solution), 'solution', (bytes) => metric === 'instance-map' && solution.truth.expect(bytes));
     if (solution.images.length === 0) throw new ScoringError('EMPTY_SOLUTION', 'solution: the file has no images', null);
@@ -101,7 +109,9 @@ export async function scoreSubmission(options: ScoreOptions): Promise<ScoreResul
       );
     }
 
-    if (metric === 'instance-map') scoreInstanceImages(solution.images, solution.truth, submission.pred, order);
+    if (metric === 'instance-map') {
+      for (let pass = 0; pass < passes; pass++) scoreInstanceImages(solution.images, solution.truth, submission.pred, order);
+    }
     return summarise(metric, solution.images, options.bootstrap);
   } finally {
     await Promise.all([closeUnread(opened.solution), closeUnread(opened.submission)]);
