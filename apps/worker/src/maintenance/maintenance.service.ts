@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AuditEvent, CompetitionBundles, JsonLogger, provisionCompetitionData, RESCORABLE_SQL, scoreJobOptions, type AppConfig } from '@holdout/api/persistence';
+import { AuditEvent, Competition, CompetitionBundles, JsonLogger, provisionCompetitionData, RESCORABLE_SQL, scoreJobOptions, type AppConfig } from '@holdout/api/persistence';
 import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { JOBS } from '../jobs.js';
@@ -35,9 +35,18 @@ export class MaintenanceService {
     return revealed;
   }
 
-  async buildData(competitionId: string): Promise<void> {
+  /**
+   * Builds a competition's data. A job for a competition that no longer exists (deleted, or a
+   * database reset under a Redis that kept its jobs) completes at once: retrying cannot help.
+   */
+  async buildData(competitionId: string): Promise<boolean> {
+    if (!(await this.ds.getRepository(Competition).existsBy({ id: competitionId }))) {
+      this.logger.write('info', 'data build skipped: the competition no longer exists', { competitionId });
+      return false;
+    }
     await provisionCompetitionData(this.ds, this.bundles, competitionId, this.config.dataDir);
     await this.publisher.competition(competitionId);
+    return true;
   }
 
   /**
