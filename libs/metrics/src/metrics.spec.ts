@@ -179,7 +179,7 @@ describe('instance mAP: instance boxes', () => {
       const expected = referenceInstanceScore(truth, preds);
       assert.equal(scoreInstances(t, p, h * w), expected);
       for (const line of [1, 2, 3, w, h, h * w, h * w + 5]) {
-        // The image's size picks the 32-bit box path; a bound of 2^40 (or none) the double one.
+        // The image's size picks the box search; a bound of 2^40 (or none) the sweep.
         for (const pixels of [h * w, 2 ** 40, undefined]) assert.equal(scoreInstances(t, p, pixels, line), expected, `line length ${line}, pixels ${pixels}`);
       }
     }

@@ -341,21 +341,19 @@ class InstanceBoxes {
   /** [first line, last line, first column, end column] of each instance. */
   box = new Float64Array(16);
 
-  /**
-   * Fills the boxes of `set`. `pixels` bounds the runs' ends: below 2^31 (with a line to spare)
-   * the lines and columns are computed in 32-bit integer arithmetic, about twice as fast as in
-   * doubles; larger images take the exact double path.
-   */
-  fill(set: InstanceSet, L: number, pixels: number): void {
+  /** Fills the boxes of `set`, whose runs end below 2^31 - L (see `matchBoxes`). */
+  fill(set: InstanceSet, L: number): void {
     const n = set.count;
     if (this.box.length < 4 * n) this.box = new Float64Array(8 * n);
-    if (pixels + L < INT_LINES) fillBoxesInt(set, L, this.box);
-    else fillBoxes(set, L, this.box);
+    fillBoxes(set, L, this.box);
   }
 }
 
-/** `InstanceBoxes.fill` for runs ending below 2^31 - L: every quantity is a 32-bit integer. */
-function fillBoxesInt(set: InstanceSet, L: number, box: Float64Array): void {
+/**
+ * `InstanceBoxes.fill`, in 32-bit integer arithmetic (every quantity is below 2^31): about twice
+ * as fast as in doubles.
+ */
+function fillBoxes(set: InstanceSet, L: number, box: Float64Array): void {
   const { runs, runStart, runCount } = set;
   for (let i = 0; i < set.count; i++) {
     const from = runStart[i]!;
@@ -398,47 +396,7 @@ function fillBoxesInt(set: InstanceSet, L: number, box: Float64Array): void {
   }
 }
 
-/** `InstanceBoxes.fill` for any runs (ends up to 2^53), in doubles. */
-function fillBoxes(set: InstanceSet, L: number, box: Float64Array): void {
-  const { runs, runStart, runCount } = set;
-  for (let i = 0; i < set.count; i++) {
-    const from = runStart[i]!;
-    const to = from + runCount[i]!;
-    if (from === to) {
-      setEmptyBox(box, 4 * i);
-      continue;
-    }
-    let line = lineOf(runs[2 * from]!, L);
-    const first = line;
-    let lineEnd = (line + 1) * L;
-    let x0 = L;
-    let x1 = 0;
-    for (let k = from; k < to; k++) {
-      const start = runs[2 * k]!;
-      const end = runs[2 * k + 1]!;
-      if (start >= lineEnd) {
-        line = lineOf(start, L);
-        lineEnd = (line + 1) * L;
-      }
-      if (end > lineEnd) {
-        x0 = 0;
-        x1 = L;
-        line = lineOf(end - 1, L);
-        lineEnd = (line + 1) * L;
-        continue;
-      }
-      const base = lineEnd - L;
-      if (start - base < x0) x0 = start - base;
-      if (end - base > x1) x1 = end - base;
-    }
-    box[4 * i] = first;
-    box[4 * i + 1] = line;
-    box[4 * i + 2] = x0;
-    box[4 * i + 3] = x1;
-  }
-}
-
-/** Images this small (plus a line) get the 32-bit box path. */
+/** Images smaller than this (with a line to spare) are matched through boxes. */
 const INT_LINES = 2 ** 31;
 
 /** Lines past any real one: an instance without runs meets nothing. */
@@ -447,12 +405,6 @@ function setEmptyBox(box: Float64Array, at: number): void {
   box[at + 1] = -1;
   box[at + 2] = 0;
   box[at + 3] = 0;
-}
-
-/** floor(q / L), exactly (the quotient of doubles can round up to the next integer). */
-function lineOf(q: number, L: number): number {
-  const line = Math.floor(q / L);
-  return line * L > q ? line - 1 : (line + 1) * L <= q ? line + 1 : line;
 }
 
 const truthBoxes = new InstanceBoxes();
@@ -474,9 +426,10 @@ const BOX_BUDGET_PER_RUN = 8;
 function matchBoxes(truth: InstanceSet, pred: InstanceSet, L: number, pixels: number): boolean {
   const nT = truth.count;
   const nP = pred.count;
-  if (nT >= BOX_INDEX) return false;
-  truthBoxes.fill(truth, L, pixels);
-  predBoxes.fill(pred, L, pixels);
+  // Boxes are computed in 32-bit integers: larger images (and callers without a size) are swept.
+  if (nT >= BOX_INDEX || !(pixels + L < INT_LINES)) return false;
+  truthBoxes.fill(truth, L);
+  predBoxes.fill(pred, L);
   const tb = truthBoxes.box;
   const pb = predBoxes.box;
   if (boxKeys.length < nT) {
@@ -486,7 +439,6 @@ function matchBoxes(truth: InstanceSet, pred: InstanceSet, L: number, pixels: nu
   }
   let runs = 0;
   for (let t = 0; t < nT; t++) {
-    if (tb[4 * t]! >= 2 ** 31 && truth.runCount[t]! > 0) return false; // lines past 2^31 would break the sort keys
     boxKeys[t] = tb[4 * t]! * BOX_INDEX + t;
     runs += truth.runCount[t]!;
   }
