@@ -198,12 +198,12 @@ export class RleSink implements FieldSink {
   }
 
   /**
-   * The last run's 1-based start and length, and its end: the run to check against the image's
-   * size. Kept as numbers rather than read back from `runs`, whose 32-bit cells would wrap a
+   * The last run's 1-based start and length, for the message when it ends past the image (see
+   * `lastEnd`). Kept as numbers rather than read back from `runs`, whose 32-bit cells would wrap a
    * (rejected) run past 2^32.
    */
-  get lastRun(): { start: number; length: number; end: number } {
-    return { start: this.prevStart + 1, length: this.prevEnd - this.prevStart, end: this.prevEnd };
+  get lastRun(): { start: number; length: number } {
+    return { start: this.prevStart + 1, length: this.prevEnd - this.prevStart };
   }
 
   /** Last covered pixel plus one (0 when empty). */

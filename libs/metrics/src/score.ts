@@ -232,7 +232,7 @@ async function pump(source: CsvSource, opened: Promise<OpenedFile> | null, reade
   if (source instanceof Uint8Array) {
     sized(source.length);
     reader.write(source);
-  } else if (typeof source === 'string' || source instanceof URL) {
+  } else if (isFile(source)) {
     const { fd, size, buffers, first } = await (opened ?? openFile(source, file));
     const readOrFail = (pending: Promise<number>) =>
       pending.catch((err: unknown) => {
@@ -471,8 +471,8 @@ class SolutionReader {
 
   record(row: number): void {
     // The common row of an instance solution: the previous row's image again, with the same size
-    // and Usage byte for byte (so already checked), and runs that are valid and inside the image:
-    // nearly every row of an instance file, which need not be parsed or looked up again.
+    // and Usage byte for byte (so already checked), and valid runs: nearly every row of an
+    // instance file, which need not be parsed or looked up again.
     const img = this.last;
     const rle = this.rle;
     if (
@@ -482,9 +482,9 @@ class SolutionReader {
       this.height.repeated &&
       this.width.repeated &&
       (this.usage.repeated || !this.hasUsage) &&
-      rle.problem === null &&
-      rle.lastEnd <= img.pixels
+      rle.problem === null
     ) {
+      checkInImage(rle, img.pixels, img.height, img.width, 'solution', row, img.id);
       if (!rle.empty) this.truth.add(rle, row, img, true);
       return;
     }
