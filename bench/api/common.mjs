@@ -5,22 +5,15 @@ import { spawn } from 'node:child_process';
 import { createWriteStream, mkdirSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { processEnv } from '@holdout/api/testing';
 
 export const ROOT = join(dirname(fileURLToPath(import.meta.url)), '..', '..');
 export const OUT = join(ROOT, 'bench', 'output');
 mkdirSync(OUT, { recursive: true });
 
+/** The API's or worker's environment on a test env, logging warnings only. */
 export function childEnv(env, extra = {}) {
-  return {
-    ...process.env,
-    DATABASE_URL: env.config.databaseUrl,
-    REDIS_URL: env.config.redisUrl,
-    HOLDOUT_DATA_DIR: env.config.dataDir,
-    HOLDOUT_QUEUE_PREFIX: env.config.queuePrefix,
-    HOLDOUT_SESSION_SECRET: env.config.sessionSecret,
-    HOLDOUT_LOG_LEVEL: 'warn',
-    ...extra,
-  };
+  return processEnv(env, { HOLDOUT_LOG_LEVEL: 'warn', ...extra });
 }
 
 /** Starts `node <entry>` and resolves once `ready()` says so. */

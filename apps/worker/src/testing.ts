@@ -5,7 +5,7 @@ import { fileURLToPath } from 'node:url';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createDataSource, JsonLogger, type AppConfig, type CompetitionBundles } from '@holdout/api/persistence';
-import type { TestEnv } from '@holdout/api/testing';
+import { processEnv, type TestEnv } from '@holdout/api/testing';
 import { WorkerModule } from './worker.module.js';
 
 /** The worker in this process, on its own connections to the env's database and Redis. */
@@ -28,17 +28,7 @@ export async function startWorker(
  */
 export function spawnWorker(env: TestEnv, extra: Record<string, string>, log: string): ChildProcess {
   const child = spawn(process.execPath, [fileURLToPath(new URL('./main.js', import.meta.url))], {
-    env: {
-      ...process.env,
-      DATABASE_URL: env.config.databaseUrl,
-      REDIS_URL: env.config.redisUrl,
-      HOLDOUT_DATA_DIR: env.config.dataDir,
-      HOLDOUT_QUEUE_PREFIX: env.config.queuePrefix,
-      HOLDOUT_SESSION_SECRET: env.config.sessionSecret,
-      HOLDOUT_LOG_LEVEL: 'info',
-      HOLDOUT_JOB_LOCK_S: '2',
-      ...extra,
-    },
+    env: processEnv(env, { HOLDOUT_LOG_LEVEL: 'info', HOLDOUT_JOB_LOCK_S: '2', ...extra }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const out = createWriteStream(join(env.config.dataDir, log));

@@ -71,6 +71,22 @@ export async function createTestEnv(label: string, opts: { migrate?: boolean } =
   };
 }
 
+/**
+ * The environment of an app process (`node apps/api/dist/main.js`, the worker) on `env`'s
+ * database, Redis, data directory, queue prefix and session secret; `extra` adds or overrides.
+ */
+export function processEnv(env: TestEnv, extra: Record<string, string | undefined> = {}): NodeJS.ProcessEnv {
+  return {
+    ...process.env,
+    DATABASE_URL: env.config.databaseUrl,
+    REDIS_URL: env.config.redisUrl,
+    HOLDOUT_DATA_DIR: env.config.dataDir,
+    HOLDOUT_QUEUE_PREFIX: env.config.queuePrefix,
+    HOLDOUT_SESSION_SECRET: env.config.sessionSecret,
+    ...extra,
+  };
+}
+
 export interface TestApi {
   app: INestApplication;
   server: Server;
