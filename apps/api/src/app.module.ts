@@ -11,6 +11,7 @@ import { EventsModule } from './modules/events/events.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { LeaderboardsModule } from './modules/leaderboards/leaderboards.module.js';
 import { SubmissionsModule } from './modules/submissions/submissions.module.js';
+import { UsersModule } from './modules/users/users.module.js';
 
 export interface AppOptions {
   config: AppConfig;
@@ -43,6 +44,7 @@ export class AppModule {
         CompetitionsModule,
         SubmissionsModule,
         LeaderboardsModule,
+        UsersModule,
       ],
     };
   }

@@ -48,6 +48,8 @@ async function main(): Promise<void> {
       creds.push({ email: d.email, password, role: d.role });
     }
     const instructor = ids[DEMO[0]!.email]!;
+    // The demo instructor may open further courses (as an approved course creator).
+    await users.update({ id: instructor.id }, { canCreateCourses: true });
     let course = await ds.getRepository(Course).findOne({ where: { name: 'Demo course', createdById: instructor.id } });
     if (!course) course = await ds.getRepository(Course).save(ds.getRepository(Course).create({ name: 'Demo course', joinCode: randomBytes(6).toString('hex').slice(0, 8).toUpperCase(), createdById: instructor.id }));
     for (const d of DEMO) {

@@ -96,6 +96,7 @@ describe('authorization matrix', () => {
     for (const r of ['otherTeam', 'owner', 'ta'] as const) await clients[r].post('/api/courses/join').send({ code: course.joinCode });
     await clients.instructor.put(`/api/courses/${course.id}/members/${clients.ta.user.id}`).send({ role: 'ta' });
     // The outsider has a course and competition of their own elsewhere: still sees nothing here.
+    await clients.instructor.allowCourseCreation(clients.outsider);
     await clients.outsider.post('/api/courses').send({ name: 'Elsewhere' });
     assert.equal((await clients.instructor.post('/api/competitions').send({ bundle: 'fixture', slug: 'cells', courseId: course.id })).status, 201);
     await eventually(async () => ((await clients.owner.get('/api/competitions/cells/data')).status === 200 ? true : undefined), { what: 'data' });

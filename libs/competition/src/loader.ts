@@ -7,6 +7,7 @@ import { CompetitionBundleError, type BundleIssue } from './errors.js';
 import { RECIPE_GENERATORS } from './recipes/index.js';
 import { competitionConfigSchema, type CompetitionConfig } from './schema.js';
 import { resolveTimePoint } from './units.js';
+import { BUNDLE_LIMITS, formatBytes } from './upload/limits.js';
 
 export const CONFIG_FILE = 'competition.yaml';
 /** The Markdown pages every bundle has, under `pages/`. */
@@ -53,8 +54,29 @@ function zodIssues(error: z.ZodError, file: string): BundleIssue[] {
  * (e.g. `kernel.timeLimit: expected a duration like "9h" …`).
  */
 export function parseCompetitionConfig(text: string, file = CONFIG_FILE): CompetitionConfig {
+  const tooLarge = (message: string) => new CompetitionBundleError(file, [{ file, message }]);
+  if (Buffer.byteLength(text) > BUNDLE_LIMITS.configBytes) throw tooLarge(`is ${formatBytes(Buffer.byteLength(text))}; it may be at most ${formatBytes(BUNDLE_LIMITS.configBytes)}`);
   const lineCounter = new LineCounter();
-  const doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
+  // Resource limits: the YAML library refuses more alias expansions than maxAliasCount (a
+  // "billion laughs" file) with a ReferenceError, and deep nesting overflows its recursive
+  // composer with a RangeError; both become issues naming the problem, never a crash.
+  const nestedTooDeeply = () => tooLarge(`is nested too deeply (at most ${BUNDLE_LIMITS.yamlMaxDepth} levels)`);
+  // The parser recurses per flow bracket, so thousands of them overflow its stack before any
+  // limit of ours applies: count them first (brackets inside quotes count too; a real
+  // competition.yaml is nowhere near this bound).
+  if (flowBracketDepth(text) > BUNDLE_LIMITS.yamlMaxFlowBrackets) throw nestedTooDeeply();
+  let doc: ReturnType<typeof parseDocument>;
+  let raw: unknown;
+  try {
+    doc = parseDocument(text, { prettyErrors: false, uniqueKeys: true, lineCounter });
+    raw = doc.errors.length > 0 ? null : doc.toJS({ maxAliasCount: BUNDLE_LIMITS.yamlMaxAliases });
+  } catch (error) {
+    if (error instanceof RangeError) throw nestedTooDeeply();
+    if (error instanceof ReferenceError) throw tooLarge(`expands its aliases too often (at most ${BUNDLE_LIMITS.yamlMaxAliases} alias uses; is it a "billion laughs" file?)`);
+    throw error;
+  }
+  if (doc.errors.some((e) => /call stack/i.test(e.message))) throw nestedTooDeeply();
+  if (doc.errors.length === 0 && depthOf(raw) > BUNDLE_LIMITS.yamlMaxDepth) throw nestedTooDeeply();
   if (doc.errors.length > 0) {
     throw new CompetitionBundleError(
       file,
@@ -64,7 +86,6 @@ export function parseCompetitionConfig(text: string, file = CONFIG_FILE): Compet
       }),
     );
   }
-  const raw: unknown = doc.toJS();
   if (raw === null || typeof raw !== 'object' || Array.isArray(raw)) {
     throw new CompetitionBundleError(file, [{ file, message: 'expected a mapping of fields (schemaVersion, slug, title, …)' }]);
   }
@@ -91,6 +112,32 @@ export function parseCompetitionConfig(text: string, file = CONFIG_FILE): Compet
   return config;
 }
 
+/** Deepest run of unclosed `[`/`{` in a text, quotes and comments not considered. */
+function flowBracketDepth(text: string): number {
+  let depth = 0;
+  let max = 0;
+  for (let i = 0; i < text.length; i++) {
+    const c = text.charCodeAt(i);
+    if (c === 0x5b || c === 0x7b) max = Math.max(max, ++depth);
+    else if ((c === 0x5d || c === 0x7d) && depth > 0) depth--;
+  }
+  return max;
+}
+
+/** Nesting depth of a parsed YAML value, without recursion (its input may be hostile). */
+function depthOf(value: unknown): number {
+  let max = 0;
+  const stack: Array<[unknown, number]> = [[value, 0]];
+  while (stack.length > 0) {
+    const [v, d] = stack.pop()!;
+    if (v === null || typeof v !== 'object' || v instanceof Date) continue;
+    max = Math.max(max, d + 1);
+    if (max > BUNDLE_LIMITS.yamlMaxDepth) return max;
+    for (const child of Array.isArray(v) ? v : Object.values(v)) stack.push([child, d + 1]);
+  }
+  return max;
+}
+
 async function readOptional(path: string): Promise<string | null> {
   try {
     await stat(path);
@@ -113,7 +160,8 @@ export async function loadBundle(dir: string): Promise<CompetitionBundle> {
   try {
     text = await readFile(configPath, 'utf8');
   } catch {
-    throw new CompetitionBundleError(abs, [{ file: CONFIG_FILE, message: `not found in ${abs}` }]);
+    // The message names no directory: for an upload it would be a server path.
+    throw new CompetitionBundleError(abs, [{ file: CONFIG_FILE, message: 'not found in the bundle' }]);
   }
   const issues: BundleIssue[] = [];
   let config: CompetitionConfig | null = null;
@@ -132,6 +180,11 @@ export async function loadBundle(dir: string): Promise<CompetitionBundle> {
     const path = join(abs, 'pages', `${name}.md`);
     pageFiles[name] = path;
     try {
+      const { size } = await stat(path);
+      if (size > BUNDLE_LIMITS.pageBytes) {
+        issues.push({ file: `pages/${name}.md`, message: `is ${formatBytes(size)}; a page may be at most ${formatBytes(BUNDLE_LIMITS.pageBytes)}` });
+        continue;
+      }
       pages[name] = await readFile(path, 'utf8');
       if (pages[name].trim() === '') issues.push({ file: `pages/${name}.md`, message: 'is empty' });
     } catch {

@@ -180,7 +180,12 @@ const files = z.strictObject({
 });
 
 const data = z
-  .strictObject({ recipe: recipe.optional(), files: files.optional() })
+  .strictObject({
+    recipe: recipe.optional(),
+    files: files.optional(),
+    /** Largest image (width × height) accepted in uploads, data builds and the tile route; default 50 000². */
+    maxImagePixels: positiveInt.optional(),
+  })
   .refine((d) => (d.recipe === undefined) !== (d.files === undefined), { error: 'set exactly one of data.recipe or data.files' });
 
 export const competitionConfigSchema = z

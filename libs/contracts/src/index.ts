@@ -49,6 +49,14 @@ export interface UserDto {
 
 export interface MeDto extends UserDto {
   courses: CourseDto[];
+  /** May open a course (site admins, users an admin approved, or everyone where the site allows it). */
+  canCreateCourses: boolean;
+}
+
+/** A user as a site admin sees it (`GET /api/admin/users`). */
+export interface AdminUserDto extends UserDto {
+  canCreateCourses: boolean;
+  createdAt: string;
 }
 
 export interface CourseDto {
@@ -240,8 +248,9 @@ export type ApiErrorCode =
   | 'selection_limit' // 409: more final selections than the competition allows
   | 'not_selectable' // 409: failed, late or unscored submissions cannot be selected
   | 'payload_too_large' // 413
+  | 'unprocessable' // 422: well-formed but unusable (an image that cannot be decoded, a bundle the checker could not finish)
   | 'quota_exceeded' // 429: daily submissions used up (details.resetsAt)
-  | 'too_many_attempts' // 429: too many failed sign-ins for this account; try again later
+  | 'too_many_attempts' // 429: too many failed sign-ins (or sign-ups) from this address or for this account; details.retryAfterSeconds
   | 'internal' // 500
   | 'unavailable' // 503
   | 'kernels_disabled'; // 503: this server runs no kernels (HOLDOUT_KERNELS=off); file submissions still work

@@ -39,6 +39,8 @@ export function httpStatusOf(code: ApiErrorCode): number {
       return 409;
     case 'payload_too_large':
       return 413;
+    case 'unprocessable':
+      return 422;
     case 'quota_exceeded':
     case 'too_many_attempts':
       return 429;

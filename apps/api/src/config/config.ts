@@ -17,11 +17,12 @@ import { repoRoot } from './repo-root.js';
  * | HOLDOUT_DATA_SCALE | demo (`demo` or `full`: size of the data generated for recipe bundles; recorded with each competition when it is created) |
  * | PORT / HOST | 4000 / 127.0.0.1 (API only) |
  * | HOLDOUT_UPLOAD_LIMIT_MB | 200 |
+ * | HOLDOUT_BUNDLE_CHECK_TIMEOUT_S | 120 (an uploaded bundle is unpacked and checked in a child process with a small heap; it is stopped after this) |
  * | HOLDOUT_SESSION_SECRET | generated once and kept in `<data>/session-secret` (mode 0600) |
  * | HOLDOUT_SESSION_TTL_HOURS | 336 (14 days) |
  * | HOLDOUT_QUEUE_PREFIX | `holdout` (BullMQ key prefix; tests use a unique one) |
  * | HOLDOUT_PUBLIC_ORIGINS | comma-separated origins allowed on cookie-authenticated writes besides the API's own (e.g. the web app) |
- * | HOLDOUT_COOKIE_SECURE | false (set true behind HTTPS) |
+ * | HOLDOUT_COOKIE_SECURE | true when any of HOLDOUT_PUBLIC_ORIGINS is `https://`, else false (cookies marked `Secure`: set true behind HTTPS) |
  * | HOLDOUT_LOG_LEVEL | info (debug, info, warn, error, silent) |
  * | HOLDOUT_SCORING_CONCURRENCY | 2 (worker) |
  * | HOLDOUT_SCORING_TIMEOUT_S | 120 (worker: a scoring still running after this is stopped; the submission fails with SCORING_TIMEOUT) |
@@ -34,6 +35,8 @@ import { repoRoot } from './repo-root.js';
  * | HOLDOUT_KERNEL_CONCURRENCY | 1 (worker: CPU kernels run at once; GPU kernels run one per device) |
  * | HOLDOUT_KERNEL_OWNER | `<host name>.<queue prefix>` (worker: labels its kernel containers; stable across restarts so it reclaims its orphans) |
  * | HOLDOUT_GPU_HOURS_PER_WEEK | 30 (API: default weekly GPU budget of a team, per competition/course overridable) |
+ * | HOLDOUT_COURSE_CREATION | approved (who may open a course and so upload bundles: `approved` = site admins and users an admin approved; `anyone` = every signed-in user) |
+ * | HOLDOUT_LOGIN_ATTEMPTS_PER_IP | 30 (failed sign-ins from one address per 15 min before it must wait; counted in Redis, shared by API replicas; 10 per address and account) |
  */
 const schema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').default('postgres://holdout@127.0.0.1:54329/holdout'),
@@ -43,11 +46,12 @@ const schema = z.object({
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
   HOLDOUT_UPLOAD_LIMIT_MB: z.coerce.number().positive().max(100_000).default(200),
+  HOLDOUT_BUNDLE_CHECK_TIMEOUT_S: z.coerce.number().positive().max(3600).default(120),
   HOLDOUT_SESSION_SECRET: z.string().min(32, 'must be at least 32 characters').optional(),
   HOLDOUT_SESSION_TTL_HOURS: z.coerce.number().positive().default(336),
   HOLDOUT_QUEUE_PREFIX: z.string().regex(/^[A-Za-z0-9_.-]+$/).default('holdout'),
   HOLDOUT_PUBLIC_ORIGINS: z.string().default(''),
-  HOLDOUT_COOKIE_SECURE: z.enum(['true', 'false', '1', '0']).default('false'),
+  HOLDOUT_COOKIE_SECURE: z.enum(['true', 'false', '1', '0']).optional(),
   HOLDOUT_LOG_LEVEL: z.enum(['debug', 'info', 'warn', 'error', 'silent']).default('info'),
   HOLDOUT_SCORING_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(2),
   HOLDOUT_SCORING_TIMEOUT_S: z.coerce.number().positive().default(120),
@@ -60,6 +64,8 @@ const schema = z.object({
   HOLDOUT_KERNEL_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   HOLDOUT_KERNEL_OWNER: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be [A-Za-z0-9_.-]').optional(),
   HOLDOUT_GPU_HOURS_PER_WEEK: z.coerce.number().min(0).default(30),
+  HOLDOUT_COURSE_CREATION: z.enum(['approved', 'anyone']).default('approved'),
+  HOLDOUT_LOGIN_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(30),
 });
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -78,6 +84,8 @@ export interface AppConfig {
   port: number;
   host: string;
   uploadLimitBytes: number;
+  /** An uploaded bundle's check (a child process) is stopped after this long. */
+  bundleCheckTimeoutMs: number;
   sessionSecret: string;
   sessionTtlMs: number;
   queuePrefix: string;
@@ -90,6 +98,10 @@ export interface AppConfig {
   stuckAfterMs: number;
   reconcileEveryMs: number;
   jobLockMs: number;
+  /** Who may open courses: site admins and approved users, or anyone signed in. */
+  courseCreation: 'approved' | 'anyone';
+  /** Failed sign-ins allowed from one client address per window (per address and account: a third of it, at least 3). */
+  loginAttemptsPerIp: number;
   /** Kernel workers (and the API's GPU budget). `enabled` false (HOLDOUT_KERNELS=off): no kernel runs on this deployment. */
   kernels: { enabled: boolean; gpus: string[]; image: string | null; concurrency: number; owner: string; gpuHoursPerWeek: number };
 }
@@ -108,6 +120,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   }
   const e = parsed.data;
   const root = repoRoot();
+  const publicOrigins = e.HOLDOUT_PUBLIC_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean);
   const dataDir = e.HOLDOUT_DATA_DIR ? (isAbsolute(e.HOLDOUT_DATA_DIR) ? e.HOLDOUT_DATA_DIR : resolve(e.HOLDOUT_DATA_DIR)) : join(root, '.data');
   return {
     databaseUrl: e.DATABASE_URL,
@@ -120,17 +133,21 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     port: e.PORT,
     host: e.HOST,
     uploadLimitBytes: Math.round(e.HOLDOUT_UPLOAD_LIMIT_MB * 1024 * 1024),
+    bundleCheckTimeoutMs: Math.round(e.HOLDOUT_BUNDLE_CHECK_TIMEOUT_S * 1000),
     sessionSecret: e.HOLDOUT_SESSION_SECRET ?? persistedSecret(dataDir),
     sessionTtlMs: e.HOLDOUT_SESSION_TTL_HOURS * 3600_000,
     queuePrefix: e.HOLDOUT_QUEUE_PREFIX,
-    publicOrigins: e.HOLDOUT_PUBLIC_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean),
-    cookieSecure: e.HOLDOUT_COOKIE_SECURE === 'true' || e.HOLDOUT_COOKIE_SECURE === '1',
+    publicOrigins,
+    // Served over HTTPS (the public origin says so): session cookies never travel in clear text.
+    cookieSecure: e.HOLDOUT_COOKIE_SECURE === undefined ? publicOrigins.some((o) => o.startsWith('https://')) : e.HOLDOUT_COOKIE_SECURE === 'true' || e.HOLDOUT_COOKIE_SECURE === '1',
     logLevel: e.HOLDOUT_LOG_LEVEL,
     scoringConcurrency: e.HOLDOUT_SCORING_CONCURRENCY,
     scoringTimeoutMs: Math.round(e.HOLDOUT_SCORING_TIMEOUT_S * 1000),
     stuckAfterMs: e.HOLDOUT_STUCK_AFTER_S * 1000,
     reconcileEveryMs: e.HOLDOUT_RECONCILE_EVERY_S * 1000,
     jobLockMs: Math.round(e.HOLDOUT_JOB_LOCK_S * 1000),
+    courseCreation: e.HOLDOUT_COURSE_CREATION,
+    loginAttemptsPerIp: e.HOLDOUT_LOGIN_ATTEMPTS_PER_IP,
     kernels: {
       enabled: e.HOLDOUT_KERNELS === 'on',
       gpus: e.HOLDOUT_GPUS.split(',').map((s) => s.trim()).filter(Boolean),

@@ -58,7 +58,7 @@ export class FixtureBundles extends CompetitionBundles {
     };
   }
 
-  async loadDir(): Promise<BundleCompetition> {
+  async inspectUpload(): Promise<BundleCompetition> {
     return this.load('fixture');
   }
 

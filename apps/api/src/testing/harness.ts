@@ -144,6 +144,11 @@ export class Client {
   delete(path: string) {
     return this.agent.delete(path).set(AUTH.csrfHeader, this.csrf);
   }
+  /** As a site admin: lets `user` open courses (`PUT /api/admin/users/:id/course-creator`). */
+  async allowCourseCreation(user: Client): Promise<void> {
+    const res = await this.put(`/api/admin/users/${user.user.id}/course-creator`).send({ allowed: true });
+    if (res.status !== 200) throw new Error(`allow ${user.user.email} to create courses: ${res.status} ${JSON.stringify(res.body)}`);
+  }
   upload(slug: string, csv: string, fields: Record<string, string> = {}) {
     let r = this.post(`/api/competitions/${slug}/submissions`);
     for (const [k, v] of Object.entries(fields)) r = r.field(k, v);

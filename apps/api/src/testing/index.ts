@@ -1,3 +1,4 @@
 // Test support shared by the api and worker test suites (`@holdout/api/testing`).
 export * from './harness.js';
 export * from './fixture-bundles.js';
+export * from './hostile-files.js';

@@ -1,14 +1,14 @@
 import { readdir } from 'node:fs/promises';
 import { extname, join, relative } from 'node:path';
 import { parseRle, ScoringError } from '@holdout/metrics';
-import sharp from 'sharp';
+import { readImageHeader } from '../upload/image-header.js';
 import { readCsvFile, type CsvTable } from '../csv-read.js';
 import type { BundleIssue } from '../errors.js';
 import type { CompetitionConfig } from '../schema.js';
+import { IMAGE_EXTENSIONS, maxImagePixelsOf } from '../upload/limits.js';
 import type { CompetitionDataPaths } from './paths.js';
 
-/** Image files a competition may carry; the id is the file name without its extension. */
-export const IMAGE_EXTENSIONS = ['.png', '.tif', '.tiff', '.jpg', '.jpeg'] as const;
+export { IMAGE_EXTENSIONS };
 
 async function listImages(dir: string): Promise<Map<string, string>> {
   const images = new Map<string, string>();
@@ -25,15 +25,6 @@ async function listImages(dir: string): Promise<Map<string, string>> {
   return images;
 }
 
-async function imageSize(path: string): Promise<{ width: number; height: number } | null> {
-  try {
-    const meta = await sharp(path, { limitInputPixels: false }).metadata();
-    return meta.width && meta.height ? { width: meta.width, height: meta.height } : null;
-  } catch {
-    return null;
-  }
-}
-
 /**
  * Checks competition data laid out as in `CompetitionDataPaths` (an instructor's data-as-files
  * bundle, or built data): `solution.csv` has the metric's columns, valid sizes and `Usage`; every
@@ -43,7 +34,7 @@ async function imageSize(path: string): Promise<{ width: number; height: number 
  * each naming its file (relative to the data root) and row; an empty list means valid.
  */
 export async function validateCompetitionData(
-  config: Pick<CompetitionConfig, 'metric' | 'submissions'>,
+  config: Pick<CompetitionConfig, 'metric' | 'submissions'> & { data?: { maxImagePixels?: number } },
   paths: CompetitionDataPaths,
 ): Promise<BundleIssue[]> {
   const issues: BundleIssue[] = [];
@@ -69,10 +60,16 @@ export async function validateCompetitionData(
   // Test images and the solution.
   const testImages = await listImages(paths.kernelTestDir);
   if (testImages.size === 0) issues.push({ file: name(paths.kernelTestDir), message: 'holds no test images (.png, .tif, .tiff, .jpg)' });
+  const maxPixels = maxImagePixelsOf(config);
   const sizes = new Map<string, { width: number; height: number } | null>();
+  // Each image is reported once, by its file, however many rows name it.
   const sizeOf = async (images: Map<string, string>, id: string) => {
     const path = images.get(id)!;
-    if (!sizes.has(path)) sizes.set(path, await imageSize(path));
+    if (!sizes.has(path)) {
+      const size = await readImageHeader(path, maxPixels);
+      if ('problem' in size) issues.push({ file: name(path), message: size.problem });
+      sizes.set(path, 'problem' in size ? null : size);
+    }
     return sizes.get(path)!;
   };
   const solution = await read(paths.solutionCsv, ['id', 'height', 'width', labelColumn]);
@@ -98,8 +95,7 @@ export async function validateCompetitionData(
         issues.push({ file, row, message: `image "${id}" has no file in ${name(paths.kernelTestDir)}/` });
       } else {
         const size = await sizeOf(testImages, id);
-        if (!size) issues.push({ file: name(testImages.get(id)!), message: 'is not a readable image' });
-        else if (size.height !== h || size.width !== w) {
+        if (size && (size.height !== h || size.width !== w)) {
           issues.push({ file, row, message: `image "${id}" is ${size.height}×${size.width} (height×width) but the row says ${h}×${w}` });
         }
       }
@@ -126,10 +122,7 @@ export async function validateCompetitionData(
         continue;
       }
       const size = await sizeOf(trainImages, id);
-      if (!size) {
-        issues.push({ file: name(trainImages.get(id)!), message: 'is not a readable image' });
-        continue;
-      }
+      if (!size) continue;
       try {
         parseRle(values[labelColumn]!, size.height * size.width);
       } catch (error) {

@@ -69,8 +69,10 @@ export async function writePyramidalTiff(options: PyramidalTiffOptions): Promise
     await rm(dir, { recursive: true, force: true });
     throw error;
   }
-  // arrayjoin gives every cell the largest strip's size: crop the padding of the last one.
-  const encoded = sharp(files, { join: { across: 1 }, limitInputPixels: false, sequentialRead: true })
+  // arrayjoin gives every cell the largest strip's size: crop the padding of the last one. The
+  // pixel limit is this image's own padded size (the strips are ours), never "no limit".
+  const paddedPixels = width * stripRows * Math.ceil(height / stripRows);
+  const encoded = sharp(files, { join: { across: 1 }, limitInputPixels: paddedPixels, sequentialRead: true })
     .extract({ left: 0, top: 0, width, height })
     .tiff(tiff)
     .toFile(options.path)

@@ -27,8 +27,8 @@ export class AuthController {
   @Public()
   @Post('auth/login')
   @HttpCode(200)
-  async login(@Body() body: unknown, @Res({ passthrough: true }) res: Response): Promise<SessionDto> {
-    const user = await this.auth.verifyPassword(body);
+  async login(@Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SessionDto> {
+    const user = await this.auth.verifyPassword(body, req.ip ?? 'unknown');
     return this.startSession(user, res);
   }
 
@@ -43,7 +43,7 @@ export class AuthController {
 
   @Get('me')
   async me(@CurrentUser() p: Principal): Promise<MeDto> {
-    return { id: p.userId, email: p.email, displayName: p.displayName, isAdmin: p.isAdmin, courses: await this.courses.mine(p.userId) };
+    return { id: p.userId, email: p.email, displayName: p.displayName, isAdmin: p.isAdmin, courses: await this.courses.mine(p.userId), canCreateCourses: await this.courses.mayCreateCourses(p) };
   }
 
   @Post('tokens')
@@ -69,7 +69,14 @@ export class AuthController {
     res.cookie(AUTH.sessionCookie, token, { ...base, httpOnly: true });
     res.cookie(AUTH.csrfCookie, csrfToken, { ...base, httpOnly: false });
     return {
-      user: { id: user.id, email: user.email, displayName: user.displayName, isAdmin: user.isAdmin, courses: await this.courses.mine(user.id) },
+      user: {
+        id: user.id,
+        email: user.email,
+        displayName: user.displayName,
+        isAdmin: user.isAdmin,
+        courses: await this.courses.mine(user.id),
+        canCreateCourses: await this.courses.mayCreateCourses({ userId: user.id, isAdmin: user.isAdmin }),
+      },
       csrfToken,
     };
   }

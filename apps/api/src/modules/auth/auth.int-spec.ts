@@ -9,7 +9,9 @@ describe('auth, tokens, courses', () => {
   let api: TestApi;
   before(async () => {
     env = await createTestEnv('auth');
-    api = await startApi(env, new FixtureBundles(() => ({ opensAt: new Date(0), closesAt: new Date(Date.now() + 86_400_000) })));
+    // Course creation is open here: these accounts create courses to exercise CSRF, tokens and
+    // roles (who may create courses by default is users.int-spec's subject).
+    api = await startApi(env, new FixtureBundles(() => ({ opensAt: new Date(0), closesAt: new Date(Date.now() + 86_400_000) })), { courseCreation: 'anyone' });
   });
   after(async () => {
     await api.close();

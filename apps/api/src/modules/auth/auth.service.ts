@@ -11,6 +11,7 @@ import { User } from '../users/entities/user.entity.js';
 import { ApiToken } from './entities/api-token.entity.js';
 import { Session } from './entities/session.entity.js';
 import type { Principal } from './principal.js';
+import { SignInThrottle } from './sign-in-throttle.js';
 
 export const registerSchema = z.object({
   email: z.string().trim().toLowerCase().email().max(320),
@@ -25,9 +26,6 @@ const ARGON = { type: argon2.argon2id } as const;
 // Principals are cached briefly so a leaderboard poll does not cost a database round trip;
 // logout and revocation clear the local entry, other API replicas see it within this time.
 const PRINCIPAL_TTL_MS = 5_000;
-// Failed sign-ins per account before it is locked for the rest of the window (per API process).
-const MAX_FAILURES = 10;
-const FAILURE_WINDOW_MS = 15 * 60_000;
 
 @Injectable()
 export class AuthService {
@@ -36,10 +34,10 @@ export class AuthService {
   private readonly tokens: Repository<ApiToken>;
   private readonly cache = new Map<string, { p: Principal | null; until: number }>();
   private dummyHash: Promise<string> | null = null;
-  private readonly failures = new Map<string, { n: number; until: number }>();
 
   constructor(
     private readonly ds: DataSource,
+    private readonly throttle: SignInThrottle,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.users = ds.getRepository(User);
@@ -75,25 +73,19 @@ export class AuthService {
     });
   }
 
-  async verifyPassword(input: unknown): Promise<User> {
+  /** Checks an email and password from the client at `ip`; failures are throttled (SignInThrottle). */
+  async verifyPassword(input: unknown, ip: string): Promise<User> {
     const body = parseWith(loginSchema, input);
-    const now = Date.now();
-    const f = this.failures.get(body.email);
-    if (f && f.until > now && f.n >= MAX_FAILURES) {
-      throw new DomainError('too_many_attempts', `too many failed sign-ins; try again after ${new Date(f.until).toISOString()}`, { retryAt: new Date(f.until).toISOString() });
-    }
+    await this.throttle.check(ip, body.email);
     const user = await this.users.findOne({ where: { email: body.email } });
     // Same work whether or not the account exists, so timing does not reveal it.
     const hash = user?.passwordHash ?? (await (this.dummyHash ??= argon2.hash(randomBytes(16).toString('hex'), ARGON)));
     const ok = await argon2.verify(hash, body.password).catch(() => false);
     if (!user || !ok) {
-      const cur = f && f.until > now ? f : { n: 0, until: now + FAILURE_WINDOW_MS };
-      cur.n++;
-      if (this.failures.size > 100_000) this.failures.clear();
-      this.failures.set(body.email, cur);
+      await this.throttle.failed(ip, body.email);
       throw new DomainError('invalid_credentials', 'wrong email or password');
     }
-    this.failures.delete(body.email);
+    await this.throttle.succeeded(ip, body.email);
     return user;
   }
 

@@ -3,20 +3,11 @@ import { existsSync } from 'node:fs';
 import { readdir, readFile } from 'node:fs/promises';
 import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import { gzipSync } from 'node:zlib';
-import * as tar from 'tar-stream';
+import { packBundleArchive } from '@holdout/competition';
 import { Client, createTestEnv, startApi, type TestApi, type TestEnv } from '../../testing/index.js';
 import { LibCompetitionBundles } from './lib-bundles.js';
 
-/** A .tar.gz of `files` (path → content). */
-async function targz(files: Record<string, string | Buffer>): Promise<Buffer> {
-  const pack = tar.pack();
-  for (const [name, content] of Object.entries(files)) pack.entry({ name }, content);
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of pack) chunks.push(c as Buffer);
-  return gzipSync(Buffer.concat(chunks));
-}
+const targz = packBundleArchive;
 
 async function bundleFiles(dir: string, prefix: string, edit: (yaml: string) => string): Promise<Record<string, string | Buffer>> {
   const out: Record<string, string | Buffer> = {};

@@ -19,6 +19,7 @@ describe('GET /api/bundles', () => {
     api = await startApi(env, new LibCompetitionBundles(env.config.repoRoot));
     admin = await Client.register(api.server, 'admin@example.com'); // the first account administers the site, in no course
     prof = await Client.register(api.server, 'prof@example.com');
+    await admin.allowCourseCreation(prof);
     const course = (await prof.post('/api/courses').send({ name: 'C' })).body;
     student = await Client.register(api.server, 'stu@example.com');
     assert.equal((await student.post('/api/courses/join').send({ code: course.joinCode })).status, 200);

@@ -1,4 +1,15 @@
 import type { BundleDto, CompetitionPagesDto, MetricName, RleOrder, SubmissionKind } from '@holdout/contracts';
+import type { JsonLogger } from '../../common/logger.js';
+
+/** An uploaded bundle archive to check and unpack under `into`. */
+export interface BundleUpload {
+  archive: string;
+  into: string;
+  maxTotalBytes: number;
+  now: Date;
+  timeoutMs: number;
+  logger: JsonLogger;
+}
 
 /** A competition as described by its bundle, timeline resolved against "now". */
 export interface BundleCompetition {
@@ -31,8 +42,11 @@ export interface BuiltData {
 export abstract class CompetitionBundles {
   /** A bundled competition (`competitions/<bundle>/`). */
   abstract load(bundle: string, now: Date): Promise<BundleCompetition>;
-  /** Any bundle directory (an unpacked upload); invalid bundles throw a `bad_request` DomainError listing the issues. */
-  abstract loadDir(dir: string, now: Date): Promise<BundleCompetition>;
+  /**
+   * Unpacks and checks an uploaded bundle archive into `into/<slug>` (its `bundleDir`), outside
+   * the API's heap; invalid bundles throw a `bad_request` DomainError listing the issues.
+   */
+  abstract inspectUpload(upload: BundleUpload): Promise<BundleCompetition>;
   /**
    * Builds (or finds cached) the data of the bundle in `bundleDir` under the platform data root,
    * at `scale` for recipe bundles (default: the implementation's; data-as-files bundles have none).

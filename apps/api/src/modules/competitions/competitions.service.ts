@@ -9,17 +9,17 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { DomainError, forbidden } from '../../common/domain-error.js';
+import { JsonLogger } from '../../common/logger.js';
 import { parseWith } from '../../common/zod-body.js';
 import { LocalArtifactStore } from '../../infra/artifact-store.js';
 import { Queues } from '../../infra/infra.module.js';
 import { parseUpload } from '../submissions/multipart.js';
-import { unpackBundle } from './bundle-archive.js';
 import type { Principal } from '../auth/principal.js';
 import { AuditService } from '../audit/audit.service.js';
 import { CoursesService } from '../courses/courses.service.js';
 import { quotaDay } from '../submissions/quota.js';
 import { SubmissionsRepository } from '../submissions/submissions.repository.js';
-import { CompetitionBundles } from './bundles.js';
+import { CompetitionBundles, type BundleCompetition } from './bundles.js';
 import { CompetitionAccess, isRevealed, stateOf } from './competition-access.service.js';
 import { Competition } from './entities/competition.entity.js';
 import { EventsPublisher } from '../events/events.publisher.js';
@@ -68,6 +68,7 @@ export class CompetitionsService {
     private readonly audit: AuditService,
     private readonly events: EventsPublisher,
     private readonly store: LocalArtifactStore,
+    private readonly logger: JsonLogger,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -107,9 +108,17 @@ export class CompetitionsService {
       const body = parseWith(createSchema.omit({ bundle: true }), upload.fields);
       await this.requireInstructor(p, body.courseId);
       const into = join(this.config.dataDir, 'bundles', randomUUID());
-      const dir = await unpackBundle(this.store.path(upload.file.key), into, this.config.uploadLimitBytes * 4);
+      // Unpacked and parsed in a child process with a small heap and a time limit (hostile input).
+      const b = await this.bundles.inspectUpload({
+        archive: this.store.path(upload.file.key),
+        into,
+        maxTotalBytes: this.config.uploadLimitBytes * 4,
+        now: new Date(),
+        timeoutMs: this.config.bundleCheckTimeoutMs,
+        logger: this.logger,
+      });
       try {
-        return await this.createFrom(p, { ...body, bundle: basename(dir) }, dir);
+        return await this.createFrom(p, { ...body, bundle: basename(b.bundleDir) }, b);
       } catch (err) {
         await rm(into, { recursive: true, force: true });
         throw err;
@@ -134,10 +143,10 @@ export class CompetitionsService {
     if (role !== 'instructor') throw forbidden('only an instructor of the course can create competitions in it');
   }
 
-  private async createFrom(p: Principal, body: z.output<typeof createSchema>, uploadedDir: string | null): Promise<CompetitionDto> {
+  private async createFrom(p: Principal, body: z.output<typeof createSchema>, uploaded: BundleCompetition | null): Promise<CompetitionDto> {
     await this.requireInstructor(p, body.courseId);
     let b;
-    if (uploadedDir) b = await this.bundles.loadDir(uploadedDir, new Date());
+    if (uploaded) b = uploaded;
     else {
       const available = await this.bundles.list();
       if (!available.includes(body.bundle)) throw new DomainError('not_found', `no bundled competition "${body.bundle}" (available: ${available.join(', ')})`);

@@ -2,7 +2,8 @@ import { join } from 'node:path';
 import { buildCompetitionData, CompetitionBundleError, formatIssue, listBundledCompetitions, loadBundle, resolveTimeline } from '@holdout/competition';
 import { DomainError } from '../../common/domain-error.js';
 import type { BundleDto, SubmissionKind } from '@holdout/contracts';
-import { CompetitionBundles, type BuiltData, type BundleCompetition, type DataScale } from './bundles.js';
+import { inspectBundleInChild } from './bundle-inspector.js';
+import { CompetitionBundles, type BuiltData, type BundleCompetition, type BundleUpload, type DataScale } from './bundles.js';
 
 /** Bundles under `<repo>/competitions/`, loaded and built by libs/competition. */
 export class LibCompetitionBundles extends CompetitionBundles {
@@ -34,14 +35,10 @@ export class LibCompetitionBundles extends CompetitionBundles {
   }
 
   async load(bundle: string, now: Date): Promise<BundleCompetition> {
-    return this.loadDir(join(this.repoRoot, 'competitions', bundle), now);
-  }
-
-  async loadDir(dir: string, now: Date): Promise<BundleCompetition> {
     let b;
     let t;
     try {
-      b = await loadBundle(dir);
+      b = await loadBundle(join(this.repoRoot, 'competitions', bundle));
       t = resolveTimeline(b.config.timeline, now);
     } catch (err) {
       if (err instanceof CompetitionBundleError) {
@@ -62,6 +59,25 @@ export class LibCompetitionBundles extends CompetitionBundles {
       finalSelections: b.config.limits.finalSelections,
       pages: { overview: b.pages.overview, data: b.pages.data, evaluation: b.pages.evaluation, rules: b.pages.rules },
       config: JSON.parse(JSON.stringify(b.config)) as Record<string, unknown>,
+    };
+  }
+
+  /** Uploaded bundles are hostile input: they are unpacked and parsed in a child process. */
+  async inspectUpload(upload: BundleUpload): Promise<BundleCompetition> {
+    const b = await inspectBundleInChild(upload);
+    return {
+      bundleDir: b.dir,
+      title: b.title,
+      metric: b.metric,
+      rleOrder: b.rleOrder,
+      submissionKinds: b.submissionKinds as SubmissionKind[],
+      opensAt: new Date(b.opensAt),
+      teamMergeDeadline: new Date(b.teamMergeDeadline),
+      closesAt: new Date(b.closesAt),
+      dailySubmissions: b.dailySubmissions,
+      finalSelections: b.finalSelections,
+      pages: b.pages,
+      config: b.config,
     };
   }
 

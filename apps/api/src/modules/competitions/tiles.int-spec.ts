@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
-import { copyFile, readdir, symlink } from 'node:fs/promises';
+import { copyFile, readdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { dirname, join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import type { TileInfoDto } from '@holdout/contracts';
-import { Client, createTestEnv, startApi, type TestApi, type TestEnv } from '../../testing/index.js';
+import { Client, createTestEnv, startApi, tiffDeclaring, type TestApi, type TestEnv } from '../../testing/index.js';
 import { Competition } from './entities/competition.entity.js';
 import { LibCompetitionBundles } from './lib-bundles.js';
 import { provisionCompetitionData } from './provision.js';
@@ -114,6 +114,24 @@ describe('public slide tiles', () => {
         assert.equal(res.body.error.code, 'not_found');
       }
     }
+  });
+
+  it('answers 422 naming the file for an image over the pixel limit or truncated, never a 500', async () => {
+    await writeFile(join(publicDir, 'test', 'huge.tiff'), tiffDeclaring(100_000, 100_000));
+    const whole = await readFile(join(publicDir, slide));
+    await writeFile(join(publicDir, 'test', 'broken.tiff'), whole.subarray(0, Math.min(whole.length - 1, 64 * 1024)));
+    for (const suffix of ['info', '0/0/0.jpg']) {
+      const res = await prof.get(`/api/competitions/kidney/tiles/test/huge.tiff/${suffix}`);
+      assert.equal(res.status, 422, `${suffix} → ${res.status} ${res.text.slice(0, 300)}`);
+      assert.equal(res.body.error.code, 'unprocessable');
+      assert.match(res.body.error.message, /^test\/huge\.tiff declares more pixels than this competition's limit of [\d,]+ /);
+    }
+    // The truncated slide's header may still read; then its tiles cannot be decoded.
+    const info = await prof.get('/api/competitions/kidney/tiles/test/broken.tiff/info');
+    const tile = info.status === 200 ? await prof.get('/api/competitions/kidney/tiles/test/broken.tiff/0/0/0.jpg') : info;
+    assert.equal(tile.status, 422, tile.text.slice(0, 300));
+    assert.match(tile.body.error.message, /^test\/broken\.tiff /);
+    for (const body of [info.text, tile.text]) assert.ok(!body.includes(env.config.dataDir), 'no server path in the answer');
   });
 
   it('is for members only, like the data route', async () => {

@@ -2,8 +2,10 @@ import { join } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import sharp from 'sharp';
 import type { TileInfoDto } from '@holdout/contracts';
-import { badRequest, notFound } from '../../common/domain-error.js';
+import { maxImagePixelsOf, readImageHeader } from '@holdout/competition';
+import { badRequest, DomainError, notFound } from '../../common/domain-error.js';
 import type { Principal } from '../auth/principal.js';
+import { CompetitionAccess } from './competition-access.service.js';
 import { DataService } from './data.service.js';
 
 /** Edge of a served tile in pixels (edge tiles are cropped to the level, not padded). */
@@ -19,6 +21,9 @@ interface Pyramid {
   levels: { width: number; height: number }[];
 }
 
+/** A malformed or oversized image is the data's problem, named by its file: 422, never a 500. */
+const unreadable = (name: string, why = 'is not a readable image') => new DomainError('unprocessable', `${name} ${why}`);
+
 /**
  * Tiles of the public whole-slide images of a competition, read from their pyramid levels
  * (the TIFF pages libs/competition writes: page 0 full scale, each next page half the size).
@@ -31,20 +36,25 @@ export class TilesService {
   /** Pyramid geometry by absolute path and ETag (a rebuilt file gets a new ETag). */
   private readonly pyramids = new Map<string, Pyramid>();
 
-  constructor(private readonly data: DataService) {}
+  constructor(
+    private readonly data: DataService,
+    private readonly access: CompetitionAccess,
+  ) {}
 
-  private async open(p: Principal, slug: string, name: string): Promise<{ path: string; etag: string; pyramid: Pyramid }> {
+  private async open(p: Principal, slug: string, name: string): Promise<{ path: string; etag: string; pyramid: Pyramid; maxPixels: number }> {
     if (!TIFF.test(name)) throw notFound('file');
     const f = await this.data.file(p, slug, name);
+    // libvips refuses to decode more pixels than the competition allows (never unlimited).
+    const maxPixels = maxImagePixelsOf((await this.access.visible(p, slug)).c.config);
     const path = join(f.root, f.name);
     const key = `${path}\0${f.etag}`;
     let pyramid = this.pyramids.get(key);
     if (!pyramid) {
-      pyramid = await readPyramid(path);
+      pyramid = await readPyramid(path, name, maxPixels);
       if (this.pyramids.size > 500) this.pyramids.clear();
       this.pyramids.set(key, pyramid);
     }
-    return { path, etag: f.etag, pyramid };
+    return { path, etag: f.etag, pyramid, maxPixels };
   }
 
   async info(p: Principal, slug: string, name: string): Promise<{ info: TileInfoDto; etag: string }> {
@@ -61,7 +71,7 @@ export class TilesService {
     const m = /^(\d+)\.(png|jpg|webp)$/.exec(yExt);
     if (!INT.test(level) || !m || !INT.test(m[1]!) || !INT.test(x0)) throw badRequest('level, x and y are non-negative integers; the tile ends in .png, .jpg or .webp');
     const fmt = m[2] as TileFormat;
-    const { path, etag, pyramid } = await this.open(p, slug, name);
+    const { path, etag, pyramid, maxPixels } = await this.open(p, slug, name);
     const l = Number(level);
     const x = Number(x0);
     const y = Number(m[1]);
@@ -70,20 +80,23 @@ export class TilesService {
     const left = x * TILE_SIZE;
     const top = y * TILE_SIZE;
     const region = { left, top, width: Math.min(TILE_SIZE, size.width - left), height: Math.min(TILE_SIZE, size.height - top) };
-    let img = sharp(path, { page: l, limitInputPixels: false }).extract(region);
+    let img = sharp(path, { page: l, limitInputPixels: maxPixels }).extract(region);
     img = fmt === 'png' ? img.png() : fmt === 'webp' ? img.webp({ quality: 85 }) : img.jpeg({ quality: 85 });
-    const body = await img.toBuffer();
+    const body = await img.toBuffer().catch(() => {
+      throw unreadable(name, `could not be decoded at level ${l} (truncated or corrupt)`);
+    });
     return { body, etag: `${etag.slice(0, -1)}-${l}-${x}-${y}.${fmt}"`, contentType: TILE_FORMATS[fmt] };
   }
 }
 
 /** Level sizes: each page of the TIFF that halves the one before (rounded either way). */
-async function readPyramid(path: string): Promise<Pyramid> {
-  const head = await sharp(path, { limitInputPixels: false }).metadata().catch(() => null);
-  if (!head?.width || !head.height) throw notFound('file');
+async function readPyramid(path: string, name: string, maxPixels: number): Promise<Pyramid> {
+  const head = await readImageHeader(path, maxPixels);
+  if ('problem' in head) throw unreadable(name, head.problem);
   const levels = [{ width: head.width, height: head.height }];
-  for (let page = 1; page < (head.pages ?? 1); page++) {
-    const m = await sharp(path, { page, limitInputPixels: false }).metadata();
+  for (let page = 1; page < head.pages; page++) {
+    const m = await sharp(path, { page, limitInputPixels: maxPixels }).metadata().catch(() => null);
+    if (!m) break;
     const prev = levels[levels.length - 1]!;
     if (!m.width || !m.height || Math.abs(m.width - prev.width / 2) > 1 || Math.abs(m.height - prev.height / 2) > 1) break;
     levels.push({ width: m.width, height: m.height });

@@ -33,6 +33,7 @@ describe('PATCH /api/competitions/:slug (timeline)', () => {
     maintenance = new Queue(QUEUES.maintenance, { connection: redis, prefix: env.config.queuePrefix });
     admin = await Client.register(api.server, 'admin@example.com'); // the first account administers the site
     prof = await Client.register(api.server, 'prof@example.com');
+    await admin.allowCourseCreation(prof);
     const course = (await prof.post('/api/courses').send({ name: 'C' })).body;
     ta = await Client.register(api.server, 'ta@example.com');
     student = await Client.register(api.server, 'stu@example.com');

@@ -1,8 +1,9 @@
 import { randomInt } from 'node:crypto';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { CourseDto, CourseMemberDto, Role } from '@holdout/contracts';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { DomainError, forbidden, notFound } from '../../common/domain-error.js';
 import { parseWith } from '../../common/zod-body.js';
 import type { Principal } from '../auth/principal.js';
@@ -21,11 +22,19 @@ export class CoursesService {
   constructor(
     private readonly ds: DataSource,
     private readonly audit: AuditService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** Any signed-in user may open a course and becomes its instructor. */
+  /**
+   * Opening a course makes its creator an instructor, who may upload competition bundles; so it
+   * is for site admins and users an admin approved, unless the site lets anyone
+   * (HOLDOUT_COURSE_CREATION=anyone).
+   */
   async create(p: Principal, input: unknown): Promise<CourseDto> {
     const { name } = parseWith(createSchema, input);
+    if (!(await this.mayCreateCourses(p))) {
+      throw forbidden('opening a course needs approval from a site administrator (ask yours to allow you to create courses)');
+    }
     return this.ds.transaction(async (m) => {
       for (let attempt = 0; ; attempt++) {
         const joinCode = Array.from({ length: 8 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
@@ -38,6 +47,12 @@ export class CoursesService {
         return toCourseDto(course, 'instructor');
       }
     });
+  }
+
+  async mayCreateCourses(p: Pick<Principal, 'userId' | 'isAdmin'>): Promise<boolean> {
+    if (p.isAdmin || this.config.courseCreation === 'anyone') return true;
+    const rows: { can_create_courses: boolean }[] = await this.ds.query('SELECT can_create_courses FROM users WHERE id = $1', [p.userId]);
+    return rows[0]?.can_create_courses === true;
   }
 
   async join(p: Principal, input: unknown): Promise<CourseDto> {

@@ -14,6 +14,10 @@ export interface ParsedUpload {
 /** At most this many `attachments` files per upload; more is a 400. */
 export const MAX_UPLOAD_ATTACHMENTS = 20;
 
+/** Text fields of an upload (description, cvScore, courseId, …): how many, and how long each. */
+const MAX_FIELDS = 20;
+const FIELD_LIMIT_BYTES = 16 * 1024;
+
 const SAFE_NAME = /[^A-Za-z0-9._-]+/g;
 
 /**
@@ -28,7 +32,7 @@ export function parseUpload(req: Request, store: LocalArtifactStore, keyPrefix: 
   return new Promise((resolvePromise, reject) => {
     let bb: busboy.Busboy;
     try {
-      bb = busboy({ headers: req.headers, limits: { files: 1 + MAX_UPLOAD_ATTACHMENTS, fields: 20, fieldSize: 16 * 1024, parts: 30 + MAX_UPLOAD_ATTACHMENTS } });
+      bb = busboy({ headers: req.headers, limits: { files: 1 + MAX_UPLOAD_ATTACHMENTS, fields: MAX_FIELDS, fieldSize: FIELD_LIMIT_BYTES, parts: 30 + MAX_UPLOAD_ATTACHMENTS } });
     } catch {
       reject(badRequest('expected a multipart/form-data body with a `file` field'));
       return;
@@ -46,9 +50,14 @@ export function parseUpload(req: Request, store: LocalArtifactStore, keyPrefix: 
       req.resume(); // drain so the connection can answer
       reject(err);
     };
-    bb.on('field', (name, value) => {
-      fields[name] = value;
+    bb.on('field', (name, value, info) => {
+      // busboy cuts an over-long field silently; a cut description or score is refused instead.
+      if (info.valueTruncated || info.nameTruncated) fail(new DomainError('payload_too_large', `the field "${name.slice(0, 100)}" is longer than ${FIELD_LIMIT_BYTES / 1024} KB`));
+      else fields[name] = value;
     });
+    bb.on('fieldsLimit', () => fail(badRequest(`more than ${MAX_FIELDS} form fields`)));
+    bb.on('partsLimit', () => fail(badRequest('too many parts in the multipart body')));
+    bb.on('filesLimit', () => fail(badRequest(`attach at most ${MAX_UPLOAD_ATTACHMENTS} files besides the main file`)));
     bb.on('file', (name, stream, info) => {
       if (name === 'attachments' && !failed) {
         if (attachmentWrites.length >= MAX_UPLOAD_ATTACHMENTS) {

@@ -12,5 +12,7 @@ export class User {
   @Column('varchar', { length: 255 }) passwordHash!: string;
   /** Site administrator: sees and manages every course. */
   @Column('boolean', { default: false }) isAdmin!: boolean;
+  /** An admin approved this user to open courses (needed unless HOLDOUT_COURSE_CREATION=anyone). */
+  @Column('boolean', { default: false }) canCreateCourses!: boolean;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
 }

@@ -1,4 +1,4 @@
-// The parts of tar-stream 2.x this app uses (the package ships no types).
+// The parts of tar-stream 2.x the bundle reader uses (the package ships no types).
 declare module 'tar-stream' {
   import type { Readable, Writable } from 'node:stream';
   export interface Headers {
