@@ -2,7 +2,7 @@
 # The README's start command (`npm start`): installs what is missing, starts PostgreSQL, Redis and
 # the Docker engine (or uses DATABASE_URL / REDIS_URL / a running engine), migrates, builds the two
 # demo competitions, seeds a demo course, starts every app, prints the URLs, and on Ctrl-C stops
-# everything it started.
+# everything it started. The apps run under scripts/supervise.mjs, which restarts one that crashes.
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -27,12 +27,11 @@ services=(postgres redis)
 service_env="$(bash scripts/services.sh up "${services[@]}")" # fails the script if a service fails
 eval "$service_env"
 
-pids=()
+supervisor=""
 stop_all() {
   trap - EXIT INT TERM
   step "stopping"
-  for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
-  wait 2>/dev/null || true
+  if [ -n "$supervisor" ]; then kill -TERM "$supervisor" 2>/dev/null || true; wait "$supervisor" 2>/dev/null || true; fi
   bash scripts/services.sh down
 }
 trap stop_all EXIT INT TERM
@@ -50,11 +49,15 @@ step "building the demo competitions and seeding the demo course"
 node apps/api/dist/seed.js
 
 step "starting the apps"
-node apps/api/dist/main.js & pids+=($!)
-node apps/worker/dist/main.js & pids+=($!)
+# Each app is restarted with backoff when it exits (the reason is logged); one crash never stops
+# the others. Ctrl-C stops the apps, then the services. Production: docs/production.md.
+apps='[{"name":"api","cmd":["node","apps/api/dist/main.js"]},{"name":"worker","cmd":["node","apps/worker/dist/main.js"]}'
 if [ -f apps/web/package.json ] && grep -q '"start"' apps/web/package.json; then
-  PORT="$WEB_PORT" npm run start -w @holdout/web & pids+=($!)
+  apps+=',{"name":"web","cmd":["'"$ROOT"'/node_modules/.bin/next","start"],"cwd":"apps/web","env":{"PORT":"'"$WEB_PORT"'"}}'
 fi
+apps+=']'
+node scripts/supervise.mjs "$apps" &
+supervisor=$!
 
 cat <<MSG
 
@@ -64,5 +67,5 @@ cat <<MSG
   The demo accounts are printed above. Press Ctrl-C to stop everything.
 
 MSG
-# Stop everything as soon as any app exits: a half-running platform is worse than none.
-wait -n "${pids[@]}" || true
+# The supervisor runs until Ctrl-C (or SIGTERM); then the trap stops it and the services.
+wait "$supervisor" || true
