@@ -134,6 +134,26 @@ describe('journeys through the running API and worker', () => {
     assert.equal(missing.status, 400);
   });
 
+  it('a model upload is refused with a clear error: nothing stored, queued or charged', async () => {
+    // A competition created before the kind was withdrawn may still list it.
+    await env.ds.query(`UPDATE competitions SET submission_kinds = '{file,model}' WHERE slug = 'cells'`);
+    const count = async () => Number(((await env.ds.query('SELECT count(*) AS n FROM submissions')) as { n: string }[])[0]!.n);
+    const { readdir } = await import('node:fs/promises');
+    const stored = async () => (await readdir(env.config.artifactDir, { recursive: true }).catch(() => [])).length;
+    const [rows, files, today] = [await count(), await stored(), ((await alice.get('/api/competitions/cells')).body as CompetitionDto).viewer!.submissionsToday];
+    try {
+      const r = await alice.post('/api/competitions/cells/submissions').field('kind', 'model').attach('file', Buffer.from('onnx bytes'), 'model.onnx');
+      assert.equal(r.status, 409, r.text);
+      assert.equal(r.body.error.code, 'submission_kind_not_allowed');
+      assert.match(r.body.error.message, /^model \(ONNX\) submissions are not run by this platform yet; submit file instead$/);
+      assert.equal(await count(), rows, 'no submission row');
+      assert.equal(await stored(), files, 'no stored upload');
+      assert.equal(((await alice.get('/api/competitions/cells')).body as CompetitionDto).viewer!.submissionsToday, today, 'not charged');
+    } finally {
+      await env.ds.query(`UPDATE competitions SET submission_kinds = '{file}' WHERE slug = 'cells'`);
+    }
+  });
+
   it('uploads over the size limit are refused with 413 and leave nothing behind', async () => {
     const before: { n: string }[] = await env.ds.query('SELECT count(*) AS n FROM submissions');
     const big = submissionCsv() + 'x'.repeat(100 * 1024);

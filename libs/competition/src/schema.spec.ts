@@ -7,7 +7,7 @@ describe('competition.yaml schema', () => {
   it('parses the bundled HuBMAP-like config with units and defaults', () => {
     const config = parseCompetitionConfig(toYaml(bundledYaml('hubmap-glomeruli')));
     assert.deepEqual(config.metric, { name: 'dice', rleOrder: 'column' });
-    assert.deepEqual(config.submissions.kinds, ['file', 'kernel', 'model']);
+    assert.deepEqual(config.submissions.kinds, ['file', 'kernel']);
     assert.deepEqual(config.limits, { dailySubmissions: 5, finalSelections: 2, maxTeamSize: 5 });
     assert.equal(config.kernel?.timeLimitSeconds, 9 * 3600);
     assert.equal(config.kernel?.memoryBytes, 16 * 1024 ** 3);
@@ -25,7 +25,7 @@ describe('competition.yaml schema', () => {
     assert.equal(config.metric.rleOrder, 'row');
     assert.ok(config.metric.name === 'instance-map');
     assert.deepEqual(config.metric.iouThresholds, [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]);
-    assert.deepEqual(config.submissions.kinds, ['kernel', 'model']);
+    assert.deepEqual(config.submissions.kinds, ['kernel']);
   });
 
   it('fills defaults: 9 h kernels, Kaggle IoU thresholds, 5 a day, 2 selections', () => {
@@ -61,6 +61,7 @@ describe('competition.yaml schema', () => {
     ['a date without a zone', (y) => (y.timeline.opensAt = '2026-09-01'), 'timeline.opensAt', /zone/],
     ['kernels allowed without settings', (y) => delete y.kernel, 'kernel', /required because/],
     ['an unknown submission kind', (y) => (y.submissions.kinds = ['file', 'email']), 'submissions.kinds.1', /kernel/],
+    ['the model kind, which nothing runs yet', (y) => (y.submissions.kinds = ['file', 'model']), 'submissions.kinds.1', /"model" submissions are not run by this platform yet/],
     ['a bad memory size', (y) => (y.kernel.memory = 'lots'), 'kernel.memory', /size/],
     ['overlap too large for the patch', (y) => (y.model.overlap = 300), 'model.overlap', /half of patchSize/],
     ['a schema version from the future', (y) => (y.schemaVersion = 2), 'schemaVersion', /expected 1/],

@@ -17,7 +17,7 @@ describe('submission rules', () => {
     assert.equal(refuseSubmissionKind(sartorius, 'kernel'), null);
     const refusal = refuseSubmissionKind(sartorius, 'file');
     assert.equal(refusal?.code, 'SUBMISSION_KIND_NOT_ALLOWED');
-    assert.match(refusal!.message, /kernels and models only.*code competition/);
+    assert.match(refusal!.message, /accepts kernels only.*code competition/);
   });
 
   it('scores with the competition\'s metric, pixel order and solution', () => {

@@ -15,7 +15,7 @@ export type SubmissionRefusal = {
 
 /** Checks that the competition accepts this kind of submission; null when it does. */
 export function refuseSubmissionKind(config: Pick<CompetitionConfig, 'submissions' | 'title'>, kind: SubmissionKind): SubmissionRefusal | null {
-  if (config.submissions.kinds.includes(kind)) return null;
+  if ((config.submissions.kinds as readonly SubmissionKind[]).includes(kind)) return null;
   const allowed = config.submissions.kinds.map((k) => `${k}s`).join(' and ');
   const hint = kind === 'file' ? ' It is a code competition: submit a notebook or script that writes submission.csv.' : '';
   return {

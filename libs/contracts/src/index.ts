@@ -212,7 +212,6 @@ export const QUEUES = {
   scoring: 'scoring',
   kernels: 'kernels',
   kernelsGpu: 'kernels-gpu',
-  models: 'models',
   maintenance: 'maintenance',
 } as const;
 

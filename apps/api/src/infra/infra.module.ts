@@ -16,18 +16,16 @@ export class Queues implements OnApplicationShutdown {
   readonly scoring: Queue;
   readonly maintenance: Queue;
   readonly kernels: Queue;
-  readonly models: Queue;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig, @Inject(REDIS) redis: Redis) {
     const opts = { connection: redis, prefix: config.queuePrefix };
     this.scoring = new Queue(QUEUES.scoring, opts);
     this.maintenance = new Queue(QUEUES.maintenance, opts);
     this.kernels = new Queue(QUEUES.kernels, opts);
-    this.models = new Queue(QUEUES.models, opts);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.scoring.close(), this.maintenance.close(), this.kernels.close(), this.models.close()]);
+    await Promise.all([this.scoring.close(), this.maintenance.close(), this.kernels.close()]);
   }
 }
 

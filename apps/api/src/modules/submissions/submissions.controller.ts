@@ -29,7 +29,7 @@ export class SubmissionsController {
       required: ['file'],
       properties: {
         file: { type: 'string', format: 'binary', description: 'prediction CSV, or for kind=kernel a .py script or .ipynb notebook' },
-        kind: { type: 'string', enum: ['file', 'kernel', 'model'] },
+        kind: { type: 'string', enum: ['file', 'kernel'] },
         description: { type: 'string' },
         cvScore: { type: 'number' },
         attachments: { type: 'array', items: { type: 'string', format: 'binary' }, description: 'kernel only: files mounted read-only at /kaggle/input/<dataset>/' },

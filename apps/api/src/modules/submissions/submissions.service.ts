@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { QUEUES, type KernelJobData, type ScoreJobData, type SubmissionDetailDto, type SubmissionDto } from '@holdout/contracts';
+import { type ScoreJobData, type SubmissionDetailDto, type SubmissionDto } from '@holdout/contracts';
 import type { Request } from 'express';
 import { DataSource } from 'typeorm';
 import { selectionLimitCheck } from '@holdout/metrics';
@@ -67,6 +67,10 @@ export class SubmissionsService {
     try {
       const fields = parseWith(fieldsSchema, upload.fields);
       if (!upload.file) throw new DomainError('bad_request', 'attach the prediction file in the `file` field');
+      // Nothing runs ONNX models yet: refuse before a row exists, so nothing is queued or charged.
+      if (fields.kind === 'model') {
+        throw new DomainError('submission_kind_not_allowed', `model (ONNX) submissions are not run by this platform yet; submit ${c.submissionKinds.filter((k) => k !== 'model').join(' or ') || 'a kernel or a prediction file'} instead`);
+      }
       if (!c.submissionKinds.includes(fields.kind)) throw new DomainError('submission_kind_not_allowed', `this competition accepts ${c.submissionKinds.join(', ')} submissions`);
       // Nothing would take the job (HOLDOUT_KERNELS=off): refuse now rather than leave it queued.
       if (fields.kind === 'kernel' && !this.config.kernels.enabled) {
@@ -126,8 +130,8 @@ export class SubmissionsService {
     } else if (s.kind === 'kernel') {
       await this.kernels.enqueue(s.id);
     } else {
-      const data: KernelJobData = { submissionId: s.id };
-      await this.queues.models.add(QUEUES.models, data, { jobId: s.id, removeOnComplete: true, removeOnFail: 1000 });
+      // upload() refuses every other kind before a row exists; reaching here is a bug.
+      throw new Error(`no queue runs ${s.kind} submissions`);
     }
   }
 

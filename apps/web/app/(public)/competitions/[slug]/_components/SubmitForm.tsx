@@ -5,15 +5,15 @@ import type { SubmissionDto, SubmissionKind } from '@holdout/contracts';
 import { postWithProgress } from '@/lib/upload';
 import { formatBytes } from '@/lib/format';
 
-const kindInfo: Record<SubmissionKind, { label: string; accept: string; hint: string }> = {
+/** The kinds this platform runs (ONNX models are not run yet, so never offered). */
+const kindInfo: Partial<Record<SubmissionKind, { label: string; accept: string; hint: string }>> = {
   file: { label: 'Prediction file', accept: '.csv,text/csv', hint: 'submission.csv with columns id,predicted' },
   kernel: { label: 'Kernel', accept: '.py,.ipynb', hint: 'a .py script or .ipynb notebook that writes /kaggle/working/submission.csv' },
-  model: { label: 'ONNX model', accept: '.onnx', hint: 'an .onnx model; the platform runs tiled inference on the test images' },
 };
 
 export function SubmitForm({
   slug,
-  kinds,
+  kinds: listed,
   initialKind,
   disabledReason,
 }: {
@@ -22,6 +22,7 @@ export function SubmitForm({
   initialKind?: SubmissionKind;
   disabledReason?: string | null;
 }) {
+  const kinds = listed.filter((k) => kindInfo[k]);
   const router = useRouter();
   const id = useId();
   const inputRef = useRef<HTMLInputElement>(null);
@@ -76,7 +77,7 @@ export function SubmitForm({
     );
   }
 
-  const info = kindInfo[kind];
+  const info = kindInfo[kind]!;
   const busy = progress !== null;
   return (
     <form onSubmit={onSubmit} className="card" aria-describedby={disabledReason ? `${id}-disabled` : undefined}>
@@ -107,7 +108,7 @@ export function SubmitForm({
                     if (inputRef.current) inputRef.current.value = '';
                   }}
                 />
-                {kindInfo[k].label}
+                {kindInfo[k]!.label}
               </label>
             ))}
           </div>
