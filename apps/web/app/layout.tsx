@@ -1,5 +1,6 @@
 import type { Metadata, Viewport } from 'next';
 import Link from 'next/link';
+import { headers } from 'next/headers';
 import './globals.css';
 import { getMe, isStaff } from '@/lib/api';
 import { ThemeToggle } from './_components/ThemeToggle';
@@ -17,10 +18,11 @@ const themeScript = `try{var t=localStorage.getItem('holdout-theme');if(t==='lig
 
 export default async function RootLayout({ children }: { children: React.ReactNode }) {
   const me = await getMe();
+  const nonce = (await headers()).get('x-nonce') ?? undefined; // set by proxy.ts with the page's CSP
   return (
     <html lang="en" suppressHydrationWarning>
       <head>
-        <script dangerouslySetInnerHTML={{ __html: themeScript }} />
+        <script nonce={nonce} dangerouslySetInnerHTML={{ __html: themeScript }} />
       </head>
       <body>
         <a className="skip-link" href="#main">
@@ -35,7 +37,7 @@ export default async function RootLayout({ children }: { children: React.ReactNo
             <nav className="site-nav" aria-label="Main">
               <Link href="/competitions">Competitions</Link>
               {me && <Link href="/join">Join a course</Link>}
-              {me && <Link href="/console">{isStaff(me) ? 'Instructor console' : 'Teach'}</Link>}
+              {me && (isStaff(me) || me.canCreateCourses) && <Link href="/console">{isStaff(me) ? 'Instructor console' : 'Teach'}</Link>}
             </nav>
             <div className="site-user">
               <ThemeToggle />

@@ -24,6 +24,9 @@ export interface Browser {
   close(): Promise<void>;
 }
 
+/** Every Content-Security-Policy violation Chromium reported in any page of any launched browser. */
+export const cspViolations: string[] = [];
+
 /** One isolated browser profile (its own cookies) per call. */
 export async function launch(opts: { viewport?: { width: number; height: number }; colorScheme?: 'light' | 'dark' } = {}): Promise<Browser> {
   const dir = mkdtempSync(join(tmpdir(), 'holdout-chromium-'));
@@ -36,6 +39,9 @@ export async function launch(opts: { viewport?: { width: number; height: number 
     acceptDownloads: true,
   });
   context.setDefaultTimeout(20_000);
+  context.on('console', (m) => {
+    if (/Content Security Policy/i.test(m.text())) cspViolations.push(`${m.location().url}: ${m.text()}`);
+  });
   return {
     context,
     async close() {
@@ -65,7 +71,7 @@ const axeSource = readFileSync(require.resolve('axe-core/axe.min.js'), 'utf8');
 
 /** Runs axe-core (WCAG 2 A/AA rules) in the page; answers the serious and critical violations. */
 export async function axe(page: Page): Promise<AxeViolation[]> {
-  await page.addScriptTag({ content: axeSource });
+  await page.evaluate(axeSource); // through the debugger, as the page's CSP refuses injected <script>s
   const violations = await page.evaluate(async () => {
     const w = window as unknown as { axe: { run: (ctx: unknown, o: unknown) => Promise<{ violations: AxeViolation[] }> } };
     const r = await w.axe.run(document, { runOnly: { type: 'tag', values: ['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa'] } });

@@ -7,7 +7,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { Page } from 'playwright-core';
-import { axe, describeViolations, launch, screenshot, type Browser } from './browser.js';
+import { axe, cspViolations, describeViolations, launch, screenshot, type Browser } from './browser.js';
 import { ROOT, startStack, type Stack } from './stack.js';
 
 const SLUG = 'glom-e2e';
@@ -308,5 +308,37 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
       await phone.close();
     }
     assert.deepEqual(failures, [], failures.join('\n\n'));
+  });
+
+  it('every page carries a nonce Content-Security-Policy, and no page of the journeys broke it', async () => {
+    const first = await fetch(`${stack.web}/competitions`);
+    const second = await fetch(`${stack.web}/competitions`);
+    const policy = first.headers.get('content-security-policy') ?? '';
+    const nonce = /'nonce-([^']+)'/.exec(policy)?.[1];
+    assert.ok(nonce, `no nonce in the policy: ${policy}`);
+    assert.match(policy, /script-src 'self' 'nonce-[^']+' 'strict-dynamic'/);
+    assert.match(policy, /frame-ancestors 'none'/);
+    assert.match(policy, /object-src 'none'/);
+    assert.notEqual(second.headers.get('content-security-policy'), policy, 'a fresh nonce per response');
+    const html = await first.text();
+    assert.ok(html.includes(`nonce="${nonce}"`), 'the page\'s own scripts carry the nonce');
+    assert.deepEqual(cspViolations, [], 'the journeys and the axe pass never hit the policy');
+    // Markup injected into a served page (what an XSS would do) does not run, while the page's
+    // own scripts do, and Chromium reports the refusal.
+    const b = await launch();
+    try {
+      const page = await b.context.newPage();
+      await page.route(`${stack.web}/login`, async (route) => {
+        const served = await route.fetch();
+        const body = (await served.text()).replace('</head>', '<script>window.__injected = true</script></head>');
+        await route.fulfill({ response: served, body });
+      });
+      await page.goto(`${stack.web}/login`, { waitUntil: 'networkidle' });
+      assert.equal(await page.evaluate(() => (window as unknown as { __injected?: boolean }).__injected), undefined, 'the injected script ran');
+      assert.ok(await page.evaluate(() => Array.isArray((self as unknown as { __next_f?: unknown[] }).__next_f)), 'the page\'s own scripts ran');
+      assert.ok(cspViolations.some((v) => /inline script/i.test(v)), `Chromium reported the refused script: ${cspViolations.join('\n')}`);
+    } finally {
+      await b.close();
+    }
   });
 });

@@ -6,6 +6,7 @@ import { formatDate } from '@/lib/format';
 import { StateBadge } from '../../_components/StateBadge';
 import { CreateCourseForm } from './_components/CreateCourseForm';
 import { CreateCompetitionForm } from './_components/CreateCompetitionForm';
+import { CourseCreators } from './_components/CourseCreators';
 
 export const metadata: Metadata = { title: 'Instructor console' };
 
@@ -23,7 +24,7 @@ export default async function ConsolePage() {
       <section aria-labelledby="courses-h" className="card">
         <h2 id="courses-h">Courses you teach</h2>
         {taught.length === 0 ? (
-          <p className="muted">None yet: create one below.</p>
+          <p className="muted">{me.canCreateCourses ? 'None yet: create one below.' : 'None yet.'}</p>
         ) : (
           <div className="table-wrap">
             <table>
@@ -69,17 +70,33 @@ export default async function ConsolePage() {
       <div className="grid" style={{ gridTemplateColumns: 'repeat(auto-fit, minmax(300px, 1fr))' }}>
         <section aria-labelledby="new-course-h" className="card">
           <h2 id="new-course-h">Create a course</h2>
-          <CreateCourseForm />
+          {me.canCreateCourses ? (
+            <CreateCourseForm />
+          ) : (
+            <p className="muted" data-testid="course-creation-needs-approval">
+              Creating a course needs approval from a site administrator: ask one to allow <strong>{me.email}</strong> to create courses.
+            </p>
+          )}
         </section>
         <section aria-labelledby="new-comp-h" className="card">
           <h2 id="new-comp-h">Create a competition</h2>
           {taught.length === 0 ? (
-            <p className="muted">Create a course first.</p>
+            <p className="muted">{me.canCreateCourses ? 'Create a course first.' : 'You teach no course yet.'}</p>
           ) : (
             <CreateCompetitionForm courses={taught.map((c) => ({ id: c.id, name: c.name }))} bundles={BUNDLES} />
           )}
         </section>
       </div>
+      {me.isAdmin && (
+        <section aria-labelledby="creators-h" className="card">
+          <h2 id="creators-h">Who may create courses</h2>
+          <p className="muted small">
+            Site admins and the accounts allowed here may open courses (and so upload competition bundles). Set <code>HOLDOUT_COURSE_CREATION=anyone</code> to let
+            every account do so.
+          </p>
+          <CourseCreators />
+        </section>
+      )}
     </>
   );
 }
