@@ -8,6 +8,7 @@
 # Uses only numpy, Pillow and scikit-image.
 
 # %%
+import glob
 import os
 import time
 
@@ -17,8 +18,18 @@ from skimage import filters, measure, morphology
 
 Image.MAX_IMAGE_PIXELS = None  # whole-slide images are large on purpose
 
-SLUG = 'hubmap-glomeruli'
-INPUT = os.environ.get('KAGGLE_INPUT_DIR', f'/kaggle/input/{SLUG}')
+def find_input():
+    """This competition's folder under /kaggle/input: the one with sample_submission.csv. Its name
+    is the competition's slug, which the instructor chose, so it is found rather than named."""
+    if os.environ.get('KAGGLE_INPUT_DIR'):
+        return os.environ['KAGGLE_INPUT_DIR']
+    found = sorted(os.path.dirname(p) for p in glob.glob('/kaggle/input/*/sample_submission.csv'))
+    if not found:
+        raise FileNotFoundError('no competition data under /kaggle/input (looked for */sample_submission.csv)')
+    return found[0]
+
+
+INPUT = find_input()
 WORKING = os.environ.get('KAGGLE_WORKING_DIR', '/kaggle/working')
 DOWNSCALE = 4  # work on the pyramid level closest to 1/4 of the slide
 

@@ -8,6 +8,7 @@
 # scikit-image.
 
 # %%
+import glob
 import os
 import time
 
@@ -15,8 +16,18 @@ import numpy as np
 from PIL import Image
 from skimage import feature, filters, measure, morphology, segmentation
 
-SLUG = 'sartorius-cells'
-INPUT = os.environ.get('KAGGLE_INPUT_DIR', f'/kaggle/input/{SLUG}')
+def find_input():
+    """This competition's folder under /kaggle/input: the one with sample_submission.csv. Its name
+    is the competition's slug, which the instructor chose, so it is found rather than named."""
+    if os.environ.get('KAGGLE_INPUT_DIR'):
+        return os.environ['KAGGLE_INPUT_DIR']
+    found = sorted(os.path.dirname(p) for p in glob.glob('/kaggle/input/*/sample_submission.csv'))
+    if not found:
+        raise FileNotFoundError('no competition data under /kaggle/input (looked for */sample_submission.csv)')
+    return found[0]
+
+
+INPUT = find_input()
 WORKING = os.environ.get('KAGGLE_WORKING_DIR', '/kaggle/working')
 MIN_AREA = 30  # pixels; smaller objects are noise
 

@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dataPathsAt } from './data/paths.js';
 import { parseCompetitionConfig } from './loader.js';
-import { kernelRunSettings, readSolutionSplits, refuseSubmissionKind, scoringOptions } from './submission.js';
+import { hiddenRunSampleSubmission, kernelRunSettings, pagesForSlug, readSolutionSplits, refuseSubmissionKind, scoringOptions } from './submission.js';
 import { bundledYaml, toYaml } from './testing.js';
 
 const hubmap = parseCompetitionConfig(toYaml(bundledYaml('hubmap-glomeruli')));
@@ -18,6 +18,23 @@ describe('submission rules', () => {
     const refusal = refuseSubmissionKind(sartorius, 'file');
     assert.equal(refusal?.code, 'SUBMISSION_KIND_NOT_ALLOWED');
     assert.match(refusal!.message, /accepts kernels only.*code competition/);
+  });
+
+  it('gives a hidden run a sample file over its test images, in the public sample\'s columns, with no truth', () => {
+    const pub = { columns: ['id', 'predicted'], rows: [{ row: 2, values: { id: 'a1', predicted: '' } }] };
+    assert.equal(hiddenRunSampleSubmission(pub, ['c3', 'a1', 'b2']), 'id,predicted\na1,\nb2,\nc3,\n');
+    const withDefault = { columns: ['id', 'predicted', 'note'], rows: [{ row: 2, values: { id: 'a1', predicted: '1 2', note: 'x' } }] };
+    assert.equal(hiddenRunSampleSubmission(withDefault, ['z']), 'id,predicted,note\nz,1 2,x\n');
+    assert.equal(hiddenRunSampleSubmission({ columns: [], rows: [] }, ['q']), 'id,predicted\nq,\n');
+  });
+
+  it('shows a bundle\'s pages with the input path of the slug the competition was created under', () => {
+    const pages = { overview: 'reads `/kaggle/input/hubmap-glomeruli/` and /kaggle/input/hubmap-glomeruli', data: 'not /kaggle/input/hubmap-glomeruli-v2/ nor hubmap-glomeruli alone' };
+    assert.deepEqual(pagesForSlug(pages, { bundleSlug: 'hubmap-glomeruli', slug: 'kidney-2026' }), {
+      overview: 'reads `/kaggle/input/kidney-2026/` and /kaggle/input/kidney-2026',
+      data: 'not /kaggle/input/hubmap-glomeruli-v2/ nor hubmap-glomeruli alone',
+    });
+    assert.equal(pagesForSlug(pages, { bundleSlug: 'hubmap-glomeruli', slug: 'hubmap-glomeruli' }), pages);
   });
 
   it('scores with the competition\'s metric, pixel order and solution', () => {

@@ -1,5 +1,6 @@
 import type { ScoreOptions } from '@holdout/metrics';
-import { readCsvFile } from './csv-read.js';
+import { readCsvFile, type CsvTable } from './csv-read.js';
+import { toCsv } from './csv-write.js';
 import type { CompetitionDataPaths, KernelMount } from './data/paths.js';
 import { kernelInputMounts } from './data/paths.js';
 import type { CompetitionConfig, KernelConfig, SubmissionKind } from './schema.js';
@@ -54,6 +55,29 @@ export function kernelRunSettings(
     workingDir: '/kaggle/working',
     outputFile: '/kaggle/working/submission.csv',
   };
+}
+
+/**
+ * The `sample_submission.csv` of a kernel's run on the hidden test set, as Kaggle swaps it in:
+ * the public sample's columns, one row per test image the run sees (`testIds`, sorted), each
+ * with the public sample's first prediction (empty in the bundled competitions). It holds ids
+ * only, never truth; a kernel that starts from the sample file then covers every test image.
+ */
+export function hiddenRunSampleSubmission(publicSample: CsvTable, testIds: readonly string[]): string {
+  const columns = publicSample.columns.length > 0 ? publicSample.columns : ['id', 'predicted'];
+  const first = publicSample.rows[0]?.values ?? {};
+  const rows = [...testIds].sort().map((id) => columns.map((c) => (c === 'id' ? id : (first[c] ?? ''))));
+  return toCsv(columns, rows);
+}
+
+/**
+ * A bundle's pages as a competition created under `slug` shows them: the bundle's own input path
+ * `/kaggle/input/<bundleSlug>` names the competition's slug, where its data is mounted.
+ */
+export function pagesForSlug<T extends Record<string, string>>(pages: T, o: { bundleSlug: string; slug: string }): T {
+  if (o.bundleSlug === o.slug) return pages;
+  const path = new RegExp(`/kaggle/input/${o.bundleSlug}(?![a-z0-9-])`, 'g'); // slugs are [a-z0-9-]
+  return Object.fromEntries(Object.entries(pages).map(([k, text]) => [k, text.replace(path, `/kaggle/input/${o.slug}`)])) as T;
 }
 
 /** The split of each test image, from the solution's `Usage` column (absent = all public). */

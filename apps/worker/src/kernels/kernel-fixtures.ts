@@ -15,6 +15,8 @@ export interface TestKernelSettings {
   showHiddenDataLogs?: boolean;
   /** Submission kinds the competition accepts (default: kernel only). */
   kinds?: SubmissionKind[];
+  /** Ids the public sample_submission.csv lists, as in a kernel-only competition that publishes a few samples (default: every test image). */
+  publicSampleIds?: string[];
 }
 
 const DAY = 86_400_000;
@@ -57,6 +59,8 @@ export class KernelFixtureBundles extends FixtureBundles {
 
   override async build(bundleDir: string, dataRoot: string): Promise<BuiltData> {
     const built = await super.build(bundleDir, dataRoot);
+    const sampleIds = this.settings[bundleDir.split('/').pop()!]?.publicSampleIds;
+    if (sampleIds) await writeFile(join(built.publicDir, 'sample_submission.csv'), `id,predicted\n${sampleIds.map((id) => `${id},\n`).join('')}`);
     const hidden = join(built.dataDir, 'hidden', 'test');
     await mkdir(hidden, { recursive: true });
     for (const id of ['p1', 'p2', 'q1', 'q2']) await writeFile(join(hidden, `${id}.png`), Buffer.from(id));

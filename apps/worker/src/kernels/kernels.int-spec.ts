@@ -56,11 +56,12 @@ describe('kernel submissions through the API and a real worker', () => {
       klogs: { showHiddenDataLogs: true },
       kgpu: { gpus: 1 },
       kfiles: { kinds: ['file'] },
+      ksample: { publicSampleIds: ['p1'] },
     });
     api = await startApi(env, bundles);
     prof = await Client.register(api.server, 'prof@example.com');
     const course = (await prof.post('/api/courses').send({ name: 'Kernels' })).body;
-    for (const slug of ['kern', 'kshort', 'klogs', 'kgpu', 'kfiles']) {
+    for (const slug of ['kern', 'kshort', 'klogs', 'kgpu', 'kfiles', 'ksample']) {
       await createCompetitionWithData({ env, bundles, instructor: prof, courseId: course.id, bundle: slug, slug });
     }
     student = await Client.register(api.server, 'stu@example.com');
@@ -124,6 +125,23 @@ print('${marker}', flush=True)
     // Other teams do not see it at all.
     assert.equal((await other.get(`/api/submissions/${id}/log`)).status, 404);
     assert.equal((await other.post(`/api/submissions/${id}/cancel`)).status, 404);
+  });
+
+  it('the hidden run sees a sample file over the hidden test images, so the kernel that copies it scores', async () => {
+    // The public sample lists the one public test image, as in the Sartorius-like competition.
+    const listed = await student.get('/api/competitions/ksample/data/sample_submission.csv');
+    assert.equal(listed.text, 'id,predicted\np1,\n');
+    const source = `
+import shutil
+sample = open('/kaggle/input/ksample/sample_submission.csv').read()
+assert sample == 'id,predicted\\np1,\\np2,\\nq1,\\nq2,\\n', repr(sample)
+shutil.copy('/kaggle/input/ksample/sample_submission.csv', '/kaggle/working/submission.csv')
+`;
+    const up = await submit(student, 'ksample', 'copy_sample.py', source);
+    assert.equal(up.status, 202, JSON.stringify(up.body));
+    const done = await finished(up.body.id);
+    assert.equal(done.status, 'scored', JSON.stringify(done));
+    assert.equal(typeof done.public_score, 'number');
   });
 
   it('an .ipynb kernel ends scored', async () => {

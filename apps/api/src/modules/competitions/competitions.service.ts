@@ -5,6 +5,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { JOBS } from '../../persistence/channels.js';
 import type { BundleDto, CompetitionDto, CompetitionSummaryDto, Role } from '@holdout/contracts';
+import { pagesForSlug } from '@holdout/competition';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
@@ -173,7 +174,8 @@ export class CompetitionsService {
         finalSelections: b.finalSelections,
         // The data scale is fixed now, so the seed and every worker build the same data.
         config: { ...b.config, dataScale: this.config.dataScale },
-        pages: { ...b.pages, rules: b.pages.rules + QUOTA_RULES(b.dailySubmissions, b.finalSelections) },
+        // Pages name the input path of the slug the competition has, not the bundle's.
+        pages: pagesForSlug({ ...b.pages, rules: b.pages.rules + QUOTA_RULES(b.dailySubmissions, b.finalSelections) }, { bundleSlug: typeof b.config.slug === 'string' ? b.config.slug : body.bundle, slug }),
         bundleDir: b.bundleDir,
         dataDir: null,
         publicDir: null,
