@@ -4,6 +4,7 @@ import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { MaintenanceService } from './maintenance/maintenance.service.js';
 import { DockerKernelRunner, DevicePool, type KernelRunner } from '@holdout/sandbox';
+import { KernelHostAnnouncer } from './kernels/kernel-host.service.js';
 import { KernelRunService } from './kernels/kernel-run.service.js';
 import { KernelSweeper } from './kernels/kernel-sweeper.service.js';
 import { DEVICE_POOL, KERNEL_RUNNER } from './kernels/tokens.js';
@@ -78,6 +79,7 @@ export class WorkerModule {
               { provide: DEVICE_POOL, useFactory: () => new DevicePool(o.config.kernels.gpus) },
               KernelRunService,
               KernelSweeper,
+              KernelHostAnnouncer,
               ...(q.kernels ? [KernelsProcessor] : []),
             ]),
         Closer,

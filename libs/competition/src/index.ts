@@ -13,6 +13,7 @@ export { RECIPE_GENERATORS } from './recipes/index.js';
 export type { RecipeGenerator, RecipeContext } from './recipes/types.js';
 export { scriptToNotebook, notebookText, notebookCode, type Notebook } from './notebook.js';
 export * from './submission.js';
+export * from './kernel-fit.js';
 export { BUNDLE_LIMITS, DEFAULT_MAX_IMAGE_PIXELS, bundleFileLimit, maxImagePixelsOf, formatBytes } from './upload/limits.js';
 export { unpackBundleArchive, packBundleArchive } from './upload/archive.js';
 export { inspectBundleArchive, type InspectedBundle } from './upload/inspect.js';

@@ -127,6 +127,8 @@ const kernel = z
     outputLimit: byteSize.default(1024 ** 3),
     /** Whether participants may read the log of the run over the hidden test data (Kaggle: no). */
     showHiddenDataLogs: z.boolean({ error: 'expected true or false' }).default(false),
+    /** Processes and threads a run may have at once (a fork bomb stops here, not at the host's limit). */
+    processes: positiveInt.max(32_768, { error: 'must be at most 32768' }).default(256),
   })
   .transform(({ timeLimit, memory, outputLimit, ...rest }) => ({
     ...rest,

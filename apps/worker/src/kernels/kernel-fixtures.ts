@@ -1,4 +1,4 @@
-import { mkdir, writeFile } from 'node:fs/promises';
+import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { BuiltData, BundleCompetition } from '@holdout/api/persistence';
 import { FixtureBundles } from '@holdout/api/testing';
@@ -13,6 +13,7 @@ export interface TestKernelSettings {
   cpus?: number;
   outputLimitBytes?: number;
   showHiddenDataLogs?: boolean;
+  processes?: number;
   /** Submission kinds the competition accepts (default: kernel only). */
   kinds?: SubmissionKind[];
   /** Ids the public sample_submission.csv lists, as in a kernel-only competition that publishes a few samples (default: every test image). */
@@ -52,18 +53,26 @@ export class KernelFixtureBundles extends FixtureBundles {
           cpus: k.cpus ?? 1,
           outputLimitBytes: k.outputLimitBytes ?? 16 * 1024 * 1024,
           showHiddenDataLogs: k.showHiddenDataLogs ?? false,
+          processes: k.processes ?? 256,
         },
       },
     };
   }
 
   override async build(bundleDir: string, dataRoot: string): Promise<BuiltData> {
-    const built = await super.build(bundleDir, dataRoot);
-    const sampleIds = this.settings[bundleDir.split('/').pop()!]?.publicSampleIds;
-    if (sampleIds) await writeFile(join(built.publicDir, 'sample_submission.csv'), `id,predicted\n${sampleIds.map((id) => `${id},\n`).join('')}`);
+    let built = await super.build(bundleDir, dataRoot);
     const hidden = join(built.dataDir, 'hidden', 'test');
     await mkdir(hidden, { recursive: true });
     for (const id of ['p1', 'p2', 'q1', 'q2']) await writeFile(join(hidden, `${id}.png`), Buffer.from(id));
+    const name = bundleDir.split('/').pop()!;
+    const sampleIds = this.settings[name]?.publicSampleIds;
+    if (sampleIds) {
+      // Its own copy: every fixture competition shares the base build's directory.
+      const own = join(dataRoot, 'competitions', `fixture-${name}`, 'v1');
+      await cp(built.dataDir, own, { recursive: true });
+      built = { dataDir: own, publicDir: join(own, 'public'), solutionPath: join(own, 'hidden', 'solution.csv') };
+      await writeFile(join(built.publicDir, 'sample_submission.csv'), `id,predicted\n${sampleIds.map((id) => `${id},\n`).join('')}`);
+    }
     return built;
   }
 }

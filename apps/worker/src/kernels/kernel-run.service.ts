@@ -1,4 +1,3 @@
-import { availableParallelism } from 'node:os';
 import { copyFile, link, mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
@@ -17,6 +16,7 @@ import {
   type AppConfig,
   type KernelLogEvent,
 } from '@holdout/api/persistence';
+import { fitToHost } from '@holdout/competition';
 import { QUEUES, type KernelJobData } from '@holdout/contracts';
 import { DevicePool, InvalidKernelSpecError, KernelImageNotFoundError, type KernelRunSpec, type KernelRunner, type RunResult } from '@holdout/sandbox';
 import { UnrecoverableError, type Job } from 'bullmq';
@@ -25,6 +25,7 @@ import { DataSource } from 'typeorm';
 import { Publisher } from '../publisher.js';
 import { ScorerPool, SubmissionRejected } from '../scoring/scorer-pool.js';
 import { CONFIG, REDIS } from '../tokens.js';
+import { thisHost } from './kernel-host.service.js';
 import { competitionView, exists } from './data-view.js';
 import { kernelOutputOf, kernelRejectedMessage } from './kernel-output.js';
 import { LogLines } from './log-publisher.js';
@@ -34,7 +35,6 @@ export type KernelJobOutcome = 'scored' | 'failed' | 'cancelled' | 'skipped';
 
 /** Kernel output limits that are the platform's, not the competition's. */
 const LOG_BYTES = 4 * 1024 * 1024;
-const PIDS = 1024;
 const HEARTBEAT_MS = 5000;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
@@ -195,6 +195,9 @@ export class KernelRunService {
       inputs.push({ hostPath: dir, name: k.datasetName });
     }
     const outputDir = this.store.path(kernelRunKey(s.id, attempt));
+    // At most what this machine has: the engine would accept more and fail unpredictably.
+    const fit = fitToHost(settings, thisHost(this.config));
+    if (fit.clamped.length > 0) this.logger.write('info', 'kernel limits clamped to this worker', { submissionId: s.id, competition: c.slug, clamped: fit.clamped });
     return {
       runId: runIdOf(s.id, attempt),
       image: this.config.kernels.image ?? settings.image,
@@ -203,9 +206,9 @@ export class KernelRunService {
       inputs,
       limits: {
         wallSeconds: settings.timeLimitSeconds,
-        memoryBytes: settings.memoryBytes,
-        cpus: Math.min(settings.cpus, availableParallelism()),
-        pids: PIDS,
+        memoryBytes: fit.memoryBytes,
+        cpus: fit.cpus,
+        pids: settings.processes,
         outputBytes: settings.outputLimitBytes,
         logBytes: LOG_BYTES,
       },

@@ -57,11 +57,12 @@ describe('kernel submissions through the API and a real worker', () => {
       kgpu: { gpus: 1 },
       kfiles: { kinds: ['file'] },
       ksample: { publicSampleIds: ['p1'] },
+      kbig: { cpus: 64, memoryBytes: 4 * 1024 ** 4, processes: 24 },
     });
     api = await startApi(env, bundles);
     prof = await Client.register(api.server, 'prof@example.com');
     const course = (await prof.post('/api/courses').send({ name: 'Kernels' })).body;
-    for (const slug of ['kern', 'kshort', 'klogs', 'kgpu', 'kfiles', 'ksample']) {
+    for (const slug of ['kern', 'kshort', 'klogs', 'kgpu', 'kfiles', 'ksample', 'kbig']) {
       await createCompetitionWithData({ env, bundles, instructor: prof, courseId: course.id, bundle: slug, slug });
     }
     student = await Client.register(api.server, 'stu@example.com');
@@ -142,6 +143,31 @@ shutil.copy('/kaggle/input/ksample/sample_submission.csv', '/kaggle/working/subm
     const done = await finished(up.body.id);
     assert.equal(done.status, 'scored', JSON.stringify(done));
     assert.equal(typeof done.public_score, 'number');
+  });
+
+  it('a request larger than any worker is flagged to staff and clamped to the host; the process limit is the competition\'s', async () => {
+    const policy = await eventually(async () => {
+      const r = await prof.get('/api/competitions/kbig/kernel-policy');
+      return r.body.warnings?.length > 0 && !/No kernel worker/.test(r.body.warnings[0]) ? r.body : undefined;
+    }, { what: 'the worker to announce itself' });
+    assert.deepEqual(policy.request, { cpus: 64, memoryBytes: 4 * 1024 ** 4, gpus: 0, processes: 24, timeLimitSeconds: 60 });
+    assert.match(policy.warnings.join('\n'), /ask for 64 CPUs but the largest kernel worker has \d+: runs get \d+/);
+    assert.match(policy.warnings.join('\n'), /ask for 4096 GB of memory but the largest kernel worker can give [\d.]+ GB: runs are limited to that/);
+    const fitting = await prof.get('/api/competitions/kern/kernel-policy');
+    assert.deepEqual(fitting.body.warnings, [], 'a request the worker gives draws no warning');
+    const source = py(`
+import os
+limit = None
+for p in ('/sys/fs/cgroup/pids.max', '/sys/fs/cgroup/pids/pids.max'):
+    if os.path.exists(p):
+        limit = open(p).read().strip()
+        break
+assert limit == '24', limit
+`);
+    const up = await submit(student, 'kbig', 'limits.py', source);
+    assert.equal(up.status, 202, JSON.stringify(up.body));
+    const done = await finished(up.body.id);
+    assert.equal(done.status, 'scored', JSON.stringify(done));
   });
 
   it('an .ipynb kernel ends scored', async () => {

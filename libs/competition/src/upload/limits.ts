@@ -61,6 +61,7 @@ export function maxImagePixelsOf(config: unknown): number {
 
 /** "12.0 MB", "64 KB": sizes in messages. */
 export function formatBytes(bytes: number): string {
+  if (bytes >= 1024 * MiB) return `${Math.round((bytes / (1024 * MiB)) * 10) / 10} GB`;
   if (bytes >= MiB) return `${Math.round((bytes / MiB) * 10) / 10} MB`;
   return `${Math.max(1, Math.round(bytes / KiB))} KB`;
 }

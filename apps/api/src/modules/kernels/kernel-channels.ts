@@ -8,6 +8,17 @@ export const kernelChannels = {
   cancel: (prefix: string) => `${prefix}:kernels:cancel`,
 };
 
+/**
+ * Each kernel worker announces its machine (`KernelHost` JSON: CPUs, memory, GPUs) under its own
+ * key, refreshed well within the expiry, so the API knows what the workers online can give.
+ */
+export const kernelHostKeys = {
+  one: (prefix: string, owner: string) => `${prefix}:kernel-hosts:${owner}`,
+  pattern: (prefix: string) => `${prefix}:kernel-hosts:*`,
+  ttlSeconds: 60,
+  refreshMs: 20_000,
+};
+
 /** Live kernel output on the event bus: a batch of lines (already capped by the runner). */
 export interface KernelLogEvent {
   type: 'kernel-log';

@@ -71,7 +71,8 @@ describe('logAccess and kernelSettingsOf', () => {
     assert.equal(d.timeLimitSeconds, 9 * 3600);
     assert.equal(d.gpus, 1);
     assert.equal(d.showHiddenDataLogs, false);
-    const s = kernelSettingsOf({ kernel: { image: 'x', timeLimitSeconds: 5, gpus: 0, memoryBytes: 1e9, cpus: 2, outputLimitBytes: 1e6, showHiddenDataLogs: true } });
-    assert.deepEqual(s, { image: 'x', timeLimitSeconds: 5, gpus: 0, memoryBytes: 1e9, cpus: 2, outputLimitBytes: 1e6, showHiddenDataLogs: true });
+    assert.equal(d.processes, 256);
+    const s = kernelSettingsOf({ kernel: { image: 'x', timeLimitSeconds: 5, gpus: 0, memoryBytes: 1e9, cpus: 2, outputLimitBytes: 1e6, showHiddenDataLogs: true, processes: 64 } });
+    assert.deepEqual(s, { image: 'x', timeLimitSeconds: 5, gpus: 0, memoryBytes: 1e9, cpus: 2, outputLimitBytes: 1e6, showHiddenDataLogs: true, processes: 64 });
   });
 });

@@ -82,6 +82,8 @@ export interface CompetitionKernelSettings {
   cpus: number;
   outputLimitBytes: number;
   showHiddenDataLogs: boolean;
+  /** Processes and threads at once (the container's pids limit). */
+  processes: number;
 }
 
 const DEFAULTS: CompetitionKernelSettings = {
@@ -92,6 +94,7 @@ const DEFAULTS: CompetitionKernelSettings = {
   cpus: 4,
   outputLimitBytes: 1024 ** 3,
   showHiddenDataLogs: false,
+  processes: 256,
 };
 
 /** Reads the stored competition config's kernel block, filling the schema's defaults. */
@@ -105,6 +108,7 @@ export function kernelSettingsOf(config: Record<string, unknown>): CompetitionKe
     cpus: num(k.cpus, DEFAULTS.cpus),
     outputLimitBytes: num(k.outputLimitBytes, DEFAULTS.outputLimitBytes),
     showHiddenDataLogs: typeof k.showHiddenDataLogs === 'boolean' ? k.showHiddenDataLogs : DEFAULTS.showHiddenDataLogs,
+    processes: num(k.processes, DEFAULTS.processes),
   };
 }
 

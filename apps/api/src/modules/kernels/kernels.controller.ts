@@ -4,12 +4,19 @@ import type { SubmissionDto } from '@holdout/contracts';
 import { CurrentUser, type Principal } from '../auth/principal.js';
 import { CompetitionAccess } from '../competitions/competition-access.service.js';
 import { SubmissionsRepository } from '../submissions/submissions.repository.js';
+import { kernelRequestWarnings } from '@holdout/competition';
+import { KernelHosts } from './kernel-hosts.service.js';
 import { KernelPolicies } from './kernel-policies.service.js';
+import { kernelSettingsOf } from './kernel-rules.js';
 import { KernelSubmissions } from './kernel-submissions.service.js';
 
 export interface KernelPolicyDto {
   gpuHoursPerWeek: number;
   cpuFallback: boolean;
+  /** What each run asks for (the competition's `kernel:` settings). */
+  request: { cpus: number; memoryBytes: number; gpus: number; processes: number; timeLimitSeconds: number };
+  /** What no kernel worker online now gives, and what happens instead (empty: all is given). */
+  warnings: string[];
   /** The viewer's team's GPU hours this week (null without a team). */
   usedGpuHours: number | null;
   weekResetsAt: string;
@@ -23,6 +30,7 @@ export class KernelsController {
     private readonly policies: KernelPolicies,
     private readonly access: CompetitionAccess,
     private readonly repo: SubmissionsRepository,
+    private readonly hosts: KernelHosts,
   ) {}
 
   /** Cancels a queued or running kernel (its team or an instructor); not charged. */
@@ -39,7 +47,10 @@ export class KernelsController {
     const eff = await this.policies.effective(c);
     const teamId = await this.repo.teamOf(c.id, p.userId);
     const usage = teamId ? await this.policies.gpuUsage(teamId) : null;
-    return { ...eff, usedGpuHours: usage?.usedHours ?? null, weekResetsAt: (usage?.resetsAt ?? new Date()).toISOString() };
+    const k = kernelSettingsOf(c.config);
+    const request = { cpus: k.cpus, memoryBytes: k.memoryBytes, gpus: k.gpus, processes: k.processes, timeLimitSeconds: k.timeLimitSeconds };
+    const warnings = c.submissionKinds.includes('kernel') ? kernelRequestWarnings(request, await this.hosts.online(), { cpuFallback: eff.cpuFallback }) : [];
+    return { ...eff, request, warnings, usedGpuHours: usage?.usedHours ?? null, weekResetsAt: (usage?.resetsAt ?? new Date()).toISOString() };
   }
 
   /** Instructor: `{gpuHoursPerWeek?: number|null, cpuFallback?: boolean|null}` for this competition (null = inherit). */

@@ -4,11 +4,19 @@ import { notFound } from 'next/navigation';
 import type { CompetitionDto, SubmissionDto } from '@holdout/contracts';
 import { apiOrNull, requireMe } from '@/lib/api';
 import { isStaffOf } from '@/lib/competition';
-import { formatDate, formatScore } from '@/lib/format';
+import { formatBytes, formatDate, formatScore } from '@/lib/format';
 import { StateBadge, StatusBadge } from '../../../../_components/StateBadge';
 import { CompetitionAdmin } from '../../_components/CompetitionAdmin';
 
 export const metadata: Metadata = { title: 'Manage competition' };
+
+/** `GET /api/competitions/:slug/kernel-policy` (the fields this page shows). */
+interface KernelPolicy {
+  cpuFallback: boolean;
+  gpuHoursPerWeek: number;
+  request: { cpus: number; memoryBytes: number; gpus: number; processes: number; timeLimitSeconds: number };
+  warnings: string[];
+}
 
 export default async function ManageCompetition({ params }: { params: Promise<{ slug: string }> }) {
   const { slug } = await params;
@@ -18,6 +26,7 @@ export default async function ManageCompetition({ params }: { params: Promise<{ 
   // Staff see every team's submissions on the same route.
   const runs = (await apiOrNull<SubmissionDto[]>(`/competitions/${encodeURIComponent(slug)}/submissions?scope=all`)) ?? [];
   runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  const kernels = c.submissionKinds.includes('kernel') ? await apiOrNull<KernelPolicy>(`/competitions/${encodeURIComponent(slug)}/kernel-policy`) : null;
   return (
     <>
       <div className="page-head">
@@ -29,6 +38,27 @@ export default async function ManageCompetition({ params }: { params: Promise<{ 
         {c.revealed && <Link href={`/competitions/${slug}/shakeup`}>Shake-up</Link>}
       </div>
       <CompetitionAdmin c={c} />
+      {kernels && (
+        <section className="card" aria-labelledby="kernels-h" data-testid="kernel-request">
+          <h2 id="kernels-h">Kernel runs</h2>
+          <p>
+            Each run asks for {kernels.request.cpus} CPUs, {formatBytes(kernels.request.memoryBytes)} of memory, {kernels.request.gpus} GPU
+            {kernels.request.gpus === 1 ? '' : 's'}, at most {kernels.request.processes} processes and {Math.round(kernels.request.timeLimitSeconds / 360) / 10} h.
+            {kernels.cpuFallback ? ' Kernels may run on the CPU when no GPU is free.' : ''}
+          </p>
+          {kernels.warnings.length === 0 ? (
+            <p className="muted small">A kernel worker online now gives all of it.</p>
+          ) : (
+            <div className="alert alert--warn" role="status">
+              <ul>
+                {kernels.warnings.map((w) => (
+                  <li key={w}>{w}</li>
+                ))}
+              </ul>
+            </div>
+          )}
+        </section>
+      )}
       <section className="card" aria-labelledby="runs-h">
         <h2 id="runs-h">Submissions ({runs.length})</h2>
         <p className="muted small">Every run the API shows to staff of this competition, newest first, with its log.</p>
