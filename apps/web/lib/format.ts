@@ -38,3 +38,17 @@ export function toLocalInput(iso: string | null | undefined): string {
   if (!iso) return '';
   return new Date(iso).toISOString().slice(0, 16);
 }
+
+/** `3 min 12 s`, `2 h 5 min`, `45 s`: a duration as a person says it. */
+export function formatDuration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min${s % 60 ? ` ${s % 60} s` : ''}`;
+  const m = Math.floor((s % 3600) / 60);
+  return `${Math.floor(s / 3600)} h${m ? ` ${m} min` : ''}`;
+}
+
+/** A rough wait, as `about 4 min` (never more precise than a minute). */
+export function formatWait(seconds: number): string {
+  return seconds < 60 ? 'under a minute' : `about ${formatDuration(Math.round(seconds / 60) * 60)}`;
+}

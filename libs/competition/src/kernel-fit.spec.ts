@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { fitToHost, kernelRequestWarnings, type KernelHost } from './kernel-fit.js';
+import { estimateWaitSeconds, fitToHost, kernelRequestWarnings, type KernelHost } from './kernel-fit.js';
 
 const GiB = 1024 ** 3;
 const host = (cpus: number, memoryGiB: number, gpus = 0): KernelHost => ({ owner: `h${cpus}-${memoryGiB}-${gpus}`, cpus, memoryBytes: memoryGiB * GiB, gpus });
@@ -28,4 +28,12 @@ describe('kernel requests against kernel workers', () => {
       expected.forEach((re, i) => assert.match(warnings[i]!, re));
     });
   }
+
+  it('estimates a queued kernel\'s wait from the runs ahead, the workers and recent run times', () => {
+    assert.equal(estimateWaitSeconds({ position: 1, consumers: 1, recentRunSeconds: [100] }), 50);
+    assert.equal(estimateWaitSeconds({ position: 3, consumers: 1, recentRunSeconds: [100, 300, 200] }), 500);
+    assert.equal(estimateWaitSeconds({ position: 3, consumers: 2, recentRunSeconds: [100, 200] }), 225);
+    assert.equal(estimateWaitSeconds({ position: 1, consumers: 0, recentRunSeconds: [100] }), null, 'no worker takes it');
+    assert.equal(estimateWaitSeconds({ position: 1, consumers: 1, recentRunSeconds: [] }), null, 'no history');
+  });
 });

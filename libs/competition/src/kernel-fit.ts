@@ -61,3 +61,18 @@ export function kernelRequestWarnings(req: KernelRequest, hosts: readonly Kernel
   }
   return out;
 }
+
+/**
+ * A rough wait for the kernel at `position` (1 = next): the runs ahead, shared by the workers
+ * that take them, each lasting the median of this competition's recent runs. Null when nothing
+ * takes them now or there is no history to go by.
+ */
+export function estimateWaitSeconds(o: { position: number; consumers: number; recentRunSeconds: readonly number[] }): number | null {
+  if (o.consumers <= 0 || o.recentRunSeconds.length === 0) return null;
+  const sorted = [...o.recentRunSeconds].sort((a, b) => a - b);
+  const mid = sorted.length >> 1;
+  const median = sorted.length % 2 ? sorted[mid]! : (sorted[mid - 1]! + sorted[mid]!) / 2;
+  // Position 1 starts when one of the running kernels ends: about half a run on average.
+  const rounds = Math.ceil(o.position / o.consumers) - 0.5;
+  return Math.round(rounds * median);
+}

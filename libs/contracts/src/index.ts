@@ -153,9 +153,29 @@ export interface SubmissionDetailDto extends SubmissionDto {
   perImagePublic: Record<string, number> | null;
 }
 
+/**
+ * Where an unfinished kernel submission stands: sent on its event stream with each status change
+ * and every few seconds while it waits or runs.
+ */
+export interface SubmissionProgressDto {
+  phase: 'queued' | 'running' | 'scoring';
+  /** Queued: 1 = the next to start among the kernels waiting for the same kind of worker. */
+  position: number | null;
+  /** Queued: how many kernels wait for that kind of worker in all. */
+  waiting: number | null;
+  /** Queued: a rough wait from this competition's recent runs and the workers online; null when unknown. */
+  etaSeconds: number | null;
+  /** Running or scoring: when the current run started, and the seconds since. */
+  startedAt: string | null;
+  elapsedSeconds: number | null;
+  /** The run's wall-clock limit. */
+  limitSeconds: number;
+}
+
 /** Server-sent event payloads on /api/submissions/:id/events and the leaderboard stream. */
 export type SubmissionEventDto =
   | { type: 'status'; submission: SubmissionDto }
+  | { type: 'progress'; progress: SubmissionProgressDto }
   | { type: 'log'; line: string };
 
 export interface LeaderboardEntryDto {

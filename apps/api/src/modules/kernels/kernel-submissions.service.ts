@@ -1,6 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { Inject, Injectable } from '@nestjs/common';
-import type { SubmissionDto } from '@holdout/contracts';
+import { estimateWaitSeconds } from '@holdout/competition';
+import { QUEUES, type SubmissionDto, type SubmissionProgressDto } from '@holdout/contracts';
 import { Redis } from 'ioredis';
 import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
@@ -19,6 +20,7 @@ import { SubmissionsRepository } from '../submissions/submissions.repository.js'
 import { findForTeamOrStaff } from '../submissions/team-or-staff.js';
 import { KernelSubmission, type KernelAttachment } from './entities/kernel-submission.entity.js';
 import { kernelChannels, kernelJobOptions, type KernelLogEvent } from './kernel-channels.js';
+import { KernelHosts } from './kernel-hosts.service.js';
 import { KernelPolicies } from './kernel-policies.service.js';
 import { KernelQueues } from './kernel-queues.js';
 import { INPUT_NAME, checkKernelEntry, kernelSettingsOf, logAccess, routeKernel, type KernelEntryKind } from './kernel-rules.js';
@@ -51,7 +53,59 @@ export class KernelSubmissions {
     private readonly logger: JsonLogger,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly hosts: KernelHosts,
   ) {}
+
+  /**
+   * Where an unfinished kernel stands: its place among the kernels waiting for the same kind of
+   * worker (oldest first, as the queue takes them) with a rough wait, or how long its current run
+   * has been going. Null for other kinds and finished submissions. The caller has checked that
+   * the viewer may see the submission; nothing here names another team.
+   */
+  async progress(id: string, c: Pick<Competition, 'id' | 'config'>): Promise<SubmissionProgressDto | null> {
+    const [row] = (await this.ds.query(
+      `SELECT s.status, s.created_at, k.queue,
+              (SELECT r.started_at FROM kernel_runs r WHERE r.submission_id = s.id ORDER BY r.attempt DESC LIMIT 1) AS run_started_at
+         FROM submissions s JOIN kernel_submissions k ON k.submission_id = s.id WHERE s.id = $1`,
+      [id],
+    )) as { status: string; created_at: Date; queue: string; run_started_at: Date | null }[];
+    if (!row || !['queued', 'running', 'scoring'].includes(row.status)) return null;
+    const limitSeconds = kernelSettingsOf(c.config).timeLimitSeconds;
+    if (row.status !== 'queued') {
+      const started = row.run_started_at;
+      return {
+        phase: row.status as 'running' | 'scoring',
+        position: null,
+        waiting: null,
+        etaSeconds: null,
+        startedAt: started?.toISOString() ?? null,
+        elapsedSeconds: started ? Math.max(0, Math.round((Date.now() - started.getTime()) / 1000)) : null,
+        limitSeconds,
+      };
+    }
+    const [q] = (await this.ds.query(
+      `SELECT count(*) FILTER (WHERE s.created_at < $2 OR (s.created_at = $2 AND s.id < $3)) AS ahead, count(*) AS waiting
+         FROM submissions s JOIN kernel_submissions k ON k.submission_id = s.id WHERE s.status = 'queued' AND k.queue = $1`,
+      [row.queue, row.created_at, id],
+    )) as { ahead: string; waiting: string }[];
+    const recent = (await this.ds.query(
+      `SELECT r.duration_ms FROM kernel_runs r JOIN submissions s ON s.id = r.submission_id
+        WHERE s.competition_id = $1 AND r.outcome = 'succeeded' AND r.duration_ms IS NOT NULL ORDER BY r.finished_at DESC LIMIT 20`,
+      [c.id],
+    )) as { duration_ms: number }[];
+    const hosts = await this.hosts.online();
+    const consumers = row.queue === QUEUES.kernelsGpu ? hosts.reduce((n, h) => n + h.gpus, 0) : hosts.length * this.config.kernels.concurrency;
+    const position = Number(q!.ahead) + 1;
+    return {
+      phase: 'queued',
+      position,
+      waiting: Number(q!.waiting),
+      etaSeconds: estimateWaitSeconds({ position, consumers, recentRunSeconds: recent.map((r) => r.duration_ms / 1000) }),
+      startedAt: null,
+      elapsedSeconds: null,
+      limitSeconds,
+    };
+  }
 
   /** Checks the entry file and attachments, and decides the queue. Throws 400s a student can act on. */
   async prepare(c: Competition, upload: ParsedUpload, fields: Record<string, string>): Promise<PreparedKernel> {

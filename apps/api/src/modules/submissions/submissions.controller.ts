@@ -11,6 +11,9 @@ import { KernelSubmissions } from '../kernels/kernel-submissions.service.js';
 import { toSubmissionDto } from './submission.mapper.js';
 import { SubmissionsService } from './submissions.service.js';
 
+/** How often an open event stream of an unfinished kernel gets its progress (position, elapsed time). */
+const PROGRESS_EVERY_MS = 5_000;
+
 @ApiTags('submissions')
 @Controller()
 export class SubmissionsController {
@@ -55,21 +58,32 @@ export class SubmissionsController {
     return this.submissions.detail(p, id);
   }
 
-  /** Status changes of one submission, as `SubmissionEventDto` JSON; the first event is the current state. */
+  /**
+   * Status changes of one submission, as `SubmissionEventDto` JSON; the first event is the current
+   * state. An unfinished kernel also gets `progress` (queue position and wait, or elapsed time)
+   * with each change and every few seconds.
+   */
   @Get('submissions/:id/events')
   async events(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const first = await this.submissions.visibleTo(p, id);
     const stream = openSse(req, res);
+    const progress = async () => {
+      const now = await this.kernels.progress(first.s.id, first.c);
+      if (now) stream.send({ type: 'progress', progress: now } satisfies SubmissionEventDto);
+    };
     const render = async () => {
       const { s, c, teamName } = await this.submissions.visibleTo(p, id);
       const e: SubmissionEventDto = { type: 'status', submission: toSubmissionDto(s, { slug: c.slug, teamName, revealed: isRevealed(c) }) };
       stream.send(e);
+      if (s.kind === 'kernel') await progress();
     };
+    const ticker = first.s.kind === 'kernel' ? setInterval(() => void progress().catch(() => undefined), PROGRESS_EVERY_MS) : null;
     // Subscribe before rendering the first state so no change in between is missed.
     const sub = this.bus.submission(first.s.id).subscribe(() => void render().catch(() => undefined));
     // Kernels: live log lines, for viewers who may read the log.
     const unfollow = await this.kernels.followLog(p, first.s.id, (line) => stream.send({ type: 'log', line } satisfies SubmissionEventDto));
     stream.onClose(() => {
+      if (ticker) clearInterval(ticker);
       sub.unsubscribe();
       unfollow();
     });

@@ -1,8 +1,8 @@
 'use client';
 import { useRouter } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
-import type { SubmissionDto } from '@holdout/contracts';
-import { formatScore } from '@/lib/format';
+import type { SubmissionDto, SubmissionProgressDto } from '@holdout/contracts';
+import { formatDuration, formatScore, formatWait } from '@/lib/format';
 import { TERMINAL, useSubmissionEvents } from '@/lib/live';
 import { StatusBadge } from '../../../../_components/StateBadge';
 
@@ -11,11 +11,15 @@ export function LiveSubmission({ initial, initialLog, revealed }: { initial: Sub
   const router = useRouter();
   const [s, setS] = useState(initial);
   const [log, setLog] = useState(initialLog);
+  // The last progress report and when it came: elapsed time ticks on between reports.
+  const [progress, setProgress] = useState<{ p: SubmissionProgressDto; at: number } | null>(null);
+  const [now, setNow] = useState(() => Date.now());
   const logRef = useRef<HTMLPreElement>(null);
   const live = !TERMINAL.includes(s.status);
 
   useSubmissionEvents(initial.id, !TERMINAL.includes(initial.status), (ev) => {
     if (ev.type === 'log') setLog((l) => (l ? `${l}\n${ev.line}` : ev.line));
+    else if (ev.type === 'progress') setProgress({ p: ev.progress, at: Date.now() });
     else {
       setS(ev.submission);
       // Per-image scores and the final log come with the server render.
@@ -23,6 +27,12 @@ export function LiveSubmission({ initial, initialLog, revealed }: { initial: Sub
     }
   });
   useEffect(() => setS(initial), [initial]);
+  const ticking = live && progress?.p.elapsedSeconds != null;
+  useEffect(() => {
+    if (!ticking) return;
+    const t = setInterval(() => setNow(Date.now()), 1000);
+    return () => clearInterval(t);
+  }, [ticking]);
   useEffect(() => setLog(initialLog), [initialLog]);
   useEffect(() => {
     const el = logRef.current;
@@ -37,6 +47,11 @@ export function LiveSubmission({ initial, initialLog, revealed }: { initial: Sub
           <dd aria-live="polite" data-testid="live-status">
             <StatusBadge status={s.status} />
           </dd>
+          {live && progress && progress.p.phase === s.status && (
+            <dd className="muted small" data-testid="live-progress">
+              {describeProgress(progress.p, Math.max(0, (now - progress.at) / 1000))}
+            </dd>
+          )}
         </div>
         <div>
           <dt>Public score</dt>
@@ -72,4 +87,16 @@ export function LiveSubmission({ initial, initialLog, revealed }: { initial: Sub
       )}
     </>
   );
+}
+
+/** "position 2 of 5 waiting, about 4 min" · "running for 3 min 12 s of 9 h" · "scoring the output". */
+function describeProgress(p: SubmissionProgressDto, sinceReport: number): string {
+  const limit = `of ${formatDuration(p.limitSeconds)}`;
+  if (p.phase === 'queued') {
+    const place = p.position != null && p.waiting != null ? `position ${p.position} of ${p.waiting} waiting` : 'waiting for a worker';
+    return p.etaSeconds != null ? `${place}, ${formatWait(p.etaSeconds)}` : place;
+  }
+  if (p.elapsedSeconds == null) return p.phase === 'running' ? 'starting' : 'scoring the output';
+  if (p.phase === 'running') return `running for ${formatDuration(p.elapsedSeconds + sinceReport)} ${limit}`;
+  return 'scoring the output';
 }
