@@ -58,7 +58,10 @@ export function CompetitionAdmin({ c }: { c: CompetitionDto }) {
             </div>
             <div className="field">
               <label htmlFor="t-merge">Team merge deadline</label>
-              <input id="t-merge" name="teamMergeDeadline" type="datetime-local" defaultValue={toLocalInput(c.teamMergeDeadline)} />
+              <input id="t-merge" name="teamMergeDeadline" type="datetime-local" defaultValue={toLocalInput(c.teamMergeDeadline)} aria-describedby="t-merge-hint" />
+              <span id="t-merge-hint" className="muted small">
+                Kept for when teams arrive: students compete alone for now, so nothing happens at this date.
+              </span>
             </div>
             <div className="field">
               <label htmlFor="t-closes">Closes at</label>

@@ -37,8 +37,7 @@ export default async function CompetitionLayout({
         )}
       </div>
       <p className="muted small" style={{ marginTop: '-0.5rem' }}>
-        Opens {formatDate(c.opensAt)} · {c.teamMergeDeadline && <>team merge deadline {formatDate(c.teamMergeDeadline)} · </>}
-        closes {formatDate(c.closesAt)}
+        Opens {formatDate(c.opensAt)} · closes {formatDate(c.closesAt)}
       </p>
       <Tabs tabs={tabs} />
       {children}
