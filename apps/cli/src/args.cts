@@ -8,15 +8,17 @@ export interface CommandLine {
   /** Printed for --help, and after a usage error. */
   usage: string;
   /** `--name <value>` options (string) and flags (boolean). */
-  options?: Record<string, { type: 'string' | 'boolean' }>;
+  options?: Record<string, { type: 'string' | 'boolean'; short?: string; multiple?: boolean }>;
   /** Options that must be given. */
   required?: string[];
   /** Names of the positional arguments; all are required. */
   positionals?: string[];
+  /** More positionals may follow the named ones (e.g. `select ID…`). */
+  morePositionals?: boolean;
 }
 
 export interface ParsedLine {
-  values: Record<string, string | boolean | undefined>;
+  values: Record<string, string | boolean | string[] | boolean[] | undefined>;
   positionals: string[];
 }
 
@@ -39,7 +41,7 @@ export function parseCommandLine(args: string[], line: CommandLine): ParsedLine 
   if (missing !== undefined) return usageError(line.usage, `required option --${missing} not specified`);
   const names = line.positionals ?? [];
   if (parsed.positionals.length < names.length) return usageError(line.usage, `missing argument <${names[parsed.positionals.length]}>`);
-  if (parsed.positionals.length > names.length) return usageError(line.usage, `unexpected argument ${JSON.stringify(parsed.positionals[names.length])}`);
+  if (parsed.positionals.length > names.length && !line.morePositionals) return usageError(line.usage, `unexpected argument ${JSON.stringify(parsed.positionals[names.length])}`);
   return parsed;
 }
 

@@ -11,18 +11,37 @@ interface Command {
 // Node 20 the first ES module of a process starts the ESM loader, ~18 ms of a ~0.4 s run.
 const COMMANDS: Record<string, () => Command | Promise<Command>> = {
   score: () => require('./commands/score.cjs') as typeof import('./commands/score.cjs'),
+  login: async () => ({ run: (await import('./commands/auth.js')).login }),
+  logout: async () => ({ run: (await import('./commands/auth.js')).logout }),
+  whoami: async () => ({ run: (await import('./commands/auth.js')).whoami }),
   competitions: () => import('./commands/competitions.js'),
+  kernels: () => import('./commands/kernels.js'),
+  bundles: () => import('./commands/bundles.js'),
 };
 
 const USAGE = `Usage: holdout <command> [options]
 
-Holdout: offline scoring and competition tools
+Holdout from the command line: a competition server's data, submissions and leaderboards, and
+offline tools.
 
 Commands:
-  score          score a submission against a solution offline, exactly as the server does
-  competitions   competition bundles and their data: build, list, validate
+  on a server (after holdout login)
+    login          sign in to a server and store a personal API token (~/.holdout/config.json)
+    logout         forget the stored token
+    whoami         who the stored token signs in as, and your courses
+    competitions   list, files, download, submit, submissions, leaderboard, select;
+                   instructors: create, close, rescore, shakeup
+    kernels        push a notebook or script, its status, its log (--follow), cancel
+  offline
+    score          score a submission against a solution, exactly as the server does
+    bundles        competition bundles and their data: build, list, validate
 
-Run holdout <command> --help for the command's options.
+Run holdout <command> --help for the command's options. A student's session:
+  holdout login --url https://holdout.example.edu --email you@example.edu
+  holdout competitions list
+  holdout competitions download -c glomeruli -p data/
+  holdout competitions submit -c glomeruli -f submission.csv -m "threshold 0.4" --wait
+  holdout competitions leaderboard -c glomeruli
 `;
 
 async function main(): Promise<void> {
@@ -33,6 +52,13 @@ async function main(): Promise<void> {
 }
 
 main().catch((err: unknown) => {
+  // The server commands' errors (CliError) are one line for the user, with their exit code.
+  const e = err as { name?: string; message?: string; exitCode?: number };
+  if (e?.name === 'CliError' && typeof e.exitCode === 'number') {
+    process.stderr.write(`error: ${e.message}\n`);
+    process.exitCode = e.exitCode;
+    return;
+  }
   console.error(err);
   process.exitCode = 1;
 });

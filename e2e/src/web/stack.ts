@@ -88,9 +88,11 @@ async function stopChild(child: ChildProcess): Promise<void> {
 const API_MAIN = process.env.HOLDOUT_E2E_API_DIST ?? join(ROOT, 'apps/api/dist');
 const WORKER_MAIN = process.env.HOLDOUT_E2E_WORKER_DIST ?? join(ROOT, 'apps/worker/dist');
 
-export async function startStack(): Promise<Stack> {
+/** `web: false` starts the API and the worker only; `env` adds settings (e.g. HOLDOUT_KERNELS=on). */
+export async function startStack(o: { web?: boolean; env?: Record<string, string> } = {}): Promise<Stack> {
+  const withWeb = o.web !== false;
   const webDir = join(ROOT, 'apps/web');
-  if (!existsSync(join(webDir, '.next/BUILD_ID'))) throw new Error('the web app is not built: run `npm run build -w @holdout/web` first');
+  if (withWeb && !existsSync(join(webDir, '.next/BUILD_ID'))) throw new Error('the web app is not built: run `npm run build -w @holdout/web` first');
   for (const f of [join(API_MAIN, 'main.js'), join(API_MAIN, 'migrate.js'), join(WORKER_MAIN, 'main.js')]) {
     if (!existsSync(f)) throw new Error(`${f} is missing: run \`npx tsc -b\` first`);
   }
@@ -117,6 +119,7 @@ export async function startStack(): Promise<Stack> {
     HOLDOUT_DATA_DIR: process.env.HOLDOUT_E2E_DATA_DIR ?? join(ROOT, 'e2e/output/data'),
     HOLDOUT_LOG_LEVEL: process.env.HOLDOUT_LOG_LEVEL ?? 'info',
     HOLDOUT_KERNELS: process.env.HOLDOUT_KERNELS ?? 'off',
+    ...o.env,
   };
   execFileSync(process.execPath, [join(API_MAIN, 'migrate.js')], { env, stdio: ['ignore', 'ignore', 'inherit'] });
   const children: ChildProcess[] = [];
@@ -128,11 +131,13 @@ export async function startStack(): Promise<Stack> {
     const apiProc = run('api', [join(API_MAIN, 'main.js')], env);
     children.push(apiProc);
     children.push(run('worker', [join(WORKER_MAIN, 'main.js')], env));
-    const nextBin = join(ROOT, 'node_modules/next/dist/bin/next');
-    const webProc = run('web', [nextBin, 'start', '-p', String(webPort), '-H', '127.0.0.1'], { ...env, HOLDOUT_API_URL: api, PORT: String(webPort) }, webDir);
-    children.push(webProc);
     await waitFor(`${api}/api/health`, apiProc, 'api');
-    await waitFor(`${web}/login`, webProc, 'web');
+    if (withWeb) {
+      const nextBin = join(ROOT, 'node_modules/next/dist/bin/next');
+      const webProc = run('web', [nextBin, 'start', '-p', String(webPort), '-H', '127.0.0.1'], { ...env, HOLDOUT_API_URL: api, PORT: String(webPort) }, webDir);
+      children.push(webProc);
+      await waitFor(`${web}/login`, webProc, 'web');
+    }
   } catch (err) {
     await stop();
     throw err;

@@ -1,4 +1,4 @@
-// Drives `holdout competitions …` as a user would: a real process, a real data build.
+// Drives `holdout bundles …` as a user would: a real process, a real data build.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
@@ -18,7 +18,7 @@ function holdout(args: string[]): Promise<{ code: number; stdout: string; stderr
   });
 }
 
-describe('holdout competitions', () => {
+describe('holdout bundles', () => {
   let dataDir: string;
   before(async () => {
     dataDir = await mkdtemp(join(tmpdir(), 'holdout-cli-'));
@@ -28,14 +28,14 @@ describe('holdout competitions', () => {
   });
 
   it('builds a bundle, then finds it cached, and its sample submission scores', async () => {
-    const first = await holdout(['competitions', 'build', 'hubmap-glomeruli', '--scale', 'demo', '--data-dir', dataDir, '--json']);
+    const first = await holdout(['bundles', 'build', 'hubmap-glomeruli', '--scale', 'demo', '--data-dir', dataDir, '--json']);
     assert.equal(first.code, 0, first.stderr);
     const built = JSON.parse(first.stdout);
     assert.equal(built.cached, false);
     assert.equal(built.slug, 'hubmap-glomeruli');
     assert.ok((await stat(join(built.paths.hiddenDir, 'solution.csv'))).size > 0);
 
-    const again = await holdout(['competitions', 'build', 'hubmap-glomeruli', '--scale', 'demo', '--data-dir', dataDir, '--json']);
+    const again = await holdout(['bundles', 'build', 'hubmap-glomeruli', '--scale', 'demo', '--data-dir', dataDir, '--json']);
     assert.equal(again.code, 0, again.stderr);
     assert.equal(JSON.parse(again.stdout).cached, true);
     assert.equal(JSON.parse(again.stdout).paths.root, built.paths.root);
@@ -53,7 +53,7 @@ describe('holdout competitions', () => {
   });
 
   it('refuses an unknown slug with exit code 2 and says which', async () => {
-    const r = await holdout(['competitions', 'build', 'no-such-competition', '--data-dir', dataDir]);
+    const r = await holdout(['bundles', 'build', 'no-such-competition', '--data-dir', dataDir]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /no-such-competition/);
   });
@@ -64,11 +64,11 @@ describe('holdout competitions', () => {
     const yamlPath = join(bundle, 'competition.yaml');
     const yaml = await readFile(yamlPath, 'utf8');
     await writeFile(yamlPath, yaml.replace(/timeLimit: 9h/, 'timeLimit: 9 hours'));
-    const r = await holdout(['competitions', 'validate', bundle]);
+    const r = await holdout(['bundles', 'validate', bundle]);
     assert.equal(r.code, 2);
     assert.match(r.stderr, /kernel\.timeLimit/);
 
-    const ok = await holdout(['competitions', 'validate', join(ROOT, 'competitions/hubmap-glomeruli')]);
+    const ok = await holdout(['bundles', 'validate', join(ROOT, 'competitions/hubmap-glomeruli')]);
     assert.equal(ok.code, 0, ok.stderr);
     assert.match(ok.stdout, /valid/);
   });

@@ -1,0 +1,62 @@
+import { readFile, stat } from 'node:fs/promises';
+import { basename } from 'node:path';
+import type { SubmissionDto, SubmissionEventDto, SubmissionProgressDto } from '@holdout/contracts';
+import { Api } from './api.js';
+import { CliError, EXIT } from './errors.js';
+
+const TERMINAL = new Set(['scored', 'failed', 'cancelled']);
+
+/** A local file as a multipart part, refusing what is not a readable regular file. */
+export async function filePart(path: string): Promise<{ blob: Blob; name: string; size: number }> {
+  const info = await stat(path).catch(() => null);
+  if (!info?.isFile()) throw new CliError(`${path}: no such file`, EXIT.usage);
+  return { blob: new Blob([await readFile(path)]), name: basename(path), size: info.size };
+}
+
+/**
+ * Follows a submission's event stream until it finishes; reports status changes (and a kernel's
+ * queue position or running time) on stderr unless quiet. Returns the final submission.
+ */
+export async function waitForSubmission(api: Api, id: string, o: { quiet: boolean; onLog?: (line: string) => void }): Promise<SubmissionDto> {
+  let last = '';
+  const say = (text: string) => {
+    if (o.quiet || text === last) return;
+    last = text;
+    process.stderr.write(`${text}\n`);
+  };
+  for await (const e of api.events<SubmissionEventDto>(`/submissions/${encodeURIComponent(id)}/events`)) {
+    if (e.type === 'log') o.onLog?.(e.line);
+    else if (e.type === 'progress') say(progressLine(e.progress));
+    else {
+      say(e.submission.status);
+      if (TERMINAL.has(e.submission.status)) return e.submission;
+    }
+  }
+  // The stream ended early (a restart): the state is one GET away.
+  const now = await api.json<SubmissionDto>('GET', `/submissions/${encodeURIComponent(id)}`);
+  if (TERMINAL.has(now.status)) return now;
+  return waitForSubmission(api, id, o);
+}
+
+export function progressLine(p: SubmissionProgressDto): string {
+  if (p.phase === 'queued') {
+    const wait = p.etaSeconds == null ? '' : `, about ${Math.max(1, Math.round(p.etaSeconds / 60))} min`;
+    return `queued: position ${p.position} of ${p.waiting}${wait}`;
+  }
+  if (p.phase === 'running') return p.elapsedSeconds == null ? 'running' : `running for ${duration(p.elapsedSeconds)} of ${duration(p.limitSeconds)}`;
+  return 'scoring';
+}
+
+export function duration(seconds: number): string {
+  const s = Math.max(0, Math.round(seconds));
+  if (s < 60) return `${s} s`;
+  if (s < 3600) return `${Math.floor(s / 60)} min ${s % 60} s`;
+  return `${Math.floor(s / 3600)} h ${Math.floor((s % 3600) / 60)} min`;
+}
+
+/** The one-line outcome of a finished submission, and its exit code (0 scored, 5 otherwise). */
+export function outcome(s: SubmissionDto): { line: string; exitCode: number } {
+  if (s.status === 'scored') return { line: `${s.id}: scored, public score ${s.publicScore?.toFixed(4) ?? '—'}`, exitCode: EXIT.ok };
+  const why = s.error ? `: ${s.error.class}: ${s.error.message}${s.error.row != null ? ` (row ${s.error.row})` : ''}` : '';
+  return { line: `${s.id}: ${s.status}${why}`, exitCode: EXIT.failed };
+}
