@@ -17,6 +17,7 @@ const COMMANDS: Record<string, () => Command | Promise<Command>> = {
   competitions: () => import('./commands/competitions.js'),
   kernels: () => import('./commands/kernels.js'),
   bundles: () => import('./commands/bundles.js'),
+  completion: () => import('./commands/completion.js'),
 };
 
 const USAGE = `Usage: holdout <command> [options]
@@ -35,6 +36,7 @@ Commands:
   offline
     score          score a submission against a solution, exactly as the server does
     bundles        competition bundles and their data: build, list, validate
+    completion     a bash completion script (source <(holdout completion bash))
 
 Run holdout <command> --help for the command's options. A student's session:
   holdout login --url https://holdout.example.edu --email you@example.edu

@@ -156,6 +156,12 @@ describe('the holdout command line against a running server', { timeout: 10 * 60
     assert.match(studentLog.stdout, /not shown to participants/);
     const staffLog = await holdout('prof', ['kernels', 'logs', id]);
     assert.doesNotMatch(staffLog.stdout, /not shown to participants/);
+    // Its output follows the same rule as its log.
+    const refused = await holdout('student', ['kernels', 'output', id, '-p', join(work, 'out-student')]);
+    assert.equal(refused.code, EXIT.refused);
+    assert.match(refused.stderr, /its output is not shown to participants in this competition/);
+    const out = json(await holdout('prof', ['kernels', 'output', id, '-p', join(work, 'out-prof'), '--json']));
+    assert.match(await readFile(out.file, 'utf8'), /^id,predicted\n/);
   });
 
   it('instructors close and see the shake-up; a revoked token, a server that is down and logout give their exit codes', async () => {

@@ -1,4 +1,6 @@
 import type { ErrorBody } from '@holdout/contracts';
+import { Presets, SingleBar } from 'cli-progress';
+import { bytes } from './output.js';
 import { currentLogin } from './config.js';
 import { CliError, EXIT } from './errors.js';
 
@@ -45,6 +47,34 @@ export class Api {
     });
     const text = await res.text();
     return (text ? JSON.parse(text) : null) as T;
+  }
+
+  /**
+   * POSTs a multipart form, with a progress bar on a terminal (unless quiet): the form is encoded
+   * once, then streamed through a byte counter.
+   */
+  async upload<T>(path: string, form: FormData, o: { quiet: boolean }): Promise<T> {
+    const encoded = new Response(form);
+    const type = encoded.headers.get('content-type')!;
+    const blob = await encoded.blob();
+    const bar = o.quiet || !process.stderr.isTTY || blob.size < 256 * 1024 ? null : new SingleBar({ format: 'uploading |{bar}| {percentage}% of {total_size}', hideCursor: true }, Presets.shades_classic);
+    bar?.start(blob.size, 0, { total_size: bytes(blob.size) });
+    let sent = 0;
+    const counted = blob.stream().pipeThrough(
+      new TransformStream<Uint8Array, Uint8Array>({
+        transform(chunk, out) {
+          bar?.update((sent += chunk.byteLength));
+          out.enqueue(chunk);
+        },
+      }),
+    );
+    try {
+      const res = await this.ok(path, { method: 'POST', body: counted, headers: { 'content-type': type, 'content-length': String(blob.size) }, duplex: 'half' } as RequestInit);
+      const text = await res.text();
+      return (text ? JSON.parse(text) : null) as T;
+    } finally {
+      bar?.stop();
+    }
   }
 
   /** The `data:` payloads of a server-sent-events stream, parsed, until the caller stops. */

@@ -155,7 +155,7 @@ async function submit(args: string[]): Promise<void> {
   if (v.message !== undefined) form.set('description', v.message as string);
   if (v.cv !== undefined) form.set('cvScore', v.cv as string);
   form.set('file', file.blob, file.name);
-  const s = await api.json<SubmissionDto>('POST', `${slugPath(v.competition as string)}/submissions`, form);
+  const s = await api.upload<SubmissionDto>(`${slugPath(v.competition as string)}/submissions`, form, { quiet: v.quiet === true || v.json === true });
   await report(api, s, { wait: v.wait === true, json: v.json === true, quiet: v.quiet === true });
 }
 
@@ -256,7 +256,7 @@ async function create(args: string[]): Promise<void> {
     form.set('courseId', courseId);
     if (v.slug) form.set('slug', v.slug as string);
     form.set('bundle', new Blob([archive]), 'bundle.tar.gz');
-    c = await api.json<CompetitionDto>('POST', '/competitions', form);
+    c = await api.upload<CompetitionDto>('/competitions', form, { quiet: v.quiet === true || v.json === true });
   }
   if (v.json) return printJson(c);
   if (!v.quiet) process.stdout.write(`Created ${c.slug} (${c.title}); its data is being built.\n`);

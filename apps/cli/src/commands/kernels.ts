@@ -1,3 +1,5 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import { join, resolve } from 'node:path';
 import type { SubmissionDto } from '@holdout/contracts';
 import { parseCommandLine, usageError } from '../args.cjs';
 import { Api } from '../client/api.js';
@@ -16,6 +18,7 @@ Commands:
   status ID          its status (and the reason when it failed)
   logs ID [--follow] its log, as far as you may see it (the log of a run over hidden data is
                      shown only where the competition allows it); --follow streams it live
+  output ID [-p DIR] the submission.csv its run wrote (where you may see its log)
   cancel ID          stop a queued or running kernel (not charged)
 
 Run holdout kernels <command> --help for its options.
@@ -32,7 +35,7 @@ ${options}${OUTPUT_HELP}
 /** `holdout kernels …` */
 export async function run(args: string[]): Promise<void> {
   const [command, ...rest] = args;
-  const commands: Record<string, (a: string[]) => Promise<void>> = { push, status, logs, cancel };
+  const commands: Record<string, (a: string[]) => Promise<void>> = { push, status, logs, output, cancel };
   if (command === undefined || command === '--help' || command === '-h') process.stdout.write(USAGE);
   else if (Object.hasOwn(commands, command)) await commands[command]!(rest);
   else usageError(USAGE, `unknown command ${JSON.stringify(command)}`);
@@ -62,8 +65,8 @@ async function push(args: string[]): Promise<void> {
     const a = await filePart(path);
     form.append('attachments', a.blob, a.name);
   }
-  const s = await api.json<SubmissionDto>('POST', `/competitions/${encodeURIComponent(v.competition as string)}/submissions`, form);
   const quiet = v.quiet === true || v.json === true;
+  const s = await api.upload<SubmissionDto>(`/competitions/${encodeURIComponent(v.competition as string)}/submissions`, form, { quiet });
   await report(api, s, { wait: v.wait === true, json: v.json === true, quiet: v.quiet === true, onLog: quiet ? undefined : (l) => process.stderr.write(`  | ${l}\n`) });
 }
 
@@ -93,6 +96,26 @@ async function logs(args: string[]): Promise<void> {
   const { line: summary, exitCode } = outcome(final);
   process.stderr.write(`${summary}\n`);
   process.exitCode = exitCode;
+}
+
+async function output(args: string[]): Promise<void> {
+  const line = parseCommandLine(args, {
+    usage: usage(
+      'output ID [-p DIR]',
+      "Downloads the submission.csv the kernel's run wrote into DIR (default: .). Its output is shown to\nwhoever may read its log: the course staff, and participants where the competition shows the logs\nof runs over hidden data.",
+      '  -p, --path <dir>    where to write submission.csv (default: .)\n',
+    ),
+    options: { path: { type: 'string', short: 'p' }, ...OUTPUT_OPTIONS },
+    positionals: ['id'],
+  });
+  if (line === null) return;
+  const res = await (await Api.signedIn()).ok(`/submissions/${encodeURIComponent(line.positionals[0]!)}/output`, { headers: { accept: 'text/csv' } });
+  const dir = resolve((line.values.path as string | undefined) ?? '.');
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, 'submission.csv');
+  await writeFile(file, Buffer.from(await res.arrayBuffer()));
+  if (line.values.json) return printJson({ file });
+  if (!line.values.quiet) process.stdout.write(`${file}\n`);
 }
 
 async function cancel(args: string[]): Promise<void> {

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, stat } from 'node:fs/promises';
 import { Inject, Injectable } from '@nestjs/common';
 import { estimateWaitSeconds } from '@holdout/competition';
 import { QUEUES, type SubmissionDto, type SubmissionProgressDto } from '@holdout/contracts';
@@ -19,7 +19,7 @@ import { toSubmissionDto } from '../submissions/submission.mapper.js';
 import { SubmissionsRepository } from '../submissions/submissions.repository.js';
 import { findForTeamOrStaff } from '../submissions/team-or-staff.js';
 import { KernelSubmission, type KernelAttachment } from './entities/kernel-submission.entity.js';
-import { kernelChannels, kernelJobOptions, type KernelLogEvent } from './kernel-channels.js';
+import { kernelChannels, kernelJobOptions, kernelRunKey, type KernelLogEvent } from './kernel-channels.js';
 import { KernelHosts } from './kernel-hosts.service.js';
 import { KernelPolicies } from './kernel-policies.service.js';
 import { KernelQueues } from './kernel-queues.js';
@@ -233,6 +233,19 @@ export class KernelSubmissions {
       if (err.code === 'ENOENT') throw notFound('log');
       throw err;
     });
+  }
+
+  /**
+   * Where the `submission.csv` of the latest run lies, for those who may read the run's log (its
+   * output is as revealing as its log); others get 403 saying why, and 404 until there is one.
+   */
+  async outputFile(p: Principal, id: string): Promise<string> {
+    const { access } = await this.logAccessFor(p, id);
+    if (access !== 'full') throw new DomainError('forbidden', 'this kernel ran over the hidden test data; its output is not shown to participants in this competition');
+    const runs: { attempt: number }[] = await this.ds.query(`SELECT attempt FROM kernel_runs WHERE submission_id = $1 AND step IN ('collected', 'scoring', 'done') ORDER BY attempt DESC LIMIT 1`, [id]);
+    const path = runs[0] ? this.store.path(`${kernelRunKey(id, runs[0].attempt)}/submission.csv`) : null;
+    if (!path || !(await stat(path).then((s) => s.isFile(), () => false))) throw notFound('output');
+    return path;
   }
 
   /**

@@ -1,3 +1,5 @@
+import { createReadStream } from 'node:fs';
+import { pipeline } from 'node:stream/promises';
 import { Body, Controller, Get, Header, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { badRequest } from '../../common/domain-error.js';
@@ -96,6 +98,16 @@ export class SubmissionsController {
   async log(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<string> {
     await this.submissions.visibleTo(p, id);
     return this.kernels.log(p, id);
+  }
+
+  /** The `submission.csv` a kernel's latest run wrote, to those who may read its log. */
+  @Get('submissions/:id/output')
+  async output(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string, @Res() res: Response): Promise<void> {
+    await this.submissions.visibleTo(p, id);
+    const path = await this.kernels.outputFile(p, id);
+    res.setHeader('content-type', 'text/csv; charset=utf-8');
+    res.setHeader('content-disposition', 'attachment; filename="submission.csv"');
+    await pipeline(createReadStream(path), res);
   }
 
   @Put('submissions/:id/selection')
