@@ -133,8 +133,12 @@ describe('the holdout command line against a running server', { timeout: 10 * 60
     assert.match(refused.stderr, /missing\.csv: no such file/);
     const mine = json(await holdout('student', ['competitions', 'submissions', '-c', 'glom-cli', '--json']));
     assert.deepEqual(mine.map((s: { status: string }) => s.status), ['failed', 'scored']);
+    const unselected = json(await holdout('student', ['competitions', 'select', '-c', 'glom-cli', scored.id, '--unselect', '--json']));
+    assert.equal(unselected[0].selected, false);
     const selected = json(await holdout('student', ['competitions', 'select', '-c', 'glom-cli', scored.id, '--json']));
     assert.equal(selected[0].selected, true);
+    const listing = await holdout('student', ['competitions', 'files', '-c', 'glom-cli']);
+    assert.match(listing.stdout, /^name\s+size\n/);
     const board = json(await holdout('student', ['competitions', 'leaderboard', '-c', 'glom-cli', '--json']));
     assert.equal(board.entries.length, 1);
     assert.equal(board.entries[0].teamName, 'Sam');
@@ -162,9 +166,30 @@ describe('the holdout command line against a running server', { timeout: 10 * 60
     assert.match(refused.stderr, /its output is not shown to participants in this competition/);
     const out = json(await holdout('prof', ['kernels', 'output', id, '-p', join(work, 'out-prof'), '--json']));
     assert.match(await readFile(out.file, 'utf8'), /^id,predicted\n/);
+    // A long kernel: the instructor follows its log live, the student cancels it (not charged).
+    const slow = join(work, 'slow.py');
+    await writeFile(slow, "import time\nprint('tick', flush=True)\ntime.sleep(120)\n");
+    const pushed = json(await holdout('student', ['kernels', 'push', '-c', 'glom-cli', slow, '--json']));
+    const follow = holdout('prof', ['kernels', 'logs', pushed.id, '--follow']);
+    for (let i = 0; i < 120; i++) {
+      if (json(await holdout('student', ['kernels', 'status', pushed.id, '--json'])).status === 'running') break;
+      await new Promise((r) => setTimeout(r, 500));
+    }
+    await new Promise((r) => setTimeout(r, 2000)); // the first line is printed
+    const cancelled = json(await holdout('student', ['kernels', 'cancel', pushed.id, '--json']));
+    assert.equal(cancelled.status, 'cancelled');
+    const followed = await follow;
+    assert.equal(followed.code, EXIT.failed, followed.stderr);
+    assert.match(followed.stdout, /^tick$/m);
+    assert.match(followed.stderr, /: cancelled/);
   });
 
   it('instructors close and see the shake-up; a revoked token, a server that is down and logout give their exit codes', async () => {
+    const all = json(await holdout('prof', ['competitions', 'submissions', '-c', 'glom-cli', '--all', '--json']));
+    assert.ok(all.length >= 2);
+    const rescored = json(await holdout('prof', ['competitions', 'rescore', '-c', 'glom-cli', '--reason', 'check', '--json']));
+    assert.equal(rescored.solutionVersion, 1);
+    assert.ok(rescored.submissions >= 1);
     const closed = json(await holdout('prof', ['competitions', 'close', '-c', 'glom-cli', '--json']));
     assert.equal(closed.revealed, true);
     const shakeup = json(await holdout('prof', ['competitions', 'shakeup', '-c', 'glom-cli', '--json']));

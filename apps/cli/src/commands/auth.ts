@@ -27,6 +27,9 @@ const LOGOUT_USAGE = `Usage: holdout logout
 
 Forgets the stored token (the server address is kept). Revoke it on the server too if it leaked:
 DELETE /api/tokens/<id>.
+
+Options:
+${OUTPUT_HELP}
 `;
 
 const WHOAMI_USAGE = `Usage: holdout whoami [--json]
@@ -59,9 +62,11 @@ export async function login(args: string[]): Promise<void> {
 }
 
 export async function logout(args: string[]): Promise<void> {
-  if (parseCommandLine(args, { usage: LOGOUT_USAGE }) === null) return;
+  const line = parseCommandLine(args, { usage: LOGOUT_USAGE, options: { ...OUTPUT_OPTIONS } });
+  if (line === null) return;
   await forgetLogin();
-  process.stdout.write('Signed out: the stored token is forgotten.\n');
+  if (line.values.json) printJson({ signedOut: true });
+  else if (!line.values.quiet) process.stdout.write('Signed out: the stored token is forgotten.\n');
 }
 
 export async function whoami(args: string[]): Promise<void> {
