@@ -120,6 +120,17 @@ describe('journeys through the running API and worker', () => {
     assert.ok(!JSON.stringify(events).includes(String(expectedScore(4))));
   });
 
+  it('per-image public scores are hidden from participants unless the competition discloses them; staff always see them', async () => {
+    await competition('quiet', { opensAt: new Date(Date.now() - DAY), closesAt: new Date(Date.now() + DAY), dailySubmissions: 5, finalSelections: 2, perImagePublic: false });
+    const up = await alice.upload('quiet', submissionCsv(8, 4));
+    assert.equal(up.status, 202, JSON.stringify(up.body));
+    const done = await scored(alice, up.body.id);
+    assert.equal(done.status, 'scored');
+    assert.equal(done.perImagePublic, null, 'the student is not told which images are public');
+    const staff = (await instructor.get(`/api/submissions/${up.body.id}`)).body as SubmissionDetailDto;
+    assert.deepEqual(Object.keys(staff.perImagePublic ?? {}).sort(), ['p1', 'p2']);
+  });
+
   it('student: a rejected file fails with the scorer message and is not charged', async () => {
     const before = ((await alice.get('/api/competitions/cells')).body as CompetitionDto).viewer!.submissionsToday;
     const up = await alice.upload('cells', INVALID_SUBMISSION);

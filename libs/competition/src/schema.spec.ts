@@ -14,6 +14,7 @@ describe('competition.yaml schema', () => {
     assert.equal(config.kernel?.gpus, 1);
     assert.equal(config.kernel?.showHiddenDataLogs, false);
     assert.equal(config.kernel?.processes, 256, 'a modest default: a fork bomb stops there');
+    assert.deepEqual(config.feedback, { perImagePublic: false }, 'per-image public scores would name the public slides');
     assert.equal(config.model?.patchSize, 512);
     assert.equal(config.model?.scale, 0.25);
     assert.deepEqual(config.model?.tta, ['hflip', 'vflip']);

@@ -218,6 +218,17 @@ export const competitionConfigSchema = z
     }),
     kernel: kernel.optional(),
     model: model.optional(),
+    /** What participants learn of their scores beyond the public one. */
+    feedback: z
+      .strictObject({
+        /**
+         * Per-image public scores on each submission. Off by default, as on Kaggle: they would
+         * tell which test images are on the public leaderboard. Staff always see them, and
+         * everyone after the reveal.
+         */
+        perImagePublic: z.boolean({ error: 'expected true or false' }).default(false),
+      })
+      .prefault({}),
     data,
   })
   .superRefine((c, ctx) => {

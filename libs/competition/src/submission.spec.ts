@@ -5,7 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dataPathsAt } from './data/paths.js';
 import { parseCompetitionConfig } from './loader.js';
-import { hiddenRunSampleSubmission, kernelRunSettings, pagesForSlug, readSolutionSplits, refuseSubmissionKind, scoringOptions } from './submission.js';
+import { hiddenRunSampleSubmission, kernelRunSettings, pagesForSlug, perImageFeedbackVisible, readSolutionSplits, refuseSubmissionKind, scoringOptions } from './submission.js';
 import { bundledYaml, toYaml } from './testing.js';
 
 const hubmap = parseCompetitionConfig(toYaml(bundledYaml('hubmap-glomeruli')));
@@ -35,6 +35,20 @@ describe('submission rules', () => {
       data: 'not /kaggle/input/hubmap-glomeruli-v2/ nor hubmap-glomeruli alone',
     });
     assert.equal(pagesForSlug(pages, { bundleSlug: 'hubmap-glomeruli', slug: 'hubmap-glomeruli' }), pages);
+  });
+
+  it('shows per-image public scores to staff always, to participants after the reveal or where disclosed', () => {
+    const cases: [staff: boolean, revealed: boolean, perImagePublic: boolean | undefined, visible: boolean][] = [
+      [false, false, undefined, false],
+      [false, false, false, false],
+      [false, false, true, true],
+      [false, true, false, true],
+      [true, false, false, true],
+    ];
+    for (const [staff, revealed, perImagePublic, visible] of cases) {
+      const config = perImagePublic === undefined ? {} : { feedback: { perImagePublic } };
+      assert.equal(perImageFeedbackVisible({ staff, revealed, config }), visible, JSON.stringify({ staff, revealed, perImagePublic }));
+    }
   });
 
   it('scores with the competition\'s metric, pixel order and solution', () => {

@@ -106,3 +106,13 @@ export async function readSolutionSplits(solutionCsv: string): Promise<SolutionS
   for (const value of usage.values()) if (value === 'Public') publicImages++;
   return { usage, publicImages, privateImages: usage.size - publicImages };
 }
+
+/**
+ * Whether a viewer sees a submission's per-image public scores: staff always; participants
+ * after the reveal, or before it where the competition discloses them (`feedback.perImagePublic`,
+ * off by default: they name the public test images).
+ */
+export function perImageFeedbackVisible(o: { staff: boolean; revealed: boolean; config: Record<string, unknown> }): boolean {
+  const feedback = o.config.feedback as { perImagePublic?: unknown } | undefined;
+  return o.staff || o.revealed || feedback?.perImagePublic === true;
+}

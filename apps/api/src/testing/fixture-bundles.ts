@@ -28,6 +28,8 @@ export interface FixtureTimeline {
   closesAt: Date;
   dailySubmissions?: number;
   finalSelections?: number;
+  /** `feedback.perImagePublic` (the fixture shows per-image public scores unless told not to). */
+  perImagePublic?: boolean;
 }
 
 /** Serves one bundle, `fixture`, with the timeline given; builds its data in a few files. */
@@ -54,7 +56,7 @@ export class FixtureBundles extends CompetitionBundles {
       dailySubmissions: t.dailySubmissions ?? 5,
       finalSelections: t.finalSelections ?? 2,
       pages: { overview: '# Fixture', data: 'data', evaluation: 'Dice', rules: 'Be nice.' },
-      config: { fixture: true },
+      config: { fixture: true, feedback: { perImagePublic: t.perImagePublic ?? true } },
     };
   }
 

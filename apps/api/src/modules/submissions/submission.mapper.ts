@@ -26,6 +26,7 @@ export function toSubmissionDto(s: Submission, ctx: { slug: string; teamName: st
   };
 }
 
-export function toSubmissionDetailDto(s: Submission, ctx: { slug: string; teamName: string; revealed: boolean }): SubmissionDetailDto {
-  return { ...toSubmissionDto(s, ctx), perImagePublic: s.status === 'scored' ? s.perImagePublic : null };
+/** `perImage`: whether this viewer may see per-image public scores (`perImageFeedbackVisible`). */
+export function toSubmissionDetailDto(s: Submission, ctx: { slug: string; teamName: string; revealed: boolean; perImage: boolean }): SubmissionDetailDto {
+  return { ...toSubmissionDto(s, ctx), perImagePublic: s.status === 'scored' && ctx.perImage ? s.perImagePublic : null };
 }

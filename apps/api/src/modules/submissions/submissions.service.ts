@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { type ScoreJobData, type SubmissionDetailDto, type SubmissionDto } from '@holdout/contracts';
 import type { Request } from 'express';
 import { DataSource } from 'typeorm';
+import { perImageFeedbackVisible } from '@holdout/competition';
 import { selectionLimitCheck } from '@holdout/metrics';
 import { z } from 'zod';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
@@ -136,15 +137,16 @@ export class SubmissionsService {
   }
 
   /** A submission as its viewer may see it: its team's members and the course staff only. */
-  async visibleTo(p: Principal, id: string): Promise<{ s: Submission; c: Competition; teamName: string }> {
+  async visibleTo(p: Principal, id: string): Promise<{ s: Submission; c: Competition; teamName: string; staff: boolean }> {
     const { row, c, role, staff } = await findForTeamOrStaff(this.repo, this.access, p, id);
     if (!staff && !role && c.visibility !== 'public') throw notFound('submission');
-    return { s: row.s, c, teamName: row.teamName };
+    return { s: row.s, c, teamName: row.teamName, staff };
   }
 
   async detail(p: Principal, id: string): Promise<SubmissionDetailDto> {
-    const { s, c, teamName } = await this.visibleTo(p, id);
-    return toSubmissionDetailDto(s, { slug: c.slug, teamName, revealed: isRevealed(c) });
+    const { s, c, teamName, staff } = await this.visibleTo(p, id);
+    const revealed = isRevealed(c);
+    return toSubmissionDetailDto(s, { slug: c.slug, teamName, revealed, perImage: perImageFeedbackVisible({ staff, revealed, config: c.config }) });
   }
 
   /** Every team's submissions, for the course staff (private scores still only after the reveal). */

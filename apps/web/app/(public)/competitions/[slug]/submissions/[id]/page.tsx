@@ -27,6 +27,12 @@ export default async function SubmissionPage({ params }: { params: Promise<{ slu
       </h2>
       {s.description && <p>{s.description}</p>}
       <LiveSubmission initial={s} initialLog={log} revealed={c.revealed} />
+      {s.status === 'scored' && s.perImagePublic === null && (
+        <p className="muted small" data-testid="per-image-hidden">
+          Per-image scores are shown after the close in this competition: before it they would tell which test images are
+          on the public leaderboard.
+        </p>
+      )}
       {perImage.length > 0 && (
         <section className="card" aria-labelledby="per-image-h">
           <h2 id="per-image-h">Per-image public scores</h2>
