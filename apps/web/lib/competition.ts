@@ -1,4 +1,5 @@
 import { cache } from 'react';
+import { headers } from 'next/headers';
 import { notFound, redirect } from 'next/navigation';
 import type { CompetitionDto } from '@holdout/contracts';
 import { apiOrNull, getMe } from './api';
@@ -8,10 +9,16 @@ export const getCompetition = cache(async (slug: string): Promise<CompetitionDto
   const c = await apiOrNull<CompetitionDto>(`/competitions/${encodeURIComponent(slug)}`);
   if (c) return c;
   const me = await getMe();
-  if (!me) redirect(`/login?next=${encodeURIComponent(`/competitions/${slug}`)}`);
+  if (!me) redirect(`/login?next=${encodeURIComponent(await currentPath(`/competitions/${slug}`))}`);
   notFound();
 });
 
 export function isStaffOf(c: CompetitionDto): boolean {
   return c.viewer?.role === 'instructor' || c.viewer?.role === 'ta';
+}
+
+/** The path (and query) of the page being rendered, as proxy.ts passes it; `fallback` without it. */
+export async function currentPath(fallback: string): Promise<string> {
+  const path = (await headers()).get('x-holdout-path');
+  return path && path.startsWith('/') && !/^\/[\\/]/.test(path) ? path : fallback;
 }

@@ -220,6 +220,10 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
     await student.goto(`${stack.web}/competitions/${SLUG}/leaderboard?split=private`);
     await eventually(student, async () => (await student.locator('[data-testid=leaderboard][data-split=private] tbody tr').count()) === 2, 'the private leaderboard', 120);
     await screenshot(student, 'leaderboard-private');
+    // The final standing is what the leaderboard now opens on; the public one is labelled as past.
+    await student.goto(`${stack.web}/competitions/${SLUG}/leaderboard`);
+    await student.locator('[data-testid=leaderboard][data-split=private]').waitFor();
+    await student.getByRole('link', { name: 'Public, as it was at the close' }).waitFor();
 
     await student.getByRole('link', { name: 'Shake-up' }).click();
     await student.getByTestId('shakeup-stats').waitFor();
@@ -259,6 +263,35 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
       await page.getByRole('heading', { name: 'Timeline (UTC)' }).waitFor();
     } finally {
       rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('signed out, a deep link comes back to its sub-page after sign-in; outsiders are told how to join', async () => {
+    const b = await launch();
+    try {
+      const page = await b.context.newPage();
+      await page.goto(`${stack.web}/competitions`);
+      await page.getByTestId('sign-in-first').getByRole('link', { name: 'Sign in' }).waitFor();
+      await page.goto(`${stack.web}/competitions/${SLUG}/leaderboard`);
+      await page.waitForURL(/\/login\?next=/);
+      assert.equal(new URL(page.url()).searchParams.get('next'), `/competitions/${SLUG}/leaderboard`);
+      await page.getByLabel('Email').fill(students[0]!.email);
+      await page.getByLabel('Password').fill(PASSWORD);
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.waitForURL(`${stack.web}/competitions/${SLUG}/leaderboard`);
+      await page.locator('[data-testid=leaderboard]').waitFor();
+    } finally {
+      await b.close();
+    }
+    const outsider = await launch();
+    try {
+      const page = await outsider.context.newPage();
+      await register(page, stack.web, { name: 'Olga Outsider', email: `olga-${run}@example.test` });
+      await page.goto(`${stack.web}/competitions/${SLUG}/leaderboard`);
+      await page.getByTestId('competition-not-found').getByRole('link', { name: 'join the course' }).waitFor();
+      await screenshot(page, 'competition-not-available');
+    } finally {
+      await outsider.close();
     }
   });
 

@@ -94,5 +94,6 @@ export function AuthForm({ mode, next }: { mode: 'login' | 'register'; next: str
 
 /** Only same-site paths: never redirect to another origin after signing in. */
 function safeNext(next: string): string {
-  return next.startsWith('/') && !next.startsWith('//') ? next : '/';
+  // Same-origin paths only: "//host" and "/\\host" would leave the site.
+  return next.startsWith('/') && !/^\/[\\/]/.test(next) ? next : '/';
 }

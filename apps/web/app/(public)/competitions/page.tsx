@@ -1,4 +1,5 @@
 import type { Metadata } from 'next';
+import Link from 'next/link';
 import type { CompetitionSummaryDto } from '@holdout/contracts';
 import { api, getMe } from '@/lib/api';
 import { CompetitionCard } from '../../_components/CompetitionCard';
@@ -8,6 +9,17 @@ export const metadata: Metadata = { title: 'Competitions' };
 
 export default async function CompetitionsPage() {
   const me = await getMe();
+  if (!me) {
+    return (
+      <>
+        <h1>Competitions</h1>
+        <p data-testid="sign-in-first">
+          Competitions belong to courses. <Link href="/login?next=%2Fcompetitions">Sign in</Link> to see yours, or{' '}
+          <Link href="/register?next=%2Fjoin">create an account</Link> and join a course with the code from your instructor.
+        </p>
+      </>
+    );
+  }
   let list: CompetitionSummaryDto[] = [];
   let error: unknown = null;
   try {

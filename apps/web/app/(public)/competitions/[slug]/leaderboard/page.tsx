@@ -20,7 +20,9 @@ export default async function LeaderboardPage({
 }) {
   const { slug } = await params;
   const c = await getCompetition(slug);
-  const split: Split = (await searchParams).split === 'private' && c.revealed ? 'private' : 'public';
+  // After the reveal the private board is the final standing, so it is what the page opens on.
+  const asked = (await searchParams).split;
+  const split: Split = c.revealed && asked !== 'public' ? 'private' : 'public';
   const base = `/competitions/${slug}/leaderboard`;
   const viewerTeam = c.viewer?.teamId ?? null;
 
@@ -29,15 +31,15 @@ export default async function LeaderboardPage({
       <div className="row" style={{ marginBottom: '1rem' }}>
         {c.revealed ? (
           <nav aria-label="Leaderboard split" className="row">
-            <Link href={base} className={`btn btn--small${split === 'public' ? ' btn--primary' : ''}`} aria-current={split === 'public' ? 'page' : undefined}>
-              Public
-            </Link>
             <Link
               href={`${base}?split=private`}
               className={`btn btn--small${split === 'private' ? ' btn--primary' : ''}`}
               aria-current={split === 'private' ? 'page' : undefined}
             >
-              Private
+              Private: final standing
+            </Link>
+            <Link href={`${base}?split=public`} className={`btn btn--small${split === 'public' ? ' btn--primary' : ''}`} aria-current={split === 'public' ? 'page' : undefined}>
+              Public, as it was at the close
             </Link>
           </nav>
         ) : (
@@ -47,7 +49,7 @@ export default async function LeaderboardPage({
           </p>
         )}
         <span className="spacer" />
-        <LeaderboardLive slug={slug} split={split} />
+        {c.revealed ? <span className="muted small">Final</span> : <LeaderboardLive slug={slug} split={split} />}
       </div>
       {/* The page's frame goes out at once; the board streams in when it is ready. */}
       <Suspense fallback={<p className="muted">Loading the leaderboard…</p>}>
