@@ -13,13 +13,13 @@ import { Session } from './entities/session.entity.js';
 import type { Principal } from './principal.js';
 import { SignInThrottle } from './sign-in-throttle.js';
 
-export const registerSchema = z.object({
+export const registerSchema = z.strictObject({
   email: z.string().trim().toLowerCase().email().max(320),
   password: z.string().min(8, 'at least 8 characters').max(200),
   displayName: z.string().trim().min(1).max(120),
 });
-export const loginSchema = z.object({ email: z.string().trim().toLowerCase().max(320), password: z.string().max(200) });
-const tokenSchema = z.object({ name: z.string().trim().min(1).max(100) });
+export const loginSchema = z.strictObject({ email: z.string().trim().toLowerCase().max(320), password: z.string().max(200) });
+const tokenSchema = z.strictObject({ name: z.string().trim().min(1).max(100) });
 
 // argon2id with the library's defaults (64 MiB, t=3): memory-hard.
 const ARGON = { type: argon2.argon2id } as const;

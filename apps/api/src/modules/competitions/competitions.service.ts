@@ -25,7 +25,7 @@ import { CompetitionAccess, isRevealed, stateOf } from './competition-access.ser
 import { Competition } from './entities/competition.entity.js';
 import { EventsPublisher } from '../events/events.publisher.js';
 
-const createSchema = z.object({
+const createSchema = z.strictObject({
   bundle: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'a bundled competition name'),
   slug: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/).max(100).optional(),
   courseId: z.string().uuid(),

@@ -11,9 +11,9 @@ import { AuditService } from '../audit/audit.service.js';
 import { Course } from './entities/course.entity.js';
 import { Membership } from './entities/membership.entity.js';
 
-const createSchema = z.object({ name: z.string().trim().min(1).max(200) });
-const joinSchema = z.object({ code: z.string().trim().toUpperCase().min(4).max(16) });
-const roleSchema = z.object({ role: z.enum(['instructor', 'ta', 'student']) });
+const createSchema = z.strictObject({ name: z.string().trim().min(1).max(200) });
+const joinSchema = z.strictObject({ code: z.string().trim().toUpperCase().min(4).max(16) });
+const roleSchema = z.strictObject({ role: z.enum(['instructor', 'ta', 'student']) });
 // No 0/O/1/I: codes are read aloud and copied from slides.
 const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 

@@ -25,8 +25,11 @@ import { scoreJobOptions } from './scoring-jobs.js';
 import { toSubmissionDetailDto, toSubmissionDto } from './submission.mapper.js';
 import { SubmissionsRepository } from './submissions.repository.js';
 
-const fieldsSchema = z.object({
+// Multipart fields of an upload; unknown ones are refused by name (a typo is not ignored).
+const fieldsSchema = z.strictObject({
   kind: z.enum(['file', 'kernel', 'model']).default('file'),
+  /** Kernels: the attached dataset's name (read by KernelSubmissions.prepare). */
+  dataset: z.string().optional(),
   description: z.string().trim().max(1000).optional(),
   cvScore: z
     .string()
@@ -42,7 +45,7 @@ const fieldsSchema = z.object({
       return n;
     }),
 });
-const selectionSchema = z.object({ selected: z.boolean() });
+const selectionSchema = z.strictObject({ selected: z.boolean() });
 
 @Injectable()
 export class SubmissionsService {
