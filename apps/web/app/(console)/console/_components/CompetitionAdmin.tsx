@@ -67,9 +67,10 @@ export function CompetitionAdmin({ c }: { c: CompetitionDto }) {
               <label htmlFor="t-closes">Closes at</label>
               <input id="t-closes" name="closesAt" type="datetime-local" defaultValue={toLocalInput(c.closesAt)} required />
             </div>
-            <button className="btn btn--primary" type="submit" disabled={busy}>
+            <button className="btn btn--primary" type="submit" disabled={busy || c.revealed}>
               Save timeline
             </button>
+            {c.revealed && <p className="muted small">The competition is closed and revealed: its timeline no longer moves.</p>}
           </form>
         </section>
         <section className="card" aria-labelledby="actions-h">
@@ -78,6 +79,7 @@ export function CompetitionAdmin({ c }: { c: CompetitionDto }) {
           <button className="btn btn--danger" type="button" onClick={closeNow} disabled={busy || c.state === 'closed'}>
             Close now
           </button>
+          {c.state === 'closed' && <p className="muted small">Closed {c.revealed ? 'and revealed' : '(the reveal follows)'}.</p>}
           <form onSubmit={rescore} style={{ marginTop: '1.25rem' }}>
             <div className="field">
               <label htmlFor="rescore-reason">Rescore every submission — reason (optional)</label>

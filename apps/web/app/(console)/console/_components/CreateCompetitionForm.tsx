@@ -99,7 +99,7 @@ export function CreateCompetitionForm({ courses, bundles }: { courses: { id: str
       </div>
       <div className="field">
         <label htmlFor="comp-slug">Slug (optional)</label>
-        <input id="comp-slug" name="slug" type="text" pattern="[a-z0-9][a-z0-9-]*" aria-describedby="comp-slug-hint" />
+        <input id="comp-slug" name="slug" type="text" pattern="[a-z0-9]+(-[a-z0-9]+)*" aria-describedby="comp-slug-hint" />
         <span className="hint" id="comp-slug-hint">
           Lower-case letters, digits and dashes; defaults to the bundle&apos;s name.
         </span>

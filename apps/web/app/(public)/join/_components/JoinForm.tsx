@@ -1,4 +1,5 @@
 'use client';
+import Link from 'next/link';
 import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
 import type { CourseDto } from '@holdout/contracts';
@@ -12,12 +13,14 @@ export function JoinForm({ initialCode }: { initialCode: string }) {
 
   async function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
-    const code = String(new FormData(e.currentTarget).get('code') ?? '').trim();
+    const form = e.currentTarget;
+    const code = String(new FormData(form).get('code') ?? '').trim();
     setBusy(true);
     setError(null);
     try {
       const course = await send<CourseDto>('POST', '/courses/join', { code });
       setJoined(course);
+      form.reset();
       router.refresh();
     } catch (err) {
       setError(err instanceof ClientApiError ? err.message : 'The server could not be reached.');
@@ -35,12 +38,12 @@ export function JoinForm({ initialCode }: { initialCode: string }) {
       )}
       {joined && (
         <div className="alert alert--ok" role="status">
-          You joined <strong>{joined.name}</strong>. <a href="/">See its competitions</a>.
+          You joined <strong>{joined.name}</strong>. <Link href="/competitions">See its competitions</Link>.
         </div>
       )}
       <div className="field">
         <label htmlFor="code">Course code</label>
-        <input id="code" name="code" type="text" required defaultValue={initialCode} autoComplete="off" spellCheck={false} />
+        <input id="code" name="code" type="text" required defaultValue={joined ? '' : initialCode} autoComplete="off" spellCheck={false} />
       </div>
       <button type="submit" className="btn btn--primary" disabled={busy}>
         Join

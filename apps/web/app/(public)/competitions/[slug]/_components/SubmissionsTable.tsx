@@ -11,6 +11,7 @@ function LiveRow({
   s,
   revealed,
   canSelect,
+  closed,
   onUpdate,
   onToggle,
   busy,
@@ -19,6 +20,7 @@ function LiveRow({
   s: SubmissionDto;
   revealed: boolean;
   canSelect: boolean;
+  closed: boolean;
   onUpdate: (s: SubmissionDto) => void;
   onToggle: (s: SubmissionDto) => void;
   busy: boolean;
@@ -34,7 +36,8 @@ function LiveRow({
         <input
           type="checkbox"
           checked={s.selected}
-          disabled={busy || !selectable || (!s.selected && !canSelect)}
+          disabled={busy || closed || !selectable || (!s.selected && !canSelect)}
+          title={closed ? 'The competition has closed: the selection is final' : undefined}
           onChange={() => onToggle(s)}
           aria-label={`Final submission: ${s.fileName ?? s.id}`}
         />
@@ -63,11 +66,14 @@ export function SubmissionsTable({
   initial,
   revealed,
   limit,
+  closed,
 }: {
   slug: string;
   initial: SubmissionDto[];
   revealed: boolean;
   limit: number;
+  /** After the close the selection is final: the boxes are disabled, saying why. */
+  closed: boolean;
 }) {
   const [subs, setSubs] = useState(initial);
   const [busy, setBusy] = useState(false);
@@ -102,7 +108,7 @@ export function SubmissionsTable({
           {selected} of {limit}
         </strong>{' '}
         final submissions selected. The private leaderboard uses your selected submissions, or, if you select none, your
-        best public ones.
+        best public ones.{closed && ' The competition has closed: the selection is final.'}
       </p>
       <div aria-live="polite">
         {message && (
@@ -141,6 +147,7 @@ export function SubmissionsTable({
                 slug={slug}
                 revealed={revealed}
                 canSelect={selected < limit}
+                closed={closed}
                 onUpdate={update}
                 onToggle={toggle}
                 busy={busy}

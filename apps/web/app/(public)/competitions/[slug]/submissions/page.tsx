@@ -22,6 +22,6 @@ export default async function SubmissionsPage({ params }: { params: Promise<{ sl
   return error ? (
     <ErrorNote error={error} what="your submissions" />
   ) : (
-    <SubmissionsTable slug={slug} initial={subs} revealed={c.revealed} limit={c.limits.finalSelections} />
+    <SubmissionsTable slug={slug} initial={subs} revealed={c.revealed} limit={c.limits.finalSelections} closed={c.state === 'closed'} />
   );
 }
