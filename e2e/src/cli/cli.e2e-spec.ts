@@ -112,6 +112,14 @@ describe('the holdout command line against a running server', { timeout: 10 * 60
     const all = json(await holdout('student', ['competitions', 'download', '-c', 'glom-cli', '-p', dir, '--json']));
     assert.equal(all.length, files.length);
     assert.equal(all.find((f: { name: string }) => f.name === big.name).skipped, true, 'a complete file is not fetched again');
+    // Everything as one zip, extracted: the same bytes as the files fetched one by one.
+    const zipped = json(await holdout('student', ['competitions', 'download', '-c', 'glom-cli', '--zip', '--unzip', '-p', join(work, 'zipped'), '--json']));
+    assert.deepEqual([...zipped.extracted].sort(), files.map((f) => f.name).sort());
+    assert.ok((await readFile(join(work, 'zipped', big.name))).equals(whole));
+    await assert.rejects(stat(join(work, 'zipped', 'glom-cli.zip')), 'the archive is removed once extracted');
+    const lonely = await holdout('student', ['competitions', 'download', '-c', 'glom-cli', '--unzip']);
+    assert.equal(lonely.code, 1);
+    assert.match(lonely.stderr, /--unzip goes with --zip/);
     const missing = await holdout('student', ['competitions', 'download', '-c', 'glom-cli', '-f', 'nope.csv', '-p', dir]);
     assert.equal(missing.code, EXIT.refused);
     assert.match(missing.stderr, /has no file "nope.csv"/);

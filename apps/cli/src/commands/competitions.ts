@@ -1,5 +1,5 @@
 import { createWriteStream } from 'node:fs';
-import { mkdir, readdir, readFile, rename, stat, writeFile } from 'node:fs/promises';
+import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -18,8 +18,9 @@ Competitions on the server you signed in to (holdout login).
 Commands:
   list                          competitions you can see
   files -c SLUG                 the competition's downloadable files
-  download -c SLUG [-f FILE] [-p DIR]
-                                download its files (resumes an interrupted download)
+  download -c SLUG [-f FILE] [-p DIR] [--zip [--unzip]]
+                                download its files (resumes an interrupted download), or
+                                all of them as one zip
   submit -c SLUG -f FILE [-m MESSAGE] [--cv SCORE] [--wait]
                                 submit a prediction file; --wait follows it to its score
   submissions -c SLUG           your team's submissions
@@ -83,15 +84,17 @@ async function download(args: string[]): Promise<void> {
   const line = parseCommandLine(args, {
     usage: usage(
       'download -c SLUG [-f FILE] [-p DIR]',
-      "Downloads the competition's files (or one, -f) into DIR (default: ./SLUG), keeping their folders. An\ninterrupted download resumes where it stopped; a file already there with the right size is skipped.",
-      '  -c, --competition <slug>\n  -f, --file <name>   one file, as `files` lists it (e.g. test/abc.tiff)\n  -p, --path <dir>    where to put them (default: ./<slug>)\n',
+      "Downloads the competition's files (or one, -f) into DIR (default: ./SLUG), keeping their folders. An\ninterrupted download resumes where it stopped; a file already there with the right size is skipped.\nWith --zip, downloads them all as DIR/SLUG.zip (one request, not resumable); --unzip extracts it into\nDIR and removes it.",
+      '  -c, --competition <slug>\n  -f, --file <name>   one file, as `files` lists it (e.g. test/abc.tiff)\n  -p, --path <dir>    where to put them (default: ./<slug>)\n  --zip               all files as one zip archive\n  --unzip             with --zip: extract the archive, then remove it\n',
     ),
-    options: { ...C, file: { type: 'string', short: 'f' }, path: { type: 'string', short: 'p' }, ...OUTPUT_OPTIONS },
+    options: { ...C, file: { type: 'string', short: 'f' }, path: { type: 'string', short: 'p' }, zip: { type: 'boolean' }, unzip: { type: 'boolean' }, ...OUTPUT_OPTIONS },
     required: ['competition'],
   });
   if (line === null) return;
   const slug = line.values.competition as string;
   const api = await Api.signedIn();
+  if (line.values.unzip && !line.values.zip) throw new CliError('--unzip goes with --zip: files downloaded one by one arrive unpacked', EXIT.usage);
+  if (line.values.zip) return downloadZip(api, slug, line.values);
   const all = await api.json<DataFileDto[]>('GET', `${slugPath(slug)}/data`);
   const wanted = line.values.file === undefined ? all : all.filter((f) => f.name === line.values.file);
   if (wanted.length === 0) throw new CliError(`${slug} has no file ${JSON.stringify(line.values.file)} (see holdout competitions files -c ${slug})`, EXIT.refused);
@@ -105,6 +108,32 @@ async function download(args: string[]): Promise<void> {
   }
   if (line.values.json) return printJson(done);
   if (!line.values.quiet) process.stdout.write(`${done.length} file${done.length === 1 ? '' : 's'} in ${relative(process.cwd(), dir) || '.'} (${bytes(done.reduce((n, f) => n + f.size, 0))})\n`);
+}
+
+/** `download --zip [--unzip]`: the whole public data as one archive, extracted on request. */
+async function downloadZip(api: Api, slug: string, v: Record<string, unknown>): Promise<void> {
+  const dir = resolve((v.path as string | undefined) ?? slug);
+  await mkdir(dir, { recursive: true });
+  const file = join(dir, `${slug}.zip`);
+  const res = await api.ok(`${slugPath(slug)}/data.zip`, { headers: { accept: 'application/zip' } });
+  const quiet = v.quiet === true || v.json === true;
+  let received = 0;
+  const bar = quiet || !process.stderr.isTTY ? null : new SingleBar({ format: `${slug}.zip {value_formatted}`, formatValue: (n, _o, type) => (type === 'value' ? bytes(n) : String(n)), hideCursor: true }, Presets.shades_classic);
+  bar?.start(0, 0);
+  try {
+    await pipeline(Readable.fromWeb(res.body as import('node:stream/web').ReadableStream).on('data', (c: Buffer) => bar?.update((received += c.length))), createWriteStream(`${file}.part`));
+  } finally {
+    bar?.stop();
+  }
+  await rename(`${file}.part`, file);
+  let extracted: string[] | null = null;
+  if (v.unzip) {
+    const { unzip } = await import('../client/unzip.js');
+    extracted = await unzip(file, dir);
+    await rm(file);
+  }
+  if (v.json) return printJson({ zip: v.unzip ? null : file, size: received, extracted: extracted?.map((f) => relative(dir, f)) ?? null });
+  if (!v.quiet) process.stdout.write(extracted ? `${extracted.length} files in ${relative(process.cwd(), dir) || '.'}\n` : `${file} (${bytes(received)})\n`);
 }
 
 /**

@@ -1,3 +1,5 @@
+import { pipeline } from 'node:stream/promises';
+import { ZipFile } from 'yazl';
 import { Body, Controller, Get, HttpCode, Param, Patch, Post, Req, Res } from '@nestjs/common';
 import { ApiBody, ApiTags } from '@nestjs/swagger';
 import type { CompetitionDto, CompetitionSummaryDto, DataFileDto, RescoreDto } from '@holdout/contracts';
@@ -7,6 +9,9 @@ import { CurrentUser, type Principal } from '../auth/principal.js';
 import { CompetitionsService } from './competitions.service.js';
 import { DataService } from './data.service.js';
 import { RescoreService } from './rescore.service.js';
+
+/** Files a zip stores rather than deflates: images are compressed already. */
+const STORED = /\.(tiff?|png|jpe?g|webp)$/i;
 
 @ApiTags('competitions')
 @Controller('competitions')
@@ -68,6 +73,22 @@ export class CompetitionsController {
   @Get(':slug/data')
   listData(@CurrentUser() p: Principal, @Param('slug') slug: string): Promise<DataFileDto[]> {
     return this.data.list(p, slug);
+  }
+
+  /**
+   * "Download all": the listed files as one zip, streamed as it is written (images, already
+   * compressed, are stored; text is deflated). Per-file downloads stay the resumable way.
+   */
+  @Get(':slug/data.zip')
+  async downloadAll(@CurrentUser() p: Principal, @Param('slug') slug: string, @Res() res: Response): Promise<void> {
+    const files = await this.data.everything(p, slug);
+    const zip = new ZipFile();
+    for (const f of files) zip.addFile(f.path, f.name, { compress: !STORED.test(f.name) });
+    zip.end();
+    res.setHeader('content-type', 'application/zip');
+    res.setHeader('content-disposition', `attachment; filename="${slug}.zip"`);
+    res.setHeader('cache-control', 'private, no-cache');
+    await pipeline(zip.outputStream, res);
   }
 
   /** Streams a public file; ETag, Last-Modified and Range come from Express's `send`. */

@@ -1,3 +1,4 @@
+import yauzl from 'yauzl';
 import assert from 'node:assert/strict';
 import { copyFile, mkdir, readFile, symlink, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -81,6 +82,23 @@ describe('competition data under a dot-directory', () => {
     assert.equal(again.status, 304);
   });
 
+  it('downloads all: one zip of exactly the listed files, each as served alone; members only', async () => {
+    const res = await prof.get('/api/competitions/cells/data.zip').buffer(true).parse((r, cb) => {
+      const chunks: Buffer[] = [];
+      r.on('data', (c: Buffer) => chunks.push(c));
+      r.on('end', () => cb(null, Buffer.concat(chunks)));
+    });
+    assert.equal(res.status, 200, String(res.body).slice(0, 200));
+    assert.equal(res.headers['content-type'], 'application/zip');
+    assert.match(res.headers['content-disposition']!, /filename="cells\.zip"/);
+    const entries = await zipEntries(res.body as Buffer);
+    const listed = ((await prof.get('/api/competitions/cells/data')).body as DataFileDto[]).map((f) => f.name);
+    assert.deepEqual([...entries.keys()].sort(), listed, 'the listed files, no dotfile, no link out, no solution');
+    assert.equal(entries.get('train.csv')!.toString(), 'id,encoding\nt1,1 3\n');
+    const outsider = await Client.register(api.server, 'zip-outsider@example.com');
+    assert.equal((await outsider.get('/api/competitions/cells/data.zip')).status, 404);
+  });
+
   it('still refuses dotfiles, traversal and links out of public/, with the one error shape', async () => {
     for (const path of ['.secret', '.cache/x.csv', '..%2Fhidden%2Fsolution.csv', '%2e%2e/hidden/solution.csv', 'linked.csv', 'nothing.csv']) {
       const res = await prof.get(`/api/competitions/cells/data/${path}`);
@@ -118,3 +136,26 @@ describe('competition data under a dot-directory', () => {
     assert.equal((await outsider.get('/api/competitions/cells/data/starter/kernel.py')).status, 404, 'members only');
   });
 });
+
+/** Name → content of every file in a zip (yauzl, from memory). */
+async function zipEntries(buf: Buffer): Promise<Map<string, Buffer>> {
+  const zip = await new Promise<yauzl.ZipFile>((ok, no) => yauzl.fromBuffer(buf, { lazyEntries: true }, (err, z) => (err ? no(err) : ok(z))));
+  const out = new Map<string, Buffer>();
+  await new Promise<void>((done, fail) => {
+    zip.on('end', () => done());
+    zip.on('error', fail);
+    zip.on('entry', (e: yauzl.Entry) => {
+      zip.openReadStream(e, (err, stream) => {
+        if (err) return fail(err);
+        const chunks: Buffer[] = [];
+        stream.on('data', (c: Buffer) => chunks.push(c));
+        stream.on('end', () => {
+          out.set(e.fileName, Buffer.concat(chunks));
+          zip.readEntry();
+        });
+      });
+    });
+    zip.readEntry();
+  });
+  return out;
+}

@@ -64,6 +64,19 @@ export class DataService {
    * (no dot segments, so `send` may refuse dotfiles below the root without tripping over a
    * dot-directory above it, such as the default `<repo>/.data`) and its ETag.
    */
+  /**
+   * Every listed file, resolved as `file` resolves it (so exactly what the viewer may download
+   * one by one), for the "download all" archive.
+   */
+  async everything(p: Principal, slug: string): Promise<{ name: string; path: string }[]> {
+    const out: { name: string; path: string }[] = [];
+    for (const f of await this.list(p, slug)) {
+      const found = await this.file(p, slug, f.name).catch(() => null); // gone since the listing
+      if (found) out.push({ name: f.name, path: join(found.root, found.name) });
+    }
+    return out;
+  }
+
   async file(p: Principal, slug: string, name: string): Promise<{ root: string; name: string; etag: string }> {
     const { publicRoot, starterRoot } = await this.roots(p, slug);
     if (!name || name.includes('\0') || name.split('/').some((s) => s === '..' || s.startsWith('.'))) throw notFound('file');

@@ -35,6 +35,14 @@ export default async function DataPage({ params }: { params: Promise<{ slug: str
           <span className="muted small">
             {files.length} files · {formatBytes(total)}
           </span>
+          {files.length > 0 && (
+            <>
+              <span className="spacer" />
+              <a className="btn btn--small" href={`/api/competitions/${encodeURIComponent(slug)}/data.zip`} download data-testid="download-all">
+                Download all (.zip)
+              </a>
+            </>
+          )}
         </div>
         {c.dataReady === false ? (
           <p className="alert alert--info" role="status" style={{ marginTop: '0.8rem' }}>
