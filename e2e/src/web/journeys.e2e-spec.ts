@@ -266,6 +266,18 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
     }
   });
 
+  it('the Code tab shows the starter kernel, and "Submit this" sends it as it is', async () => {
+    const page = studentBrowsers[0]!.context.pages()[0]!;
+    await page.goto(`${stack.web}/competitions/${SLUG}/code`);
+    const starter = page.getByTestId('starter-code');
+    await starter.waitFor();
+    assert.match((await starter.locator('pre').textContent()) ?? '', /def find_input\(\)/);
+    await screenshot(page, 'code-starter');
+    await starter.getByRole('button', { name: 'Submit this' }).click();
+    // This stack runs no kernels (HOLDOUT_KERNELS=off): the API's refusal reaches the student.
+    await starter.getByRole('alert').filter({ hasText: 'kernel runs are disabled on this server' }).waitFor();
+  });
+
   it('signed out, a deep link comes back to its sub-page after sign-in; outsiders are told how to join', async () => {
     const b = await launch();
     try {

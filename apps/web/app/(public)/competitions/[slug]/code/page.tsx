@@ -1,8 +1,9 @@
 import type { Metadata } from 'next';
 import type { DataFileDto } from '@holdout/contracts';
-import { apiOrNull } from '@/lib/api';
+import { apiOrNull, apiText } from '@/lib/api';
 import { getCompetition } from '@/lib/competition';
 import { encodePath, formatBytes } from '@/lib/format';
+import { StarterCode } from '../_components/StarterCode';
 import { SubmitForm } from '../_components/SubmitForm';
 
 export const metadata: Metadata = { title: 'Code' };
@@ -12,6 +13,16 @@ export default async function CodePage({ params }: { params: Promise<{ slug: str
   const c = await getCompetition(slug);
   const files = (await apiOrNull<DataFileDto[]>(`/competitions/${encodeURIComponent(slug)}/data`)) ?? [];
   const starters = files.filter((f) => /\.(py|ipynb)$/i.test(f.name));
+  // The script is shown as it is (the notebook, its twin, is listed); a lone notebook as its code
+  // cells. Either submits as the original file.
+  const py = starters.filter((f) => f.name.endsWith('.py'));
+  const shown = await Promise.all(
+    (py.length > 0 ? py : starters).map(async (f) => {
+      const text = (await apiText(`/competitions/${encodeURIComponent(slug)}/data/${encodePath(f.name)}`)) ?? '';
+      return { name: f.name, code: f.name.endsWith('.ipynb') ? notebookCode(text) : text };
+    }),
+  );
+  const disabledReason = c.state === 'upcoming' ? 'The competition has not opened yet.' : !c.viewer ? 'Join the course to submit.' : null;
   return (
     <div className="stack">
       <section className="card" aria-labelledby="starter-h">
@@ -24,16 +35,23 @@ export default async function CodePage({ params }: { params: Promise<{ slug: str
         {starters.length === 0 ? (
           <p className="muted">This competition ships no starter kernel.</p>
         ) : (
-          <ul data-testid="starter-kernels">
-            {starters.map((f) => (
-              <li key={f.name}>
-                <a href={`/api/competitions/${encodeURIComponent(slug)}/data/${encodePath(f.name)}`} download>
-                  {f.name}
-                </a>{' '}
-                <span className="muted small">({formatBytes(f.size)})</span>
-              </li>
-            ))}
-          </ul>
+          <>
+            <ul data-testid="starter-kernels">
+              {starters.map((f) => (
+                <li key={f.name}>
+                  <a href={`/api/competitions/${encodeURIComponent(slug)}/data/${encodePath(f.name)}`} download>
+                    {f.name}
+                  </a>{' '}
+                  <span className="muted small">({formatBytes(f.size)})</span>
+                </li>
+              ))}
+            </ul>
+            {shown
+              .filter((s) => s.code)
+              .map((s) => (
+                <StarterCode key={s.name} slug={slug} name={s.name} code={s.code} canSubmit={!disabledReason && c.submissionKinds.includes('kernel')} />
+              ))}
+          </>
         )}
       </section>
       <section aria-labelledby="upload-h">
@@ -41,9 +59,22 @@ export default async function CodePage({ params }: { params: Promise<{ slug: str
         <SubmitForm
           slug={slug}
           kinds={['kernel']}
-          disabledReason={c.state === 'upcoming' ? 'The competition has not opened yet.' : !c.viewer ? 'Join the course to submit.' : null}
+          disabledReason={disabledReason}
         />
       </section>
     </div>
   );
+}
+
+/** The code cells of a notebook, separated as a script would be (`# %%`); '' when it is not one. */
+function notebookCode(json: string): string {
+  try {
+    const nb = JSON.parse(json) as { cells?: { cell_type?: string; source?: string | string[] }[] };
+    return (nb.cells ?? [])
+      .filter((c) => c.cell_type === 'code')
+      .map((c) => (Array.isArray(c.source) ? c.source.join('') : (c.source ?? '')))
+      .join('\n\n# %%\n');
+  } catch {
+    return '';
+  }
 }
