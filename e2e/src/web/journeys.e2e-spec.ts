@@ -83,11 +83,13 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
     joinCode = (await page.getByTestId('console-join-code').first().textContent())!.trim();
     assert.match(joinCode, /^[A-Za-z0-9-]{4,}$/);
 
-    await page.getByLabel('Bundle name').fill('hubmap-glomeruli');
+    await page.getByLabel('Competition bundle').selectOption('hubmap-glomeruli');
+    await page.getByLabel('Title (optional)').fill('Glomeruli — e2e cohort');
     await page.getByLabel('Slug (optional)').fill(SLUG);
     await page.getByRole('button', { name: 'Create competition' }).click();
     await page.waitForURL(`${stack.web}/console/competitions/${SLUG}`);
     await page.getByRole('heading', { name: 'Timeline (UTC)' }).waitFor();
+    await page.getByRole('heading', { level: 1, name: 'Glomeruli — e2e cohort' }).waitFor();
     await screenshot(page, 'console-competition');
 
     // The worker builds the data; the Data tab lists the files once it is ready.

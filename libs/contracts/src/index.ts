@@ -311,6 +311,8 @@ export interface CreateCompetitionRequest {
   bundle: string;
   /** Slug of the new competition; defaults to the bundle's name. */
   slug?: string;
+  /** Its title; defaults to the bundle's (two copies of one bundle can then be told apart). */
+  title?: string;
   courseId: string;
   visibility?: 'course' | 'public';
   /** Overrides of the bundle's timeline (ISO 8601). */

@@ -28,6 +28,7 @@ import { EventsPublisher } from '../events/events.publisher.js';
 const createSchema = z.strictObject({
   bundle: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'a bundled competition name'),
   slug: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/).max(100).optional(),
+  title: z.string().trim().min(1).max(200).optional(),
   courseId: z.string().uuid(),
   visibility: z.enum(['course', 'public']).default('course'),
   opensAt: z.iso.datetime({ offset: true }).optional(),
@@ -163,7 +164,7 @@ export class CompetitionsService {
         slug,
         courseId: body.courseId,
         visibility: body.visibility,
-        title: b.title,
+        title: body.title ?? b.title,
         metric: b.metric,
         rleOrder: b.rleOrder,
         submissionKinds: b.submissionKinds,

@@ -1,6 +1,6 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
-import type { CompetitionSummaryDto } from '@holdout/contracts';
+import type { BundleDto, CompetitionSummaryDto } from '@holdout/contracts';
 import { apiOrNull, requireMe } from '@/lib/api';
 import { formatDate } from '@/lib/format';
 import { StateBadge } from '../../_components/StateBadge';
@@ -10,7 +10,6 @@ import { CourseCreators } from './_components/CourseCreators';
 
 export const metadata: Metadata = { title: 'Instructor console' };
 
-const BUNDLES = (process.env.HOLDOUT_BUNDLES ?? 'hubmap-glomeruli,sartorius-cells').split(',').filter(Boolean);
 
 export default async function ConsolePage() {
   const me = await requireMe('/console');
@@ -18,6 +17,9 @@ export default async function ConsolePage() {
   const competitions = (await apiOrNull<CompetitionSummaryDto[]>('/competitions')) ?? [];
   const taughtIds = new Set(taught.map((c) => c.id));
   const mine = competitions.filter((c) => me.isAdmin || (c.courseId && taughtIds.has(c.courseId)));
+  const courseName = new Map(me.courses.map((c) => [c.id, c.name]));
+  // The bundles the API serves (site admins and instructors); none for others.
+  const bundles = taught.length > 0 || me.isAdmin ? ((await apiOrNull<BundleDto[]>('/bundles')) ?? []) : [];
   return (
     <>
       <h1>Instructor console</h1>
@@ -57,14 +59,36 @@ export default async function ConsolePage() {
         {mine.length === 0 ? (
           <p className="muted">No competitions yet.</p>
         ) : (
-          <ul>
-            {mine.map((c) => (
-              <li key={c.slug}>
-                <Link href={`/console/competitions/${c.slug}`}>{c.title}</Link> <StateBadge state={c.state} revealed={c.revealed} />{' '}
-                <span className="muted small">closes {formatDate(c.closesAt)}</span>
-              </li>
-            ))}
-          </ul>
+          <div className="table-wrap">
+            <table data-testid="console-competitions">
+              <thead>
+                <tr>
+                  <th scope="col">Competition</th>
+                  <th scope="col">Slug</th>
+                  <th scope="col">Course</th>
+                  <th scope="col">Phase</th>
+                  <th scope="col">Closes (UTC)</th>
+                </tr>
+              </thead>
+              <tbody>
+                {mine.map((c) => (
+                  <tr key={c.slug}>
+                    <td>
+                      <Link href={`/console/competitions/${c.slug}`}>{c.title}</Link>
+                    </td>
+                    <td>
+                      <code>{c.slug}</code>
+                    </td>
+                    <td>{(c.courseId && courseName.get(c.courseId)) ?? '—'}</td>
+                    <td>
+                      <StateBadge state={c.state} revealed={c.revealed} />
+                    </td>
+                    <td>{formatDate(c.closesAt)}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
         )}
       </section>
       <div className="grid" style={{ gridTemplateColumns: 'repeat(auto-fit, minmax(300px, 1fr))' }}>
@@ -83,7 +107,7 @@ export default async function ConsolePage() {
           {taught.length === 0 ? (
             <p className="muted">{me.canCreateCourses ? 'Create a course first.' : 'You teach no course yet.'}</p>
           ) : (
-            <CreateCompetitionForm courses={taught.map((c) => ({ id: c.id, name: c.name }))} bundles={BUNDLES} />
+            <CreateCompetitionForm courses={taught.map((c) => ({ id: c.id, name: c.name }))} bundles={bundles} />
           )}
         </section>
       </div>

@@ -1,13 +1,13 @@
 'use client';
 import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
-import type { CompetitionDto, CreateCompetitionRequest } from '@holdout/contracts';
+import type { BundleDto, CompetitionDto, CreateCompetitionRequest } from '@holdout/contracts';
 import { send } from '@/lib/client';
 import { postWithProgress } from '@/lib/upload';
 import { useAction } from './useAction';
 import { Message } from './Message';
 
-export function CreateCompetitionForm({ courses, bundles }: { courses: { id: string; name: string }[]; bundles: string[] }) {
+export function CreateCompetitionForm({ courses, bundles }: { courses: { id: string; name: string }[]; bundles: BundleDto[] }) {
   const router = useRouter();
   const { busy, message, run } = useAction();
   const [source, setSource] = useState<'bundled' | 'upload'>('bundled');
@@ -18,6 +18,7 @@ export function CreateCompetitionForm({ courses, bundles }: { courses: { id: str
     const str = (k: string) => String(f.get(k) ?? '').trim();
     const fields: Omit<CreateCompetitionRequest, 'bundle'> = { courseId: str('courseId') };
     if (str('slug')) fields.slug = str('slug');
+    if (str('title')) fields.title = str('title');
     if (str('visibility')) fields.visibility = str('visibility') as 'course' | 'public';
     if (str('opensAt')) fields.opensAt = new Date(`${str('opensAt')}Z`).toISOString();
     if (str('closesAt')) fields.closesAt = new Date(`${str('closesAt')}Z`).toISOString();
@@ -60,15 +61,16 @@ export function CreateCompetitionForm({ courses, bundles }: { courses: { id: str
       </fieldset>
       {source === 'bundled' ? (
         <div className="field">
-          <label htmlFor="comp-bundle">Bundle name</label>
-          <input id="comp-bundle" name="bundle" type="text" list="bundles" required aria-describedby="comp-bundle-hint" defaultValue={bundles[0]} />
-          <datalist id="bundles">
+          <label htmlFor="comp-bundle">Competition bundle</label>
+          <select id="comp-bundle" name="bundle" required aria-describedby="comp-bundle-hint" defaultValue={bundles[0]?.slug}>
             {bundles.map((b) => (
-              <option key={b} value={b} />
+              <option key={b.slug} value={b.slug}>
+                {b.title} ({b.slug}: {b.metric}, {b.submissionKinds.join(' and ')})
+              </option>
             ))}
-          </datalist>
+          </select>
           <span className="hint" id="comp-bundle-hint">
-            A folder under <code>competitions/</code> on the server.
+            The competitions this server ships, under <code>competitions/</code>.
           </span>
         </div>
       ) : (
@@ -96,6 +98,13 @@ export function CreateCompetitionForm({ courses, bundles }: { courses: { id: str
             </option>
           ))}
         </select>
+      </div>
+      <div className="field">
+        <label htmlFor="comp-title">Title (optional)</label>
+        <input id="comp-title" name="title" type="text" maxLength={200} aria-describedby="comp-title-hint" />
+        <span className="hint" id="comp-title-hint">
+          Defaults to the bundle&apos;s title; give each copy of a bundle its own (e.g. &quot;Glomeruli — spring 2027&quot;).
+        </span>
       </div>
       <div className="field">
         <label htmlFor="comp-slug">Slug (optional)</label>
