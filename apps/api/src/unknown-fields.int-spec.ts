@@ -52,7 +52,7 @@ describe('unknown fields in request bodies', () => {
     refusesByName(await student.post('/api/courses/join').send({ code: 'ABCDEFGH', as: 'ta' }), 'as', 'join');
     refusesByName(await prof.put(`/api/courses/${courseId}/members/${student.user.id}`).send({ role: 'ta', until: 'never' }), 'until', 'role');
     refusesByName(await prof.post('/api/competitions').send({ bundle: 'fixture', slug: 'other', courseId, dailySubmisions: 99 }), 'dailySubmisions', 'create');
-    refusesByName(await prof.agent.patch('/api/competitions/cells').set('x-csrf-token', prof.csrf).send({ closesAt: new Date(Date.now() + 2 * DAY).toISOString(), limits: { dailySubmissions: 9 } }), 'limits', 'timeline');
+    refusesByName(await prof.agent.patch('/api/competitions/cells').set('x-csrf-token', prof.csrf).send({ closesAt: new Date(Date.now() + 2 * DAY).toISOString(), limitz: { dailySubmissions: 9 } }), 'limitz', 'competition edit');
     refusesByName(await student.put(`/api/submissions/${submissionId}/selection`).send({ selected: true, force: true }), 'force', 'selection');
     refusesByName(await prof.put('/api/competitions/cells/kernel-policy').send({ cpuFallback: true, gpus: 4 }), 'gpus', 'kernel policy');
     refusesByName(await prof.put(`/api/admin/users/${student.user.id}/course-creator`).send({ allowed: true, admin: true }), 'admin', 'course creator');

@@ -90,6 +90,14 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
     await page.waitForURL(`${stack.web}/console/competitions/${SLUG}`);
     await page.getByRole('heading', { name: 'Timeline (UTC)' }).waitFor();
     await page.getByRole('heading', { level: 1, name: 'Glomeruli — e2e cohort' }).waitFor();
+    // Settings after creation: the daily quota and the kernel time limit, saved and shown again.
+    await page.getByLabel('Submissions per day').fill('7');
+    await page.getByLabel('Time limit (hours)').fill('2');
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByRole('status').filter({ hasText: 'Settings saved.' }).waitFor();
+    await page.reload();
+    assert.equal(await page.getByLabel('Submissions per day').inputValue(), '7');
+    assert.equal(await page.getByLabel('Time limit (hours)').inputValue(), '2');
     await screenshot(page, 'console-competition');
 
     // The worker builds the data; the Data tab lists the files once it is ready.

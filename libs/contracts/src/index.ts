@@ -102,6 +102,8 @@ export interface CompetitionPagesDto {
 export interface CompetitionDto extends CompetitionSummaryDto {
   pages: CompetitionPagesDto;
   limits: { dailySubmissions: number; finalSelections: number };
+  /** What participants learn beyond the public score (see competition.yaml `feedback`). */
+  feedback: { perImagePublic: boolean };
   rleOrder: RleOrder;
   /** False while the competition's data is still being built (uploads and downloads wait). Added by the API. */
   dataReady?: boolean;
@@ -325,6 +327,13 @@ export interface UpdateCompetitionRequest {
   /** null removes the merge deadline. */
   teamMergeDeadline?: string | null;
   closesAt?: string;
+  title?: string;
+  limits?: { dailySubmissions?: number; finalSelections?: number };
+  feedback?: { perImagePublic?: boolean };
+  /** Competitions that take kernels only. */
+  kernel?: { timeLimitSeconds?: number; memoryBytes?: number; cpus?: number; gpus?: number; processes?: number; showHiddenDataLogs?: boolean };
+  /** Markdown; the rules page keeps its generated quota section. */
+  pages?: { overview?: string; data?: string; evaluation?: string; rules?: string };
 }
 /** A bundled competition an instructor may create (`GET /api/bundles`); `slug` is the `bundle` of CreateCompetitionRequest. */
 export interface BundleDto {

@@ -150,11 +150,17 @@ shutil.copy('/kaggle/input/ksample/sample_submission.csv', '/kaggle/working/subm
       const r = await prof.get('/api/competitions/kbig/kernel-policy');
       return r.body.warnings?.length > 0 && !/No kernel worker/.test(r.body.warnings[0]) ? r.body : undefined;
     }, { what: 'the worker to announce itself' });
-    assert.deepEqual(policy.request, { cpus: 64, memoryBytes: 4 * 1024 ** 4, gpus: 0, processes: 24, timeLimitSeconds: 60 });
+    assert.deepEqual(policy.request, { cpus: 64, memoryBytes: 4 * 1024 ** 4, gpus: 0, processes: 24, timeLimitSeconds: 60, showHiddenDataLogs: false });
     assert.match(policy.warnings.join('\n'), /ask for 64 CPUs but the largest kernel worker has \d+: runs get \d+/);
     assert.match(policy.warnings.join('\n'), /ask for 4096 GB of memory but the largest kernel worker can give [\d.]+ GB: runs are limited to that/);
     const fitting = await prof.get('/api/competitions/kern/kernel-policy');
     assert.deepEqual(fitting.body.warnings, [], 'a request the worker gives draws no warning');
+    // The instructor brings the request within the worker: the warnings go.
+    const edited = await prof.agent.patch('/api/competitions/kbig').set('x-csrf-token', prof.csrf).send({ kernel: { cpus: 1, memoryBytes: 512 * 1024 ** 2 } });
+    assert.equal(edited.status, 200, edited.text);
+    const now = (await prof.get('/api/competitions/kbig/kernel-policy')).body;
+    assert.deepEqual([now.request.cpus, now.request.memoryBytes, now.request.processes], [1, 512 * 1024 ** 2, 24]);
+    assert.deepEqual(now.warnings, []);
     const source = py(`
 import os
 limit = None

@@ -38,22 +38,40 @@ export class CompetitionsController {
     return this.competitions.get(p, slug);
   }
 
-  /** Instructor of the course or site admin: move the timeline (ISO 8601 times). */
+  /** Instructor of the course or site admin: move the timeline (ISO 8601 times) and change settings. */
   @Patch(':slug')
   @ApiBody({
     schema: {
       type: 'object',
       additionalProperties: false,
-      description: 'At least one field. opensAt < teamMergeDeadline ≤ closesAt; the close of a closed competition cannot move.',
+      description:
+        'At least one field. opensAt < teamMergeDeadline ≤ closesAt; the close of a closed competition cannot move. Settings changes are audited (competition.settings); the rules page\'s quota section follows the limits.',
       properties: {
         opensAt: { type: 'string', format: 'date-time' },
         teamMergeDeadline: { type: 'string', format: 'date-time', nullable: true },
         closesAt: { type: 'string', format: 'date-time' },
+        title: { type: 'string', maxLength: 200 },
+        limits: { type: 'object', additionalProperties: false, properties: { dailySubmissions: { type: 'integer', minimum: 1, maximum: 1000 }, finalSelections: { type: 'integer', minimum: 1, maximum: 20 } } },
+        feedback: { type: 'object', additionalProperties: false, properties: { perImagePublic: { type: 'boolean' } } },
+        kernel: {
+          type: 'object',
+          additionalProperties: false,
+          description: 'Only for competitions that take kernels.',
+          properties: {
+            timeLimitSeconds: { type: 'integer', minimum: 60, maximum: 259200 },
+            memoryBytes: { type: 'integer' },
+            cpus: { type: 'number' },
+            gpus: { type: 'integer', minimum: 0, maximum: 16 },
+            processes: { type: 'integer', minimum: 16, maximum: 32768 },
+            showHiddenDataLogs: { type: 'boolean' },
+          },
+        },
+        pages: { type: 'object', additionalProperties: false, properties: { overview: { type: 'string' }, data: { type: 'string' }, evaluation: { type: 'string' }, rules: { type: 'string' } } },
       },
     },
   })
-  editTimeline(@CurrentUser() p: Principal, @Param('slug') slug: string, @Body() body: unknown): Promise<CompetitionDto> {
-    return this.competitions.editTimeline(p, slug, body);
+  edit(@CurrentUser() p: Principal, @Param('slug') slug: string, @Body() body: unknown): Promise<CompetitionDto> {
+    return this.competitions.edit(p, slug, body);
   }
 
   /** Instructor: close now and reveal the private leaderboard. */

@@ -5,7 +5,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { JOBS } from '../../persistence/channels.js';
 import type { BundleDto, CompetitionDto, CompetitionSummaryDto, Role } from '@holdout/contracts';
-import { pagesForSlug } from '@holdout/competition';
+import { BUNDLE_LIMITS, pagesForSlug } from '@holdout/competition';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
@@ -35,19 +35,43 @@ const createSchema = z.strictObject({
   closesAt: z.iso.datetime({ offset: true }).optional(),
 });
 
-/** `PATCH /api/competitions/:slug`: the timeline only; unknown fields are refused by name. */
-const timelineSchema = z
+const MiB = 1024 * 1024;
+const page = z.string().max(BUNDLE_LIMITS.pageBytes, 'at most 1 MB of Markdown');
+/**
+ * `PATCH /api/competitions/:slug`: the timeline and the settings an instructor may change after
+ * creation; unknown fields are refused by name. (Submission kinds are not here: which test images
+ * are public depends on them, and the data is built once.)
+ */
+const editSchema = z
   .strictObject({
     opensAt: z.iso.datetime({ offset: true }).optional(),
     teamMergeDeadline: z.iso.datetime({ offset: true }).nullable().optional(),
     closesAt: z.iso.datetime({ offset: true }).optional(),
+    title: z.string().trim().min(1).max(200).optional(),
+    limits: z
+      .strictObject({
+        dailySubmissions: z.number().int().min(1).max(1000).optional(),
+        finalSelections: z.number().int().min(1).max(20).optional(),
+      })
+      .optional(),
+    feedback: z.strictObject({ perImagePublic: z.boolean().optional() }).optional(),
+    kernel: z
+      .strictObject({
+        timeLimitSeconds: z.number().int().min(60).max(72 * 3600).optional(),
+        memoryBytes: z.number().int().min(256 * MiB).max(1024 ** 4).optional(),
+        cpus: z.number().positive().max(256).optional(),
+        gpus: z.number().int().min(0).max(16).optional(),
+        processes: z.number().int().min(16).max(32_768).optional(),
+        showHiddenDataLogs: z.boolean().optional(),
+      })
+      .optional(),
+    pages: z.strictObject({ overview: page.optional(), data: page.optional(), evaluation: page.optional(), rules: page.optional() }).optional(),
   })
-  .refine((b) => b.opensAt !== undefined || b.teamMergeDeadline !== undefined || b.closesAt !== undefined, 'give at least one of opensAt, teamMergeDeadline, closesAt');
+  .refine((b) => Object.values(b).some((v) => v !== undefined), 'give at least one field to change');
+const TIMELINE_KEYS = ['opensAt', 'teamMergeDeadline', 'closesAt'] as const;
 
 /** Written into the rules page of every competition: the quota rule participants live by. */
-export const QUOTA_RULES = (daily: number, finals: number) => `
-
-## Submission limits
+export const QUOTA_RULES = (daily: number, finals: number) => `${QUOTA_HEADING}
 
 - You may make **${daily} submissions per day**. Days are UTC days (00:00–24:00 UTC).
 - A submission counts against the day it was made unless it **failed validation** (the scorer
@@ -86,6 +110,7 @@ export class CompetitionsService {
       ...toSummary(c),
       pages: c.pages,
       limits: { dailySubmissions: c.dailySubmissions, finalSelections: c.finalSelections },
+      feedback: { perImagePublic: (c.config.feedback as { perImagePublic?: unknown } | undefined)?.perImagePublic === true },
       rleOrder: c.rleOrder,
       dataReady: c.dataStatus === 'ready',
     };
@@ -204,9 +229,10 @@ export class CompetitionsService {
    * competition that has closed (or been revealed) is final; a new close lies in the future (to
    * close now there is `POST …/close`). The reveal job follows the new close.
    */
-  async editTimeline(p: Principal, slug: string, input: unknown): Promise<CompetitionDto> {
+  async edit(p: Principal, slug: string, input: unknown): Promise<CompetitionDto> {
     const { id } = await this.access.instructor(p, slug);
-    const body = parseWith(timelineSchema, input);
+    const body = parseWith(editSchema, input);
+    const timelineChanges = TIMELINE_KEYS.some((k) => body[k] !== undefined);
     const change = await this.ds.transaction(async (m) => {
       // Checked against the locked row, not the cache: a reveal or another edit may have just landed.
       await m.query('SELECT id FROM competitions WHERE id = $1 FOR UPDATE', [id]);
@@ -226,9 +252,12 @@ export class CompetitionsService {
       if (next.teamMergeDeadline && !(next.opensAt < next.teamMergeDeadline && next.teamMergeDeadline <= next.closesAt)) {
         throw new DomainError('bad_request', `teamMergeDeadline (${next.teamMergeDeadline.toISOString()}) must be after opensAt (${next.opensAt.toISOString()}) and no later than closesAt (${next.closesAt.toISOString()})`);
       }
-      await m.getRepository(Competition).update({ id }, next);
+      const settings = settingsChange(c, body);
+      const repo = m.getRepository(Competition);
+      await repo.update({ id }, { ...next, ...settings.update } as Parameters<typeof repo.update>[1]); // (jsonb config: TypeORM's deep-partial type is too narrow)
       const iso = (t: { opensAt: Date; teamMergeDeadline: Date | null; closesAt: Date }) => ({ opensAt: t.opensAt.toISOString(), teamMergeDeadline: t.teamMergeDeadline?.toISOString() ?? null, closesAt: t.closesAt.toISOString() });
-      await this.audit.record({ actorId: p.userId, action: 'competition.timeline', competitionId: id, subjectType: 'competition', subjectId: id, data: { before: iso(c), after: iso(next) } }, m);
+      if (timelineChanges) await this.audit.record({ actorId: p.userId, action: 'competition.timeline', competitionId: id, subjectType: 'competition', subjectId: id, data: { before: iso(c), after: iso(next) } }, m);
+      if (settings.changed) await this.audit.record({ actorId: p.userId, action: 'competition.settings', competitionId: id, subjectType: 'competition', subjectId: id, data: { before: settings.before, after: settings.after } }, m);
       return { before: c, after: { ...c, ...next } as Competition, closesAtMoves };
     });
     this.access.invalidate(slug);
@@ -273,4 +302,48 @@ export function toSummary(c: Competition, now = new Date()): CompetitionSummaryD
     state: stateOf(c, now),
     revealed: isRevealed(c, now),
   };
+}
+
+const QUOTA_HEADING = '\n\n## Submission limits\n';
+
+/**
+ * The row update for the settings part of a PATCH, with what the audit keeps (only the fields
+ * the request names, before and after). The rules page's generated quota section follows the
+ * limits; kernel settings apply only where the competition takes kernels.
+ */
+function settingsChange(c: Competition, body: z.output<typeof editSchema>): { update: Partial<Competition>; changed: boolean; before: Record<string, unknown>; after: Record<string, unknown> } {
+  const update: Partial<Competition> = {};
+  const before: Record<string, unknown> = {};
+  const after: Record<string, unknown> = {};
+  const config = { ...c.config } as Record<string, unknown>;
+  if (body.title !== undefined) [before.title, after.title, update.title] = [c.title, body.title, body.title];
+  const daily = body.limits?.dailySubmissions ?? c.dailySubmissions;
+  const finals = body.limits?.finalSelections ?? c.finalSelections;
+  if (body.limits) {
+    before.limits = { dailySubmissions: c.dailySubmissions, finalSelections: c.finalSelections };
+    after.limits = { dailySubmissions: daily, finalSelections: finals };
+    update.dailySubmissions = daily;
+    update.finalSelections = finals;
+  }
+  if (body.feedback) {
+    before.feedback = config.feedback ?? {};
+    config.feedback = { ...(config.feedback as object | undefined), ...body.feedback };
+    after.feedback = config.feedback;
+  }
+  if (body.kernel) {
+    if (!c.submissionKinds.includes('kernel')) throw new DomainError('bad_request', `kernel: ${c.slug} takes no kernel submissions`);
+    before.kernel = config.kernel ?? {};
+    config.kernel = { ...(config.kernel as object | undefined), ...body.kernel };
+    after.kernel = config.kernel;
+  }
+  if (body.feedback || body.kernel) update.config = config;
+  if (body.pages || body.limits) {
+    const pages = { ...c.pages, ...body.pages };
+    // The rules the instructor wrote, then the generated quota section for the limits in force.
+    const rules = (body.pages?.rules ?? c.pages.rules).split(QUOTA_HEADING)[0]!;
+    pages.rules = rules + QUOTA_RULES(daily, finals);
+    if (body.pages) [before.pages, after.pages] = [Object.fromEntries(Object.keys(body.pages).map((k) => [k, c.pages[k as keyof typeof c.pages]])), body.pages];
+    update.pages = pages;
+  }
+  return { update, changed: Object.keys(after).length > 0, before, after };
 }

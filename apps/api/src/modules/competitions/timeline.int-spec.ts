@@ -71,6 +71,7 @@ describe('PATCH /api/competitions/:slug (timeline)', () => {
     const op = doc.body.paths['/api/competitions/{slug}']?.patch;
     assert.ok(op, 'PATCH /api/competitions/{slug} documented');
     assert.ok(op.requestBody.content['application/json'].schema.properties.closesAt);
+    assert.ok(op.requestBody.content['application/json'].schema.properties.limits);
   });
 
   it('lets the instructor move the timeline: the DTO, an audit event, and the reveal job at the new close', async () => {
@@ -104,7 +105,10 @@ describe('PATCH /api/competitions/:slug (timeline)', () => {
       ['opens after it closes', { opensAt: at(t0 + 4 * DAY) }, /opensAt .* must be before closesAt/],
       ['close in the past', { closesAt: at(t0 - DAY / 2) }, /closesAt must be in the future/],
       ['not a time', { closesAt: 'next tuesday' }, /closesAt/],
-      ['unknown field', { title: 'renamed' }, /title/],
+      ['unknown field', { tittle: 'renamed' }, /tittle/],
+      ['a zero daily quota', { limits: { dailySubmissions: 0 } }, /limits\.dailySubmissions/],
+      ['an unknown setting', { limits: { teamSize: 3 } }, /teamSize/],
+      ['kernel limits on a competition without kernels', { kernel: { gpus: 1 } }, /kernel: cells takes no kernel submissions/],
       ['nothing to change', {}, /at least one/],
     ];
     for (const [name, body, message] of cases) {
@@ -119,6 +123,27 @@ describe('PATCH /api/competitions/:slug (timeline)', () => {
     // A merge deadline equal to the close is allowed; null removes it.
     assert.equal((await patch(prof, { teamMergeDeadline: at(t0 + 3 * DAY) })).status, 200);
     assert.equal((await patch(prof, { teamMergeDeadline: null })).body.teamMergeDeadline, null);
+  });
+
+  it('edits the settings: title, quota, final selections, per-image feedback and pages, audited; the quota follows', async () => {
+    const res = await patch(prof, { title: 'Cells, spring cohort', limits: { dailySubmissions: 1, finalSelections: 1 }, feedback: { perImagePublic: false }, pages: { overview: '# Cells\nWelcome.' } });
+    assert.equal(res.status, 200, res.text);
+    const dto = res.body as CompetitionDto;
+    assert.equal(dto.title, 'Cells, spring cohort');
+    assert.deepEqual(dto.limits, { dailySubmissions: 1, finalSelections: 1 });
+    assert.equal(dto.pages.overview, '# Cells\nWelcome.');
+    assert.match(dto.pages.rules, /\*\*1 submissions per day\*\*/, 'the generated rules follow the limits');
+    assert.equal(dto.pages.rules.split('## Submission limits').length, 2, 'one quota section, replaced, not appended');
+    assert.match(dto.pages.rules, /^Be nice\./, "the bundle's own rules are kept");
+    const [audit] = await env.ds.query(`SELECT data FROM audit_events WHERE action = 'competition.settings'`);
+    assert.deepEqual(audit.data.before.limits, { dailySubmissions: 5, finalSelections: 2 });
+    assert.deepEqual(audit.data.after.limits, { dailySubmissions: 1, finalSelections: 1 });
+    assert.equal(audit.data.after.title, 'Cells, spring cohort');
+    const [row] = await env.ds.query(`SELECT config FROM competitions WHERE id = $1`, [competitionId]);
+    assert.deepEqual(row.config.feedback, { perImagePublic: false });
+    // Students and TAs may not.
+    assert.equal((await patch(student, { limits: { dailySubmissions: 50 } })).status, 403);
+    assert.equal((await patch(ta, { title: 'Mine' })).status, 403);
   });
 
   it('lets a site admin who is not in the course edit it', async () => {

@@ -1,6 +1,7 @@
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { SubmissionDto } from '@holdout/contracts';
+import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { CurrentUser, type Principal } from '../auth/principal.js';
 import { CompetitionAccess } from '../competitions/competition-access.service.js';
 import { SubmissionsRepository } from '../submissions/submissions.repository.js';
@@ -14,7 +15,7 @@ export interface KernelPolicyDto {
   gpuHoursPerWeek: number;
   cpuFallback: boolean;
   /** What each run asks for (the competition's `kernel:` settings). */
-  request: { cpus: number; memoryBytes: number; gpus: number; processes: number; timeLimitSeconds: number };
+  request: { cpus: number; memoryBytes: number; gpus: number; processes: number; timeLimitSeconds: number; showHiddenDataLogs: boolean };
   /** What no kernel worker online now gives, and what happens instead (empty: all is given). */
   warnings: string[];
   /** The viewer's team's GPU hours this week (null without a team). */
@@ -31,6 +32,7 @@ export class KernelsController {
     private readonly access: CompetitionAccess,
     private readonly repo: SubmissionsRepository,
     private readonly hosts: KernelHosts,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /** Cancels a queued or running kernel (its team or an instructor); not charged. */
@@ -48,8 +50,12 @@ export class KernelsController {
     const teamId = await this.repo.teamOf(c.id, p.userId);
     const usage = teamId ? await this.policies.gpuUsage(teamId) : null;
     const k = kernelSettingsOf(c.config);
-    const request = { cpus: k.cpus, memoryBytes: k.memoryBytes, gpus: k.gpus, processes: k.processes, timeLimitSeconds: k.timeLimitSeconds };
-    const warnings = c.submissionKinds.includes('kernel') ? kernelRequestWarnings(request, await this.hosts.online(), { cpuFallback: eff.cpuFallback }) : [];
+    const request = { cpus: k.cpus, memoryBytes: k.memoryBytes, gpus: k.gpus, processes: k.processes, timeLimitSeconds: k.timeLimitSeconds, showHiddenDataLogs: k.showHiddenDataLogs };
+    const warnings = !c.submissionKinds.includes('kernel')
+      ? []
+      : !this.config.kernels.enabled
+        ? ['Kernel runs are disabled on this server (HOLDOUT_KERNELS=off): kernel submissions are refused.']
+        : kernelRequestWarnings(request, await this.hosts.online(), { cpuFallback: eff.cpuFallback });
     return { ...eff, request, warnings, usedGpuHours: usage?.usedHours ?? null, weekResetsAt: (usage?.resetsAt ?? new Date()).toISOString() };
   }
 

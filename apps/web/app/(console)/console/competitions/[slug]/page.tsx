@@ -7,6 +7,7 @@ import { isStaffOf } from '@/lib/competition';
 import { formatBytes, formatDate, formatScore } from '@/lib/format';
 import { StateBadge, StatusBadge } from '../../../../_components/StateBadge';
 import { CompetitionAdmin } from '../../_components/CompetitionAdmin';
+import { CompetitionSettings, type KernelRequest } from '../../_components/CompetitionSettings';
 
 export const metadata: Metadata = { title: 'Manage competition' };
 
@@ -14,7 +15,7 @@ export const metadata: Metadata = { title: 'Manage competition' };
 interface KernelPolicy {
   cpuFallback: boolean;
   gpuHoursPerWeek: number;
-  request: { cpus: number; memoryBytes: number; gpus: number; processes: number; timeLimitSeconds: number };
+  request: KernelRequest;
   warnings: string[];
 }
 
@@ -38,6 +39,7 @@ export default async function ManageCompetition({ params }: { params: Promise<{ 
         {c.revealed && <Link href={`/competitions/${slug}/shakeup`}>Shake-up</Link>}
       </div>
       <CompetitionAdmin c={c} />
+      <CompetitionSettings c={c} kernel={kernels?.request ?? null} />
       {kernels && (
         <section className="card" aria-labelledby="kernels-h" data-testid="kernel-request">
           <h2 id="kernels-h">Kernel runs</h2>

@@ -1,0 +1,112 @@
+'use client';
+import { useRouter } from 'next/navigation';
+import type { FormEvent } from 'react';
+import type { CompetitionDto, UpdateCompetitionRequest } from '@holdout/contracts';
+import { send } from '@/lib/client';
+import { useAction } from './useAction';
+import { Message } from './Message';
+
+/** What a competition's kernel runs ask for, as `GET …/kernel-policy` reports it. */
+export interface KernelRequest {
+  cpus: number;
+  memoryBytes: number;
+  gpus: number;
+  processes: number;
+  timeLimitSeconds: number;
+  showHiddenDataLogs: boolean;
+}
+
+const GiB = 1024 ** 3;
+
+/** The settings an instructor may change after creation (PATCH /api/competitions/:slug), audited. */
+export function CompetitionSettings({ c, kernel }: { c: CompetitionDto; kernel: KernelRequest | null }) {
+  const router = useRouter();
+  const { busy, message, run } = useAction();
+
+  function save(e: FormEvent<HTMLFormElement>) {
+    e.preventDefault();
+    const f = new FormData(e.currentTarget);
+    const num = (k: string) => Number(f.get(k));
+    const body: UpdateCompetitionRequest = {
+      title: String(f.get('title') ?? '').trim(),
+      limits: { dailySubmissions: num('dailySubmissions'), finalSelections: num('finalSelections') },
+      feedback: { perImagePublic: f.get('perImagePublic') === 'on' },
+    };
+    if (kernel) {
+      body.kernel = {
+        timeLimitSeconds: Math.round(num('timeLimitHours') * 3600),
+        memoryBytes: Math.round(num('memoryGiB') * GiB),
+        cpus: num('cpus'),
+        gpus: num('gpus'),
+        processes: num('processes'),
+        showHiddenDataLogs: f.get('showHiddenDataLogs') === 'on',
+      };
+    }
+    void run(async () => {
+      await send('PATCH', `/competitions/${encodeURIComponent(c.slug)}`, body);
+      router.refresh();
+      return 'Settings saved.';
+    });
+  }
+
+  return (
+    <section className="card" aria-labelledby="settings-h">
+      <h2 id="settings-h">Settings</h2>
+      <Message message={message} />
+      <form onSubmit={save}>
+        <div className="field">
+          <label htmlFor="s-title">Title</label>
+          <input id="s-title" name="title" type="text" required maxLength={200} defaultValue={c.title} />
+        </div>
+        <div className="field">
+          <label htmlFor="s-daily">Submissions per day</label>
+          <input id="s-daily" name="dailySubmissions" type="number" min={1} max={1000} required defaultValue={c.limits.dailySubmissions} />
+        </div>
+        <div className="field">
+          <label htmlFor="s-finals">Final selections</label>
+          <input id="s-finals" name="finalSelections" type="number" min={1} max={20} required defaultValue={c.limits.finalSelections} />
+        </div>
+        <div className="field">
+          <label>
+            <input name="perImagePublic" type="checkbox" defaultChecked={c.feedback.perImagePublic} /> Show participants per-image public scores before the
+            close (they reveal which test images are public)
+          </label>
+        </div>
+        {kernel && (
+          <fieldset>
+            <legend>Kernel runs</legend>
+            <div className="field">
+              <label htmlFor="s-time">Time limit (hours)</label>
+              <input id="s-time" name="timeLimitHours" type="number" min={0.02} max={72} step="any" required defaultValue={kernel.timeLimitSeconds / 3600} />
+            </div>
+            <div className="field">
+              <label htmlFor="s-mem">Memory (GB)</label>
+              <input id="s-mem" name="memoryGiB" type="number" min={0.25} max={1024} step="any" required defaultValue={kernel.memoryBytes / GiB} />
+            </div>
+            <div className="field">
+              <label htmlFor="s-cpus">CPUs</label>
+              <input id="s-cpus" name="cpus" type="number" min={0.1} max={256} step="any" required defaultValue={kernel.cpus} />
+            </div>
+            <div className="field">
+              <label htmlFor="s-gpus">GPUs</label>
+              <input id="s-gpus" name="gpus" type="number" min={0} max={16} required defaultValue={kernel.gpus} />
+            </div>
+            <div className="field">
+              <label htmlFor="s-procs">Processes</label>
+              <input id="s-procs" name="processes" type="number" min={16} max={32768} required defaultValue={kernel.processes} />
+            </div>
+            <div className="field">
+              <label>
+                <input name="showHiddenDataLogs" type="checkbox" defaultChecked={kernel.showHiddenDataLogs} /> Show participants the log of runs over the hidden
+                test data
+              </label>
+            </div>
+          </fieldset>
+        )}
+        <button className="btn btn--primary" type="submit" disabled={busy}>
+          Save settings
+        </button>
+      </form>
+    </section>
+  );
+}
