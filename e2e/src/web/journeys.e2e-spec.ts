@@ -359,6 +359,18 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 1, `the phone layout scrolls sideways by ${overflow}px`);
       await screenshot(page, 'leaderboard-phone');
+      // My submissions: the current tab is scrolled into view, and each submission is a card
+      // whose status and public score are on screen.
+      await page.goto(`${stack.web}/competitions/${SLUG}/submissions`, { waitUntil: 'networkidle' });
+      const tab = await page.locator('.tabs a[aria-current=page]').boundingBox();
+      assert.ok(tab && tab.x >= 0 && tab.x + tab.width <= 390, `the current tab is off screen: ${JSON.stringify(tab)}`);
+      for (const cell of ['[data-label=Status]', '[data-testid=public-score]']) {
+        const box = await page.locator(`[data-testid=submission-row] ${cell}`).first().boundingBox();
+        assert.ok(box && box.x >= 0 && box.x + box.width <= 390, `${cell} is off screen: ${JSON.stringify(box)}`);
+      }
+      const v2 = await axe(page);
+      if (v2.length) failures.push(`phone submissions\n${describeViolations(v2)}`);
+      await screenshot(page, 'submissions-phone');
     } finally {
       await phone.close();
     }

@@ -229,7 +229,9 @@ assert limit == '24', limit
   }
 
   it('exception shows the log tail where the competition shows hidden-data logs', async () => {
-    const up = await submit(student, 'klogs', 'e.py', 'print("visible-trace")\nraise RuntimeError("kaboom")\n');
+    // Both lines on stderr: Docker may deliver stdout and stderr frames out of order, which once
+    // split the traceback's last line around the printed marker.
+    const up = await submit(student, 'klogs', 'e.py', 'import sys\nprint("visible-trace", file=sys.stderr)\nraise RuntimeError("kaboom")\n');
     const done = await finished(up.body.id);
     assert.equal(done.error_class, 'exception');
     assert.match(done.error_message, /RuntimeError: kaboom/);

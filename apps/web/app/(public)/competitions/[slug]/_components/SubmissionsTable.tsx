@@ -32,7 +32,7 @@ function LiveRow({
   const selectable = s.status === 'scored' && !s.late;
   return (
     <tr data-testid="submission-row" data-id={s.id}>
-      <td>
+      <td data-label="Final">
         <input
           type="checkbox"
           checked={s.selected}
@@ -42,20 +42,26 @@ function LiveRow({
           aria-label={`Final submission: ${s.fileName ?? s.id}`}
         />
       </td>
-      <td>
+      <td data-label="Submission">
         <Link href={`/competitions/${slug}/submissions/${s.id}`}>{s.fileName ?? s.kind}</Link>
         {s.description && <div className="muted small">{s.description}</div>}
       </td>
-      <td className="small">{formatDate(s.createdAt)}</td>
-      <td>
+      <td className="small" data-label="Submitted">
+        {formatDate(s.createdAt)}
+      </td>
+      <td data-label="Status">
         <StatusBadge status={s.status} />
         {s.late && <span className="badge badge--warn">late</span>}
         {s.error && <div className="small" style={{ color: 'var(--bad)' }}>{s.error.message}</div>}
       </td>
-      <td className="num" data-testid="public-score">
+      <td className="num" data-testid="public-score" data-label="Public">
         {formatScore(s.publicScore)}
       </td>
-      {revealed && <td className="num">{formatScore(s.privateScore)}</td>}
+      {revealed && (
+        <td className="num" data-label="Private">
+          {formatScore(s.privateScore)}
+        </td>
+      )}
       <td className="num hide-sm">{formatScore(s.cvScore)}</td>
     </tr>
   );
@@ -118,7 +124,7 @@ export function SubmissionsTable({
         )}
       </div>
       <div className="table-wrap">
-        <table>
+        <table className="cards">
           <caption className="visually-hidden">Your submissions, newest first</caption>
           <thead>
             <tr>
