@@ -16,5 +16,5 @@ export * from './submission.js';
 export * from './kernel-fit.js';
 export { BUNDLE_LIMITS, DEFAULT_MAX_IMAGE_PIXELS, bundleFileLimit, maxImagePixelsOf, formatBytes } from './upload/limits.js';
 export { unpackBundleArchive, packBundleArchive } from './upload/archive.js';
-export { inspectBundleArchive, type InspectedBundle } from './upload/inspect.js';
+export { inspectBundleArchive, type BundleCheckProgress, type InspectedBundle } from './upload/inspect.js';
 export { readImageHeader, type ImageHeader } from './upload/image-header.js';

@@ -5,6 +5,7 @@
 export const channels = {
   submission: (prefix: string, submissionId: string) => `${prefix}:events:submission:${submissionId}`,
   competition: (prefix: string, competitionId: string) => `${prefix}:events:competition:${competitionId}`,
+  bundleCheck: (prefix: string, checkId: string) => `${prefix}:events:bundle-check:${checkId}`,
   pattern: (prefix: string) => `${prefix}:events:*`,
 };
 
@@ -12,6 +13,13 @@ export const channels = {
 export interface CompetitionEvent {
   type: 'leaderboard';
   competitionId: string;
+}
+/** Progress of an uploaded bundle's check, for the user who uploaded it (API to API replicas). */
+export interface BundleCheckEvent {
+  type: 'bundle-check';
+  checkId: string;
+  userId: string;
+  progress: { step: 'unpacking' | 'config' | 'images'; done: number; total: number | null };
 }
 /** Message on a submission channel: its row changed. */
 export interface SubmissionEvent {

@@ -78,8 +78,8 @@ export class Api {
   }
 
   /** The `data:` payloads of a server-sent-events stream, parsed, until the caller stops. */
-  async *events<T>(path: string): AsyncGenerator<T> {
-    const res = await this.ok(path, { headers: { accept: 'text/event-stream' } });
+  async *events<T>(path: string, signal?: AbortSignal): AsyncGenerator<T> {
+    const res = await this.ok(path, { headers: { accept: 'text/event-stream' }, signal });
     const reader = res.body!.pipeThrough(new TextDecoderStream()).getReader();
     let buf = '';
     try {

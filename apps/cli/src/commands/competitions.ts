@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
 import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, resolve } from 'node:path';
@@ -265,9 +266,9 @@ async function create(args: string[]): Promise<void> {
     usage: usage(
       'create --course COURSE --bundle NAME|DIR|FILE.tar.gz [--slug SLUG]',
       "Instructors: creates a competition in COURSE (its id or its name) from a bundled competition (NAME,\nsee GET /api/bundles), a bundle directory (packed and uploaded) or a bundle archive. The server\nchecks the bundle and builds its data; `holdout competitions files` lists it when it is ready.",
-      '  --course <id|name>  the course\n  --bundle <what>     a bundled competition\'s name, a bundle directory or a .tar.gz\n  --slug <slug>       the new competition\'s slug (default: the bundle\'s)\n',
+      '  --course <id|name>  the course\n  --bundle <what>     a bundled competition\'s name, a bundle directory or a .tar.gz\n  --slug <slug>       the new competition\'s slug (default: the bundle\'s)\n  --title <text>      its title (default: the bundle\'s)\n',
     ),
-    options: { course: { type: 'string' }, bundle: { type: 'string' }, slug: { type: 'string' }, ...OUTPUT_OPTIONS },
+    options: { course: { type: 'string' }, bundle: { type: 'string' }, slug: { type: 'string' }, title: { type: 'string' }, ...OUTPUT_OPTIONS },
     required: ['course', 'bundle'],
   });
   if (line === null) return;
@@ -278,17 +279,41 @@ async function create(args: string[]): Promise<void> {
   const info = await stat(bundle).catch(() => null);
   let c: CompetitionDto;
   if (!info) {
-    c = await api.json<CompetitionDto>('POST', '/competitions', { bundle, courseId, ...(v.slug ? { slug: v.slug } : {}) });
+    c = await api.json<CompetitionDto>('POST', '/competitions', { bundle, courseId, ...(v.slug ? { slug: v.slug } : {}), ...(v.title ? { title: v.title } : {}) });
   } else {
     const archive = info.isDirectory() ? await packDirectory(bundle) : await readFile(bundle);
     const form = new FormData();
     form.set('courseId', courseId);
     if (v.slug) form.set('slug', v.slug as string);
+    if (v.title) form.set('title', v.title as string);
+    const quiet = v.quiet === true || v.json === true;
+    // The server checks the archive after the upload; its steps arrive on the check's stream.
+    const checkId = randomUUID();
+    form.set('checkId', checkId);
     form.set('bundle', new Blob([archive]), 'bundle.tar.gz');
-    c = await api.upload<CompetitionDto>('/competitions', form, { quiet: v.quiet === true || v.json === true });
+    const follow = new AbortController();
+    if (!quiet) void followCheck(api, checkId, follow.signal);
+    try {
+      c = await api.upload<CompetitionDto>('/competitions', form, { quiet });
+    } finally {
+      follow.abort();
+    }
   }
   if (v.json) return printJson(c);
   if (!v.quiet) process.stdout.write(`Created ${c.slug} (${c.title}); its data is being built.\n`);
+}
+
+/** Prints a bundle check's steps on stderr until aborted. */
+async function followCheck(api: Api, checkId: string, signal: AbortSignal): Promise<void> {
+  try {
+    let last = '';
+    for await (const p of api.events<{ step: string; done: number; total: number | null }>(`/bundles/checks/${checkId}/events`, signal)) {
+      const line = p.step === 'unpacking' ? 'checking: unpacking' : p.step === 'config' ? 'checking: competition.yaml and pages' : `checking: image headers ${p.done}/${p.total ?? '?'}`;
+      if (line !== last) process.stderr.write(`${(last = line)}\n`);
+    }
+  } catch {
+    // aborted when the upload answered, or the stream failed: the answer says how it went
+  }
 }
 
 async function courseIdOf(api: Api, course: string): Promise<string> {

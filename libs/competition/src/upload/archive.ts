@@ -20,7 +20,7 @@ const archiveError = (message: string, file = ARCHIVE) => new CompetitionBundleE
  * anything is written, so an oversized file is never read. Throws `CompetitionBundleError` naming
  * the file (paths inside the archive only, never where it was unpacked) and leaves nothing behind.
  */
-export async function unpackBundleArchive(o: { archive: string; into: string; maxTotalBytes: number }): Promise<string> {
+export async function unpackBundleArchive(o: { archive: string; into: string; maxTotalBytes: number; onEntry?: (entries: number) => void }): Promise<string> {
   const root = join(o.into, 'unpacked');
   await mkdir(root, { recursive: true });
   let entries = 0;
@@ -33,6 +33,7 @@ export async function unpackBundleArchive(o: { archive: string; into: string; ma
       next(archiveError(message, file));
     };
     if (++entries > BUNDLE_LIMITS.maxEntries) return fail(`has more than ${BUNDLE_LIMITS.maxEntries} entries`);
+    o.onEntry?.(entries);
     const name = normalize(h.name).replace(/^(\.\/)+/, '').replace(/\/+$/, '');
     if (!name || name === '.' || name.startsWith('/') || name.split(/[\\/]/).includes('..')) return fail(`refusing the path "${h.name}"`);
     const target = join(root, name);

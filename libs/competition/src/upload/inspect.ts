@@ -7,6 +7,13 @@ import { unpackBundleArchive } from './archive.js';
 import { IMAGE_EXTENSIONS, maxImagePixelsOf } from './limits.js';
 
 /** An uploaded bundle, unpacked and checked: plain data (it crosses a process boundary as JSON). */
+/** Where a bundle check stands: unpacking (entries so far), the config and pages, the image headers. */
+export interface BundleCheckProgress {
+  step: 'unpacking' | 'config' | 'images';
+  done: number;
+  total: number | null;
+}
+
 export interface InspectedBundle {
   /** Where it was unpacked: `<into>/<slug>`. */
   dir: string;
@@ -33,9 +40,13 @@ export interface InspectedBundle {
  * naming each problem by its path in the bundle, and then leaves nothing under `into`.
  * Runs in a child process with a small heap (see the API's bundle inspector): its input is hostile.
  */
-export async function inspectBundleArchive(o: { archive: string; into: string; maxTotalBytes: number; now: Date }): Promise<InspectedBundle> {
+export async function inspectBundleArchive(o: { archive: string; into: string; maxTotalBytes: number; now: Date; onProgress?: (p: BundleCheckProgress) => void }): Promise<InspectedBundle> {
+  const report = o.onProgress ?? (() => undefined);
   try {
-    const unpacked = await unpackBundleArchive(o);
+    report({ step: 'unpacking', done: 0, total: null });
+    let entries = 0;
+    const unpacked = await unpackBundleArchive({ ...o, onEntry: (n) => report({ step: 'unpacking', done: (entries = n), total: null }) });
+    report({ step: 'unpacking', done: entries, total: entries });
     // The loader wants the directory named after the slug; read it without parsing the YAML.
     const yaml = await readFile(join(unpacked, CONFIG_FILE), 'utf8').catch(() => null);
     if (yaml === null) throw new CompetitionBundleError(CONFIG_FILE, [{ file: CONFIG_FILE, message: 'not found in the bundle' }]);
@@ -45,10 +56,12 @@ export async function inspectBundleArchive(o: { archive: string; into: string; m
     await rename(unpacked, dir);
     if (unpacked !== join(o.into, 'unpacked')) await rm(join(o.into, 'unpacked'), { recursive: true, force: true });
 
+    report({ step: 'config', done: 0, total: 1 });
     const b = await loadBundle(dir);
     const t = resolveTimeline(b.config.timeline, o.now);
+    report({ step: 'config', done: 1, total: 1 });
     if (b.config.data.files) {
-      const issues = await checkImages(dir, [b.config.data.files.public, b.config.data.files.hidden], maxImagePixelsOf(b.config));
+      const issues = await checkImages(dir, [b.config.data.files.public, b.config.data.files.hidden], maxImagePixelsOf(b.config), (done, total) => report({ step: 'images', done, total }));
       if (issues.length > 0) throw new CompetitionBundleError(slug, issues);
     }
     return {
@@ -73,17 +86,20 @@ export async function inspectBundleArchive(o: { archive: string; into: string; m
 }
 
 /** Reads only the header of each image under `dirs` (relative to `bundleDir`): size against `maxPixels`. */
-async function checkImages(bundleDir: string, dirs: string[], maxPixels: number): Promise<BundleIssue[]> {
+async function checkImages(bundleDir: string, dirs: string[], maxPixels: number, onImage: (done: number, total: number) => void): Promise<BundleIssue[]> {
   const issues: BundleIssue[] = [];
+  const images: string[] = [];
   for (const d of dirs) {
     const entries = await readdir(join(bundleDir, d), { recursive: true, withFileTypes: true }).catch(() => []);
     for (const e of entries) {
-      if (!e.isFile() || !(IMAGE_EXTENSIONS as readonly string[]).includes(extname(e.name).toLowerCase())) continue;
-      const path = join(e.parentPath, e.name);
-      const file = relative(bundleDir, path);
-      const header = await readImageHeader(path, maxPixels);
-      if ('problem' in header) issues.push({ file, message: header.problem });
+      if (e.isFile() && (IMAGE_EXTENSIONS as readonly string[]).includes(extname(e.name).toLowerCase())) images.push(join(e.parentPath, e.name));
     }
+  }
+  onImage(0, images.length);
+  for (const [i, path] of images.entries()) {
+    const header = await readImageHeader(path, maxPixels);
+    if ('problem' in header) issues.push({ file: relative(bundleDir, path), message: header.problem });
+    onImage(i + 1, images.length);
   }
   return issues;
 }

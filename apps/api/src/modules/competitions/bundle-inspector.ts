@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
-import { formatIssue, type BundleIssue, type InspectedBundle } from '@holdout/competition';
+import { formatIssue, type BundleCheckProgress, type BundleIssue, type InspectedBundle } from '@holdout/competition';
 import { DomainError } from '../../common/domain-error.js';
 import type { JsonLogger } from '../../common/logger.js';
 
@@ -19,20 +19,43 @@ const ENTRY = fileURLToPath(import.meta.resolve('@holdout/competition/inspect-ma
  * throws a DomainError: `bad_request` listing the bundle's problems, `unprocessable` when the
  * check ran out of memory or time. Nothing is left under `into` on failure.
  */
-export async function inspectBundleInChild(o: { archive: string; into: string; maxTotalBytes: number; now: Date; timeoutMs: number; logger: JsonLogger }): Promise<InspectedBundle> {
+export async function inspectBundleInChild(o: {
+  archive: string;
+  into: string;
+  maxTotalBytes: number;
+  now: Date;
+  timeoutMs: number;
+  logger: JsonLogger;
+  onProgress?: (p: BundleCheckProgress) => void;
+}): Promise<InspectedBundle> {
   const args = JSON.stringify({ archive: o.archive, into: o.into, maxTotalBytes: o.maxTotalBytes, now: o.now.toISOString() });
   const child = spawn(process.execPath, [`--max-old-space-size=${INSPECTOR_HEAP_MB}`, '--stack-size=984', ENTRY, args], {
     stdio: ['ignore', 'pipe', 'pipe'],
     env: { PATH: process.env.PATH, NODE_ENV: process.env.NODE_ENV },
   });
-  const out: Buffer[] = [];
+  // Lines: progress reports as they come, then the result (the last line).
+  let pending = '';
+  let result = '';
   let outBytes = 0;
   let err = '';
   let timedOut = false;
-  child.stdout.on('data', (c: Buffer) => {
-    outBytes += c.length;
-    if (outBytes > MAX_OUTPUT_BYTES) child.kill('SIGKILL');
-    else out.push(c);
+  child.stdout.setEncoding('utf8');
+  child.stdout.on('data', (c: string) => {
+    outBytes += Buffer.byteLength(c);
+    if (outBytes > MAX_OUTPUT_BYTES) return void child.kill('SIGKILL');
+    pending += c;
+    let i: number;
+    while ((i = pending.indexOf('\n')) >= 0) {
+      const line = pending.slice(0, i);
+      pending = pending.slice(i + 1);
+      if (line.startsWith('{"progress":')) {
+        try {
+          o.onProgress?.((JSON.parse(line) as { progress: BundleCheckProgress }).progress);
+        } catch {
+          // a malformed report is not worth failing the check for
+        }
+      } else if (line) result = line;
+    }
   });
   child.stderr.on('data', (c: Buffer) => {
     if (err.length < 8192) err += c.toString('utf8');
@@ -44,8 +67,8 @@ export async function inspectBundleInChild(o: { archive: string; into: string; m
   const { code, signal } = await new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => child.on('close', (code, signal) => resolve({ code, signal })));
   clearTimeout(timer);
 
-  if (code === 0 && outBytes <= MAX_OUTPUT_BYTES) {
-    const line = JSON.parse(Buffer.concat(out).toString('utf8')) as { ok: true; bundle: InspectedBundle } | { ok: false; issues: BundleIssue[] };
+  if (code === 0 && outBytes <= MAX_OUTPUT_BYTES && (result || pending)) {
+    const line = JSON.parse(result || pending) as { ok: true; bundle: InspectedBundle } | { ok: false; issues: BundleIssue[] };
     if (line.ok) return line.bundle;
     throw new DomainError('bad_request', `invalid competition bundle: ${line.issues.map(formatIssue).join('; ')}`, line.issues);
   }

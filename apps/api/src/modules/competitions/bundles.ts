@@ -1,4 +1,5 @@
 import type { BundleDto, CompetitionPagesDto, MetricName, RleOrder, SubmissionKind } from '@holdout/contracts';
+import type { BundleCheckProgress } from '@holdout/competition';
 import type { JsonLogger } from '../../common/logger.js';
 
 /** An uploaded bundle archive to check and unpack under `into`. */
@@ -9,6 +10,8 @@ export interface BundleUpload {
   now: Date;
   timeoutMs: number;
   logger: JsonLogger;
+  /** Reports from the check as it goes (unpacking, the config, image headers). */
+  onProgress?: (p: BundleCheckProgress) => void;
 }
 
 /** A competition as described by its bundle, timeline resolved against "now". */

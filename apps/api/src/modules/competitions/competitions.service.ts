@@ -132,7 +132,7 @@ export class CompetitionsService {
     const upload = await parseUpload(req, this.store, 'bundles/uploads', this.config.uploadLimitBytes, 'bundle');
     try {
       if (!upload.file) throw new DomainError('bad_request', 'attach the bundle (.tar.gz) in the `bundle` field');
-      const body = parseWith(createSchema.omit({ bundle: true }), upload.fields);
+      const { checkId, ...body } = parseWith(createSchema.omit({ bundle: true }).extend({ checkId: z.uuid().optional() }), upload.fields);
       await this.requireInstructor(p, body.courseId);
       const into = join(this.config.dataDir, 'bundles', randomUUID());
       // Unpacked and parsed in a child process with a small heap and a time limit (hostile input).
@@ -143,6 +143,8 @@ export class CompetitionsService {
         now: new Date(),
         timeoutMs: this.config.bundleCheckTimeoutMs,
         logger: this.logger,
+        // Followed by the uploader on GET /api/bundles/checks/:checkId/events (any API replica).
+        onProgress: checkId ? (progress) => void this.events.bundleCheck({ checkId, userId: p.userId, progress }).catch(() => undefined) : undefined,
       });
       try {
         return await this.createFrom(p, { ...body, bundle: basename(b.bundleDir) }, b);

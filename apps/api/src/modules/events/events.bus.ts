@@ -3,9 +3,9 @@ import { Redis } from 'ioredis';
 import { Subject, type Observable, filter } from 'rxjs';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { JsonLogger } from '../../common/logger.js';
-import { channels, type CompetitionEvent, type SubmissionEvent } from '../../persistence/channels.js';
+import { channels, type BundleCheckEvent, type CompetitionEvent, type SubmissionEvent } from '../../persistence/channels.js';
 
-type BusEvent = CompetitionEvent | SubmissionEvent;
+type BusEvent = CompetitionEvent | SubmissionEvent | BundleCheckEvent;
 
 /** One Redis subscription per API process, fanned out to in-process listeners (SSE, caches). */
 @Injectable()
@@ -41,6 +41,11 @@ export class EventsBus implements OnModuleInit, OnApplicationShutdown {
 
   submission(submissionId: string): Observable<SubmissionEvent> {
     return this.subject.pipe(filter((e): e is SubmissionEvent => e.type === 'submission' && e.submissionId === submissionId));
+  }
+
+  /** A bundle check's progress, only for the user who uploaded the bundle. */
+  bundleCheck(checkId: string, userId: string): Observable<BundleCheckEvent> {
+    return this.subject.pipe(filter((e): e is BundleCheckEvent => e.type === 'bundle-check' && e.checkId === checkId && e.userId === userId));
   }
 
   all(): Observable<BusEvent> {

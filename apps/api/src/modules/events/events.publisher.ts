@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { REDIS } from '../../infra/infra.module.js';
-import { channels, type CompetitionEvent, type SubmissionEvent } from '../../persistence/channels.js';
+import { channels, type BundleCheckEvent, type CompetitionEvent, type SubmissionEvent } from '../../persistence/channels.js';
 
 /** Announces changes to every API replica (and so to every SSE stream). Ids only. */
 @Injectable()
@@ -15,6 +15,10 @@ export class EventsPublisher {
   async competitionChanged(competitionId: string): Promise<void> {
     const e: CompetitionEvent = { type: 'leaderboard', competitionId };
     await this.redis.publish(channels.competition(this.config.queuePrefix, competitionId), JSON.stringify(e));
+  }
+
+  async bundleCheck(e: Omit<BundleCheckEvent, 'type'>): Promise<void> {
+    await this.redis.publish(channels.bundleCheck(this.config.queuePrefix, e.checkId), JSON.stringify({ type: 'bundle-check', ...e } satisfies BundleCheckEvent));
   }
 
   async submissionChanged(submissionId: string, competitionId: string): Promise<void> {

@@ -12,6 +12,7 @@ export function CreateCompetitionForm({ courses, bundles }: { courses: { id: str
   const { busy, message, run } = useAction();
   const [source, setSource] = useState<'bundled' | 'upload'>('bundled');
   const [progress, setProgress] = useState<number | null>(null);
+  const [checking, setChecking] = useState<string | null>(null);
   function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
@@ -29,11 +30,18 @@ export function CreateCompetitionForm({ courses, bundles }: { courses: { id: str
         // Multipart: the archive in `bundle`, the other fields as in the JSON form.
         const body = new FormData();
         for (const [k, v] of Object.entries(fields)) if (v !== undefined) body.set(k, String(v));
+        // The server checks the archive after the upload: follow that check's steps meanwhile.
+        const checkId = crypto.randomUUID();
+        body.set('checkId', checkId);
+        const steps = new EventSource(`/api/bundles/checks/${checkId}/events`);
+        steps.onmessage = (m: MessageEvent<string>) => setChecking(describeCheck(JSON.parse(m.data) as CheckProgress));
         if (archive instanceof File && archive.size > 0) body.set('bundle', archive, archive.name);
         try {
           c = await postWithProgress<CompetitionDto>('/competitions', body, setProgress);
         } finally {
+          steps.close();
           setProgress(null);
+          setChecking(null);
         }
       } else {
         c = await send<CompetitionDto>('POST', '/competitions', { ...fields, bundle: str('bundle') });
@@ -130,8 +138,13 @@ export function CreateCompetitionForm({ courses, bundles }: { courses: { id: str
       </div>
       {progress !== null && (
         <div className="field">
-          <label htmlFor="comp-upload-progress">Uploading… {progress}%</label>
+          <label htmlFor="comp-upload-progress">{progress < 100 ? `Uploading… ${progress}%` : 'Uploaded; the server is checking the bundle.'}</label>
           <progress id="comp-upload-progress" max={100} value={progress} data-testid="upload-progress" />
+          {checking && (
+            <span className="hint" role="status" data-testid="bundle-check">
+              {checking}
+            </span>
+          )}
         </div>
       )}
       <button className="btn btn--primary" type="submit" disabled={busy}>
@@ -139,4 +152,17 @@ export function CreateCompetitionForm({ courses, bundles }: { courses: { id: str
       </button>
     </form>
   );
+}
+
+/** `GET /api/bundles/checks/:id/events` payloads. */
+interface CheckProgress {
+  step: 'unpacking' | 'config' | 'images';
+  done: number;
+  total: number | null;
+}
+
+function describeCheck(p: CheckProgress): string {
+  if (p.step === 'unpacking') return `Unpacking: ${p.done} file${p.done === 1 ? '' : 's'}…`;
+  if (p.step === 'config') return 'Checking competition.yaml and the pages…';
+  return `Checking image headers: ${p.done} of ${p.total ?? '?'}…`;
 }
