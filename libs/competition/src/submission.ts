@@ -113,6 +113,10 @@ export async function readSolutionSplits(solutionCsv: string): Promise<SolutionS
  * off by default: they name the public test images).
  */
 export function perImageFeedbackVisible(o: { staff: boolean; revealed: boolean; config: Record<string, unknown> }): boolean {
-  const feedback = o.config.feedback as { perImagePublic?: unknown } | undefined;
-  return o.staff || o.revealed || feedback?.perImagePublic === true;
+  return o.staff || o.revealed || perImagePublicOf(o.config);
+}
+
+/** `feedback.perImagePublic` of a stored competition config (absent: false, the default). */
+export function perImagePublicOf(config: Record<string, unknown>): boolean {
+  return (config.feedback as { perImagePublic?: unknown } | undefined)?.perImagePublic === true;
 }

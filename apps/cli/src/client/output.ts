@@ -8,6 +8,17 @@ export const OUTPUT_HELP = `  --json              print JSON (for scripts) inste
   --quiet             print nothing but errors (and, for downloads and submissions, their result)
   -h, --help          show this help`;
 
+/** The --help text of a server verb: `holdout <command> <synopsis>`, what it does, its options. */
+export function verbUsage(command: string, synopsis: string, what: string, options = ''): string {
+  return `Usage: holdout ${command} ${synopsis}
+
+${what}
+
+Options:
+${options}${OUTPUT_HELP}
+`;
+}
+
 /** A plain-text table: a header, then one line a row; numbers right-aligned. */
 export function table(rows: ReadonlyArray<Record<string, unknown>>, columns: ReadonlyArray<[key: string, header: string]>): string {
   if (rows.length === 0) return '(none)\n';

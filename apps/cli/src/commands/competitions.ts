@@ -9,7 +9,7 @@ import { Presets, SingleBar } from 'cli-progress';
 import { parseCommandLine, usageError } from '../args.cjs';
 import { Api, errorOf } from '../client/api.js';
 import { CliError, EXIT } from '../client/errors.js';
-import { bytes, OUTPUT_HELP, OUTPUT_OPTIONS, printJson, table } from '../client/output.js';
+import { bytes, OUTPUT_OPTIONS, printJson, table, verbUsage } from '../client/output.js';
 import { filePart, outcome, waitForSubmission } from '../client/submissions.js';
 
 const USAGE = `Usage: holdout competitions <command> [options]
@@ -42,13 +42,7 @@ Run holdout competitions <command> --help for its options. Offline bundle tools 
 holdout bundles (build, list, validate).
 `;
 
-const usage = (synopsis: string, what: string, options = '') => `Usage: holdout competitions ${synopsis}
-
-${what}
-
-Options:
-${options}${OUTPUT_HELP}
-`;
+const usage = (synopsis: string, what: string, options = '') => verbUsage('competitions', synopsis, what, options);
 
 const C = { competition: { type: 'string', short: 'c' } } as const;
 

@@ -3,7 +3,7 @@ import { join, resolve } from 'node:path';
 import type { SubmissionDto } from '@holdout/contracts';
 import { parseCommandLine, usageError } from '../args.cjs';
 import { Api } from '../client/api.js';
-import { OUTPUT_HELP, OUTPUT_OPTIONS, printJson } from '../client/output.js';
+import { OUTPUT_OPTIONS, printJson, verbUsage } from '../client/output.js';
 import { filePart, outcome, waitForSubmission } from '../client/submissions.js';
 import { report } from './competitions.js';
 
@@ -24,13 +24,7 @@ Commands:
 Run holdout kernels <command> --help for its options.
 `;
 
-const usage = (synopsis: string, what: string, options = '') => `Usage: holdout kernels ${synopsis}
-
-${what}
-
-Options:
-${options}${OUTPUT_HELP}
-`;
+const usage = (synopsis: string, what: string, options = '') => verbUsage('kernels', synopsis, what, options);
 
 /** `holdout kernels …` */
 export async function run(args: string[]): Promise<void> {

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import { formatIssue, type BundleCheckProgress, type BundleIssue, type InspectedBundle } from '@holdout/competition';
 import { DomainError } from '../../common/domain-error.js';
-import type { JsonLogger } from '../../common/logger.js';
+import type { BundleUpload } from './bundles.js';
 
 /** Heap of the child that reads an uploaded bundle: competition.yaml is ≤ 64 KB and pages ≤ 1 MB each. */
 export const INSPECTOR_HEAP_MB = 192;
@@ -19,15 +19,7 @@ const ENTRY = fileURLToPath(import.meta.resolve('@holdout/competition/inspect-ma
  * throws a DomainError: `bad_request` listing the bundle's problems, `unprocessable` when the
  * check ran out of memory or time. Nothing is left under `into` on failure.
  */
-export async function inspectBundleInChild(o: {
-  archive: string;
-  into: string;
-  maxTotalBytes: number;
-  now: Date;
-  timeoutMs: number;
-  logger: JsonLogger;
-  onProgress?: (p: BundleCheckProgress) => void;
-}): Promise<InspectedBundle> {
+export async function inspectBundleInChild(o: BundleUpload): Promise<InspectedBundle> {
   const args = JSON.stringify({ archive: o.archive, into: o.into, maxTotalBytes: o.maxTotalBytes, now: o.now.toISOString() });
   const child = spawn(process.execPath, [`--max-old-space-size=${INSPECTOR_HEAP_MB}`, '--stack-size=984', ENTRY, args], {
     stdio: ['ignore', 'pipe', 'pipe'],

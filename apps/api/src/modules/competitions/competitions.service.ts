@@ -5,7 +5,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
 import { JOBS } from '../../persistence/channels.js';
 import type { BundleDto, CompetitionDto, CompetitionSummaryDto, Role } from '@holdout/contracts';
-import { BUNDLE_LIMITS, pagesForSlug } from '@holdout/competition';
+import { BUNDLE_LIMITS, pagesForSlug, perImagePublicOf } from '@holdout/competition';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { APP_CONFIG, type AppConfig } from '../../config/config.js';
@@ -110,7 +110,7 @@ export class CompetitionsService {
       ...toSummary(c),
       pages: c.pages,
       limits: { dailySubmissions: c.dailySubmissions, finalSelections: c.finalSelections },
-      feedback: { perImagePublic: (c.config.feedback as { perImagePublic?: unknown } | undefined)?.perImagePublic === true },
+      feedback: { perImagePublic: perImagePublicOf(c.config) },
       rleOrder: c.rleOrder,
       dataReady: c.dataStatus === 'ready',
     };

@@ -33,7 +33,10 @@ export class DataService {
   }
 
   async list(p: Principal, slug: string): Promise<DataFileDto[]> {
-    const { publicRoot, starterRoot } = await this.roots(p, slug);
+    return this.listIn(await this.roots(p, slug));
+  }
+
+  private async listIn({ publicRoot, starterRoot }: { publicRoot: string; starterRoot: string }): Promise<DataFileDto[]> {
     const out: DataFileDto[] = [];
     const walk = async (dir: string, rel: string) => {
       for (const e of await readdir(dir, { withFileTypes: true })) {
@@ -60,35 +63,39 @@ export class DataService {
   }
 
   /**
-   * A file the viewer may download: the real root it lies under, its path relative to that root
-   * (no dot segments, so `send` may refuse dotfiles below the root without tripping over a
-   * dot-directory above it, such as the default `<repo>/.data`) and its ETag.
-   */
-  /**
    * Every listed file, resolved as `file` resolves it (so exactly what the viewer may download
-   * one by one), for the "download all" archive.
+   * one by one), for the "download all" archive. Access is checked once, not once per file.
    */
   async everything(p: Principal, slug: string): Promise<{ name: string; path: string }[]> {
+    const roots = await this.roots(p, slug);
     const out: { name: string; path: string }[] = [];
-    for (const f of await this.list(p, slug)) {
-      const found = await this.file(p, slug, f.name).catch(() => null); // gone since the listing
+    for (const f of await this.listIn(roots)) {
+      const found = await resolveIn(roots, f.name); // null: gone since the listing
       if (found) out.push({ name: f.name, path: join(found.root, found.name) });
     }
     return out;
   }
 
+  /**
+   * A file the viewer may download: the real root it lies under, its path relative to that root
+   * (no dot segments, so `send` may refuse dotfiles below the root without tripping over a
+   * dot-directory above it, such as the default `<repo>/.data`) and its ETag.
+   */
   async file(p: Principal, slug: string, name: string): Promise<{ root: string; name: string; etag: string }> {
-    const { publicRoot, starterRoot } = await this.roots(p, slug);
-    if (!name || name.includes('\0') || name.split('/').some((s) => s === '..' || s.startsWith('.'))) throw notFound('file');
-    const found = await fileUnder(publicRoot, name);
-    if (found) return found;
-    const [dir, file, ...rest] = name.split('/');
-    if (dir === STARTER_DIR && file && rest.length === 0 && STARTER_FILE.test(file)) {
-      const starter = await fileUnder(starterRoot, file);
-      if (starter) return starter;
-    }
-    throw notFound('file');
+    const found = await resolveIn(await this.roots(p, slug), name);
+    if (!found) throw notFound('file');
+    return found;
   }
+}
+
+/** `name` (as the listing names it) under the public data, or a bundle starter under `starter/`. */
+async function resolveIn(roots: { publicRoot: string; starterRoot: string }, name: string): Promise<{ root: string; name: string; etag: string } | null> {
+  if (!name || name.includes('\0') || name.split('/').some((s) => s === '..' || s.startsWith('.'))) return null;
+  const found = await fileUnder(roots.publicRoot, name);
+  if (found) return found;
+  const [dir, file, ...rest] = name.split('/');
+  if (dir === STARTER_DIR && file && rest.length === 0 && STARTER_FILE.test(file)) return fileUnder(roots.starterRoot, file);
+  return null;
 }
 
 /** `name` under `root` when it is a regular file that stays inside the root, links resolved; else null. */
