@@ -3,7 +3,7 @@
 //   node bench/api/leaderboard.mjs [--teams 500] [--per-team 20] [--seconds 10] [--connections 20]
 import { parseArgs } from 'node:util';
 import autocannon from 'autocannon';
-import { Competition, provisionCompetitionData } from '@holdout/api/persistence';
+import { Competition, provisionCompetitionData } from '@holdout/db';
 import { Client, createTestEnv, FixtureBundles } from '@holdout/api/testing';
 import { readFileSync } from 'node:fs';
 import { childEnv, line, startProcess, stop } from './common.mjs';

@@ -1,7 +1,6 @@
 import { Global, Module, type DynamicModule } from '@nestjs/common';
 import type { DataSource } from 'typeorm';
-import type { AppConfig } from './config/config.js';
-import type { JsonLogger } from './common/logger.js';
+import { type AppConfig, type JsonLogger } from '@holdout/db';
 import { InfraModule } from './infra/infra.module.js';
 import { AuthModule } from './modules/auth/auth.module.js';
 import { CompetitionBundles } from './modules/competitions/bundles.js';

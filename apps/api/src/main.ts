@@ -1,11 +1,9 @@
 import 'reflect-metadata';
 import cluster from 'node:cluster';
 import { z } from 'zod';
-import { loadConfigOrExit } from './config/load-or-exit.js';
-import { JsonLogger } from './common/logger.js';
+import { JsonLogger, loadConfigOrExit, openReadyDataSourceOrExit } from '@holdout/db';
 import { createApp } from './app.factory.js';
 import { LibCompetitionBundles } from './modules/competitions/lib-bundles.js';
-import { openReadyDataSourceOrExit } from './persistence/data-source.js';
 
 // node apps/api/dist/main.js — serves /api on HOST:PORT. Refuses to start on a bad config or a
 // database that is not fully migrated (run apps/api/dist/migrate.js first).

@@ -1,7 +1,5 @@
 import 'reflect-metadata';
-import { loadConfigOrExit } from './config/load-or-exit.js';
-import { JsonLogger } from './common/logger.js';
-import { createDataSource } from './persistence/data-source.js';
+import { createDataSource, JsonLogger, loadConfigOrExit } from '@holdout/db';
 
 // node apps/api/dist/migrate.js [--check] — applies pending migrations (each in its own
 // transaction) and exits 0; with --check only reports and exits 1 when some are pending.

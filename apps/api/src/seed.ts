@@ -4,18 +4,12 @@ import { NestFactory } from '@nestjs/core';
 import * as argon2 from 'argon2';
 import { DataSource } from 'typeorm';
 import { AppModule } from './app.module.js';
-import { loadConfigOrExit } from './config/load-or-exit.js';
-import { JsonLogger } from './common/logger.js';
+import { assertSchemaReady, Competition, Course, createDataSource, JsonLogger, loadConfigOrExit, provisionCompetitionData, User } from '@holdout/db';
 import type { Principal } from './modules/auth/principal.js';
 import { AuthService } from './modules/auth/auth.service.js';
-import { Competition } from './modules/competitions/entities/competition.entity.js';
 import { CompetitionsService } from './modules/competitions/competitions.service.js';
 import { LibCompetitionBundles } from './modules/competitions/lib-bundles.js';
-import { provisionCompetitionData } from './modules/competitions/provision.js';
-import { Course } from './modules/courses/entities/course.entity.js';
 import { KernelPolicies } from './modules/kernels/kernel-policies.service.js';
-import { User } from './modules/users/entities/user.entity.js';
-import { assertSchemaReady, createDataSource } from './persistence/data-source.js';
 
 // node apps/api/dist/seed.js — the demo: an instructor and two students in a demo course, and
 // one competition per bundle under competitions/ with its data built. Safe to run again: it

@@ -1,6 +1,6 @@
 // Job names and payloads of the queues this worker serves (shapes from @holdout/contracts).
 export { QUEUES, type KernelJobData, type RevealJobData, type ScoreJobData } from '@holdout/contracts';
-export { JOBS } from '@holdout/api/persistence';
+export { JOBS } from '@holdout/db';
 
 export interface BuildDataJobData {
   competitionId: string;

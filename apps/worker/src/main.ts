@@ -1,7 +1,7 @@
 import 'reflect-metadata';
 import { NestFactory } from '@nestjs/core';
 import { QUEUES } from '@holdout/contracts';
-import { JsonLogger, loadConfigOrExit, openReadyDataSourceOrExit } from '@holdout/api/persistence';
+import { JsonLogger, loadConfigOrExit, openReadyDataSourceOrExit } from '@holdout/db';
 import { WorkerModule } from './worker.module.js';
 
 // node apps/worker/dist/main.js — consumes the scoring, maintenance and (unless HOLDOUT_KERNELS=off)

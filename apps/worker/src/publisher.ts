@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { channels, type AppConfig, type CompetitionEvent, type SubmissionEvent } from '@holdout/api/persistence';
+import { channels, type AppConfig, type CompetitionEvent, type SubmissionEvent } from '@holdout/db';
 import { Redis } from 'ioredis';
 import { CONFIG, REDIS } from './tokens.js';
 

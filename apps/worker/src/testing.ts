@@ -4,14 +4,14 @@ import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
-import { createDataSource, JsonLogger, type AppConfig, type CompetitionBundles } from '@holdout/api/persistence';
-import { processEnv, type TestEnv } from '@holdout/api/testing';
+import { createDataSource, JsonLogger, type AppConfig, type CompetitionData } from '@holdout/db';
+import { processEnv, type TestEnv } from '@holdout/db/testing';
 import { WorkerModule } from './worker.module.js';
 
 /** The worker in this process, on its own connections to the env's database and Redis. */
 export async function startWorker(
   env: TestEnv,
-  bundles: CompetitionBundles,
+  bundles: CompetitionData,
   overrides: Partial<AppConfig> & { testScoringDelayMs?: number } = {},
   logger = new JsonLogger(env.config.logLevel, 'worker'),
 ): Promise<INestApplicationContext> {
@@ -41,3 +41,8 @@ export function spawnWorker(env: TestEnv, extra: Record<string, string>, log: st
 export function exited(c: ChildProcess): Promise<void> {
   return new Promise((r) => (c.exitCode !== null || c.signalCode !== null ? r() : c.once('exit', () => r())));
 }
+
+// What the platform's integration tests (e2e/src/platform) drive directly.
+export { WorkerModule } from './worker.module.js';
+export { MaintenanceService } from './maintenance/maintenance.service.js';
+export { JOBS, QUEUES } from './jobs.js';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { CompetitionBundles, JsonLogger, LibCompetitionBundles, LocalArtifactStore, type AppConfig } from '@holdout/api/persistence';
+import { BundleCompetitionData, CompetitionData, JsonLogger, LocalArtifactStore, type AppConfig } from '@holdout/db';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { MaintenanceService } from './maintenance/maintenance.service.js';
@@ -44,7 +44,7 @@ export interface WorkerOptions {
   logger: JsonLogger;
   dataSource: DataSource;
   /** Where competition data comes from (default: the bundles under competitions/). */
-  bundles?: CompetitionBundles;
+  bundles?: CompetitionData;
   /** Which queues to consume (default all this worker knows; no kernels when `config.kernels.enabled` is false). */
   queues?: { scoring?: boolean; maintenance?: boolean; kernels?: boolean };
   /** Runs kernels (default: a DockerKernelRunner on the local engine, owner HOLDOUT_KERNEL_OWNER). */
@@ -65,7 +65,7 @@ export class WorkerModule {
         { provide: DataSource, useValue: o.dataSource },
         { provide: REDIS, useFactory: () => new Redis(o.config.redisUrl, { maxRetriesPerRequest: null }) },
         { provide: LocalArtifactStore, useValue: new LocalArtifactStore(o.config.artifactDir) },
-        { provide: CompetitionBundles, useValue: o.bundles ?? new LibCompetitionBundles(o.config.repoRoot) },
+        { provide: CompetitionData, useValue: o.bundles ?? new BundleCompetitionData() },
         { provide: ScorerPool, useFactory: () => new ScorerPool(o.config.scoringConcurrency, o.config.scoringTimeoutMs) },
         Publisher,
         ScoringService,

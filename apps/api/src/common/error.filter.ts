@@ -2,7 +2,7 @@ import { ArgumentsHost, Catch, HttpException, type ExceptionFilter } from '@nest
 import type { ApiErrorCode, ErrorBody } from '@holdout/contracts';
 import type { Request, Response } from 'express';
 import { DomainError, httpStatusOf } from './domain-error.js';
-import type { JsonLogger } from './logger.js';
+import type { JsonLogger } from '@holdout/db';
 import { requestIdOf } from './request-id.middleware.js';
 
 /** The one place errors become HTTP: `{error:{code,message,details?},requestId}`. */

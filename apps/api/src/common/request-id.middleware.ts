@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { NextFunction, Request, Response } from 'express';
-import { requestContext, type JsonLogger } from './logger.js';
+import { requestContext, type JsonLogger } from '@holdout/db';
 
 const VALID = /^[A-Za-z0-9._:-]{1,100}$/;
 

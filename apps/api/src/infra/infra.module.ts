@@ -3,10 +3,7 @@ import { QUEUES } from '@holdout/contracts';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig } from '../config/config.js';
-import { JsonLogger } from '../common/logger.js';
-import { createDataSource } from '../persistence/data-source.js';
-import { LocalArtifactStore } from './artifact-store.js';
+import { APP_CONFIG, type AppConfig, createDataSource, JsonLogger, LocalArtifactStore } from '@holdout/db';
 
 export const REDIS = Symbol('REDIS');
 

@@ -2,3 +2,5 @@
 export * from './harness.js';
 export * from './fixture-bundles.js';
 export * from './hostile-files.js';
+export { LibCompetitionBundles } from '../modules/competitions/lib-bundles.js';
+export type { BundleCompetition } from '../modules/competitions/bundles.js';

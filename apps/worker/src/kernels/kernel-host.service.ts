@@ -1,7 +1,7 @@
 import { availableParallelism, totalmem } from 'node:os';
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import type { KernelHost } from '@holdout/competition';
-import { JsonLogger, kernelHostKeys, type AppConfig } from '@holdout/api/persistence';
+import { JsonLogger, kernelHostKeys, type AppConfig } from '@holdout/db';
 import type { Redis } from 'ioredis';
 import { CONFIG, REDIS } from '../tokens.js';
 

@@ -1,4 +1,4 @@
-import { kernelRunKey } from '@holdout/api/persistence';
+import { kernelRunKey } from '@holdout/db';
 import type { DataSource } from 'typeorm';
 
 /**

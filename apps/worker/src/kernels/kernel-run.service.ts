@@ -6,16 +6,14 @@ import {
   JsonLogger,
   KernelSubmission,
   LocalArtifactStore,
-  MAX_KERNEL_ATTEMPTS,
   SolutionVersion,
   Submission,
   kernelChannels,
   kernelRunKey,
-  kernelSettingsOf,
-  logAccess,
   type AppConfig,
   type KernelLogEvent,
-} from '@holdout/api/persistence';
+} from '@holdout/db';
+import { MAX_KERNEL_ATTEMPTS, kernelSettingsOf, logAccess } from '@holdout/rules';
 import { fitToHost } from '@holdout/competition';
 import { QUEUES, type KernelJobData } from '@holdout/contracts';
 import { DevicePool, InvalidKernelSpecError, KernelImageNotFoundError, type KernelRunSpec, type KernelRunner, type RunResult } from '@holdout/sandbox';

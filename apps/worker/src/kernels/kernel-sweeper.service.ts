@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { JsonLogger, MAX_KERNEL_ATTEMPTS, kernelJobOptions, type AppConfig } from '@holdout/api/persistence';
+import { JsonLogger, kernelJobOptions, type AppConfig } from '@holdout/db';
+import { MAX_KERNEL_ATTEMPTS } from '@holdout/rules';
 
 import type { KernelRunner, ReconcileResult } from '@holdout/sandbox';
 import type { Queue } from 'bullmq';

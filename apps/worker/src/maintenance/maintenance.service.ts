@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AuditEvent, Competition, CompetitionBundles, JsonLogger, provisionCompetitionData, RESCORABLE_SQL, scoreJobOptions, type AppConfig } from '@holdout/api/persistence';
+import { AuditEvent, Competition, CompetitionData, JsonLogger, provisionCompetitionData, RESCORABLE_SQL, scoreJobOptions, type AppConfig } from '@holdout/db';
 import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { JOBS } from '../jobs.js';
@@ -15,7 +15,7 @@ export class MaintenanceService {
   constructor(
     private readonly ds: DataSource,
     private readonly publisher: Publisher,
-    private readonly bundles: CompetitionBundles,
+    private readonly bundles: CompetitionData,
     private readonly logger: JsonLogger,
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {}

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { JsonLogger, kernelChannels, type AppConfig } from '@holdout/api/persistence';
+import { JsonLogger, kernelChannels, type AppConfig } from '@holdout/db';
 import type { DevicePool } from '@holdout/sandbox';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';

@@ -1,5 +1,5 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { JsonLogger, type AppConfig } from '@holdout/api/persistence';
+import { JsonLogger, type AppConfig } from '@holdout/db';
 import { Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { JOBS, QUEUES, type BuildDataJobData, type RevealJobData } from '../jobs.js';

@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ScoreJobData } from '@holdout/contracts';
-import { Competition, LocalArtifactStore, ScoreRecord, SolutionVersion, Submission, type AppConfig } from '@holdout/api/persistence';
+import { type AppConfig, Competition, JsonLogger, LocalArtifactStore, ScoreRecord, SolutionVersion, Submission } from '@holdout/db';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { CONFIG } from '../tokens.js';
 import { Publisher } from '../publisher.js';
-import { JsonLogger } from '@holdout/api/persistence';
 import { ScorerPool, SubmissionRejected } from './scorer-pool.js';
 import { kernelOutputOf, kernelRejectedMessage } from '../kernels/kernel-output.js';
 

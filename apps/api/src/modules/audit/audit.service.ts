@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { AuditEvent } from './entities/audit-event.entity.js';
+import { AuditEvent } from '@holdout/db';
 
 export interface AuditInput {
   actorId: string | null;

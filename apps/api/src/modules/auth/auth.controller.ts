@@ -2,9 +2,8 @@ import { Body, Controller, Delete, Get, HttpCode, Inject, Param, ParseUUIDPipe, 
 import { ApiTags } from '@nestjs/swagger';
 import { AUTH, type MeDto, type SessionDto, type TokenDto } from '@holdout/contracts';
 import type { CookieOptions, Request, Response } from 'express';
-import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { APP_CONFIG, type AppConfig, type User } from '@holdout/db';
 import { CoursesService } from '../courses/courses.service.js';
-import type { User } from '../users/entities/user.entity.js';
 import { AuthService } from './auth.service.js';
 import { CurrentUser, Public, type Principal } from './principal.js';
 

@@ -2,7 +2,7 @@ import { Inject, Injectable, type CanActivate, type ExecutionContext } from '@ne
 import { Reflector } from '@nestjs/core';
 import { AUTH } from '@holdout/contracts';
 import type { Request } from 'express';
-import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { APP_CONFIG, type AppConfig } from '@holdout/db';
 import { DomainError } from '../../common/domain-error.js';
 import { AuthService } from './auth.service.js';
 import { PUBLIC_ROUTE, type Principal } from './principal.js';

@@ -4,12 +4,9 @@ import * as argon2 from 'argon2';
 import { DataSource, IsNull, type Repository } from 'typeorm';
 import { z } from 'zod';
 import type { TokenDto } from '@holdout/contracts';
-import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { ApiToken, APP_CONFIG, type AppConfig, Session, User } from '@holdout/db';
 import { DomainError, notFound } from '../../common/domain-error.js';
 import { parseWith } from '../../common/zod-body.js';
-import { User } from '../users/entities/user.entity.js';
-import { ApiToken } from './entities/api-token.entity.js';
-import { Session } from './entities/session.entity.js';
 import type { Principal } from './principal.js';
 import { SignInThrottle } from './sign-in-throttle.js';
 

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Redis } from 'ioredis';
-import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { APP_CONFIG, type AppConfig } from '@holdout/db';
 import { DomainError } from '../../common/domain-error.js';
 import { REDIS } from '../../infra/infra.module.js';
 

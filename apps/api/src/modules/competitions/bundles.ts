@@ -1,6 +1,6 @@
 import type { BundleDto, CompetitionPagesDto, MetricName, RleOrder, SubmissionKind } from '@holdout/contracts';
 import type { BundleCheckProgress } from '@holdout/competition';
-import type { JsonLogger } from '../../common/logger.js';
+import { CompetitionData, type JsonLogger } from '@holdout/db';
 
 /** An uploaded bundle archive to check and unpack under `into`. */
 export interface BundleUpload {
@@ -30,19 +30,10 @@ export interface BundleCompetition {
   config: Record<string, unknown>;
 }
 
-/** How much data a recipe bundle generates: `demo` builds in seconds, `full` is the real competition's size. */
-export type DataScale = 'demo' | 'full';
-
-export interface BuiltData {
-  /** Root of the built data. */
-  dataDir: string;
-  /** Downloadable files. */
-  publicDir: string;
-  solutionPath: string;
-}
+export type { BuiltData, DataScale } from '@holdout/db';
 
 /** Where competitions come from (libs/competition behind it); injectable so tests can fake it. */
-export abstract class CompetitionBundles {
+export abstract class CompetitionBundles extends CompetitionData {
   /** A bundled competition (`competitions/<bundle>/`). */
   abstract load(bundle: string, now: Date): Promise<BundleCompetition>;
   /**
@@ -50,11 +41,6 @@ export abstract class CompetitionBundles {
    * the API's heap; invalid bundles throw a `bad_request` DomainError listing the issues.
    */
   abstract inspectUpload(upload: BundleUpload): Promise<BundleCompetition>;
-  /**
-   * Builds (or finds cached) the data of the bundle in `bundleDir` under the platform data root,
-   * at `scale` for recipe bundles (default: the implementation's; data-as-files bundles have none).
-   */
-  abstract build(bundleDir: string, dataRoot: string, scale?: DataScale): Promise<BuiltData>;
   abstract list(): Promise<string[]>;
 
   /** The bundled competitions, described for an instructor choosing one to create. */

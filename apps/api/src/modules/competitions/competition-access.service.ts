@@ -3,7 +3,7 @@ import type { CompetitionState, Role } from '@holdout/contracts';
 import { DataSource } from 'typeorm';
 import { DomainError, notFound } from '../../common/domain-error.js';
 import type { Principal } from '../auth/principal.js';
-import { Competition } from './entities/competition.entity.js';
+import { Competition } from '@holdout/db';
 
 const COMPETITION_TTL_MS = 2_000;
 const ROLE_TTL_MS = 5_000;

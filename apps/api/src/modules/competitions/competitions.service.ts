@@ -3,26 +3,21 @@ import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { JOBS } from '../../persistence/channels.js';
+import { APP_CONFIG, type AppConfig, Competition, JOBS, JsonLogger, LocalArtifactStore, quotaDay } from '@holdout/db';
 import type { BundleDto, CompetitionDto, CompetitionSummaryDto, Role } from '@holdout/contracts';
 import { BUNDLE_LIMITS, pagesForSlug, perImagePublicOf } from '@holdout/competition';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { APP_CONFIG, type AppConfig } from '../../config/config.js';
 import { DomainError, forbidden } from '../../common/domain-error.js';
-import { JsonLogger } from '../../common/logger.js';
 import { parseWith } from '../../common/zod-body.js';
-import { LocalArtifactStore } from '../../infra/artifact-store.js';
 import { Queues } from '../../infra/infra.module.js';
 import { parseUpload } from '../submissions/multipart.js';
 import type { Principal } from '../auth/principal.js';
 import { AuditService } from '../audit/audit.service.js';
 import { CoursesService } from '../courses/courses.service.js';
-import { quotaDay } from '../submissions/quota.js';
 import { SubmissionsRepository } from '../submissions/submissions.repository.js';
 import { CompetitionBundles, type BundleCompetition } from './bundles.js';
 import { CompetitionAccess, isRevealed, stateOf } from './competition-access.service.js';
-import { Competition } from './entities/competition.entity.js';
 import { EventsPublisher } from '../events/events.publisher.js';
 
 const createSchema = z.strictObject({

@@ -4,12 +4,10 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { AUTH } from '@holdout/contracts';
 import request from 'supertest';
-import { ConfigError, loadConfig } from '../../config/config.js';
+import { Competition, ConfigError, loadConfig, provisionCompetitionData } from '@holdout/db';
 import { Client, createTestEnv, startApi, type TestApi, type TestEnv } from '../../testing/index.js';
 import type { BuiltData, DataScale } from './bundles.js';
-import { Competition } from './entities/competition.entity.js';
 import { LibCompetitionBundles } from './lib-bundles.js';
-import { provisionCompetitionData } from './provision.js';
 
 /** The real bundles, remembering the scale of each build asked for. */
 class RecordingBundles extends LibCompetitionBundles {

@@ -7,8 +7,7 @@ import { loadBundle } from '@holdout/competition';
 import type { DataFileDto } from '@holdout/contracts';
 import { Client, createTestEnv, FIXTURE_SOLUTION, FixtureBundles, startApi, type TestApi, type TestEnv } from '../../testing/index.js';
 import type { BundleCompetition } from './bundles.js';
-import { Competition } from './entities/competition.entity.js';
-import { provisionCompetitionData } from './provision.js';
+import { Competition, provisionCompetitionData } from '@holdout/db';
 
 const DAY = 86_400_000;
 

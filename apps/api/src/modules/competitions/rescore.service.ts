@@ -3,18 +3,13 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { RescoreDto, ScoreJobData } from '@holdout/contracts';
 import type { Request } from 'express';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { APP_CONFIG, type AppConfig, Competition, JOBS, LocalArtifactStore, RESCORABLE_SQL, scoreJobOptions, SolutionVersion } from '@holdout/db';
 import { DomainError } from '../../common/domain-error.js';
-import { LocalArtifactStore } from '../../infra/artifact-store.js';
 import { Queues } from '../../infra/infra.module.js';
-import { JOBS } from '../../persistence/channels.js';
 import type { Principal } from '../auth/principal.js';
 import { AuditService } from '../audit/audit.service.js';
-import { RESCORABLE_SQL, scoreJobOptions } from '../submissions/scoring-jobs.js';
 import { parseUpload } from '../submissions/multipart.js';
 import { CompetitionAccess } from './competition-access.service.js';
-import { Competition } from './entities/competition.entity.js';
-import { SolutionVersion } from './entities/solution-version.entity.js';
 
 /**
  * Rescoring: optionally a new solution version, then every scored (or scorer-rejected) file and

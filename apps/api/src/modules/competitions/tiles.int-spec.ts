@@ -5,9 +5,8 @@ import { after, before, describe, it } from 'node:test';
 import sharp from 'sharp';
 import type { TileInfoDto } from '@holdout/contracts';
 import { Client, createTestEnv, startApi, tiffDeclaring, type TestApi, type TestEnv } from '../../testing/index.js';
-import { Competition } from './entities/competition.entity.js';
+import { Competition, provisionCompetitionData } from '@holdout/db';
 import { LibCompetitionBundles } from './lib-bundles.js';
-import { provisionCompetitionData } from './provision.js';
 
 const binary = (r: unknown, cb: (err: Error | null, body: Buffer) => void) => {
   const chunks: Buffer[] = [];

@@ -3,13 +3,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { CourseDto, CourseMemberDto, Role } from '@holdout/contracts';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { APP_CONFIG, type AppConfig, Course, Membership } from '@holdout/db';
 import { DomainError, forbidden, notFound } from '../../common/domain-error.js';
 import { parseWith } from '../../common/zod-body.js';
 import type { Principal } from '../auth/principal.js';
 import { AuditService } from '../audit/audit.service.js';
-import { Course } from './entities/course.entity.js';
-import { Membership } from './entities/membership.entity.js';
 
 const createSchema = z.strictObject({ name: z.string().trim().min(1).max(200) });
 const joinSchema = z.strictObject({ code: z.string().trim().toUpperCase().min(4).max(16) });

@@ -1,9 +1,7 @@
 import { Inject, Injectable, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Redis } from 'ioredis';
 import { Subject, type Observable, filter } from 'rxjs';
-import { APP_CONFIG, type AppConfig } from '../../config/config.js';
-import { JsonLogger } from '../../common/logger.js';
-import { channels, type BundleCheckEvent, type CompetitionEvent, type SubmissionEvent } from '../../persistence/channels.js';
+import { APP_CONFIG, type AppConfig, type BundleCheckEvent, channels, type CompetitionEvent, JsonLogger, type SubmissionEvent } from '@holdout/db';
 
 type BusEvent = CompetitionEvent | SubmissionEvent | BundleCheckEvent;
 

@@ -1,8 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Redis } from 'ioredis';
-import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { APP_CONFIG, type AppConfig, type BundleCheckEvent, channels, type CompetitionEvent, type SubmissionEvent } from '@holdout/db';
 import { REDIS } from '../../infra/infra.module.js';
-import { channels, type BundleCheckEvent, type CompetitionEvent, type SubmissionEvent } from '../../persistence/channels.js';
 
 /** Announces changes to every API replica (and so to every SSE stream). Ids only. */
 @Injectable()

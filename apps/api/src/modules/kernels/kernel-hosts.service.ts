@@ -1,9 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { KernelHost } from '@holdout/competition';
 import type { Redis } from 'ioredis';
-import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { APP_CONFIG, type AppConfig, kernelHostKeys } from '@holdout/db';
 import { REDIS } from '../../infra/infra.module.js';
-import { kernelHostKeys } from './kernel-channels.js';
 
 /** The kernel workers online now, as each announces itself (see the worker's KernelHostAnnouncer). */
 @Injectable()

@@ -1,13 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
-import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { APP_CONFIG, type AppConfig, type Competition, KernelPolicy } from '@holdout/db';
 import { DomainError, notFound } from '../../common/domain-error.js';
 import { parseWith } from '../../common/zod-body.js';
 import type { Principal } from '../auth/principal.js';
-import type { Competition } from '../competitions/entities/competition.entity.js';
-import { KernelPolicy } from './entities/kernel-policy.entity.js';
-import { UNCHARGED_RUN_OUTCOMES, gpuWeek } from './kernel-rules.js';
+import { UNCHARGED_RUN_OUTCOMES, gpuWeek } from '@holdout/rules';
 
 export interface EffectivePolicy {
   gpuHoursPerWeek: number;

@@ -2,7 +2,7 @@ import { Inject, Injectable, type OnApplicationShutdown } from '@nestjs/common';
 import { QUEUES } from '@holdout/contracts';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
-import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { APP_CONFIG, type AppConfig } from '@holdout/db';
 import { REDIS } from '../../infra/infra.module.js';
 
 /** The two kernel queues: CPU kernels and GPU kernels wait apart, so a CPU-only worker never takes a GPU job. */

@@ -4,26 +4,21 @@ import { estimateWaitSeconds } from '@holdout/competition';
 import { QUEUES, type SubmissionDto, type SubmissionProgressDto } from '@holdout/contracts';
 import { Redis } from 'ioredis';
 import { DataSource, type EntityManager } from 'typeorm';
-import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { APP_CONFIG, type AppConfig, type Competition, JsonLogger, type KernelAttachment, kernelChannels, kernelJobOptions, type KernelLogEvent, kernelRunKey, KernelSubmission, LocalArtifactStore } from '@holdout/db';
 import { DomainError, badRequest, notFound } from '../../common/domain-error.js';
-import { JsonLogger } from '../../common/logger.js';
 import { REDIS } from '../../infra/infra.module.js';
-import { LocalArtifactStore } from '../../infra/artifact-store.js';
 import type { Principal } from '../auth/principal.js';
 import { CompetitionAccess, isRevealed } from '../competitions/competition-access.service.js';
-import type { Competition } from '../competitions/entities/competition.entity.js';
 import { EventsBus } from '../events/events.bus.js';
 import { EventsPublisher } from '../events/events.publisher.js';
 import type { ParsedUpload } from '../submissions/multipart.js';
 import { toSubmissionDto } from '../submissions/submission.mapper.js';
 import { SubmissionsRepository } from '../submissions/submissions.repository.js';
 import { findForTeamOrStaff } from '../submissions/team-or-staff.js';
-import { KernelSubmission, type KernelAttachment } from './entities/kernel-submission.entity.js';
-import { kernelChannels, kernelJobOptions, kernelRunKey, type KernelLogEvent } from './kernel-channels.js';
 import { KernelHosts } from './kernel-hosts.service.js';
 import { KernelPolicies } from './kernel-policies.service.js';
 import { KernelQueues } from './kernel-queues.js';
-import { INPUT_NAME, checkKernelEntry, kernelSettingsOf, logAccess, routeKernel, type KernelEntryKind } from './kernel-rules.js';
+import { INPUT_NAME, checkKernelEntry, kernelSettingsOf, logAccess, routeKernel, type KernelEntryKind } from '@holdout/rules';
 
 /** A kernel upload that passed validation, waiting to be written with its submission. */
 export interface PreparedKernel {

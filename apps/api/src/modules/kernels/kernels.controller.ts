@@ -1,14 +1,14 @@
 import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Post, Put } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import type { SubmissionDto } from '@holdout/contracts';
-import { APP_CONFIG, type AppConfig } from '../../config/config.js';
+import { APP_CONFIG, type AppConfig } from '@holdout/db';
 import { CurrentUser, type Principal } from '../auth/principal.js';
 import { CompetitionAccess } from '../competitions/competition-access.service.js';
 import { SubmissionsRepository } from '../submissions/submissions.repository.js';
 import { kernelRequestWarnings } from '@holdout/competition';
 import { KernelHosts } from './kernel-hosts.service.js';
 import { KernelPolicies } from './kernel-policies.service.js';
-import { kernelSettingsOf } from './kernel-rules.js';
+import { kernelSettingsOf } from '@holdout/rules';
 import { KernelSubmissions } from './kernel-submissions.service.js';
 
 export interface KernelPolicyDto {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource } from 'typeorm';
-import type { Interval } from '../submissions/entities/submission.entity.js';
+import type { Interval } from '@holdout/db';
 
 export interface BoardRow {
   submissionId: string;

@@ -6,7 +6,7 @@ import type { Subscription } from 'rxjs';
 import { DomainError } from '../../common/domain-error.js';
 import type { Principal } from '../auth/principal.js';
 import { CompetitionAccess, isRevealed } from '../competitions/competition-access.service.js';
-import type { Competition } from '../competitions/entities/competition.entity.js';
+import type { Competition } from '@holdout/db';
 import { EventsBus } from '../events/events.bus.js';
 import { LeaderboardsRepository, type BoardRow } from './leaderboards.repository.js';
 

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Request } from 'express';
 import busboy from 'busboy';
 import { DomainError, badRequest } from '../../common/domain-error.js';
-import { LocalArtifactStore, TooLargeError, type StoredArtifact } from '../../infra/artifact-store.js';
+import { LocalArtifactStore, TooLargeError, type StoredArtifact } from '@holdout/db';
 
 export interface ParsedUpload {
   fields: Record<string, string>;

@@ -1,5 +1,5 @@
 import type { SubmissionDetailDto, SubmissionDto } from '@holdout/contracts';
-import type { Submission } from './entities/submission.entity.js';
+import type { Submission } from '@holdout/db';
 
 /**
  * The only way a submission leaves the server. `revealed` decides whether private numbers are

@@ -1,7 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
-import { CHARGED_STATUSES_SQL } from './quota.js';
-import { Submission } from './entities/submission.entity.js';
+import { CHARGED_STATUSES_SQL, Submission } from '@holdout/db';
 
 export interface SubmissionRow {
   s: Submission;

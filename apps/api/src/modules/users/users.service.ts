@@ -6,7 +6,7 @@ import { forbidden, notFound } from '../../common/domain-error.js';
 import { parseWith } from '../../common/zod-body.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
-import { User } from './entities/user.entity.js';
+import { User } from '@holdout/db';
 
 const searchSchema = z.strictObject({ email: z.string().trim().toLowerCase().max(320).optional() });
 const courseCreatorSchema = z.strictObject({ allowed: z.boolean() });

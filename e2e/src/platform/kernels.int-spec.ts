@@ -1,0 +1,336 @@
+import assert from 'node:assert/strict';
+import { randomBytes } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import type { INestApplicationContext } from '@nestjs/common';
+import { CHARGED_STATUSES_SQL } from '@holdout/db';
+import { Client, INVALID_SUBMISSION, createCompetitionWithData, createTestEnv, dataVisible, eventually, expectedScore, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
+import { QUEUES, type SubmissionDto, type SubmissionEventDto } from '@holdout/contracts';
+import { Queue } from 'bullmq';
+import Dockerode from 'dockerode';
+import { readSse } from './sse.js';
+import { startWorker } from '@holdout/worker/testing';
+import { KernelFixtureBundles, notebook } from './kernel-fixtures.js';
+
+// Real PostgreSQL, Redis, Docker engine and the slim runtime image (HOLDOUT_KERNEL_IMAGE).
+process.env.HOLDOUT_KERNEL_IMAGE ??= 'holdout/kernel-runtime:slim';
+const OWNER = `t-kernels-${randomBytes(3).toString('hex')}`;
+process.env.HOLDOUT_KERNEL_OWNER = OWNER;
+const docker = new Dockerode();
+const ownContainers = () => docker.listContainers({ all: true, filters: { label: [`holdout.owner=${OWNER}`] } });
+
+const TERMINAL = new Set(['scored', 'failed', 'cancelled']);
+
+/** Writes `csv` to /kaggle/working/submission.csv after `body` (Python). */
+const py = (body: string, csv: string | null = submissionCsv(8, 8)) =>
+  `${body}\n${csv === null ? '' : `open('/kaggle/working/submission.csv', 'w').write(${JSON.stringify(csv)})\n`}`;
+
+describe('kernel submissions through the API and a real worker', () => {
+  let env: TestEnv;
+  let api: TestApi;
+  let worker: INestApplicationContext;
+  let prof: Client;
+  let student: Client;
+  let other: Client;
+
+  const submit = (c: Client, slug: string, name: string, source: string, attach: Record<string, string> = {}, fields: Record<string, string> = {}) => {
+    let r = c.post(`/api/competitions/${slug}/submissions`).field('kind', 'kernel');
+    for (const [k, v] of Object.entries(fields)) r = r.field(k, v);
+    r = r.attach('file', Buffer.from(source), name);
+    for (const [n, v] of Object.entries(attach)) r = r.attach('attachments', Buffer.from(v), n);
+    return r;
+  };
+  const row = async (id: string) => (await env.ds.query('SELECT * FROM submissions WHERE id = $1', [id]))[0] as Record<string, any>;
+  const finished = (id: string, timeoutMs = 90_000) =>
+    eventually(async () => {
+      const r = await row(id);
+      return TERMINAL.has(r.status) ? r : undefined;
+    }, { timeoutMs, everyMs: 200, what: `submission ${id} to finish` });
+  const charged = async (id: string) => Number((await env.ds.query(`SELECT count(*) AS n FROM submissions s WHERE s.id = $1 AND ${CHARGED_STATUSES_SQL}`, [id]))[0].n) === 1;
+  const runsOf = async (id: string) => (await env.ds.query('SELECT * FROM kernel_runs WHERE submission_id = $1 ORDER BY attempt', [id])) as Record<string, any>[];
+
+  before(async () => {
+    env = await createTestEnv('kernels');
+    const bundles = new KernelFixtureBundles({
+      kern: { timeLimitSeconds: 60 },
+      kshort: { timeLimitSeconds: 3 },
+      klogs: { showHiddenDataLogs: true },
+      kgpu: { gpus: 1 },
+      kfiles: { kinds: ['file'] },
+      ksample: { publicSampleIds: ['p1'] },
+      kbig: { cpus: 64, memoryBytes: 4 * 1024 ** 4, processes: 24 },
+    });
+    api = await startApi(env, bundles);
+    prof = await Client.register(api.server, 'prof@example.com');
+    const course = (await prof.post('/api/courses').send({ name: 'Kernels' })).body;
+    for (const slug of ['kern', 'kshort', 'klogs', 'kgpu', 'kfiles', 'ksample', 'kbig']) {
+      await createCompetitionWithData({ env, bundles, instructor: prof, courseId: course.id, bundle: slug, slug });
+    }
+    student = await Client.register(api.server, 'stu@example.com');
+    other = await Client.register(api.server, 'other@example.com');
+    for (const c of [student, other]) await c.post('/api/courses/join').send({ code: course.joinCode });
+    await dataVisible(student, 'kern');
+    worker = await startWorker(env, bundles);
+  });
+
+  after(async () => {
+    await worker?.close();
+    await api?.close();
+    await env?.drop();
+  });
+
+  it('a .py kernel sees the hidden test images and its attached dataset (never the solution), streams its log and ends scored', async () => {
+    const marker = `marker-${randomBytes(4).toString('hex')}`;
+    const source = py(`
+import os, time
+base = '/kaggle/input/kern'
+test = sorted(os.listdir(base + '/test'))
+assert test == ['p1.png', 'p2.png', 'q1.png', 'q2.png'], test
+found = [os.path.join(d, f) for d, _, fs in os.walk('/kaggle/input') for f in fs if f == 'solution.csv']
+assert not found, found
+assert open('/kaggle/input/weights/w.txt').read() == 'w=1'
+time.sleep(2)
+print('${marker}', flush=True)
+`);
+    const up = await submit(student, 'kern', 'my kernel.py', source, { 'w.txt': 'w=1' }, { dataset: 'weights' });
+    assert.equal(up.status, 202, JSON.stringify(up.body));
+    const id = (up.body as SubmissionDto).id;
+    assert.equal(up.body.kind, 'kernel');
+    assert.equal(up.body.status, 'queued');
+    // The participant's stream carries status only (this competition hides hidden-data logs)…
+    const studentEvents = readSse<SubmissionEventDto>(api.server, `/api/submissions/${id}/events`, { cookie: student.cookie }, (e) => e.type === 'status' && TERMINAL.has(e.submission.status), 60_000);
+    // …staff follow the live log on it.
+    const events = await readSse<SubmissionEventDto>(api.server, `/api/submissions/${id}/events`, { cookie: prof.cookie }, (e) => e.type === 'log' && e.line.includes(marker), 60_000);
+    assert.ok(events.some((e) => e.type === 'status' && e.submission.status === 'running'));
+    const seenByStudent = await studentEvents;
+    assert.ok(seenByStudent.some((e) => e.type === 'status' && e.submission.status === 'scored'));
+    assert.deepEqual(seenByStudent.filter((e) => e.type === 'log'), [], 'no log lines for the participant');
+    const done = await finished(id);
+    assert.equal(done.status, 'scored', JSON.stringify(done));
+    assert.equal(done.public_score, expectedScore(8));
+    const [run] = await runsOf(id);
+    assert.equal(run!.outcome, 'succeeded');
+    assert.equal(run!.step, 'done');
+    assert.match(run!.image_digest, /^sha256:[0-9a-f]{64}$/);
+    assert.ok(run!.duration_ms >= 2000, `duration ${run!.duration_ms}`);
+    assert.ok(run!.peak_memory_bytes === null || run!.peak_memory_bytes > 0);
+    assert.equal(run!.gpu, null);
+    assert.equal(run!.queue, QUEUES.kernels);
+    const log = await prof.get(`/api/submissions/${id}/log`);
+    assert.equal(log.status, 200);
+    assert.ok(log.text.includes(marker), log.text);
+    // The participant sees only the result of a run over hidden data (the competition's setting).
+    const mine = await student.get(`/api/submissions/${id}/log`);
+    assert.equal(mine.status, 200);
+    assert.ok(!mine.text.includes(marker), mine.text);
+    assert.match(mine.text, /not shown to participants/);
+    // Other teams do not see it at all.
+    assert.equal((await other.get(`/api/submissions/${id}/log`)).status, 404);
+    assert.equal((await other.post(`/api/submissions/${id}/cancel`)).status, 404);
+  });
+
+  it('the hidden run sees a sample file over the hidden test images, so the kernel that copies it scores', async () => {
+    // The public sample lists the one public test image, as in the Sartorius-like competition.
+    const listed = await student.get('/api/competitions/ksample/data/sample_submission.csv');
+    assert.equal(listed.text, 'id,predicted\np1,\n');
+    const source = `
+import shutil
+sample = open('/kaggle/input/ksample/sample_submission.csv').read()
+assert sample == 'id,predicted\\np1,\\np2,\\nq1,\\nq2,\\n', repr(sample)
+shutil.copy('/kaggle/input/ksample/sample_submission.csv', '/kaggle/working/submission.csv')
+`;
+    const up = await submit(student, 'ksample', 'copy_sample.py', source);
+    assert.equal(up.status, 202, JSON.stringify(up.body));
+    const done = await finished(up.body.id);
+    assert.equal(done.status, 'scored', JSON.stringify(done));
+    assert.equal(typeof done.public_score, 'number');
+  });
+
+  it('a request larger than any worker is flagged to staff and clamped to the host; the process limit is the competition\'s', async () => {
+    const policy = await eventually(async () => {
+      const r = await prof.get('/api/competitions/kbig/kernel-policy');
+      return r.body.warnings?.length > 0 && !/No kernel worker/.test(r.body.warnings[0]) ? r.body : undefined;
+    }, { what: 'the worker to announce itself' });
+    assert.deepEqual(policy.request, { cpus: 64, memoryBytes: 4 * 1024 ** 4, gpus: 0, processes: 24, timeLimitSeconds: 60, showHiddenDataLogs: false });
+    assert.match(policy.warnings.join('\n'), /ask for 64 CPUs but the largest kernel worker has \d+: runs get \d+/);
+    assert.match(policy.warnings.join('\n'), /ask for 4096 GB of memory but the largest kernel worker can give [\d.]+ GB: runs are limited to that/);
+    const fitting = await prof.get('/api/competitions/kern/kernel-policy');
+    assert.deepEqual(fitting.body.warnings, [], 'a request the worker gives draws no warning');
+    // The instructor brings the request within the worker: the warnings go.
+    const edited = await prof.agent.patch('/api/competitions/kbig').set('x-csrf-token', prof.csrf).send({ kernel: { cpus: 1, memoryBytes: 512 * 1024 ** 2 } });
+    assert.equal(edited.status, 200, edited.text);
+    const now = (await prof.get('/api/competitions/kbig/kernel-policy')).body;
+    assert.deepEqual([now.request.cpus, now.request.memoryBytes, now.request.processes], [1, 512 * 1024 ** 2, 24]);
+    assert.deepEqual(now.warnings, []);
+    const source = py(`
+import os
+limit = None
+for p in ('/sys/fs/cgroup/pids.max', '/sys/fs/cgroup/pids/pids.max'):
+    if os.path.exists(p):
+        limit = open(p).read().strip()
+        break
+assert limit == '24', limit
+`);
+    const up = await submit(student, 'kbig', 'limits.py', source);
+    assert.equal(up.status, 202, JSON.stringify(up.body));
+    const done = await finished(up.body.id);
+    assert.equal(done.status, 'scored', JSON.stringify(done));
+  });
+
+  it('an .ipynb kernel ends scored', async () => {
+    const nb = notebook('import os\nprint(sorted(os.listdir("/kaggle/input/kern/test")))', `open('/kaggle/working/submission.csv', 'w').write(${JSON.stringify(submissionCsv(6, 8))})`);
+    const up = await submit(student, 'kern', 'solution.ipynb', nb);
+    assert.equal(up.status, 202, JSON.stringify(up.body));
+    const done = await finished(up.body.id);
+    assert.equal(done.status, 'scored', JSON.stringify(done));
+    assert.equal(done.public_score, expectedScore(6));
+  });
+
+  it('refuses what is not a kernel: extension, broken notebook, empty file, kernel kind not allowed', async () => {
+    const bad = await submit(student, 'kern', 'kernel.txt', 'print(1)');
+    assert.equal(bad.status, 400);
+    assert.match(bad.body.error.message, /\.py script or an \.ipynb notebook/);
+    const nb = await submit(student, 'kern', 'k.ipynb', '{"cells": [');
+    assert.equal(nb.status, 400);
+    assert.match(nb.body.error.message, /not a valid notebook/);
+    const noCells = await submit(student, 'kern', 'k.ipynb', '{"nbformat": 4}');
+    assert.equal(noCells.status, 400);
+    assert.equal((await submit(student, 'kern', 'k.py', '')).status, 400);
+    const files = await submit(student, 'kfiles', 'k.py', 'print(1)');
+    assert.equal(files.status, 409);
+    assert.equal(files.body.error.code, 'submission_kind_not_allowed');
+    const r: { n: string }[] = await env.ds.query(`SELECT count(*) AS n FROM submissions WHERE file_name LIKE '%k.%' OR file_name LIKE '%kernel.txt'`);
+    assert.equal(Number(r[0]!.n), 0, 'refused uploads leave no submission');
+  });
+
+  const failureCases: [string, string, string, string, RegExp][] = [
+    ['timeout', 'kshort', 'import time\ntime.sleep(30)', 'timeout', /time limit/],
+    ['oom', 'kern', 'x = bytearray(2 * 1024 ** 3)\nx[::4096] = b"1" * len(x[::4096])', 'oom', /memory limit/],
+    ['exception', 'kern', 'print("secret-trace")\nraise ValueError("boom")', 'exception', /threw an exception/],
+    ['no-submission-file', 'kern', 'print("forgot to write it")', 'no-submission-file', /no \/kaggle\/working\/submission.csv/],
+  ];
+  for (const [name, slug, body, cls, message] of failureCases) {
+    it(`fails with class ${name}, charged to the daily quota`, async () => {
+      const up = await submit(student, slug, `${name}.py`, py(body, null));
+      assert.equal(up.status, 202, JSON.stringify(up.body));
+      const done = await finished(up.body.id);
+      assert.equal(done.status, 'failed');
+      assert.equal(done.error_class, cls);
+      assert.match(done.error_message, message);
+      const dto = (await student.get(`/api/submissions/${up.body.id}`)).body as SubmissionDto;
+      assert.equal(dto.error?.class, cls);
+      assert.ok(await charged(up.body.id), 'a kernel failure of the participant counts against the daily quota');
+      if (name === 'exception') {
+        // No log tail for participants here (hidden-data logs are not shown), the full log for staff.
+        assert.ok(!done.error_message.includes('secret-trace'));
+        const log = await prof.get(`/api/submissions/${up.body.id}/log`);
+        assert.ok(log.text.includes('secret-trace') && log.text.includes('ValueError: boom'), log.text);
+      }
+    });
+  }
+
+  it('exception shows the log tail where the competition shows hidden-data logs', async () => {
+    // Both lines on stderr: Docker may deliver stdout and stderr frames out of order, which once
+    // split the traceback's last line around the printed marker.
+    const up = await submit(student, 'klogs', 'e.py', 'import sys\nprint("visible-trace", file=sys.stderr)\nraise RuntimeError("kaboom")\n');
+    const done = await finished(up.body.id);
+    assert.equal(done.error_class, 'exception');
+    assert.match(done.error_message, /RuntimeError: kaboom/);
+    const log = await student.get(`/api/submissions/${up.body.id}/log`);
+    assert.ok(log.text.includes('visible-trace'), log.text);
+  });
+
+  it('a submission.csv the scorer rejects fails as scoring-error with the scorer message, not charged', async () => {
+    const up = await submit(student, 'kern', 'bad.py', py('print(1)', INVALID_SUBMISSION));
+    const done = await finished(up.body.id);
+    assert.equal(done.status, 'failed');
+    assert.equal(done.error_class, 'scoring-error');
+    assert.match(done.error_message, /rejected: .*row|sorted|runs/i);
+    assert.equal(done.error_row, 2);
+    assert.equal(await charged(up.body.id), false);
+  });
+
+  it('cancels a queued and a running kernel (owner and instructor); nothing left behind, not charged', async () => {
+    const sleeper = py('import time\nprint("sleeping", flush=True)\ntime.sleep(50)');
+    const running = (await submit(student, 'kern', 'long.py', sleeper)).body as SubmissionDto;
+    await eventually(async () => ((await row(running.id)).status === 'running' && (await ownContainers()).length > 0 ? true : undefined), { timeoutMs: 30_000, what: 'the kernel to run' });
+    const queued = (await submit(student, 'kern', 'next.py', sleeper)).body as SubmissionDto;
+    assert.equal((await row(queued.id)).status, 'queued', 'concurrency 1: the second one waits');
+    const c1 = await student.post(`/api/submissions/${queued.id}/cancel`);
+    assert.equal(c1.status, 200, JSON.stringify(c1.body));
+    assert.equal(c1.body.status, 'cancelled');
+    const t0 = Date.now();
+    const c2 = await prof.post(`/api/submissions/${running.id}/cancel`);
+    assert.equal(c2.status, 200, JSON.stringify(c2.body));
+    await eventually(async () => ((await ownContainers()).length === 0 ? true : undefined), { timeoutMs: 20_000, what: 'the sandbox to be removed' });
+    assert.ok(Date.now() - t0 < 20_000);
+    const [run] = await eventually(async () => {
+      const r = await runsOf(running.id);
+      return r[0]?.outcome ? r : undefined;
+    }, { what: 'the run to record its outcome' });
+    assert.equal(run!.outcome, 'cancelled');
+    assert.equal((await row(running.id)).status, 'cancelled');
+    assert.equal((await row(queued.id)).status, 'cancelled');
+    assert.equal((await runsOf(queued.id)).length, 0, 'the queued one never ran');
+    const again = await student.post(`/api/submissions/${running.id}/cancel`);
+    assert.equal(again.status, 409);
+    const charged: { n: string }[] = await env.ds.query(
+      `SELECT count(*) AS n FROM submissions s WHERE s.id = ANY($1) AND (s.status IN ('queued','running','scoring','scored') OR (s.status = 'failed' AND s.error_class IN ('timeout','oom','exception','no-submission-file')))`,
+      [[running.id, queued.id]],
+    );
+    assert.equal(Number(charged[0]!.n), 0);
+    // The worker goes on serving.
+    const next = await submit(student, 'kern', 'after.py', py('print(1)'));
+    assert.equal((await finished(next.body.id)).status, 'scored');
+  });
+
+  it('GPU kernels wait in kernels-gpu, which a CPU-only worker leaves alone; CPU fallback and the weekly GPU budget', async () => {
+    const up = await submit(student, 'kgpu', 'gpu.py', py('print(1)'));
+    assert.equal(up.status, 202, JSON.stringify(up.body));
+    const gpuQueue = new Queue(QUEUES.kernelsGpu, { connection: { url: env.config.redisUrl }, prefix: env.config.queuePrefix });
+    try {
+      assert.equal(await (await gpuQueue.getJob(up.body.id))?.getState(), 'waiting');
+      await new Promise((r) => setTimeout(r, 4000));
+      assert.equal((await row(up.body.id)).status, 'queued', 'a CPU-only worker never takes a GPU job');
+      assert.equal(await (await gpuQueue.getJob(up.body.id))?.getState(), 'waiting');
+      assert.equal((await runsOf(up.body.id)).length, 0);
+    } finally {
+      await gpuQueue.close();
+    }
+    // Budget: two GPU hours already used this week by this team (a finished GPU run).
+    await env.ds.query(
+      `INSERT INTO kernel_runs (submission_id, attempt, step, gpu, outcome, duration_ms, started_at, finished_at) VALUES ($1, 9, 'done', '0', 'succeeded', $2, now() - interval '1 minute', now())`,
+      [up.body.id, 2 * 3600_000],
+    );
+    const policy = await student.get('/api/competitions/kgpu/kernel-policy');
+    assert.equal(policy.body.gpuHoursPerWeek, 30);
+    assert.ok(Math.abs(policy.body.usedGpuHours - 2) < 0.01, JSON.stringify(policy.body));
+    assert.equal((await student.put('/api/competitions/kgpu/kernel-policy').send({ gpuHoursPerWeek: 1 })).status, 403);
+    assert.equal((await prof.put('/api/competitions/kgpu/kernel-policy').send({ gpuHoursPerWeek: 1 })).status, 200);
+    const refused = await submit(student, 'kgpu', 'gpu2.py', py('print(1)'));
+    assert.equal(refused.status, 429, JSON.stringify(refused.body));
+    assert.equal(refused.body.error.code, 'quota_exceeded');
+    assert.equal(refused.body.error.details.budget, 'gpu-hours');
+    // Another team has its own budget.
+    assert.equal((await submit(other, 'kgpu', 'gpu3.py', py('print(1)'))).status, 202);
+    // CPU fallback for the course: GPU kernels now run on CPU workers, outside the GPU budget.
+    const course: { course_id: string }[] = await env.ds.query(`SELECT course_id FROM competitions WHERE slug = 'kgpu'`);
+    assert.equal((await prof.put(`/api/courses/${course[0]!.course_id}/kernel-policy`).send({ cpuFallback: true })).status, 200);
+    const fallback = await submit(student, 'kgpu', 'gpu4.py', py('print(1)'));
+    assert.equal(fallback.status, 202, JSON.stringify(fallback.body));
+    const done = await finished(fallback.body.id);
+    assert.equal(done.status, 'scored');
+    const [run] = await runsOf(fallback.body.id);
+    assert.equal(run!.queue, QUEUES.kernels);
+    assert.equal(run!.gpu, null);
+    // Clean up the waiting GPU jobs for the next test.
+    for (const c of [student, other]) {
+      const mine = (await c.get('/api/competitions/kgpu/submissions')).body as SubmissionDto[];
+      for (const s of mine.filter((x) => x.status === 'queued')) assert.equal((await c.post(`/api/submissions/${s.id}/cancel`)).status, 200);
+    }
+  });
+
+  it('leaves no sandbox of its own behind', async () => {
+    assert.deepEqual(await ownContainers(), []);
+  });
+});
+

@@ -1,0 +1,13 @@
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { User } from './user.entity.js';
+
+@Entity('courses')
+export class Course {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Column('varchar', { length: 200 }) name!: string;
+  /** What students type to join; unique, case-insensitive (stored upper-case). */
+  @Index('UQ_courses_join_code', { unique: true }) @Column('varchar', { length: 16 }) joinCode!: string;
+  @Column('uuid', { nullable: true }) createdById!: string | null;
+  @ManyToOne(() => User, { onDelete: 'SET NULL' }) @JoinColumn({ name: 'created_by_id' }) createdBy?: User;
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
+}

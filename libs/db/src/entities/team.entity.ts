@@ -1,0 +1,13 @@
+import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Competition } from './competition.entity.js';
+
+// A team per student per competition by default; the team row is also the lock that makes
+// the daily quota check and the submission insert atomic.
+@Entity('teams')
+export class Team {
+  @PrimaryGeneratedColumn('uuid') id!: string;
+  @Index('IDX_teams_competition') @Column('uuid') competitionId!: string;
+  @ManyToOne(() => Competition, { onDelete: 'CASCADE' }) @JoinColumn({ name: 'competition_id' }) competition?: Competition;
+  @Column('varchar', { length: 120 }) name!: string;
+  @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
+}
