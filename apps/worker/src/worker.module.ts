@@ -1,5 +1,5 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { BundleCompetitionData, CompetitionData, JsonLogger, LocalArtifactStore, type AppConfig } from '@holdout/db';
+import { BundleCompetitionData, CompetitionData, JsonLogger, LocalArtifactStore, SubmissionLifecycle, type AppConfig, EventPublisher } from '@holdout/db';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
 import { MaintenanceService } from './maintenance/maintenance.service.js';
@@ -11,7 +11,6 @@ import { DEVICE_POOL, KERNEL_RUNNER } from './kernels/tokens.js';
 import { KernelsProcessor } from './processors/kernels.processor.js';
 import { MaintenanceProcessor } from './processors/maintenance.processor.js';
 import { ScoringProcessor } from './processors/scoring.processor.js';
-import { Publisher } from './publisher.js';
 import { ScorerPool } from './scoring/scorer-pool.js';
 import { ScoringService } from './scoring/scoring.service.js';
 import { CONFIG, REDIS } from './tokens.js';
@@ -66,8 +65,9 @@ export class WorkerModule {
         { provide: REDIS, useFactory: () => new Redis(o.config.redisUrl, { maxRetriesPerRequest: null }) },
         { provide: LocalArtifactStore, useValue: new LocalArtifactStore(o.config.artifactDir) },
         { provide: CompetitionData, useValue: o.bundles ?? new BundleCompetitionData() },
+        { provide: SubmissionLifecycle, useValue: new SubmissionLifecycle(o.dataSource) },
         { provide: ScorerPool, useFactory: () => new ScorerPool(o.config.scoringConcurrency, o.config.scoringTimeoutMs) },
-        Publisher,
+        { provide: EventPublisher, inject: [REDIS], useFactory: (redis: Redis) => new EventPublisher(redis, o.config.queuePrefix) },
         ScoringService,
         MaintenanceService,
         ...(q.scoring ? [ScoringProcessor] : []),

@@ -1,3 +1,5 @@
+import type { Redis } from 'ioredis';
+
 /**
  * Redis pub/sub channels between the worker and the API. Messages carry ids only; the API reads
  * the row and renders it for each viewer, so nothing private travels to a client by accident.
@@ -28,10 +30,24 @@ export interface SubmissionEvent {
   competitionId: string;
 }
 
-/** Job names within the queues of `QUEUES` (contracts). */
-export const JOBS = {
-  score: 'score',
-  reveal: 'reveal',
-  reconcile: 'reconcile',
-  buildData: 'build-data',
-} as const;
+/** Publishes on the channels above: the one publisher of the API and the worker. Ids only. */
+export class EventPublisher {
+  constructor(
+    private readonly redis: Pick<Redis, 'publish'>,
+    private readonly prefix: string,
+  ) {}
+
+  async submissionChanged(submissionId: string, competitionId: string): Promise<void> {
+    const e: SubmissionEvent = { type: 'submission', submissionId, competitionId };
+    await this.redis.publish(channels.submission(this.prefix, submissionId), JSON.stringify(e));
+  }
+
+  async competitionChanged(competitionId: string): Promise<void> {
+    const e: CompetitionEvent = { type: 'leaderboard', competitionId };
+    await this.redis.publish(channels.competition(this.prefix, competitionId), JSON.stringify(e));
+  }
+
+  async bundleCheck(e: Omit<BundleCheckEvent, 'type'>): Promise<void> {
+    await this.redis.publish(channels.bundleCheck(this.prefix, e.checkId), JSON.stringify({ type: 'bundle-check', ...e } satisfies BundleCheckEvent));
+  }
+}

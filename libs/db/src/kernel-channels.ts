@@ -28,7 +28,3 @@ export interface KernelLogEvent {
 
 /** Artifact-store keys of a run: its directory holds `kernel.log` and `submission.csv`. */
 export const kernelRunKey = (submissionId: string, attempt: number) => `kernel-runs/${submissionId}/${attempt}`;
-
-export function kernelJobOptions(submissionId: string) {
-  return { jobId: submissionId, attempts: 3, backoff: { type: 'exponential' as const, delay: 5000 }, removeOnComplete: true, removeOnFail: 1000 };
-}

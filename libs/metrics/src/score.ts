@@ -50,6 +50,8 @@ export interface ScoreResult {
   private: SplitScore | null;
   /** Score of each image, by id, in the solution's order. */
   perImage: Record<string, number>;
+  /** The split of each image (the solution's Usage; `public` without one), by id. */
+  perImageUsage: Record<string, 'public' | 'private'>;
 }
 
 /** Bytes read from a file at a time. */
@@ -158,6 +160,7 @@ function summarise(metric: MetricName, images: Image[], bootstrap: BootstrapOpti
     public: split('public'),
     private: split('private'),
     perImage: Object.fromEntries(images.map((img) => [img.id, img.score])),
+    perImageUsage: Object.fromEntries(images.map((img) => [img.id, img.usage])),
   };
 }
 

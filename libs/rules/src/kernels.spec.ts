@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { QUEUES } from '@holdout/contracts';
-import { KERNEL_SOURCE_LIMIT_BYTES, checkKernelEntry, gpuWeek, kernelSettingsOf, logAccess, routeKernel } from './kernels.js';
+import { KERNEL_SOURCE_LIMIT_BYTES, checkKernelEntry, countsTowardGpuBudget, gpuBudgetAllows, gpuWeek, kernelSettingsOf, logAccess, routeKernel } from './kernels.js';
 
 describe('checkKernelEntry', () => {
   const nb = (o: unknown) => Buffer.from(JSON.stringify(o));
@@ -74,5 +74,27 @@ describe('logAccess and kernelSettingsOf', () => {
     assert.equal(d.processes, 256);
     const s = kernelSettingsOf({ kernel: { image: 'x', timeLimitSeconds: 5, gpus: 0, memoryBytes: 1e9, cpus: 2, outputLimitBytes: 1e6, showHiddenDataLogs: true, processes: 64 } });
     assert.deepEqual(s, { image: 'x', timeLimitSeconds: 5, gpus: 0, memoryBytes: 1e9, cpus: 2, outputLimitBytes: 1e6, showHiddenDataLogs: true, processes: 64 });
+  });
+});
+
+describe('the weekly GPU budget', () => {
+  const cases: [string, { gpu: boolean; outcome: string | null; submissionErrorClass: string | null }, boolean][] = [
+    ['a running GPU kernel', { gpu: true, outcome: null, submissionErrorClass: null }, true],
+    ['a GPU kernel that succeeded', { gpu: true, outcome: 'succeeded', submissionErrorClass: null }, true],
+    ['a GPU kernel that timed out', { gpu: true, outcome: 'timeout', submissionErrorClass: 'timeout' }, true],
+    ['a GPU kernel whose output was rejected', { gpu: true, outcome: 'succeeded', submissionErrorClass: 'scoring-error' }, true],
+    ['a cancelled run', { gpu: true, outcome: 'cancelled', submissionErrorClass: 'cancelled' }, false],
+    ['a run lost with its worker', { gpu: true, outcome: 'lost', submissionErrorClass: null }, false],
+    ['a run that failed on our side', { gpu: true, outcome: 'error', submissionErrorClass: null }, false],
+    ['a run of a submission failed as ours', { gpu: true, outcome: 'succeeded', submissionErrorClass: 'infrastructure' }, false],
+    ['a CPU run', { gpu: false, outcome: 'succeeded', submissionErrorClass: null }, false],
+  ];
+  for (const [name, run, counts] of cases) it(`${name} ${counts ? 'counts' : 'does not count'}`, () => assert.equal(countsTowardGpuBudget(run), counts));
+
+  it('admits a GPU kernel while the usage is under the budget', () => {
+    assert.equal(gpuBudgetAllows({ usedHours: 0, limitHours: 30 }), true);
+    assert.equal(gpuBudgetAllows({ usedHours: 29.99, limitHours: 30 }), true);
+    assert.equal(gpuBudgetAllows({ usedHours: 30, limitHours: 30 }), false);
+    assert.equal(gpuBudgetAllows({ usedHours: 0, limitHours: 0 }), false);
   });
 });

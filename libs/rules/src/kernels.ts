@@ -62,6 +62,20 @@ export function gpuWeek(now: Date): { start: Date; end: Date } {
 
 /** Runs that do not count against the GPU budget (outcome of the run). */
 export const UNCHARGED_RUN_OUTCOMES = ['cancelled', 'lost', 'error'] as const;
+/** Nor do the runs of submissions that ended with these classes. */
+export const UNCHARGED_GPU_FAILURE_CLASSES = ['infrastructure', 'cancelled'] as const;
+
+/** Whether a run counts against its team's GPU budget. */
+export function countsTowardGpuBudget(r: { gpu: boolean; outcome: string | null; submissionErrorClass: string | null }): boolean {
+  if (!r.gpu) return false;
+  if (r.outcome !== null && (UNCHARGED_RUN_OUTCOMES as readonly string[]).includes(r.outcome)) return false;
+  return !(r.submissionErrorClass !== null && (UNCHARGED_GPU_FAILURE_CLASSES as readonly string[]).includes(r.submissionErrorClass));
+}
+
+/** A GPU kernel is admitted while the week's usage is under the budget (a run may then overshoot it). */
+export function gpuBudgetAllows(o: { usedHours: number; limitHours: number }): boolean {
+  return o.usedHours < o.limitHours;
+}
 
 /**
  * What of a kernel's log a viewer sees. Staff see everything. Participants see the log of a run

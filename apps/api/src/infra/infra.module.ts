@@ -3,26 +3,24 @@ import { QUEUES } from '@holdout/contracts';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig, createDataSource, JsonLogger, LocalArtifactStore } from '@holdout/db';
+import { APP_CONFIG, type AppConfig, createDataSource, JsonLogger, LocalArtifactStore, SubmissionLifecycle } from '@holdout/db';
 
 export const REDIS = Symbol('REDIS');
 
-/** BullMQ queues the API enqueues into. */
+/** BullMQ queues the API enqueues into (the kernel queues are KernelQueues, in the kernels module). */
 @Injectable()
 export class Queues implements OnApplicationShutdown {
   readonly scoring: Queue;
   readonly maintenance: Queue;
-  readonly kernels: Queue;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig, @Inject(REDIS) redis: Redis) {
     const opts = { connection: redis, prefix: config.queuePrefix };
     this.scoring = new Queue(QUEUES.scoring, opts);
     this.maintenance = new Queue(QUEUES.maintenance, opts);
-    this.kernels = new Queue(QUEUES.kernels, opts);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.scoring.close(), this.maintenance.close(), this.kernels.close()]);
+    await Promise.all([this.scoring.close(), this.maintenance.close()]);
   }
 }
 
@@ -58,10 +56,11 @@ export class InfraModule {
         },
         { provide: REDIS, useFactory: () => new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false }) },
         { provide: LocalArtifactStore, useValue: new LocalArtifactStore(config.artifactDir) },
+        { provide: SubmissionLifecycle, inject: [DataSource], useFactory: (ds: DataSource) => new SubmissionLifecycle(ds) },
         Queues,
         Closer,
       ],
-      exports: [APP_CONFIG, JsonLogger, DataSource, REDIS, Queues, LocalArtifactStore],
+      exports: [APP_CONFIG, JsonLogger, DataSource, REDIS, Queues, LocalArtifactStore, SubmissionLifecycle],
     };
   }
 }

@@ -65,7 +65,9 @@ async function runScore(opts: ScoreCommandOptions): Promise<number> {
     else writeOut(2, `error (${err.code}): ${err.message}\n`);
     return EXIT_INVALID_INPUT;
   }
-  writeOut(1, opts.json ? `${JSON.stringify(result)}\n` : formatResult(result));
+  // The documented JSON: the per-image split stays inside the platform.
+  const { perImageUsage: _split, ...printed } = result;
+  writeOut(1, opts.json ? `${JSON.stringify(printed)}\n` : formatResult(result));
   return 0;
 }
 

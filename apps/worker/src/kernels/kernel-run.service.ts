@@ -3,11 +3,13 @@ import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import {
   Competition,
+  EventPublisher,
   JsonLogger,
   KernelSubmission,
   LocalArtifactStore,
   SolutionVersion,
   Submission,
+  SubmissionLifecycle,
   kernelChannels,
   kernelRunKey,
   type AppConfig,
@@ -20,8 +22,7 @@ import { DevicePool, InvalidKernelSpecError, KernelImageNotFoundError, type Kern
 import { UnrecoverableError, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { Publisher } from '../publisher.js';
-import { ScorerPool, SubmissionRejected } from '../scoring/scorer-pool.js';
+import { ScorerPool, scoreResultOf, SubmissionRejected } from '../scoring/scorer-pool.js';
 import { CONFIG, REDIS } from '../tokens.js';
 import { thisHost } from './kernel-host.service.js';
 import { competitionView, exists } from './data-view.js';
@@ -62,7 +63,8 @@ export class KernelRunService {
     private readonly ds: DataSource,
     private readonly store: LocalArtifactStore,
     private readonly pool: ScorerPool,
-    private readonly publisher: Publisher,
+    private readonly publisher: EventPublisher,
+    private readonly lifecycle: SubmissionLifecycle,
     private readonly logger: JsonLogger,
     @Inject(KERNEL_RUNNER) private readonly runner: KernelRunner,
     @Inject(DEVICE_POOL) private readonly devices: DevicePool,
@@ -101,19 +103,14 @@ export class KernelRunService {
     if (s.status === 'scoring') return this.resumeScoring(s, c);
 
     // Claim. `running` too: the worker that had it died and BullMQ handed the job on.
-    const [claimed] = (await this.ds.query(
-      `UPDATE submissions SET status = 'running', attempts = attempts + 1, started_at = COALESCE(started_at, now()), updated_at = now()
-        WHERE id = $1 AND status IN ('queued', 'running') RETURNING attempts`,
-      [submissionId],
-    )) as [{ attempts: number }[], number];
-    if (claimed.length === 0) return 'skipped';
-    const attempt = claimed[0]!.attempts;
+    const attempt = await this.lifecycle.claimForRun(submissionId);
+    if (attempt === null) return 'skipped';
     await this.ds.query(`UPDATE kernel_runs SET outcome = 'lost', message = 'the worker running it stopped', finished_at = now(), updated_at = now() WHERE submission_id = $1 AND outcome IS NULL`, [submissionId]);
     if (attempt > MAX_KERNEL_ATTEMPTS) {
       await this.failInfrastructure(s, c, `the kernel could not be run after ${MAX_KERNEL_ATTEMPTS} attempts on our side; it is not charged. Please submit it again.`);
       return 'failed';
     }
-    await this.publisher.submission(submissionId, c.id);
+    await this.publisher.submissionChanged(submissionId, c.id);
 
     const key = kernelRunKey(submissionId, attempt);
     // (An INSERT returns its rows; an UPDATE returns [rows, count].)
@@ -161,8 +158,8 @@ export class KernelRunService {
 
   private async requeueForShutdown(s: Submission, c: Competition, runRowId: string): Promise<never> {
     await this.ds.query(`UPDATE kernel_runs SET outcome = 'lost', message = 'the worker shut down during the run', step = 'done', finished_at = now(), updated_at = now() WHERE id = $1`, [runRowId]);
-    await this.ds.query(`UPDATE submissions SET status = 'queued', updated_at = now() WHERE id = $1 AND status = 'running'`, [s.id]);
-    await this.publisher.submission(s.id, c.id);
+    await this.lifecycle.requeue(s.id, ['running']);
+    await this.publisher.submissionChanged(s.id, c.id);
     throw new Error('the worker shut down during the run; it runs again');
   }
 
@@ -232,19 +229,14 @@ export class KernelRunService {
     if (r.outcome !== 'succeeded') {
       const showLog = logAccess({ staff: false, showHiddenDataLogs: kernelSettingsOf(c.config).showHiddenDataLogs }) === 'full';
       const tail = r.outcome === 'exception' && showLog && r.logTail ? `\n\nLast lines of the log:\n${lastLines(r.logTail, 20)}` : '';
-      await this.ds.query(
-        `UPDATE submissions SET status = 'failed', error_class = $2, error_code = $2, error_message = $3, error_row = NULL, scored_at = now(), updated_at = now()
-          WHERE id = $1 AND status = 'running'`,
-        [s.id, r.outcome, `${r.message ?? r.outcome}${tail}`],
-      );
+      await this.lifecycle.failRun(s.id, r.outcome, `${r.message ?? r.outcome}${tail}`);
       await this.ds.query(`UPDATE kernel_runs SET step = 'done', updated_at = now() WHERE id = $1`, [runRowId]);
-      await this.publisher.submission(s.id, c.id);
+      await this.publisher.submissionChanged(s.id, c.id);
       return 'failed';
     }
-    const [moved] = (await this.ds.query(`UPDATE submissions SET status = 'scoring', updated_at = now() WHERE id = $1 AND status = 'running' RETURNING id`, [s.id])) as [unknown[], number];
-    if (moved.length === 0) return 'cancelled'; // cancelled while it finished
+    if (!(await this.lifecycle.collectOutput(s.id))) return 'cancelled'; // cancelled while it finished
     await this.ds.query(`UPDATE kernel_runs SET step = 'scoring', updated_at = now() WHERE id = $1`, [runRowId]);
-    await this.publisher.submission(s.id, c.id);
+    await this.publisher.submissionChanged(s.id, c.id);
     return this.score(s, c, runRowId, this.store.path(csvKey));
   }
 
@@ -253,7 +245,7 @@ export class KernelRunService {
     const run = await kernelOutputOf(this.ds, s.id);
     const csv = run ? this.store.path(run.key) : null;
     if (!run || !csv || !(await exists(csv))) {
-      await this.ds.query(`UPDATE submissions SET status = 'queued', updated_at = now() WHERE id = $1 AND status = 'scoring'`, [s.id]);
+      await this.lifecycle.requeue(s.id, ['scoring']);
       throw new Error('the collected output is missing; the kernel runs again');
     }
     return this.score(s, c, run.runRowId, csv);
@@ -267,41 +259,22 @@ export class KernelRunService {
     if (!current?.v) throw new Error(`competition ${c.slug} has no solution version`);
     const version = await this.ds.getRepository(SolutionVersion).findOneOrFail({ where: { id: current.v } });
     try {
-      const r = await this.pool.score({ metric: c.metric, rleOrder: c.rleOrder, solutionPath: version.path, solutionChecksum: version.checksum, submissionPath: csvPath });
+      const r = await this.pool.score({ metric: c.metric, rleOrder: c.rleOrder, solutionPath: version.path, submissionPath: csvPath });
       await this.ds.transaction(async (m) => {
-        await m.query(
-          `INSERT INTO score_records (submission_id, solution_version_id, run, public_score, private_score, public_interval, private_interval)
-           VALUES ($1, $2, 'initial', $3, $4, $5, $6) ON CONFLICT (submission_id, solution_version_id, run) DO NOTHING`,
-          [s.id, version.id, r.public?.score ?? null, r.private?.score ?? null, json(r.public?.interval), json(r.private?.interval)],
-        );
-        await m.query(
-          `UPDATE submissions SET status = 'scored', public_score = $2, private_score = $3, public_interval = $4, private_interval = $5,
-                  per_image_public = $6, per_image_private = $7, solution_version_id = $8, error_class = NULL, error_code = NULL,
-                  error_message = NULL, error_row = NULL, scored_at = now(), updated_at = now()
-            WHERE id = $1 AND status = 'scoring'`,
-          [s.id, r.public?.score ?? null, r.private?.score ?? null, json(r.public?.interval), json(r.private?.interval), JSON.stringify(r.perImagePublic), JSON.stringify(r.perImagePrivate), version.id],
-        );
+        await this.lifecycle.recordScore(s.id, scoreResultOf(r, version.id), 'initial', m);
         await m.query(`UPDATE kernel_runs SET step = 'done', updated_at = now() WHERE id = $1`, [runRowId]);
       });
-      await this.publisher.submission(s.id, c.id);
-      await this.publisher.competition(c.id);
+      await this.publisher.submissionChanged(s.id, c.id);
+      await this.publisher.competitionChanged(c.id);
       return 'scored';
     } catch (err) {
       if (!(err instanceof SubmissionRejected)) throw err;
       await this.ds.transaction(async (m) => {
-        await m.query(
-          `INSERT INTO score_records (submission_id, solution_version_id, run, error_code, error_message) VALUES ($1, $2, 'initial', $3, $4)
-           ON CONFLICT (submission_id, solution_version_id, run) DO NOTHING`,
-          [s.id, version.id, err.code, err.message],
-        );
-        await m.query(
-          `UPDATE submissions SET status = 'failed', error_class = 'scoring-error', error_code = $2, error_message = $3, error_row = $4,
-                  solution_version_id = $5, scored_at = now(), updated_at = now() WHERE id = $1 AND status = 'scoring'`,
-          [s.id, err.code, kernelRejectedMessage(err.message), err.row, version.id],
-        );
+        const rejection = { solutionVersionId: version.id, errorClass: 'scoring-error' as const, code: err.code, message: kernelRejectedMessage(err.message), row: err.row };
+        await this.lifecycle.reject(s.id, rejection, 'initial', m);
         await m.query(`UPDATE kernel_runs SET step = 'done', updated_at = now() WHERE id = $1`, [runRowId]);
       });
-      await this.publisher.submission(s.id, c.id);
+      await this.publisher.submissionChanged(s.id, c.id);
       return 'failed';
     }
   }
@@ -316,27 +289,19 @@ export class KernelRunService {
       await this.failInfrastructure(s, c, `the kernel could not be run on our side (${err.name}); it is not charged. Please try again later.`);
       throw new UnrecoverableError(err.message);
     }
-    await this.ds.query(`UPDATE submissions SET status = 'queued', updated_at = now() WHERE id = $1 AND status = 'running'`, [s.id]);
-    await this.publisher.submission(s.id, c.id);
+    await this.lifecycle.requeue(s.id, ['running']);
+    await this.publisher.submissionChanged(s.id, c.id);
     throw err;
   }
 
   private async failInfrastructure(s: Pick<Submission, 'id'>, c: Pick<Competition, 'id'>, message: string): Promise<void> {
-    await this.ds.query(
-      `UPDATE submissions SET status = 'failed', error_class = 'infrastructure', error_code = 'infrastructure', error_message = $2, updated_at = now()
-        WHERE id = $1 AND status IN ('queued', 'running', 'scoring')`,
-      [s.id, message],
-    );
-    await this.publisher.submission(s.id, c.id);
+    await this.lifecycle.failInfrastructure(s.id, message);
+    await this.publisher.submissionChanged(s.id, c.id);
   }
 
   private async markCancelled(s: Submission, c: Competition): Promise<void> {
-    await this.ds.query(
-      `UPDATE submissions SET status = 'cancelled', error_class = 'cancelled', error_code = 'cancelled', error_message = COALESCE(error_message, 'Cancelled; not charged.'), updated_at = now()
-        WHERE id = $1 AND status IN ('queued', 'running')`,
-      [s.id],
-    );
-    await this.publisher.submission(s.id, c.id);
+    await this.lifecycle.cancel(s.id);
+    await this.publisher.submissionChanged(s.id, c.id);
   }
 
   private async finishRun(runRowId: string, o: { outcome: string; message: string }): Promise<void> {
@@ -366,8 +331,4 @@ async function linkOrCopy(from: string, to: string): Promise<void> {
 
 function lastLines(text: string, n: number): string {
   return text.trimEnd().split('\n').slice(-n).join('\n');
-}
-
-function json(v: unknown): string | null {
-  return v === undefined || v === null ? null : JSON.stringify(v);
 }

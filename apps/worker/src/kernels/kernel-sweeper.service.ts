@@ -1,17 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { JsonLogger, kernelJobOptions, type AppConfig } from '@holdout/db';
+import { JsonLogger, kernelJobOptions, LIVE_JOB_STATES, SubmissionLifecycle, type AppConfig, EventPublisher } from '@holdout/db';
 import { MAX_KERNEL_ATTEMPTS } from '@holdout/rules';
 
 import type { KernelRunner, ReconcileResult } from '@holdout/sandbox';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { Publisher } from '../publisher.js';
 import { CONFIG } from '../tokens.js';
 import { KernelRunService, parseRunId } from './kernel-run.service.js';
 import { KERNEL_RUNNER } from './tokens.js';
 
-const LIVE_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
 /** A run whose heartbeat (every 5 s) is older than this, with no live job, is considered lost. */
 const RUN_SILENT_MS = 30_000;
 
@@ -26,7 +24,8 @@ export class KernelSweeper {
   constructor(
     private readonly ds: DataSource,
     private readonly runs: KernelRunService,
-    private readonly publisher: Publisher,
+    private readonly publisher: EventPublisher,
+    private readonly lifecycle: SubmissionLifecycle,
     private readonly logger: JsonLogger,
     @Inject(KERNEL_RUNNER) private readonly runner: KernelRunner,
     @Inject(CONFIG) private readonly config: AppConfig,
@@ -89,15 +88,13 @@ export class KernelSweeper {
     }
     if (s.status !== 'running') return false;
     if (s.attempts >= MAX_KERNEL_ATTEMPTS) {
-      await this.ds.query(
-        `UPDATE submissions SET status = 'failed', error_class = 'infrastructure', error_code = 'lost', error_message = $2, updated_at = now() WHERE id = $1 AND status = 'running'`,
-        [submissionId, `the kernel's worker stopped ${MAX_KERNEL_ATTEMPTS} times while running it; it is not charged. Please submit it again.`],
-      );
+      const why = `the kernel's worker stopped ${MAX_KERNEL_ATTEMPTS} times while running it; it is not charged. Please submit it again.`;
+      await this.lifecycle.failInfrastructure(submissionId, why, { code: 'lost', only: ['running'] });
     } else {
-      await this.ds.query(`UPDATE submissions SET status = 'queued', updated_at = now() WHERE id = $1 AND status = 'running'`, [submissionId]);
+      await this.lifecycle.requeue(submissionId, ['running']);
       await this.ensureJob(submissionId, queues[s.queue]!, true);
     }
-    await this.publisher.submission(submissionId, s.competition_id);
+    await this.publisher.submissionChanged(submissionId, s.competition_id);
     return true;
   }
 
@@ -105,9 +102,9 @@ export class KernelSweeper {
   private async ensureJob(submissionId: string, queue: Queue, force = false): Promise<boolean> {
     const job = await queue.getJob(submissionId);
     const state = job ? await job.getState() : null;
-    if (state && LIVE_STATES.has(state) && !(force && state === 'active' && !(await isLocked(queue, submissionId)))) return false;
+    if (state && LIVE_JOB_STATES.has(state) && !(force && state === 'active' && !(await isLocked(queue, submissionId)))) return false;
     if (job) await job.remove().catch(() => undefined);
-    await this.ds.query(`UPDATE submissions SET updated_at = now() WHERE id = $1`, [submissionId]);
+    await this.lifecycle.touch(submissionId);
     await queue.add('run', { submissionId }, kernelJobOptions(submissionId));
     return true;
   }

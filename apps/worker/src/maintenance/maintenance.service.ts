@@ -1,20 +1,19 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AuditEvent, Competition, CompetitionData, JsonLogger, provisionCompetitionData, RESCORABLE_SQL, scoreJobOptions, type AppConfig } from '@holdout/db';
+import { AuditEvent, buildDataJobOptions, Competition, CompetitionData, JsonLogger, LIVE_JOB_STATES, provisionCompetitionData, RESCORABLE_SQL, scoreJobOptions, SubmissionLifecycle, type AppConfig, EventPublisher } from '@holdout/db';
 import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { JOBS } from '../jobs.js';
-import { Publisher } from '../publisher.js';
 import { CONFIG } from '../tokens.js';
 
 /** After this many started attempts a stuck submission fails (infrastructure) instead of looping. */
 export const MAX_SCORING_ATTEMPTS = 5;
-const LIVE_STATES = new Set(['active', 'waiting', 'delayed', 'prioritized', 'waiting-children']);
 
 @Injectable()
 export class MaintenanceService {
   constructor(
     private readonly ds: DataSource,
-    private readonly publisher: Publisher,
+    private readonly publisher: EventPublisher,
+    private readonly lifecycle: SubmissionLifecycle,
     private readonly bundles: CompetitionData,
     private readonly logger: JsonLogger,
     @Inject(CONFIG) private readonly config: AppConfig,
@@ -30,7 +29,7 @@ export class MaintenanceService {
     });
     if (revealed) {
       this.logger.write('info', 'revealed the private leaderboard', { competitionId });
-      await this.publisher.competition(competitionId);
+      await this.publisher.competitionChanged(competitionId);
     }
     return revealed;
   }
@@ -45,7 +44,7 @@ export class MaintenanceService {
       return false;
     }
     await provisionCompetitionData(this.ds, this.bundles, competitionId, this.config.dataDir);
-    await this.publisher.competition(competitionId);
+    await this.publisher.competitionChanged(competitionId);
     return true;
   }
 
@@ -66,19 +65,16 @@ export class MaintenanceService {
     for (const s of stuck) {
       const job = await scoring.getJob(s.id);
       const state = job ? await job.getState() : null;
-      if (state && LIVE_STATES.has(state)) continue;
+      if (state && LIVE_JOB_STATES.has(state)) continue;
       if (s.attempts >= MAX_SCORING_ATTEMPTS) {
-        await this.ds.query(
-          `UPDATE submissions SET status = 'failed', error_class = 'infrastructure', error_code = 'stuck', error_message = $2, updated_at = now() WHERE id = $1 AND status IN ('queued', 'scoring')`,
-          [s.id, 'scoring did not finish after several attempts; this submission is not charged to your quota'],
-        );
+        await this.lifecycle.failInfrastructure(s.id, 'scoring did not finish after several attempts; this submission is not charged to your quota', { code: 'stuck', only: ['queued', 'scoring'] });
         failed++;
         const c: { competition_id: string }[] = await this.ds.query('SELECT competition_id FROM submissions WHERE id = $1', [s.id]);
-        await this.publisher.submission(s.id, c[0]!.competition_id);
+        await this.publisher.submissionChanged(s.id, c[0]!.competition_id);
         continue;
       }
       if (job) await job.remove().catch(() => undefined);
-      await this.ds.query(`UPDATE submissions SET updated_at = now() WHERE id = $1`, [s.id]);
+      await this.lifecycle.touch(s.id);
       await scoring.add(JOBS.score, { submissionId: s.id }, scoreJobOptions(s.id));
       requeued++;
     }
@@ -95,9 +91,9 @@ export class MaintenanceService {
     for (const o of outdated) {
       const jobId = `${o.id}_catchup_${o.v}`;
       const job = await scoring.getJob(jobId);
-      if (job && LIVE_STATES.has(await job.getState())) continue;
+      if (job && LIVE_JOB_STATES.has(await job.getState())) continue;
       if (job) await job.remove().catch(() => undefined);
-      await this.ds.query(`UPDATE submissions SET updated_at = now() WHERE id = $1`, [o.id]);
+      await this.lifecycle.touch(o.id);
       await scoring.add(JOBS.score, { submissionId: o.id, rescoreId: `catchup-${o.v}` }, scoreJobOptions(jobId));
       requeued++;
     }
@@ -106,7 +102,7 @@ export class MaintenanceService {
     for (const c of overdue) if (await this.reveal(c.id)) revealed++;
     const pending: { id: string }[] = await this.ds.query(`SELECT id FROM competitions WHERE data_status = 'pending' AND created_at < now() - interval '1 minute'`);
     for (const c of pending) {
-      await maintenance.add(JOBS.buildData, { competitionId: c.id }, { jobId: `build-data_${c.id}`, attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: true, removeOnFail: 100 });
+      await maintenance.add(JOBS.buildData, { competitionId: c.id }, buildDataJobOptions(c.id));
     }
     await this.ds.query(`DELETE FROM sessions WHERE expires_at < now()`);
     if (requeued || failed || revealed) this.logger.write('info', 'reconciled', { requeued, failed, revealed });

@@ -14,7 +14,6 @@ describe('ScorerPool', () => {
     metric: 'dice' as const,
     rleOrder: 'column' as const,
     solutionPath: join(dir, 'solution.csv'),
-    solutionChecksum: 'test',
     submissionPath: join(dir, 'submission.csv'),
     ...(delayMs ? { delayMs } : {}),
   });

@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
 import type { MetricName, RleOrder } from '@holdout/contracts';
+import type { ScoreResult } from '@holdout/db';
 
 export interface ScoreTask {
   id: string;
   metric: MetricName;
   rleOrder: RleOrder;
   solutionPath: string;
-  solutionChecksum: string;
   submissionPath: string;
   /** Test hook: wait this long before scoring (HOLDOUT_TEST_SCORING_DELAY_MS). */
   delayMs?: number;
@@ -147,4 +147,17 @@ export class ScorerPool {
     this.closed = true;
     await Promise.all([...this.threads].map((w) => w.terminate()));
   }
+}
+
+/** The scorer's outcome as the lifecycle records it. */
+export function scoreResultOf(r: ScoreOutcome, solutionVersionId: string): ScoreResult {
+  return {
+    solutionVersionId,
+    publicScore: r.public?.score ?? null,
+    privateScore: r.private?.score ?? null,
+    publicInterval: r.public?.interval ?? null,
+    privateInterval: r.private?.interval ?? null,
+    perImagePublic: r.perImagePublic,
+    perImagePrivate: r.perImagePrivate,
+  };
 }

@@ -1,38 +1,17 @@
 import { parentPort } from 'node:worker_threads';
-import { readCsvFile } from '@holdout/competition';
 import { scoreSubmission, ScoringError } from '@holdout/metrics';
 import type { ScoreTask, ScoreReply } from './scorer-pool.js';
 
 // Runs in a worker thread: scoring is CPU-bound and must not block the event loop that renews
 // BullMQ job locks.
 
-const usageCache = new Map<string, Promise<Map<string, 'Public' | 'Private'>>>();
-
-/** Which images of a solution are public (cached per file + checksum). */
-function usageOf(path: string, checksum: string): Promise<Map<string, 'Public' | 'Private'>> {
-  const key = `${path}:${checksum}`;
-  let hit = usageCache.get(key);
-  if (!hit) {
-    hit = readCsvFile(path, 'solution.csv').then((t) => {
-      const m = new Map<string, 'Public' | 'Private'>();
-      for (const r of t.rows) m.set(r.values.id!, r.values.Usage === 'Private' ? 'Private' : 'Public');
-      return m;
-    });
-    hit.catch(() => usageCache.delete(key));
-    if (usageCache.size > 16) usageCache.clear();
-    usageCache.set(key, hit);
-  }
-  return hit;
-}
-
 async function run(task: ScoreTask): Promise<ScoreReply> {
   if (task.delayMs) await new Promise((r) => setTimeout(r, task.delayMs));
   try {
     const r = await scoreSubmission({ metric: task.metric, rleOrder: task.rleOrder, solution: task.solutionPath, submission: task.submissionPath });
-    const usage = await usageOf(task.solutionPath, task.solutionChecksum);
     const perImagePublic: Record<string, number> = {};
     const perImagePrivate: Record<string, number> = {};
-    for (const [id, v] of Object.entries(r.perImage)) (usage.get(id) === 'Private' ? perImagePrivate : perImagePublic)[id] = v;
+    for (const [id, v] of Object.entries(r.perImage)) (r.perImageUsage[id] === 'private' ? perImagePrivate : perImagePublic)[id] = v;
     return { id: task.id, kind: 'scored', result: { public: r.public, private: r.private, perImagePublic, perImagePrivate } };
   } catch (err) {
     if (err instanceof ScoringError) return { id: task.id, kind: 'rejected', error: { code: err.code, message: err.message, row: err.row } };

@@ -1,11 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ScoreJobData } from '@holdout/contracts';
-import { type AppConfig, Competition, JsonLogger, LocalArtifactStore, ScoreRecord, SolutionVersion, Submission } from '@holdout/db';
+import { type AppConfig, Competition, JsonLogger, LocalArtifactStore, ScoreRecord, type ScoringRun, SolutionVersion, Submission, SubmissionLifecycle, EventPublisher } from '@holdout/db';
+import { rejectionClassOf } from '@holdout/rules';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { CONFIG } from '../tokens.js';
-import { Publisher } from '../publisher.js';
-import { ScorerPool, SubmissionRejected } from './scorer-pool.js';
+import { ScorerPool, scoreResultOf, SubmissionRejected } from './scorer-pool.js';
 import { kernelOutputOf, kernelRejectedMessage } from '../kernels/kernel-output.js';
 
 export type ScoreOutcomeKind = 'scored' | 'rejected' | 'skipped';
@@ -26,7 +26,8 @@ export class ScoringService {
     private readonly ds: DataSource,
     private readonly pool: ScorerPool,
     private readonly store: LocalArtifactStore,
-    private readonly publisher: Publisher,
+    private readonly publisher: EventPublisher,
+    private readonly lifecycle: SubmissionLifecycle,
     private readonly logger: JsonLogger,
     @Inject(CONFIG) private readonly config: AppConfig & { testScoringDelayMs?: number },
   ) {}
@@ -38,24 +39,18 @@ export class ScoringService {
     if (!s) return 'skipped';
     const submissionPath = await this.pathToScore(s, rescoreId);
     if (!submissionPath) return 'skipped';
-    const kernel = s.kind === 'kernel';
     const c = await this.ds.getRepository(Competition).findOneOrFail({ where: { id: s.competitionId } });
     if (!c.currentSolutionVersionId) throw new Error(`competition ${c.slug} has no solution version`);
     const version = await this.ds.getRepository(SolutionVersion).findOneOrFail({ where: { id: c.currentSolutionVersionId } });
 
+    const scoringRun: ScoringRun = rescoreId ? { rescoreId } : 'initial';
     if (rescoreId) {
       if (await this.ds.getRepository(ScoreRecord).exists({ where: { submissionId, solutionVersionId: version.id, run } })) return 'skipped';
     } else {
       if (s.status === 'scored' || s.status === 'failed' || s.status === 'cancelled') return 'skipped';
       // Claim: only a queued or half-scored (previous worker died) submission moves on.
-      const claimed: unknown[] = await this.ds.query(
-        `UPDATE submissions SET status = 'scoring', attempts = attempts + 1, started_at = now(), updated_at = now() WHERE id = $1 AND status IN ('queued', 'scoring') RETURNING id`,
-        [submissionId],
-      );
-      // TypeORM returns [rows, rowCount] for an UPDATE.
-      const [rows] = claimed as [unknown[], number];
-      if (rows.length === 0) return 'skipped';
-      await this.publisher.submission(submissionId, c.id);
+      if (!(await this.lifecycle.claimForScoring(submissionId))) return 'skipped';
+      await this.publisher.submissionChanged(submissionId, c.id);
     }
 
     try {
@@ -63,56 +58,27 @@ export class ScoringService {
         metric: c.metric,
         rleOrder: c.rleOrder,
         solutionPath: version.path,
-        solutionChecksum: version.checksum,
         submissionPath,
         ...(this.config.testScoringDelayMs ? { delayMs: this.config.testScoringDelayMs } : {}),
       });
-      await this.ds.transaction(async (m) => {
-        await m.query(
-          `INSERT INTO score_records (submission_id, solution_version_id, run, public_score, private_score, public_interval, private_interval)
-           VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (submission_id, solution_version_id, run) DO NOTHING`,
-          [submissionId, version.id, run, r.public?.score ?? null, r.private?.score ?? null, json(r.public?.interval), json(r.private?.interval)],
-        );
-        await m.query(
-          `UPDATE submissions SET status = 'scored', public_score = $2, private_score = $3, public_interval = $4, private_interval = $5,
-                  per_image_public = $6, per_image_private = $7, solution_version_id = $8, error_class = NULL, error_code = NULL,
-                  error_message = NULL, error_row = NULL, scored_at = now(), updated_at = now()
-            WHERE id = $1 AND ${rescoreId ? "status IN ('scored', 'failed')" : "status = 'scoring'"}`,
-          [submissionId, r.public?.score ?? null, r.private?.score ?? null, json(r.public?.interval), json(r.private?.interval), JSON.stringify(r.perImagePublic), JSON.stringify(r.perImagePrivate), version.id],
-        );
-      });
-      await this.publisher.submission(submissionId, c.id);
-      await this.publisher.competition(c.id);
+      await this.lifecycle.recordScore(submissionId, scoreResultOf(r, version.id), scoringRun);
+      await this.publisher.submissionChanged(submissionId, c.id);
+      await this.publisher.competitionChanged(c.id);
       return 'scored';
     } catch (err) {
       if (err instanceof SubmissionRejected) {
-        await this.ds.transaction(async (m) => {
-          await m.query(
-            `INSERT INTO score_records (submission_id, solution_version_id, run, error_code, error_message) VALUES ($1, $2, $3, $4, $5)
-             ON CONFLICT (submission_id, solution_version_id, run) DO NOTHING`,
-            [submissionId, version.id, run, err.code, err.message],
-          );
-          // The same class as on first scoring: `validation` for a file, `scoring-error` for a kernel's output.
-          await m.query(
-            `UPDATE submissions SET status = 'failed', error_class = $6, error_code = $2, error_message = $3, error_row = $4,
-                    public_score = NULL, private_score = NULL, public_interval = NULL, private_interval = NULL, per_image_public = NULL,
-                    per_image_private = NULL, selected = false, solution_version_id = $5, scored_at = now(), updated_at = now()
-              WHERE id = $1 AND ${rescoreId ? "status IN ('scored', 'failed')" : "status = 'scoring'"}`,
-            [submissionId, err.code, kernel ? kernelRejectedMessage(err.message) : err.message, err.row, version.id, kernel ? 'scoring-error' : 'validation'],
-          );
-        });
-        await this.publisher.submission(submissionId, c.id);
-        if (rescoreId) await this.publisher.competition(c.id);
+        // The same class as on first scoring: `validation` for a file, `scoring-error` for a kernel's output.
+        const message = s.kind === 'kernel' ? kernelRejectedMessage(err.message) : err.message;
+        await this.lifecycle.reject(submissionId, { solutionVersionId: version.id, errorClass: rejectionClassOf(s.kind), code: err.code, message, row: err.row }, scoringRun);
+        await this.publisher.submissionChanged(submissionId, c.id);
+        if (rescoreId) await this.publisher.competitionChanged(c.id);
         throw new UnrecoverableError(err.message);
       }
       const last = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       this.logger.write('warn', 'scoring failed', { submissionId, attempt: job.attemptsMade + 1, last, err: (err as Error).message });
       if (last && !rescoreId) {
-        await this.ds.query(
-          `UPDATE submissions SET status = 'failed', error_class = 'infrastructure', error_code = 'infrastructure', error_message = $2, updated_at = now() WHERE id = $1 AND status = 'scoring'`,
-          [submissionId, 'scoring failed on our side; this submission is not charged to your quota. Please try again.'],
-        );
-        await this.publisher.submission(submissionId, c.id);
+        await this.lifecycle.failInfrastructure(submissionId, 'scoring failed on our side; this submission is not charged to your quota. Please try again.', { only: ['scoring'] });
+        await this.publisher.submissionChanged(submissionId, c.id);
       }
       throw err;
     }
@@ -130,8 +96,4 @@ export class ScoringService {
     if (!out) this.logger.write('warn', 'rescore: the kernel has no collected output', { submissionId: s.id });
     return out ? this.store.path(out.key) : null;
   }
-}
-
-function json(v: unknown): string | null {
-  return v === undefined || v === null ? null : JSON.stringify(v);
 }

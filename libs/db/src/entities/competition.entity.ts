@@ -1,11 +1,13 @@
 import type { CompetitionPagesDto, MetricName, RleOrder, SubmissionKind } from '@holdout/contracts';
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { CHECKS } from '../checks.js';
 import { Course } from './course.entity.js';
 
 export type Visibility = 'course' | 'public';
 export type DataStatus = 'pending' | 'ready' | 'failed';
 
 @Entity('competitions')
+@Check(CHECKS.competitionDataStatus.name, CHECKS.competitionDataStatus.expression)
 export class Competition {
   @PrimaryGeneratedColumn('uuid') id!: string;
   @Index('UQ_competitions_slug', { unique: true }) @Column('varchar', { length: 100 }) slug!: string;

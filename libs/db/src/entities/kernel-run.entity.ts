@@ -1,8 +1,11 @@
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { CHECKS } from '../checks.js';
 import { Submission } from './submission.entity.js';
 
 // One execution of a kernel or model submission (a rerun gets a new row).
 @Entity('kernel_runs')
+@Check(CHECKS.kernelRunStep.name, CHECKS.kernelRunStep.expression)
+@Check(CHECKS.kernelRunOutcome.name, CHECKS.kernelRunOutcome.expression)
 // One row per attempt: a redelivered job finds its attempt's row instead of adding one.
 @Index('UQ_kernel_runs_submission_attempt', ['submissionId', 'attempt'], { unique: true })
 export class KernelRun {

@@ -1,4 +1,5 @@
-import { Column, CreateDateColumn, Entity, JoinColumn, OneToOne, PrimaryColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, JoinColumn, OneToOne, PrimaryColumn } from 'typeorm';
+import { CHECKS } from '../checks.js';
 import { Submission } from './submission.entity.js';
 
 /** A file the student attached to a kernel (stored in the artifact store). */
@@ -13,6 +14,7 @@ export interface KernelAttachment {
 
 // What a kernel submission asks to run: one row per kernel submission, written with it.
 @Entity('kernel_submissions')
+@Check(CHECKS.kernelEntryKind.name, CHECKS.kernelEntryKind.expression)
 export class KernelSubmission {
   @PrimaryColumn('uuid') submissionId!: string;
   @OneToOne(() => Submission, { onDelete: 'CASCADE' }) @JoinColumn({ name: 'submission_id' }) submission?: Submission;

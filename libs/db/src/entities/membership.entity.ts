@@ -1,9 +1,11 @@
 import type { Role } from '@holdout/contracts';
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn } from 'typeorm';
+import { CHECKS } from '../checks.js';
 import { User } from './user.entity.js';
 import { Course } from './course.entity.js';
 
 @Entity('memberships')
+@Check(CHECKS.membershipRole.name, CHECKS.membershipRole.expression)
 @Index('UQ_memberships_course_user', ['courseId', 'userId'], { unique: true })
 export class Membership {
   @PrimaryGeneratedColumn('uuid') id!: string;

@@ -1,5 +1,6 @@
 import type { FailureClass, SubmissionKind, SubmissionStatus } from '@holdout/contracts';
-import { Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
+import { CHECKS } from '../checks.js';
 import { Competition } from './competition.entity.js';
 import { SolutionVersion } from './solution-version.entity.js';
 import { Team } from './team.entity.js';
@@ -8,6 +9,9 @@ import { User } from './user.entity.js';
 export type Interval = [number, number];
 
 @Entity('submissions')
+@Check(CHECKS.submissionStatus.name, CHECKS.submissionStatus.expression)
+@Check(CHECKS.submissionKind.name, CHECKS.submissionKind.expression)
+@Check(CHECKS.submissionErrorClass.name, CHECKS.submissionErrorClass.expression)
 // Daily quota and "my submissions": a team's submissions by time.
 @Index('IDX_submissions_team_created', ['teamId', 'createdAt'])
 // Leaderboards read only ranked candidates: scored, on time.

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import type { CompetitionState, Role } from '@holdout/contracts';
+import type { Role } from '@holdout/contracts';
 import { DataSource } from 'typeorm';
 import { DomainError, notFound } from '../../common/domain-error.js';
 import type { Principal } from '../auth/principal.js';
@@ -8,16 +8,7 @@ import { Competition } from '@holdout/db';
 const COMPETITION_TTL_MS = 2_000;
 const ROLE_TTL_MS = 5_000;
 
-export function stateOf(c: Pick<Competition, 'opensAt' | 'closesAt'>, now = new Date()): CompetitionState {
-  if (now < c.opensAt) return 'upcoming';
-  if (now < c.closesAt) return 'open';
-  return 'closed';
-}
-
-/** Private scores are visible only once revealed and closed. */
-export function isRevealed(c: Pick<Competition, 'revealedAt' | 'closesAt'>, now = new Date()): boolean {
-  return c.revealedAt !== null && now >= c.closesAt;
-}
+export { isRevealed, stateOf } from '@holdout/rules';
 
 /**
  * Who may see and do what in a competition. Anything a viewer may not see is reported as

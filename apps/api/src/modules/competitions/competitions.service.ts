@@ -3,7 +3,8 @@ import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import type { Request } from 'express';
-import { APP_CONFIG, type AppConfig, Competition, JOBS, JsonLogger, LocalArtifactStore, quotaDay } from '@holdout/db';
+import { APP_CONFIG, type AppConfig, buildDataJobOptions, Competition, JOBS, JsonLogger, LocalArtifactStore, EventPublisher } from '@holdout/db';
+import { closeChangeProblem, quotaDay, timelineProblem } from '@holdout/rules';
 import type { BundleDto, CompetitionDto, CompetitionSummaryDto, Role } from '@holdout/contracts';
 import { BUNDLE_LIMITS, pagesForSlug, perImagePublicOf } from '@holdout/competition';
 import { DataSource } from 'typeorm';
@@ -18,7 +19,6 @@ import { CoursesService } from '../courses/courses.service.js';
 import { SubmissionsRepository } from '../submissions/submissions.repository.js';
 import { CompetitionBundles, type BundleCompetition } from './bundles.js';
 import { CompetitionAccess, isRevealed, stateOf } from './competition-access.service.js';
-import { EventsPublisher } from '../events/events.publisher.js';
 
 const createSchema = z.strictObject({
   bundle: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'a bundled competition name'),
@@ -87,7 +87,7 @@ export class CompetitionsService {
     private readonly submissions: SubmissionsRepository,
     private readonly queues: Queues,
     private readonly audit: AuditService,
-    private readonly events: EventsPublisher,
+    private readonly events: EventPublisher,
     private readonly store: LocalArtifactStore,
     private readonly logger: JsonLogger,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -209,7 +209,7 @@ export class CompetitionsService {
       }),
     );
     await this.audit.record({ actorId: p.userId, action: 'competition.create', competitionId: c.id, subjectType: 'competition', subjectId: c.id, data: { bundle: body.bundle } });
-    await this.queues.maintenance.add(JOBS.buildData, { competitionId: c.id }, { jobId: `build-data_${c.id}`, attempts: 3, backoff: { type: 'exponential', delay: 5000 }, removeOnComplete: true, removeOnFail: 100 });
+    await this.queues.maintenance.add(JOBS.buildData, { competitionId: c.id }, buildDataJobOptions(c.id));
     await this.scheduleReveal(c);
     return this.get(p, slug);
   }
@@ -241,14 +241,13 @@ export class CompetitionsService {
         closesAt: body.closesAt !== undefined ? new Date(body.closesAt) : c.closesAt,
       };
       const closesAtMoves = next.closesAt.getTime() !== c.closesAt.getTime();
-      if (closesAtMoves && (c.revealedAt !== null || now >= c.closesAt)) {
+      const closeProblem = closeChangeProblem({ current: c.closesAt, next: next.closesAt, revealed: c.revealedAt !== null, now });
+      if (closeProblem === 'final') {
         throw new DomainError('conflict', `the competition closed at ${c.closesAt.toISOString()}${c.revealedAt ? ' and its private leaderboard is revealed' : ''}; its close can no longer move`);
       }
-      if (closesAtMoves && next.closesAt <= now) throw new DomainError('bad_request', 'closesAt must be in the future (POST /api/competitions/:slug/close closes the competition now)');
-      if (next.opensAt >= next.closesAt) throw new DomainError('bad_request', `opensAt (${next.opensAt.toISOString()}) must be before closesAt (${next.closesAt.toISOString()})`);
-      if (next.teamMergeDeadline && !(next.opensAt < next.teamMergeDeadline && next.teamMergeDeadline <= next.closesAt)) {
-        throw new DomainError('bad_request', `teamMergeDeadline (${next.teamMergeDeadline.toISOString()}) must be after opensAt (${next.opensAt.toISOString()}) and no later than closesAt (${next.closesAt.toISOString()})`);
-      }
+      if (closeProblem === 'past') throw new DomainError('bad_request', 'closesAt must be in the future (POST /api/competitions/:slug/close closes the competition now)');
+      const problem = timelineProblem(next);
+      if (problem) throw new DomainError('bad_request', problem);
       const settings = settingsChange(c, body);
       const repo = m.getRepository(Competition);
       await repo.update({ id }, { ...next, ...settings.update } as Parameters<typeof repo.update>[1]); // (jsonb config: TypeORM's deep-partial type is too narrow)

@@ -1,7 +1,12 @@
 import { Global, Module } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig, EventPublisher } from '@holdout/db';
+import { Redis } from 'ioredis';
+import { REDIS } from '../../infra/infra.module.js';
 import { EventsBus } from './events.bus.js';
-import { EventsPublisher } from './events.publisher.js';
 
 @Global()
-@Module({ providers: [EventsBus, EventsPublisher], exports: [EventsBus, EventsPublisher] })
+@Module({
+  providers: [EventsBus, { provide: EventPublisher, inject: [REDIS, APP_CONFIG], useFactory: (redis: Redis, config: AppConfig) => new EventPublisher(redis, config.queuePrefix) }],
+  exports: [EventsBus, EventPublisher],
+})
 export class EventsModule {}

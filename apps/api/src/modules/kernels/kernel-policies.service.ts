@@ -5,7 +5,7 @@ import { APP_CONFIG, type AppConfig, type Competition, KernelPolicy } from '@hol
 import { DomainError, notFound } from '../../common/domain-error.js';
 import { parseWith } from '../../common/zod-body.js';
 import type { Principal } from '../auth/principal.js';
-import { UNCHARGED_RUN_OUTCOMES, gpuWeek } from '@holdout/rules';
+import { UNCHARGED_GPU_FAILURE_CLASSES, UNCHARGED_RUN_OUTCOMES, gpuWeek } from '@holdout/rules';
 
 export interface EffectivePolicy {
   gpuHoursPerWeek: number;
@@ -42,8 +42,8 @@ export class KernelPolicies {
       `SELECT sum(COALESCE(r.duration_ms, GREATEST(0, EXTRACT(EPOCH FROM ($3::timestamptz - r.started_at)) * 1000))) AS ms
          FROM kernel_runs r JOIN submissions s ON s.id = r.submission_id
         WHERE s.team_id = $1 AND r.gpu IS NOT NULL AND r.started_at >= $2 AND r.started_at < $3::timestamptz + interval '1 day'
-          AND (r.outcome IS NULL OR r.outcome <> ALL($4)) AND COALESCE(s.error_class, '') NOT IN ('infrastructure', 'cancelled')`,
-      [teamId, week.start, now, [...UNCHARGED_RUN_OUTCOMES]],
+          AND (r.outcome IS NULL OR r.outcome <> ALL($4)) AND COALESCE(s.error_class, '') <> ALL($5)`,
+      [teamId, week.start, now, [...UNCHARGED_RUN_OUTCOMES], [...UNCHARGED_GPU_FAILURE_CLASSES]],
     );
     return { usedHours: Number(r[0]?.ms ?? 0) / 3_600_000, resetsAt: week.end };
   }

@@ -4,13 +4,12 @@ import { estimateWaitSeconds } from '@holdout/competition';
 import { QUEUES, type SubmissionDto, type SubmissionProgressDto } from '@holdout/contracts';
 import { Redis } from 'ioredis';
 import { DataSource, type EntityManager } from 'typeorm';
-import { APP_CONFIG, type AppConfig, type Competition, JsonLogger, type KernelAttachment, kernelChannels, kernelJobOptions, type KernelLogEvent, kernelRunKey, KernelSubmission, LocalArtifactStore } from '@holdout/db';
+import { APP_CONFIG, type AppConfig, type Competition, JsonLogger, type KernelAttachment, kernelChannels, kernelJobOptions, type KernelLogEvent, kernelRunKey, KernelSubmission, LocalArtifactStore, SubmissionLifecycle, EventPublisher } from '@holdout/db';
 import { DomainError, badRequest, notFound } from '../../common/domain-error.js';
 import { REDIS } from '../../infra/infra.module.js';
 import type { Principal } from '../auth/principal.js';
 import { CompetitionAccess, isRevealed } from '../competitions/competition-access.service.js';
 import { EventsBus } from '../events/events.bus.js';
-import { EventsPublisher } from '../events/events.publisher.js';
 import type { ParsedUpload } from '../submissions/multipart.js';
 import { toSubmissionDto } from '../submissions/submission.mapper.js';
 import { SubmissionsRepository } from '../submissions/submissions.repository.js';
@@ -18,7 +17,7 @@ import { findForTeamOrStaff } from '../submissions/team-or-staff.js';
 import { KernelHosts } from './kernel-hosts.service.js';
 import { KernelPolicies } from './kernel-policies.service.js';
 import { KernelQueues } from './kernel-queues.js';
-import { INPUT_NAME, checkKernelEntry, kernelSettingsOf, logAccess, routeKernel, type KernelEntryKind } from '@holdout/rules';
+import { INPUT_NAME, checkKernelEntry, gpuBudgetAllows, kernelSettingsOf, logAccess, routeKernel, type KernelEntryKind } from '@holdout/rules';
 
 /** A kernel upload that passed validation, waiting to be written with its submission. */
 export interface PreparedKernel {
@@ -43,12 +42,13 @@ export class KernelSubmissions {
     private readonly policies: KernelPolicies,
     private readonly access: CompetitionAccess,
     private readonly repo: SubmissionsRepository,
-    private readonly events: EventsPublisher,
+    private readonly events: EventPublisher,
     private readonly bus: EventsBus,
     private readonly logger: JsonLogger,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly hosts: KernelHosts,
+    private readonly lifecycle: SubmissionLifecycle,
   ) {}
 
   /**
@@ -146,7 +146,7 @@ export class KernelSubmissions {
     if (k.gpu) {
       const policy = await this.policies.effective(c, m);
       const usage = await this.policies.gpuUsage(teamId, now, m);
-      if (usage.usedHours >= policy.gpuHoursPerWeek) {
+      if (!gpuBudgetAllows({ usedHours: usage.usedHours, limitHours: policy.gpuHoursPerWeek })) {
         throw new DomainError(
           'quota_exceeded',
           `your team has used ${usage.usedHours.toFixed(1)} of its ${policy.gpuHoursPerWeek} GPU hours this week; more at ${usage.resetsAt.toISOString()}`,
@@ -182,12 +182,8 @@ export class KernelSubmissions {
     }
     if (row.s.kind !== 'kernel') throw new DomainError('conflict', 'only kernel submissions can be cancelled');
     const by = member ? 'your team' : 'an instructor';
-    const [rows] = (await this.ds.query(
-      `UPDATE submissions SET status = 'cancelled', error_class = 'cancelled', error_code = 'cancelled', error_message = $2, updated_at = now()
-        WHERE id = $1 AND status IN ('queued', 'running') RETURNING id`,
-      [id, `Cancelled by ${by}; not charged to your quota or GPU budget.`],
-    )) as [unknown[], number];
-    if (rows.length === 0) throw new DomainError('conflict', `only a queued or running kernel can be cancelled; this one is ${row.s.status}`);
+    const cancelled = await this.lifecycle.cancel(id, `Cancelled by ${by}; not charged to your quota or GPU budget.`);
+    if (!cancelled) throw new DomainError('conflict', `only a queued or running kernel can be cancelled; this one is ${row.s.status}`);
     // The worker running it aborts on this message (and on its next heartbeat if the message is lost).
     await this.redis.publish(kernelChannels.cancel(this.config.queuePrefix), id);
     const k = await this.ds.getRepository(KernelSubmission).findOne({ where: { submissionId: id } });

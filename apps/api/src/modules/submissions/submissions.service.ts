@@ -5,13 +5,13 @@ import { DataSource } from 'typeorm';
 import { perImageFeedbackVisible } from '@holdout/competition';
 import { selectionLimitCheck } from '@holdout/metrics';
 import { z } from 'zod';
-import { APP_CONFIG, type AppConfig, type Competition, JOBS, JsonLogger, LocalArtifactStore, quotaDay, scoreJobOptions, Submission } from '@holdout/db';
+import { APP_CONFIG, type AppConfig, type Competition, JOBS, JsonLogger, LocalArtifactStore, scoreJobOptions, Submission, SubmissionLifecycle, EventPublisher } from '@holdout/db';
+import { quotaDay } from '@holdout/rules';
 import { DomainError, notFound } from '../../common/domain-error.js';
 import { parseWith } from '../../common/zod-body.js';
 import { Queues } from '../../infra/infra.module.js';
 import type { Principal } from '../auth/principal.js';
 import { CompetitionAccess, isRevealed } from '../competitions/competition-access.service.js';
-import { EventsPublisher } from '../events/events.publisher.js';
 import { KernelSubmissions } from '../kernels/kernel-submissions.service.js';
 import { parseUpload } from './multipart.js';
 import { findForTeamOrStaff } from './team-or-staff.js';
@@ -48,9 +48,10 @@ export class SubmissionsService {
     private readonly repo: SubmissionsRepository,
     private readonly store: LocalArtifactStore,
     private readonly queues: Queues,
-    private readonly events: EventsPublisher,
+    private readonly events: EventPublisher,
     private readonly logger: JsonLogger,
     private readonly kernels: KernelSubmissions,
+    private readonly lifecycle: SubmissionLifecycle,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -88,13 +89,12 @@ export class SubmissionsService {
         // The close as the database has it now (an instructor may just have closed early on
         // another replica), not as this process cached it.
         const [fresh] = (await m.query('SELECT closes_at FROM competitions WHERE id = $1', [c.id])) as { closes_at: Date }[];
-        return m.getRepository(Submission).save(
-          m.getRepository(Submission).create({
+        return this.lifecycle
+          .accept(m, {
             competitionId: c.id,
             teamId,
             userId: p.userId,
             kind: fields.kind,
-            status: 'queued',
             description: fields.description ?? null,
             cvScore: fields.cvScore,
             fileName: file.fileName,
@@ -102,11 +102,11 @@ export class SubmissionsService {
             checksum: file.sha256,
             sizeBytes: file.size,
             late: new Date() >= fresh!.closes_at,
-          }),
-        ).then(async (s) => {
-          if (kernel) await this.kernels.admit(m, c, teamId, s.id, kernel, now);
-          return s;
-        });
+          })
+          .then(async (s) => {
+            if (kernel) await this.kernels.admit(m, c, teamId, s.id, kernel, now);
+            return s;
+          });
       });
       // After the commit: a job never refers to a row that might roll back. If Redis is down
       // the row stays queued and the reconciler enqueues it later.
@@ -175,7 +175,7 @@ export class SubmissionsService {
         const check = selectionLimitCheck({ currentlySelected: await this.repo.selectedIds(m, s.teamId), submissionId: s.id, limit: c.finalSelections });
         if (!check.allowed) throw new DomainError('selection_limit', check.message, { limit: c.finalSelections });
       }
-      if (s.selected !== selected) await m.getRepository(Submission).update({ id }, { selected });
+      if (s.selected !== selected) await this.lifecycle.select(m, id, selected);
       return { ...s, selected } as Submission;
     });
     await this.events.competitionChanged(c.id);

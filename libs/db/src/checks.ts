@@ -1,0 +1,18 @@
+import { FAILURE_CLASSES, KERNEL_RUN_OUTCOMES, KERNEL_RUN_STEPS, SUBMISSION_KINDS, SUBMISSION_STATUSES } from '@holdout/rules';
+
+// CHECK constraints of the enum-like columns, built from the lists in libs/rules so that the
+// database refuses what the code does not know. Entities declare them (@Check), the migration
+// AddEnumChecks creates them, and the drift test compares the two.
+const inList = (xs: readonly string[]) => xs.map((x) => `'${x}'`).join(', ');
+const oneOf = (column: string, xs: readonly string[], nullable = false) => `${nullable ? `"${column}" IS NULL OR ` : ''}"${column}" IN (${inList(xs)})`;
+
+export const CHECKS = {
+  submissionStatus: { name: 'CHK_submissions_status', table: 'submissions', expression: oneOf('status', SUBMISSION_STATUSES) },
+  submissionKind: { name: 'CHK_submissions_kind', table: 'submissions', expression: oneOf('kind', SUBMISSION_KINDS) },
+  submissionErrorClass: { name: 'CHK_submissions_error_class', table: 'submissions', expression: oneOf('error_class', FAILURE_CLASSES, true) },
+  kernelRunStep: { name: 'CHK_kernel_runs_step', table: 'kernel_runs', expression: oneOf('step', KERNEL_RUN_STEPS) },
+  kernelRunOutcome: { name: 'CHK_kernel_runs_outcome', table: 'kernel_runs', expression: oneOf('outcome', KERNEL_RUN_OUTCOMES, true) },
+  kernelEntryKind: { name: 'CHK_kernel_submissions_entry_kind', table: 'kernel_submissions', expression: oneOf('entry_kind', ['py', 'ipynb']) },
+  competitionDataStatus: { name: 'CHK_competitions_data_status', table: 'competitions', expression: oneOf('data_status', ['pending', 'ready', 'failed']) },
+  membershipRole: { name: 'CHK_memberships_role', table: 'memberships', expression: oneOf('role', ['instructor', 'ta', 'student']) },
+} as const;

@@ -1,0 +1,45 @@
+import type { FailureClass, SubmissionKind, SubmissionStatus } from '@holdout/contracts';
+import { quotaWindow } from '@holdout/metrics';
+
+/**
+ * The daily quota rule, written down once (and on every competition's rules page).
+ *
+ * A team may make `dailySubmissions` submissions per UTC day (00:00–24:00 UTC). A submission
+ * counts against the day it was created on unless it failed for a reason that is not the
+ * participant's doing or that the scorer rejected as invalid — i.e. it is charged when its status
+ * is queued, running, scoring or scored, or when it failed with a kernel-runtime class
+ * (timeout, oom, exception, no-submission-file). Not charged: failed with `validation`,
+ * `scoring-error` or `infrastructure`, and `cancelled`. Late submissions count the same way.
+ */
+export const CHARGED_STATUSES = ['queued', 'running', 'scoring', 'scored'] as const satisfies readonly SubmissionStatus[];
+export const CHARGED_FAILURE_CLASSES = ['timeout', 'oom', 'exception', 'no-submission-file'] as const satisfies readonly FailureClass[];
+
+export function isCharged(s: { status: SubmissionStatus; errorClass: FailureClass | null }): boolean {
+  if ((CHARGED_STATUSES as readonly string[]).includes(s.status)) return true;
+  return s.status === 'failed' && s.errorClass !== null && (CHARGED_FAILURE_CLASSES as readonly string[]).includes(s.errorClass);
+}
+
+/** Start and end of the quota day (UTC) containing `now`. */
+export function quotaDay(now: Date): { start: Date; end: Date } {
+  return quotaWindow({ now });
+}
+
+/** Submissions left today; never negative. */
+export function quotaLeft(o: { dailySubmissions: number; chargedToday: number }): number {
+  return Math.max(0, o.dailySubmissions - o.chargedToday);
+}
+
+/**
+ * Which submissions a rescore (and the reconciler's catch-up after a new solution version)
+ * scores again: scored ones, and those whose output the scorer rejected (a file: `validation`;
+ * a kernel's submission.csv: `scoring-error`), which a corrected solution may accept. A kernel is
+ * not run again: its stored `submission.csv` is scored.
+ */
+export const RESCORABLE_KINDS = ['file', 'kernel'] as const satisfies readonly SubmissionKind[];
+export const RESCORABLE_FAILURE_CLASSES = ['validation', 'scoring-error'] as const satisfies readonly FailureClass[];
+
+export function isRescorable(s: { kind: SubmissionKind; status: SubmissionStatus; errorClass: FailureClass | null }): boolean {
+  if (!(RESCORABLE_KINDS as readonly string[]).includes(s.kind)) return false;
+  if (s.status === 'scored') return true;
+  return s.status === 'failed' && s.errorClass !== null && (RESCORABLE_FAILURE_CLASSES as readonly string[]).includes(s.errorClass);
+}

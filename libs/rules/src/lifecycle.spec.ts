@@ -1,0 +1,62 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import type { SubmissionStatus } from '@holdout/contracts';
+import { IllegalTransitionError, SUBMISSION_STATUSES, TRANSITIONS, canTransition, guardOf, nextStatus, type Transition } from './lifecycle.js';
+
+// The whole table, written out: [transition, from, to or null when illegal].
+const S = SUBMISSION_STATUSES;
+const expected: Record<Transition, Partial<Record<SubmissionStatus | 'new', SubmissionStatus>>> = {
+  accept: { new: 'queued' },
+  claimForScoring: { queued: 'scoring', scoring: 'scoring' },
+  claimForRun: { queued: 'running', running: 'running' },
+  collectOutput: { running: 'scoring' },
+  recordScore: { scoring: 'scored' },
+  reject: { scoring: 'failed' },
+  failRun: { running: 'failed' },
+  failInfrastructure: { queued: 'failed', running: 'failed', scoring: 'failed' },
+  requeue: { running: 'queued', scoring: 'queued' },
+  cancel: { queued: 'cancelled', running: 'cancelled' },
+  rescore: {},
+};
+
+describe('the submission lifecycle table', () => {
+  it('names every transition the tests name', () => {
+    assert.deepEqual(Object.keys(TRANSITIONS).sort(), Object.keys(expected).sort());
+  });
+
+  for (const [t, row] of Object.entries(expected) as [Transition, Partial<Record<SubmissionStatus | 'new', SubmissionStatus>>][]) {
+    if (t === 'rescore') continue;
+    for (const from of ['new', ...S] as const) {
+      const to = row[from];
+      const f = from === 'new' ? null : from;
+      it(`${t} from ${from} ${to ? `→ ${to}` : 'is illegal'}`, () => {
+        assert.equal(canTransition(f, t), to !== undefined);
+        if (to) assert.equal(nextStatus(f, t), to);
+        else assert.throws(() => nextStatus(f, t), IllegalTransitionError);
+      });
+    }
+  }
+
+  it('rescore goes from a final score or rejection to scored or failed, and names its outcome', () => {
+    for (const from of S) {
+      const legal = from === 'scored' || from === 'failed';
+      assert.equal(canTransition(from, 'rescore'), legal, from);
+      if (legal) {
+        assert.equal(nextStatus(from, 'rescore', 'scored'), 'scored');
+        assert.equal(nextStatus(from, 'rescore', 'failed'), 'failed');
+        assert.throws(() => nextStatus(from, 'rescore'), IllegalTransitionError);
+        assert.throws(() => nextStatus(from, 'rescore', 'queued'), IllegalTransitionError);
+      } else assert.throws(() => nextStatus(from, 'rescore', 'scored'), IllegalTransitionError);
+    }
+  });
+
+  it('cancelled is final: nothing leaves it', () => {
+    for (const t of Object.keys(TRANSITIONS) as Transition[]) assert.equal(canTransition('cancelled', t), false, t);
+  });
+
+  it('a guard may narrow the table, never widen it', () => {
+    assert.deepEqual(guardOf('failInfrastructure'), ['queued', 'running', 'scoring']);
+    assert.deepEqual(guardOf('failInfrastructure', ['running']), ['running']);
+    assert.throws(() => guardOf('requeue', ['queued']), /cannot go through "requeue" from "queued"/);
+  });
+});

@@ -1,0 +1,51 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { closeChangeProblem, isRevealed, stateOf, timelineProblem } from './timeline.js';
+
+const d = (s: string) => new Date(`2026-12-${s}Z`);
+
+describe('competition state', () => {
+  const t = { opensAt: d('01T00:00:00'), closesAt: d('10T00:00:00') };
+  const cases: [string, string][] = [
+    ['2026-11-30T23:59:59Z', 'upcoming'],
+    ['2026-12-01T00:00:00Z', 'open'],
+    ['2026-12-09T23:59:59Z', 'open'],
+    ['2026-12-10T00:00:00Z', 'closed'],
+  ];
+  for (const [now, state] of cases) it(`${now} is ${state}`, () => assert.equal(stateOf(t, new Date(now)), state));
+
+  it('private scores show only when revealed and closed', () => {
+    assert.equal(isRevealed({ revealedAt: null, closesAt: d('10T00:00:00') }, d('11T00:00:00')), false);
+    assert.equal(isRevealed({ revealedAt: d('10T00:00:00'), closesAt: d('10T00:00:00') }, d('11T00:00:00')), true);
+    // A close moved later after a reveal hides private scores again until the new close.
+    assert.equal(isRevealed({ revealedAt: d('10T00:00:00'), closesAt: d('20T00:00:00') }, d('11T00:00:00')), false);
+  });
+});
+
+describe('timeline validity', () => {
+  const cases: [string, { opensAt: Date; teamMergeDeadline: Date | null; closesAt: Date }, RegExp | null][] = [
+    ['in order', { opensAt: d('01T00:00:00'), teamMergeDeadline: d('05T00:00:00'), closesAt: d('10T00:00:00') }, null],
+    ['merge deadline at the close', { opensAt: d('01T00:00:00'), teamMergeDeadline: d('10T00:00:00'), closesAt: d('10T00:00:00') }, null],
+    ['no merge deadline', { opensAt: d('01T00:00:00'), teamMergeDeadline: null, closesAt: d('10T00:00:00') }, null],
+    ['closes before it opens', { opensAt: d('10T00:00:00'), teamMergeDeadline: null, closesAt: d('01T00:00:00') }, /opensAt .* must be before closesAt/],
+    ['closes as it opens', { opensAt: d('01T00:00:00'), teamMergeDeadline: null, closesAt: d('01T00:00:00') }, /must be before closesAt/],
+    ['merge deadline after the close', { opensAt: d('01T00:00:00'), teamMergeDeadline: d('20T00:00:00'), closesAt: d('10T00:00:00') }, /teamMergeDeadline .* no later than closesAt/],
+    ['merge deadline at the opening', { opensAt: d('01T00:00:00'), teamMergeDeadline: d('01T00:00:00'), closesAt: d('10T00:00:00') }, /must be after opensAt/],
+  ];
+  for (const [name, t, problem] of cases) {
+    it(name, () => {
+      const p = timelineProblem(t);
+      if (problem) assert.match(p ?? '', problem);
+      else assert.equal(p, null);
+    });
+  }
+
+  it('the close of a closed or revealed competition is final, and a new close lies ahead', () => {
+    const now = d('05T00:00:00');
+    assert.equal(closeChangeProblem({ current: d('10T00:00:00'), next: d('10T00:00:00'), revealed: false, now }), null);
+    assert.equal(closeChangeProblem({ current: d('10T00:00:00'), next: d('12T00:00:00'), revealed: false, now }), null);
+    assert.equal(closeChangeProblem({ current: d('10T00:00:00'), next: d('04T00:00:00'), revealed: false, now }), 'past');
+    assert.equal(closeChangeProblem({ current: d('04T00:00:00'), next: d('12T00:00:00'), revealed: false, now }), 'final');
+    assert.equal(closeChangeProblem({ current: d('10T00:00:00'), next: d('12T00:00:00'), revealed: true, now }), 'final');
+  });
+});

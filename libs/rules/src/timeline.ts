@@ -1,0 +1,43 @@
+import type { CompetitionState } from '@holdout/contracts';
+
+export interface Timeline {
+  opensAt: Date;
+  teamMergeDeadline: Date | null;
+  closesAt: Date;
+}
+
+/** Where a competition stands at `now`: before its opening, open, or closed (the close is exclusive). */
+export function stateOf(t: Pick<Timeline, 'opensAt' | 'closesAt'>, now = new Date()): CompetitionState {
+  if (now < t.opensAt) return 'upcoming';
+  if (now < t.closesAt) return 'open';
+  return 'closed';
+}
+
+/** Private scores are visible only once revealed and closed. */
+export function isRevealed(c: { revealedAt: Date | null; closesAt: Date }, now = new Date()): boolean {
+  return c.revealedAt !== null && now >= c.closesAt;
+}
+
+/**
+ * What is wrong with a timeline, or null: opensAt < closesAt, and a merge deadline (if any) lies
+ * after the opening and no later than the close.
+ */
+export function timelineProblem(t: Timeline): string | null {
+  const iso = (d: Date) => d.toISOString();
+  if (!(t.opensAt < t.closesAt)) return `opensAt (${iso(t.opensAt)}) must be before closesAt (${iso(t.closesAt)})`;
+  if (t.teamMergeDeadline && !(t.opensAt < t.teamMergeDeadline && t.teamMergeDeadline <= t.closesAt)) {
+    return `teamMergeDeadline (${iso(t.teamMergeDeadline)}) must be after opensAt (${iso(t.opensAt)}) and no later than closesAt (${iso(t.closesAt)})`;
+  }
+  return null;
+}
+
+/**
+ * Whether the close may move from `current` to `next` at `now`: a competition that has closed
+ * (or been revealed) keeps its close, and a new close lies in the future.
+ */
+export function closeChangeProblem(o: { current: Date; next: Date; revealed: boolean; now: Date }): 'final' | 'past' | null {
+  if (o.next.getTime() === o.current.getTime()) return null;
+  if (o.revealed || o.now >= o.current) return 'final';
+  if (o.next <= o.now) return 'past';
+  return null;
+}
