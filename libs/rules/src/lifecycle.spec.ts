@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { SubmissionStatus } from '@holdout/contracts';
-import { IllegalTransitionError, SUBMISSION_STATUSES, TRANSITIONS, canTransition, guardOf, nextStatus, type Transition } from './lifecycle.js';
+import { IllegalTransitionError, SUBMISSION_STATUSES, TRANSITIONS, canTransition, guardOf, kernelJobResumesAt, nextStatus, type Transition } from './lifecycle.js';
 
 // The whole table, written out: [transition, from, to or null when illegal].
 const S = SUBMISSION_STATUSES;
@@ -59,4 +59,17 @@ describe('the submission lifecycle table', () => {
     assert.deepEqual(guardOf('failInfrastructure', ['running']), ['running']);
     assert.throws(() => guardOf('requeue', ['queued']), /cannot go through "requeue" from "queued"/);
   });
+});
+
+describe('where a kernel job picks up', () => {
+  const cases: [SubmissionStatus, 'claim' | 'score' | 'skip'][] = [
+    ['queued', 'claim'],
+    ['running', 'claim'],
+    ['scoring', 'score'],
+    ['scored', 'skip'],
+    ['failed', 'skip'],
+    ['cancelled', 'skip'],
+  ];
+  for (const [status, at] of cases) it(`${status} → ${at}`, () => assert.equal(kernelJobResumesAt(status), at));
+  it('covers every status', () => assert.deepEqual(cases.map((c) => c[0]).sort(), [...SUBMISSION_STATUSES].sort()));
 });

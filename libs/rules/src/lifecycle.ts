@@ -102,3 +102,23 @@ export type KernelRunStep = (typeof KERNEL_RUN_STEPS)[number];
  */
 export const KERNEL_RUN_OUTCOMES = ['succeeded', 'timeout', 'oom', 'exception', 'no-submission-file', 'cancelled', 'lost', 'error'] as const;
 export type KernelRunOutcome = (typeof KERNEL_RUN_OUTCOMES)[number];
+
+/**
+ * Where a kernel job picks up when a worker takes it — the first time, or after the worker that
+ * had it died: a queued kernel is claimed; a `running` one was in a sandbox that died with its
+ * worker, so it is claimed again as a new attempt; a `scoring` one has its output collected and
+ * is scored; a finished one is left alone.
+ */
+export function kernelJobResumesAt(status: SubmissionStatus): 'claim' | 'score' | 'skip' {
+  switch (status) {
+    case 'queued':
+    case 'running':
+      return 'claim';
+    case 'scoring':
+      return 'score';
+    case 'scored':
+    case 'failed':
+    case 'cancelled':
+      return 'skip';
+  }
+}

@@ -15,13 +15,13 @@ import {
   type AppConfig,
   type KernelLogEvent,
 } from '@holdout/db';
-import { MAX_KERNEL_ATTEMPTS, kernelSettingsOf, logAccess } from '@holdout/rules';
+import { kernelJobResumesAt, MAX_KERNEL_ATTEMPTS, kernelSettingsOf, logAccess, type KernelRunStep } from '@holdout/rules';
 import { fitToHost } from '@holdout/competition';
 import { QUEUES, type KernelJobData } from '@holdout/contracts';
 import { DevicePool, InvalidKernelSpecError, KernelImageNotFoundError, type KernelRunSpec, type KernelRunner, type RunResult } from '@holdout/sandbox';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { ScorerPool, scoreResultOf, SubmissionRejected } from '../scoring/scorer-pool.js';
 import { CONFIG, REDIS } from '../tokens.js';
 import { thisHost } from './kernel-host.service.js';
@@ -31,6 +31,30 @@ import { LogLines } from './log-publisher.js';
 import { DEVICE_POOL, KERNEL_RUNNER } from './tokens.js';
 
 export type KernelJobOutcome = 'scored' | 'failed' | 'cancelled' | 'skipped';
+
+/** A run's row: its id, attempt number and artifact-store directory (`kernelRunKey`). */
+interface RunRow {
+  id: string;
+  attempt: number;
+  key: string;
+}
+
+interface RunContext {
+  job: Job<KernelJobData>;
+  queue: string;
+  s: Submission;
+  k: KernelSubmission;
+  c: Competition;
+}
+
+/** Where a kernel job stands; each step returns the next. */
+type Step =
+  | { at: 'claim' }
+  | { at: 'run'; row: RunRow }
+  | { at: 'collect'; row: RunRow; result: RunResult }
+  | { at: 'score'; row?: RunRow & { csv: string } }
+  | { at: 'skip' }
+  | { at: 'done'; outcome: KernelJobOutcome };
 
 /** Kernel output limits that are the platform's, not the competition's. */
 const LOG_BYTES = 4 * 1024 * 1024;
@@ -93,44 +117,76 @@ export class KernelRunService {
     return c !== undefined;
   }
 
+  /**
+   * Drives one kernel job through its steps (BullMQ's step-job pattern). The step reached is kept
+   * on the run's row (`kernel_runs.step`) and the submission's status, the truth a worker reads
+   * when BullMQ hands it a job whose worker died: `kernelJobResumesAt` (libs/rules) says where it
+   * picks up — a run in the sandbox cannot be resumed (the container died with its worker) and
+   * starts again as a new attempt, collected output is scored again.
+   */
   async process(job: Job<KernelJobData>, queue: string): Promise<KernelJobOutcome> {
     const { submissionId } = job.data;
     const s = await this.ds.getRepository(Submission).findOne({ where: { id: submissionId } });
     const k = await this.ds.getRepository(KernelSubmission).findOne({ where: { submissionId } });
     if (!s || !k || s.kind !== 'kernel' || !s.artifactPath) return 'skipped';
-    if (s.status === 'scored' || s.status === 'failed' || s.status === 'cancelled') return 'skipped';
     const c = await this.ds.getRepository(Competition).findOneOrFail({ where: { id: s.competitionId } });
-    if (s.status === 'scoring') return this.resumeScoring(s, c);
+    const run: RunContext = { job, queue, s, k, c };
+    let step: Step = { at: kernelJobResumesAt(s.status) };
+    for (;;) {
+      switch (step.at) {
+        case 'claim':
+          step = await this.claim(run);
+          break;
+        case 'run':
+          step = await this.run(run, step.row);
+          break;
+        case 'collect':
+          step = await this.collect(run, step.row, step.result);
+          break;
+        case 'score':
+          step = await this.score(run, step.row ?? (await this.collectedOutput(run)));
+          break;
+        case 'skip':
+          return 'skipped';
+        case 'done':
+          return step.outcome;
+      }
+    }
+  }
 
-    // Claim. `running` too: the worker that had it died and BullMQ handed the job on.
-    const attempt = await this.lifecycle.claimForRun(submissionId);
-    if (attempt === null) return 'skipped';
-    await this.ds.query(`UPDATE kernel_runs SET outcome = 'lost', message = 'the worker running it stopped', finished_at = now(), updated_at = now() WHERE submission_id = $1 AND outcome IS NULL`, [submissionId]);
+  /** claim: takes the submission (queued, or `running` under a worker that died), opens a new attempt's run row. */
+  private async claim({ s, c, queue }: RunContext): Promise<Step> {
+    const attempt = await this.lifecycle.claimForRun(s.id);
+    if (attempt === null) return { at: 'skip' };
+    await this.ds.query(`UPDATE kernel_runs SET outcome = 'lost', message = 'the worker running it stopped', finished_at = now(), updated_at = now() WHERE submission_id = $1 AND outcome IS NULL`, [s.id]);
     if (attempt > MAX_KERNEL_ATTEMPTS) {
       await this.failInfrastructure(s, c, `the kernel could not be run after ${MAX_KERNEL_ATTEMPTS} attempts on our side; it is not charged. Please submit it again.`);
-      return 'failed';
+      return { at: 'done', outcome: 'failed' };
     }
-    await this.publisher.submissionChanged(submissionId, c.id);
-
-    const key = kernelRunKey(submissionId, attempt);
+    await this.publisher.submissionChanged(s.id, c.id);
+    const key = kernelRunKey(s.id, attempt);
     // (An INSERT returns its rows; an UPDATE returns [rows, count].)
-    const [run] = (await this.ds.query(
+    const [row] = (await this.ds.query(
       `INSERT INTO kernel_runs (submission_id, attempt, step, host, queue, log_path, started_at) VALUES ($1, $2, 'created', $3, $4, $5, now())
        ON CONFLICT (submission_id, attempt) DO UPDATE SET step = 'created', host = $3, updated_at = now() RETURNING id`,
-      [submissionId, attempt, this.config.kernels.owner, queue, `${key}/kernel.log`],
+      [s.id, attempt, this.config.kernels.owner, queue, `${key}/kernel.log`],
     )) as { id: string }[];
-    const runRowId = run!.id;
+    return { at: 'run', row: { id: row!.id, attempt, key } };
+  }
 
+  /** run: the data view and the sandbox (step `created`, then `running` once it holds its device). */
+  private async run(ctx: RunContext, row: RunRow): Promise<Step> {
+    const { job, queue, s, k, c } = ctx;
     const abort = new AbortController();
-    this.running.set(submissionId, abort);
-    const heartbeat = setInterval(() => void this.heartbeat(runRowId, submissionId, abort), HEARTBEAT_MS);
-    const scratch = join(this.config.dataDir, 'kernel-scratch', runIdOf(submissionId, attempt));
+    this.running.set(s.id, abort);
+    const heartbeat = setInterval(() => void this.heartbeat(row.id, s.id, abort), HEARTBEAT_MS);
+    const scratch = join(this.config.dataDir, 'kernel-scratch', runIdOf(s.id, row.attempt));
     let result: RunResult;
     try {
-      const spec = await this.buildSpec({ s, k, c, attempt, scratch });
-      const lines = new LogLines((batch) => this.publishLog(submissionId, batch));
+      const spec = await this.buildSpec({ s, k, c, attempt: row.attempt, scratch });
+      const lines = new LogLines((batch) => this.publishLog(s.id, batch));
       const exec = (gpus: string[]) => {
-        void this.ds.query(`UPDATE kernel_runs SET step = 'running', gpu = $2, updated_at = now() WHERE id = $1`, [runRowId, gpus[0] ?? null]).catch(() => undefined);
+        void this.setStep(row.id, 'running', { gpu: gpus[0] ?? null }).catch(() => undefined);
         return this.runner.run({ ...spec, gpus }, { onLog: (chunk) => lines.write(chunk), signal: abort.signal });
       };
       try {
@@ -139,21 +195,21 @@ export class KernelRunService {
         await lines.flush(true);
       }
     } catch (err) {
-      if (this.stopping.delete(submissionId)) return this.requeueForShutdown(s, c, runRowId);
+      if (this.stopping.delete(s.id)) return this.requeueForShutdown(s, c, row.id);
       if (abort.signal.aborted) {
-        result = null as unknown as RunResult; // cancelled while waiting for a device
-        await this.finishRun(runRowId, { outcome: 'cancelled', message: 'cancelled before it started' });
+        // Cancelled while waiting for a device.
+        await this.finishRun(row.id, { outcome: 'cancelled', message: 'cancelled before it started' });
         await this.markCancelled(s, c);
-        return 'cancelled';
+        return { at: 'done', outcome: 'cancelled' };
       }
-      return this.infrastructureFault(job, s, c, runRowId, err as Error);
+      return this.infrastructureFault(job, s, c, row.id, err as Error);
     } finally {
       clearInterval(heartbeat);
-      this.running.delete(submissionId);
+      this.running.delete(s.id);
       await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
     }
-    if (this.stopping.delete(submissionId) && result.outcome === 'cancelled') return this.requeueForShutdown(s, c, runRowId);
-    return this.afterRun(s, c, runRowId, key, result);
+    if (this.stopping.delete(s.id) && result.outcome === 'cancelled') return this.requeueForShutdown(s, c, row.id);
+    return { at: 'collect', row, result };
   }
 
   private async requeueForShutdown(s: Submission, c: Competition, runRowId: string): Promise<never> {
@@ -211,48 +267,49 @@ export class KernelRunService {
     };
   }
 
-  /** Records what the sandbox reported, then fails, cancels or scores the submission. */
-  private async afterRun(s: Submission, c: Competition, runRowId: string, key: string, r: RunResult): Promise<KernelJobOutcome> {
+  /** collect: keeps the log and submission.csv, records what the sandbox reported (`collected`), then fails, cancels or goes on to score. */
+  private async collect({ s, c }: RunContext, row: RunRow, r: RunResult): Promise<Step> {
     // Keep the log and submission.csv; the rest of /kaggle/working is not kept.
-    const csvKey = `${key}/submission.csv`;
+    const csvKey = `${row.key}/submission.csv`;
     if (r.submissionPath) await rename(r.submissionPath, this.store.path(csvKey));
-    await rm(join(this.store.path(key), 'working'), { recursive: true, force: true });
+    await rm(join(this.store.path(row.key), 'working'), { recursive: true, force: true });
     await this.ds.query(
       `UPDATE kernel_runs SET step = 'collected', outcome = $2, message = $3, exit_code = $4, duration_ms = $5, peak_memory_bytes = $6, image_digest = $7,
               log_bytes = $8, log_truncated = $9, finished_at = now(), updated_at = now() WHERE id = $1`,
-      [runRowId, r.outcome, r.message, r.exitCode, r.durationMs, r.peakMemoryBytes, r.imageDigest, r.logBytesSeen, r.logTruncated],
+      [row.id, r.outcome, r.message, r.exitCode, r.durationMs, r.peakMemoryBytes, r.imageDigest, r.logBytesSeen, r.logTruncated],
     );
     if (r.outcome === 'cancelled') {
       await this.markCancelled(s, c);
-      return 'cancelled';
+      return { at: 'done', outcome: 'cancelled' };
     }
     if (r.outcome !== 'succeeded') {
       const showLog = logAccess({ staff: false, showHiddenDataLogs: kernelSettingsOf(c.config).showHiddenDataLogs }) === 'full';
       const tail = r.outcome === 'exception' && showLog && r.logTail ? `\n\nLast lines of the log:\n${lastLines(r.logTail, 20)}` : '';
       await this.lifecycle.failRun(s.id, r.outcome, `${r.message ?? r.outcome}${tail}`);
-      await this.ds.query(`UPDATE kernel_runs SET step = 'done', updated_at = now() WHERE id = $1`, [runRowId]);
+      await this.setStep(row.id, 'done');
       await this.publisher.submissionChanged(s.id, c.id);
-      return 'failed';
+      return { at: 'done', outcome: 'failed' };
     }
-    if (!(await this.lifecycle.collectOutput(s.id))) return 'cancelled'; // cancelled while it finished
-    await this.ds.query(`UPDATE kernel_runs SET step = 'scoring', updated_at = now() WHERE id = $1`, [runRowId]);
+    if (!(await this.lifecycle.collectOutput(s.id))) return { at: 'done', outcome: 'cancelled' }; // cancelled while it finished
+    await this.setStep(row.id, 'scoring');
     await this.publisher.submissionChanged(s.id, c.id);
-    return this.score(s, c, runRowId, this.store.path(csvKey));
+    return { at: 'score', row: { ...row, csv: this.store.path(csvKey) } };
   }
 
-  /** A worker died while scoring: the output is in the store, score it again (idempotent). */
-  private async resumeScoring(s: Submission, c: Competition): Promise<KernelJobOutcome> {
+  /** Resuming at `score` after a restart: the output collected by the latest run, or (missing) a new attempt. */
+  private async collectedOutput({ s }: RunContext): Promise<RunRow & { csv: string }> {
     const run = await kernelOutputOf(this.ds, s.id);
     const csv = run ? this.store.path(run.key) : null;
     if (!run || !csv || !(await exists(csv))) {
       await this.lifecycle.requeue(s.id, ['scoring']);
       throw new Error('the collected output is missing; the kernel runs again');
     }
-    return this.score(s, c, run.runRowId, csv);
+    return { id: run.runRowId, attempt: 0, key: run.key, csv };
   }
 
-  /** Scores the kernel's submission.csv with the platform's scorer (the same threads as file submissions). */
-  private async score(s: Submission, c: Competition, runRowId: string, csvPath: string): Promise<KernelJobOutcome> {
+  /** score: the kernel's submission.csv through the platform's scorer (the same threads as file submissions); the run is then `done`. */
+  private async score({ s, c }: RunContext, row: RunRow & { csv?: string }): Promise<Step> {
+    const csvPath = row.csv ?? this.store.path(`${row.key}/submission.csv`);
     // The version current now, not when the run started hours ago: a rescore issued meanwhile
     // would otherwise be left to the reconciler's catch-up.
     const [current] = (await this.ds.query('SELECT current_solution_version_id AS v FROM competitions WHERE id = $1', [c.id])) as { v: string | null }[];
@@ -262,21 +319,27 @@ export class KernelRunService {
       const r = await this.pool.score({ metric: c.metric, rleOrder: c.rleOrder, solutionPath: version.path, submissionPath: csvPath });
       await this.ds.transaction(async (m) => {
         await this.lifecycle.recordScore(s.id, scoreResultOf(r, version.id), 'initial', m);
-        await m.query(`UPDATE kernel_runs SET step = 'done', updated_at = now() WHERE id = $1`, [runRowId]);
+        await this.setStep(row.id, 'done', {}, m);
       });
       await this.publisher.submissionChanged(s.id, c.id);
       await this.publisher.competitionChanged(c.id);
-      return 'scored';
+      return { at: 'done', outcome: 'scored' };
     } catch (err) {
       if (!(err instanceof SubmissionRejected)) throw err;
       await this.ds.transaction(async (m) => {
         const rejection = { solutionVersionId: version.id, errorClass: 'scoring-error' as const, code: err.code, message: kernelRejectedMessage(err.message), row: err.row };
         await this.lifecycle.reject(s.id, rejection, 'initial', m);
-        await m.query(`UPDATE kernel_runs SET step = 'done', updated_at = now() WHERE id = $1`, [runRowId]);
+        await this.setStep(row.id, 'done', {}, m);
       });
       await this.publisher.submissionChanged(s.id, c.id);
-      return 'failed';
+      return { at: 'done', outcome: 'failed' };
     }
+  }
+
+  /** Records the step a run reached (and the device it holds). */
+  private async setStep(runRowId: string, step: KernelRunStep, o: { gpu?: string | null } = {}, m: EntityManager = this.ds.manager): Promise<void> {
+    if (o.gpu !== undefined) await m.query('UPDATE kernel_runs SET step = $2, gpu = $3, updated_at = now() WHERE id = $1', [runRowId, step, o.gpu]);
+    else await m.query('UPDATE kernel_runs SET step = $2, updated_at = now() WHERE id = $1', [runRowId, step]);
   }
 
   /** Engine down, image missing, sandbox lost…: retried by BullMQ; after the last attempt, failed as ours (not charged). */
