@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import { AuditModule } from '../audit/audit.module.js';
 import { CoursesModule } from '../courses/courses.module.js';
+import { SubmissionIntake } from '../submissions/submission-intake.js';
 import { SubmissionsRepository } from '../submissions/submissions.repository.js';
 import { BundlesController } from './bundles.controller.js';
 import { CompetitionAccess } from './competition-access.service.js';
@@ -14,7 +15,7 @@ import { TilesService } from './tiles.service.js';
 @Module({
   imports: [AuditModule, CoursesModule],
   controllers: [CompetitionsController, BundlesController, TilesController],
-  providers: [CompetitionAccess, CompetitionsService, DataService, RescoreService, SubmissionsRepository, TilesService],
-  exports: [CompetitionAccess, CompetitionsService, SubmissionsRepository],
+  providers: [CompetitionAccess, CompetitionsService, DataService, RescoreService, SubmissionIntake, SubmissionsRepository, TilesService],
+  exports: [CompetitionAccess, CompetitionsService, SubmissionIntake, SubmissionsRepository],
 })
 export class CompetitionsModule {}

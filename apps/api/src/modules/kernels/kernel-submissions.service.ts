@@ -4,13 +4,14 @@ import { estimateWaitSeconds } from '@holdout/competition';
 import { QUEUES, type SubmissionDto, type SubmissionProgressDto } from '@holdout/contracts';
 import { Redis } from 'ioredis';
 import { DataSource, type EntityManager } from 'typeorm';
-import { APP_CONFIG, type AppConfig, type Competition, JsonLogger, type KernelAttachment, kernelChannels, kernelJobOptions, type KernelLogEvent, kernelRunKey, KernelSubmission, LocalArtifactStore, SubmissionLifecycle, EventPublisher } from '@holdout/db';
+import { APP_CONFIG, type AppConfig, type Competition, JsonLogger, type KernelAttachment, kernelChannels, kernelJobOptions, type KernelLogEvent, kernelRunKey, KernelSubmission, LocalArtifactStore, type Submission, SubmissionLifecycle, EventPublisher } from '@holdout/db';
 import { DomainError, badRequest, notFound } from '../../common/domain-error.js';
 import { REDIS } from '../../infra/infra.module.js';
 import type { Principal } from '../auth/principal.js';
 import { CompetitionAccess, isRevealed } from '../competitions/competition-access.service.js';
 import { EventsBus } from '../events/events.bus.js';
 import type { ParsedUpload } from '../submissions/multipart.js';
+import { SubmissionIntake, type Intake } from '../submissions/submission-intake.js';
 import { toSubmissionDto } from '../submissions/submission.mapper.js';
 import { SubmissionsRepository } from '../submissions/submissions.repository.js';
 import { findForTeamOrStaff } from '../submissions/team-or-staff.js';
@@ -49,6 +50,7 @@ export class KernelSubmissions {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly hosts: KernelHosts,
     private readonly lifecycle: SubmissionLifecycle,
+    private readonly intake: SubmissionIntake,
   ) {}
 
   /**
@@ -102,8 +104,26 @@ export class KernelSubmissions {
     };
   }
 
+  /**
+   * The kernel branch of an upload, whole: checks the entry and attachments, accepts it under the
+   * quota with what it asks to run (refused there when the GPU budget is used up), then enqueues
+   * it. The caller removes the stored files when this throws.
+   */
+  async submit(p: Principal, c: Competition, upload: ParsedUpload, intake: Intake & { dataset?: string }): Promise<Submission> {
+    // Nothing would take the job (HOLDOUT_KERNELS=off): refuse now rather than leave it queued.
+    if (!this.config.kernels.enabled) {
+      throw new DomainError('kernels_disabled', `kernel runs are disabled on this server${c.submissionKinds.includes('file') ? '; submit a prediction file instead' : ''}`);
+    }
+    const kernel = await this.prepare(c, upload, intake.dataset);
+    const now = new Date();
+    const saved = await this.intake.accept(p, c, intake, (m, s, teamId) => this.admit(m, c, teamId, s.id, kernel, now));
+    // After the commit; if Redis is down the kernel sweeper enqueues it later.
+    await this.enqueue(saved.id).catch((err: unknown) => this.logger.write('warn', 'enqueue failed; the sweeper will retry', { submissionId: saved.id, err: String(err) }));
+    return saved;
+  }
+
   /** Checks the entry file and attachments, and decides the queue. Throws 400s a student can act on. */
-  async prepare(c: Competition, upload: ParsedUpload, fields: Record<string, string>): Promise<PreparedKernel> {
+  private async prepare(c: Competition, upload: ParsedUpload, dataset: string | undefined): Promise<PreparedKernel> {
     const file = upload.file;
     if (!file) throw badRequest('attach the kernel (.py or .ipynb) in the `file` field');
     const entryName = file.fileName.replace(/^[0-9a-f-]{36}-/, '');
@@ -120,10 +140,10 @@ export class KernelSubmissions {
     }
     let datasetName: string | null = null;
     if (upload.attachments.length > 0) {
-      datasetName = (fields.dataset ?? '').trim() || 'attached';
+      datasetName = (dataset ?? '').trim() || 'attached';
       if (!INPUT_NAME.test(datasetName)) throw badRequest('dataset: 1-128 letters, digits, ".", "_" or "-", starting with a letter or digit');
       if (datasetName === c.slug) throw badRequest(`dataset: "${datasetName}" is the competition's own data directory; pick another name`);
-    } else if (fields.dataset) {
+    } else if (dataset) {
       throw badRequest('dataset: attach files in the `attachments` field to name a dataset');
     }
     const settings = kernelSettingsOf(c.config);
@@ -142,7 +162,7 @@ export class KernelSubmissions {
    * Inside the upload's transaction, with the team row locked: refuses a GPU kernel when the
    * team's weekly GPU budget is used up, then records what the kernel asks to run.
    */
-  async admit(m: EntityManager, c: Competition, teamId: string, submissionId: string, k: PreparedKernel, now = new Date()): Promise<void> {
+  private async admit(m: EntityManager, c: Competition, teamId: string, submissionId: string, k: PreparedKernel, now = new Date()): Promise<void> {
     if (k.gpu) {
       const policy = await this.policies.effective(c, m);
       const usage = await this.policies.gpuUsage(teamId, now, m);
@@ -162,11 +182,6 @@ export class KernelSubmissions {
     const k = await this.ds.getRepository(KernelSubmission).findOne({ where: { submissionId } });
     if (!k) throw new Error(`submission ${submissionId} has no kernel record`);
     await this.queues.of(k.queue).add('run', { submissionId }, kernelJobOptions(submissionId));
-  }
-
-  /** Removes stored attachments of an upload that was refused. */
-  async discard(upload: ParsedUpload): Promise<void> {
-    for (const a of upload.attachments) await this.store.remove(a.key).catch(() => undefined);
   }
 
   /** Cancels a queued or running kernel: its team's members or an instructor. Not charged. */

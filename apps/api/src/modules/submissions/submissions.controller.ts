@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
 import { pipeline } from 'node:stream/promises';
-import { Body, Controller, Get, Header, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { badRequest } from '../../common/domain-error.js';
 import type { SubmissionDetailDto, SubmissionDto, SubmissionEventDto } from '@holdout/contracts';
@@ -11,6 +11,7 @@ import { isRevealed } from '../competitions/competition-access.service.js';
 import { EventsBus } from '../events/events.bus.js';
 import { KernelSubmissions } from '../kernels/kernel-submissions.service.js';
 import { toSubmissionDto } from './submission.mapper.js';
+import { SubmissionUpload, SubmissionUploadInterceptor, type SubmissionUploadInput } from './submission-upload.interceptor.js';
 import { SubmissionsService } from './submissions.service.js';
 
 /** How often an open event stream of an unfinished kernel gets its progress (position, elapsed time). */
@@ -42,8 +43,9 @@ export class SubmissionsController {
       },
     },
   })
-  upload(@CurrentUser() p: Principal, @Param('slug') slug: string, @Req() req: Request): Promise<SubmissionDto> {
-    return this.submissions.upload(p, slug, req);
+  @UseInterceptors(SubmissionUploadInterceptor)
+  upload(@CurrentUser() p: Principal, @SubmissionUpload() input: SubmissionUploadInput): Promise<SubmissionDto> {
+    return this.submissions.upload(p, input);
   }
 
   /** The viewer's team's submissions; `?scope=all`: every team's, for the course staff. */

@@ -2,7 +2,8 @@ import { Module } from '@nestjs/common';
 import { CompetitionsModule } from '../competitions/competitions.module.js';
 import { KernelsModule } from '../kernels/kernels.module.js';
 import { SubmissionsController } from './submissions.controller.js';
+import { SubmissionUploadInterceptor } from './submission-upload.interceptor.js';
 import { SubmissionsService } from './submissions.service.js';
 
-@Module({ imports: [CompetitionsModule, KernelsModule], controllers: [SubmissionsController], providers: [SubmissionsService], exports: [SubmissionsService] })
+@Module({ imports: [CompetitionsModule, KernelsModule], controllers: [SubmissionsController], providers: [SubmissionsService, SubmissionUploadInterceptor], exports: [SubmissionsService] })
 export class SubmissionsModule {}

@@ -1,19 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { type ScoreJobData, type SubmissionDetailDto, type SubmissionDto } from '@holdout/contracts';
-import type { Request } from 'express';
 import { DataSource } from 'typeorm';
 import { perImageFeedbackVisible } from '@holdout/competition';
 import { selectionLimitCheck } from '@holdout/metrics';
 import { z } from 'zod';
 import { APP_CONFIG, type AppConfig, type Competition, JOBS, JsonLogger, LocalArtifactStore, scoreJobOptions, Submission, SubmissionLifecycle, EventPublisher } from '@holdout/db';
-import { quotaDay } from '@holdout/rules';
 import { DomainError, notFound } from '../../common/domain-error.js';
 import { parseWith } from '../../common/zod-body.js';
 import { Queues } from '../../infra/infra.module.js';
 import type { Principal } from '../auth/principal.js';
 import { CompetitionAccess, isRevealed } from '../competitions/competition-access.service.js';
 import { KernelSubmissions } from '../kernels/kernel-submissions.service.js';
-import { parseUpload } from './multipart.js';
+import { SubmissionIntake, type Intake } from './submission-intake.js';
+import type { SubmissionUploadInput } from './submission-upload.interceptor.js';
 import { findForTeamOrStaff } from './team-or-staff.js';
 import { toSubmissionDetailDto, toSubmissionDto } from './submission.mapper.js';
 import { SubmissionsRepository } from './submissions.repository.js';
@@ -51,85 +50,57 @@ export class SubmissionsService {
     private readonly events: EventPublisher,
     private readonly logger: JsonLogger,
     private readonly kernels: KernelSubmissions,
+    private readonly intake: SubmissionIntake,
     private readonly lifecycle: SubmissionLifecycle,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async upload(p: Principal, slug: string, req: Request): Promise<SubmissionDto> {
+  /**
+   * The competition a submission to `slug` goes to, when it takes one now: visible to the
+   * principal, open and with its data built. Checked before anything of the upload is stored.
+   */
+  async openFor(p: Principal, slug: string): Promise<Competition> {
     const { c } = await this.access.visible(p, slug);
-    const now = new Date();
-    if (now < c.opensAt) throw new DomainError('competition_not_open', `submissions open at ${c.opensAt.toISOString()}`);
+    if (new Date() < c.opensAt) throw new DomainError('competition_not_open', `submissions open at ${c.opensAt.toISOString()}`);
     if (c.dataStatus !== 'ready' || !c.currentSolutionVersionId) throw new DomainError('competition_not_ready', 'the competition data is still being prepared; try again shortly');
+    return c;
+  }
 
-    const upload = await parseUpload(req, this.store, `submissions/${c.id}`, this.config.uploadLimitBytes);
+  /**
+   * A parsed upload becomes a submission of its kind (a kernel: KernelSubmissions.submit), or is
+   * refused and what was stored is removed: a refused upload leaves nothing and costs nothing.
+   */
+  async upload(p: Principal, { competition: c, upload }: SubmissionUploadInput): Promise<SubmissionDto> {
     try {
       const fields = parseWith(fieldsSchema, upload.fields);
-      if (!upload.file) throw new DomainError('bad_request', 'attach the prediction file in the `file` field');
+      const file = upload.file;
+      if (!file) throw new DomainError('bad_request', 'attach the prediction file in the `file` field');
       // Nothing runs ONNX models yet: refuse before a row exists, so nothing is queued or charged.
       if (fields.kind === 'model') {
         throw new DomainError('submission_kind_not_allowed', `model (ONNX) submissions are not run by this platform yet; submit ${c.submissionKinds.filter((k) => k !== 'model').join(' or ') || 'a kernel or a prediction file'} instead`);
       }
       if (!c.submissionKinds.includes(fields.kind)) throw new DomainError('submission_kind_not_allowed', `this competition accepts ${c.submissionKinds.join(', ')} submissions`);
-      // Nothing would take the job (HOLDOUT_KERNELS=off): refuse now rather than leave it queued.
-      if (fields.kind === 'kernel' && !this.config.kernels.enabled) {
-        throw new DomainError('kernels_disabled', `kernel runs are disabled on this server${c.submissionKinds.includes('file') ? '; submit a prediction file instead' : ''}`);
-      }
-      const file = upload.file;
-      const kernel = fields.kind === 'kernel' ? await this.kernels.prepare(c, upload, upload.fields) : null;
-
-      const saved = await this.ds.transaction(async (m) => {
-        const teamId = await this.repo.ensureTeam(m, c.id, p.userId, p.displayName);
-        // Serialises this team's uploads: the count and the insert see the same state.
-        await this.repo.lockTeam(m, teamId);
-        const day = quotaDay(now);
-        const used = await this.repo.chargedSince(teamId, day.start, m);
-        if (used >= c.dailySubmissions) {
-          throw new DomainError('quota_exceeded', `you have used all ${c.dailySubmissions} submissions for today (UTC); more at ${day.end.toISOString()}`, { limit: c.dailySubmissions, used, resetsAt: day.end.toISOString() });
-        }
-        // The close as the database has it now (an instructor may just have closed early on
-        // another replica), not as this process cached it.
-        const [fresh] = (await m.query('SELECT closes_at FROM competitions WHERE id = $1', [c.id])) as { closes_at: Date }[];
-        return this.lifecycle
-          .accept(m, {
-            competitionId: c.id,
-            teamId,
-            userId: p.userId,
-            kind: fields.kind,
-            description: fields.description ?? null,
-            cvScore: fields.cvScore,
-            fileName: file.fileName,
-            artifactPath: file.key,
-            checksum: file.sha256,
-            sizeBytes: file.size,
-            late: new Date() >= fresh!.closes_at,
-          })
-          .then(async (s) => {
-            if (kernel) await this.kernels.admit(m, c, teamId, s.id, kernel, now);
-            return s;
-          });
-      });
-      // After the commit: a job never refers to a row that might roll back. If Redis is down
-      // the row stays queued and the reconciler enqueues it later.
-      await this.enqueue(saved).catch((err: unknown) => this.logger.write('warn', 'enqueue failed; the reconciler will retry', { submissionId: saved.id, err: String(err) }));
+      const intake = { kind: fields.kind, file, description: fields.description ?? null, cvScore: fields.cvScore };
+      const saved = fields.kind === 'kernel' ? await this.kernels.submit(p, c, upload, { ...intake, dataset: fields.dataset }) : await this.submitFile(p, c, intake);
       const teamName = (await this.repo.findWithTeam(saved.id))!.teamName;
       return toSubmissionDto(saved, { slug: c.slug, teamName, revealed: isRevealed(c) });
     } catch (err) {
       if (upload.file) await this.store.remove(upload.file.key);
-      await this.kernels.discard(upload);
+      for (const a of upload.attachments) await this.store.remove(a.key).catch(() => undefined);
       throw err;
     }
   }
 
-  async enqueue(s: Pick<Submission, 'id' | 'kind'>): Promise<void> {
-    if (s.kind === 'file') {
-      const data: ScoreJobData = { submissionId: s.id };
-      await this.queues.scoring.add(JOBS.score, data, scoreJobOptions(s.id));
-    } else if (s.kind === 'kernel') {
-      await this.kernels.enqueue(s.id);
-    } else {
-      // upload() refuses every other kind before a row exists; reaching here is a bug.
-      throw new Error(`no queue runs ${s.kind} submissions`);
-    }
+  /** A prediction file: accepted under the quota, then a scoring job. */
+  private async submitFile(p: Principal, c: Competition, intake: Intake): Promise<Submission> {
+    const saved = await this.intake.accept(p, c, intake);
+    // After the commit: a job never refers to a row that might roll back. If Redis is down the
+    // row stays queued and the reconciler enqueues it later.
+    const data: ScoreJobData = { submissionId: saved.id };
+    await this.queues.scoring
+      .add(JOBS.score, data, scoreJobOptions(saved.id))
+      .catch((err: unknown) => this.logger.write('warn', 'enqueue failed; the reconciler will retry', { submissionId: saved.id, err: String(err) }));
+    return saved;
   }
 
   /** A submission as its viewer may see it: its team's members and the course staff only. */

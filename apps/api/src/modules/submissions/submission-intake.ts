@@ -1,0 +1,61 @@
+import { Injectable } from '@nestjs/common';
+import { type Competition, type Submission, SubmissionLifecycle } from '@holdout/db';
+import { quotaDay } from '@holdout/rules';
+import { DataSource, type EntityManager } from 'typeorm';
+import { DomainError } from '../../common/domain-error.js';
+import type { Principal } from '../auth/principal.js';
+import type { ParsedUpload } from './multipart.js';
+import { SubmissionsRepository } from './submissions.repository.js';
+
+/** What every kind of submission records: the stored upload and the participant's notes. */
+export interface Intake {
+  kind: Submission['kind'];
+  file: NonNullable<ParsedUpload['file']>;
+  description: string | null;
+  cvScore: number | null;
+}
+
+/**
+ * Accepts a submission of any kind under the daily quota: in one transaction, with the team's
+ * row locked so that the count and the insert see the same state. `within` runs in the same
+ * transaction (a kernel records what it asks to run, and may refuse it there).
+ */
+@Injectable()
+export class SubmissionIntake {
+  constructor(
+    private readonly ds: DataSource,
+    private readonly repo: SubmissionsRepository,
+    private readonly lifecycle: SubmissionLifecycle,
+  ) {}
+
+  accept(p: Principal, c: Competition, intake: Intake, within?: (m: EntityManager, s: Submission, teamId: string) => Promise<void>): Promise<Submission> {
+    const now = new Date();
+    return this.ds.transaction(async (m) => {
+      const teamId = await this.repo.ensureTeam(m, c.id, p.userId, p.displayName);
+      await this.repo.lockTeam(m, teamId);
+      const day = quotaDay(now);
+      const used = await this.repo.chargedSince(teamId, day.start, m);
+      if (used >= c.dailySubmissions) {
+        throw new DomainError('quota_exceeded', `you have used all ${c.dailySubmissions} submissions for today (UTC); more at ${day.end.toISOString()}`, { limit: c.dailySubmissions, used, resetsAt: day.end.toISOString() });
+      }
+      // The close as the database has it now (an instructor may just have closed early on
+      // another replica), not as this process cached it.
+      const [fresh] = (await m.query('SELECT closes_at FROM competitions WHERE id = $1', [c.id])) as { closes_at: Date }[];
+      const s = await this.lifecycle.accept(m, {
+        competitionId: c.id,
+        teamId,
+        userId: p.userId,
+        kind: intake.kind,
+        description: intake.description,
+        cvScore: intake.cvScore,
+        fileName: intake.file.fileName,
+        artifactPath: intake.file.key,
+        checksum: intake.file.sha256,
+        sizeBytes: intake.file.size,
+        late: new Date() >= fresh!.closes_at,
+      });
+      if (within) await within(m, s, teamId);
+      return s;
+    });
+  }
+}
