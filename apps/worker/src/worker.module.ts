@@ -24,6 +24,14 @@ class KernelsDisabledNotice implements OnApplicationBootstrap {
   }
 }
 
+/**
+ * Closes what the worker opened: the scoring threads, Redis, then the database. Nest runs this
+ * module's shutdown hooks by dependency level, so the processors (which depend on everything)
+ * stop and hand back their jobs first, while the database their last writes need is still open.
+ * That ordering is why the DataSource is a plain provider here rather than @nestjs/typeorm's
+ * module, whose own module's hook is not ordered against these; BullMQ is wired by hand for the
+ * reason the API's InfraModule gives.
+ */
 @Injectable()
 class Closer implements OnApplicationShutdown {
   constructor(

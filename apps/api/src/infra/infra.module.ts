@@ -2,6 +2,7 @@ import { Global, Inject, Injectable, Module, type OnApplicationShutdown } from '
 import { QUEUES } from '@holdout/contracts';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
+import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig, createDataSource, JsonLogger, LocalArtifactStore, SubmissionLifecycle } from '@holdout/db';
 
@@ -26,41 +27,49 @@ export class Queues implements OnApplicationShutdown {
 
 @Injectable()
 class Closer implements OnApplicationShutdown {
-  constructor(
-    private readonly ds: DataSource,
-    @Inject(REDIS) private readonly redis: Redis,
-  ) {}
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
   async onApplicationShutdown(): Promise<void> {
     await this.redis.quit().catch(() => undefined);
-    if (this.ds.isInitialized) await this.ds.destroy();
   }
 }
 
-/** Database, Redis and queues, built from the validated config. */
+/**
+ * Database, Redis and queues, built from the validated config. The DataSource comes through
+ * @nestjs/typeorm (which also closes it at shutdown), built by libs/db's createDataSource — the
+ * one shape the API, the worker, migrations and tests share — and not retried: a serving
+ * process refuses to start on an unreachable or unmigrated database (openReadyDataSourceOrExit).
+ *
+ * Queues stay hand-wired (Queues, KernelQueues: one Queue object per queue on the shared Redis
+ * client) rather than @nestjs/bullmq's registerQueue: the worker must build its BullMQ workers
+ * from the runtime config (lock duration from HOLDOUT_JOB_LOCK_S, which the restart tests set to
+ * 2 s; the CPU or GPU kernel queue and its concurrency from the host's devices), which
+ * @nestjs/bullmq's @Processor takes as decorator arguments fixed at import; producers and
+ * consumers are kept in the same style.
+ */
 @Global()
 @Module({})
 export class InfraModule {
   static forRoot(config: AppConfig, logger: JsonLogger, dataSource?: DataSource) {
+    let ds = dataSource;
+    const theDataSource = () => (ds ??= createDataSource({ databaseUrl: config.databaseUrl, repoRoot: config.repoRoot, poolSize: 20, applicationName: 'holdout-api' }));
     return {
       module: InfraModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          useFactory: () => ({ ...theDataSource().options, retryAttempts: 0 }),
+          dataSourceFactory: async () => theDataSource(),
+        }),
+      ],
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: JsonLogger, useValue: logger },
-        {
-          provide: DataSource,
-          useFactory: async () => {
-            const ds = dataSource ?? createDataSource({ databaseUrl: config.databaseUrl, repoRoot: config.repoRoot, poolSize: 20, applicationName: 'holdout-api' });
-            if (!ds.isInitialized) await ds.initialize();
-            return ds;
-          },
-        },
         { provide: REDIS, useFactory: () => new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false }) },
         { provide: LocalArtifactStore, useValue: new LocalArtifactStore(config.artifactDir) },
         { provide: SubmissionLifecycle, inject: [DataSource], useFactory: (ds: DataSource) => new SubmissionLifecycle(ds) },
         Queues,
         Closer,
       ],
-      exports: [APP_CONFIG, JsonLogger, DataSource, REDIS, Queues, LocalArtifactStore, SubmissionLifecycle],
+      exports: [APP_CONFIG, JsonLogger, REDIS, Queues, LocalArtifactStore, SubmissionLifecycle],
     };
   }
 }
