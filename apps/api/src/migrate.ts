@@ -1,5 +1,5 @@
 import 'reflect-metadata';
-import { createDataSource, JsonLogger, loadConfigOrExit } from '@holdout/db';
+import { createDataSource, JsonLogger, loadConfigOrExit, migrate } from '@holdout/db';
 
 // node apps/api/dist/migrate.js [--check] — applies pending migrations (each in its own
 // transaction) and exits 0; with --check only reports and exits 1 when some are pending.
@@ -10,13 +10,13 @@ async function main(): Promise<void> {
   await ds.initialize();
   try {
     if (process.argv.includes('--check')) {
-      const pending = await ds.showMigrations();
+      const { pending } = await migrate(ds, { checkOnly: true });
       logger.write('info', pending ? 'pending migrations' : 'schema is up to date');
       process.exitCode = pending ? 1 : 0;
       return;
     }
-    const done = await ds.runMigrations({ transaction: 'each' });
-    logger.write('info', done.length ? 'migrated' : 'schema is up to date', { applied: done.map((m) => m.name) });
+    const { applied } = await migrate(ds);
+    logger.write('info', applied.length ? 'migrated' : 'schema is up to date', { applied });
   } finally {
     await ds.destroy();
   }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { BundleCompetitionData, CompetitionData, JsonLogger, LocalArtifactStore, SubmissionLifecycle, type AppConfig, EventPublisher } from '@holdout/db';
+import { CompetitionData, JsonLogger, LocalArtifactStore, SubmissionLifecycle, type AppConfig, EventPublisher } from '@holdout/db';
 import { Redis } from 'ioredis';
+import { BundleData } from './bundle-data.js';
 import { DataSource } from 'typeorm';
 import { MaintenanceService } from './maintenance/maintenance.service.js';
 import { DockerKernelRunner, DevicePool, type KernelRunner } from '@holdout/sandbox';
@@ -72,7 +73,7 @@ export class WorkerModule {
         { provide: DataSource, useValue: o.dataSource },
         { provide: REDIS, useFactory: () => new Redis(o.config.redisUrl, { maxRetriesPerRequest: null }) },
         { provide: LocalArtifactStore, useValue: new LocalArtifactStore(o.config.artifactDir) },
-        { provide: CompetitionData, useValue: o.bundles ?? new BundleCompetitionData() },
+        { provide: CompetitionData, useValue: o.bundles ?? new BundleData() },
         { provide: SubmissionLifecycle, useValue: new SubmissionLifecycle(o.dataSource) },
         { provide: ScorerPool, useFactory: () => new ScorerPool(o.config.scoringConcurrency, o.config.scoringTimeoutMs) },
         { provide: EventPublisher, inject: [REDIS], useFactory: (redis: Redis) => new EventPublisher(redis, o.config.queuePrefix) },

@@ -62,3 +62,13 @@ export async function openReadyDataSourceOrExit(
   }
   return ds;
 }
+
+/**
+ * The migration runner: applies pending migrations, each in its own transaction, and names them;
+ * with `checkOnly`, applies nothing and says whether some are pending.
+ */
+export async function migrate(ds: DataSource, o: { checkOnly?: boolean } = {}): Promise<{ pending: boolean; applied: string[] }> {
+  if (o.checkOnly) return { pending: await ds.showMigrations(), applied: [] };
+  const done = await ds.runMigrations({ transaction: 'each' });
+  return { pending: false, applied: done.map((m) => m.name) };
+}

@@ -1,5 +1,4 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import type { LoggerService } from '@nestjs/common';
 import type { LogLevel } from './config/config.js';
 
 /** Per-request context carried through async calls, so every log line names its request. */
@@ -9,7 +8,7 @@ const FRAMEWORK_CHATTER = new Set(['InstanceLoader', 'RoutesResolver', 'RouterEx
 const RANK: Record<LogLevel, number> = { debug: 10, info: 20, warn: 30, error: 40, silent: 99 };
 
 /** Structured logs: one JSON object per line on stdout. */
-export class JsonLogger implements LoggerService {
+export class JsonLogger {
   constructor(
     private readonly level: LogLevel = 'info',
     private readonly service = 'api',

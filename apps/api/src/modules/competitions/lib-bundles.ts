@@ -1,6 +1,5 @@
 import { join } from 'node:path';
-import { CompetitionBundleError, formatIssue, listBundledCompetitions, loadBundle, resolveTimeline } from '@holdout/competition';
-import { buildBundleData } from '@holdout/db';
+import { buildCompetitionData, CompetitionBundleError, formatIssue, listBundledCompetitions, loadBundle, resolveTimeline } from '@holdout/competition';
 import { DomainError } from '../../common/domain-error.js';
 import type { BundleDto, SubmissionKind } from '@holdout/contracts';
 import { inspectBundleInChild } from './bundle-inspector.js';
@@ -82,7 +81,8 @@ export class LibCompetitionBundles extends CompetitionBundles {
     };
   }
 
-  build(bundleDir: string, dataRoot: string, scale?: DataScale): Promise<BuiltData> {
-    return buildBundleData(bundleDir, dataRoot, scale ?? this.defaultScale);
+  async build(bundleDir: string, dataRoot: string, scale?: DataScale): Promise<BuiltData> {
+    const built = await buildCompetitionData({ bundleDir, dataDir: dataRoot, scale: scale ?? this.defaultScale });
+    return { dataDir: built.paths.root, publicDir: built.paths.publicDir, solutionPath: built.paths.solutionCsv };
   }
 }
