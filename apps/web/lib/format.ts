@@ -1,5 +1,7 @@
 // Formatting shared by server and client components. Dates are shown in UTC so that the server's
 // and the browser's render agree.
+import type { FailureClass } from '@holdout/contracts';
+
 const dateFmt = new Intl.DateTimeFormat('en-GB', {
   dateStyle: 'medium',
   timeStyle: 'short',
@@ -51,4 +53,26 @@ export function formatDuration(seconds: number): string {
 /** A rough wait, as `about 4 min` (never more precise than a minute). */
 export function formatWait(seconds: number): string {
   return seconds < 60 ? 'under a minute' : `about ${formatDuration(Math.round(seconds / 60) * 60)}`;
+}
+
+/** A failure class in words (Kaggle's, for kernels), and whether it counted against the daily quota. */
+export function failureTitle(c: FailureClass): string {
+  switch (c) {
+    case 'validation':
+      return 'Invalid submission file (not charged)';
+    case 'timeout':
+      return 'Notebook timeout';
+    case 'oom':
+      return 'Notebook exceeded its memory';
+    case 'exception':
+      return 'Notebook threw an exception';
+    case 'no-submission-file':
+      return 'Submission CSV not found';
+    case 'scoring-error':
+      return 'Submission scoring error (not charged)';
+    case 'cancelled':
+      return 'Cancelled (not charged)';
+    case 'infrastructure':
+      return 'Failed on our side (not charged)';
+  }
 }

@@ -33,9 +33,61 @@ export interface ErrorBody {
   requestId: string;
 }
 
+/**
+ * Why the scorer refused a file (`holdout score`'s `error.code`, a submission's `error.code`).
+ * libs/metrics throws these; the worker checks at compile time that its list and this one agree.
+ */
+export type ScoringErrorCode =
+  | 'invalid_token'
+  | 'odd_token_count'
+  | 'non_positive_run'
+  | 'unsorted_runs'
+  | 'overlapping_runs'
+  | 'run_out_of_image'
+  | 'unknown_image_id'
+  | 'missing_image_id'
+  | 'duplicate_image_id'
+  | 'overlapping_instances'
+  | 'bad_header'
+  | 'malformed_csv'
+  | 'field_too_large'
+  | 'not_utf8'
+  | 'binary_file'
+  | 'invalid_dimensions'
+  | 'invalid_usage'
+  | 'empty_solution'
+  | 'unreadable_file'
+  | 'invalid_options'
+  | 'scoring_timeout'; // the scorer ran past its time limit (worker)
+
+/**
+ * Every `error.code` a failed submission carries: the scorer's rejection, a kernel run's failure
+ * (Kaggle's classes, as codes), or the platform's (`infrastructure`; `stuck`: scoring never
+ * finished; `lost`: a run's worker kept dying; `model_not_supported`: a model upload from before
+ * the platform ran models).
+ */
+export type SubmissionErrorCode =
+  | ScoringErrorCode
+  | 'timeout'
+  | 'oom'
+  | 'exception'
+  | 'no_submission_file'
+  | 'cancelled'
+  | 'infrastructure'
+  | 'stuck'
+  | 'lost'
+  | 'model_not_supported';
+
+/**
+ * Every code a client can receive, in one spelling (lower snake_case): API errors and a
+ * submission's failure. Failure *classes* (`FailureClass`) are Kaggle's kebab-case words, a
+ * separate field.
+ */
+export type ErrorCode = ApiErrorCode | SubmissionErrorCode;
+
 /** A scorer's rejection: which row of which file, and what is wrong with it. */
 export interface ValidationErrorDto {
-  code: string;
+  code: SubmissionErrorCode;
   message: string;
   row?: number | null;
 }

@@ -1,5 +1,5 @@
-import type { SubmissionStatus } from '@holdout/contracts';
-import { guardOf, nextStatus, type RejectionClass, type RunFailureClass, type Transition } from '@holdout/rules';
+import type { ScoringErrorCode, SubmissionStatus } from '@holdout/contracts';
+import { guardOf, nextStatus, runFailureCode, type RejectionClass, type RunFailureClass, type Transition } from '@holdout/rules';
 import type { DataSource, EntityManager } from 'typeorm';
 import { Submission, type Interval } from './entities/submission.entity.js';
 
@@ -18,7 +18,7 @@ export interface ScoreResult {
 export interface Rejection {
   solutionVersionId: string;
   errorClass: RejectionClass;
-  code: string;
+  code: ScoringErrorCode;
   message: string;
   row: number | null;
 }
@@ -111,7 +111,8 @@ export class SubmissionLifecycle {
 
   /** failRun: the kernel failed by the participant's doing (charged: see libs/rules charging). */
   async failRun(id: string, errorClass: RunFailureClass, message: string): Promise<boolean> {
-    return (await this.write('failRun', id, 'error_class = $3, error_code = $3, error_message = $4, error_row = NULL, scored_at = now()', [errorClass, message])) !== null;
+    const set = 'error_class = $3, error_code = $4, error_message = $5, error_row = NULL, scored_at = now()';
+    return (await this.write('failRun', id, set, [errorClass, runFailureCode(errorClass), message])) !== null;
   }
 
   /**

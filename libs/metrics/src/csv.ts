@@ -102,7 +102,7 @@ export class CsvReader {
       case State.RecordStart:
         break;
       case State.Quoted:
-        throw this.error('MALFORMED_CSV', 'a quoted field is not closed before the end of the file');
+        throw this.error('malformed_csv', 'a quoted field is not closed before the end of the file');
       case State.AfterCr:
         if (this.sink === null) break; // a blank line ended by a lone CR
         this.endRecord();
@@ -117,13 +117,13 @@ export class CsvReader {
         this.endField();
         this.endRecord();
     }
-    if (this.inHeader) throw new ScoringError('BAD_HEADER', `${this.file}: the file is empty (no header row)`, null);
+    if (this.inHeader) throw new ScoringError('bad_header', `${this.file}: the file is empty (no header row)`, null);
   }
 
   private stripBom(b: Uint8Array): Uint8Array {
     if (b.length >= 3 && b[0] === 0xef && b[1] === 0xbb && b[2] === 0xbf) return b.subarray(3);
     if (b.length >= 2 && ((b[0] === 0xff && b[1] === 0xfe) || (b[0] === 0xfe && b[1] === 0xff))) {
-      throw new ScoringError('NOT_UTF8', `${this.file} row 1: the file is UTF-16; save it as UTF-8`, 1);
+      throw new ScoringError('not_utf8', `${this.file} row 1: the file is UTF-16; save it as UTF-8`, 1);
     }
     return b;
   }
@@ -177,7 +177,7 @@ export class CsvReader {
             this.endField();
             this.state = State.AfterCr;
           } else {
-            throw this.error('MALFORMED_CSV', `field ${this.field + 1} has a quote (") inside an unquoted field`);
+            throw this.error('malformed_csv', `field ${this.field + 1} has a quote (") inside an unquoted field`);
           }
           continue;
         }
@@ -208,12 +208,12 @@ export class CsvReader {
             this.endField();
             this.state = State.AfterCr;
           } else {
-            throw this.error('MALFORMED_CSV', `field ${this.field + 1} has text after its closing quote`);
+            throw this.error('malformed_csv', `field ${this.field + 1} has text after its closing quote`);
           }
           continue;
         }
         case State.AfterCr: {
-          if (buf[i] !== LF) throw this.error('MALFORMED_CSV', 'a carriage return (CR) is not followed by a line feed');
+          if (buf[i] !== LF) throw this.error('malformed_csv', 'a carriage return (CR) is not followed by a line feed');
           i++;
           if (this.sink === null) {
             this.row++; // blank CRLF line
@@ -228,7 +228,7 @@ export class CsvReader {
   private count(bytes: number): void {
     this.fieldBytes += bytes;
     if (this.fieldBytes > MAX_FIELD_BYTES) {
-      throw this.error('FIELD_TOO_LARGE', `field ${this.field + 1} is longer than ${MAX_FIELD_BYTES} bytes`);
+      throw this.error('field_too_large', `field ${this.field + 1} is longer than ${MAX_FIELD_BYTES} bytes`);
     }
   }
 
@@ -239,7 +239,7 @@ export class CsvReader {
 
   /** A field past the known ones: the header grows by one; a data record has too many fields. */
   private extraField(field: number): FieldSink {
-    if (!this.inHeader) throw this.error('MALFORMED_CSV', `has more than the header's ${this.sinks.length} fields`);
+    if (!this.inHeader) throw this.error('malformed_csv', `has more than the header's ${this.sinks.length} fields`);
     while (this.headerSinks.length <= field) this.headerSinks.push(new TextSink());
     return this.headerSinks[field]!;
   }
@@ -263,7 +263,7 @@ export class CsvReader {
       this.inHeader = false;
     } else {
       if (fields !== this.sinks.length) {
-        throw this.error('MALFORMED_CSV', `has ${fields} field${fields === 1 ? '' : 's'}, the header has ${this.sinks.length}`);
+        throw this.error('malformed_csv', `has ${fields} field${fields === 1 ? '' : 's'}, the header has ${this.sinks.length}`);
       }
       this.handler.record(this.row);
     }
@@ -344,7 +344,7 @@ export class TextSink implements FieldSink {
     for (let i = 0; i < b.length; i++) {
       const c = b[i]!;
       if ((c < 0x20 && c !== 9 && c !== CR && c !== LF) || c === 0x7f) {
-        return { code: 'BINARY_FILE', detail: `contains a control byte 0x${c.toString(16).padStart(2, '0')} (is this a binary file?)` };
+        return { code: 'binary_file', detail: `contains a control byte 0x${c.toString(16).padStart(2, '0')} (is this a binary file?)` };
       }
       if (c >= 0x80) ascii = false;
     }
@@ -352,7 +352,7 @@ export class TextSink implements FieldSink {
       try {
         utf8.decode(b);
       } catch {
-        return { code: 'NOT_UTF8', detail: 'is not valid UTF-8 text (save the file as UTF-8)' };
+        return { code: 'not_utf8', detail: 'is not valid UTF-8 text (save the file as UTF-8)' };
       }
     }
     return null;

@@ -188,7 +188,7 @@ export class RleSink implements FieldSink {
   end(): void {
     if (this.problem === null && this.digits !== 0) this.token(this.acc, this.digits);
     if (this.problem === null && this.tokens % 2 !== 0) {
-      this.problem = { code: 'ODD_TOKEN_COUNT', detail: `the RLE has an odd number of tokens (${this.tokens}); it must be start/length pairs` };
+      this.problem = { code: 'odd_token_count', detail: `the RLE has an odd number of tokens (${this.tokens}); it must be start/length pairs` };
     }
   }
 
@@ -214,7 +214,7 @@ export class RleSink implements FieldSink {
   private token(value: number, digits: number): boolean {
     const index = this.tokens++;
     if (digits > MAX_DIGITS) {
-      this.problem = { code: 'RUN_OUT_OF_IMAGE', detail: `token ${index + 1} (${digits} digits) is larger than any image` };
+      this.problem = { code: 'run_out_of_image', detail: `token ${index + 1} (${digits} digits) is larger than any image` };
       return false;
     }
     if ((index & 1) === 0) {
@@ -224,7 +224,7 @@ export class RleSink implements FieldSink {
     const start = this.pendingStart;
     if (start < 1 || value < 1) {
       this.problem = {
-        code: 'NON_POSITIVE_RUN',
+        code: 'non_positive_run',
         detail: `run ${start} ${value} has a ${start < 1 ? 'start' : 'length'} of 0; starts are 1-based and lengths positive`,
       };
       return false;
@@ -234,8 +234,8 @@ export class RleSink implements FieldSink {
       const [ps, pl] = [this.prevStart + 1, this.prevEnd - this.prevStart];
       this.problem =
         s0 < this.prevStart
-          ? { code: 'UNSORTED_RUNS', detail: `runs are not sorted (start ${start} after ${ps})` }
-          : { code: 'OVERLAPPING_RUNS', detail: `run ${start} ${value} overlaps the previous run ${ps} ${pl}` };
+          ? { code: 'unsorted_runs', detail: `runs are not sorted (start ${start} after ${ps})` }
+          : { code: 'overlapping_runs', detail: `run ${start} ${value} overlaps the previous run ${ps} ${pl}` };
       return false;
     }
     const at = 2 * (this.base + this.count);
@@ -260,15 +260,15 @@ export class RleSink implements FieldSink {
     const token = this.tokens + 1;
     const sofar = digits === 0 ? '' : ` after "${acc}"`;
     if (c === 45 /* - */ && digits === 0) {
-      this.problem = { code: 'NON_POSITIVE_RUN', detail: `token ${token} is negative` };
+      this.problem = { code: 'non_positive_run', detail: `token ${token} is negative` };
     } else if (c === 0) {
-      this.problem = { code: 'BINARY_FILE', detail: 'contains a NUL byte (is this a binary file?)' };
+      this.problem = { code: 'binary_file', detail: 'contains a NUL byte (is this a binary file?)' };
     } else if (c >= 0x21 && c <= 0x7e) {
-      this.problem = { code: 'INVALID_TOKEN', detail: `token ${token} is not an integer (found "${String.fromCharCode(c)}"${sofar})` };
+      this.problem = { code: 'invalid_token', detail: `token ${token} is not an integer (found "${String.fromCharCode(c)}"${sofar})` };
     } else {
       const hex = `0x${c.toString(16).padStart(2, '0')}`;
       this.problem = {
-        code: c < 0x20 && c !== 9 ? 'BINARY_FILE' : 'INVALID_TOKEN',
+        code: c < 0x20 && c !== 9 ? 'binary_file' : 'invalid_token',
         detail: `token ${token} is not an integer (found byte ${hex}${sofar}); tokens are separated by spaces`,
       };
     }

@@ -188,61 +188,61 @@ interface RejectionCase {
 const dice = (rows: string) => `id,predicted\n${rows}`;
 
 const REJECTIONS: RejectionCase[] = [
-  { name: 'unsorted runs', submission: dice('a,3 1 1 1\nb,\nc,\n'), code: 'UNSORTED_RUNS', row: 2, mentions: ['"a"', 'not sorted', 'start 1 after 3'] },
-  { name: 'overlapping runs', submission: dice('a,\nb,1 5 3 2\nc,\n'), code: 'OVERLAPPING_RUNS', row: 3, mentions: ['"b"', 'overlaps'] },
-  { name: 'zero start', submission: dice('a,0 2\nb,\nc,\n'), code: 'NON_POSITIVE_RUN', row: 2, mentions: ['"a"', 'start of 0'] },
-  { name: 'zero length', submission: dice('a,1 0\nb,\nc,\n'), code: 'NON_POSITIVE_RUN', row: 2, mentions: ['"a"', 'length of 0'] },
-  { name: 'negative token', submission: dice('a,\nb,\nc,1 -2\n'), code: 'NON_POSITIVE_RUN', row: 4, mentions: ['"c"', 'token 2 is negative'] },
-  { name: 'run past the last pixel', submission: dice('a,4 2\nb,\nc,\n'), code: 'RUN_OUT_OF_IMAGE', row: 2, mentions: ['"a"', 'ends at pixel 5', 'last pixel 4', '2x2'] },
-  { name: 'run starting past the last pixel', submission: dice('a,\nb,16 1\nc,\n'), code: 'RUN_OUT_OF_IMAGE', row: 3, mentions: ['"b"', 'last pixel 15'] },
-  { name: 'absurdly large token', submission: dice('a,1 1234567890123456789\nb,\nc,\n'), code: 'RUN_OUT_OF_IMAGE', row: 2, mentions: ['"a"', 'token 2'] },
-  { name: 'unsorted runs after valid ones', submission: dice('a,1 1  3 1 2 1\nb,\nc,\n'), code: 'UNSORTED_RUNS', row: 2, mentions: ['"a"', 'start 2 after 3'] },
-  { name: 'a letter after valid runs', submission: dice('a, 1 1 3 1x\nb,\nc,\n'), code: 'INVALID_TOKEN', row: 2, mentions: ['"a"', 'token 4', 'after "1"'] },
-  { name: 'decimal token', submission: dice('a,1.5 2\nb,\nc,\n'), code: 'INVALID_TOKEN', row: 2, mentions: ['"a"', 'token 1 is not an integer', '"."'] },
-  { name: 'letters in a token', submission: dice('a,1 2x\nb,\nc,\n'), code: 'INVALID_TOKEN', row: 2, mentions: ['"a"', 'token 2'] },
-  { name: 'comma-separated tokens in a quoted field', submission: dice('a,"1,2"\nb,\nc,\n'), code: 'INVALID_TOKEN', row: 2, mentions: ['"a"'] },
-  { name: 'tab-separated tokens', submission: dice('a,1\t2\nb,\nc,\n'), code: 'INVALID_TOKEN', row: 2, mentions: ['"a"', '0x09'] },
-  { name: 'odd token count', submission: dice('a,\nb,1 2 3\nc,\n'), code: 'ODD_TOKEN_COUNT', row: 3, mentions: ['"b"', 'odd number of tokens (3)'] },
-  { name: 'unknown image id', submission: dice('a,\nb,\nzzz,\nc,\n'), code: 'UNKNOWN_IMAGE_ID', row: 4, mentions: ['"zzz"', 'unknown image id'] },
-  { name: 'empty image id', submission: dice('a,\n,1 1\nb,\nc,\n'), code: 'UNKNOWN_IMAGE_ID', row: 3, mentions: ['id is empty'] },
-  { name: 'missing image id', submission: dice('a,\nc,\n'), code: 'MISSING_IMAGE_ID', row: null, mentions: ['"b"', 'no row for 1 image'] },
-  { name: 'duplicate image id', submission: dice('a,\nb,\na,1 1\nc,\n'), code: 'DUPLICATE_IMAGE_ID', row: 4, mentions: ['"a"', 'already has row 2'] },
-  { name: 'wrong header name', submission: 'id,prediction\na,\nb,\nc,\n', code: 'BAD_HEADER', row: 1, mentions: ['"prediction"', 'id,predicted'] },
-  { name: 'missing column', submission: 'id\na\nb\nc\n', code: 'BAD_HEADER', row: 1, mentions: ['missing column predicted'] },
-  { name: 'duplicated column', submission: 'id,predicted,id\na,,a\n', code: 'BAD_HEADER', row: 1, mentions: ['appears twice'] },
-  { name: 'no header (data in the first row)', submission: 'a,1 1\nb,\nc,\n', code: 'BAD_HEADER', row: 1, mentions: ['"a"'] },
-  { name: 'empty file', submission: '', code: 'BAD_HEADER', row: null, mentions: ['empty'] },
-  { name: 'UTF-16 file', submission: Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('id,predicted\n', 'utf16le')]), code: 'NOT_UTF8', row: 1, mentions: ['UTF-16'] },
-  { name: 'Latin-1 id (not UTF-8)', submission: Buffer.concat([Buffer.from('id,predicted\na,\nb,\nc,\n'), Buffer.from([0x63, 0xe9, 0x2c, 0x0a])]), code: 'NOT_UTF8', row: 5, mentions: ['UTF-8'] },
-  { name: 'binary file (gzip)', submission: Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x0a]), code: 'BINARY_FILE', row: 1, mentions: ['binary'] },
-  { name: 'NUL bytes in an RLE', submission: Buffer.from('id,predicted\na,1\u00002\nb,\nc,\n'), code: 'BINARY_FILE', row: 2, mentions: ['"a"', 'NUL'] },
-  { name: 'unterminated quote', submission: dice('a,\nb,\nc,"1 1\n'), code: 'MALFORMED_CSV', row: 4, mentions: ['not closed'] },
-  { name: 'text after a closing quote', submission: dice('a,"1 1"x\nb,\nc,\n'), code: 'MALFORMED_CSV', row: 2, mentions: ['after its closing quote'] },
-  { name: 'quote inside an unquoted field', submission: dice('a,1 "1"\nb,\nc,\n'), code: 'MALFORMED_CSV', row: 2, mentions: ['quote'] },
-  { name: 'too many fields', submission: dice('a,,\nb,\nc,\n'), code: 'MALFORMED_CSV', row: 2, mentions: ['more than the header'] },
-  { name: 'too few fields', submission: dice('a\nb,\nc,\n'), code: 'MALFORMED_CSV', row: 2, mentions: ['has 1 field, the header has 2'] },
-  { name: 'lone carriage return', submission: 'id,predicted\ra,\n', code: 'MALFORMED_CSV', row: 1, mentions: ['carriage return'] },
+  { name: 'unsorted runs', submission: dice('a,3 1 1 1\nb,\nc,\n'), code: 'unsorted_runs', row: 2, mentions: ['"a"', 'not sorted', 'start 1 after 3'] },
+  { name: 'overlapping runs', submission: dice('a,\nb,1 5 3 2\nc,\n'), code: 'overlapping_runs', row: 3, mentions: ['"b"', 'overlaps'] },
+  { name: 'zero start', submission: dice('a,0 2\nb,\nc,\n'), code: 'non_positive_run', row: 2, mentions: ['"a"', 'start of 0'] },
+  { name: 'zero length', submission: dice('a,1 0\nb,\nc,\n'), code: 'non_positive_run', row: 2, mentions: ['"a"', 'length of 0'] },
+  { name: 'negative token', submission: dice('a,\nb,\nc,1 -2\n'), code: 'non_positive_run', row: 4, mentions: ['"c"', 'token 2 is negative'] },
+  { name: 'run past the last pixel', submission: dice('a,4 2\nb,\nc,\n'), code: 'run_out_of_image', row: 2, mentions: ['"a"', 'ends at pixel 5', 'last pixel 4', '2x2'] },
+  { name: 'run starting past the last pixel', submission: dice('a,\nb,16 1\nc,\n'), code: 'run_out_of_image', row: 3, mentions: ['"b"', 'last pixel 15'] },
+  { name: 'absurdly large token', submission: dice('a,1 1234567890123456789\nb,\nc,\n'), code: 'run_out_of_image', row: 2, mentions: ['"a"', 'token 2'] },
+  { name: 'unsorted runs after valid ones', submission: dice('a,1 1  3 1 2 1\nb,\nc,\n'), code: 'unsorted_runs', row: 2, mentions: ['"a"', 'start 2 after 3'] },
+  { name: 'a letter after valid runs', submission: dice('a, 1 1 3 1x\nb,\nc,\n'), code: 'invalid_token', row: 2, mentions: ['"a"', 'token 4', 'after "1"'] },
+  { name: 'decimal token', submission: dice('a,1.5 2\nb,\nc,\n'), code: 'invalid_token', row: 2, mentions: ['"a"', 'token 1 is not an integer', '"."'] },
+  { name: 'letters in a token', submission: dice('a,1 2x\nb,\nc,\n'), code: 'invalid_token', row: 2, mentions: ['"a"', 'token 2'] },
+  { name: 'comma-separated tokens in a quoted field', submission: dice('a,"1,2"\nb,\nc,\n'), code: 'invalid_token', row: 2, mentions: ['"a"'] },
+  { name: 'tab-separated tokens', submission: dice('a,1\t2\nb,\nc,\n'), code: 'invalid_token', row: 2, mentions: ['"a"', '0x09'] },
+  { name: 'odd token count', submission: dice('a,\nb,1 2 3\nc,\n'), code: 'odd_token_count', row: 3, mentions: ['"b"', 'odd number of tokens (3)'] },
+  { name: 'unknown image id', submission: dice('a,\nb,\nzzz,\nc,\n'), code: 'unknown_image_id', row: 4, mentions: ['"zzz"', 'unknown image id'] },
+  { name: 'empty image id', submission: dice('a,\n,1 1\nb,\nc,\n'), code: 'unknown_image_id', row: 3, mentions: ['id is empty'] },
+  { name: 'missing image id', submission: dice('a,\nc,\n'), code: 'missing_image_id', row: null, mentions: ['"b"', 'no row for 1 image'] },
+  { name: 'duplicate image id', submission: dice('a,\nb,\na,1 1\nc,\n'), code: 'duplicate_image_id', row: 4, mentions: ['"a"', 'already has row 2'] },
+  { name: 'wrong header name', submission: 'id,prediction\na,\nb,\nc,\n', code: 'bad_header', row: 1, mentions: ['"prediction"', 'id,predicted'] },
+  { name: 'missing column', submission: 'id\na\nb\nc\n', code: 'bad_header', row: 1, mentions: ['missing column predicted'] },
+  { name: 'duplicated column', submission: 'id,predicted,id\na,,a\n', code: 'bad_header', row: 1, mentions: ['appears twice'] },
+  { name: 'no header (data in the first row)', submission: 'a,1 1\nb,\nc,\n', code: 'bad_header', row: 1, mentions: ['"a"'] },
+  { name: 'empty file', submission: '', code: 'bad_header', row: null, mentions: ['empty'] },
+  { name: 'UTF-16 file', submission: Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from('id,predicted\n', 'utf16le')]), code: 'not_utf8', row: 1, mentions: ['UTF-16'] },
+  { name: 'Latin-1 id (not UTF-8)', submission: Buffer.concat([Buffer.from('id,predicted\na,\nb,\nc,\n'), Buffer.from([0x63, 0xe9, 0x2c, 0x0a])]), code: 'not_utf8', row: 5, mentions: ['UTF-8'] },
+  { name: 'binary file (gzip)', submission: Buffer.from([0x1f, 0x8b, 0x08, 0x00, 0x00, 0x00, 0x00, 0x00, 0x00, 0x03, 0x0a]), code: 'binary_file', row: 1, mentions: ['binary'] },
+  { name: 'NUL bytes in an RLE', submission: Buffer.from('id,predicted\na,1\u00002\nb,\nc,\n'), code: 'binary_file', row: 2, mentions: ['"a"', 'NUL'] },
+  { name: 'unterminated quote', submission: dice('a,\nb,\nc,"1 1\n'), code: 'malformed_csv', row: 4, mentions: ['not closed'] },
+  { name: 'text after a closing quote', submission: dice('a,"1 1"x\nb,\nc,\n'), code: 'malformed_csv', row: 2, mentions: ['after its closing quote'] },
+  { name: 'quote inside an unquoted field', submission: dice('a,1 "1"\nb,\nc,\n'), code: 'malformed_csv', row: 2, mentions: ['quote'] },
+  { name: 'too many fields', submission: dice('a,,\nb,\nc,\n'), code: 'malformed_csv', row: 2, mentions: ['more than the header'] },
+  { name: 'too few fields', submission: dice('a\nb,\nc,\n'), code: 'malformed_csv', row: 2, mentions: ['has 1 field, the header has 2'] },
+  { name: 'lone carriage return', submission: 'id,predicted\ra,\n', code: 'malformed_csv', row: 1, mentions: ['carriage return'] },
   {
     name: 'overlapping predicted instances',
     metric: 'instance-map',
     solution: INSTANCE_SOLUTION,
     submission: 'id,predicted\nx,1 4\ny,\nx,9 2\nx,3 2\n',
-    code: 'OVERLAPPING_INSTANCES',
+    code: 'overlapping_instances',
     row: 5,
     mentions: ['rows 2 and 5', '"x"', 'pixel 3 (row 0, col 2)'],
   },
-  { name: 'unknown image id (instance)', metric: 'instance-map', solution: INSTANCE_SOLUTION, submission: 'id,predicted\nx,\nq,1 1\ny,\n', code: 'UNKNOWN_IMAGE_ID', row: 3, mentions: ['"q"'] },
-  { name: 'missing image id (instance)', metric: 'instance-map', solution: INSTANCE_SOLUTION, submission: 'id,predicted\nx,1 1\n', code: 'MISSING_IMAGE_ID', row: null, mentions: ['"y"', 'empty predicted'] },
-  { name: 'run past the last pixel (instance)', metric: 'instance-map', solution: INSTANCE_SOLUTION, submission: 'id,predicted\ny,16 2\nx,\n', code: 'RUN_OUT_OF_IMAGE', row: 2, mentions: ['"y"', '4x4'] },
+  { name: 'unknown image id (instance)', metric: 'instance-map', solution: INSTANCE_SOLUTION, submission: 'id,predicted\nx,\nq,1 1\ny,\n', code: 'unknown_image_id', row: 3, mentions: ['"q"'] },
+  { name: 'missing image id (instance)', metric: 'instance-map', solution: INSTANCE_SOLUTION, submission: 'id,predicted\nx,1 1\n', code: 'missing_image_id', row: null, mentions: ['"y"', 'empty predicted'] },
+  { name: 'run past the last pixel (instance)', metric: 'instance-map', solution: INSTANCE_SOLUTION, submission: 'id,predicted\ny,16 2\nx,\n', code: 'run_out_of_image', row: 2, mentions: ['"y"', '4x4'] },
   // The solution is checked with the same care (errors name the solution file).
-  { name: 'solution: missing encoding column', solution: 'id,height,width\na,1,1\n', submission: dice('a,\n'), code: 'BAD_HEADER', row: 1, mentions: ['solution', 'encoding'] },
-  { name: 'solution: bad height', solution: 'id,height,width,encoding\na,0,3,\n', submission: dice('a,\n'), code: 'INVALID_DIMENSIONS', row: 2, mentions: ['solution', '"a"', 'height "0"'] },
+  { name: 'solution: missing encoding column', solution: 'id,height,width\na,1,1\n', submission: dice('a,\n'), code: 'bad_header', row: 1, mentions: ['solution', 'encoding'] },
+  { name: 'solution: bad height', solution: 'id,height,width,encoding\na,0,3,\n', submission: dice('a,\n'), code: 'invalid_dimensions', row: 2, mentions: ['solution', '"a"', 'height "0"'] },
   {
     name: 'solution: an instance image past 2^32 - 1 pixels',
     metric: 'instance-map',
     solution: 'id,height,width,annotation\nx,65536,65536,1 1\n',
     submission: 'id,predicted\nx,\n',
-    code: 'INVALID_DIMENSIONS',
+    code: 'invalid_dimensions',
     row: 2,
     mentions: ['"x"', '65536x65536', '4294967295-pixel limit for instance-map images'],
   },
@@ -251,21 +251,21 @@ const REJECTIONS: RejectionCase[] = [
     metric: 'instance-map',
     solution: 'id,height,width,annotation\nx,60000,70000,1 1\n',
     submission: 'id,predicted\nx,4294967297 5\n',
-    code: 'RUN_OUT_OF_IMAGE',
+    code: 'run_out_of_image',
     row: 2,
     mentions: ['"x"', 'run 4294967297 5', 'ends at pixel 4294967301'],
   },
-  { name: 'solution: bad width', solution: 'id,height,width,encoding\na,2,x,\n', submission: dice('a,\n'), code: 'INVALID_DIMENSIONS', row: 2, mentions: ['width "x"'] },
-  { name: 'solution: bad Usage', solution: 'id,height,width,encoding,Usage\na,1,1,,Hidden\n', submission: dice('a,\n'), code: 'INVALID_USAGE', row: 2, mentions: ['"a"', 'Public or Private'] },
-  { name: 'solution: duplicate id (dice)', solution: 'id,height,width,encoding\na,1,1,\na,1,1,\n', submission: dice('a,\n'), code: 'DUPLICATE_IMAGE_ID', row: 3, mentions: ['solution', '"a"'] },
-  { name: 'solution: run past the image', solution: 'id,height,width,encoding\na,1,2,2 2\n', submission: dice('a,\n'), code: 'RUN_OUT_OF_IMAGE', row: 2, mentions: ['solution', '"a"'] },
-  { name: 'solution: no images', solution: 'id,height,width,encoding\n', submission: dice(''), code: 'EMPTY_SOLUTION', row: null, mentions: ['no images'] },
+  { name: 'solution: bad width', solution: 'id,height,width,encoding\na,2,x,\n', submission: dice('a,\n'), code: 'invalid_dimensions', row: 2, mentions: ['width "x"'] },
+  { name: 'solution: bad Usage', solution: 'id,height,width,encoding,Usage\na,1,1,,Hidden\n', submission: dice('a,\n'), code: 'invalid_usage', row: 2, mentions: ['"a"', 'Public or Private'] },
+  { name: 'solution: duplicate id (dice)', solution: 'id,height,width,encoding\na,1,1,\na,1,1,\n', submission: dice('a,\n'), code: 'duplicate_image_id', row: 3, mentions: ['solution', '"a"'] },
+  { name: 'solution: run past the image', solution: 'id,height,width,encoding\na,1,2,2 2\n', submission: dice('a,\n'), code: 'run_out_of_image', row: 2, mentions: ['solution', '"a"'] },
+  { name: 'solution: no images', solution: 'id,height,width,encoding\n', submission: dice(''), code: 'empty_solution', row: null, mentions: ['no images'] },
   {
     name: 'solution: Usage differs between rows of one image (instance)',
     metric: 'instance-map',
     solution: 'id,height,width,annotation,Usage\nx,4,4,1 1,Public\nx,4,4,3 1,Private\n',
     submission: 'id,predicted\nx,\n',
-    code: 'INVALID_USAGE',
+    code: 'invalid_usage',
     row: 3,
     mentions: ['"x"', 'Usage differs from row 2'],
   },
@@ -275,7 +275,7 @@ const REJECTIONS: RejectionCase[] = [
     metric: 'instance-map',
     solution: 'id,height,width,annotation,Usage\nx,4,4,1 1,Public\nx,4,4,16 2,Public\n',
     submission: 'id,predicted\nx,\n',
-    code: 'RUN_OUT_OF_IMAGE',
+    code: 'run_out_of_image',
     row: 3,
     mentions: ['solution', '"x"', 'last pixel 16'],
   },
@@ -284,7 +284,7 @@ const REJECTIONS: RejectionCase[] = [
     metric: 'instance-map',
     solution: 'id,height,width,annotation,Usage\nx,4,4,1 1,Public\nx,4,4,5 1 2 1,Public\n',
     submission: 'id,predicted\nx,\n',
-    code: 'UNSORTED_RUNS',
+    code: 'unsorted_runs',
     row: 3,
     mentions: ['solution', '"x"', 'start 2 after 5'],
   },
@@ -293,7 +293,7 @@ const REJECTIONS: RejectionCase[] = [
     metric: 'instance-map',
     solution: 'id,height,width,annotation\nx,4,4,1 1\nx,4,5,3 1\n',
     submission: 'id,predicted\nx,\n',
-    code: 'INVALID_DIMENSIONS',
+    code: 'invalid_dimensions',
     row: 3,
     mentions: ['"x"', 'differs'],
   },
@@ -348,14 +348,14 @@ describe('scoreSubmission: every invalid input is rejected with its row, image a
       (e: unknown) => e,
     );
     assert.ok(err instanceof ScoringError);
-    assert.equal(err.code, 'FIELD_TOO_LARGE');
+    assert.equal(err.code, 'field_too_large');
     assert.equal(err.row, 2);
   });
 
   it('reports an unreadable file without a row', async () => {
     await assert.rejects(
       scoreSubmission({ metric: 'dice', solution: '/nonexistent/solution.csv', submission: Buffer.from('') }),
-      (e: unknown) => e instanceof ScoringError && e.code === 'UNREADABLE_FILE' && e.row === null && /ENOENT/.test(e.message),
+      (e: unknown) => e instanceof ScoringError && e.code === 'unreadable_file' && e.row === null && /ENOENT/.test(e.message),
     );
   });
 
@@ -372,9 +372,9 @@ describe('scoreSubmission: every invalid input is rejected with its row, image a
       const before = openFds();
       const rejected = (solution: string, sub: string, code: string, file: string) =>
         assert.rejects(scoreSubmission({ metric: 'dice', solution, submission: sub }), (e: unknown) => e instanceof ScoringError && e.code === code && e.message.startsWith(file));
-      await rejected(bad, submission, 'BAD_HEADER', 'solution');
-      await rejected(bad, join(dir, 'missing.csv'), 'BAD_HEADER', 'solution');
-      await rejected(good, join(dir, 'missing.csv'), 'UNREADABLE_FILE', 'cannot read the submission file');
+      await rejected(bad, submission, 'bad_header', 'solution');
+      await rejected(bad, join(dir, 'missing.csv'), 'bad_header', 'solution');
+      await rejected(good, join(dir, 'missing.csv'), 'unreadable_file', 'cannot read the submission file');
       assert.equal((await scoreSubmission({ metric: 'dice', solution: good, submission })).perImage.a, 0);
       assert.equal(openFds(), before);
     } finally {
@@ -383,10 +383,10 @@ describe('scoreSubmission: every invalid input is rejected with its row, image a
   });
 
   it('rejects an unknown metric or order', async () => {
-    await assert.rejects(score('pooled-dice' as MetricName, DICE_SOLUTION, ''), (e: unknown) => e instanceof ScoringError && e.code === 'INVALID_OPTIONS');
+    await assert.rejects(score('pooled-dice' as MetricName, DICE_SOLUTION, ''), (e: unknown) => e instanceof ScoringError && e.code === 'invalid_options');
     await assert.rejects(
       scoreSubmission({ metric: 'dice', rleOrder: 'diagonal' as 'row', solution: Buffer.from(DICE_SOLUTION), submission: Buffer.from('') }),
-      (e: unknown) => e instanceof ScoringError && e.code === 'INVALID_OPTIONS',
+      (e: unknown) => e instanceof ScoringError && e.code === 'invalid_options',
     );
   });
 });

@@ -73,11 +73,11 @@ export async function scoreSubmission(options: ScoreOptions): Promise<ScoreResul
 async function score(options: ScoreOptions, passes: number): Promise<ScoreResult> {
   const { metric } = options;
   if (metric !== 'dice' && metric !== 'instance-map') {
-    throw new ScoringError('INVALID_OPTIONS', `unknown metric ${JSON.stringify(metric)}; use dice or instance-map`);
+    throw new ScoringError('invalid_options', `unknown metric ${JSON.stringify(metric)}; use dice or instance-map`);
   }
   const order: RleOrder = options.rleOrder ?? (metric === 'dice' ? 'column' : 'row');
   if (order !== 'column' && order !== 'row') {
-    throw new ScoringError('INVALID_OPTIONS', `unknown RLE order ${JSON.stringify(order)}; use column or row`);
+    throw new ScoringError('invalid_options', `unknown RLE order ${JSON.stringify(order)}; use column or row`);
   }
   // Files are opened (and their first chunks read) now, while the warm-up runs. `take` hands one
   // to `pump`, which closes it; one never taken (an earlier error) is closed at the end.
@@ -94,7 +94,7 @@ async function score(options: ScoreOptions, passes: number): Promise<ScoreResult
     await warmUp(metric, score);
     const solution = new SolutionReader(metric);
     await pump(options.solution, take('solution'), new CsvReader('solution', solution), 'solution', (bytes) => metric === 'instance-map' && solution.truth.expect(bytes));
-    if (solution.images.length === 0) throw new ScoringError('EMPTY_SOLUTION', 'solution: the file has no images', null);
+    if (solution.images.length === 0) throw new ScoringError('empty_solution', 'solution: the file has no images', null);
 
     const submission = new SubmissionReader(metric, solution.byId);
     await pump(options.submission, take('submission'), new CsvReader('submission', submission), 'submission', (bytes) => metric === 'instance-map' && submission.pred.expect(bytes));
@@ -105,7 +105,7 @@ async function score(options: ScoreOptions, passes: number): Promise<ScoreResult
       const more = missing.length > 5 ? ` and ${missing.length - 5} more` : '';
       const hint = metric === 'dice' ? 'one row per image; an empty mask has an empty predicted' : 'an image with no predicted instance needs one row with an empty predicted';
       throw new ScoringError(
-        'MISSING_IMAGE_ID',
+        'missing_image_id',
         `submission: no row for ${missing.length} image${missing.length === 1 ? '' : 's'} of the solution: ${names}${more} (${hint})`,
         null,
       );
@@ -135,7 +135,7 @@ function scoreInstanceImages(images: Image[], truth: InstanceStore, pred: Instan
       const rows = [predSet.rows[result.first]!, predSet.rows[result.second]!].sort((a, b) => a - b);
       const { row, col } = rlePixelToRowCol(result.pixel + 1, img.height, img.width, order);
       throw new ScoringError(
-        'OVERLAPPING_INSTANCES',
+        'overlapping_instances',
         `submission rows ${rows[0]} and ${rows[1]} (image ${JSON.stringify(img.id)}): predicted instances overlap at pixel ${result.pixel + 1} (row ${row}, col ${col}); instances must not share pixels`,
         rows[1]!,
       );
@@ -266,7 +266,7 @@ async function pump(source: CsvSource, opened: Promise<OpenedFile> | null, reade
 
 function unreadable(file: string, source: string | URL, err: unknown): ScoringError {
   const reason = (err as NodeJS.ErrnoException).code ?? (err as Error).message;
-  return new ScoringError('UNREADABLE_FILE', `cannot read the ${file} file ${String(source)} (${reason})`, null);
+  return new ScoringError('unreadable_file', `cannot read the ${file} file ${String(source)} (${reason})`, null);
 }
 
 type Usage = 'public' | 'private';
@@ -410,7 +410,7 @@ function fail(file: string, row: number, id: string | null, problem: FieldProble
 
 function headerError(file: string, expected: string, names: string[], why: string): ScoringError {
   return new ScoringError(
-    'BAD_HEADER',
+    'bad_header',
     `${file} row 1: ${why}; expected the columns ${expected} (in any order), found ${names.map((n) => JSON.stringify(n)).join(',')}`,
     1,
   );
@@ -504,7 +504,7 @@ class SolutionReader {
       id = img.id;
     } else {
       id = text(this.id, 'solution', row, null);
-      if (id === '') throw new ScoringError('MALFORMED_CSV', describe('solution', row, null, 'the id is empty'), row);
+      if (id === '') throw new ScoringError('malformed_csv', describe('solution', row, null, 'the id is empty'), row);
       img = this.byId.get(id);
     }
     const height = this.dimension(this.height, 'height', row, id);
@@ -513,7 +513,7 @@ class SolutionReader {
     const limit = this.metric === 'dice' ? MAX_PIXELS : MAX_INSTANCE_PIXELS;
     if (pixels > limit) {
       const what = this.metric === 'dice' ? '' : ' for instance-map images';
-      throw new ScoringError('INVALID_DIMENSIONS', describe('solution', row, id, `${height}x${width} is larger than the ${limit}-pixel limit${what}`), row);
+      throw new ScoringError('invalid_dimensions', describe('solution', row, id, `${height}x${width} is larger than the ${limit}-pixel limit${what}`), row);
     }
     let usage: Usage = 'public';
     if (this.hasUsage) {
@@ -522,7 +522,7 @@ class SolutionReader {
       else {
         const raw = text(this.usage, 'solution', row, id).trim().toLowerCase();
         if (raw !== 'public' && raw !== 'private') {
-          throw new ScoringError('INVALID_USAGE', describe('solution', row, id, `Usage is ${JSON.stringify(this.usage.text())}; use Public or Private`), row);
+          throw new ScoringError('invalid_usage', describe('solution', row, id, `Usage is ${JSON.stringify(this.usage.text())}; use Public or Private`), row);
         }
         usage = raw;
       }
@@ -533,13 +533,13 @@ class SolutionReader {
 
     if (img !== undefined) {
       if (this.metric === 'dice') {
-        throw new ScoringError('DUPLICATE_IMAGE_ID', describe('solution', row, id, `the image already has row ${img.row}; a dice solution has one row per image`), row);
+        throw new ScoringError('duplicate_image_id', describe('solution', row, id, `the image already has row ${img.row}; a dice solution has one row per image`), row);
       }
       if (img.height !== height || img.width !== width) {
-        throw new ScoringError('INVALID_DIMENSIONS', describe('solution', row, id, `size ${height}x${width} differs from ${img.height}x${img.width} in row ${img.row}`), row);
+        throw new ScoringError('invalid_dimensions', describe('solution', row, id, `size ${height}x${width} differs from ${img.height}x${img.width} in row ${img.row}`), row);
       }
       if (img.usage !== usage) {
-        throw new ScoringError('INVALID_USAGE', describe('solution', row, id, `Usage differs from row ${img.row} of the same image`), row);
+        throw new ScoringError('invalid_usage', describe('solution', row, id, `Usage differs from row ${img.row} of the same image`), row);
       }
     } else {
       img = { id, row, height, width, pixels, usage, seenRow: 0, score: 0, runs: null, runCount: 0, area: 0, truthHead: -1, truthTail: -1, predHead: -1, predTail: -1 };
@@ -559,7 +559,7 @@ class SolutionReader {
     const value = sink.positiveInt();
     if (value < 0) {
       const raw = text(sink, 'solution', row, id).trim();
-      throw new ScoringError('INVALID_DIMENSIONS', describe('solution', row, id, `${name} ${JSON.stringify(raw)} is not a positive integer`), row);
+      throw new ScoringError('invalid_dimensions', describe('solution', row, id, `${name} ${JSON.stringify(raw)} is not a positive integer`), row);
     }
     return value;
   }
@@ -577,7 +577,7 @@ function checkInImage(rle: RleSink, pixels: number, height: number, width: numbe
   if (rle.lastEnd <= pixels) return;
   const { start, length } = rle.lastRun;
   throw new ScoringError(
-    'RUN_OUT_OF_IMAGE',
+    'run_out_of_image',
     describe(file, row, id, `run ${start} ${length} ends at pixel ${start + length - 1}, past the last pixel ${pixels} of the ${height}x${width} image`),
     row,
   );
@@ -613,7 +613,7 @@ class SubmissionReader {
     checkInImage(rle, img.pixels, img.height, img.width, 'submission', row, img.id);
     if (this.metric === 'dice') {
       if (img.seenRow !== 0) {
-        throw new ScoringError('DUPLICATE_IMAGE_ID', describe('submission', row, img.id, `the image already has row ${img.seenRow}; submit one row per image`), row);
+        throw new ScoringError('duplicate_image_id', describe('submission', row, img.id, `the image already has row ${img.seenRow}; submit one row per image`), row);
       }
       img.score = diceFromCounts(intersectRuns(img.runs!, img.runCount, rle.runs as Float64Array, rle.count), img.area, rle.area);
     } else if (!rle.empty) {
@@ -628,7 +628,7 @@ class SubmissionReader {
     const img = this.byId.get(id);
     if (img === undefined) {
       const detail = id === '' ? 'the id is empty' : `unknown image id ${JSON.stringify(id)}: the solution has no such image`;
-      throw new ScoringError('UNKNOWN_IMAGE_ID', describe('submission', row, null, detail), row);
+      throw new ScoringError('unknown_image_id', describe('submission', row, null, detail), row);
     }
     this.lastImage = img;
     return img;

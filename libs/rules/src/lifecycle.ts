@@ -1,4 +1,4 @@
-import type { FailureClass, SubmissionKind, SubmissionStatus } from '@holdout/contracts';
+import type { FailureClass, SubmissionErrorCode, SubmissionKind, SubmissionStatus } from '@holdout/contracts';
 
 /**
  * The life of a submission, as a table. Every change of `submissions.status` is one of these
@@ -41,6 +41,18 @@ export const FAILURE_CLASSES = ['validation', 'timeout', 'oom', 'exception', 'no
 /** Failure classes a kernel run ends with by the participant's doing (Kaggle's words). */
 export const RUN_FAILURE_CLASSES = ['timeout', 'oom', 'exception', 'no-submission-file'] as const satisfies readonly FailureClass[];
 export type RunFailureClass = (typeof RUN_FAILURE_CLASSES)[number];
+
+/** The error code of a run's failure: its class in the codes' spelling (lower snake_case). */
+export function runFailureCode(c: RunFailureClass): Extract<SubmissionErrorCode, 'timeout' | 'oom' | 'exception' | 'no_submission_file'> {
+  switch (c) {
+    case 'timeout':
+    case 'oom':
+    case 'exception':
+      return c;
+    case 'no-submission-file':
+      return 'no_submission_file';
+  }
+}
 /** The scorer refused the file: `validation` for an uploaded file, `scoring-error` for a kernel's output. */
 export type RejectionClass = 'validation' | 'scoring-error';
 export const rejectionClassOf = (kind: SubmissionKind): RejectionClass => (kind === 'file' ? 'validation' : 'scoring-error');

@@ -55,7 +55,7 @@ describe('holdout score (CLI contract)', () => {
     const out = JSON.parse(r.stdout);
     assert.deepEqual(Object.keys(out), ['error']);
     assert.deepEqual(Object.keys(out.error), ['code', 'message', 'row']);
-    assert.equal(out.error.code, 'UNSORTED_RUNS');
+    assert.equal(out.error.code, 'unsorted_runs');
     assert.equal(out.error.row, 3);
     assert.match(out.error.message, /submission row 3 \(image "b"\): runs are not sorted \(start 3 after 7\)/);
   });
@@ -64,14 +64,14 @@ describe('holdout score (CLI contract)', () => {
     const r = holdout(['score', '--metric', 'dice', '--solution', file('nope.csv'), '--submission', file('dice-submission.csv'), '--json']);
     assert.equal(r.code, 2);
     const out = JSON.parse(r.stdout);
-    assert.equal(out.error.code, 'UNREADABLE_FILE');
+    assert.equal(out.error.code, 'unreadable_file');
     assert.equal(out.error.row, null);
   });
 
-  it('an unknown metric exits 2 with INVALID_OPTIONS', () => {
+  it('an unknown metric exits 2 with invalid_options', () => {
     const r = holdout(['score', '--metric', 'f1', '--solution', file('dice-solution.csv'), '--submission', file('dice-submission.csv'), '--json']);
     assert.equal(r.code, 2);
-    assert.equal(JSON.parse(r.stdout).error.code, 'INVALID_OPTIONS');
+    assert.equal(JSON.parse(r.stdout).error.code, 'invalid_options');
   });
 
   it('without --json prints a readable summary, and errors on stderr with exit 2', () => {
@@ -81,7 +81,7 @@ describe('holdout score (CLI contract)', () => {
     const bad = holdout(['score', '--metric', 'dice', '--solution', file('dice-solution.csv'), '--submission', file('dice-bad.csv')]);
     assert.equal(bad.code, 2);
     assert.equal(bad.stdout, '');
-    assert.match(bad.stderr, /UNSORTED_RUNS.*row 3/);
+    assert.match(bad.stderr, /unsorted_runs.*row 3/);
   });
 
   it('a bad command line exits 1 with the problem and the usage; --help exits 0', () => {

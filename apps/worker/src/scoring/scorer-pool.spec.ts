@@ -41,13 +41,13 @@ describe('ScorerPool', () => {
     }
   });
 
-  it('stops a scoring that runs past its time limit (SCORING_TIMEOUT), then keeps serving on a new thread', async () => {
+  it('stops a scoring that runs past its time limit (scoring_timeout), then keeps serving on a new thread', async () => {
     const pool = new ScorerPool(1, 1000);
     try {
       const started = Date.now();
       await assert.rejects(pool.score(task(60_000)), (e: unknown) => {
         assert.ok(e instanceof SubmissionRejected, String(e));
-        assert.equal(e.code, 'SCORING_TIMEOUT');
+        assert.equal(e.code, 'scoring_timeout');
         assert.equal(e.row, null);
         assert.match(e.message, /stopped after 1 s/);
         return true;

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { Worker } from 'node:worker_threads';
-import type { MetricName, RleOrder } from '@holdout/contracts';
+import type { MetricName, RleOrder, ScoringErrorCode } from '@holdout/contracts';
+import type { ScoringErrorCode as MetricsScoringErrorCode } from '@holdout/metrics';
 import type { ScoreResult } from '@holdout/db';
 
 export interface ScoreTask {
@@ -25,16 +26,22 @@ export interface ScoreOutcome {
   perImagePrivate: Record<string, number>;
 }
 
+// The scorer's codes travel to clients as contracts' ScoringErrorCode: the two lists must agree
+// (this fails to compile when libs/metrics adds or renames a code the contracts do not know).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false;
+const scorerCodesAgree: Same<MetricsScoringErrorCode | 'scoring_timeout', ScoringErrorCode> = true;
+void scorerCodesAgree;
+
 export type ScoreReply =
   | { kind: 'ready' }
   | { id: string; kind: 'scored'; result: ScoreOutcome }
-  | { id: string; kind: 'rejected'; error: { code: string; message: string; row: number | null } }
+  | { id: string; kind: 'rejected'; error: { code: ScoringErrorCode; message: string; row: number | null } }
   | { id: string; kind: 'error'; message: string };
 
 /** The participant's file was rejected by the scorer: not retried, not charged. */
 export class SubmissionRejected extends Error {
   constructor(
-    readonly code: string,
+    readonly code: ScoringErrorCode,
     message: string,
     readonly row: number | null,
   ) {
@@ -51,7 +58,7 @@ interface Job {
 
 /**
  * A fixed set of scoring threads; a thread that dies is replaced and its task fails (retried by
- * BullMQ). A task still running after `timeoutMs` fails with SCORING_TIMEOUT (a rejection: not
+ * BullMQ). A task still running after `timeoutMs` fails with scoring_timeout (a rejection: not
  * retried, since the same file would take as long again) and its thread is replaced.
  */
 export class ScorerPool {
@@ -109,7 +116,7 @@ export class ScorerPool {
     const seconds = Math.round(this.timeoutMs / 100) / 10;
     job.reject(
       new SubmissionRejected(
-        'SCORING_TIMEOUT',
+        'scoring_timeout',
         `scoring was stopped after ${seconds} s: a submission of this competition's size scores in about a second, so this file is far larger or more fragmented (many tiny runs) than expected`,
         null,
       ),

@@ -25,7 +25,7 @@ import { repoRoot } from './repo-root.js';
  * | HOLDOUT_COOKIE_SECURE | true when any of HOLDOUT_PUBLIC_ORIGINS is `https://`, else false (cookies marked `Secure`: set true behind HTTPS) |
  * | HOLDOUT_LOG_LEVEL | info (debug, info, warn, error, silent) |
  * | HOLDOUT_SCORING_CONCURRENCY | 2 (worker) |
- * | HOLDOUT_SCORING_TIMEOUT_S | 120 (worker: a scoring still running after this is stopped; the submission fails with SCORING_TIMEOUT) |
+ * | HOLDOUT_SCORING_TIMEOUT_S | 120 (worker: a scoring still running after this is stopped; the submission fails with scoring_timeout) |
  * | HOLDOUT_STUCK_AFTER_S | 300 (reconciler: queued/scoring longer than this is re-enqueued) |
  * | HOLDOUT_RECONCILE_EVERY_S | 60 |
  * | HOLDOUT_JOB_LOCK_S | 30 (worker: a job whose worker stopped renewing its lock this long is picked up again) |

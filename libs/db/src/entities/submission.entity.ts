@@ -1,4 +1,4 @@
-import type { FailureClass, SubmissionKind, SubmissionStatus } from '@holdout/contracts';
+import type { FailureClass, SubmissionErrorCode, SubmissionKind, SubmissionStatus } from '@holdout/contracts';
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { CHECKS } from '../checks.js';
 import { Competition } from './competition.entity.js';
@@ -55,7 +55,7 @@ export class Submission {
   /** Per-image scores of private images; shown only after the reveal. */
   @Column('jsonb', { nullable: true }) perImagePrivate!: Record<string, number> | null;
   @Column('varchar', { length: 32, nullable: true }) errorClass!: FailureClass | null;
-  @Column('varchar', { length: 64, nullable: true }) errorCode!: string | null;
+  @Column('varchar', { length: 64, nullable: true }) errorCode!: SubmissionErrorCode | null;
   @Column('text', { nullable: true }) errorMessage!: string | null;
   @Column('int', { nullable: true }) errorRow!: number | null;
   /** Submitted after closesAt: scored and shown to its owner, never ranked. */

@@ -22,7 +22,8 @@ export function toSubmissionDto(s: Submission, ctx: { slug: string; teamName: st
     selected: s.selected,
     createdAt: s.createdAt.toISOString(),
     scoredAt: s.scoredAt?.toISOString() ?? null,
-    error: s.status === 'failed' && s.errorClass ? { class: s.errorClass, code: s.errorCode ?? s.errorClass, message: s.errorMessage ?? '', row: s.errorRow } : null,
+    // The lifecycle writes every failure with a code; a row without one can only be ours.
+    error: s.status === 'failed' && s.errorClass ? { class: s.errorClass, code: s.errorCode ?? 'infrastructure', message: s.errorMessage ?? '', row: s.errorRow } : null,
   };
 }
 

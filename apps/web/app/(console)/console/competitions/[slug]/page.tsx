@@ -4,7 +4,7 @@ import { notFound } from 'next/navigation';
 import type { CompetitionDto, SubmissionDto } from '@holdout/contracts';
 import { apiOrNull, requireMe } from '@/lib/api';
 import { isStaffOf } from '@/lib/competition';
-import { formatBytes, formatDate, formatScore } from '@/lib/format';
+import { failureTitle, formatBytes, formatDate, formatScore } from '@/lib/format';
 import { StateBadge, StatusBadge } from '../../../../_components/StateBadge';
 import { CompetitionAdmin } from '../../_components/CompetitionAdmin';
 import { CompetitionSettings, type KernelRequest } from '../../_components/CompetitionSettings';
@@ -95,7 +95,7 @@ export default async function ManageCompetition({ params }: { params: Promise<{ 
                     <td className="small">{formatDate(s.createdAt)}</td>
                     <td>
                       <StatusBadge status={s.status} />
-                      {s.error && <div className="small">{s.error.class}: {s.error.message}</div>}
+                      {s.error && <div className="small">{failureTitle(s.error.class)}: {s.error.message}</div>}
                     </td>
                     <td className="num">{formatScore(s.publicScore)}</td>
                     <td className="num">{formatScore(s.privateScore)}</td>

@@ -2,7 +2,7 @@
 import { useRouter } from 'next/navigation';
 import { useEffect, useRef, useState } from 'react';
 import type { SubmissionDto, SubmissionProgressDto } from '@holdout/contracts';
-import { formatDuration, formatScore, formatWait } from '@/lib/format';
+import { failureTitle, formatDuration, formatScore, formatWait } from '@/lib/format';
 import { TERMINAL, useSubmissionEvents } from '@/lib/live';
 import { StatusBadge } from '../../../../_components/StateBadge';
 
@@ -68,7 +68,7 @@ export function LiveSubmission({ initial, initialLog, revealed }: { initial: Sub
       </dl>
       {s.error && (
         <div className="alert alert--error" role="alert">
-          <strong>{s.error.class}</strong>: {s.error.message}
+          <strong>{failureTitle(s.error.class)}</strong>: {s.error.message}
           {s.error.row != null && <> (row {s.error.row})</>}
         </div>
       )}
