@@ -1,14 +1,16 @@
 import { pipeline } from 'node:stream/promises';
 import { ZipFile } from 'yazl';
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, Patch, Post, Res, UseInterceptors } from '@nestjs/common';
 import { ApiBody, ApiTags } from '@nestjs/swagger';
 import type { CompetitionDto, CompetitionSummaryDto, DataFileDto, RescoreDto } from '@holdout/contracts';
-import type { Request, Response } from 'express';
+import type { Response } from 'express';
+import type { Competition } from '@holdout/db';
 import { notFound } from '../../common/domain-error.js';
+import { Upload, type UploadInput } from '../../common/upload.interceptor.js';
 import { CurrentUser, type Principal } from '../auth/principal.js';
-import { CompetitionsService } from './competitions.service.js';
+import { BundleUploadInterceptor, CompetitionsService } from './competitions.service.js';
 import { DataService } from './data.service.js';
-import { RescoreService } from './rescore.service.js';
+import { RescoreService, RescoreUploadInterceptor } from './rescore.service.js';
 
 /** Files a zip stores rather than deflates: images are compressed already. */
 const STORED = /\.(tiff?|png|jpe?g|webp)$/i;
@@ -29,8 +31,9 @@ export class CompetitionsController {
 
   /** JSON `{bundle, courseId, …}` for a bundled competition, or multipart with a `bundle` .tar.gz and the same fields. */
   @Post()
-  create(@CurrentUser() p: Principal, @Req() req: Request): Promise<CompetitionDto> {
-    return this.competitions.create(p, req);
+  @UseInterceptors(BundleUploadInterceptor)
+  create(@CurrentUser() p: Principal, @Upload() input: UploadInput<null>): Promise<CompetitionDto> {
+    return this.competitions.create(p, input);
   }
 
   @Get(':slug')
@@ -84,8 +87,9 @@ export class CompetitionsController {
   /** Instructor: rescore every submission; with a multipart `solution` file, against a new solution version. */
   @Post(':slug/rescore')
   @HttpCode(202)
-  rescore(@CurrentUser() p: Principal, @Param('slug') slug: string, @Req() req: Request): Promise<RescoreDto> {
-    return this.rescores.rescore(p, slug, req);
+  @UseInterceptors(RescoreUploadInterceptor)
+  rescore(@CurrentUser() p: Principal, @Param('slug') slug: string, @Upload() input: UploadInput<Competition>): Promise<RescoreDto> {
+    return this.rescores.rescore(p, slug, input);
   }
 
   @Get(':slug/data')

@@ -2,17 +2,16 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
-import type { Request } from 'express';
 import { APP_CONFIG, type AppConfig, buildDataJobOptions, Competition, JOBS, JsonLogger, LocalArtifactStore, EventPublisher } from '@holdout/db';
 import { closeChangeProblem, quotaDay, timelineProblem } from '@holdout/rules';
 import type { BundleDto, CompetitionDto, CompetitionSummaryDto, Role } from '@holdout/contracts';
 import { BUNDLE_LIMITS, pagesForSlug, perImagePublicOf } from '@holdout/competition';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
+import { UploadInterceptor, type UploadInput } from '../../common/upload.interceptor.js';
 import { DomainError, forbidden } from '../../common/domain-error.js';
 import { parseWith } from '../../common/zod-body.js';
 import { Queues } from '../../infra/infra.module.js';
-import { parseUpload } from '../submissions/multipart.js';
 import type { Principal } from '../auth/principal.js';
 import { AuditService } from '../audit/audit.service.js';
 import { CoursesService } from '../courses/courses.service.js';
@@ -122,9 +121,8 @@ export class CompetitionsService {
   }
 
   /** From a bundled competition (JSON body) or an uploaded bundle archive (multipart `bundle`, .tar.gz). */
-  async create(p: Principal, req: Request): Promise<CompetitionDto> {
-    if (!req.is('multipart/form-data')) return this.createBundled(p, req.body);
-    const upload = await parseUpload(req, this.store, 'bundles/uploads', this.config.uploadLimitBytes, 'bundle');
+  async create(p: Principal, { upload, body: json }: UploadInput<null>): Promise<CompetitionDto> {
+    if (!upload) return this.createBundled(p, json);
     try {
       if (!upload.file) throw new DomainError('bad_request', 'attach the bundle (.tar.gz) in the `bundle` field');
       const { checkId, ...body } = parseWith(createSchema.omit({ bundle: true }).extend({ checkId: z.uuid().optional() }), upload.fields);
@@ -342,4 +340,23 @@ function settingsChange(c: Competition, body: z.output<typeof editSchema>): { up
     update.pages = pages;
   }
   return { update, changed: Object.keys(after).length > 0, before, after };
+}
+
+/**
+ * A competition from an uploaded bundle (multipart `bundle`), or JSON for a bundled one. Who may
+ * create it depends on the course named in the fields, so that is checked after parsing (the
+ * service removes the archive when it refuses); the upload limits hold meanwhile.
+ */
+@Injectable()
+export class BundleUploadInterceptor extends UploadInterceptor<null> {
+  protected readonly field = 'bundle';
+  protected override readonly jsonAllowed = true;
+
+  constructor(store: LocalArtifactStore, @Inject(APP_CONFIG) config: AppConfig) {
+    super(store, config);
+  }
+
+  protected async admit(): Promise<{ context: null; keyPrefix: string }> {
+    return { context: null, keyPrefix: 'bundles/uploads' };
+  }
 }

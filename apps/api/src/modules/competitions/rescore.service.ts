@@ -1,14 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { RescoreDto, ScoreJobData } from '@holdout/contracts';
-import type { Request } from 'express';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig, Competition, JOBS, LocalArtifactStore, RESCORABLE_SQL, scoreJobOptions, SolutionVersion } from '@holdout/db';
 import { DomainError } from '../../common/domain-error.js';
+import { UploadInterceptor, type UploadInput } from '../../common/upload.interceptor.js';
 import { Queues } from '../../infra/infra.module.js';
 import type { Principal } from '../auth/principal.js';
 import { AuditService } from '../audit/audit.service.js';
-import { parseUpload } from '../submissions/multipart.js';
 import { CompetitionAccess } from './competition-access.service.js';
 
 /**
@@ -27,17 +26,20 @@ export class RescoreService {
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
-  async rescore(p: Principal, slug: string, req: Request): Promise<RescoreDto> {
+  /** The competition a rescore of `slug` applies to: the principal instructs it and it has a solution. */
+  async rescorable(p: Principal, slug: string): Promise<Competition> {
     const c = await this.access.instructor(p, slug);
     if (!c.currentSolutionVersionId) throw new DomainError('competition_not_ready', 'the competition has no solution yet');
-    let upload: Awaited<ReturnType<typeof parseUpload>> | null = null;
-    let reason: string | null = null;
-    if (req.is('multipart/form-data')) {
-      upload = await parseUpload(req, this.store, `solutions/${c.id}`, this.config.uploadLimitBytes, 'solution');
-      reason = upload.fields.reason?.slice(0, 500) ?? null;
-    } else {
-      const body = req.body as { reason?: unknown } | undefined;
-      reason = typeof body?.reason === 'string' ? body.reason.slice(0, 500) : null;
+    return c;
+  }
+
+  /** Rescores every rescorable submission; with an uploaded `solution`, against it as a new solution version. */
+  async rescore(p: Principal, slug: string, { context: c, upload, body }: UploadInput<Competition>): Promise<RescoreDto> {
+    let reason: string | null;
+    if (upload) reason = upload.fields.reason?.slice(0, 500) ?? null;
+    else {
+      const json = body as { reason?: unknown } | undefined;
+      reason = typeof json?.reason === 'string' ? json.reason.slice(0, 500) : null;
     }
     const rescoreId = randomUUID();
     const result = await this.ds.transaction(async (m) => {
@@ -65,5 +67,25 @@ export class RescoreService {
       result.ids.map(({ id }) => ({ name: JOBS.score, data: { submissionId: id, rescoreId } satisfies ScoreJobData, opts: scoreJobOptions(`${id}_${rescoreId}`) })),
     );
     return { rescoreId, solutionVersion: result.version.version, submissions: result.ids.length };
+  }
+}
+
+/** A rescore's optional `solution` upload (or a JSON `{reason}`): only the competition's instructors, before anything is stored. */
+@Injectable()
+export class RescoreUploadInterceptor extends UploadInterceptor<Competition> {
+  protected readonly field = 'solution';
+  protected override readonly jsonAllowed = true;
+
+  constructor(
+    private readonly rescores: RescoreService,
+    store: LocalArtifactStore,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    super(store, config);
+  }
+
+  protected async admit(p: Principal, params: Record<string, string>): Promise<{ context: Competition; keyPrefix: string }> {
+    const c = await this.rescores.rescorable(p, String(params.slug));
+    return { context: c, keyPrefix: `solutions/${c.id}` };
   }
 }

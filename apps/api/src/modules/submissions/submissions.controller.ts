@@ -11,7 +11,9 @@ import { isRevealed } from '../competitions/competition-access.service.js';
 import { EventsBus } from '../events/events.bus.js';
 import { KernelSubmissions } from '../kernels/kernel-submissions.service.js';
 import { toSubmissionDto } from './submission.mapper.js';
-import { SubmissionUpload, SubmissionUploadInterceptor, type SubmissionUploadInput } from './submission-upload.interceptor.js';
+import { toSubmissionUpload, SubmissionUploadInterceptor } from './submission-upload.interceptor.js';
+import { Upload, type UploadInput } from '../../common/upload.interceptor.js';
+import type { Competition } from '@holdout/db';
 import { SubmissionsService } from './submissions.service.js';
 
 /** How often an open event stream of an unfinished kernel gets its progress (position, elapsed time). */
@@ -44,8 +46,8 @@ export class SubmissionsController {
     },
   })
   @UseInterceptors(SubmissionUploadInterceptor)
-  upload(@CurrentUser() p: Principal, @SubmissionUpload() input: SubmissionUploadInput): Promise<SubmissionDto> {
-    return this.submissions.upload(p, input);
+  upload(@CurrentUser() p: Principal, @Upload() input: UploadInput<Competition>): Promise<SubmissionDto> {
+    return this.submissions.upload(p, toSubmissionUpload(input));
   }
 
   /** The viewer's team's submissions; `?scope=all`: every team's, for the course staff. */
