@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
@@ -282,6 +283,24 @@ describe('journeys through the running API and worker', () => {
     assert.ok(alicePublic.score < 1, 'scores follow the new solution');
     const audit = await env.ds.query(`SELECT data FROM audit_events WHERE action = 'competition.rescore'`);
     assert.equal(audit[0].data.reason, 'fixed p1 labels');
+    // What the console shows: progress, then what changed.
+    const status = await instructor.get(`/api/competitions/cells/rescores/${res.body.rescoreId}`);
+    assert.equal(status.status, 200, JSON.stringify(status.body));
+    const changedByHand: { n: string }[] = await env.ds.query(
+      `SELECT count(*) AS n FROM score_records r WHERE r.run = $1 AND r.public_score IS DISTINCT FROM
+         (SELECT p.public_score FROM score_records p WHERE p.submission_id = r.submission_id AND p.created_at < r.created_at ORDER BY p.created_at DESC LIMIT 1)`,
+      [res.body.rescoreId],
+    );
+    // (The invalid file uploaded earlier is rejected again.)
+    const rejectedByHand: { n: string }[] = await env.ds.query(`SELECT count(*) AS n FROM score_records WHERE run = $1 AND error_code IS NOT NULL`, [res.body.rescoreId]);
+    assert.ok(Number(rejectedByHand[0]!.n) >= 1);
+    assert.deepEqual(
+      { ...status.body, teamsMoved: typeof status.body.teamsMoved },
+      { rescoreId: res.body.rescoreId, solutionVersion: 2, submissions: n, done: n, finished: true, changed: Number(changedByHand[0]!.n), rejected: Number(rejectedByHand[0]!.n), teamsMoved: 'number' },
+    );
+    assert.ok(status.body.changed >= 1, 'predictions of "1 8" on p1 score differently against the new truth');
+    assert.equal((await alice.get(`/api/competitions/cells/rescores/${res.body.rescoreId}`)).status, 403);
+    assert.equal((await instructor.get(`/api/competitions/cells/rescores/${randomUUID()}`)).status, 404);
   });
 
   it('no submissions before the competition opens', async () => {

@@ -219,6 +219,17 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
     await screenshot(page, 'leaderboard-public');
   });
 
+  it('instructor rescores and reads what it changed', async () => {
+    const page = teacherBrowser.context.pages()[0]!;
+    await page.goto(`${stack.web}/console/competitions/${SLUG}`);
+    await page.getByLabel('Rescore every submission — reason (optional)').fill('checking the scorer');
+    await page.getByRole('button', { name: 'Rescore' }).click();
+    // Against the same solution nothing changes, and the console says so once every submission is done.
+    const done = page.getByRole('status').filter({ hasText: /^Rescored \d+ submissions? against solution version 1: 0 submissions changed score; 0 teams moved on the public leaderboard\.$/ });
+    await done.waitFor({ timeout: 120_000 });
+    await screenshot(page, 'console-rescore');
+  });
+
   it('instructor closes the competition; private leaderboard and shake-up appear', async () => {
     const page = teacherBrowser.context.pages()[0]!;
     await page.goto(`${stack.web}/console/competitions/${SLUG}`);

@@ -408,6 +408,18 @@ export interface RescoreDto {
   solutionVersion: number;
   submissions: number;
 }
+/** GET /api/competitions/:slug/rescores/:rescoreId (course staff): how far a rescore is, and what it changed. */
+export interface RescoreStatusDto extends RescoreDto {
+  /** Submissions scored again so far (rejections included). */
+  done: number;
+  finished: boolean;
+  /** Whose public or private score, or rejection, differs from before the rescore. */
+  changed: number;
+  /** Rejected by the new solution (were they scored before, they left the boards). */
+  rejected: number;
+  /** Once finished: teams whose public-leaderboard rank differs from before the rescore (entering or leaving counts). */
+  teamsMoved: number | null;
+}
 /** Payload on /api/competitions/:slug/leaderboard/events: the board changed, fetch it again. */
 export interface LeaderboardEventDto {
   type: 'changed';

@@ -1,8 +1,8 @@
 import { pipeline } from 'node:stream/promises';
 import { ZipFile } from 'yazl';
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Res, UseInterceptors } from '@nestjs/common';
 import { ApiBody, ApiTags } from '@nestjs/swagger';
-import type { CompetitionDto, CompetitionSummaryDto, DataFileDto, RescoreDto } from '@holdout/contracts';
+import type { CompetitionDto, CompetitionSummaryDto, DataFileDto, RescoreDto, RescoreStatusDto } from '@holdout/contracts';
 import type { Response } from 'express';
 import type { Competition } from '@holdout/db';
 import { notFound } from '../../common/domain-error.js';
@@ -82,6 +82,12 @@ export class CompetitionsController {
   @HttpCode(200)
   close(@CurrentUser() p: Principal, @Param('slug') slug: string): Promise<CompetitionDto> {
     return this.competitions.closeNow(p, slug);
+  }
+
+  /** Course staff: how far a rescore is, and what it changed once finished. */
+  @Get(':slug/rescores/:rescoreId')
+  rescoreStatus(@CurrentUser() p: Principal, @Param('slug') slug: string, @Param('rescoreId', ParseUUIDPipe) rescoreId: string): Promise<RescoreStatusDto> {
+    return this.rescores.status(p, slug, rescoreId);
   }
 
   /** Instructor: rescore every submission; with a multipart `solution` file, against a new solution version. */

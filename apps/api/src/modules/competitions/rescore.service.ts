@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { RescoreDto, ScoreJobData } from '@holdout/contracts';
+import type { RescoreDto, RescoreStatusDto, ScoreJobData } from '@holdout/contracts';
+import { rankLeaderboard } from '@holdout/metrics';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig, Competition, JOBS, LocalArtifactStore, RESCORABLE_SQL, scoreJobOptions, SolutionVersion } from '@holdout/db';
-import { DomainError } from '../../common/domain-error.js';
+import { DomainError, notFound } from '../../common/domain-error.js';
 import { UploadInterceptor, type UploadInput } from '../../common/upload.interceptor.js';
 import { Queues } from '../../infra/infra.module.js';
 import type { Principal } from '../auth/principal.js';
@@ -31,6 +32,14 @@ export class RescoreService {
     const c = await this.access.instructor(p, slug);
     if (!c.currentSolutionVersionId) throw new DomainError('competition_not_ready', 'the competition has no solution yet');
     return c;
+  }
+
+  /** How far a rescore is and what it changed: the course staff. */
+  async status(p: Principal, slug: string, rescoreId: string): Promise<RescoreStatusDto> {
+    const { c } = await this.access.staff(p, slug);
+    const status = await rescoreStatus(this.ds, c, rescoreId);
+    if (!status) throw notFound('rescore');
+    return status;
   }
 
   /** Rescores every rescorable submission; with an uploaded `solution`, against it as a new solution version. */
@@ -68,6 +77,48 @@ export class RescoreService {
     );
     return { rescoreId, solutionVersion: result.version.version, submissions: result.ids.length };
   }
+}
+
+/** A rescore's progress and what it changed, from its score records and the ones before them. */
+export async function rescoreStatus(ds: DataSource, c: Pick<Competition, 'id'>, rescoreId: string): Promise<RescoreStatusDto | null> {
+  const [event] = (await ds.query(`SELECT data FROM audit_events WHERE competition_id = $1 AND action = 'competition.rescore' AND data->>'rescoreId' = $2`, [c.id, rescoreId])) as {
+    data: { version: number; submissions: number };
+  }[];
+  if (!event) return null;
+  const rows = (await ds.query(
+    `SELECT r.submission_id AS id, r.public_score AS pub, r.private_score AS priv, r.error_code AS err,
+            prev.public_score AS prev_pub, prev.private_score AS prev_priv, prev.error_code AS prev_err
+       FROM score_records r JOIN submissions s ON s.id = r.submission_id
+       LEFT JOIN LATERAL (SELECT p.public_score, p.private_score, p.error_code FROM score_records p
+                           WHERE p.submission_id = r.submission_id AND p.created_at < r.created_at ORDER BY p.created_at DESC LIMIT 1) prev ON true
+      WHERE r.run = $1 AND s.competition_id = $2`,
+    [rescoreId, c.id],
+  )) as { id: string; pub: number | null; priv: number | null; err: string | null; prev_pub: number | null; prev_priv: number | null; prev_err: string | null }[];
+  const total = Number(event.data.submissions);
+  const finished = rows.length >= total;
+  let teamsMoved: number | null = null;
+  if (finished) {
+    // The public board now, and as it was with each rescored submission's previous score.
+    const previous = new Map(rows.map((r) => [r.id, r.prev_err === null ? r.prev_pub : null]));
+    const subs = (await ds.query(`SELECT id, team_id, public_score, status, late, created_at FROM submissions WHERE competition_id = $1`, [c.id])) as {
+      id: string; team_id: string; public_score: number | null; status: string; late: boolean; created_at: Date;
+    }[];
+    const board = (score: (s: (typeof subs)[number]) => number | null) =>
+      new Map(rankLeaderboard({ split: 'public', submissions: subs.map((s) => ({ submissionId: s.id, teamId: s.team_id, score: score(s), submittedAt: s.created_at, late: s.late })) }).rows.map((r) => [r.teamId, r.rank]));
+    const after = board((s) => (s.status === 'scored' ? s.public_score : null));
+    const before = board((s) => (previous.has(s.id) ? previous.get(s.id)! : s.status === 'scored' ? s.public_score : null));
+    teamsMoved = [...new Set([...after.keys(), ...before.keys()])].filter((t) => after.get(t) !== before.get(t)).length;
+  }
+  return {
+    rescoreId,
+    solutionVersion: event.data.version,
+    submissions: total,
+    done: rows.length,
+    finished,
+    changed: rows.filter((r) => r.pub !== r.prev_pub || r.priv !== r.prev_priv || r.err !== r.prev_err).length,
+    rejected: rows.filter((r) => r.err !== null).length,
+    teamsMoved,
+  };
 }
 
 /** A rescore's optional `solution` upload (or a JSON `{reason}`): only the competition's instructors, before anything is stored. */

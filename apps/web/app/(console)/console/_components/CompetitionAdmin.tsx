@@ -1,17 +1,27 @@
 'use client';
 import { useRouter } from 'next/navigation';
-import type { FormEvent } from 'react';
-import type { CompetitionDto, RescoreDto } from '@holdout/contracts';
+import { useState, type FormEvent } from 'react';
+import type { CompetitionDto, RescoreDto, RescoreStatusDto } from '@holdout/contracts';
 import { send } from '@/lib/client';
 import { toLocalInput } from '@/lib/format';
 import { useAction } from './useAction';
 import { Message } from './Message';
 
 const iso = (v: FormDataEntryValue | null) => (v ? new Date(`${String(v)}Z`).toISOString() : null);
+const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
+
+/** What a finished rescore changed, in a sentence. */
+function rescoreSummary(s: RescoreStatusDto): string {
+  const parts = [`${plural(s.changed, 'submission')} changed score`];
+  if (s.rejected > 0) parts.push(`${plural(s.rejected, 'submission')} ${s.rejected === 1 ? 'is' : 'are'} now rejected`);
+  if (s.teamsMoved !== null) parts.push(`${plural(s.teamsMoved, 'team')} moved on the public leaderboard`);
+  return `Rescored ${plural(s.submissions, 'submission')} against solution version ${s.solutionVersion}: ${parts.join('; ')}.`;
+}
 
 export function CompetitionAdmin({ c }: { c: CompetitionDto }) {
   const router = useRouter();
   const { busy, message, run } = useAction();
+  const [progress, setProgress] = useState<RescoreStatusDto | null>(null);
   const path = `/competitions/${encodeURIComponent(c.slug)}`;
 
   function saveTimeline(e: FormEvent<HTMLFormElement>) {
@@ -40,8 +50,17 @@ export function CompetitionAdmin({ c }: { c: CompetitionDto }) {
     const reason = String(new FormData(e.currentTarget).get('reason') ?? '').trim();
     void run(async () => {
       const r = await send<RescoreDto>('POST', `${path}/rescore`, reason ? { reason } : {});
+      // Follow it (the worker scores in the background) until every submission is scored again.
+      let status: RescoreStatusDto;
+      for (;;) {
+        status = await send<RescoreStatusDto>('GET', `${path}/rescores/${r.rescoreId}`);
+        setProgress(status);
+        if (status.finished) break;
+        await new Promise((resolve) => setTimeout(resolve, 1500));
+      }
+      setProgress(null);
       router.refresh();
-      return `Rescoring ${r.submissions} submissions against solution version ${r.solutionVersion}.`;
+      return rescoreSummary(status);
     });
   }
 
@@ -88,6 +107,12 @@ export function CompetitionAdmin({ c }: { c: CompetitionDto }) {
             <button className="btn" type="submit" disabled={busy}>
               Rescore
             </button>
+            {progress && (
+              <p className="small" role="status" data-testid="rescore-progress">
+                Rescoring against solution version {progress.solutionVersion}: {progress.done} of {plural(progress.submissions, 'submission')} scored…{' '}
+                <progress max={progress.submissions} value={progress.done} />
+              </p>
+            )}
           </form>
         </section>
       </div>
