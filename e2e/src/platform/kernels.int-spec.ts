@@ -329,6 +329,31 @@ assert limit == '24', limit
     }
   });
 
+  it('an instructor runs again a kernel that failed on our side: a fresh set of attempts, then scored', async () => {
+    const up = await submit(student, 'kern', 'again.py', py('print(1)'));
+    assert.equal(up.status, 202, up.text);
+    assert.equal((await finished(up.body.id)).status, 'scored');
+    // As the worker leaves a kernel whose runs were lost three times (not charged).
+    await env.ds.query(
+      `UPDATE submissions SET status = 'failed', error_class = 'infrastructure', error_code = 'lost', error_message = 'its worker kept stopping', public_score = NULL, private_score = NULL, attempts = 3 WHERE id = $1`,
+      [up.body.id],
+    );
+    assert.equal((await student.post(`/api/submissions/${up.body.id}/retry`)).status, 403);
+    assert.equal((await other.post(`/api/submissions/${up.body.id}/retry`)).status, 404);
+    const again = await prof.post(`/api/submissions/${up.body.id}/retry`);
+    assert.equal(again.status, 200, again.text);
+    assert.equal(again.body.status, 'queued');
+    assert.equal(again.body.error, null);
+    const r = await finished(up.body.id);
+    assert.deepEqual([r.status, r.attempts, r.retries, r.error_class], ['scored', 4, 1, null]);
+    const audit = await env.ds.query(`SELECT actor_id FROM audit_events WHERE action = 'submission.retry' AND subject_id = $1`, [up.body.id]);
+    assert.equal(audit.length, 1);
+    // Only a failure of ours: a scored kernel (or one that failed by its own doing) is final.
+    const refused = await prof.post(`/api/submissions/${up.body.id}/retry`);
+    assert.equal(refused.status, 409);
+    assert.match(refused.body.error.message, /only a kernel that failed on our side/);
+  });
+
   it('leaves no sandbox of its own behind', async () => {
     assert.deepEqual(await ownContainers(), []);
   });

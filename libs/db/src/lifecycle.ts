@@ -134,6 +134,15 @@ export class SubmissionLifecycle {
     return (await this.write('cancel', id, `error_class = 'cancelled', error_code = 'cancelled', error_message = COALESCE(error_message, $3)`, [message])) !== null;
   }
 
+  /**
+   * retry: staff run again a kernel that failed on our side (`infrastructure`); its errors are
+   * cleared and it gets a fresh set of attempts (`retries` + 1). Other failures are final.
+   */
+  async retry(id: string, m?: EntityManager): Promise<boolean> {
+    const set = 'retries = retries + 1, error_class = NULL, error_code = NULL, error_message = NULL, error_row = NULL, scored_at = NULL';
+    return (await this.write('retry', id, set, [], { m, also: "kind = 'kernel' AND error_class = 'infrastructure'" })) !== null;
+  }
+
   /** The final selection of a scored submission (limits and membership are the caller's, under the team lock). */
   async select(m: EntityManager, id: string, selected: boolean): Promise<boolean> {
     const [rows] = (await m.query(
@@ -151,18 +160,18 @@ export class SubmissionLifecycle {
     await this.ds.query('UPDATE submissions SET updated_at = now() WHERE id = $1', [id]);
   }
 
-  /** One guarded UPDATE: `$1` is the id, `$2` the allowed statuses, `extra` from `$3` on. */
+  /** One guarded UPDATE: `$1` is the id, `$2` the allowed statuses, `extra` from `$3` on; `also` narrows the guard further (constant SQL). */
   private async write(
     t: Transition,
     id: string,
     set: string,
     extra: unknown[] = [],
-    o: { m?: EntityManager; only?: readonly SubmissionStatus[]; outcome?: SubmissionStatus; returning?: string } = {},
+    o: { m?: EntityManager; only?: readonly SubmissionStatus[]; outcome?: SubmissionStatus; returning?: string; also?: string } = {},
   ): Promise<Record<string, unknown> | null> {
     const from = guardOf(t, o.only);
     const to = nextStatus(from[0]!, t, o.outcome);
     const sql = `UPDATE submissions SET status = '${to}', ${set ? `${set}, ` : ''}updated_at = now()
-                  WHERE id = $1 AND status = ANY($2::text[]) RETURNING ${o.returning ?? 'id'}`;
+                  WHERE id = $1 AND status = ANY($2::text[])${o.also ? ` AND ${o.also}` : ''} RETURNING ${o.returning ?? 'id'}`;
     // TypeORM returns [rows, rowCount] for an UPDATE … RETURNING.
     const [rows] = (await (o.m ?? this.ds.manager).query(sql, [id, [...from], ...extra])) as [Record<string, unknown>[], number];
     return rows[0] ?? null;

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { QUEUES } from '@holdout/contracts';
-import { KERNEL_SOURCE_LIMIT_BYTES, checkKernelEntry, countsTowardGpuBudget, gpuBudgetAllows, gpuWeek, kernelSettingsOf, logAccess, routeKernel } from './kernels.js';
+import { KERNEL_SOURCE_LIMIT_BYTES, checkKernelEntry, kernelAttemptsExhausted, countsTowardGpuBudget, gpuBudgetAllows, gpuWeek, kernelSettingsOf, logAccess, routeKernel } from './kernels.js';
 
 describe('checkKernelEntry', () => {
   const nb = (o: unknown) => Buffer.from(JSON.stringify(o));
@@ -97,4 +97,18 @@ describe('the weekly GPU budget', () => {
     assert.equal(gpuBudgetAllows({ usedHours: 30, limitHours: 30 }), false);
     assert.equal(gpuBudgetAllows({ usedHours: 0, limitHours: 0 }), false);
   });
+});
+
+describe('kernel attempts', () => {
+  const cases: [number, number, boolean][] = [
+    [1, 0, false],
+    [3, 0, false],
+    [4, 0, true],
+    [4, 1, false],
+    [6, 1, false],
+    [7, 1, true],
+  ];
+  for (const [attempts, retries, exhausted] of cases) {
+    it(`attempt ${attempts} after ${retries} staff retries ${exhausted ? 'is one too many' : 'may run'}`, () => assert.equal(kernelAttemptsExhausted({ attempts, retries }), exhausted));
+  }
 });

@@ -12,6 +12,14 @@ export const MAX_ATTACHMENTS = 20;
 /** A run is retried after a worker crash at most this many times in all. */
 export const MAX_KERNEL_ATTEMPTS = 3;
 
+/**
+ * Whether a kernel has used its attempts: `MAX_KERNEL_ATTEMPTS` per try, where each time staff
+ * run again one that failed on our side (`retries`) gives it a fresh set.
+ */
+export function kernelAttemptsExhausted(o: { attempts: number; retries: number }): boolean {
+  return o.attempts > MAX_KERNEL_ATTEMPTS * (o.retries + 1);
+}
+
 export type KernelEntryKind = 'py' | 'ipynb';
 
 export type EntryCheck = { ok: true; kind: KernelEntryKind } | { ok: false; message: string };

@@ -16,6 +16,7 @@ const expected: Record<Transition, Partial<Record<SubmissionStatus | 'new', Subm
   failInfrastructure: { queued: 'failed', running: 'failed', scoring: 'failed' },
   requeue: { running: 'queued', scoring: 'queued' },
   cancel: { queued: 'cancelled', running: 'cancelled' },
+  retry: { failed: 'queued' },
   rescore: {},
 };
 

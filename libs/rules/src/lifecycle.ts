@@ -15,8 +15,10 @@ import type { FailureClass, SubmissionErrorCode, SubmissionKind, SubmissionStatu
  *   requeue          running | scoring → queued    ours, retried
  *   cancel             queued | running → cancelled
  *   rescore           scored | failed → scored | failed   a new solution version scores it again
+ *   retry                       failed → queued    staff run again a kernel that failed on our side
  *
- * `scored`, `failed` and `cancelled` are final except for `rescore`.
+ * `scored`, `failed` and `cancelled` are final except for `rescore`, and `retry` of a kernel that
+ * failed on our side (`infrastructure`; the lifecycle guards the class too).
  */
 export const TRANSITIONS = {
   accept: { from: [], to: ['queued'] },
@@ -30,6 +32,7 @@ export const TRANSITIONS = {
   requeue: { from: ['running', 'scoring'], to: ['queued'] },
   cancel: { from: ['queued', 'running'], to: ['cancelled'] },
   rescore: { from: ['scored', 'failed'], to: ['scored', 'failed'] },
+  retry: { from: ['failed'], to: ['queued'] },
 } as const satisfies Record<string, { from: readonly SubmissionStatus[]; to: readonly SubmissionStatus[] }>;
 
 export type Transition = keyof typeof TRANSITIONS;

@@ -15,7 +15,7 @@ import {
   type AppConfig,
   type KernelLogEvent,
 } from '@holdout/db';
-import { kernelJobResumesAt, MAX_KERNEL_ATTEMPTS, kernelSettingsOf, logAccess, type KernelRunStep } from '@holdout/rules';
+import { kernelAttemptsExhausted, kernelJobResumesAt, MAX_KERNEL_ATTEMPTS, kernelSettingsOf, logAccess, type KernelRunStep } from '@holdout/rules';
 import { fitToHost } from '@holdout/competition';
 import { QUEUES, type KernelJobData } from '@holdout/contracts';
 import { DevicePool, InvalidKernelSpecError, KernelImageNotFoundError, type KernelRunSpec, type KernelRunner, type RunResult } from '@holdout/sandbox';
@@ -159,7 +159,7 @@ export class KernelRunService {
     const attempt = await this.lifecycle.claimForRun(s.id);
     if (attempt === null) return { at: 'skip' };
     await this.ds.query(`UPDATE kernel_runs SET outcome = 'lost', message = 'the worker running it stopped', finished_at = now(), updated_at = now() WHERE submission_id = $1 AND outcome IS NULL`, [s.id]);
-    if (attempt > MAX_KERNEL_ATTEMPTS) {
+    if (kernelAttemptsExhausted({ attempts: attempt, retries: s.retries })) {
       await this.failInfrastructure(s, c, `the kernel could not be run after ${MAX_KERNEL_ATTEMPTS} attempts on our side; it is not charged. Please submit it again.`);
       return { at: 'done', outcome: 'failed' };
     }

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { JsonLogger, kernelJobOptions, LIVE_JOB_STATES, SubmissionLifecycle, type AppConfig, EventPublisher } from '@holdout/db';
-import { MAX_KERNEL_ATTEMPTS } from '@holdout/rules';
+import { kernelAttemptsExhausted, MAX_KERNEL_ATTEMPTS } from '@holdout/rules';
 
 import type { KernelRunner, ReconcileResult } from '@holdout/sandbox';
 import type { Queue } from 'bullmq';
@@ -74,8 +74,8 @@ export class KernelSweeper {
    * `queued` for another attempt, or fails as ours once it has used its attempts.
    */
   private async release(submissionId: string, why: string, queues: Record<string, Queue>): Promise<boolean> {
-    const rows: { status: string; attempts: number; competition_id: string; queue: string }[] = await this.ds.query(
-      `SELECT s.status, s.attempts, s.competition_id, k.queue FROM submissions s JOIN kernel_submissions k ON k.submission_id = s.id WHERE s.id = $1`,
+    const rows: { status: string; attempts: number; retries: number; competition_id: string; queue: string }[] = await this.ds.query(
+      `SELECT s.status, s.attempts, s.retries, s.competition_id, k.queue FROM submissions s JOIN kernel_submissions k ON k.submission_id = s.id WHERE s.id = $1`,
       [submissionId],
     );
     const s = rows[0];
@@ -87,7 +87,7 @@ export class KernelSweeper {
       return true;
     }
     if (s.status !== 'running') return false;
-    if (s.attempts >= MAX_KERNEL_ATTEMPTS) {
+    if (kernelAttemptsExhausted({ attempts: s.attempts + 1, retries: s.retries })) {
       const why = `the kernel's worker stopped ${MAX_KERNEL_ATTEMPTS} times while running it; it is not charged. Please submit it again.`;
       await this.lifecycle.failInfrastructure(submissionId, why, { code: 'lost', only: ['running'] });
     } else {

@@ -64,6 +64,8 @@ export class Submission {
   @Column('boolean', { default: false }) selected!: boolean;
   /** Scoring attempts started (a restarted worker increments it). */
   @Column('int', { default: 0 }) attempts!: number;
+  /** Times staff ran it again after it failed on our side (each gives a fresh set of attempts). */
+  @Column('int', { default: 0 }) retries!: number;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updatedAt!: Date;
   @Column('timestamptz', { nullable: true }) startedAt!: Date | null;

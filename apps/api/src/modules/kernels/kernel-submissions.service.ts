@@ -4,9 +4,10 @@ import { estimateWaitSeconds } from '@holdout/competition';
 import { QUEUES, type SubmissionDto, type SubmissionProgressDto } from '@holdout/contracts';
 import { Redis } from 'ioredis';
 import { DataSource, type EntityManager } from 'typeorm';
-import { APP_CONFIG, type AppConfig, type Competition, JsonLogger, type KernelAttachment, kernelChannels, kernelJobOptions, type KernelLogEvent, kernelRunKey, KernelSubmission, LocalArtifactStore, type Submission, SubmissionLifecycle, EventPublisher } from '@holdout/db';
+import { APP_CONFIG, type AppConfig, type Competition, JsonLogger, type KernelAttachment, kernelChannels, kernelJobOptions, type KernelLogEvent, kernelRunKey, KernelSubmission, LIVE_JOB_STATES, LocalArtifactStore, type Submission, SubmissionLifecycle, EventPublisher } from '@holdout/db';
 import { DomainError, badRequest, notFound } from '../../common/domain-error.js';
 import { REDIS } from '../../infra/infra.module.js';
+import { AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { CompetitionAccess, isRevealed } from '../competitions/competition-access.service.js';
 import { EventsBus } from '../events/events.bus.js';
@@ -51,6 +52,7 @@ export class KernelSubmissions {
     private readonly hosts: KernelHosts,
     private readonly lifecycle: SubmissionLifecycle,
     private readonly intake: SubmissionIntake,
+    private readonly audit: AuditService,
   ) {}
 
   /**
@@ -206,6 +208,39 @@ export class KernelSubmissions {
       const job = await this.queues.of(k.queue).getJob(id);
       if (job && (await job.getState()) !== 'active') await job.remove().catch(() => undefined);
     }
+    await this.events.submissionChanged(id, c.id);
+    const s = (await this.repo.findWithTeam(id))!.s;
+    return toSubmissionDto(s, { slug: c.slug, teamName: row.teamName, revealed: isRevealed(c) });
+  }
+
+  /**
+   * An instructor runs again a kernel that failed on our side (`infrastructure`): it goes back to
+   * the queue with a fresh set of attempts, and the team is told over its event stream. Audited.
+   */
+  async retry(p: Principal, id: string): Promise<SubmissionDto> {
+    const row = await this.repo.findWithTeam(id);
+    if (!row) throw notFound('submission');
+    const c = row.s.competition!;
+    const role = await this.access.roleOf(p, c);
+    if (role !== 'instructor') {
+      if (role === 'ta' || (await this.repo.isMember(row.s.teamId, p.userId))) throw new DomainError('forbidden', 'only an instructor of the course can run a kernel again');
+      throw notFound('submission');
+    }
+    if (!this.config.kernels.enabled) throw new DomainError('kernels_disabled', 'kernel runs are disabled on this server; nothing would run it again');
+    const retried = await this.ds.transaction(async (m) => {
+      const done = await this.lifecycle.retry(id, m);
+      if (done) await this.audit.record({ actorId: p.userId, action: 'submission.retry', competitionId: c.id, subjectType: 'submission', subjectId: id, data: { attempts: row.s.attempts } }, m);
+      return done;
+    });
+    if (!retried) {
+      const what = row.s.status === 'failed' ? `it failed with ${row.s.errorClass}` : `it is ${row.s.status}`;
+      throw new DomainError('conflict', `only a kernel that failed on our side (infrastructure) can be run again; ${what}`);
+    }
+    // The failed job may still be kept by BullMQ under the same id: a new one replaces it.
+    const k = await this.ds.getRepository(KernelSubmission).findOneOrFail({ where: { submissionId: id } });
+    const old = await this.queues.of(k.queue).getJob(id);
+    if (old && !LIVE_JOB_STATES.has(await old.getState())) await old.remove().catch(() => undefined);
+    await this.enqueue(id).catch((err: unknown) => this.logger.write('warn', 'enqueue failed; the sweeper will retry', { submissionId: id, err: String(err) }));
     await this.events.submissionChanged(id, c.id);
     const s = (await this.repo.findWithTeam(id))!.s;
     return toSubmissionDto(s, { slug: c.slug, teamName: row.teamName, revealed: isRevealed(c) });

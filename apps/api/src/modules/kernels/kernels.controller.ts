@@ -42,6 +42,13 @@ export class KernelsController {
     return this.kernels.cancel(p, id);
   }
 
+  /** Runs again a kernel that failed on our side (an instructor of the course); a fresh set of attempts. */
+  @Post('submissions/:id/retry')
+  @HttpCode(200)
+  retry(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<SubmissionDto> {
+    return this.kernels.retry(p, id);
+  }
+
   /** The kernel limits in force and the viewer's GPU use this week. */
   @Get('competitions/:slug/kernel-policy')
   async policy(@CurrentUser() p: Principal, @Param('slug') slug: string): Promise<KernelPolicyDto> {

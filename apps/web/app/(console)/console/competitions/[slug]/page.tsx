@@ -8,6 +8,7 @@ import { failureTitle, formatBytes, formatDate, formatScore } from '@/lib/format
 import { StateBadge, StatusBadge } from '../../../../_components/StateBadge';
 import { CompetitionAdmin } from '../../_components/CompetitionAdmin';
 import { CompetitionSettings, type KernelRequest } from '../../_components/CompetitionSettings';
+import { RunAgain } from '../../_components/RunAgain';
 
 export const metadata: Metadata = { title: 'Manage competition' };
 
@@ -96,6 +97,7 @@ export default async function ManageCompetition({ params }: { params: Promise<{ 
                     <td>
                       <StatusBadge status={s.status} />
                       {s.error && <div className="small">{failureTitle(s.error.class)}: {s.error.message}</div>}
+                      {s.kind === 'kernel' && s.error?.class === 'infrastructure' && c.viewer?.role === 'instructor' && <RunAgain submissionId={s.id} teamName={s.teamName} />}
                     </td>
                     <td className="num">{formatScore(s.publicScore)}</td>
                     <td className="num">{formatScore(s.privateScore)}</td>
