@@ -161,6 +161,8 @@ export interface CompetitionDto extends CompetitionSummaryDto {
   dataReady?: boolean;
   /** The viewer's own standing, when the viewer is a member. */
   viewer?: { role: Role; teamId: string | null; submissionsToday: number; quotaResetsAt: string };
+  /** PATCH only: what the platform changed besides what was asked (a merge deadline that followed the close). */
+  notes?: string[];
 }
 
 export interface DataFileDto {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { closeChangeProblem, isRevealed, stateOf, timelineProblem } from './timeline.js';
+import { closeChangeProblem, isRevealed, mergeDeadlineFollowingClose, stateOf, timelineProblem } from './timeline.js';
 
 const d = (s: string) => new Date(`2026-12-${s}Z`);
 
@@ -47,5 +47,32 @@ describe('timeline validity', () => {
     assert.equal(closeChangeProblem({ current: d('10T00:00:00'), next: d('04T00:00:00'), revealed: false, now }), 'past');
     assert.equal(closeChangeProblem({ current: d('04T00:00:00'), next: d('12T00:00:00'), revealed: false, now }), 'final');
     assert.equal(closeChangeProblem({ current: d('10T00:00:00'), next: d('12T00:00:00'), revealed: true, now }), 'final');
+  });
+});
+
+describe('the merge deadline follows a moved close', () => {
+  const before = { opensAt: d('01T00:00:00'), teamMergeDeadline: d('13T00:00:00'), closesAt: d('20T00:00:00') };
+  const cases: [string, Date, string | null, RegExp | null][] = [
+    ['the close moves later: it keeps its week', d('27T00:00:00'), '2026-12-20T00:00:00.000Z', /moved with the close, to 2026-12-20T00:00:00.000Z \(7 days before it\)/],
+    ['the close moves earlier: it keeps its week', d('10T00:00:00'), '2026-12-03T00:00:00.000Z', /7 days before it/],
+    ['a week before the new close is not after the opening: cleared', d('05T00:00:00'), null, /cleared: 7 days before the new close is not after the opening/],
+    ['the close stays: nothing happens', d('20T00:00:00'), '2026-12-13T00:00:00.000Z', null],
+  ];
+  for (const [name, closesAt, merge, note] of cases) {
+    it(name, () => {
+      const r = mergeDeadlineFollowingClose({ before, closesAt, opensAt: before.opensAt });
+      assert.equal(r.teamMergeDeadline?.toISOString() ?? null, merge);
+      if (note) assert.match(r.note ?? '', note);
+      else assert.equal(r.note, null);
+    });
+  }
+
+  it('no merge deadline: none appears', () => {
+    assert.deepEqual(mergeDeadlineFollowingClose({ before: { ...before, teamMergeDeadline: null }, closesAt: d('27T00:00:00'), opensAt: before.opensAt }), { teamMergeDeadline: null, note: null });
+  });
+
+  it('a gap of hours is said in hours', () => {
+    const r = mergeDeadlineFollowingClose({ before: { ...before, teamMergeDeadline: d('19T18:00:00') }, closesAt: d('27T00:00:00'), opensAt: before.opensAt });
+    assert.match(r.note ?? '', /\(6 hours before it\)/);
   });
 });

@@ -41,3 +41,25 @@ export function closeChangeProblem(o: { current: Date; next: Date; revealed: boo
   if (o.next <= o.now) return 'past';
   return null;
 }
+
+/**
+ * The merge deadline when the instructor moves the close without naming one: it keeps its
+ * distance before the close (Kaggle sets it a week before), or is cleared when that would put it
+ * at or before the opening. `note` says what happened, for the instructor; null when nothing did.
+ */
+export function mergeDeadlineFollowingClose(o: { before: Timeline; closesAt: Date; opensAt: Date }): { teamMergeDeadline: Date | null; note: string | null } {
+  const merge = o.before.teamMergeDeadline;
+  if (!merge || o.closesAt.getTime() === o.before.closesAt.getTime()) return { teamMergeDeadline: merge, note: null };
+  const gap = o.before.closesAt.getTime() - merge.getTime();
+  const moved = new Date(o.closesAt.getTime() - gap);
+  if (moved > o.opensAt) {
+    return { teamMergeDeadline: moved, note: `The team merge deadline moved with the close, to ${moved.toISOString()} (${describeGap(gap)} before it).` };
+  }
+  return { teamMergeDeadline: null, note: `The team merge deadline (${merge.toISOString()}) was cleared: ${describeGap(gap)} before the new close is not after the opening.` };
+}
+
+function describeGap(ms: number): string {
+  const hours = Math.round(ms / 3_600_000);
+  if (hours === 0) return 'right';
+  return hours % 24 === 0 ? `${hours / 24} day${hours === 24 ? '' : 's'}` : `${hours} hour${hours === 1 ? '' : 's'}`;
+}

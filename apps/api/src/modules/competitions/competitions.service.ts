@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, buildDataJobOptions, Competition, JOBS, JsonLogger, LocalArtifactStore, EventPublisher } from '@holdout/db';
-import { closeChangeProblem, quotaDay, timelineProblem } from '@holdout/rules';
+import { closeChangeProblem, mergeDeadlineFollowingClose, quotaDay, timelineProblem } from '@holdout/rules';
 import type { BundleDto, CompetitionDto, CompetitionSummaryDto, Role } from '@holdout/contracts';
 import { BUNDLE_LIMITS, pagesForSlug, perImagePublicOf } from '@holdout/competition';
 import { DataSource } from 'typeorm';
@@ -233,10 +233,14 @@ export class CompetitionsService {
       await m.query('SELECT id FROM competitions WHERE id = $1 FOR UPDATE', [id]);
       const c = await m.getRepository(Competition).findOneByOrFail({ id });
       const now = new Date();
+      const opensAt = body.opensAt !== undefined ? new Date(body.opensAt) : c.opensAt;
+      const closesAt = body.closesAt !== undefined ? new Date(body.closesAt) : c.closesAt;
+      // A merge deadline not named follows a moved close (with a note saying so).
+      const followed = body.teamMergeDeadline === undefined ? mergeDeadlineFollowingClose({ before: c, closesAt, opensAt }) : null;
       const next = {
-        opensAt: body.opensAt !== undefined ? new Date(body.opensAt) : c.opensAt,
-        teamMergeDeadline: body.teamMergeDeadline !== undefined ? (body.teamMergeDeadline === null ? null : new Date(body.teamMergeDeadline)) : c.teamMergeDeadline,
-        closesAt: body.closesAt !== undefined ? new Date(body.closesAt) : c.closesAt,
+        opensAt,
+        teamMergeDeadline: followed ? followed.teamMergeDeadline : body.teamMergeDeadline === null || body.teamMergeDeadline === undefined ? null : new Date(body.teamMergeDeadline),
+        closesAt,
       };
       const closesAtMoves = next.closesAt.getTime() !== c.closesAt.getTime();
       const closeProblem = closeChangeProblem({ current: c.closesAt, next: next.closesAt, revealed: c.revealedAt !== null, now });
@@ -252,7 +256,7 @@ export class CompetitionsService {
       const iso = (t: { opensAt: Date; teamMergeDeadline: Date | null; closesAt: Date }) => ({ opensAt: t.opensAt.toISOString(), teamMergeDeadline: t.teamMergeDeadline?.toISOString() ?? null, closesAt: t.closesAt.toISOString() });
       if (timelineChanges) await this.audit.record({ actorId: p.userId, action: 'competition.timeline', competitionId: id, subjectType: 'competition', subjectId: id, data: { before: iso(c), after: iso(next) } }, m);
       if (settings.changed) await this.audit.record({ actorId: p.userId, action: 'competition.settings', competitionId: id, subjectType: 'competition', subjectId: id, data: { before: settings.before, after: settings.after } }, m);
-      return { before: c, after: { ...c, ...next } as Competition, closesAtMoves };
+      return { before: c, after: { ...c, ...next } as Competition, closesAtMoves, notes: followed?.note ? [followed.note] : [] };
     });
     this.access.invalidate(slug);
     if (change.closesAtMoves) {
@@ -261,7 +265,8 @@ export class CompetitionsService {
       await this.queues.maintenance.remove(revealJobId(change.before)).catch(() => 0);
     }
     await this.events.competitionChanged(id);
-    return this.get(p, slug);
+    const dto = await this.get(p, slug);
+    return change.notes.length > 0 ? { ...dto, notes: change.notes } : dto;
   }
 
   /** An instructor closes the competition now: the private leaderboard is revealed at once. */

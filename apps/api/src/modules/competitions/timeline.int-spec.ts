@@ -125,6 +125,22 @@ describe('PATCH /api/competitions/:slug (timeline)', () => {
     assert.equal((await patch(prof, { teamMergeDeadline: null })).body.teamMergeDeadline, null);
   });
 
+  it('a merge deadline not named follows a moved close, and the response says so', async () => {
+    // Now: close t0+3d, merge deadline t0+3d (equal). Move the close a day later: the deadline keeps its gap (none).
+    await patch(prof, { teamMergeDeadline: at(t0 + 2 * DAY) });
+    const later = await patch(prof, { closesAt: at(t0 + 5 * DAY) });
+    assert.equal(later.status, 200, later.text);
+    assert.equal(later.body.teamMergeDeadline, at(t0 + 4 * DAY));
+    assert.deepEqual(later.body.notes, [`The team merge deadline moved with the close, to ${at(t0 + 4 * DAY)} (1 day before it).`]);
+    // Named, it is taken as given (and checked); a change without a moved close carries no note.
+    const named = await patch(prof, { closesAt: at(t0 + 3 * DAY), teamMergeDeadline: at(t0 + 2 * DAY) });
+    assert.equal(named.body.teamMergeDeadline, at(t0 + 2 * DAY));
+    assert.equal(named.body.notes, undefined);
+    assert.equal((await prof.get('/api/competitions/cells')).body.notes, undefined, 'notes only answer the edit');
+    const audit = await env.ds.query(`SELECT data FROM audit_events WHERE action = 'competition.timeline' ORDER BY at DESC LIMIT 2`);
+    assert.equal(audit[1].data.after.teamMergeDeadline, at(t0 + 4 * DAY), 'the moved deadline is in the audit');
+  });
+
   it('edits the settings: title, quota, final selections, per-image feedback and pages, audited; the quota follows', async () => {
     const res = await patch(prof, { title: 'Cells, spring cohort', limits: { dailySubmissions: 1, finalSelections: 1 }, feedback: { perImagePublic: false }, pages: { overview: '# Cells\nWelcome.' } });
     assert.equal(res.status, 200, res.text);

@@ -27,14 +27,14 @@ export function CompetitionAdmin({ c }: { c: CompetitionDto }) {
   function saveTimeline(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
     const f = new FormData(e.currentTarget);
+    // Only what was edited: a merge deadline left alone follows a moved close (the API says how).
+    const edited = (name: string, current: string | null) => (String(f.get(name) ?? '') === toLocalInput(current) ? undefined : iso(f.get(name)));
+    const change = { opensAt: edited('opensAt', c.opensAt), teamMergeDeadline: edited('teamMergeDeadline', c.teamMergeDeadline), closesAt: edited('closesAt', c.closesAt) };
     void run(async () => {
-      await send('PATCH', path, {
-        opensAt: iso(f.get('opensAt')),
-        teamMergeDeadline: iso(f.get('teamMergeDeadline')),
-        closesAt: iso(f.get('closesAt')),
-      });
+      if (Object.values(change).every((v) => v === undefined)) return 'Nothing changed.';
+      const saved = await send<CompetitionDto>('PATCH', path, change);
       router.refresh();
-      return 'Timeline saved.';
+      return ['Timeline saved.', ...(saved.notes ?? [])].join(' ');
     });
   }
   function closeNow() {
