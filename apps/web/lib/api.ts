@@ -2,6 +2,7 @@
 import { cookies } from 'next/headers';
 import { redirect } from 'next/navigation';
 import type { ErrorBody, MeDto } from '@holdout/contracts';
+import { sentence } from './format';
 
 export const API_URL = (process.env.HOLDOUT_API_URL ?? 'http://127.0.0.1:4000').replace(/\/$/, '');
 
@@ -12,7 +13,7 @@ export class ApiError extends Error {
     message: string,
     readonly details?: unknown,
   ) {
-    super(message);
+    super(sentence(message));
   }
 }
 

@@ -1,5 +1,6 @@
 // Browser-side calls to the API through the same origin (/api is proxied by the web server).
 import type { AUTH, ErrorBody } from '@holdout/contracts';
+import { sentence } from './format';
 
 // Literal copies of AUTH's names (typed against it, so a rename fails the build) to keep the
 // contracts package out of the browser bundle.
@@ -23,7 +24,7 @@ export class ClientApiError extends Error {
     message: string,
     readonly details?: unknown,
   ) {
-    super(message);
+    super(sentence(message));
   }
 }
 

@@ -76,3 +76,8 @@ export function failureTitle(c: FailureClass): string {
       return 'Failed on our side (not charged)';
   }
 }
+
+/** An API message as a sentence on a page: the API words them for logs and terminals (lower case first). */
+export function sentence(message: string): string {
+  return message.replace(/^\p{Ll}/u, (c) => c.toUpperCase());
+}

@@ -228,6 +228,10 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
     const done = page.getByRole('status').filter({ hasText: /^Rescored \d+ submissions? against solution version 1: 0 submissions changed score; 0 teams moved on the public leaderboard\.$/ });
     await done.waitFor({ timeout: 120_000 });
     await screenshot(page, 'console-rescore');
+    // The console's list says how busy the competition is.
+    await page.goto(`${stack.web}/console`);
+    const row = page.locator('[data-testid=console-competitions] tr', { hasText: SLUG });
+    assert.equal((await row.getByTestId('console-activity').textContent())?.trim(), '2 teams · 2 submissions');
   });
 
   it('instructor closes the competition; private leaderboard and shake-up appear', async () => {

@@ -142,6 +142,8 @@ export interface CompetitionSummaryDto {
   state: CompetitionState;
   /** True once the private leaderboard has been revealed. */
   revealed: boolean;
+  /** For the course staff (and site admins) only: teams that submitted, submissions, and how many are still queued or running. */
+  activity?: { teams: number; submissions: number; unfinished: number };
 }
 
 export interface CompetitionPagesDto {

@@ -38,6 +38,8 @@ export const TRANSITIONS = {
 export type Transition = keyof typeof TRANSITIONS;
 
 export const SUBMISSION_STATUSES = ['queued', 'running', 'scoring', 'scored', 'failed', 'cancelled'] as const satisfies readonly SubmissionStatus[];
+/** Statuses a submission leaves on its own (the platform still owes it a result). */
+export const UNFINISHED_STATUSES = ['queued', 'running', 'scoring'] as const satisfies readonly SubmissionStatus[];
 export const SUBMISSION_KINDS = ['file', 'kernel', 'model'] as const satisfies readonly SubmissionKind[];
 export const FAILURE_CLASSES = ['validation', 'timeout', 'oom', 'exception', 'no-submission-file', 'scoring-error', 'cancelled', 'infrastructure'] as const satisfies readonly FailureClass[];
 

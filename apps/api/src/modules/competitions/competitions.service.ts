@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, buildDataJobOptions, Competition, JOBS, JsonLogger, LocalArtifactStore, EventPublisher } from '@holdout/db';
-import { closeChangeProblem, mergeDeadlineFollowingClose, quotaDay, timelineProblem } from '@holdout/rules';
+import { closeChangeProblem, mergeDeadlineFollowingClose, quotaDay, timelineProblem, UNFINISHED_STATUSES } from '@holdout/rules';
 import type { BundleDto, CompetitionDto, CompetitionSummaryDto, Role } from '@holdout/contracts';
 import { BUNDLE_LIMITS, pagesForSlug, perImagePublicOf } from '@holdout/competition';
 import { DataSource } from 'typeorm';
@@ -95,7 +95,28 @@ export class CompetitionsService {
   async list(p: Principal): Promise<CompetitionSummaryDto[]> {
     const qb = this.ds.getRepository(Competition).createQueryBuilder('c').orderBy('c.closesAt', 'DESC');
     if (!p.isAdmin) qb.where(`c.visibility = 'public' OR c.courseId IN (SELECT m.course_id FROM memberships m WHERE m.user_id = :uid)`, { uid: p.userId });
-    return (await qb.getMany()).map((c) => toSummary(c));
+    const competitions = await qb.getMany();
+    const activity = await this.activityForStaff(p, competitions);
+    return competitions.map((c) => ({ ...toSummary(c), ...(activity.has(c.id) ? { activity: activity.get(c.id) } : {}) }));
+  }
+
+  /** Submission counts of the competitions the principal helps run (one query; nothing for participants). */
+  private async activityForStaff(p: Principal, competitions: Competition[]): Promise<Map<string, NonNullable<CompetitionSummaryDto['activity']>>> {
+    let ids = competitions.map((c) => c.id);
+    if (!p.isAdmin) {
+      const staffOf: { course_id: string }[] = await this.ds.query(`SELECT course_id FROM memberships WHERE user_id = $1 AND role IN ('instructor', 'ta')`, [p.userId]);
+      const courses = new Set(staffOf.map((r) => r.course_id));
+      ids = competitions.filter((c) => c.courseId !== null && courses.has(c.courseId)).map((c) => c.id);
+    }
+    if (ids.length === 0) return new Map();
+    const rows: { id: string; teams: number; submissions: number; unfinished: number }[] = await this.ds.query(
+      `SELECT competition_id AS id, count(DISTINCT team_id)::int AS teams, count(*)::int AS submissions,
+              count(*) FILTER (WHERE status = ANY($2::text[]))::int AS unfinished
+         FROM submissions WHERE competition_id = ANY($1::uuid[]) GROUP BY competition_id`,
+      [ids, [...UNFINISHED_STATUSES]],
+    );
+    const byId = new Map(rows.map((r) => [r.id, { teams: r.teams, submissions: r.submissions, unfinished: r.unfinished }]));
+    return new Map(ids.map((id) => [id, byId.get(id) ?? { teams: 0, submissions: 0, unfinished: 0 }]));
   }
 
   async get(p: Principal, slug: string): Promise<CompetitionDto> {

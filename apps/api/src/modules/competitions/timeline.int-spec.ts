@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
-import { QUEUES, type CompetitionDto, type UpdateCompetitionRequest } from '@holdout/contracts';
+import { QUEUES, type CompetitionDto, type CompetitionSummaryDto, type UpdateCompetitionRequest } from '@holdout/contracts';
 import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import request from 'supertest';
@@ -139,6 +139,17 @@ describe('PATCH /api/competitions/:slug (timeline)', () => {
     assert.equal((await prof.get('/api/competitions/cells')).body.notes, undefined, 'notes only answer the edit');
     const audit = await env.ds.query(`SELECT data FROM audit_events WHERE action = 'competition.timeline' ORDER BY at DESC LIMIT 2`);
     assert.equal(audit[1].data.after.teamMergeDeadline, at(t0 + 4 * DAY), 'the moved deadline is in the audit');
+  });
+
+  it('the list shows the course staff how busy each competition is, and participants nothing of it', async () => {
+    const [expected] = (await env.ds.query(
+      `SELECT count(DISTINCT team_id)::int AS teams, count(*)::int AS submissions FROM submissions WHERE competition_id = $1`,
+      [competitionId],
+    )) as { teams: number; submissions: number }[];
+    const staffView = ((await prof.get('/api/competitions')).body as CompetitionSummaryDto[]).find((c) => c.slug === 'cells')!;
+    assert.deepEqual(staffView.activity, { ...expected, unfinished: 0 });
+    const studentView = ((await student.get('/api/competitions')).body as CompetitionSummaryDto[]).find((c) => c.slug === 'cells')!;
+    assert.equal(studentView.activity, undefined);
   });
 
   it('edits the settings: title, quota, final selections, per-image feedback and pages, audited; the quota follows', async () => {

@@ -67,6 +67,7 @@ export default async function ConsolePage() {
                   <th scope="col">Slug</th>
                   <th scope="col">Course</th>
                   <th scope="col">Phase</th>
+                  <th scope="col">Activity</th>
                   <th scope="col">Closes (UTC)</th>
                 </tr>
               </thead>
@@ -82,6 +83,9 @@ export default async function ConsolePage() {
                     <td>{(c.courseId && courseName.get(c.courseId)) ?? '—'}</td>
                     <td>
                       <StateBadge state={c.state} revealed={c.revealed} />
+                    </td>
+                    <td className="small" data-testid="console-activity">
+                      {c.activity ? activityText(c.activity) : '—'}
                     </td>
                     <td>{formatDate(c.closesAt)}</td>
                   </tr>
@@ -123,4 +127,11 @@ export default async function ConsolePage() {
       )}
     </>
   );
+}
+
+const count = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+
+/** "2 teams · 5 submissions (1 in progress)". */
+function activityText(a: { teams: number; submissions: number; unfinished: number }): string {
+  return `${count(a.teams, 'team')} · ${count(a.submissions, 'submission')}${a.unfinished > 0 ? ` (${a.unfinished} in progress)` : ''}`;
 }
