@@ -43,7 +43,7 @@ export default async function RootLayout({ children }: { children: React.ReactNo
               <ThemeToggle />
               {me ? (
                 <>
-                  <span className="muted small" data-testid="whoami">
+                  <span className="muted small whoami" data-testid="whoami">
                     {me.displayName}
                   </span>
                   <LogoutButton />

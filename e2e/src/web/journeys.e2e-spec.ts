@@ -373,6 +373,9 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
       if (v.length) failures.push(`phone leaderboard\n${describeViolations(v)}`);
       const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
       assert.ok(overflow <= 1, `the phone layout scrolls sideways by ${overflow}px`);
+      // The header leaves the screen to the page: two short rows, not three.
+      const header = await page.locator('.site-header').boundingBox();
+      assert.ok(header && header.height <= 100, `the header takes ${header?.height}px on a phone`);
       await screenshot(page, 'leaderboard-phone');
       // My submissions: the current tab is scrolled into view, and each submission is a card
       // whose status and public score are on screen.

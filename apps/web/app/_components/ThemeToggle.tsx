@@ -25,7 +25,7 @@ export function ThemeToggle() {
   return (
     <button type="button" className="btn btn--small" onClick={cycle} title="Switch between automatic, light and dark colours">
       <span aria-hidden="true">{theme === 'dark' ? '☾' : theme === 'light' ? '☀' : '◐'}</span>
-      Theme: {label}
+      <span className="theme-label">Theme: {label}</span>
     </button>
   );
 }
