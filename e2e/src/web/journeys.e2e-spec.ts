@@ -98,6 +98,19 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
     await page.reload();
     assert.equal(await page.getByLabel('Submissions per day').inputValue(), '7');
     assert.equal(await page.getByLabel('Time limit (hours)').inputValue(), '2');
+    // Submission kinds: kernels off and on again (the later Code-tab journey needs them on).
+    const kernels = page.getByLabel('Kernels (notebooks and scripts run by the platform)');
+    await kernels.uncheck();
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByRole('status').filter({ hasText: 'Settings saved.' }).waitFor();
+    await page.reload();
+    assert.equal(await kernels.isChecked(), false);
+    assert.equal(await page.getByLabel('Time limit (hours)').count(), 0, 'no kernel limits while kernels are off');
+    await kernels.check();
+    await page.getByRole('button', { name: 'Save settings' }).click();
+    await page.getByRole('status').filter({ hasText: 'Settings saved.' }).waitFor();
+    await page.reload();
+    assert.equal(await kernels.isChecked(), true);
     await screenshot(page, 'console-competition');
 
     // The worker builds the data; the Data tab lists the files once it is ready.

@@ -163,6 +163,8 @@ export interface CompetitionDto extends CompetitionSummaryDto {
   dataReady?: boolean;
   /** The viewer's own standing, when the viewer is a member. */
   viewer?: { role: Role; teamId: string | null; submissionsToday: number; quotaResetsAt: string };
+  /** The kinds of submission the competition's bundle offers: what an instructor may turn on (`submissionKinds` is what is on). */
+  availableKinds?: SubmissionKind[];
   /** PATCH only: what the platform changed besides what was asked (a merge deadline that followed the close). */
   notes?: string[];
 }
@@ -386,6 +388,8 @@ export interface UpdateCompetitionRequest {
   title?: string;
   limits?: { dailySubmissions?: number; finalSelections?: number };
   feedback?: { perImagePublic?: boolean };
+  /** Which kinds are on: any non-empty subset of the competition's `availableKinds`. */
+  submissionKinds?: SubmissionKind[];
   /** Competitions that take kernels only. */
   kernel?: { timeLimitSeconds?: number; memoryBytes?: number; cpus?: number; gpus?: number; processes?: number; showHiddenDataLogs?: boolean };
   /** Markdown; the rules page keeps its generated quota section. */

@@ -5,3 +5,4 @@ export * from './lifecycle.js';
 export * from './charging.js';
 export * from './timeline.js';
 export * from './kernels.js';
+export * from './competition.js';

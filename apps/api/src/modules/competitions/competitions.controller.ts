@@ -48,7 +48,7 @@ export class CompetitionsController {
       type: 'object',
       additionalProperties: false,
       description:
-        'At least one field. opensAt < teamMergeDeadline ≤ closesAt; the close of a closed competition cannot move. Settings changes are audited (competition.settings); the rules page\'s quota section follows the limits.',
+        'At least one field. opensAt < teamMergeDeadline ≤ closesAt; the close of a closed competition cannot move; a merge deadline not given follows a moved close (the response\'s notes say how). submissionKinds: a non-empty subset of availableKinds. Settings changes are audited (competition.settings); the rules page\'s quota section follows the limits.',
       properties: {
         opensAt: { type: 'string', format: 'date-time' },
         teamMergeDeadline: { type: 'string', format: 'date-time', nullable: true },
@@ -56,6 +56,7 @@ export class CompetitionsController {
         title: { type: 'string', maxLength: 200 },
         limits: { type: 'object', additionalProperties: false, properties: { dailySubmissions: { type: 'integer', minimum: 1, maximum: 1000 }, finalSelections: { type: 'integer', minimum: 1, maximum: 20 } } },
         feedback: { type: 'object', additionalProperties: false, properties: { perImagePublic: { type: 'boolean' } } },
+        submissionKinds: { type: 'array', items: { type: 'string', enum: ['file', 'kernel'] }, minItems: 1 },
         kernel: {
           type: 'object',
           additionalProperties: false,

@@ -3,9 +3,9 @@ import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, buildDataJobOptions, Competition, JOBS, JsonLogger, LocalArtifactStore, EventPublisher } from '@holdout/db';
-import { closeChangeProblem, mergeDeadlineFollowingClose, quotaDay, timelineProblem, UNFINISHED_STATUSES } from '@holdout/rules';
-import type { BundleDto, CompetitionDto, CompetitionSummaryDto, Role } from '@holdout/contracts';
-import { BUNDLE_LIMITS, pagesForSlug, perImagePublicOf } from '@holdout/competition';
+import { closeChangeProblem, mergeDeadlineFollowingClose, quotaDay, submissionKindsProblem, timelineProblem, UNFINISHED_STATUSES } from '@holdout/rules';
+import type { BundleDto, CompetitionDto, CompetitionSummaryDto, Role, SubmissionKind } from '@holdout/contracts';
+import { BUNDLE_LIMITS, OFFERED_SUBMISSION_KINDS, pagesForSlug, perImagePublicOf } from '@holdout/competition';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { UploadInterceptor, type UploadInput } from '../../common/upload.interceptor.js';
@@ -49,6 +49,7 @@ const editSchema = z
       })
       .optional(),
     feedback: z.strictObject({ perImagePublic: z.boolean().optional() }).optional(),
+    submissionKinds: z.array(z.enum(OFFERED_SUBMISSION_KINDS)).max(OFFERED_SUBMISSION_KINDS.length).optional(),
     kernel: z
       .strictObject({
         timeLimitSeconds: z.number().int().min(60).max(72 * 3600).optional(),
@@ -128,6 +129,7 @@ export class CompetitionsService {
       feedback: { perImagePublic: perImagePublicOf(c.config) },
       rleOrder: c.rleOrder,
       dataReady: c.dataStatus === 'ready',
+      availableKinds: availableKindsOf(c),
     };
     const teamId = await this.submissions.teamOf(c.id, p.userId);
     const now = new Date();
@@ -331,6 +333,13 @@ const QUOTA_HEADING = '\n\n## Submission limits\n';
  * the request names, before and after). The rules page's generated quota section follows the
  * limits; kernel settings apply only where the competition takes kernels.
  */
+/** The kinds the competition's bundle offers (what an instructor may turn on): its `submissions.kinds`, as offered today. */
+export function availableKindsOf(c: Pick<Competition, 'config' | 'submissionKinds'>): SubmissionKind[] {
+  const listed = (c.config.submissions as { kinds?: unknown } | undefined)?.kinds;
+  const kinds = Array.isArray(listed) ? listed : c.submissionKinds;
+  return OFFERED_SUBMISSION_KINDS.filter((k) => kinds.includes(k));
+}
+
 function settingsChange(c: Competition, body: z.output<typeof editSchema>): { update: Partial<Competition>; changed: boolean; before: Record<string, unknown>; after: Record<string, unknown> } {
   const update: Partial<Competition> = {};
   const before: Record<string, unknown> = {};
@@ -350,8 +359,14 @@ function settingsChange(c: Competition, body: z.output<typeof editSchema>): { up
     config.feedback = { ...(config.feedback as object | undefined), ...body.feedback };
     after.feedback = config.feedback;
   }
+  const kinds = body.submissionKinds ? [...new Set(body.submissionKinds)] : c.submissionKinds;
+  if (body.submissionKinds) {
+    const problem = submissionKindsProblem({ requested: kinds, available: availableKindsOf(c) });
+    if (problem) throw new DomainError('bad_request', problem);
+    [before.submissionKinds, after.submissionKinds, update.submissionKinds] = [c.submissionKinds, kinds, kinds];
+  }
   if (body.kernel) {
-    if (!c.submissionKinds.includes('kernel')) throw new DomainError('bad_request', `kernel: ${c.slug} takes no kernel submissions`);
+    if (!kinds.includes('kernel')) throw new DomainError('bad_request', `kernel: ${c.slug} takes no kernel submissions`);
     before.kernel = config.kernel ?? {};
     config.kernel = { ...(config.kernel as object | undefined), ...body.kernel };
     after.kernel = config.kernel;

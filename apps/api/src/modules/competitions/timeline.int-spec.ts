@@ -173,6 +173,22 @@ describe('PATCH /api/competitions/:slug (timeline)', () => {
     assert.equal((await patch(ta, { title: 'Mine' })).status, 403);
   });
 
+  it('turns submission kinds on and off within what the bundle offers, audited', async () => {
+    assert.deepEqual((await prof.get('/api/competitions/cells')).body.availableKinds, ['file']);
+    const refused = await patch(prof, { submissionKinds: ['file', 'kernel'] });
+    assert.equal(refused.status, 400);
+    assert.match(refused.body.error.message, /submissionKinds: this competition's bundle does not offer kernel \(it offers file\)/);
+    const none = await patch(prof, { submissionKinds: [] });
+    assert.equal(none.status, 400);
+    assert.match(none.body.error.message, /at least one/);
+    assert.equal((await patch(prof, { submissionKinds: ['model'] })).status, 400);
+    const same = await patch(prof, { submissionKinds: ['file', 'file'] });
+    assert.equal(same.status, 200, same.text);
+    assert.deepEqual(same.body.submissionKinds, ['file']);
+    const audit = await env.ds.query(`SELECT data FROM audit_events WHERE action = 'competition.settings' ORDER BY at DESC LIMIT 1`);
+    assert.deepEqual(audit[0].data.after.submissionKinds, ['file']);
+  });
+
   it('lets a site admin who is not in the course edit it', async () => {
     const res = await patch(admin, { opensAt: at(t0 - 2 * DAY) });
     assert.equal(res.status, 200, res.text);

@@ -31,8 +31,10 @@ export function CompetitionSettings({ c, kernel }: { c: CompetitionDto; kernel: 
       title: String(f.get('title') ?? '').trim(),
       limits: { dailySubmissions: num('dailySubmissions'), finalSelections: num('finalSelections') },
       feedback: { perImagePublic: f.get('perImagePublic') === 'on' },
+      submissionKinds: (c.availableKinds ?? c.submissionKinds).filter((k) => f.get(`kind-${k}`) === 'on'),
     };
-    if (kernel) {
+    // Kernel limits only while kernels stay on (turning them off in the same save is allowed).
+    if (kernel && body.submissionKinds!.includes('kernel')) {
       body.kernel = {
         timeLimitSeconds: Math.round(num('timeLimitHours') * 3600),
         memoryBytes: Math.round(num('memoryGiB') * GiB),
@@ -72,6 +74,25 @@ export function CompetitionSettings({ c, kernel }: { c: CompetitionDto; kernel: 
             close (they reveal which test images are public)
           </label>
         </div>
+        <fieldset>
+          <legend>Submissions accepted</legend>
+          {(['file', 'kernel'] as const).map((k) => {
+            const offered = (c.availableKinds ?? c.submissionKinds).includes(k);
+            return (
+              <div className="field" key={k}>
+                <label>
+                  <input name={`kind-${k}`} type="checkbox" defaultChecked={c.submissionKinds.includes(k)} disabled={!offered} />{' '}
+                  {k === 'file' ? 'Prediction files' : 'Kernels (notebooks and scripts run by the platform)'}
+                </label>
+                {!offered && (
+                  <span className="muted small">
+                    {k === 'file' ? ' The bundle keeps the test images hidden, so prediction files cannot be scored.' : ' The bundle has no kernel setup.'}
+                  </span>
+                )}
+              </div>
+            );
+          })}
+        </fieldset>
         {kernel && (
           <fieldset>
             <legend>Kernel runs</legend>
