@@ -111,7 +111,16 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
     await page.getByRole('status').filter({ hasText: 'Settings saved.' }).waitFor();
     await page.reload();
     assert.equal(await kernels.isChecked(), true);
+    // Pages: the overview gets a line, which participants then read.
+    await page.getByLabel('Page', { exact: true }).selectOption('overview');
+    const markdown = page.getByLabel('Markdown');
+    await markdown.fill(`${await markdown.inputValue()}\n\nOffice hours: Tuesdays at 10.\n`);
+    await page.getByRole('button', { name: 'Save page' }).click();
+    await page.getByRole('status').filter({ hasText: 'Overview page saved.' }).waitFor();
     await screenshot(page, 'console-competition');
+    await page.goto(`${stack.web}/competitions/${SLUG}`);
+    await page.getByText('Office hours: Tuesdays at 10.').waitFor();
+    await page.goto(`${stack.web}/console/competitions/${SLUG}`);
 
     // The worker builds the data; the Data tab lists the files once it is ready.
     await page.goto(`${stack.web}/competitions/${SLUG}/data`);

@@ -7,6 +7,7 @@ import { isStaffOf } from '@/lib/competition';
 import { failureTitle, formatBytes, formatDate, formatScore } from '@/lib/format';
 import { StateBadge, StatusBadge } from '../../../../_components/StateBadge';
 import { CompetitionAdmin } from '../../_components/CompetitionAdmin';
+import { CompetitionPages } from '../../_components/CompetitionPages';
 import { CompetitionSettings, type KernelRequest } from '../../_components/CompetitionSettings';
 import { RunAgain } from '../../_components/RunAgain';
 
@@ -41,6 +42,7 @@ export default async function ManageCompetition({ params }: { params: Promise<{ 
       </div>
       <CompetitionAdmin c={c} />
       <CompetitionSettings c={c} kernel={kernels?.request ?? null} />
+      <CompetitionPages c={c} />
       {kernels && (
         <section className="card" aria-labelledby="kernels-h" data-testid="kernel-request">
           <h2 id="kernels-h">Kernel runs</h2>
