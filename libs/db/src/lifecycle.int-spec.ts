@@ -81,11 +81,11 @@ describe('SubmissionLifecycle', () => {
     assert.equal(await life.collectOutput(s.id), true);
     assert.equal(await life.recordScore(s.id, { ...score, solutionVersionId: versionId }, 'initial'), true);
     assert.equal(await env.ds.transaction((m) => life.select(m, s.id, true)), true);
-    const rejected = await life.reject(s.id, { solutionVersionId: versionId, errorClass: 'scoring-error', code: 'missing_image_id', message: 'no row for b', row: null }, { rescoreId: 'r1' });
+    const rejected = await life.reject(s.id, { solutionVersionId: versionId, errorClass: 'scoring-error', code: 'missing_image_id', message: 'no row for b', row: null }, 'r1');
     assert.equal(rejected, true);
     let r = await row(s.id);
     assert.deepEqual([r.status, r.errorClass, r.errorCode, r.publicScore, r.selected], ['failed', 'scoring-error', 'missing_image_id', null, false]);
-    assert.equal(await life.recordScore(s.id, { ...score, solutionVersionId: versionId }, { rescoreId: 'r2' }), true);
+    assert.equal(await life.recordScore(s.id, { ...score, solutionVersionId: versionId }, 'r2'), true);
     r = await row(s.id);
     assert.deepEqual([r.status, r.errorClass, r.publicScore], ['scored', null, 0.5]);
   });

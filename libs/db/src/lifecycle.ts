@@ -23,8 +23,8 @@ export interface Rejection {
   row: number | null;
 }
 
-/** Which scoring this is: the first (`initial`) or a rescore (its id). Each leaves one score record. */
-export type ScoringRun = 'initial' | { rescoreId: string };
+/** Which scoring this is: `initial`, or a rescore's id (`score_records.run`). Each leaves one score record. */
+export type ScoringRun = string;
 
 type NewSubmission = Omit<Partial<Submission>, 'status' | 'id'> & Pick<Submission, 'competitionId' | 'teamId' | 'kind'>;
 
@@ -66,12 +66,11 @@ export class SubmissionLifecycle {
    * run (kept when a later rescore replaces the submission's scores).
    */
   async recordScore(id: string, r: ScoreResult, run: ScoringRun, m?: EntityManager): Promise<boolean> {
-    const runName = run === 'initial' ? 'initial' : run.rescoreId;
     return this.inTransaction(m, async (tx) => {
       await tx.query(
         `INSERT INTO score_records (submission_id, solution_version_id, run, public_score, private_score, public_interval, private_interval)
          VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (submission_id, solution_version_id, run) DO NOTHING`,
-        [id, r.solutionVersionId, runName, r.publicScore, r.privateScore, json(r.publicInterval), json(r.privateInterval)],
+        [id, r.solutionVersionId, run, r.publicScore, r.privateScore, json(r.publicInterval), json(r.privateInterval)],
       );
       const row = await this.write(
         run === 'initial' ? 'recordScore' : 'rescore',
@@ -90,12 +89,11 @@ export class SubmissionLifecycle {
    * final selection are cleared (a rescore may reject what was scored), with a score record.
    */
   async reject(id: string, r: Rejection, run: ScoringRun, m?: EntityManager): Promise<boolean> {
-    const runName = run === 'initial' ? 'initial' : run.rescoreId;
     return this.inTransaction(m, async (tx) => {
       await tx.query(
         `INSERT INTO score_records (submission_id, solution_version_id, run, error_code, error_message) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (submission_id, solution_version_id, run) DO NOTHING`,
-        [id, r.solutionVersionId, runName, r.code, r.message],
+        [id, r.solutionVersionId, run, r.code, r.message],
       );
       const row = await this.write(
         run === 'initial' ? 'reject' : 'rescore',

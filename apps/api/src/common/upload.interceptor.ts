@@ -1,5 +1,5 @@
-import { createParamDecorator, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
-import type { AppConfig, LocalArtifactStore } from '@holdout/db';
+import { createParamDecorator, Inject, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig, LocalArtifactStore } from '@holdout/db';
 import type { Request } from 'express';
 import type { Observable } from 'rxjs';
 import type { Principal } from '../modules/auth/principal.js';
@@ -28,12 +28,10 @@ export abstract class UploadInterceptor<C> implements NestInterceptor {
   protected abstract readonly field: string;
   protected readonly jsonAllowed: boolean = false;
 
-  // No parameter decorators here: Nest's @Inject adds to the metadata a subclass inherits, so
-  // each subclass declares its own constructor with its own @Inject(APP_CONFIG).
-  constructor(
-    protected readonly store: LocalArtifactStore,
-    protected readonly config: AppConfig,
-  ) {}
+  // Injected as properties, so that subclasses' constructors take only their own dependencies
+  // (a base constructor's @Inject would add to the parameter metadata subclasses inherit).
+  @Inject(LocalArtifactStore) protected readonly store!: LocalArtifactStore;
+  @Inject(APP_CONFIG) protected readonly config!: AppConfig;
 
   /** Who may upload here, checked before anything is stored; the context for the handler and the store folder. */
   protected abstract admit(p: Principal, params: Record<string, string>): Promise<{ context: C; keyPrefix: string }>;

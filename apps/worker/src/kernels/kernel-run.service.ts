@@ -47,12 +47,18 @@ interface RunContext {
   c: Competition;
 }
 
+/** A run's collected output: the run's row and its submission.csv in the store. */
+interface Collected {
+  runRowId: string;
+  csv: string;
+}
+
 /** Where a kernel job stands; each step returns the next. */
 type Step =
   | { at: 'claim' }
   | { at: 'run'; row: RunRow }
   | { at: 'collect'; row: RunRow; result: RunResult }
-  | { at: 'score'; row?: RunRow & { csv: string } }
+  | { at: 'score'; collected?: Collected }
   | { at: 'skip' }
   | { at: 'done'; outcome: KernelJobOutcome };
 
@@ -144,7 +150,7 @@ export class KernelRunService {
           step = await this.collect(run, step.row, step.result);
           break;
         case 'score':
-          step = await this.score(run, step.row ?? (await this.collectedOutput(run)));
+          step = await this.score(run, step.collected ?? (await this.collectedOutput(run)));
           break;
         case 'skip':
           return 'skipped';
@@ -293,33 +299,32 @@ export class KernelRunService {
     if (!(await this.lifecycle.collectOutput(s.id))) return { at: 'done', outcome: 'cancelled' }; // cancelled while it finished
     await this.setStep(row.id, 'scoring');
     await this.publisher.submissionChanged(s.id, c.id);
-    return { at: 'score', row: { ...row, csv: this.store.path(csvKey) } };
+    return { at: 'score', collected: { runRowId: row.id, csv: this.store.path(csvKey) } };
   }
 
   /** Resuming at `score` after a restart: the output collected by the latest run, or (missing) a new attempt. */
-  private async collectedOutput({ s }: RunContext): Promise<RunRow & { csv: string }> {
+  private async collectedOutput({ s }: RunContext): Promise<Collected> {
     const run = await kernelOutputOf(this.ds, s.id);
     const csv = run ? this.store.path(run.key) : null;
     if (!run || !csv || !(await exists(csv))) {
       await this.lifecycle.requeue(s.id, ['scoring']);
       throw new Error('the collected output is missing; the kernel runs again');
     }
-    return { id: run.runRowId, attempt: 0, key: run.key, csv };
+    return { runRowId: run.runRowId, csv };
   }
 
   /** score: the kernel's submission.csv through the platform's scorer (the same threads as file submissions); the run is then `done`. */
-  private async score({ s, c }: RunContext, row: RunRow & { csv?: string }): Promise<Step> {
-    const csvPath = row.csv ?? this.store.path(`${row.key}/submission.csv`);
+  private async score({ s, c }: RunContext, { runRowId, csv }: Collected): Promise<Step> {
     // The version current now, not when the run started hours ago: a rescore issued meanwhile
     // would otherwise be left to the reconciler's catch-up.
     const [current] = (await this.ds.query('SELECT current_solution_version_id AS v FROM competitions WHERE id = $1', [c.id])) as { v: string | null }[];
     if (!current?.v) throw new Error(`competition ${c.slug} has no solution version`);
     const version = await this.ds.getRepository(SolutionVersion).findOneOrFail({ where: { id: current.v } });
     try {
-      const r = await this.pool.score({ metric: c.metric, rleOrder: c.rleOrder, solutionPath: version.path, submissionPath: csvPath });
+      const r = await this.pool.score({ metric: c.metric, rleOrder: c.rleOrder, solutionPath: version.path, submissionPath: csv });
       await this.ds.transaction(async (m) => {
         await this.lifecycle.recordScore(s.id, scoreResultOf(r, version.id), 'initial', m);
-        await this.setStep(row.id, 'done', {}, m);
+        await this.setStep(runRowId, 'done', {}, m);
       });
       await this.publisher.submissionChanged(s.id, c.id);
       await this.publisher.competitionChanged(c.id);
@@ -329,7 +334,7 @@ export class KernelRunService {
       await this.ds.transaction(async (m) => {
         const rejection = { solutionVersionId: version.id, errorClass: 'scoring-error' as const, code: err.code, message: kernelRejectedMessage(err.message), row: err.row };
         await this.lifecycle.reject(s.id, rejection, 'initial', m);
-        await this.setStep(row.id, 'done', {}, m);
+        await this.setStep(runRowId, 'done', {}, m);
       });
       await this.publisher.submissionChanged(s.id, c.id);
       return { at: 'done', outcome: 'failed' };

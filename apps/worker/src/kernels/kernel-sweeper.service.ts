@@ -87,6 +87,7 @@ export class KernelSweeper {
       return true;
     }
     if (s.status !== 'running') return false;
+    // Released to the queue, it would start attempt `attempts + 1`: fail it now if that is one too many.
     if (kernelAttemptsExhausted({ attempts: s.attempts + 1, retries: s.retries })) {
       const why = `the kernel's worker stopped ${MAX_KERNEL_ATTEMPTS} times while running it; it is not charged. Please submit it again.`;
       await this.lifecycle.failInfrastructure(submissionId, why, { code: 'lost', only: ['running'] });

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ScoreJobData } from '@holdout/contracts';
-import { type AppConfig, Competition, JsonLogger, LocalArtifactStore, ScoreRecord, type ScoringRun, SolutionVersion, Submission, SubmissionLifecycle, EventPublisher } from '@holdout/db';
+import { type AppConfig, Competition, JsonLogger, LocalArtifactStore, ScoreRecord, SolutionVersion, Submission, SubmissionLifecycle, EventPublisher } from '@holdout/db';
 import { rejectionClassOf } from '@holdout/rules';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { DataSource } from 'typeorm';
@@ -43,7 +43,6 @@ export class ScoringService {
     if (!c.currentSolutionVersionId) throw new Error(`competition ${c.slug} has no solution version`);
     const version = await this.ds.getRepository(SolutionVersion).findOneOrFail({ where: { id: c.currentSolutionVersionId } });
 
-    const scoringRun: ScoringRun = rescoreId ? { rescoreId } : 'initial';
     if (rescoreId) {
       if (await this.ds.getRepository(ScoreRecord).exists({ where: { submissionId, solutionVersionId: version.id, run } })) return 'skipped';
     } else {
@@ -61,7 +60,7 @@ export class ScoringService {
         submissionPath,
         ...(this.config.testScoringDelayMs ? { delayMs: this.config.testScoringDelayMs } : {}),
       });
-      await this.lifecycle.recordScore(submissionId, scoreResultOf(r, version.id), scoringRun);
+      await this.lifecycle.recordScore(submissionId, scoreResultOf(r, version.id), run);
       await this.publisher.submissionChanged(submissionId, c.id);
       await this.publisher.competitionChanged(c.id);
       return 'scored';
@@ -69,7 +68,7 @@ export class ScoringService {
       if (err instanceof SubmissionRejected) {
         // The same class as on first scoring: `validation` for a file, `scoring-error` for a kernel's output.
         const message = s.kind === 'kernel' ? kernelRejectedMessage(err.message) : err.message;
-        await this.lifecycle.reject(submissionId, { solutionVersionId: version.id, errorClass: rejectionClassOf(s.kind), code: err.code, message, row: err.row }, scoringRun);
+        await this.lifecycle.reject(submissionId, { solutionVersionId: version.id, errorClass: rejectionClassOf(s.kind), code: err.code, message, row: err.row }, run);
         await this.publisher.submissionChanged(submissionId, c.id);
         if (rescoreId) await this.publisher.competitionChanged(c.id);
         throw new UnrecoverableError(err.message);

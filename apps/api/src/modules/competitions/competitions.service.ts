@@ -393,10 +393,6 @@ export class BundleUploadInterceptor extends UploadInterceptor<null> {
   protected readonly field = 'bundle';
   protected override readonly jsonAllowed = true;
 
-  constructor(store: LocalArtifactStore, @Inject(APP_CONFIG) config: AppConfig) {
-    super(store, config);
-  }
-
   protected async admit(): Promise<{ context: null; keyPrefix: string }> {
     return { context: null, keyPrefix: 'bundles/uploads' };
   }

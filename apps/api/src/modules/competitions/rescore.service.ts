@@ -127,12 +127,8 @@ export class RescoreUploadInterceptor extends UploadInterceptor<Competition> {
   protected readonly field = 'solution';
   protected override readonly jsonAllowed = true;
 
-  constructor(
-    private readonly rescores: RescoreService,
-    store: LocalArtifactStore,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    super(store, config);
+  constructor(private readonly rescores: RescoreService) {
+    super();
   }
 
   protected async admit(p: Principal, params: Record<string, string>): Promise<{ context: Competition; keyPrefix: string }> {

@@ -19,7 +19,7 @@ import { findForTeamOrStaff } from '../submissions/team-or-staff.js';
 import { KernelHosts } from './kernel-hosts.service.js';
 import { KernelPolicies } from './kernel-policies.service.js';
 import { KernelQueues } from './kernel-queues.js';
-import { INPUT_NAME, checkKernelEntry, gpuBudgetAllows, kernelSettingsOf, logAccess, routeKernel, type KernelEntryKind } from '@holdout/rules';
+import { INPUT_NAME, checkKernelEntry, gpuBudgetAllows, UNFINISHED_STATUSES, kernelSettingsOf, logAccess, routeKernel, type KernelEntryKind } from '@holdout/rules';
 
 /** A kernel upload that passed validation, waiting to be written with its submission. */
 export interface PreparedKernel {
@@ -68,7 +68,7 @@ export class KernelSubmissions {
          FROM submissions s JOIN kernel_submissions k ON k.submission_id = s.id WHERE s.id = $1`,
       [id],
     )) as { status: string; created_at: Date; queue: string; run_started_at: Date | null }[];
-    if (!row || !['queued', 'running', 'scoring'].includes(row.status)) return null;
+    if (!row || !(UNFINISHED_STATUSES as readonly string[]).includes(row.status)) return null;
     const limitSeconds = kernelSettingsOf(c.config).timeLimitSeconds;
     if (row.status !== 'queued') {
       const started = row.run_started_at;

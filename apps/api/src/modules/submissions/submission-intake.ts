@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { type Competition, type Submission, SubmissionLifecycle } from '@holdout/db';
-import { quotaDay } from '@holdout/rules';
+import { quotaDay, quotaLeft } from '@holdout/rules';
 import { DataSource, type EntityManager } from 'typeorm';
 import { DomainError } from '../../common/domain-error.js';
 import type { Principal } from '../auth/principal.js';
@@ -35,7 +35,7 @@ export class SubmissionIntake {
       await this.repo.lockTeam(m, teamId);
       const day = quotaDay(now);
       const used = await this.repo.chargedSince(teamId, day.start, m);
-      if (used >= c.dailySubmissions) {
+      if (quotaLeft({ dailySubmissions: c.dailySubmissions, chargedToday: used }) === 0) {
         throw new DomainError('quota_exceeded', `you have used all ${c.dailySubmissions} submissions for today (UTC); more at ${day.end.toISOString()}`, { limit: c.dailySubmissions, used, resetsAt: day.end.toISOString() });
       }
       // The close as the database has it now (an instructor may just have closed early on

@@ -1,5 +1,5 @@
-import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, type Competition, LocalArtifactStore } from '@holdout/db';
+import { Injectable } from '@nestjs/common';
+import type { Competition } from '@holdout/db';
 import { UploadInterceptor, type UploadInput } from '../../common/upload.interceptor.js';
 import type { Principal } from '../auth/principal.js';
 import type { ParsedUpload } from './multipart.js';
@@ -16,12 +16,8 @@ export interface SubmissionUploadInput {
 export class SubmissionUploadInterceptor extends UploadInterceptor<Competition> {
   protected readonly field = 'file';
 
-  constructor(
-    private readonly submissions: SubmissionsService,
-    store: LocalArtifactStore,
-    @Inject(APP_CONFIG) config: AppConfig,
-  ) {
-    super(store, config);
+  constructor(private readonly submissions: SubmissionsService) {
+    super();
   }
 
   protected async admit(p: Principal, params: Record<string, string>): Promise<{ context: Competition; keyPrefix: string }> {
