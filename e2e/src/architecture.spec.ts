@@ -46,7 +46,7 @@ function targetOf(from: string, spec: string): { workspace: string } | { pkg: st
 }
 
 /** The columns that move with a submission's status; only the lifecycle writes them. */
-const LIFECYCLE_COLUMNS = ['status', 'public_score', 'private_score', 'public_interval', 'private_interval', 'per_image_public', 'per_image_private', 'selected', 'error_class', 'error_code', 'error_message', 'error_row', 'attempts', 'started_at', 'scored_at'];
+const LIFECYCLE_COLUMNS = ['status', 'public_score', 'private_score', 'public_interval', 'private_interval', 'per_image_public', 'per_image_private', 'selected', 'error_class', 'error_code', 'error_message', 'error_row', 'attempts', 'started_at', 'scored_at', 'retries', 'run_phase'];
 
 /** Writes of lifecycle columns in a source file: raw SQL updates and TypeORM writes of Submission. */
 export function lifecycleWrites(source: string): string[] {

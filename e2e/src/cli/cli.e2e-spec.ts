@@ -14,7 +14,7 @@ import { ROOT, startStack, type Stack } from '../web/stack.js';
 const CLI = join(ROOT, 'apps/cli/dist/main.cjs');
 const PASSWORD = 'correct horse battery';
 const IMAGE = process.env.HOLDOUT_KERNEL_IMAGE;
-const EXIT = { ok: 0, refused: 2, auth: 3, unreachable: 4, failed: 5 };
+const EXIT = { ok: 0, usage: 1, refused: 2, auth: 3, unreachable: 4, failed: 5 };
 
 interface Result {
   code: number;
@@ -163,17 +163,21 @@ describe('the holdout command line against a running server', { timeout: 10 * 60
     const id = /^(\S+): scored, public score/.exec(run.stdout)?.[1];
     assert.ok(id, run.stdout);
     assert.equal(json(await holdout('student', ['kernels', 'status', id, '--json'])).status, 'scored');
+    // The test images of this competition are public: its one run is the public run, whose log
+    // and files the team reads (a kernel-only competition hides its hidden run's: kernels.int-spec).
     const studentLog = await holdout('student', ['kernels', 'logs', id]);
     assert.equal(studentLog.code, 0);
-    assert.match(studentLog.stdout, /not shown to participants/);
-    const staffLog = await holdout('prof', ['kernels', 'logs', id]);
-    assert.doesNotMatch(staffLog.stdout, /not shown to participants/);
-    // Its output follows the same rule as its log.
-    const refused = await holdout('student', ['kernels', 'output', id, '-p', join(work, 'out-student')]);
-    assert.equal(refused.code, EXIT.refused);
-    assert.match(refused.stderr, /its output is not shown to participants in this competition/);
-    const out = json(await holdout('prof', ['kernels', 'output', id, '-p', join(work, 'out-prof'), '--json']));
-    assert.match(await readFile(out.file, 'utf8'), /^id,predicted\n/);
+    assert.doesNotMatch(studentLog.stdout, /not shown to participants/);
+    const runs = await holdout('student', ['kernels', 'runs', id]);
+    assert.match(runs.stdout, /^attempt 1 public run: succeeded, .*\n  submission\.csv  /);
+    const mine = json(await holdout('student', ['kernels', 'output', id, '--run', 'public', '-p', join(work, 'out-student'), '--json']));
+    assert.match(await readFile(mine.file, 'utf8'), /^id,predicted\n/);
+    const badRun = await holdout('student', ['kernels', 'logs', id, '--run', 'private']);
+    assert.equal(badRun.code, EXIT.usage);
+    // Run without submitting: the public run only, complete, not scored.
+    const tried = await holdout('student', ['kernels', 'push', '-c', 'glom-cli', starter, '--run-only', '--wait']);
+    assert.equal(tried.code, EXIT.ok, `${tried.stdout}\n${tried.stderr}`);
+    assert.match(tried.stdout, /: complete \(run without submitting/);
     // A long kernel: the instructor follows its log live, the student cancels it (not charged).
     const slow = join(work, 'slow.py');
     await writeFile(slow, "import time\nprint('tick', flush=True)\ntime.sleep(120)\n");

@@ -15,6 +15,7 @@ export interface TestKernelSettings {
   outputLimitBytes?: number;
   showHiddenDataLogs?: boolean;
   processes?: number;
+  publicRunsPerDay?: number;
   /** Submission kinds the competition accepts (default: kernel only). */
   kinds?: SubmissionKind[];
   /** Ids the public sample_submission.csv lists, as in a kernel-only competition that publishes a few samples (default: every test image). */
@@ -55,6 +56,7 @@ export class KernelFixtureBundles extends FixtureBundles {
           outputLimitBytes: k.outputLimitBytes ?? 16 * 1024 * 1024,
           showHiddenDataLogs: k.showHiddenDataLogs ?? false,
           processes: k.processes ?? 256,
+          ...(k.publicRunsPerDay ? { publicRunsPerDay: k.publicRunsPerDay } : {}),
         },
       },
     };

@@ -106,8 +106,12 @@ describe('GPU kernels on a worker told its devices', () => {
       assert.equal(s.status, 'scored');
       assert.equal(s.public_score, expectedScore(8));
     }
+    // Two runs each (public, then over the hidden test data), each holding a device of its own.
     const gpuRuns = runner.requests.filter((r) => r.spec.gpus.length > 0);
-    assert.equal(gpuRuns.length, 3);
+    assert.equal(gpuRuns.length, 6);
+    const rerun = (r: (typeof gpuRuns)[number]) => (r.create.Env ?? []).includes('KAGGLE_IS_COMPETITION_RERUN=True');
+    assert.equal(gpuRuns.filter(rerun).length, 3, 'Kaggle\'s rerun variable is set in the hidden runs only');
+    for (const id of ids) assert.deepEqual(gpuRuns.filter((r) => r.spec.runId.startsWith(id)).map((r) => [r.spec.runId.slice(36), rerun(r)]), [['.1p', false], ['.1', true]]);
     for (const r of gpuRuns) {
       assert.equal(r.spec.gpus.length, 1);
       assert.deepEqual(r.create.HostConfig?.DeviceRequests, [{ Driver: 'nvidia', DeviceIDs: [r.spec.gpus[0]], Capabilities: [['gpu']] }]);

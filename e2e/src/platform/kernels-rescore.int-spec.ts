@@ -13,7 +13,7 @@ import { KernelFixtureBundles } from './kernel-fixtures.js';
 process.env.HOLDOUT_KERNEL_IMAGE ??= 'holdout/kernel-runtime:slim';
 process.env.HOLDOUT_KERNEL_OWNER = `t-krescore-${randomBytes(3).toString('hex')}`;
 
-const TERMINAL = new Set(['scored', 'failed', 'cancelled']);
+const TERMINAL = new Set(['scored', 'failed', 'cancelled', 'complete']);
 // New truth: p1 = "1 4"; a prediction "1 8" on p1 now scores dice 2·4/12.
 const SOLUTION_V2 = 'id,height,width,encoding,Usage\np1,4,4,1 4,Public\np2,4,4,5 4,Public\nq1,4,4,1 8,Private\nq2,4,4,,Private\n';
 const PUBLIC_V2 = ((2 * 4) / 12 + 1) / 2;
@@ -61,19 +61,27 @@ describe('rescoring kernel submissions (their stored output, no new run)', () =>
 
   let good: string;
   let rejected: string;
+  let refused: string;
 
   it('a scored kernel and a rejected one are rescored against the new solution version; history kept, nothing runs again', async () => {
     const a = await submit('good.py', writes(submissionCsv(8, 8)));
-    const b = await submit('bad.py', writes(INVALID_SUBMISSION));
-    assert.equal(a.status, 202, JSON.stringify(a.body));
-    assert.equal(b.status, 202, JSON.stringify(b.body));
+    // Valid in the public run, invalid over the hidden data: the scorer rejects what the hidden run wrote.
+    const b = await submit('bad.py', `import os\nif os.environ.get('KAGGLE_IS_COMPETITION_RERUN'):\n    ${writes(INVALID_SUBMISSION)}else:\n    ${writes(submissionCsv(8, 8))}`);
+    // Invalid already in the public run: refused before the hidden run, never scored, so never rescored.
+    const c = await submit('worse.py', writes(INVALID_SUBMISSION));
+    for (const r of [a, b, c]) assert.equal(r.status, 202, JSON.stringify(r.body));
     good = (a.body as SubmissionDto).id;
     rejected = (b.body as SubmissionDto).id;
+    refused = (c.body as SubmissionDto).id;
     const first = await finished(good);
     assert.equal(first.status, 'scored', JSON.stringify(first));
     assert.equal(first.public_score, expectedScore(8));
     const bad = await finished(rejected);
     assert.equal(bad.error_class, 'scoring-error');
+    assert.equal(bad.run_phase, 'hidden');
+    const worse = await finished(refused);
+    assert.deepEqual([worse.error_class, worse.run_phase, worse.solution_version_id], ['scoring-error', 'public', null]);
+    assert.match(worse.error_message, /checked after the public run/);
 
     const res = await prof.post('/api/competitions/kern/rescore').field('reason', 'fixed p1').attach('solution', Buffer.from(SOLUTION_V2), 'solution.csv');
     assert.equal(res.status, 202, JSON.stringify(res.body));
@@ -107,8 +115,10 @@ describe('rescoring kernel submissions (their stored output, no new run)', () =>
     assert.match(stillBad.error_message, /^Your kernel's submission\.csv was rejected: /);
     assert.deepEqual((await records(rejected)).map((h) => h.version), [1, 2]);
 
-    assert.equal(await runCount(good), 1, 'the kernel did not run again');
-    assert.equal(await runCount(rejected), 1);
+    assert.equal(await runCount(good), 2, 'the kernel did not run again (its public and hidden runs)');
+    assert.equal(await runCount(rejected), 2);
+    assert.equal(await runCount(refused), 1, 'no hidden run after an invalid public output');
+    assert.deepEqual(await records(refused), []);
   });
 
   it('the reconciler catches a kernel up with a solution version whose rescore jobs were lost', async () => {
@@ -132,6 +142,6 @@ describe('rescoring kernel submissions (their stored output, no new run)', () =>
     const now = await row(good);
     assert.equal(now.public_score, expectedScore(8), 'scored against version 3 (the original truth)');
     assert.deepEqual((await records(good)).map((h) => [h.run, h.version]).at(-1), [`catchup-${v3!.id}`, 3]);
-    assert.equal(await runCount(good), 1, 'the kernel did not run again');
+    assert.equal(await runCount(good), 2, 'the kernel did not run again');
   });
 });

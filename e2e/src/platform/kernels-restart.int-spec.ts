@@ -72,10 +72,15 @@ describe('a kernel worker killed mid-run', () => {
     assert.equal(done.status, 'scored', JSON.stringify(done));
     assert.equal(done.public_score, expectedScore(7));
     assert.equal(done.attempts, 2);
-    const runs: { attempt: number; outcome: string }[] = await env.ds.query('SELECT attempt, outcome FROM kernel_runs WHERE submission_id = $1 ORDER BY attempt', [id]);
+    // The lost attempt died in its public run; the next one ran both again (public, then hidden).
+    const runs: { attempt: number; phase: string; outcome: string }[] = await env.ds.query(
+      `SELECT attempt, phase, outcome FROM kernel_runs WHERE submission_id = $1 ORDER BY attempt, phase = 'hidden'`,
+      [id],
+    );
     assert.deepEqual(runs, [
-      { attempt: 1, outcome: 'lost' },
-      { attempt: 2, outcome: 'succeeded' },
+      { attempt: 1, phase: 'public', outcome: 'lost' },
+      { attempt: 2, phase: 'public', outcome: 'succeeded' },
+      { attempt: 2, phase: 'hidden', outcome: 'succeeded' },
     ]);
     assert.deepEqual(await ownContainers(), [], 'no sandbox left: `docker ps -a --filter label=holdout.owner=…` is empty');
     second.kill('SIGTERM');

@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
 import { CHARGED_STATUSES_SQL } from '@holdout/db';
 import { Client, INVALID_SUBMISSION, createCompetitionWithData, createTestEnv, dataVisible, eventually, expectedScore, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
-import { QUEUES, type SubmissionDto, type SubmissionEventDto } from '@holdout/contracts';
+import { QUEUES, type KernelRunDto, type SubmissionDto, type SubmissionEventDto } from '@holdout/contracts';
 import { Queue } from 'bullmq';
 import Dockerode from 'dockerode';
 import { readSse } from './sse.js';
@@ -18,11 +18,15 @@ process.env.HOLDOUT_KERNEL_OWNER = OWNER;
 const docker = new Dockerode();
 const ownContainers = () => docker.listContainers({ all: true, filters: { label: [`holdout.owner=${OWNER}`] } });
 
-const TERMINAL = new Set(['scored', 'failed', 'cancelled']);
+const TERMINAL = new Set(['scored', 'failed', 'cancelled', 'complete']);
 
 /** Writes `csv` to /kaggle/working/submission.csv after `body` (Python). */
 const py = (body: string, csv: string | null = submissionCsv(8, 8)) =>
   `${body}\n${csv === null ? '' : `open('/kaggle/working/submission.csv', 'w').write(${JSON.stringify(csv)})\n`}`;
+
+/** Runs `body` only in the run over the hidden test data (Kaggle's rerun variable); the public run writes a valid file. */
+const inHiddenRun = (body: string) =>
+  `import os\nif os.environ.get('KAGGLE_IS_COMPETITION_RERUN'):\n${body.split('\n').map((l) => `    ${l}`).join('\n')}\nelse:\n    open('/kaggle/working/submission.csv', 'w').write(${JSON.stringify(submissionCsv(8, 8))})\n`;
 
 describe('kernel submissions through the API and a real worker', () => {
   let env: TestEnv;
@@ -46,7 +50,8 @@ describe('kernel submissions through the API and a real worker', () => {
       return TERMINAL.has(r.status) ? r : undefined;
     }, { timeoutMs, everyMs: 200, what: `submission ${id} to finish` });
   const charged = async (id: string) => Number((await env.ds.query(`SELECT count(*) AS n FROM submissions s WHERE s.id = $1 AND ${CHARGED_STATUSES_SQL}`, [id]))[0].n) === 1;
-  const runsOf = async (id: string) => (await env.ds.query('SELECT * FROM kernel_runs WHERE submission_id = $1 ORDER BY attempt', [id])) as Record<string, any>[];
+  /** A submission's runs: each attempt's public run, then its hidden run. */
+  const runsOf = async (id: string) => (await env.ds.query(`SELECT * FROM kernel_runs WHERE submission_id = $1 ORDER BY attempt, phase = 'hidden'`, [id])) as Record<string, any>[];
 
   before(async () => {
     env = await createTestEnv('kernels');
@@ -58,11 +63,13 @@ describe('kernel submissions through the API and a real worker', () => {
       kfiles: { kinds: ['file'] },
       ksample: { publicSampleIds: ['p1'] },
       kbig: { cpus: 64, memoryBytes: 4 * 1024 ** 4, processes: 24 },
+      kboth: { kinds: ['file', 'kernel'] },
+      kfew: { publicRunsPerDay: 2 },
     });
     api = await startApi(env, bundles);
     prof = await Client.register(api.server, 'prof@example.com');
     const course = (await prof.post('/api/courses').send({ name: 'Kernels' })).body;
-    for (const slug of ['kern', 'kshort', 'klogs', 'kgpu', 'kfiles', 'ksample', 'kbig']) {
+    for (const slug of ['kern', 'kshort', 'klogs', 'kgpu', 'kfiles', 'ksample', 'kbig', 'kboth', 'kfew']) {
       await createCompetitionWithData({ env, bundles, instructor: prof, courseId: course.id, bundle: slug, slug });
     }
     student = await Client.register(api.server, 'stu@example.com');
@@ -78,36 +85,43 @@ describe('kernel submissions through the API and a real worker', () => {
     await env?.drop();
   });
 
-  it('a .py kernel sees the hidden test images and its attached dataset (never the solution), streams its log and ends scored', async () => {
+  it('a .py kernel runs over the public data, then sees the hidden test images and its attached dataset (never the solution), streams its logs and ends scored', async () => {
     const marker = `marker-${randomBytes(4).toString('hex')}`;
     const source = py(`
 import os, time
 base = '/kaggle/input/kern'
 test = sorted(os.listdir(base + '/test'))
-assert test == ['p1.png', 'p2.png', 'q1.png', 'q2.png'], test
+run = 'hidden' if os.environ.get('KAGGLE_IS_COMPETITION_RERUN') == 'True' else 'public'
+assert test == (['p1.png', 'p2.png', 'q1.png', 'q2.png'] if run == 'hidden' else ['p1.png']), test
 found = [os.path.join(d, f) for d, _, fs in os.walk('/kaggle/input') for f in fs if f == 'solution.csv']
 assert not found, found
 assert open('/kaggle/input/weights/w.txt').read() == 'w=1'
 time.sleep(2)
-print('${marker}', flush=True)
+print('${marker}-' + run, flush=True)
 `);
     const up = await submit(student, 'kern', 'my kernel.py', source, { 'w.txt': 'w=1' }, { dataset: 'weights' });
     assert.equal(up.status, 202, JSON.stringify(up.body));
     const id = (up.body as SubmissionDto).id;
     assert.equal(up.body.kind, 'kernel');
     assert.equal(up.body.status, 'queued');
-    // The participant's stream carries status only (this competition hides hidden-data logs)…
+    // The participant's stream carries the public run's log, and of the hidden run only its status
+    // (this competition hides hidden-data logs)…
     const studentEvents = readSse<SubmissionEventDto>(api.server, `/api/submissions/${id}/events`, { cookie: student.cookie }, (e) => e.type === 'status' && TERMINAL.has(e.submission.status), 60_000);
-    // …staff follow the live log on it.
-    const events = await readSse<SubmissionEventDto>(api.server, `/api/submissions/${id}/events`, { cookie: prof.cookie }, (e) => e.type === 'log' && e.line.includes(marker), 60_000);
-    assert.ok(events.some((e) => e.type === 'status' && e.submission.status === 'running'));
+    // …staff follow both live.
+    const events = await readSse<SubmissionEventDto>(api.server, `/api/submissions/${id}/events`, { cookie: prof.cookie }, (e) => e.type === 'log' && e.line.includes(`${marker}-hidden`), 60_000);
+    assert.ok(events.some((e) => e.type === 'status' && e.submission.status === 'running' && e.submission.run === 'public'));
+    assert.ok(events.some((e) => e.type === 'status' && e.submission.status === 'running' && e.submission.run === 'hidden'));
+    assert.deepEqual(events.filter((e) => e.type === 'log' && e.line.includes(marker)).map((e) => e.type === 'log' && [e.line, e.run]), [[`${marker}-public`, 'public'], [`${marker}-hidden`, 'hidden']]);
     const seenByStudent = await studentEvents;
     assert.ok(seenByStudent.some((e) => e.type === 'status' && e.submission.status === 'scored'));
-    assert.deepEqual(seenByStudent.filter((e) => e.type === 'log'), [], 'no log lines for the participant');
+    const studentLines = seenByStudent.flatMap((e) => (e.type === 'log' ? [e] : []));
+    assert.ok(studentLines.some((e) => e.line === `${marker}-public` && e.run === 'public'), 'the team follows its public run');
+    assert.deepEqual(studentLines.filter((e) => e.run !== 'public' || e.line.includes('hidden')), [], 'no line of the hidden run for the participant');
     const done = await finished(id);
     assert.equal(done.status, 'scored', JSON.stringify(done));
     assert.equal(done.public_score, expectedScore(8));
-    const [run] = await runsOf(id);
+    const [publicRun, run, ...more] = await runsOf(id);
+    assert.deepEqual([publicRun!.phase, publicRun!.outcome, run!.phase, more.length], ['public', 'succeeded', 'hidden', 0]);
     assert.equal(run!.outcome, 'succeeded');
     assert.equal(run!.step, 'done');
     assert.match(run!.image_digest, /^sha256:[0-9a-f]{64}$/);
@@ -117,14 +131,29 @@ print('${marker}', flush=True)
     assert.equal(run!.queue, QUEUES.kernels);
     const log = await prof.get(`/api/submissions/${id}/log`);
     assert.equal(log.status, 200);
-    assert.ok(log.text.includes(marker), log.text);
-    // The participant sees only the result of a run over hidden data (the competition's setting).
+    assert.ok(log.text.includes(`${marker}-hidden`), log.text);
+    // The participant sees only the result of a run over hidden data (the competition's setting)…
     const mine = await student.get(`/api/submissions/${id}/log`);
     assert.equal(mine.status, 200);
     assert.ok(!mine.text.includes(marker), mine.text);
     assert.match(mine.text, /not shown to participants/);
+    assert.equal((await student.get(`/api/submissions/${id}/output?run=hidden`)).status, 403);
+    // …and the whole public run: its log and its files.
+    const publicLog = await student.get(`/api/submissions/${id}/log?run=public`);
+    assert.ok(publicLog.text.includes(`${marker}-public`) && !publicLog.text.includes(`${marker}-hidden`), publicLog.text);
+    const runs = (await student.get(`/api/submissions/${id}/runs`)).body as KernelRunDto[];
+    assert.deepEqual(runs.map((r) => [r.phase, r.attempt, r.outcome, r.logVisible, r.files.map((f) => f.name)]), [
+      ['public', 1, 'succeeded', true, ['submission.csv']],
+      ['hidden', 1, 'succeeded', false, []],
+    ]);
+    const output = await student.get(`/api/submissions/${id}/output?run=public&name=submission.csv`);
+    assert.equal(output.status, 200);
+    assert.equal(output.text, submissionCsv(8, 8));
+    assert.equal((await student.get(`/api/submissions/${id}/output?run=public&name=../kernel.log`)).status, 404, 'only names the run listed');
     // Other teams do not see it at all.
     assert.equal((await other.get(`/api/submissions/${id}/log`)).status, 404);
+    assert.equal((await other.get(`/api/submissions/${id}/log?run=public`)).status, 404);
+    assert.equal((await other.get(`/api/submissions/${id}/runs`)).status, 404);
     assert.equal((await other.post(`/api/submissions/${id}/cancel`)).status, 404);
   });
 
@@ -132,10 +161,12 @@ print('${marker}', flush=True)
     // The public sample lists the one public test image, as in the Sartorius-like competition.
     const listed = await student.get('/api/competitions/ksample/data/sample_submission.csv');
     assert.equal(listed.text, 'id,predicted\np1,\n');
+    // The public run sees the public sample (its copy is valid for the public images); the hidden run, all four.
     const source = `
-import shutil
+import os, shutil
 sample = open('/kaggle/input/ksample/sample_submission.csv').read()
-assert sample == 'id,predicted\\np1,\\np2,\\nq1,\\nq2,\\n', repr(sample)
+hidden = os.environ.get('KAGGLE_IS_COMPETITION_RERUN') == 'True'
+assert sample == ('id,predicted\\np1,\\np2,\\nq1,\\nq2,\\n' if hidden else 'id,predicted\\np1,\\n'), repr(sample)
 shutil.copy('/kaggle/input/ksample/sample_submission.csv', '/kaggle/working/submission.csv')
 `;
     const up = await submit(student, 'ksample', 'copy_sample.py', source);
@@ -145,12 +176,79 @@ shutil.copy('/kaggle/input/ksample/sample_submission.csv', '/kaggle/working/subm
     assert.equal(typeof done.public_score, 'number');
   });
 
+  it('where the test images are public, the one run is the public run: the team reads its log, its output is scored', async () => {
+    const up = await submit(student, 'kboth', 'all.py', py(`import os\nprint('public-only', sorted(os.listdir('/kaggle/input/kboth/test')), os.environ.get('KAGGLE_IS_COMPETITION_RERUN'), flush=True)`));
+    assert.equal(up.status, 202, JSON.stringify(up.body));
+    const done = await finished(up.body.id);
+    assert.equal(done.status, 'scored', JSON.stringify(done));
+    assert.equal(done.public_score, expectedScore(8));
+    assert.deepEqual((await runsOf(up.body.id)).map((r) => [r.phase, r.outcome]), [['public', 'succeeded']]);
+    const log = await student.get(`/api/submissions/${up.body.id}/log`);
+    assert.match(log.text, /public-only \['p1\.png'\] None/);
+  });
+
+  it('runs without submitting: the public run only, its log and files to the team, never scored or charged', async () => {
+    const quotaBefore = (await student.get('/api/competitions/kern')).body.viewer.submissionsToday;
+    const source = py(`import os\nos.makedirs('/kaggle/working/plots', exist_ok=True)\nopen('/kaggle/working/plots/loss.txt', 'w').write('0.5')\nprint('trying-it', flush=True)`);
+    const up = await submit(student, 'kern', 'try.py', source, {}, { runOnly: 'true' });
+    assert.equal(up.status, 202, JSON.stringify(up.body));
+    assert.equal((up.body as SubmissionDto).runOnly, true);
+    assert.equal((up.body as SubmissionDto).charged, false);
+    const done = await finished(up.body.id);
+    assert.equal(done.status, 'complete', JSON.stringify(done));
+    assert.deepEqual([done.public_score, done.solution_version_id, done.run_only], [null, null, true]);
+    assert.deepEqual((await runsOf(up.body.id)).map((r) => [r.phase, r.outcome]), [['public', 'succeeded']], 'no hidden run');
+    const runs = (await student.get(`/api/submissions/${up.body.id}/runs`)).body as KernelRunDto[];
+    assert.deepEqual(runs[0]!.files, [
+      { name: 'plots/loss.txt', size: 3 },
+      { name: 'submission.csv', size: submissionCsv(8, 8).length },
+    ]);
+    const file = await student.get(`/api/submissions/${up.body.id}/output?run=public&name=plots/loss.txt`);
+    assert.equal(file.status, 200);
+    assert.equal(file.headers['content-type'], 'application/octet-stream');
+    assert.match(file.headers['content-disposition']!, /^attachment; filename="?loss\.txt"?$/);
+    assert.match((await student.get(`/api/submissions/${up.body.id}/log`)).text, /trying-it/);
+    assert.equal((await other.get(`/api/submissions/${up.body.id}/runs`)).status, 404);
+    assert.equal((await student.get('/api/competitions/kern')).body.viewer.submissionsToday, quotaBefore, 'not charged');
+    assert.equal(await charged(up.body.id), false);
+    const board = (await student.get('/api/competitions/kern/leaderboard')).body;
+    assert.ok(!JSON.stringify(board).includes(up.body.id), 'never on a leaderboard');
+    // An invalid file is named, still not charged; a file is never "run without submitting".
+    const bad = await submit(student, 'kern', 'try-bad.py', py('print(1)', 'id,predicted\np1,1 2\n'), {}, { runOnly: 'true' });
+    const refused = await finished(bad.body.id);
+    assert.deepEqual([refused.status, refused.error_class, refused.run_only], ['failed', 'scoring-error', true]);
+    assert.match(refused.error_message, /checked after the public run/);
+    const notKernel = await student.post('/api/competitions/kfiles/submissions').field('runOnly', 'true').attach('file', Buffer.from(submissionCsv(8, 8)), 's.csv');
+    assert.equal(notKernel.status, 400);
+    assert.match(notKernel.body.error.message, /runOnly: only a kernel/);
+  });
+
+  it('public runs have their own daily limit; cancelled ones give theirs back', async () => {
+    const sleeper = py('import time\ntime.sleep(30)');
+    const a = await submit(other, 'kfew', 'a.py', py('print(1)'));
+    const b = await submit(other, 'kfew', 'b.py', sleeper, {}, { runOnly: 'true' });
+    assert.deepEqual([a.status, b.status], [202, 202]);
+    const c = await submit(other, 'kfew', 'c.py', py('print(1)'));
+    assert.equal(c.status, 429, JSON.stringify(c.body));
+    assert.equal(c.body.error.code, 'quota_exceeded');
+    assert.equal(c.body.error.details.budget, 'public-runs');
+    assert.match(c.body.error.message, /all 2 public kernel runs for today/);
+    assert.equal((await other.post(`/api/submissions/${b.body.id}/cancel`)).status, 200);
+    const d = await submit(other, 'kfew', 'd.py', py('print(1)'));
+    assert.equal(d.status, 202, JSON.stringify(d.body));
+    for (const id of [a.body.id, d.body.id]) assert.equal((await finished(id)).status, 'scored');
+    // The rules page says how both runs are charged.
+    const rules = (await other.get('/api/competitions/kfew')).body.pages.rules as string;
+    assert.match(rules, /fails in its public run is not charged/);
+    assert.match(rules, /\*\*2 per day\*\*/);
+  });
+
   it('a request larger than any worker is flagged to staff and clamped to the host; the process limit is the competition\'s', async () => {
     const policy = await eventually(async () => {
       const r = await prof.get('/api/competitions/kbig/kernel-policy');
       return r.body.warnings?.length > 0 && !/No kernel worker/.test(r.body.warnings[0]) ? r.body : undefined;
     }, { what: 'the worker to announce itself' });
-    assert.deepEqual(policy.request, { cpus: 64, memoryBytes: 4 * 1024 ** 4, gpus: 0, processes: 24, timeLimitSeconds: 60, showHiddenDataLogs: false });
+    assert.deepEqual(policy.request, { cpus: 64, memoryBytes: 4 * 1024 ** 4, gpus: 0, processes: 24, timeLimitSeconds: 60, showHiddenDataLogs: false, publicRunsPerDay: 20 });
     assert.match(policy.warnings.join('\n'), /ask for 64 CPUs but the largest kernel worker has \d+: runs get \d+/);
     assert.match(policy.warnings.join('\n'), /ask for 4096 GB of memory but the largest kernel worker can give [\d.]+ GB: runs are limited to that/);
     const fitting = await prof.get('/api/competitions/kern/kernel-policy');
@@ -206,11 +304,11 @@ assert limit == '24', limit
     ['timeout', 'kshort', 'import time\ntime.sleep(30)', 'timeout', /time limit/],
     ['oom', 'kern', 'x = bytearray(2 * 1024 ** 3)\nx[::4096] = b"1" * len(x[::4096])', 'oom', /memory limit/],
     ['exception', 'kern', 'print("secret-trace")\nraise ValueError("boom")', 'exception', /threw an exception/],
-    ['no-submission-file', 'kern', 'print("forgot to write it")', 'no-submission-file', /no \/kaggle\/working\/submission.csv/],
+    ['no-submission-file', 'kern', 'print("forgot to write it")\nimport sys\nsys.exit(0)', 'no-submission-file', /no \/kaggle\/working\/submission.csv/],
   ];
   for (const [name, slug, body, cls, message] of failureCases) {
-    it(`fails with class ${name}, charged to the daily quota`, async () => {
-      const up = await submit(student, slug, `${name}.py`, py(body, null));
+    it(`fails in the hidden run with class ${name}, charged to the daily quota`, async () => {
+      const up = await submit(student, slug, `${name}.py`, inHiddenRun(body));
       assert.equal(up.status, 202, JSON.stringify(up.body));
       const done = await finished(up.body.id);
       assert.equal(done.status, 'failed');
@@ -218,6 +316,8 @@ assert limit == '24', limit
       assert.match(done.error_message, message);
       const dto = (await student.get(`/api/submissions/${up.body.id}`)).body as SubmissionDto;
       assert.equal(dto.error?.class, cls);
+      assert.equal(done.run_phase, 'hidden');
+      assert.equal(dto.charged, true);
       assert.ok(await charged(up.body.id), 'a kernel failure of the participant counts against the daily quota');
       if (name === 'exception') {
         // No log tail for participants here (hidden-data logs are not shown), the full log for staff.
@@ -228,12 +328,26 @@ assert limit == '24', limit
     });
   }
 
+  it('fails in the public run: not charged, no hidden run, and the team reads the whole log', async () => {
+    const up = await submit(student, 'kern', 'early.py', 'import sys\nprint("public-trace", file=sys.stderr)\nraise ValueError("early")\n');
+    const done = await finished(up.body.id);
+    assert.deepEqual([done.status, done.error_class, done.run_phase], ['failed', 'exception', 'public']);
+    assert.match(done.error_message, /In the public run .*not charged/);
+    assert.match(done.error_message, /ValueError: early/, 'the log tail: the team may read its public run');
+    assert.equal(await charged(up.body.id), false);
+    assert.equal(((await student.get(`/api/submissions/${up.body.id}`)).body as SubmissionDto).charged, false);
+    assert.deepEqual((await runsOf(up.body.id)).map((r) => r.phase), ['public']);
+    const log = await student.get(`/api/submissions/${up.body.id}/log`);
+    assert.ok(log.text.includes('public-trace') && log.text.includes('ValueError: early'), log.text);
+  });
+
   it('exception shows the log tail where the competition shows hidden-data logs', async () => {
     // Both lines on stderr: Docker may deliver stdout and stderr frames out of order, which once
     // split the traceback's last line around the printed marker.
-    const up = await submit(student, 'klogs', 'e.py', 'import sys\nprint("visible-trace", file=sys.stderr)\nraise RuntimeError("kaboom")\n');
+    const up = await submit(student, 'klogs', 'e.py', inHiddenRun('import sys\nprint("visible-trace", file=sys.stderr)\nraise RuntimeError("kaboom")'));
     const done = await finished(up.body.id);
     assert.equal(done.error_class, 'exception');
+    assert.equal(done.run_phase, 'hidden');
     assert.match(done.error_message, /RuntimeError: kaboom/);
     const log = await student.get(`/api/submissions/${up.body.id}/log`);
     assert.ok(log.text.includes('visible-trace'), log.text);

@@ -12,7 +12,7 @@ import { startWorker } from '@holdout/worker/testing';
 process.env.HOLDOUT_KERNEL_IMAGE ??= 'holdout/kernel-runtime:slim';
 process.env.HOLDOUT_KERNEL_OWNER = `t-starters-${randomBytes(3).toString('hex')}`;
 
-const TERMINAL = new Set(['scored', 'failed', 'cancelled']);
+const TERMINAL = new Set(['scored', 'failed', 'cancelled', 'complete']);
 
 describe('the bundled starter kernels under a slug the instructor chose', () => {
   let env: TestEnv;

@@ -129,6 +129,8 @@ const kernel = z
     showHiddenDataLogs: z.boolean({ error: 'expected true or false' }).default(false),
     /** Processes and threads a run may have at once (a fork bomb stops here, not at the host's limit). */
     processes: positiveInt.max(32_768, { error: 'must be at most 32768' }).default(256),
+    /** Public runs (every kernel submission's first run, and runs without submitting) a team may start per UTC day. */
+    publicRunsPerDay: positiveInt.max(1000, { error: 'must be at most 1000' }).default(20),
   })
   .transform(({ timeLimit, memory, outputLimit, ...rest }) => ({
     ...rest,

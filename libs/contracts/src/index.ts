@@ -9,8 +9,20 @@ export type RleOrder = 'column' | 'row';
 export type Split = 'public' | 'private';
 export type SubmissionKind = 'file' | 'kernel' | 'model';
 
-/** Lifecycle of a submission. `queued` → (`scoring` | `running`) → `scored` | `failed` | `cancelled`. */
-export type SubmissionStatus = 'queued' | 'running' | 'scoring' | 'scored' | 'failed' | 'cancelled';
+/**
+ * Lifecycle of a submission. `queued` → (`scoring` | `running`) → `scored` | `failed` | `cancelled`;
+ * `complete`: a kernel run without submitting (its public run ended with a valid file; never scored).
+ */
+export type SubmissionStatus = 'queued' | 'running' | 'scoring' | 'scored' | 'failed' | 'cancelled' | 'complete';
+
+/**
+ * The two runs of a kernel submission, as Kaggle's "save, then submit": first over the public
+ * data only (its log and output files go to the team), then, when that wrote a valid file, over
+ * the hidden test data (only its result class goes to participants, unless the competition shows
+ * logs). Where the test images are public (the competition also takes files), the public run
+ * sees them all and its output is the submission: there is no hidden run.
+ */
+export type KernelRunPhase = 'public' | 'hidden';
 
 /**
  * Why a submission failed. The first group is the participant's doing (not retried; a
@@ -206,6 +218,12 @@ export interface SubmissionDto {
   createdAt: string;
   scoredAt: string | null;
   error: (ValidationErrorDto & { class: FailureClass }) | null;
+  /** Whether it counts against the team's daily quota now (a kernel that failed in its public run does not). */
+  charged: boolean;
+  /** Kernels: started with "run without submitting" (the public run only; never scored or charged). */
+  runOnly: boolean;
+  /** Kernels: the run it is in or ended in (null before its first run, and for files). */
+  run: KernelRunPhase | null;
 }
 
 export interface SubmissionDetailDto extends SubmissionDto {
@@ -219,6 +237,8 @@ export interface SubmissionDetailDto extends SubmissionDto {
  */
 export interface SubmissionProgressDto {
   phase: 'queued' | 'running' | 'scoring';
+  /** Running: which of the kernel's runs (public data first, then the hidden test data). */
+  run: KernelRunPhase | null;
   /** Queued: 1 = the next to start among the kernels waiting for the same kind of worker. */
   position: number | null;
   /** Queued: how many kernels wait for that kind of worker in all. */
@@ -236,7 +256,22 @@ export interface SubmissionProgressDto {
 export type SubmissionEventDto =
   | { type: 'status'; submission: SubmissionDto }
   | { type: 'progress'; progress: SubmissionProgressDto }
-  | { type: 'log'; line: string };
+  | { type: 'log'; line: string; run: KernelRunPhase };
+
+/** `GET /api/submissions/:id/runs`: each run of a kernel, oldest first, with what the viewer may read of it. */
+export interface KernelRunDto {
+  phase: KernelRunPhase;
+  attempt: number;
+  /** succeeded, timeout, oom, exception, no-submission-file, cancelled, lost, error; null while it runs. */
+  outcome: string | null;
+  startedAt: string | null;
+  finishedAt: string | null;
+  durationMs: number | null;
+  /** Whether the viewer may read its log (`GET …/log?run=`) and files: the team sees its public runs; hidden runs only where the competition shows their logs. */
+  logVisible: boolean;
+  /** Files the run left in /kaggle/working (public runs), `GET …/runs/:phase/files/:name`; empty when none or not visible. */
+  files: { name: string; size: number }[];
+}
 
 export interface LeaderboardEntryDto {
   rank: number;
@@ -391,7 +426,7 @@ export interface UpdateCompetitionRequest {
   /** Which kinds are on: any non-empty subset of the competition's `availableKinds`. */
   submissionKinds?: SubmissionKind[];
   /** Competitions that take kernels only. */
-  kernel?: { timeLimitSeconds?: number; memoryBytes?: number; cpus?: number; gpus?: number; processes?: number; showHiddenDataLogs?: boolean };
+  kernel?: { timeLimitSeconds?: number; memoryBytes?: number; cpus?: number; gpus?: number; processes?: number; showHiddenDataLogs?: boolean; publicRunsPerDay?: number };
   /** Markdown; the rules page keeps its generated quota section. */
   pages?: { overview?: string; data?: string; evaluation?: string; rules?: string };
 }

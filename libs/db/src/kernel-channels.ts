@@ -1,3 +1,5 @@
+import type { KernelRunPhase } from '@holdout/contracts';
+
 /**
  * Redis pub/sub between kernel workers and the API. Log lines ride the platform's event
  * channels (`<prefix>:events:*`, fanned out by the API's EventsBus); cancels go to workers.
@@ -23,8 +25,14 @@ export const kernelHostKeys = {
 export interface KernelLogEvent {
   type: 'kernel-log';
   submissionId: string;
+  /** Which run printed them: the API forwards each only to viewers who may read that run's log. */
+  run: KernelRunPhase;
   lines: string[];
 }
 
-/** Artifact-store keys of a run: its directory holds `kernel.log` and `submission.csv`. */
-export const kernelRunKey = (submissionId: string, attempt: number) => `kernel-runs/${submissionId}/${attempt}`;
+/**
+ * Artifact-store directory of a run: `kernel.log`, `submission.csv`, and for a public run the
+ * files it left in /kaggle/working (`working/`). Runs over the hidden data keep the first layout's key.
+ */
+export const kernelRunKey = (submissionId: string, attempt: number, phase: KernelRunPhase = 'hidden') =>
+  `kernel-runs/${submissionId}/${attempt}${phase === 'public' ? '-public' : ''}`;

@@ -50,10 +50,29 @@ export class SubmissionLifecycle {
     return (await this.write('claimForScoring', id, 'attempts = attempts + 1, started_at = now()')) !== null;
   }
 
-  /** claimForRun: a kernel worker takes a queued kernel (or one a dead worker left `running`); returns the attempt number. */
+  /**
+   * claimForRun: a kernel worker takes a queued kernel (or one a dead worker left `running`) and
+   * starts its public run (each attempt starts there); returns the attempt number.
+   */
   async claimForRun(id: string): Promise<number | null> {
-    const row = await this.write('claimForRun', id, 'attempts = attempts + 1, started_at = COALESCE(started_at, now())', [], { returning: 'attempts' });
+    const row = await this.write('claimForRun', id, `attempts = attempts + 1, run_phase = 'public', started_at = COALESCE(started_at, now())`, [], { returning: 'attempts' });
     return row ? Number(row.attempts) : null;
+  }
+
+  /** startHiddenRun: the public run wrote a valid file; the run over the hidden test data starts (its failures are charged). */
+  async startHiddenRun(id: string): Promise<boolean> {
+    return (await this.write('startHiddenRun', id, `run_phase = 'hidden'`, [], { also: `run_phase = 'public'` })) !== null;
+  }
+
+  /** refuseOutput: the public run's file is not a valid submission (named like the scorer names it); not charged, never rescored. */
+  async refuseOutput(id: string, r: Pick<Rejection, 'code' | 'message' | 'row'>): Promise<boolean> {
+    const set = `error_class = 'scoring-error', error_code = $3, error_message = $4, error_row = $5, scored_at = now()`;
+    return (await this.write('refuseOutput', id, set, [r.code, r.message, r.row], { also: `run_phase = 'public'` })) !== null;
+  }
+
+  /** completeRun: a run without submitting ended with a valid file. */
+  async completeRun(id: string): Promise<boolean> {
+    return (await this.write('completeRun', id, 'scored_at = now()', [], { also: 'run_only' })) !== null;
   }
 
   /** collectOutput: the kernel wrote its submission file; it is scored next. */

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import type { FailureClass, SubmissionKind, SubmissionStatus } from '@holdout/contracts';
-import { isCharged, isRescorable, quotaDay, quotaLeft } from './charging.js';
+import type { FailureClass, KernelRunPhase, SubmissionKind, SubmissionStatus } from '@holdout/contracts';
+import { isCharged, isRescorable, publicRunsLeft, quotaDay, quotaLeft } from './charging.js';
 
 describe('daily quota charging', () => {
   const cases: [SubmissionStatus, FailureClass | null, boolean][] = [
@@ -20,8 +20,34 @@ describe('daily quota charging', () => {
     ['cancelled', 'cancelled', false],
   ];
   for (const [status, errorClass, charged] of cases) {
-    it(`${status}${errorClass ? ` (${errorClass})` : ''} is ${charged ? '' : 'not '}charged`, () => assert.equal(isCharged({ status, errorClass }), charged));
+    it(`${status}${errorClass ? ` (${errorClass})` : ''} is ${charged ? '' : 'not '}charged`, () => assert.equal(isCharged({ status, errorClass, runPhase: null, runOnly: false }), charged));
   }
+
+  // Kernels: a failure in the public run is not charged; one in the hidden run is; a run without submitting never is.
+  const kernels: [SubmissionStatus, FailureClass | null, KernelRunPhase | null, boolean, boolean][] = [
+    ['queued', null, null, false, true],
+    ['running', null, 'public', false, true],
+    ['running', null, 'hidden', false, true],
+    ['failed', 'exception', 'public', false, false],
+    ['failed', 'timeout', 'public', false, false],
+    ['failed', 'exception', 'hidden', false, true],
+    ['failed', 'oom', 'hidden', false, true],
+    ['failed', 'scoring-error', 'public', false, false],
+    ['scored', null, 'public', false, true],
+    ['queued', null, null, true, false],
+    ['running', null, 'public', true, false],
+    ['complete', null, 'public', true, false],
+    ['failed', 'exception', 'public', true, false],
+  ];
+  for (const [status, errorClass, runPhase, runOnly, charged] of kernels) {
+    it(`a kernel ${runOnly ? 'run without submitting ' : ''}${status}${errorClass ? ` (${errorClass})` : ''} in its ${runPhase ?? 'no'} run is ${charged ? '' : 'not '}charged`, () =>
+      assert.equal(isCharged({ status, errorClass, runPhase, runOnly }), charged));
+  }
+
+  it('public runs left never go below zero', () => {
+    assert.equal(publicRunsLeft({ publicRunsPerDay: 10, startedToday: 3 }), 7);
+    assert.equal(publicRunsLeft({ publicRunsPerDay: 10, startedToday: 12 }), 0);
+  });
 
   it('the quota day is the UTC day, end exclusive', () => {
     const cases: [string, string, string][] = [
@@ -44,6 +70,7 @@ describe('daily quota charging', () => {
 describe('rescorability', () => {
   const cases: [SubmissionKind, SubmissionStatus, FailureClass | null, boolean][] = [
     ['file', 'scored', null, true],
+    ['kernel', 'complete', null, false],
     ['file', 'failed', 'validation', true],
     ['file', 'failed', 'infrastructure', false],
     ['file', 'queued', null, false],
@@ -57,6 +84,10 @@ describe('rescorability', () => {
     ['model', 'scored', null, false],
   ];
   for (const [kind, status, errorClass, ok] of cases) {
-    it(`a ${kind} ${status}${errorClass ? ` (${errorClass})` : ''} is ${ok ? '' : 'not '}rescored`, () => assert.equal(isRescorable({ kind, status, errorClass }), ok));
+    it(`a ${kind} ${status}${errorClass ? ` (${errorClass})` : ''} is ${ok ? '' : 'not '}rescored`, () => assert.equal(isRescorable({ kind, status, errorClass, scoredAgainstSolution: true }), ok));
   }
+  it('only what was scored against a solution version (a public run\'s invalid file never was)', () => {
+    assert.equal(isRescorable({ kind: 'kernel', status: 'failed', errorClass: 'scoring-error', scoredAgainstSolution: false }), false);
+    assert.equal(isRescorable({ kind: 'kernel', status: 'scored', errorClass: null, scoredAgainstSolution: false }), false);
+  });
 });

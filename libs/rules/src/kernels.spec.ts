@@ -62,9 +62,10 @@ describe('gpuWeek', () => {
 
 describe('logAccess and kernelSettingsOf', () => {
   it('staff always see the full log; participants only where hidden-data logs are shown', () => {
-    assert.equal(logAccess({ staff: true, showHiddenDataLogs: false }), 'full');
-    assert.equal(logAccess({ staff: false, showHiddenDataLogs: true }), 'full');
-    assert.equal(logAccess({ staff: false, showHiddenDataLogs: false }), 'class-only');
+    assert.equal(logAccess({ staff: true, showHiddenDataLogs: false, phase: 'hidden' }), 'full');
+    assert.equal(logAccess({ staff: false, showHiddenDataLogs: true, phase: 'hidden' }), 'full');
+    assert.equal(logAccess({ staff: false, showHiddenDataLogs: false, phase: 'hidden' }), 'class-only');
+    assert.equal(logAccess({ staff: false, showHiddenDataLogs: false, phase: 'public' }), 'full', 'the team reads its public runs');
   });
   it('fills the schema defaults (9 h, 1 GPU, hidden logs) and keeps what is set', () => {
     const d = kernelSettingsOf({});
@@ -72,8 +73,9 @@ describe('logAccess and kernelSettingsOf', () => {
     assert.equal(d.gpus, 1);
     assert.equal(d.showHiddenDataLogs, false);
     assert.equal(d.processes, 256);
-    const s = kernelSettingsOf({ kernel: { image: 'x', timeLimitSeconds: 5, gpus: 0, memoryBytes: 1e9, cpus: 2, outputLimitBytes: 1e6, showHiddenDataLogs: true, processes: 64 } });
-    assert.deepEqual(s, { image: 'x', timeLimitSeconds: 5, gpus: 0, memoryBytes: 1e9, cpus: 2, outputLimitBytes: 1e6, showHiddenDataLogs: true, processes: 64 });
+    assert.equal(d.publicRunsPerDay, 20);
+    const s = kernelSettingsOf({ kernel: { image: 'x', timeLimitSeconds: 5, gpus: 0, memoryBytes: 1e9, cpus: 2, outputLimitBytes: 1e6, showHiddenDataLogs: true, processes: 64, publicRunsPerDay: 3 } });
+    assert.deepEqual(s, { image: 'x', timeLimitSeconds: 5, gpus: 0, memoryBytes: 1e9, cpus: 2, outputLimitBytes: 1e6, showHiddenDataLogs: true, processes: 64, publicRunsPerDay: 3 });
   });
 });
 

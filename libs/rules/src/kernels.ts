@@ -1,4 +1,4 @@
-import { QUEUES } from '@holdout/contracts';
+import { QUEUES, type KernelRunPhase } from '@holdout/contracts';
 
 /**
  * Kernel rules, written down once. Pure: tested without a server, shared by the API (admission)
@@ -86,14 +86,17 @@ export function gpuBudgetAllows(o: { usedHours: number; limitHours: number }): b
 }
 
 /**
- * What of a kernel's log a viewer sees. Staff see everything. Participants see the log of a run
- * over the hidden test data only when the competition allows it (`kernel.showHiddenDataLogs`;
- * Kaggle: no) — otherwise only the failure class. Every run of a kernel here is over the hidden
- * test data.
+ * What of a kernel run's log (and output files) a viewer who may see the submission sees. Staff
+ * see everything; the team sees its public runs (over public data only) whole, and a run over the
+ * hidden test data only when the competition allows it (`kernel.showHiddenDataLogs`; Kaggle: no)
+ * — otherwise only the failure class.
  */
-export function logAccess(o: { staff: boolean; showHiddenDataLogs: boolean }): 'full' | 'class-only' {
-  return o.staff || o.showHiddenDataLogs ? 'full' : 'class-only';
+export function logAccess(o: { staff: boolean; showHiddenDataLogs: boolean; phase: KernelRunPhase }): 'full' | 'class-only' {
+  return o.staff || o.phase === 'public' || o.showHiddenDataLogs ? 'full' : 'class-only';
 }
+
+/** The environment variable Kaggle sets in the run over the hidden test data (kernels may branch on it). */
+export const HIDDEN_RUN_ENV = { KAGGLE_IS_COMPETITION_RERUN: 'True' } as const;
 
 /** The kernel settings of a competition (its `competition.yaml` `kernel:` block as stored). */
 export interface CompetitionKernelSettings {
@@ -106,6 +109,8 @@ export interface CompetitionKernelSettings {
   showHiddenDataLogs: boolean;
   /** Processes and threads at once (the container's pids limit). */
   processes: number;
+  /** Public runs a team may start per UTC day (`publicRunsLeft`). */
+  publicRunsPerDay: number;
 }
 
 const DEFAULTS: CompetitionKernelSettings = {
@@ -117,6 +122,7 @@ const DEFAULTS: CompetitionKernelSettings = {
   outputLimitBytes: 1024 ** 3,
   showHiddenDataLogs: false,
   processes: 256,
+  publicRunsPerDay: 20,
 };
 
 /** Reads the stored competition config's kernel block, filling the schema's defaults. */
@@ -131,6 +137,7 @@ export function kernelSettingsOf(config: Record<string, unknown>): CompetitionKe
     outputLimitBytes: num(k.outputLimitBytes, DEFAULTS.outputLimitBytes),
     showHiddenDataLogs: typeof k.showHiddenDataLogs === 'boolean' ? k.showHiddenDataLogs : DEFAULTS.showHiddenDataLogs,
     processes: num(k.processes, DEFAULTS.processes),
+    publicRunsPerDay: num(k.publicRunsPerDay, DEFAULTS.publicRunsPerDay),
   };
 }
 

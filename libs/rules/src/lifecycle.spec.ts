@@ -9,6 +9,9 @@ const expected: Record<Transition, Partial<Record<SubmissionStatus | 'new', Subm
   accept: { new: 'queued' },
   claimForScoring: { queued: 'scoring', scoring: 'scoring' },
   claimForRun: { queued: 'running', running: 'running' },
+  startHiddenRun: { running: 'running' },
+  refuseOutput: { running: 'failed' },
+  completeRun: { running: 'complete' },
   collectOutput: { running: 'scoring' },
   recordScore: { scoring: 'scored' },
   reject: { scoring: 'failed' },
@@ -51,8 +54,11 @@ describe('the submission lifecycle table', () => {
     }
   });
 
-  it('cancelled is final: nothing leaves it', () => {
-    for (const t of Object.keys(TRANSITIONS) as Transition[]) assert.equal(canTransition('cancelled', t), false, t);
+  it('cancelled and complete are final: nothing leaves them', () => {
+    for (const t of Object.keys(TRANSITIONS) as Transition[]) {
+      assert.equal(canTransition('cancelled', t), false, t);
+      assert.equal(canTransition('complete', t), false, t);
+    }
   });
 
   it('a guard may narrow the table, never widen it', () => {
@@ -70,6 +76,7 @@ describe('where a kernel job picks up', () => {
     ['scored', 'skip'],
     ['failed', 'skip'],
     ['cancelled', 'skip'],
+    ['complete', 'skip'],
   ];
   for (const [status, at] of cases) it(`${status} → ${at}`, () => assert.equal(kernelJobResumesAt(status), at));
   it('covers every status', () => assert.deepEqual(cases.map((c) => c[0]).sort(), [...SUBMISSION_STATUSES].sort()));

@@ -1,4 +1,4 @@
-import type { FailureClass, SubmissionErrorCode, SubmissionKind, SubmissionStatus } from '@holdout/contracts';
+import type { FailureClass, KernelRunPhase, SubmissionErrorCode, SubmissionKind, SubmissionStatus } from '@holdout/contracts';
 
 /**
  * The life of a submission, as a table. Every change of `submissions.status` is one of these
@@ -6,7 +6,10 @@ import type { FailureClass, SubmissionErrorCode, SubmissionKind, SubmissionStatu
  *
  *   accept                      (new) → queued
  *   claimForScoring   queued | scoring → scoring   a file scorer takes it (or retakes it after a crash)
- *   claimForRun       queued | running → running   a kernel worker takes it (or retakes it after a crash)
+ *   claimForRun       queued | running → running   a kernel worker takes it (or retakes it after a crash): its public run
+ *   startHiddenRun             running → running   the public run wrote a valid file: the run over the hidden test data
+ *   refuseOutput               running → failed    the public run's file is not a valid submission (not charged)
+ *   completeRun                running → complete  a run without submitting ended with a valid file
  *   collectOutput              running → scoring   the kernel wrote its submission file
  *   recordScore                scoring → scored
  *   reject                     scoring → failed    the scorer refused the file (validation / scoring-error)
@@ -17,13 +20,16 @@ import type { FailureClass, SubmissionErrorCode, SubmissionKind, SubmissionStatu
  *   rescore           scored | failed → scored | failed   a new solution version scores it again
  *   retry                       failed → queued    staff run again a kernel that failed on our side
  *
- * `scored`, `failed` and `cancelled` are final except for `rescore`, and `retry` of a kernel that
+ * `scored`, `failed`, `cancelled` and `complete` are final except for `rescore`, and `retry` of a kernel that
  * failed on our side (`infrastructure`; the lifecycle guards the class too).
  */
 export const TRANSITIONS = {
   accept: { from: [], to: ['queued'] },
   claimForScoring: { from: ['queued', 'scoring'], to: ['scoring'] },
   claimForRun: { from: ['queued', 'running'], to: ['running'] },
+  startHiddenRun: { from: ['running'], to: ['running'] },
+  refuseOutput: { from: ['running'], to: ['failed'] },
+  completeRun: { from: ['running'], to: ['complete'] },
   collectOutput: { from: ['running'], to: ['scoring'] },
   recordScore: { from: ['scoring'], to: ['scored'] },
   reject: { from: ['scoring'], to: ['failed'] },
@@ -37,7 +43,7 @@ export const TRANSITIONS = {
 
 export type Transition = keyof typeof TRANSITIONS;
 
-export const SUBMISSION_STATUSES = ['queued', 'running', 'scoring', 'scored', 'failed', 'cancelled'] as const satisfies readonly SubmissionStatus[];
+export const SUBMISSION_STATUSES = ['queued', 'running', 'scoring', 'scored', 'failed', 'cancelled', 'complete'] as const satisfies readonly SubmissionStatus[];
 /** Statuses a submission leaves on its own (the platform still owes it a result). */
 export const UNFINISHED_STATUSES = ['queued', 'running', 'scoring'] as const satisfies readonly SubmissionStatus[];
 export const SUBMISSION_KINDS = ['file', 'kernel', 'model'] as const satisfies readonly SubmissionKind[];
@@ -106,6 +112,9 @@ export function guardOf(t: Transition, only?: readonly SubmissionStatus[]): read
   return only;
 }
 
+/** The runs of a kernel, in order (`kernel_runs.phase`, `submissions.run_phase`). */
+export const KERNEL_RUN_PHASES = ['public', 'hidden'] as const satisfies readonly KernelRunPhase[];
+
 /**
  * The steps of a kernel run (`kernel_runs.step`), in order: the container is created, runs, its
  * output is collected, scored, and the run is done (also after a failure or a cancel).
@@ -136,6 +145,7 @@ export function kernelJobResumesAt(status: SubmissionStatus): 'claim' | 'score' 
     case 'scored':
     case 'failed':
     case 'cancelled':
+    case 'complete':
       return 'skip';
   }
 }

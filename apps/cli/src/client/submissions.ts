@@ -1,10 +1,11 @@
 import { readFile, stat } from 'node:fs/promises';
 import { basename } from 'node:path';
-import type { SubmissionDto, SubmissionEventDto, SubmissionProgressDto } from '@holdout/contracts';
+import type { KernelRunPhase, SubmissionDto, SubmissionEventDto, SubmissionProgressDto } from '@holdout/contracts';
 import { Api } from './api.js';
 import { CliError, EXIT } from './errors.js';
 
-const TERMINAL = new Set(['scored', 'failed', 'cancelled']);
+/** Statuses a submission does not leave on its own. */
+export const TERMINAL = new Set(['scored', 'failed', 'cancelled', 'complete']);
 
 /** A local file as a multipart part, refusing what is not a readable regular file. */
 export async function filePart(path: string): Promise<{ blob: Blob; name: string; size: number }> {
@@ -17,7 +18,7 @@ export async function filePart(path: string): Promise<{ blob: Blob; name: string
  * Follows a submission's event stream until it finishes; reports status changes (and a kernel's
  * queue position or running time) on stderr unless quiet. Returns the final submission.
  */
-export async function waitForSubmission(api: Api, id: string, o: { quiet: boolean; onLog?: (line: string) => void }): Promise<SubmissionDto> {
+export async function waitForSubmission(api: Api, id: string, o: { quiet: boolean; onLog?: (line: string, run: KernelRunPhase) => void }): Promise<SubmissionDto> {
   let last = '';
   const say = (text: string) => {
     if (o.quiet || text === last) return;
@@ -25,7 +26,7 @@ export async function waitForSubmission(api: Api, id: string, o: { quiet: boolea
     process.stderr.write(`${text}\n`);
   };
   for await (const e of api.events<SubmissionEventDto>(`/submissions/${encodeURIComponent(id)}/events`)) {
-    if (e.type === 'log') o.onLog?.(e.line);
+    if (e.type === 'log') o.onLog?.(e.line, e.run);
     else if (e.type === 'progress') say(progressLine(e.progress));
     else {
       say(e.submission.status);
@@ -43,7 +44,10 @@ export function progressLine(p: SubmissionProgressDto): string {
     const wait = p.etaSeconds == null ? '' : `, about ${Math.max(1, Math.round(p.etaSeconds / 60))} min`;
     return `queued: position ${p.position} of ${p.waiting}${wait}`;
   }
-  if (p.phase === 'running') return p.elapsedSeconds == null ? 'running' : `running for ${duration(p.elapsedSeconds)} of ${duration(p.limitSeconds)}`;
+  if (p.phase === 'running') {
+    const run = p.run === 'public' ? 'public run' : p.run === 'hidden' ? 'hidden run' : 'running';
+    return p.elapsedSeconds == null ? run : `${run}: running for ${duration(p.elapsedSeconds)} of ${duration(p.limitSeconds)}`;
+  }
   return 'scoring';
 }
 
@@ -57,6 +61,7 @@ export function duration(seconds: number): string {
 /** The one-line outcome of a finished submission, and its exit code (0 scored, 5 otherwise). */
 export function outcome(s: SubmissionDto): { line: string; exitCode: number } {
   if (s.status === 'scored') return { line: `${s.id}: scored, public score ${s.publicScore?.toFixed(4) ?? '—'}`, exitCode: EXIT.ok };
+  if (s.status === 'complete') return { line: `${s.id}: complete (run without submitting: its public run wrote a valid submission.csv; not scored)`, exitCode: EXIT.ok };
   const why = s.error ? `: ${s.error.class}: ${s.error.message}${s.error.row != null ? ` (row ${s.error.row})` : ''}` : '';
-  return { line: `${s.id}: ${s.status}${why}`, exitCode: EXIT.failed };
+  return { line: `${s.id}: ${s.status}${why}${s.charged ? '' : ' [not charged]'}`, exitCode: EXIT.failed };
 }

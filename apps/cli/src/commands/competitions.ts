@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, rename, rm, stat, writeFile } from 'node:fs/p
 import { dirname, join, relative, resolve } from 'node:path';
 import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import type { CompetitionDto, CompetitionSummaryDto, CourseDto, DataFileDto, LeaderboardDto, RescoreDto, ShakeupDto, SubmissionDto } from '@holdout/contracts';
+import type { CompetitionDto, CompetitionSummaryDto, CourseDto, DataFileDto, KernelRunPhase, LeaderboardDto, RescoreDto, ShakeupDto, SubmissionDto } from '@holdout/contracts';
 import { Presets, SingleBar } from 'cli-progress';
 import { parseCommandLine, usageError } from '../args.cjs';
 import { Api, errorOf } from '../client/api.js';
@@ -184,7 +184,7 @@ async function submit(args: string[]): Promise<void> {
 }
 
 /** Prints a new submission, or with --wait its outcome (exit 5 when it failed). */
-export async function report(api: Api, s: SubmissionDto, o: { wait: boolean; json: boolean; quiet: boolean; onLog?: (line: string) => void }): Promise<void> {
+export async function report(api: Api, s: SubmissionDto, o: { wait: boolean; json: boolean; quiet: boolean; onLog?: (line: string, run: KernelRunPhase) => void }): Promise<void> {
   if (!o.wait) {
     if (o.json) return printJson(s);
     process.stdout.write(o.quiet ? `${s.id}\n` : `Submitted ${s.id} (${s.status}). Follow it with --wait, or: holdout competitions submissions -c ${s.competitionSlug}\n`);

@@ -15,9 +15,9 @@ import {
   type AppConfig,
   type KernelLogEvent,
 } from '@holdout/db';
-import { kernelAttemptsExhausted, kernelJobResumesAt, MAX_KERNEL_ATTEMPTS, kernelSettingsOf, logAccess, type KernelRunStep } from '@holdout/rules';
+import { HIDDEN_RUN_ENV, kernelAttemptsExhausted, kernelJobResumesAt, MAX_KERNEL_ATTEMPTS, kernelSettingsOf, logAccess, type KernelRunStep } from '@holdout/rules';
 import { fitToHost } from '@holdout/competition';
-import { QUEUES, type KernelJobData } from '@holdout/contracts';
+import { QUEUES, type KernelJobData, type KernelRunPhase } from '@holdout/contracts';
 import { DevicePool, InvalidKernelSpecError, KernelImageNotFoundError, type KernelRunSpec, type KernelRunner, type RunResult } from '@holdout/sandbox';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
@@ -25,17 +25,18 @@ import { DataSource, type EntityManager } from 'typeorm';
 import { ScorerPool, scoreResultOf, SubmissionRejected } from '../scoring/scorer-pool.js';
 import { CONFIG, REDIS } from '../tokens.js';
 import { thisHost } from './kernel-host.service.js';
-import { competitionView, exists } from './data-view.js';
+import { competitionView, exists, hasHiddenRun, publicRunCheck, type ViewSource } from './data-view.js';
 import { kernelOutputOf, kernelRejectedMessage } from './kernel-output.js';
 import { LogLines } from './log-publisher.js';
 import { DEVICE_POOL, KERNEL_RUNNER } from './tokens.js';
 
-export type KernelJobOutcome = 'scored' | 'failed' | 'cancelled' | 'skipped';
+export type KernelJobOutcome = 'scored' | 'failed' | 'cancelled' | 'complete' | 'skipped';
 
-/** A run's row: its id, attempt number and artifact-store directory (`kernelRunKey`). */
+/** A run's row: its id, attempt number, phase and artifact-store directory (`kernelRunKey`). */
 interface RunRow {
   id: string;
   attempt: number;
+  phase: KernelRunPhase;
   key: string;
 }
 
@@ -45,6 +46,8 @@ interface RunContext {
   s: Submission;
   k: KernelSubmission;
   c: Competition;
+  /** Whether a run over the hidden test data follows a public run that wrote a valid file. */
+  hiddenRun: boolean;
 }
 
 /** A run's collected output: the run's row and its submission.csv in the store. */
@@ -58,6 +61,7 @@ type Step =
   | { at: 'claim' }
   | { at: 'run'; row: RunRow }
   | { at: 'collect'; row: RunRow; result: RunResult }
+  | { at: 'check'; row: RunRow }
   | { at: 'score'; collected?: Collected }
   | { at: 'skip' }
   | { at: 'done'; outcome: KernelJobOutcome };
@@ -67,22 +71,26 @@ const LOG_BYTES = 4 * 1024 * 1024;
 const HEARTBEAT_MS = 5000;
 const NAME_RE = /^[A-Za-z0-9][A-Za-z0-9._-]{0,127}$/;
 
-/** The run id of an attempt (sandbox label and container name): `<submission id>.<attempt>`. */
-export const runIdOf = (submissionId: string, attempt: number) => `${submissionId}.${attempt}`;
-export const parseRunId = (runId: string): { submissionId: string; attempt: number } | null => {
-  const m = /^([0-9a-f-]{36})\.(\d+)$/.exec(runId);
-  return m ? { submissionId: m[1]!, attempt: Number(m[2]) } : null;
+/** The run id of a run (sandbox label and container name): `<submission id>.<attempt>`, `p` after it for the public run. */
+export const runIdOf = (submissionId: string, attempt: number, phase: KernelRunPhase) => `${submissionId}.${attempt}${phase === 'public' ? 'p' : ''}`;
+export const parseRunId = (runId: string): { submissionId: string; attempt: number; phase: KernelRunPhase } | null => {
+  const m = /^([0-9a-f-]{36})\.(\d+)(p?)$/.exec(runId);
+  return m ? { submissionId: m[1]!, attempt: Number(m[2]), phase: m[3] ? 'public' : 'hidden' } : null;
 };
 
 /**
- * Runs one kernel submission: claim → run in the sandbox → collect → score. Each step is
- * recorded on the submission's `kernel_runs` row (`step`), so a restarted worker resumes a run
- * that was scoring, and retries (new attempt, new row) one whose sandbox died with its worker.
+ * Runs one kernel submission, as Kaggle's "save, then submit": claim → the public run (over the
+ * public data; its log and files go to the team) → collect → [check its file → the run over the
+ * hidden test data → collect] → score. The bracket is skipped where the test images are public
+ * (the public run's output is the submission); a run without submitting stops after the check
+ * (`complete`). Each step is recorded on the run's `kernel_runs` row (`step`, one row per attempt
+ * and phase), so a restarted worker resumes a run that was scoring, and retries (new attempt,
+ * from the public run) one whose sandbox died with its worker.
  *
- * Status: queued → running → scoring → scored | failed (timeout, oom, exception,
- * no-submission-file, scoring-error: the participant's; infrastructure: ours) | cancelled.
- * Cancelled and infrastructure-failed runs are charged to neither the daily quota nor the GPU
- * budget (see quota.ts and kernel-rules.ts).
+ * Status: queued → running (public, then hidden) → scoring → scored | failed (timeout, oom,
+ * exception, no-submission-file, scoring-error: the participant's; infrastructure: ours) |
+ * cancelled | complete. Failures in the public run, cancelled and infrastructure-failed runs are
+ * not charged to the daily quota (libs/rules charging).
  */
 @Injectable()
 export class KernelRunService {
@@ -136,7 +144,9 @@ export class KernelRunService {
     const k = await this.ds.getRepository(KernelSubmission).findOne({ where: { submissionId } });
     if (!s || !k || s.kind !== 'kernel' || !s.artifactPath) return 'skipped';
     const c = await this.ds.getRepository(Competition).findOneOrFail({ where: { id: s.competitionId } });
-    const run: RunContext = { job, queue, s, k, c };
+    // (Without built data the run step fails as ours, with its message.)
+    const hiddenRun = !s.runOnly && c.dataDir !== null && c.publicDir !== null && (await hasHiddenRun(this.source(c)));
+    const run: RunContext = { job, queue, s, k, c, hiddenRun };
     let step: Step = { at: kernelJobResumesAt(s.status) };
     for (;;) {
       switch (step.at) {
@@ -148,6 +158,9 @@ export class KernelRunService {
           break;
         case 'collect':
           step = await this.collect(run, step.row, step.result);
+          break;
+        case 'check':
+          step = await this.check(run, step.row);
           break;
         case 'score':
           step = await this.score(run, step.collected ?? (await this.collectedOutput(run)));
@@ -170,14 +183,30 @@ export class KernelRunService {
       return { at: 'done', outcome: 'failed' };
     }
     await this.publisher.submissionChanged(s.id, c.id);
-    const key = kernelRunKey(s.id, attempt);
+    return { at: 'run', row: await this.openRun(s.id, attempt, 'public', queue) };
+  }
+
+  /** The run's row (a redelivered job finds the one it opened). */
+  private async openRun(submissionId: string, attempt: number, phase: KernelRunPhase, queue: string): Promise<RunRow> {
+    const key = kernelRunKey(submissionId, attempt, phase);
     // (An INSERT returns its rows; an UPDATE returns [rows, count].)
     const [row] = (await this.ds.query(
-      `INSERT INTO kernel_runs (submission_id, attempt, step, host, queue, log_path, started_at) VALUES ($1, $2, 'created', $3, $4, $5, now())
-       ON CONFLICT (submission_id, attempt) DO UPDATE SET step = 'created', host = $3, updated_at = now() RETURNING id`,
-      [s.id, attempt, this.config.kernels.owner, queue, `${key}/kernel.log`],
+      `INSERT INTO kernel_runs (submission_id, attempt, phase, step, host, queue, log_path, started_at) VALUES ($1, $2, $3, 'created', $4, $5, $6, now())
+       ON CONFLICT (submission_id, attempt, phase) DO UPDATE SET step = 'created', host = $4, updated_at = now() RETURNING id`,
+      [submissionId, attempt, phase, this.config.kernels.owner, queue, `${key}/kernel.log`],
     )) as { id: string }[];
-    return { at: 'run', row: { id: row!.id, attempt, key } };
+    return { id: row!.id, attempt, phase, key };
+  }
+
+  private source(c: Competition): ViewSource {
+    if (!c.dataDir || !c.publicDir) throw new Error(`competition ${c.slug} has no built data`);
+    return {
+      viewsRoot: join(this.config.dataDir, 'kernel-views'),
+      competitionId: c.id,
+      dataDir: c.dataDir,
+      publicDir: c.publicDir,
+      testImagesArePublic: c.submissionKinds.includes('file'),
+    };
   }
 
   /** run: the data view and the sandbox (step `created`, then `running` once it holds its device). */
@@ -186,11 +215,11 @@ export class KernelRunService {
     const abort = new AbortController();
     this.running.set(s.id, abort);
     const heartbeat = setInterval(() => void this.heartbeat(row.id, s.id, abort), HEARTBEAT_MS);
-    const scratch = join(this.config.dataDir, 'kernel-scratch', runIdOf(s.id, row.attempt));
+    const scratch = join(this.config.dataDir, 'kernel-scratch', runIdOf(s.id, row.attempt, row.phase));
     let result: RunResult;
     try {
-      const spec = await this.buildSpec({ s, k, c, attempt: row.attempt, scratch });
-      const lines = new LogLines((batch) => this.publishLog(s.id, batch));
+      const spec = await this.buildSpec({ s, k, c, row, scratch });
+      const lines = new LogLines((batch) => this.publishLog(s.id, row.phase, batch));
       const exec = (gpus: string[]) => {
         void this.setStep(row.id, 'running', { gpu: gpus[0] ?? null }).catch(() => undefined);
         return this.runner.run({ ...spec, gpus }, { onLog: (chunk) => lines.write(chunk), signal: abort.signal });
@@ -226,17 +255,10 @@ export class KernelRunService {
   }
 
   /** The sandbox spec: competition data view, the entry, the attached dataset, limits from the competition. */
-  private async buildSpec(o: { s: Submission; k: KernelSubmission; c: Competition; attempt: number; scratch: string }): Promise<Omit<KernelRunSpec, 'gpus'>> {
-    const { s, k, c, attempt, scratch } = o;
-    if (!c.dataDir || !c.publicDir) throw new Error(`competition ${c.slug} has no built data`);
+  private async buildSpec(o: { s: Submission; k: KernelSubmission; c: Competition; row: RunRow; scratch: string }): Promise<Omit<KernelRunSpec, 'gpus'>> {
+    const { s, k, c, row, scratch } = o;
     const settings = kernelSettingsOf(c.config);
-    const dataDir = await competitionView({
-      viewsRoot: join(this.config.dataDir, 'kernel-views'),
-      competitionId: c.id,
-      dataDir: c.dataDir,
-      publicDir: c.publicDir,
-      testImagesArePublic: c.submissionKinds.includes('file'),
-    });
+    const dataDir = await competitionView({ ...this.source(c), phase: row.phase });
     await rm(scratch, { recursive: true, force: true });
     await mkdir(join(scratch, 'entry'), { recursive: true, mode: 0o755 });
     const ext = k.entryKind === 'py' ? '.py' : '.ipynb';
@@ -251,12 +273,12 @@ export class KernelRunService {
       for (const a of k.attachments) await linkOrCopy(this.store.path(a.key), join(dir, a.name));
       inputs.push({ hostPath: dir, name: k.datasetName });
     }
-    const outputDir = this.store.path(kernelRunKey(s.id, attempt));
+    const outputDir = this.store.path(row.key);
     // At most what this machine has: the engine would accept more and fail unpredictably.
     const fit = fitToHost(settings, thisHost(this.config));
     if (fit.clamped.length > 0) this.logger.write('info', 'kernel limits clamped to this worker', { submissionId: s.id, competition: c.slug, clamped: fit.clamped });
     return {
-      runId: runIdOf(s.id, attempt),
+      runId: runIdOf(s.id, row.attempt, row.phase),
       image: this.config.kernels.image ?? settings.image,
       entry: { path: entryPath, kind: k.entryKind },
       competition: { slug: c.slug, dataDir },
@@ -270,15 +292,20 @@ export class KernelRunService {
         logBytes: LOG_BYTES,
       },
       outputDir,
+      ...(row.phase === 'hidden' ? { env: { ...HIDDEN_RUN_ENV } } : {}),
     };
   }
 
-  /** collect: keeps the log and submission.csv, records what the sandbox reported (`collected`), then fails, cancels or goes on to score. */
-  private async collect({ s, c }: RunContext, row: RunRow, r: RunResult): Promise<Step> {
-    // Keep the log and submission.csv; the rest of /kaggle/working is not kept.
+  /**
+   * collect: keeps the log and submission.csv (and a public run's other files in /kaggle/working,
+   * which its team may download), records what the sandbox reported (`collected`), then fails,
+   * cancels, checks a public run's file or goes on to score.
+   */
+  private async collect(ctx: RunContext, row: RunRow, r: RunResult): Promise<Step> {
+    const { s, c } = ctx;
     const csvKey = `${row.key}/submission.csv`;
-    if (r.submissionPath) await rename(r.submissionPath, this.store.path(csvKey));
-    await rm(join(this.store.path(row.key), 'working'), { recursive: true, force: true });
+    if (r.submissionPath) await (row.phase === 'public' ? copyFile : rename)(r.submissionPath, this.store.path(csvKey));
+    if (row.phase === 'hidden') await rm(join(this.store.path(row.key), 'working'), { recursive: true, force: true });
     await this.ds.query(
       `UPDATE kernel_runs SET step = 'collected', outcome = $2, message = $3, exit_code = $4, duration_ms = $5, peak_memory_bytes = $6, image_digest = $7,
               log_bytes = $8, log_truncated = $9, finished_at = now(), updated_at = now() WHERE id = $1`,
@@ -289,17 +316,51 @@ export class KernelRunService {
       return { at: 'done', outcome: 'cancelled' };
     }
     if (r.outcome !== 'succeeded') {
-      const showLog = logAccess({ staff: false, showHiddenDataLogs: kernelSettingsOf(c.config).showHiddenDataLogs }) === 'full';
+      const showLog = logAccess({ staff: false, showHiddenDataLogs: kernelSettingsOf(c.config).showHiddenDataLogs, phase: row.phase }) === 'full';
       const tail = r.outcome === 'exception' && showLog && r.logTail ? `\n\nLast lines of the log:\n${lastLines(r.logTail, 20)}` : '';
-      await this.lifecycle.failRun(s.id, r.outcome, `${r.message ?? r.outcome}${tail}`);
+      const where = row.phase === 'public' ? ' In the public run (over the public data only); not charged to your daily submissions.' : '';
+      await this.lifecycle.failRun(s.id, r.outcome, `${r.message ?? r.outcome}${where}${tail}`);
       await this.setStep(row.id, 'done');
       await this.publisher.submissionChanged(s.id, c.id);
       return { at: 'done', outcome: 'failed' };
     }
+    if (row.phase === 'public' && (ctx.hiddenRun || s.runOnly)) return { at: 'check', row };
     if (!(await this.lifecycle.collectOutput(s.id))) return { at: 'done', outcome: 'cancelled' }; // cancelled while it finished
     await this.setStep(row.id, 'scoring');
     await this.publisher.submissionChanged(s.id, c.id);
     return { at: 'score', collected: { runRowId: row.id, csv: this.store.path(csvKey) } };
+  }
+
+  /**
+   * check: a public run's submission.csv against the public sample's images (the scorer's checks,
+   * no truth: `publicRunCheck`). Valid: the run over the hidden test data starts, or a run without
+   * submitting is `complete`. Invalid: failed as `scoring-error`, naming the problem, not charged.
+   */
+  private async check(ctx: RunContext, row: RunRow): Promise<Step> {
+    const { s, c } = ctx;
+    try {
+      const [current] = (await this.ds.query('SELECT v.path FROM competitions c JOIN solution_versions v ON v.id = c.current_solution_version_id WHERE c.id = $1', [c.id])) as { path: string }[];
+      if (!current) throw new Error(`competition ${c.slug} has no solution version`);
+      const against = await publicRunCheck({ ...this.source(c), solutionPath: current.path });
+      await this.pool.score({ metric: c.metric, rleOrder: c.rleOrder, solutionPath: against, submissionPath: this.store.path(`${row.key}/submission.csv`) });
+    } catch (err) {
+      // Ours (no solution, a sample the solution does not size…): retried, then failed as ours.
+      if (!(err instanceof SubmissionRejected)) return this.infrastructureFault(ctx.job, s, c, row.id, err as Error);
+      const message = `${kernelRejectedMessage(err.message)} (checked after the public run, over the public test images; not charged)`;
+      await this.lifecycle.refuseOutput(s.id, { code: err.code, message, row: err.row });
+      await this.setStep(row.id, 'done');
+      await this.publisher.submissionChanged(s.id, c.id);
+      return { at: 'done', outcome: 'failed' };
+    }
+    await this.setStep(row.id, 'done');
+    if (s.runOnly) {
+      const done = await this.lifecycle.completeRun(s.id);
+      await this.publisher.submissionChanged(s.id, c.id);
+      return { at: 'done', outcome: done ? 'complete' : 'cancelled' };
+    }
+    if (!(await this.lifecycle.startHiddenRun(s.id))) return { at: 'done', outcome: 'cancelled' }; // cancelled meanwhile
+    await this.publisher.submissionChanged(s.id, c.id);
+    return { at: 'run', row: await this.openRun(s.id, row.attempt, 'hidden', ctx.queue) };
   }
 
   /** Resuming at `score` after a restart: the output collected by the latest run, or (missing) a new attempt. */
@@ -387,8 +448,8 @@ export class KernelRunService {
     }
   }
 
-  private async publishLog(submissionId: string, lines: string[]): Promise<void> {
-    const e: KernelLogEvent = { type: 'kernel-log', submissionId, lines };
+  private async publishLog(submissionId: string, run: KernelRunPhase, lines: string[]): Promise<void> {
+    const e: KernelLogEvent = { type: 'kernel-log', submissionId, run, lines };
     await this.redis.publish(kernelChannels.log(this.config.queuePrefix, submissionId), JSON.stringify(e));
   }
 }

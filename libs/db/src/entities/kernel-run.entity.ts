@@ -1,3 +1,4 @@
+import type { KernelRunPhase } from '@holdout/contracts';
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { CHECKS } from '../checks.js';
 import { Submission } from './submission.entity.js';
@@ -6,14 +7,17 @@ import { Submission } from './submission.entity.js';
 @Entity('kernel_runs')
 @Check(CHECKS.kernelRunStep.name, CHECKS.kernelRunStep.expression)
 @Check(CHECKS.kernelRunOutcome.name, CHECKS.kernelRunOutcome.expression)
-// One row per attempt: a redelivered job finds its attempt's row instead of adding one.
-@Index('UQ_kernel_runs_submission_attempt', ['submissionId', 'attempt'], { unique: true })
+@Check(CHECKS.kernelRunPhase.name, CHECKS.kernelRunPhase.expression)
+// One row per attempt and phase: a redelivered job finds its run's row instead of adding one.
+@Index('UQ_kernel_runs_submission_attempt_phase', ['submissionId', 'attempt', 'phase'], { unique: true })
 export class KernelRun {
   @PrimaryGeneratedColumn('uuid') id!: string;
   @Index('IDX_kernel_runs_submission') @Column('uuid') submissionId!: string;
   @ManyToOne(() => Submission, { onDelete: 'CASCADE' }) @JoinColumn({ name: 'submission_id' }) submission?: Submission;
   /** 1 for the first execution of the submission; a retry after a worker crash adds a row. */
   @Column('int', { default: 1 }) attempt!: number;
+  /** `public`: over the public data only (the team sees its log and files); `hidden`: over the hidden test data. */
+  @Column('varchar', { length: 8, default: 'hidden' }) phase!: KernelRunPhase;
   /** Last step reached (created, running, collected, scoring, done, …), so a restarted worker resumes or cleans up. */
   @Column('varchar', { length: 32, default: 'created' }) step!: string;
   /** Queue the run came from (`kernels` or `kernels-gpu`) and the GPU device it held, if any. */

@@ -1,4 +1,4 @@
-import type { FailureClass, SubmissionErrorCode, SubmissionKind, SubmissionStatus } from '@holdout/contracts';
+import type { FailureClass, KernelRunPhase, SubmissionErrorCode, SubmissionKind, SubmissionStatus } from '@holdout/contracts';
 import { Check, Column, CreateDateColumn, Entity, Index, JoinColumn, ManyToOne, PrimaryGeneratedColumn, UpdateDateColumn } from 'typeorm';
 import { CHECKS } from '../checks.js';
 import { Competition } from './competition.entity.js';
@@ -12,6 +12,7 @@ export type Interval = [number, number];
 @Check(CHECKS.submissionStatus.name, CHECKS.submissionStatus.expression)
 @Check(CHECKS.submissionKind.name, CHECKS.submissionKind.expression)
 @Check(CHECKS.submissionErrorClass.name, CHECKS.submissionErrorClass.expression)
+@Check(CHECKS.submissionRunPhase.name, CHECKS.submissionRunPhase.expression)
 // Daily quota and "my submissions": a team's submissions by time.
 @Index('IDX_submissions_team_created', ['teamId', 'createdAt'])
 // Leaderboards read only ranked candidates: scored, on time.
@@ -66,6 +67,10 @@ export class Submission {
   @Column('int', { default: 0 }) attempts!: number;
   /** Times staff ran it again after it failed on our side (each gives a fresh set of attempts). */
   @Column('int', { default: 0 }) retries!: number;
+  /** Kernels: the run it is in or ended in (`public`, then `hidden`); a failure in the public run is not charged. */
+  @Column('varchar', { length: 8, nullable: true }) runPhase!: KernelRunPhase | null;
+  /** Kernels: "run without submitting" — the public run only; ends `complete`, never scored or charged. */
+  @Column('boolean', { default: false }) runOnly!: boolean;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updatedAt!: Date;
   @Column('timestamptz', { nullable: true }) startedAt!: Date | null;

@@ -68,6 +68,7 @@ export class CompetitionsController {
             gpus: { type: 'integer', minimum: 0, maximum: 16 },
             processes: { type: 'integer', minimum: 16, maximum: 32768 },
             showHiddenDataLogs: { type: 'boolean' },
+            publicRunsPerDay: { type: 'integer', minimum: 1, maximum: 1000 },
           },
         },
         pages: { type: 'object', additionalProperties: false, properties: { overview: { type: 'string' }, data: { type: 'string' }, evaluation: { type: 'string' }, rules: { type: 'string' } } },

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, buildDataJobOptions, Competition, JOBS, JsonLogger, LocalArtifactStore, EventPublisher } from '@holdout/db';
-import { closeChangeProblem, mergeDeadlineFollowingClose, quotaDay, submissionKindsProblem, timelineProblem, UNFINISHED_STATUSES } from '@holdout/rules';
+import { closeChangeProblem, kernelSettingsOf, type CompetitionKernelSettings, mergeDeadlineFollowingClose, quotaDay, submissionKindsProblem, timelineProblem, UNFINISHED_STATUSES } from '@holdout/rules';
 import type { BundleDto, CompetitionDto, CompetitionSummaryDto, Role, SubmissionKind } from '@holdout/contracts';
 import { BUNDLE_LIMITS, OFFERED_SUBMISSION_KINDS, pagesForSlug, perImagePublicOf } from '@holdout/competition';
 import { DataSource } from 'typeorm';
@@ -58,6 +58,7 @@ const editSchema = z
         gpus: z.number().int().min(0).max(16).optional(),
         processes: z.number().int().min(16).max(32_768).optional(),
         showHiddenDataLogs: z.boolean().optional(),
+        publicRunsPerDay: z.number().int().min(1).max(1000).optional(),
       })
       .optional(),
     pages: z.strictObject({ overview: page.optional(), data: page.optional(), evaluation: page.optional(), rules: page.optional() }).optional(),
@@ -65,17 +66,58 @@ const editSchema = z
   .refine((b) => Object.values(b).some((v) => v !== undefined), 'give at least one field to change');
 const TIMELINE_KEYS = ['opensAt', 'teamMergeDeadline', 'closesAt'] as const;
 
-/** Written into the rules page of every competition: the quota rule participants live by. */
-export const QUOTA_RULES = (daily: number, finals: number) => `${QUOTA_HEADING}
+/** What the generated limits section of a rules page states. */
+export interface RulesLimits {
+  daily: number;
+  finals: number;
+  kinds: readonly SubmissionKind[];
+  /** The competition's kernel settings (`kernelSettingsOf`), shown where it takes kernels. */
+  kernel: Pick<CompetitionKernelSettings, 'publicRunsPerDay' | 'showHiddenDataLogs' | 'timeLimitSeconds'>;
+}
 
-- You may make **${daily} submissions per day**. Days are UTC days (00:00–24:00 UTC).
+const limitsOf = (c: Pick<Competition, 'dailySubmissions' | 'finalSelections' | 'submissionKinds' | 'config'>): RulesLimits => ({
+  daily: c.dailySubmissions,
+  finals: c.finalSelections,
+  kinds: c.submissionKinds,
+  kernel: kernelSettingsOf(c.config),
+});
+
+/** Written into the rules page of every competition: the quota rule participants live by, and how kernels run. */
+export const QUOTA_RULES = (l: RulesLimits) => {
+  const hours = Math.round((l.kernel.timeLimitSeconds / 3600) * 10) / 10;
+  const testPublic = l.kinds.includes('file');
+  const kernels = !l.kinds.includes('kernel')
+    ? ''
+    : `
+### Kernel runs
+- Every kernel submission runs first **over the public data only**${testPublic ? ' (here that includes every test image)' : ' (the training data and the few public test samples)'}.
+  Your team sees that run's full log and the files it wrote in \`/kaggle/working\`, live.
+${
+  testPublic
+    ? '- Its `submission.csv` is your submission and is scored: there is no second run.'
+    : `- Only when it wrote a valid \`submission.csv\` (right columns, every public test image, valid runs) does
+  the kernel run again **over the hidden test data**, where \`/kaggle/input\` holds the hidden test images and a
+  \`sample_submission.csv\` listing them, and \`KAGGLE_IS_COMPETITION_RERUN\` is set. That run's output is scored.
+  ${l.kernel.showHiddenDataLogs ? 'Its log is shown to your team too.' : 'Of that run you see only the result class (timeout, out of memory, exception, no submission file), as on Kaggle.'}`
+}
+- Each run may take up to ${hours} h. A kernel that **fails in its public run is not charged** to your daily
+  submissions; one that fails in the run over the hidden data is. Failures on our side (the platform, the
+  engine, a worker that stopped) and cancelled kernels are never charged; they are retried or marked as ours.
+- Public runs have their own limit: **${l.kernel.publicRunsPerDay} per day** (UTC), counting kernel submissions and
+  runs without submitting, except cancelled ones and failures on our side.
+- "Run without submitting" does the public run only: its log and files, never a score or a charge.
+- GPU time of every run counts against your team's weekly GPU budget, where the competition uses GPUs.
+`;
+  return `${QUOTA_HEADING}
+- You may make **${l.daily} submissions per day**. Days are UTC days (00:00–24:00 UTC).
 - A submission counts against the day it was made unless it **failed validation** (the scorer
   rejected the file, e.g. unsorted runs or a missing image id), failed because of **our**
   infrastructure, or was cancelled. Queued, running, scored and kernel-failed submissions count.
-- You may select up to **${finals} final submissions** for the private leaderboard. If you select
-  none, your best ${finals} by public score are used.
+- You may select up to **${l.finals} final submissions** for the private leaderboard. If you select
+  none, your best ${l.finals} by public score are used.
 - Submissions after the close are scored and shown to you, marked late, and never ranked.
-`;
+${kernels}`;
+};
 
 @Injectable()
 export class CompetitionsService {
@@ -219,7 +261,7 @@ export class CompetitionsService {
         // The data scale is fixed now, so the seed and every worker build the same data.
         config: { ...b.config, dataScale: this.config.dataScale },
         // Pages name the input path of the slug the competition has, not the bundle's.
-        pages: pagesForSlug({ ...b.pages, rules: b.pages.rules + QUOTA_RULES(b.dailySubmissions, b.finalSelections) }, { bundleSlug: typeof b.config.slug === 'string' ? b.config.slug : body.bundle, slug }),
+        pages: pagesForSlug({ ...b.pages, rules: b.pages.rules + QUOTA_RULES(limitsOf(b)) }, { bundleSlug: typeof b.config.slug === 'string' ? b.config.slug : body.bundle, slug }),
         bundleDir: b.bundleDir,
         dataDir: null,
         publicDir: null,
@@ -372,11 +414,11 @@ function settingsChange(c: Competition, body: z.output<typeof editSchema>): { up
     after.kernel = config.kernel;
   }
   if (body.feedback || body.kernel) update.config = config;
-  if (body.pages || body.limits) {
+  if (body.pages || body.limits || body.kernel || body.submissionKinds) {
     const pages = { ...c.pages, ...body.pages };
-    // The rules the instructor wrote, then the generated quota section for the limits in force.
+    // The rules the instructor wrote, then the generated section for the limits in force.
     const rules = (body.pages?.rules ?? c.pages.rules).split(QUOTA_HEADING)[0]!;
-    pages.rules = rules + QUOTA_RULES(daily, finals);
+    pages.rules = rules + QUOTA_RULES(limitsOf({ dailySubmissions: daily, finalSelections: finals, submissionKinds: kinds, config }));
     if (body.pages) [before.pages, after.pages] = [Object.fromEntries(Object.keys(body.pages).map((k) => [k, c.pages[k as keyof typeof c.pages]])), body.pages];
     update.pages = pages;
   }

@@ -1,10 +1,11 @@
-import { readFile, stat } from 'node:fs/promises';
+import { readdir, readFile, stat } from 'node:fs/promises';
+import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { estimateWaitSeconds } from '@holdout/competition';
-import { QUEUES, type SubmissionDto, type SubmissionProgressDto } from '@holdout/contracts';
+import { QUEUES, type KernelRunDto, type KernelRunPhase, type SubmissionDto, type SubmissionProgressDto } from '@holdout/contracts';
 import { Redis } from 'ioredis';
 import { DataSource, type EntityManager } from 'typeorm';
-import { APP_CONFIG, type AppConfig, type Competition, JsonLogger, type KernelAttachment, kernelChannels, kernelJobOptions, type KernelLogEvent, kernelRunKey, KernelSubmission, LIVE_JOB_STATES, LocalArtifactStore, type Submission, SubmissionLifecycle, EventPublisher } from '@holdout/db';
+import { APP_CONFIG, COUNTED_PUBLIC_RUNS_SQL, type AppConfig, type Competition, JsonLogger, type KernelAttachment, kernelChannels, kernelJobOptions, type KernelLogEvent, kernelRunKey, KernelSubmission, LIVE_JOB_STATES, LocalArtifactStore, type Submission, SubmissionLifecycle, EventPublisher } from '@holdout/db';
 import { DomainError, badRequest, notFound } from '../../common/domain-error.js';
 import { REDIS } from '../../infra/infra.module.js';
 import { AuditService } from '../audit/audit.service.js';
@@ -19,7 +20,19 @@ import { findForTeamOrStaff } from '../submissions/team-or-staff.js';
 import { KernelHosts } from './kernel-hosts.service.js';
 import { KernelPolicies } from './kernel-policies.service.js';
 import { KernelQueues } from './kernel-queues.js';
-import { INPUT_NAME, checkKernelEntry, gpuBudgetAllows, UNFINISHED_STATUSES, kernelSettingsOf, logAccess, routeKernel, type KernelEntryKind } from '@holdout/rules';
+import { INPUT_NAME, checkKernelEntry, gpuBudgetAllows, UNFINISHED_STATUSES, kernelSettingsOf, logAccess, publicRunsLeft, quotaDay, routeKernel, type KernelEntryKind } from '@holdout/rules';
+
+/** A kernel run's row as the log and file routes read it. */
+interface RunRow {
+  attempt: number;
+  phase: KernelRunPhase;
+  outcome: string | null;
+  step: string;
+  started_at: Date | null;
+  finished_at: Date | null;
+  duration_ms: number | null;
+  log_path: string | null;
+}
 
 /** A kernel upload that passed validation, waiting to be written with its submission. */
 export interface PreparedKernel {
@@ -63,17 +76,18 @@ export class KernelSubmissions {
    */
   async progress(id: string, c: Pick<Competition, 'id' | 'config'>): Promise<SubmissionProgressDto | null> {
     const [row] = (await this.ds.query(
-      `SELECT s.status, s.created_at, k.queue,
-              (SELECT r.started_at FROM kernel_runs r WHERE r.submission_id = s.id ORDER BY r.attempt DESC LIMIT 1) AS run_started_at
+      `SELECT s.status, s.created_at, s.run_phase, k.queue,
+              (SELECT r.started_at FROM kernel_runs r WHERE r.submission_id = s.id ORDER BY r.attempt DESC, r.phase = 'hidden' DESC LIMIT 1) AS run_started_at
          FROM submissions s JOIN kernel_submissions k ON k.submission_id = s.id WHERE s.id = $1`,
       [id],
-    )) as { status: string; created_at: Date; queue: string; run_started_at: Date | null }[];
+    )) as { status: string; created_at: Date; run_phase: KernelRunPhase | null; queue: string; run_started_at: Date | null }[];
     if (!row || !(UNFINISHED_STATUSES as readonly string[]).includes(row.status)) return null;
     const limitSeconds = kernelSettingsOf(c.config).timeLimitSeconds;
     if (row.status !== 'queued') {
       const started = row.run_started_at;
       return {
         phase: row.status as 'running' | 'scoring',
+        run: row.status === 'running' ? row.run_phase : null,
         position: null,
         waiting: null,
         etaSeconds: null,
@@ -97,6 +111,7 @@ export class KernelSubmissions {
     const position = Number(q!.ahead) + 1;
     return {
       phase: 'queued',
+      run: null,
       position,
       waiting: Number(q!.waiting),
       etaSeconds: estimateWaitSeconds({ position, consumers, recentRunSeconds: recent.map((r) => r.duration_ms / 1000) }),
@@ -165,6 +180,22 @@ export class KernelSubmissions {
    * team's weekly GPU budget is used up, then records what the kernel asks to run.
    */
   private async admit(m: EntityManager, c: Competition, teamId: string, submissionId: string, k: PreparedKernel, now = new Date()): Promise<void> {
+    // Every kernel starts with a public run, and those have their own daily limit.
+    const perDay = kernelSettingsOf(c.config).publicRunsPerDay;
+    const day = quotaDay(now);
+    const [started] = (await m.query(`SELECT count(*) AS n FROM submissions s WHERE s.team_id = $1 AND s.created_at >= $2 AND s.id <> $3 AND ${COUNTED_PUBLIC_RUNS_SQL}`, [
+      teamId,
+      day.start,
+      submissionId,
+    ])) as { n: string }[];
+    if (publicRunsLeft({ publicRunsPerDay: perDay, startedToday: Number(started!.n) }) === 0) {
+      throw new DomainError('quota_exceeded', `your team has started all ${perDay} public kernel runs for today (UTC); more at ${day.end.toISOString()}`, {
+        budget: 'public-runs',
+        limit: perDay,
+        used: Number(started!.n),
+        resetsAt: day.end.toISOString(),
+      });
+    }
     if (k.gpu) {
       const policy = await this.policies.effective(c, m);
       const usage = await this.policies.gpuUsage(teamId, now, m);
@@ -246,61 +277,113 @@ export class KernelSubmissions {
     return toSubmissionDto(s, { slug: c.slug, teamName: row.teamName, revealed: isRevealed(c) });
   }
 
-  /** Whether the viewer sees the kernel's output; throws not-found for anyone outside the team and staff. */
-  async logAccessFor(p: Principal, id: string): Promise<{ access: 'full' | 'class-only'; competitionId: string }> {
+  /** Which of a kernel's runs the viewer may read whole; throws not-found for anyone outside the team and staff. */
+  async logAccessFor(p: Principal, id: string): Promise<{ of: (phase: KernelRunPhase) => 'full' | 'class-only'; competitionId: string }> {
     const { row, c, staff } = await findForTeamOrStaff(this.repo, this.access, p, id);
     if (row.s.kind !== 'kernel') throw notFound('log');
-    return { access: logAccess({ staff, showHiddenDataLogs: kernelSettingsOf(c.config).showHiddenDataLogs }), competitionId: c.id };
+    const showHiddenDataLogs = kernelSettingsOf(c.config).showHiddenDataLogs;
+    return { of: (phase) => logAccess({ staff, showHiddenDataLogs, phase }), competitionId: c.id };
+  }
+
+  /** The kernel's runs (the latest attempt's public run, then its hidden run), with what the viewer may read of each. */
+  async runs(p: Principal, id: string): Promise<KernelRunDto[]> {
+    const { of } = await this.logAccessFor(p, id);
+    const rows = await this.runRows(id);
+    return Promise.all(
+      rows.map(async (r) => ({
+        phase: r.phase,
+        attempt: r.attempt,
+        outcome: r.outcome,
+        startedAt: r.started_at?.toISOString() ?? null,
+        finishedAt: r.finished_at?.toISOString() ?? null,
+        durationMs: r.duration_ms,
+        logVisible: of(r.phase) === 'full',
+        files: of(r.phase) === 'full' ? await this.filesOf(id, r) : [],
+      })),
+    );
+  }
+
+  private async runRows(id: string): Promise<RunRow[]> {
+    return this.ds.query(
+      `SELECT attempt, phase, outcome, step, started_at, finished_at, duration_ms, log_path FROM kernel_runs WHERE submission_id = $1 ORDER BY attempt, phase = 'hidden', created_at`,
+      [id],
+    );
+  }
+
+  /** The run a request names (`public` or `hidden`; default: the latest), of the latest attempt that has one. */
+  private async runOf(id: string, phase: string | undefined): Promise<RunRow | null> {
+    if (phase !== undefined && phase !== 'public' && phase !== 'hidden') throw badRequest('run must be public or hidden');
+    const rows = (await this.runRows(id)).filter((r) => phase === undefined || r.phase === phase);
+    return rows.at(-1) ?? null;
+  }
+
+  /** The files a run left in /kaggle/working (kept for public runs) and its submission.csv. */
+  private async filesOf(id: string, r: RunRow): Promise<{ name: string; size: number }[]> {
+    const dir = this.store.path(kernelRunKey(id, r.attempt, r.phase));
+    const out: { name: string; size: number }[] = [];
+    const csv = await stat(join(dir, 'submission.csv')).catch(() => null);
+    if (r.phase === 'hidden') return csv?.isFile() ? [{ name: 'submission.csv', size: csv.size }] : [];
+    const walk = async (sub: string): Promise<void> => {
+      for (const e of await readdir(join(dir, 'working', sub), { withFileTypes: true }).catch(() => [])) {
+        const rel = sub ? `${sub}/${e.name}` : e.name;
+        if (e.isDirectory()) await walk(rel);
+        else if (e.isFile()) out.push({ name: rel, size: (await stat(join(dir, 'working', rel))).size });
+      }
+    };
+    await walk('');
+    return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
   /**
-   * The log of the latest run (as far as it has been written while it runs). Participants of a
-   * competition that hides logs of runs over hidden data get the failure class only.
+   * The log of a run (as far as it has been written while it runs): `run` names it, else the
+   * latest. A run the viewer may not read whole (a participant's run over hidden data where the
+   * competition hides those logs) gives its result class only.
    */
-  async log(p: Principal, id: string): Promise<string> {
-    const { access } = await this.logAccessFor(p, id);
-    const runs: { log_path: string | null; outcome: string | null; log_truncated: boolean }[] = await this.ds.query(
-      'SELECT log_path, outcome, log_truncated FROM kernel_runs WHERE submission_id = $1 ORDER BY attempt DESC LIMIT 1',
-      [id],
-    );
-    const run = runs[0];
-    if (!run?.log_path) throw notFound('log');
-    if (access === 'class-only') {
+  async log(p: Principal, id: string, run?: string): Promise<string> {
+    const { of } = await this.logAccessFor(p, id);
+    const r = await this.runOf(id, run);
+    if (!r?.log_path) throw notFound('log');
+    if (of(r.phase) === 'class-only') {
       const s: { status: string; error_class: string | null }[] = await this.ds.query('SELECT status, error_class FROM submissions WHERE id = $1', [id]);
-      const what = s[0]!.error_class ?? s[0]!.status;
-      return `This kernel ran over the hidden test data; its log is not shown to participants in this competition.\nResult: ${what}\n`;
+      const what = r.outcome === null ? 'running' : (s[0]!.error_class ?? r.outcome);
+      return `This run was over the hidden test data; its log is not shown to participants in this competition.\nResult: ${what}\n`;
     }
-    return readFile(this.store.path(run.log_path), 'utf8').catch((err: NodeJS.ErrnoException) => {
+    return readFile(this.store.path(r.log_path), 'utf8').catch((err: NodeJS.ErrnoException) => {
       if (err.code === 'ENOENT') throw notFound('log');
       throw err;
     });
   }
 
   /**
-   * Where the `submission.csv` of the latest run lies, for those who may read the run's log (its
-   * output is as revealing as its log); others get 403 saying why, and 404 until there is one.
+   * Where a file a run left lies (`name`: `submission.csv` by default, or a path the run's file
+   * list gives), for those who may read the run's log (its output is as revealing as its log);
+   * others get 403 saying why, and 404 until there is one.
    */
-  async outputFile(p: Principal, id: string): Promise<string> {
-    const { access } = await this.logAccessFor(p, id);
-    if (access !== 'full') throw new DomainError('forbidden', 'this kernel ran over the hidden test data; its output is not shown to participants in this competition');
-    const runs: { attempt: number }[] = await this.ds.query(`SELECT attempt FROM kernel_runs WHERE submission_id = $1 AND step IN ('collected', 'scoring', 'done') ORDER BY attempt DESC LIMIT 1`, [id]);
-    const path = runs[0] ? this.store.path(`${kernelRunKey(id, runs[0].attempt)}/submission.csv`) : null;
-    if (!path || !(await stat(path).then((s) => s.isFile(), () => false))) throw notFound('output');
-    return path;
+  async outputFile(p: Principal, id: string, run?: string, name = 'submission.csv'): Promise<string> {
+    const { of } = await this.logAccessFor(p, id);
+    const r = await this.runOf(id, run);
+    if (!r) throw notFound('output');
+    if (of(r.phase) !== 'full') throw new DomainError('forbidden', 'this run was over the hidden test data; its output is not shown to participants in this competition');
+    const files = await this.filesOf(id, r);
+    const dir = this.store.path(kernelRunKey(id, r.attempt, r.phase));
+    // Only names the run's own listing gives: never a path the request makes up.
+    if (name === 'submission.csv' && (await stat(join(dir, name)).then((f) => f.isFile(), () => false))) return join(dir, name);
+    if (r.phase === 'public' && files.some((f) => f.name === name)) return join(dir, 'working', name);
+    throw notFound('output');
   }
 
   /**
-   * Forwards live log lines of a kernel to `send` when the viewer may read its log; returns the
-   * unsubscribe. Participants of a competition that hides logs get no lines (only status events).
+   * Forwards live log lines of a kernel's runs to `send`, of the runs the viewer may read; returns
+   * the unsubscribe. Participants of a competition that hides hidden-data logs get the lines of
+   * their public runs only.
    */
-  async followLog(p: Principal, id: string, send: (line: string) => void): Promise<() => void> {
+  async followLog(p: Principal, id: string, send: (line: string, run: KernelRunPhase) => void): Promise<() => void> {
     const row = await this.repo.findWithTeam(id);
     if (!row || row.s.kind !== 'kernel') return () => undefined;
-    const { access } = await this.logAccessFor(p, id);
-    if (access !== 'full') return () => undefined;
+    const { of } = await this.logAccessFor(p, id);
     const sub = this.bus.all().subscribe((e) => {
       const k = e as unknown as KernelLogEvent;
-      if (k.type === 'kernel-log' && k.submissionId === id) for (const line of k.lines) send(line);
+      if (k.type === 'kernel-log' && k.submissionId === id && of(k.run ?? 'hidden') === 'full') for (const line of k.lines) send(line, k.run ?? 'hidden');
     });
     return () => sub.unsubscribe();
   }

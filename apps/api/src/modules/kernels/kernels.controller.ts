@@ -15,7 +15,7 @@ export interface KernelPolicyDto {
   gpuHoursPerWeek: number;
   cpuFallback: boolean;
   /** What each run asks for (the competition's `kernel:` settings). */
-  request: { cpus: number; memoryBytes: number; gpus: number; processes: number; timeLimitSeconds: number; showHiddenDataLogs: boolean };
+  request: { cpus: number; memoryBytes: number; gpus: number; processes: number; timeLimitSeconds: number; showHiddenDataLogs: boolean; publicRunsPerDay: number };
   /** What no kernel worker online now gives, and what happens instead (empty: all is given). */
   warnings: string[];
   /** The viewer's team's GPU hours this week (null without a team). */
@@ -57,7 +57,7 @@ export class KernelsController {
     const teamId = await this.repo.teamOf(c.id, p.userId);
     const usage = teamId ? await this.policies.gpuUsage(teamId) : null;
     const k = kernelSettingsOf(c.config);
-    const request = { cpus: k.cpus, memoryBytes: k.memoryBytes, gpus: k.gpus, processes: k.processes, timeLimitSeconds: k.timeLimitSeconds, showHiddenDataLogs: k.showHiddenDataLogs };
+    const request = { cpus: k.cpus, memoryBytes: k.memoryBytes, gpus: k.gpus, processes: k.processes, timeLimitSeconds: k.timeLimitSeconds, showHiddenDataLogs: k.showHiddenDataLogs, publicRunsPerDay: k.publicRunsPerDay };
     const warnings = !c.submissionKinds.includes('kernel')
       ? []
       : !this.config.kernels.enabled

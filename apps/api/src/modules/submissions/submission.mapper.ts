@@ -1,5 +1,6 @@
 import type { SubmissionDetailDto, SubmissionDto } from '@holdout/contracts';
 import type { Submission } from '@holdout/db';
+import { isCharged } from '@holdout/rules';
 
 /**
  * The only way a submission leaves the server. `revealed` decides whether private numbers are
@@ -24,6 +25,9 @@ export function toSubmissionDto(s: Submission, ctx: { slug: string; teamName: st
     scoredAt: s.scoredAt?.toISOString() ?? null,
     // The lifecycle writes every failure with a code; a row without one can only be ours.
     error: s.status === 'failed' && s.errorClass ? { class: s.errorClass, code: s.errorCode ?? 'infrastructure', message: s.errorMessage ?? '', row: s.errorRow } : null,
+    charged: isCharged({ status: s.status, errorClass: s.errorClass, runPhase: s.runPhase, runOnly: s.runOnly }),
+    runOnly: s.runOnly,
+    run: s.runPhase,
   };
 }
 

@@ -1,9 +1,10 @@
 import { createReadStream } from 'node:fs';
+import { basename } from 'node:path';
 import { pipeline } from 'node:stream/promises';
 import { Body, Controller, Get, Header, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { badRequest } from '../../common/domain-error.js';
-import type { SubmissionDetailDto, SubmissionDto, SubmissionEventDto } from '@holdout/contracts';
+import type { KernelRunDto, SubmissionDetailDto, SubmissionDto, SubmissionEventDto } from '@holdout/contracts';
 import type { Request, Response } from 'express';
 import { openSse } from '../../common/sse.js';
 import { CurrentUser, type Principal } from '../auth/principal.js';
@@ -87,7 +88,7 @@ export class SubmissionsController {
     // Subscribe before rendering the first state so no change in between is missed.
     const sub = this.bus.submission(first.s.id).subscribe(() => void render().catch(() => undefined));
     // Kernels: live log lines, for viewers who may read the log.
-    const unfollow = await this.kernels.followLog(p, first.s.id, (line) => stream.send({ type: 'log', line } satisfies SubmissionEventDto));
+    const unfollow = await this.kernels.followLog(p, first.s.id, (line, run) => stream.send({ type: 'log', line, run } satisfies SubmissionEventDto));
     stream.onClose(() => {
       if (ticker) clearInterval(ticker);
       sub.unsubscribe();
@@ -96,21 +97,40 @@ export class SubmissionsController {
     await render();
   }
 
-  /** A kernel's log (text): full for staff; participants see it only where the competition shows logs of hidden-data runs. */
-  @Get('submissions/:id/log')
-  @Header('content-type', 'text/plain; charset=utf-8')
-  async log(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<string> {
+  /** A kernel's runs (public, then hidden), with what the viewer may read of each: log and files. */
+  @Get('submissions/:id/runs')
+  async runs(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<KernelRunDto[]> {
     await this.submissions.visibleTo(p, id);
-    return this.kernels.log(p, id);
+    return this.kernels.runs(p, id);
   }
 
-  /** The `submission.csv` a kernel's latest run wrote, to those who may read its log. */
-  @Get('submissions/:id/output')
-  async output(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string, @Res() res: Response): Promise<void> {
+  /**
+   * A kernel run's log (text), `?run=public|hidden` (default: the latest): full for staff and for
+   * the team's public runs; a run over the hidden data only where the competition shows those logs.
+   */
+  @Get('submissions/:id/log')
+  @Header('content-type', 'text/plain; charset=utf-8')
+  @ApiQuery({ name: 'run', enum: ['public', 'hidden'], required: false })
+  async log(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string, @Query('run') run?: string): Promise<string> {
     await this.submissions.visibleTo(p, id);
-    const path = await this.kernels.outputFile(p, id);
-    res.setHeader('content-type', 'text/csv; charset=utf-8');
-    res.setHeader('content-disposition', 'attachment; filename="submission.csv"');
+    return this.kernels.log(p, id, run);
+  }
+
+  /**
+   * A file a kernel run wrote, to those who may read its log: `?run=` as for the log, `?name=` a
+   * name from the run's `files` (default `submission.csv`).
+   */
+  @Get('submissions/:id/output')
+  @ApiQuery({ name: 'run', enum: ['public', 'hidden'], required: false })
+  @ApiQuery({ name: 'name', required: false })
+  async output(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string, @Res() res: Response, @Query('run') run?: string, @Query('name') name?: string): Promise<void> {
+    await this.submissions.visibleTo(p, id);
+    const path = await this.kernels.outputFile(p, id, run, name);
+    const file = basename(name ?? 'submission.csv');
+    // Always a download, never rendered: a kernel may write any bytes under any name.
+    res.attachment(file);
+    res.setHeader('content-type', file.endsWith('.csv') ? 'text/csv; charset=utf-8' : 'application/octet-stream');
+    res.setHeader('x-content-type-options', 'nosniff');
     await pipeline(createReadStream(path), res);
   }
 

@@ -22,6 +22,8 @@ const fieldsSchema = z.strictObject({
   kind: z.enum(['file', 'kernel', 'model']).default('file'),
   /** Kernels: the attached dataset's name (read by KernelSubmissions.prepare). */
   dataset: z.string().optional(),
+  /** Kernels: "run without submitting" — the public run only, never scored or charged. */
+  runOnly: z.enum(['true', 'false'], { error: 'expected true or false' }).optional().transform((v) => v === 'true'),
   description: z.string().trim().max(1000).optional(),
   cvScore: z
     .string()
@@ -80,7 +82,8 @@ export class SubmissionsService {
         throw new DomainError('submission_kind_not_allowed', `model (ONNX) submissions are not run by this platform yet; submit ${c.submissionKinds.filter((k) => k !== 'model').join(' or ') || 'a kernel or a prediction file'} instead`);
       }
       if (!c.submissionKinds.includes(fields.kind)) throw new DomainError('submission_kind_not_allowed', `this competition accepts ${c.submissionKinds.join(', ')} submissions`);
-      const intake = { kind: fields.kind, file, description: fields.description ?? null, cvScore: fields.cvScore };
+      if (fields.runOnly && fields.kind !== 'kernel') throw new DomainError('bad_request', 'runOnly: only a kernel can be run without submitting');
+      const intake = { kind: fields.kind, file, description: fields.description ?? null, cvScore: fields.cvScore, runOnly: fields.runOnly };
       const saved = fields.kind === 'kernel' ? await this.kernels.submit(p, c, upload, { ...intake, dataset: fields.dataset }) : await this.submitFile(p, c, intake);
       const teamName = (await this.repo.findWithTeam(saved.id))!.teamName;
       return toSubmissionDto(saved, { slug: c.slug, teamName, revealed: isRevealed(c) });
