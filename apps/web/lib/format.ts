@@ -1,6 +1,6 @@
 // Formatting shared by server and client components. Dates are shown in UTC so that the server's
 // and the browser's render agree.
-import type { FailureClass } from '@holdout/contracts';
+import type { FailureClass, KernelRunPhase, SubmissionDto } from '@holdout/contracts';
 
 const dateFmt = new Intl.DateTimeFormat('en-GB', {
   dateStyle: 'medium',
@@ -55,25 +55,65 @@ export function formatWait(seconds: number): string {
   return seconds < 60 ? 'under a minute' : `about ${formatDuration(Math.round(seconds / 60) * 60)}`;
 }
 
-/** A failure class in words (Kaggle's, for kernels), and whether it counted against the daily quota. */
-export function failureTitle(c: FailureClass): string {
+/**
+ * A failure class in words (Kaggle's, for kernels), and whether it counted against the daily quota.
+ * Given the submission, a kernel's failure names the run it happened in and says when it was not charged.
+ */
+export function failureTitle(c: FailureClass, s?: Pick<SubmissionDto, 'run' | 'charged'>): string {
   switch (c) {
     case 'validation':
       return 'Invalid submission file (not charged)';
     case 'timeout':
-      return 'Notebook timeout';
+      return kernelFailure('Notebook timeout', s);
     case 'oom':
-      return 'Notebook exceeded its memory';
+      return kernelFailure('Notebook exceeded its memory', s);
     case 'exception':
-      return 'Notebook threw an exception';
+      return kernelFailure('Notebook threw an exception', s);
     case 'no-submission-file':
-      return 'Submission CSV not found';
+      return kernelFailure('Submission CSV not found', s);
     case 'scoring-error':
       return 'Submission scoring error (not charged)';
     case 'cancelled':
       return 'Cancelled (not charged)';
     case 'infrastructure':
       return 'Failed on our side (not charged)';
+  }
+}
+
+function kernelFailure(title: string, s: Pick<SubmissionDto, 'run' | 'charged'> | undefined): string {
+  if (!s) return title;
+  const where = s.run ? ` in the ${s.run === 'public' ? 'public' : 'hidden'} run` : '';
+  return `${title}${where}${s.charged ? '' : ' (not charged)'}`;
+}
+
+/** A kernel run as a heading: `Public run`, `Hidden run`. */
+export function runTitle(phase: KernelRunPhase): string {
+  return phase === 'public' ? 'Public run' : 'Hidden run';
+}
+
+/** How a kernel run ended (`KernelRunDto.outcome`), in words; null while it runs. */
+export function runOutcome(outcome: string | null): string {
+  switch (outcome) {
+    case null:
+      return 'running';
+    case 'succeeded':
+      return 'succeeded';
+    case 'timeout':
+      return 'timed out';
+    case 'oom':
+      return 'out of memory';
+    case 'exception':
+      return 'threw an exception';
+    case 'no-submission-file':
+      return 'no submission.csv';
+    case 'cancelled':
+      return 'cancelled';
+    case 'lost':
+      return 'lost (run again)';
+    case 'error':
+      return 'failed on our side';
+    default:
+      return outcome;
   }
 }
 

@@ -2,7 +2,8 @@
 import { useEffect } from 'react';
 import type { SubmissionEventDto, SubmissionStatus } from '@holdout/contracts';
 
-export const TERMINAL: SubmissionStatus[] = ['scored', 'failed', 'cancelled'];
+/** Final statuses (`complete`: a kernel run without submitting that ended well). */
+export const TERMINAL: SubmissionStatus[] = ['scored', 'failed', 'cancelled', 'complete'];
 
 /** Subscribes to a submission's event stream until it reaches a terminal status. */
 export function useSubmissionEvents(id: string, active: boolean, onEvent: (e: SubmissionEventDto) => void) {

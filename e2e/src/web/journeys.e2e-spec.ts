@@ -6,12 +6,11 @@ import { cpSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
-import type { Page } from 'playwright-core';
 import { axe, cspViolations, describeViolations, launch, screenshot, type Browser } from './browser.js';
+import { PASSWORD, eventually, register } from './people.js';
 import { ROOT, startStack, type Stack } from './stack.js';
 
 const SLUG = 'glom-e2e';
-const PASSWORD = 'correct horse battery';
 const run = Date.now().toString(36);
 const teacher = { name: 'Ines Instructor', email: `ines-${run}@example.test` };
 const students = [
@@ -28,27 +27,6 @@ function bundleArchive(dir: string, name: string, edit: (yaml: string) => string
   const archive = join(dir, `${name}.tar.gz`);
   execFileSync('tar', ['-czf', archive, '-C', dir, name]);
   return archive;
-}
-
-async function register(page: Page, base: string, who: { name: string; email: string }) {
-  await page.goto(`${base}/register`);
-  await page.getByLabel('Display name').fill(who.name);
-  await page.getByLabel('Email').fill(who.email);
-  await page.getByLabel('Password').fill(PASSWORD);
-  await page.getByRole('button', { name: 'Create account' }).click();
-  await page.waitForURL(`${base}/join`);
-  await page.getByTestId('whoami').filter({ hasText: who.name }).waitFor();
-}
-
-/** Reloads until `check` passes (server-rendered pages show new state on reload). */
-async function eventually(page: Page, check: () => Promise<boolean>, what: string, seconds = 120) {
-  const deadline = Date.now() + seconds * 1000;
-  for (;;) {
-    if (await check().catch(() => false)) return;
-    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
-    await page.waitForTimeout(1500);
-    await page.reload();
-  }
 }
 
 describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {

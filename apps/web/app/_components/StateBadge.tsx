@@ -13,12 +13,16 @@ const statusClass: Record<SubmissionStatus, string> = {
   scored: 'badge--ok',
   failed: 'badge--bad',
   cancelled: '',
+  complete: 'badge--ok',
 };
+
+/** What the badge says: the status itself, except a kernel run without submitting, which was never a submission. */
+const statusLabel: Partial<Record<SubmissionStatus, string>> = { complete: 'ran — not submitted' };
 
 export function StatusBadge({ status }: { status: SubmissionStatus }) {
   return (
     <span className={`badge ${statusClass[status]}`} data-status={status}>
-      {status}
+      {statusLabel[status] ?? status}
     </span>
   );
 }

@@ -14,6 +14,8 @@ export interface KernelRequest {
   processes: number;
   timeLimitSeconds: number;
   showHiddenDataLogs: boolean;
+  /** Public runs (kernel submissions and runs without submitting) per team per day; absent where the API does not report it. */
+  publicRunsPerDay?: number;
 }
 
 const GiB = 1024 ** 3;
@@ -43,6 +45,9 @@ export function CompetitionSettings({ c, kernel }: { c: CompetitionDto; kernel: 
         processes: num('processes'),
         showHiddenDataLogs: f.get('showHiddenDataLogs') === 'on',
       };
+      // Left empty (the current value unknown): unchanged.
+      const publicRuns = String(f.get('publicRunsPerDay') ?? '').trim();
+      if (publicRuns) body.kernel.publicRunsPerDay = Number(publicRuns);
     }
     void run(async () => {
       await send('PATCH', `/competitions/${encodeURIComponent(c.slug)}`, body);
@@ -115,6 +120,24 @@ export function CompetitionSettings({ c, kernel }: { c: CompetitionDto; kernel: 
             <div className="field">
               <label htmlFor="s-procs">Processes</label>
               <input id="s-procs" name="processes" type="number" min={16} max={32768} required defaultValue={kernel.processes} />
+            </div>
+            <div className="field">
+              <label htmlFor="s-public-runs">Public runs per team per day</label>
+              <input
+                id="s-public-runs"
+                name="publicRunsPerDay"
+                type="number"
+                min={1}
+                max={1000}
+                step={1}
+                required={kernel.publicRunsPerDay !== undefined}
+                defaultValue={kernel.publicRunsPerDay}
+                aria-describedby="s-public-runs-hint"
+              />
+              <span id="s-public-runs-hint" className="hint">
+                Kernel submissions and runs without submitting each start a run over the public data; failures on our side and
+                cancelled runs do not count.
+              </span>
             </div>
             <div className="field">
               <label>

@@ -98,7 +98,8 @@ export default async function ManageCompetition({ params }: { params: Promise<{ 
                     <td className="small">{formatDate(s.createdAt)}</td>
                     <td>
                       <StatusBadge status={s.status} />
-                      {s.error && <div className="small">{failureTitle(s.error.class)}: {s.error.message}</div>}
+                      {s.runOnly && <span className="badge badge--info" style={{ marginLeft: '0.3rem' }}>run only</span>}
+                      {s.error && <div className="small">{failureTitle(s.error.class, s)}: {s.error.message}</div>}
                       {s.kind === 'kernel' && s.error?.class === 'infrastructure' && c.viewer?.role === 'instructor' && <RunAgain submissionId={s.id} teamName={s.teamName} />}
                     </td>
                     <td className="num">{formatScore(s.publicScore)}</td>

@@ -1,32 +1,72 @@
 'use client';
 import { useRouter } from 'next/navigation';
-import { useEffect, useRef, useState } from 'react';
-import type { SubmissionDto, SubmissionProgressDto } from '@holdout/contracts';
-import { failureTitle, formatDuration, formatScore, formatWait } from '@/lib/format';
+import { useEffect, useId, useRef, useState } from 'react';
+import type { KernelRunDto, SubmissionDto, SubmissionProgressDto } from '@holdout/contracts';
+import { send } from '@/lib/client';
+import { failureTitle, formatBytes, formatDuration, formatScore, formatWait, runOutcome, runTitle, sentence } from '@/lib/format';
 import { TERMINAL, useSubmissionEvents } from '@/lib/live';
+import { latestOfEachPhase, runFileUrl, type RunView } from '@/lib/runs';
 import { StatusBadge } from '../../../../_components/StateBadge';
 
-/** Status, scores and log of one submission, updated live over its event stream. */
-export function LiveSubmission({ initial, initialLog, revealed }: { initial: SubmissionDto; initialLog: string; revealed: boolean }) {
+/**
+ * Status, scores and log of one submission, updated live over its event stream. A kernel shows
+ * each of its runs (public, then hidden) with what the viewer may read of it.
+ */
+export function LiveSubmission({
+  initial,
+  initialLog,
+  initialRuns,
+  revealed,
+  hiddenRun,
+}: {
+  initial: SubmissionDto;
+  initialLog: string;
+  initialRuns: RunView[];
+  revealed: boolean;
+  /** Whether a kernel's public run is followed by one over hidden test data (the competition keeps its test images hidden). */
+  hiddenRun: boolean;
+}) {
   const router = useRouter();
   const [s, setS] = useState(initial);
   const [log, setLog] = useState(initialLog);
+  const [runs, setRuns] = useState(initialRuns);
   // The last progress report and when it came: elapsed time ticks on between reports.
   const [progress, setProgress] = useState<{ p: SubmissionProgressDto; at: number } | null>(null);
   const [now, setNow] = useState(() => Date.now());
   const logRef = useRef<HTMLPreElement>(null);
+  // The runs as last rendered, for the event handler (its closure is the first render's).
+  const runsRef = useRef(runs);
+  useEffect(() => {
+    runsRef.current = runs;
+  }, [runs]);
+  const reload = useRunsReload(initial.id, setRuns);
   const live = !TERMINAL.includes(s.status);
+  const kernel = s.kind === 'kernel';
 
   useSubmissionEvents(initial.id, !TERMINAL.includes(initial.status), (ev) => {
-    if (ev.type === 'log') setLog((l) => (l ? `${l}\n${ev.line}` : ev.line));
-    else if (ev.type === 'progress') setProgress({ p: ev.progress, at: Date.now() });
-    else {
+    if (ev.type === 'log') {
+      if (!kernel) {
+        setLog((l) => (l ? `${l}\n${ev.line}` : ev.line));
+        return;
+      }
+      const latest = latestOfEachPhase(runsRef.current);
+      const target = [...latest].find((r) => r.phase === ev.run && r.outcome === null);
+      // A run this page has not listed yet: its log so far (this line included) comes with the list.
+      if (!target || target.log === null) return void reload();
+      setRuns((list) => list.map((r) => (r.phase === target.phase && r.attempt === target.attempt && r.log !== null ? { ...r, log: appendLine(r.log, ev.line) } : r)));
+    } else if (ev.type === 'progress') {
+      setProgress({ p: ev.progress, at: Date.now() });
+      const going = ev.progress.phase === 'running' ? ev.progress.run : null;
+      if (kernel && going && ![...latestOfEachPhase(runsRef.current)].some((r) => r.phase === going && r.outcome === null)) void reload();
+    } else {
       setS(ev.submission);
-      // Per-image scores and the final log come with the server render.
+      if (kernel) void reload();
+      // Per-image scores and the final logs come with the server render.
       if (TERMINAL.includes(ev.submission.status)) router.refresh();
     }
   });
   useEffect(() => setS(initial), [initial]);
+  useEffect(() => setRuns(initialRuns), [initialRuns]);
   const ticking = live && progress?.p.elapsedSeconds != null;
   useEffect(() => {
     if (!ticking) return;
@@ -39,6 +79,8 @@ export function LiveSubmission({ initial, initialLog, revealed }: { initial: Sub
     if (el) el.scrollTop = el.scrollHeight;
   }, [log]);
 
+  // A kernel that failed in its public run, was cancelled or ran without submitting does not count against the quota.
+  const notCharged = kernel && !s.charged && (s.runOnly || TERMINAL.includes(s.status));
   return (
     <>
       <dl className="stats">
@@ -46,6 +88,16 @@ export function LiveSubmission({ initial, initialLog, revealed }: { initial: Sub
           <dt>Status</dt>
           <dd aria-live="polite" data-testid="live-status">
             <StatusBadge status={s.status} />
+            {s.runOnly && (
+              <span className="badge badge--info" data-testid="run-only" style={{ marginLeft: '0.3rem' }}>
+                run only
+              </span>
+            )}
+            {notCharged && (
+              <span className="badge" data-testid="not-charged" style={{ marginLeft: '0.3rem' }}>
+                not charged
+              </span>
+            )}
           </dd>
           {live && progress && progress.p.phase === s.status && (
             <dd className="muted small" data-testid="live-progress">
@@ -55,7 +107,7 @@ export function LiveSubmission({ initial, initialLog, revealed }: { initial: Sub
         </div>
         <div>
           <dt>Public score</dt>
-          <dd data-testid="detail-public-score">{formatScore(s.publicScore)}</dd>
+          <dd data-testid="detail-public-score">{s.runOnly ? <span className="muted small">not scored</span> : formatScore(s.publicScore)}</dd>
         </div>
         <div>
           <dt>Private score</dt>
@@ -68,35 +120,167 @@ export function LiveSubmission({ initial, initialLog, revealed }: { initial: Sub
       </dl>
       {s.error && (
         <div className="alert alert--error" role="alert">
-          <strong>{failureTitle(s.error.class)}</strong>: {s.error.message}
+          <strong>{failureTitle(s.error.class, s)}</strong>: {s.error.message}
           {s.error.row != null && <> (row {s.error.row})</>}
         </div>
       )}
-      {(s.kind !== 'file' || log) && (
-      <section aria-labelledby="log-h" className="card">
-        <div className="row">
-          <h2 id="log-h" style={{ margin: 0 }}>
-            Log
-          </h2>
-          {live && <span className="muted small">streaming…</span>}
-        </div>
-        <pre ref={logRef} className="log" tabIndex={0} aria-label="Submission log" data-testid="log">
-          {log || 'No log output yet.'}
-        </pre>
-      </section>
+      {kernel ? (
+        <section aria-labelledby="runs-h" className="stack" data-testid="kernel-runs">
+          <div>
+            <h2 id="runs-h" style={{ margin: 0 }}>
+              Runs
+            </h2>
+            <p className="muted small">
+              A kernel runs first over the public data only: its log and the files it writes in <code>/kaggle/working</code> are
+              your team&apos;s to read.{' '}
+              {s.runOnly
+                ? 'Run without submitting: that run is all, and it is never scored.'
+                : hiddenRun
+                  ? 'When it writes a valid submission.csv, it runs again over the hidden test data; that run is scored, and of it you see only the result.'
+                  : 'Its submission.csv is scored.'}
+            </p>
+          </div>
+          {runs.length === 0 ? (
+            <p className="muted" data-testid="no-runs">
+              No run has started yet.
+            </p>
+          ) : (
+            runs.map((r) => <RunCard key={`${r.attempt}-${r.phase}`} submissionId={s.id} r={r} />)
+          )}
+        </section>
+      ) : (
+        log && (
+          <section aria-labelledby="log-h" className="card">
+            <div className="row">
+              <h2 id="log-h" style={{ margin: 0 }}>
+                Log
+              </h2>
+              {live && <span className="muted small">streaming…</span>}
+            </div>
+            <pre ref={logRef} className="log" tabIndex={0} aria-label="Submission log" data-testid="log">
+              {log}
+            </pre>
+          </section>
+        )
       )}
     </>
   );
 }
 
-/** "position 2 of 5 waiting, about 4 min" · "running for 3 min 12 s of 9 h" · "scoring the output". */
+/** One run: what it ran over, how it ended, its log and files where the viewer may read them. */
+function RunCard({ submissionId, r }: { submissionId: string; r: RunView }) {
+  const id = useId();
+  const logRef = useRef<HTMLPreElement>(null);
+  const title = `${runTitle(r.phase)}${r.attempt > 1 ? ` · attempt ${r.attempt}` : ''}`;
+  useEffect(() => {
+    const el = logRef.current;
+    if (el) el.scrollTop = el.scrollHeight;
+  }, [r.log]);
+  return (
+    <section className="card" aria-labelledby={`${id}-h`} data-testid="kernel-run" data-phase={r.phase} data-outcome={r.outcome ?? 'running'}>
+      <div className="row">
+        <h3 id={`${id}-h`} style={{ margin: 0 }}>
+          {title}
+        </h3>
+        <span className={`badge ${outcomeClass(r.outcome)}`} data-testid="run-outcome">
+          {runOutcome(r.outcome)}
+        </span>
+        {r.durationMs != null && <span className="muted small">{formatDuration(r.durationMs / 1000)}</span>}
+        {r.outcome === null && r.log !== null && <span className="muted small">streaming…</span>}
+      </div>
+      <p className="muted small">{r.phase === 'public' ? 'Over the public data only.' : 'Over the hidden test data.'}</p>
+      {!r.logVisible ? (
+        <p data-testid="run-result-only">Only the result of this run is shown to participants, as on Kaggle: its log and files stay hidden.</p>
+      ) : r.log === null ? (
+        <p className="muted small">An earlier attempt, run again by the platform: the latest attempt&apos;s log is below.</p>
+      ) : (
+        <>
+          <pre ref={logRef} className="log" tabIndex={0} aria-label={`Log of the ${title.toLowerCase()}`} data-testid="run-log">
+            {r.log || 'No log output yet.'}
+          </pre>
+          {r.files.length > 0 && (
+            <div>
+              <h4 style={{ margin: '0.5rem 0 0.25rem' }}>
+                Files in <code>/kaggle/working</code>
+              </h4>
+              <ul data-testid="run-files">
+                {r.files.map((f) => (
+                  <li key={f.name}>
+                    <a href={runFileUrl(submissionId, r.phase, f.name)} download>
+                      {f.name}
+                    </a>{' '}
+                    <span className="muted small">({formatBytes(f.size)})</span>
+                  </li>
+                ))}
+              </ul>
+            </div>
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+function outcomeClass(outcome: string | null): string {
+  if (outcome === null) return 'badge--warn';
+  if (outcome === 'succeeded') return 'badge--ok';
+  if (outcome === 'cancelled' || outcome === 'lost') return '';
+  return 'badge--bad';
+}
+
+/** A line from the live stream after a log read so far (which may or may not end in a newline). */
+function appendLine(log: string, line: string): string {
+  return `${log}${log === '' || log.endsWith('\n') ? '' : '\n'}${line}\n`;
+}
+
+/**
+ * Reloads a kernel's runs and their logs, one reload at a time (a request during one runs once
+ * after it). Lines that stream in while a reload is in flight may be lost from view until the
+ * next one; the server render after the final status shows every log whole.
+ */
+function useRunsReload(submissionId: string, setRuns: (runs: RunView[]) => void): () => Promise<void> {
+  const busy = useRef(false);
+  const again = useRef(false);
+  return async () => {
+    if (busy.current) {
+      again.current = true;
+      return;
+    }
+    busy.current = true;
+    try {
+      do {
+        again.current = false;
+        setRuns(await fetchRuns(submissionId));
+      } while (again.current);
+    } catch {
+      // The next event (status or progress) tries again.
+    } finally {
+      busy.current = false;
+    }
+  };
+}
+
+async function fetchRuns(submissionId: string): Promise<RunView[]> {
+  const path = `/submissions/${encodeURIComponent(submissionId)}`;
+  const runs = await send<KernelRunDto[]>('GET', `${path}/runs`);
+  const latest = latestOfEachPhase(runs);
+  return Promise.all(
+    runs.map(async (r) => {
+      if (!r.logVisible || !latest.has(r)) return { ...r, log: null };
+      const res = await fetch(`/api${path}/log?run=${r.phase}`, { credentials: 'same-origin', headers: { accept: 'text/plain' } });
+      return { ...r, log: res.ok ? await res.text() : '' };
+    }),
+  );
+}
+
+/** "Position 2 of 5 waiting, about 4 min" · "Public run · running for 3 min 12 s of 9 h" · "Scoring the output". */
 function describeProgress(p: SubmissionProgressDto, sinceReport: number): string {
-  const limit = `of ${formatDuration(p.limitSeconds)}`;
   if (p.phase === 'queued') {
     const place = p.position != null && p.waiting != null ? `position ${p.position} of ${p.waiting} waiting` : 'waiting for a worker';
-    return p.etaSeconds != null ? `${place}, ${formatWait(p.etaSeconds)}` : place;
+    return sentence(p.etaSeconds != null ? `${place}, ${formatWait(p.etaSeconds)}` : place);
   }
-  if (p.elapsedSeconds == null) return p.phase === 'running' ? 'starting' : 'scoring the output';
-  if (p.phase === 'running') return `running for ${formatDuration(p.elapsedSeconds + sinceReport)} ${limit}`;
-  return 'scoring the output';
+  if (p.phase === 'scoring') return 'Scoring the output';
+  const run = p.run ? `${runTitle(p.run)} · ` : '';
+  if (p.elapsedSeconds == null) return sentence(`${run}starting`);
+  return sentence(`${run}running for ${formatDuration(p.elapsedSeconds + sinceReport)} of ${formatDuration(p.limitSeconds)}`);
 }

@@ -52,6 +52,8 @@ function LiveRow({
       <td data-label="Status">
         <StatusBadge status={s.status} />
         {s.late && <span className="badge badge--warn">late</span>}
+        {s.runOnly && <span className="badge badge--info">run only</span>}
+        {s.kind === 'kernel' && !s.charged && (s.runOnly || TERMINAL.includes(s.status)) && <span className="badge">not charged</span>}
         {s.error && <div className="small" style={{ color: 'var(--bad)' }}>{s.error.message}</div>}
       </td>
       <td className="num" data-testid="public-score" data-label="Public">

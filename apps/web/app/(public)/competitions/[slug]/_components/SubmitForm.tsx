@@ -16,11 +16,14 @@ export function SubmitForm({
   kinds: listed,
   initialKind,
   disabledReason,
+  quotaSpent,
 }: {
   slug: string;
   kinds: SubmissionKind[];
   initialKind?: SubmissionKind;
   disabledReason?: string | null;
+  /** Why no submission is left today: a kernel may still run without submitting. */
+  quotaSpent?: string | null;
 }) {
   const kinds = listed.filter((k) => kindInfo[k]);
   const router = useRouter();
@@ -51,6 +54,8 @@ export function SubmitForm({
 
   function onSubmit(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
+    // Which button: "Submit", or (kernels) "Run without submitting".
+    const runOnly = kind === 'kernel' && (e.nativeEvent as SubmitEvent).submitter?.getAttribute('value') === 'run-only';
     if (!file) {
       setError('Choose a file to submit.');
       return;
@@ -58,6 +63,7 @@ export function SubmitForm({
     const form = new FormData(e.currentTarget);
     const body = new FormData();
     body.set('kind', kind);
+    if (runOnly) body.set('runOnly', 'true');
     const description = String(form.get('description') ?? '').trim();
     if (description) body.set('description', description);
     const cv = String(form.get('cvScore') ?? '').trim();
@@ -79,11 +85,13 @@ export function SubmitForm({
 
   const info = kindInfo[kind]!;
   const busy = progress !== null;
+  const blocked = disabledReason ?? (kind === 'kernel' ? null : quotaSpent) ?? null;
   return (
-    <form onSubmit={onSubmit} className="card" aria-describedby={disabledReason ? `${id}-disabled` : undefined}>
-      {disabledReason && (
+    <form onSubmit={onSubmit} className="card" aria-describedby={disabledReason || quotaSpent ? `${id}-disabled` : undefined}>
+      {(disabledReason ?? quotaSpent) && (
         <div className="alert alert--warn" id={`${id}-disabled`}>
-          {disabledReason}
+          {disabledReason ?? quotaSpent}
+          {!disabledReason && kind === 'kernel' && ' A kernel can still run without submitting.'}
         </div>
       )}
       {error && (
@@ -162,9 +170,22 @@ export function SubmitForm({
           <progress id={`${id}-progress`} max={100} value={progress} data-testid="upload-progress" />
         </div>
       )}
-      <button type="submit" className="btn btn--primary" disabled={busy || !!disabledReason}>
-        {busy ? 'Uploading…' : 'Submit'}
-      </button>
+      <div className="row">
+        <button type="submit" name="action" value="submit" className="btn btn--primary" disabled={busy || !!blocked || (kind === 'kernel' && !!quotaSpent)}>
+          {busy ? 'Uploading…' : 'Submit'}
+        </button>
+        {kind === 'kernel' && (
+          <button type="submit" name="action" value="run-only" className="btn" disabled={busy || !!blocked} aria-describedby={`${id}-run-only-hint`}>
+            Run without submitting
+          </button>
+        )}
+      </div>
+      {kind === 'kernel' && (
+        <p id={`${id}-run-only-hint`} className="muted small" data-testid="run-only-hint">
+          Run without submitting: the public run only — you get its log and the files it writes, no score, and it is not
+          charged to your daily submissions. Public runs are limited per day (see the rules).
+        </p>
+      )}
     </form>
   );
 }

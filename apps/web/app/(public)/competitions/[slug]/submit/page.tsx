@@ -25,9 +25,8 @@ export default async function SubmitPage({
       ? `The competition opens ${formatDate(c.opensAt)}.`
       : !v
         ? 'Join the course to submit.'
-        : left === 0
-          ? `You have used today's ${c.limits.dailySubmissions} submissions; the quota resets ${formatDate(v.quotaResetsAt)}.`
-          : null;
+        : null;
+  const quotaSpent = v && left === 0 ? `You have used today's ${c.limits.dailySubmissions} submissions; the quota resets ${formatDate(v.quotaResetsAt)}.` : null;
   return (
     <>
       <p className="muted" data-testid="quota">
@@ -38,7 +37,7 @@ export default async function SubmitPage({
         )}
         {c.state === 'closed' && 'The competition has closed: new submissions are scored as late and do not rank.'}
       </p>
-      <SubmitForm slug={slug} kinds={c.submissionKinds} initialKind={kind as SubmissionKind | undefined} disabledReason={disabledReason} />
+      <SubmitForm slug={slug} kinds={c.submissionKinds} initialKind={kind as SubmissionKind | undefined} disabledReason={disabledReason} quotaSpent={quotaSpent} />
     </>
   );
 }

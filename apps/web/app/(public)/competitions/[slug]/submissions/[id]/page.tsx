@@ -1,10 +1,11 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import type { SubmissionDetailDto } from '@holdout/contracts';
+import type { KernelRunDto, SubmissionDetailDto } from '@holdout/contracts';
 import { apiOrNull, apiText, requireMe } from '@/lib/api';
 import { getCompetition } from '@/lib/competition';
 import { formatDate, formatScore } from '@/lib/format';
+import { latestOfEachPhase, type RunView } from '@/lib/runs';
 import { LiveSubmission } from '../../_components/LiveSubmission';
 
 export const metadata: Metadata = { title: 'Submission' };
@@ -15,7 +16,8 @@ export default async function SubmissionPage({ params }: { params: Promise<{ slu
   const c = await getCompetition(slug);
   const s = await apiOrNull<SubmissionDetailDto>(`/submissions/${encodeURIComponent(id)}`);
   if (!s || s.competitionSlug !== slug) notFound();
-  const log = (await apiText(`/submissions/${encodeURIComponent(id)}/log`)) ?? '';
+  const log = s.kind === 'kernel' ? '' : ((await apiText(`/submissions/${encodeURIComponent(id)}/log`)) ?? '');
+  const runs = s.kind === 'kernel' ? await kernelRuns(id) : [];
   const perImage = Object.entries(s.perImagePublic ?? {}).sort((a, b) => a[1] - b[1]);
   return (
     <div className="stack">
@@ -26,7 +28,8 @@ export default async function SubmissionPage({ params }: { params: Promise<{ slu
         {s.fileName ?? s.kind} <span className="muted small">by {s.teamName}, {formatDate(s.createdAt)}</span>
       </h2>
       {s.description && <p>{s.description}</p>}
-      <LiveSubmission initial={s} initialLog={log} revealed={c.revealed} />
+      {/* Test images are hidden (a second run over them) where the bundle cannot take prediction files. */}
+      <LiveSubmission initial={s} initialLog={log} initialRuns={runs} revealed={c.revealed} hiddenRun={!(c.availableKinds ?? c.submissionKinds).includes('file')} />
       {s.status === 'scored' && s.perImagePublic === null && (
         <p className="muted small" data-testid="per-image-hidden">
           Per-image scores are shown after the close in this competition: before it they would tell which test images are
@@ -60,5 +63,17 @@ export default async function SubmissionPage({ params }: { params: Promise<{ slu
         </section>
       )}
     </div>
+  );
+}
+
+/** A kernel's runs with the logs the viewer may read (of the latest attempt of each phase: `?run=` names a phase). */
+async function kernelRuns(id: string): Promise<RunView[]> {
+  const runs = (await apiOrNull<KernelRunDto[]>(`/submissions/${encodeURIComponent(id)}/runs`)) ?? [];
+  const latest = latestOfEachPhase(runs);
+  return Promise.all(
+    runs.map(async (r) => ({
+      ...r,
+      log: r.logVisible && latest.has(r) ? ((await apiText(`/submissions/${encodeURIComponent(id)}/log?run=${r.phase}`)) ?? '') : null,
+    })),
   );
 }

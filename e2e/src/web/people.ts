@@ -1,0 +1,25 @@
+// Steps every browser journey takes: signing up, and waiting for what a server-rendered page shows on reload.
+import type { Page } from 'playwright-core';
+
+export const PASSWORD = 'correct horse battery';
+
+export async function register(page: Page, base: string, who: { name: string; email: string }) {
+  await page.goto(`${base}/register`);
+  await page.getByLabel('Display name').fill(who.name);
+  await page.getByLabel('Email').fill(who.email);
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Create account' }).click();
+  await page.waitForURL(`${base}/join`);
+  await page.getByTestId('whoami').filter({ hasText: who.name }).waitFor();
+}
+
+/** Reloads until `check` passes (server-rendered pages show new state on reload). */
+export async function eventually(page: Page, check: () => Promise<boolean>, what: string, seconds = 120) {
+  const deadline = Date.now() + seconds * 1000;
+  for (;;) {
+    if (await check().catch(() => false)) return;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await page.waitForTimeout(1500);
+    await page.reload();
+  }
+}
