@@ -16,6 +16,8 @@ export interface Stack {
   web: string;
   api: string;
   databaseUrl: string;
+  /** The API's log (its own file: stacks of several spec files may run at once); mail goes there by default. */
+  apiLog: string;
   stop(): Promise<void>;
 }
 
@@ -52,9 +54,9 @@ async function withAdminDb<T>(databaseUrl: string, fn: (q: (sql: string) => Prom
   }
 }
 
-function run(name: string, args: string[], env: NodeJS.ProcessEnv, cwd = ROOT): ChildProcess {
+function run(name: string, args: string[], env: NodeJS.ProcessEnv, cwd = ROOT, logFile = join(LOGS, `${name}.log`)): ChildProcess {
   mkdirSync(LOGS, { recursive: true });
-  const log = createWriteStream(join(LOGS, `${name}.log`));
+  const log = createWriteStream(logFile);
   const child = spawn(process.execPath, args, { cwd, env, stdio: ['ignore', 'pipe', 'pipe'] });
   child.stdout!.pipe(log);
   child.stderr!.pipe(log);
@@ -102,6 +104,7 @@ export async function startStack(o: { web?: boolean; env?: Record<string, string
   const dbUrl = new URL(services.DATABASE_URL);
   dbUrl.pathname = `/${dbName}`;
   const [apiPort, webPort] = [await freePort(), await freePort()];
+  const apiLog = join(LOGS, `api-${apiPort}.log`);
   const api = `http://127.0.0.1:${apiPort}`;
   const web = `http://127.0.0.1:${webPort}`;
   const env: NodeJS.ProcessEnv = {
@@ -128,7 +131,7 @@ export async function startStack(o: { web?: boolean; env?: Record<string, string
     await withAdminDb(services.DATABASE_URL, (q) => q(`DROP DATABASE IF EXISTS ${dbName} WITH (FORCE)`)).catch(() => undefined);
   };
   try {
-    const apiProc = run('api', [join(API_MAIN, 'main.js')], env);
+    const apiProc = run('api', [join(API_MAIN, 'main.js')], env, ROOT, apiLog);
     children.push(apiProc);
     children.push(run('worker', [join(WORKER_MAIN, 'main.js')], env));
     await waitFor(`${api}/api/health`, apiProc, 'api');
@@ -142,5 +145,5 @@ export async function startStack(o: { web?: boolean; env?: Record<string, string
     await stop();
     throw err;
   }
-  return { web, api, databaseUrl: dbUrl.toString(), stop };
+  return { web, api, databaseUrl: dbUrl.toString(), apiLog, stop };
 }

@@ -17,7 +17,7 @@ export interface TestApi {
 
 /** The real application on an ephemeral port, on the env's database (`config` overrides settings of the env's). */
 export async function startApi(env: TestEnv, bundles: CompetitionBundles, config: Partial<AppConfig> = {}): Promise<TestApi> {
-  const logger = new JsonLogger(env.config.logLevel, 'api');
+  const logger = new JsonLogger(config.logLevel ?? env.config.logLevel, 'api');
   const app = await createApp({ config: { ...env.config, ...config }, logger, bundles, dataSource: env.ds });
   await app.listen(0, '127.0.0.1');
   return {

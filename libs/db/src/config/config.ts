@@ -37,6 +37,9 @@ import { repoRoot } from './repo-root.js';
  * | HOLDOUT_GPU_HOURS_PER_WEEK | 30 (API: default weekly GPU budget of a team, per competition/course overridable) |
  * | HOLDOUT_COURSE_CREATION | approved (who may open a course and so upload bundles: `approved` = site admins and users an admin approved; `anyone` = every signed-in user) |
  * | HOLDOUT_LOGIN_ATTEMPTS_PER_IP | 30 (failed sign-ins from one address per 15 min before it must wait; counted in Redis, shared by API replicas; 10 per address and account) |
+ * | HOLDOUT_MAIL_URL | `log:` (API: how mail such as password-reset links leaves: `log:` writes it to the API's log; `smtp://user:pass@host:587` or `smtps://…:465` sends it through that server) |
+ * | HOLDOUT_MAIL_FROM | `Holdout <noreply@localhost>` (API: the sender of its mail) |
+ * | HOLDOUT_WEB_URL | the first of HOLDOUT_PUBLIC_ORIGINS, else `http://127.0.0.1:3000` (API: the web app's address, for links in mail) |
  */
 const schema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').default('postgres://holdout@127.0.0.1:54329/holdout'),
@@ -66,6 +69,9 @@ const schema = z.object({
   HOLDOUT_GPU_HOURS_PER_WEEK: z.coerce.number().min(0).default(30),
   HOLDOUT_COURSE_CREATION: z.enum(['approved', 'anyone']).default('approved'),
   HOLDOUT_LOGIN_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(30),
+  HOLDOUT_MAIL_URL: z.string().regex(/^(log:|smtps?:\/\/)/, 'must be log: or an smtp:// or smtps:// URL').default('log:'),
+  HOLDOUT_MAIL_FROM: z.string().trim().min(3).default('Holdout <noreply@localhost>'),
+  HOLDOUT_WEB_URL: z.string().regex(/^https?:\/\/[^/]+$/, 'must be an origin such as https://holdout.example.edu').optional(),
 });
 
 export type LogLevel = 'debug' | 'info' | 'warn' | 'error' | 'silent';
@@ -102,6 +108,11 @@ export interface AppConfig {
   courseCreation: 'approved' | 'anyone';
   /** Failed sign-ins allowed from one client address per window (per address and account: a third of it, at least 3). */
   loginAttemptsPerIp: number;
+  /** Mail transport: `log:` (written to the log) or an smtp(s):// URL. */
+  mailUrl: string;
+  mailFrom: string;
+  /** The web app's origin, for links in mail. */
+  webUrl: string;
   /** Kernel workers (and the API's GPU budget). `enabled` false (HOLDOUT_KERNELS=off): no kernel runs on this deployment. */
   kernels: { enabled: boolean; gpus: string[]; image: string | null; concurrency: number; owner: string; gpuHoursPerWeek: number };
 }
@@ -148,6 +159,9 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     jobLockMs: Math.round(e.HOLDOUT_JOB_LOCK_S * 1000),
     courseCreation: e.HOLDOUT_COURSE_CREATION,
     loginAttemptsPerIp: e.HOLDOUT_LOGIN_ATTEMPTS_PER_IP,
+    mailUrl: e.HOLDOUT_MAIL_URL,
+    mailFrom: e.HOLDOUT_MAIL_FROM,
+    webUrl: e.HOLDOUT_WEB_URL ?? publicOrigins[0] ?? 'http://127.0.0.1:3000',
     kernels: {
       enabled: e.HOLDOUT_KERNELS === 'on',
       gpus: e.HOLDOUT_GPUS.split(',').map((s) => s.trim()).filter(Boolean),

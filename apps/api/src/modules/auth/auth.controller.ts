@@ -5,6 +5,7 @@ import type { CookieOptions, Request, Response } from 'express';
 import { APP_CONFIG, type AppConfig, type User } from '@holdout/db';
 import { CoursesService } from '../courses/courses.service.js';
 import { AuthService } from './auth.service.js';
+import { PasswordResets } from './password-reset.service.js';
 import { CurrentUser, Public, type Principal } from './principal.js';
 
 @ApiTags('auth')
@@ -12,6 +13,7 @@ import { CurrentUser, Public, type Principal } from './principal.js';
 export class AuthController {
   constructor(
     private readonly auth: AuthService,
+    private readonly resets: PasswordResets,
     private readonly courses: CoursesService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -29,6 +31,24 @@ export class AuthController {
   async login(@Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SessionDto> {
     const user = await this.auth.verifyPassword(body, req.ip ?? 'unknown');
     return this.startSession(user, res);
+  }
+
+  /** `{email}`: mails a password-reset link if the account exists; the answer is the same either way. */
+  @Public()
+  @Post('auth/password-reset')
+  @HttpCode(202)
+  async requestPasswordReset(@Body() body: unknown, @Req() req: Request): Promise<{ message: string }> {
+    await this.resets.request(body, req.ip ?? 'unknown');
+    return { message: 'If an account has this email, a link to choose a new password is on its way; it works for an hour.' };
+  }
+
+  /** `{token, password}`: the link's token and the new password; signs the account out everywhere. */
+  @Public()
+  @Post('auth/password-reset/confirm')
+  @HttpCode(200)
+  async confirmPasswordReset(@Body() body: unknown): Promise<{ message: string }> {
+    await this.resets.confirm(body);
+    return { message: 'Your password is changed; sign in with it.' };
   }
 
   @Post('auth/logout')

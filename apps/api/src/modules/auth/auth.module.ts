@@ -4,12 +4,14 @@ import { CoursesModule } from '../courses/courses.module.js';
 import { AuthController } from './auth.controller.js';
 import { AuthGuard } from './auth.guard.js';
 import { AuthService } from './auth.service.js';
+import { Mailer } from './mailer.js';
+import { PasswordResets } from './password-reset.service.js';
 import { SignInThrottle } from './sign-in-throttle.js';
 
 @Module({
   imports: [CoursesModule],
   controllers: [AuthController],
-  providers: [AuthService, SignInThrottle, { provide: APP_GUARD, useClass: AuthGuard }],
+  providers: [AuthService, SignInThrottle, Mailer, PasswordResets, { provide: APP_GUARD, useClass: AuthGuard }],
   exports: [AuthService],
 })
 export class AuthModule {}

@@ -145,6 +145,11 @@ export class AuthService {
     this.cache.delete(`t:${row.tokenHash}`);
   }
 
+  /** Drops this process's cached principals of a user's sessions (other replicas' expire within PRINCIPAL_TTL_MS). */
+  forgetSessionsOf(userId: string): void {
+    for (const [key, hit] of this.cache) if (key.startsWith('s:') && hit.p?.userId === userId) this.cache.delete(key);
+  }
+
   private async cached(key: string, load: () => Promise<Principal | null>): Promise<Principal | null> {
     const now = Date.now();
     const hit = this.cache.get(key);

@@ -134,6 +134,16 @@ export class SubmissionsController {
     await pipeline(createReadStream(path), res);
   }
 
+  /** The prediction file a team uploaded (its team and the course staff), e.g. to look at it in the viewer. */
+  @Get('submissions/:id/file')
+  async file(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string, @Res() res: Response): Promise<void> {
+    const path = await this.submissions.uploadedFile(p, id);
+    res.attachment('submission.csv');
+    res.setHeader('content-type', 'text/csv; charset=utf-8');
+    res.setHeader('x-content-type-options', 'nosniff');
+    await pipeline(createReadStream(path), res);
+  }
+
   @Put('submissions/:id/selection')
   select(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string, @Body() body: unknown): Promise<SubmissionDto> {
     return this.submissions.select(p, id, body);

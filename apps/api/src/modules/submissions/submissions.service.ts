@@ -113,6 +113,13 @@ export class SubmissionsService {
     return { s: row.s, c, teamName: row.teamName, staff };
   }
 
+  /** Where the uploaded prediction file of a file submission lies (its team and the course staff; 404 otherwise). */
+  async uploadedFile(p: Principal, id: string): Promise<string> {
+    const { row } = await findForTeamOrStaff(this.repo, this.access, p, id);
+    if (row.s.kind !== 'file' || !row.s.artifactPath) throw notFound('file');
+    return this.store.path(row.s.artifactPath);
+  }
+
   async detail(p: Principal, id: string): Promise<SubmissionDetailDto> {
     const { s, c, teamName, staff } = await this.visibleTo(p, id);
     const revealed = isRevealed(c);

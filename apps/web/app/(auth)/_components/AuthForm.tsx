@@ -71,6 +71,11 @@ export function AuthForm({ mode, next }: { mode: 'login' | 'register'; next: str
             At least 8 characters.
           </span>
         )}
+        {mode === 'login' && (
+          <span className="hint">
+            <Link href="/forgot-password">Forgot your password?</Link>
+          </span>
+        )}
       </div>
       <div className="row">
         <button type="submit" className="btn btn--primary" disabled={busy}>
