@@ -1,14 +1,19 @@
 // Decoding a submission's RLE masks in the browser for the overlay viewer.
 import type { RleOrder } from '@holdout/contracts';
 
-/** Rows of a submission CSV (`id,predicted`) for one image id; tolerant of quotes and CRLF. */
+/**
+ * The masks (second column) of a CSV's rows for one image id: a submission (`id,predicted`) or a
+ * training file with more columns after the mask (`id,annotation,width,…`); tolerant of quotes and CRLF.
+ */
 export function rowsFor(csv: string, imageId: string): string[] {
   const out: string[] = [];
   for (const raw of csv.split(/\r?\n/)) {
     const comma = raw.indexOf(',');
     if (comma < 0) continue;
     const id = raw.slice(0, comma).replace(/^"|"$/g, '');
-    if (id === imageId) out.push(raw.slice(comma + 1).replace(/^"|"$/g, '').trim());
+    if (id !== imageId) continue;
+    const next = raw.indexOf(',', comma + 1); // an RLE has no commas
+    out.push(raw.slice(comma + 1, next < 0 ? undefined : next).replace(/^"|"$/g, '').trim());
   }
   return out;
 }

@@ -171,7 +171,7 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
       if (/\/api\/competitions\/[^/]+\/tiles\/.+\/\d+\/\d+\/\d+\.(jpg|png|webp)$/.test(r.url())) tiles.push(r.status());
     });
     await page.goto(`${stack.web}/competitions/${SLUG}/viewer`);
-    const select = page.getByLabel('Public test image');
+    const select = page.getByLabel('Image', { exact: true });
     const slide = (await select.locator('option').allTextContents()).find((o) => /^test\/.+\.tiff?$/.test(o));
     assert.ok(slide, 'a HuBMAP test slide is offered');
     await select.selectOption(slide);
@@ -182,6 +182,7 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
     const id = slide.split('/').pop()!.replace(/\.[^.]+$/, '');
     const csv = join(downloads, 'viewer.csv');
     writeFileSync(csv, `id,predicted\n${id},${runs.join(' ')}\n`);
+    await page.getByLabel('Predictions', { exact: true }).selectOption('disk');
     await page.getByLabel('Your submission file').setInputFiles(csv);
     const canvas = page.getByTestId('viewer-slide');
     await canvas.waitFor();
@@ -332,6 +333,53 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
     }
   });
 
+  it('a student who forgot the password gets a link (in the API log by default), sets a new one and signs in', async () => {
+    const b = await launch();
+    try {
+      const page = await b.context.newPage();
+      const who = { name: 'Fay Forgetful', email: `fay-${run}@example.test` };
+      await register(page, stack.web, who);
+      await page.context().clearCookies();
+      await page.goto(`${stack.web}/login`);
+      await page.getByRole('link', { name: 'Forgot your password?' }).click();
+      await page.waitForURL(`${stack.web}/forgot-password`);
+      await page.getByLabel('Email').fill(who.email);
+      await page.getByRole('button', { name: 'Send the link' }).click();
+      await page.getByRole('status').filter({ hasText: 'a link to choose a new password is on its way' }).waitFor();
+      await screenshot(page, 'password-reset-requested');
+      // HOLDOUT_MAIL_URL is `log:` here: the mail is a line of the API's log.
+      let link: string | undefined;
+      for (let i = 0; i < 40 && !link; i++) {
+        const mail = readFileSync(stack.apiLog, 'utf8')
+          .split('\n')
+          .filter((l) => l.includes('"mail (HOLDOUT_MAIL_URL=log:)"'))
+          .map((l) => JSON.parse(l) as { to: string; text: string })
+          .find((m) => m.to === who.email);
+        link = mail ? /(http\S+\/reset-password\?token=\S+)/.exec(mail.text)?.[1] : undefined;
+        if (!link) await page.waitForTimeout(250);
+      }
+      assert.ok(link, 'the reset link is in the API log');
+      assert.ok(link.startsWith(`${stack.web}/reset-password?token=`), link);
+      await page.goto(link);
+      await page.getByLabel('New password').fill('a brand new password');
+      await page.getByRole('button', { name: 'Set the new password' }).click();
+      await page.getByRole('status').filter({ hasText: 'Your password is changed' }).waitFor();
+      await screenshot(page, 'password-reset-done');
+      // The link works once.
+      await page.goto(link);
+      await page.getByLabel('New password').fill('yet another password');
+      await page.getByRole('button', { name: 'Set the new password' }).click();
+      await page.getByRole('alert').filter({ hasText: 'invalid, used already or expired' }).waitFor();
+      await page.goto(`${stack.web}/login`);
+      await page.getByLabel('Email').fill(who.email);
+      await page.getByLabel('Password').fill('a brand new password');
+      await page.getByRole('button', { name: 'Sign in' }).click();
+      await page.getByTestId('whoami').filter({ hasText: who.name }).waitFor();
+    } finally {
+      await b.close();
+    }
+  });
+
   it('main pages pass axe (WCAG 2.1 A/AA, serious and critical) in light and dark, and on a phone', async () => {
     const cookies = await studentBrowsers[0]!.context.cookies();
     const pages = ['/', '/competitions', `/competitions/${SLUG}`, `/competitions/${SLUG}/data`, `/competitions/${SLUG}/submit`, `/competitions/${SLUG}/submissions`, `/competitions/${SLUG}/leaderboard`, `/competitions/${SLUG}/leaderboard?split=private`, `/competitions/${SLUG}/shakeup`, '/join'];
@@ -355,7 +403,7 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
     const anon = await launch();
     try {
       const page = await anon.context.newPage();
-      for (const p of ['/login', '/register']) {
+      for (const p of ['/login', '/register', '/forgot-password', '/reset-password?token=x']) {
         await page.goto(`${stack.web}${p}`, { waitUntil: 'networkidle' });
         const v = await axe(page);
         if (v.length) failures.push(`anonymous ${p}\n${describeViolations(v)}`);

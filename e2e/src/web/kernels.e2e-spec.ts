@@ -197,4 +197,18 @@ describe('a student’s kernels in Chromium (public run, hidden run)', { timeout
     assert.equal(await runOnly.getByRole('checkbox').isDisabled(), true, 'a run without submitting cannot be a final submission');
     await screenshot(page, 'kernel-submissions');
   });
+
+  it('the Viewer overlays a kernel\'s output picked from the list: the public run\'s submission.csv, never the hidden run\'s', async () => {
+    await page.goto(`${stack.web}/competitions/${SLUG}/viewer`);
+    const source = page.getByLabel('Predictions', { exact: true });
+    const pick = async (name: string) => source.selectOption((await source.locator('option', { hasText: name }).getAttribute('value'))!);
+    await pick('broken.py');
+    await page.getByTestId('viewer-no-output').waitFor();
+    await pick('submit.py');
+    await page.getByTestId('viewer-source-status').filter({ hasText: 'Showing submission.csv of the public run.' }).waitFor();
+    assert.equal(await page.getByLabel('Run output').count(), 0, 'the hidden run\'s output is not offered');
+    // The public run saw the three public sample images only, each of them listed as public.
+    await page.getByTestId('viewer-ids').getByText(/^3 images, 3 of them public\.$/).waitFor();
+    await page.getByTestId('viewer-status').filter({ hasText: /0 masks for / }).waitFor();
+  });
 });

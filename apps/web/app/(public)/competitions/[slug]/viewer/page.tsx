@@ -1,29 +1,48 @@
 import type { Metadata } from 'next';
-import type { DataFileDto } from '@holdout/contracts';
-import { apiOrNull } from '@/lib/api';
+import type { DataFileDto, SubmissionDto } from '@holdout/contracts';
+import { api, apiOrNull } from '@/lib/api';
 import { getCompetition } from '@/lib/competition';
+import { publicImages } from '@/lib/predictions';
+import { ErrorNote } from '../../../../_components/ErrorNote';
 import { MaskViewer } from './_components/MaskViewer';
 
 export const metadata: Metadata = { title: 'Mask viewer' };
 
-/** Browser images, and whole-slide TIFFs (shown from the API's tiles). */
-const IMAGE = /\.(png|jpe?g|webp|tiff?)$/i;
-
 export default async function ViewerPage({ params }: { params: Promise<{ slug: string }> }) {
   const { slug } = await params;
   const c = await getCompetition(slug);
-  const files = (await apiOrNull<DataFileDto[]>(`/competitions/${encodeURIComponent(slug)}/data`)) ?? [];
-  // Only the public data is listed by the API; of it, the test images.
-  const images = files.map((f) => f.name).filter((n) => /(^|\/)test\//.test(n) && IMAGE.test(n));
+  const path = `/competitions/${encodeURIComponent(slug)}`;
+  let files: DataFileDto[] = [];
+  let error: unknown = null;
+  if (c.dataReady !== false) {
+    try {
+      // The API lists the public data only: the viewer never names any other file.
+      files = await api<DataFileDto[]>(`${path}/data`);
+    } catch (e) {
+      error = e;
+    }
+  }
+  // The team's own submissions (none for staff without a team); their files are fetched when chosen.
+  // Should the list fail, the viewer still works with a file from disk.
+  const submissions = ((await apiOrNull<SubmissionDto[]>(`${path}/submissions`).catch(() => null)) ?? []).filter((s) => s.kind === 'file' || s.kind === 'kernel');
+  const images = publicImages(files.map((f) => f.name));
+  const hasTrainMasks = files.some((f) => f.name === 'train.csv');
   return (
     <section aria-labelledby="viewer-h">
-      <h2 id="viewer-h">Mask viewer</h2>
-      <p className="muted">
-        Overlay the masks of your submission file on a public test image, decoded in your browser with this
-        competition&apos;s {c.rleOrder === 'column' ? 'column-major' : 'row-major'} pixel order. Whole-slide images are
-        shown from tiles: drag or use the arrow keys to pan, the wheel or +/− to zoom.
-      </p>
-      {images.length === 0 ? <p className="muted">This competition has no public test images the browser can show.</p> : <MaskViewer slug={slug} images={images} order={c.rleOrder} />}
+      <h2 id="viewer-h" className="visually-hidden">
+        Mask viewer
+      </h2>
+      {c.dataReady === false ? (
+        <p className="alert alert--info" role="status">
+          The data is still being prepared. Reload this page in a minute.
+        </p>
+      ) : error ? (
+        <ErrorNote error={error} what="the data files" />
+      ) : images.length === 0 ? (
+        <p className="muted">This competition has no public images the browser can show.</p>
+      ) : (
+        <MaskViewer slug={slug} images={images} order={c.rleOrder} submissions={submissions} hasTrainMasks={hasTrainMasks} />
+      )}
     </section>
   );
 }

@@ -1,110 +1,117 @@
 'use client';
-import { useEffect, useRef, useState } from 'react';
-import type { RleOrder } from '@holdout/contracts';
-import { maskColour, paintRle, rowsFor } from '@/lib/mask';
+import { useMemo, useState } from 'react';
+import type { RleOrder, SubmissionDto } from '@holdout/contracts';
+import { csvIds, imageId, type PublicImage } from '@/lib/predictions';
+import { ImageCanvas } from './ImageCanvas';
+import { PredictionPicker, type Predictions } from './PredictionPicker';
 import { SlideViewer } from './SlideViewer';
+import styles from './viewer.module.css';
 
 const TIFF = /\.tiff?$/i;
+/** Ids listed beside the image; a longer file is summarised. */
+const MAX_LISTED = 500;
 
 /**
- * Overlays the masks of a local submission file on one of the competition's public test images.
- * Everything happens in the browser; only public data files are ever fetched.
+ * Overlays masks (of a past submission, a kernel's output, the training masks or a local file) on
+ * one of the competition's public images, decoded in the browser. Only the public data files the
+ * API listed are ever requested: an id of the predictions that names no public image is listed as
+ * such and never fetched.
  */
-export function MaskViewer({ slug, images, order }: { slug: string; images: string[]; order: RleOrder }) {
-  const [image, setImage] = useState(images[0] ?? '');
-  const [csv, setCsv] = useState<string | null>(null);
-  const [zoom, setZoom] = useState(1);
+export function MaskViewer({ slug, images, order, submissions, hasTrainMasks }: { slug: string; images: PublicImage[]; order: RleOrder; submissions: SubmissionDto[]; hasTrainMasks: boolean }) {
+  const [image, setImage] = useState(images[0]!.path);
+  const [predictions, setPredictions] = useState<Predictions | null>(null);
   const [opacity, setOpacity] = useState(0.45);
-  const [info, setInfo] = useState('');
-  const [width, setWidth] = useState(0);
-  const canvas = useRef<HTMLCanvasElement>(null);
+  const byId = useMemo(() => new Map(images.map((i) => [i.id, i])), [images]);
+  const ids = useMemo(() => (predictions ? csvIds(predictions.csv) : []), [predictions]);
+  const publicCount = ids.filter((id) => byId.has(id)).length;
+  const tests = images.filter((i) => i.split === 'test');
+  const trains = images.filter((i) => i.split === 'train');
 
-  const slide = TIFF.test(image);
+  const showPredictions = (p: Predictions | null) => {
+    setPredictions(p);
+    if (!p) return;
+    // Start on an image the predictions cover: the first of theirs that is public.
+    const theirs = csvIds(p.csv);
+    if (theirs.includes(imageId(image))) return;
+    const first = theirs.map((id) => byId.get(id)).find(Boolean);
+    if (first) setImage(first.path);
+  };
 
-  useEffect(() => {
-    if (!image || slide) return;
-    const img = new Image();
-    img.onload = () => {
-      const c = canvas.current;
-      if (!c) return;
-      c.width = img.naturalWidth;
-      c.height = img.naturalHeight;
-      setWidth((prev) => {
-        // A new image starts fitted to about 900 px wide, in powers of two.
-        if (prev !== img.naturalWidth) setZoom(Math.min(1, 2 ** Math.floor(Math.log2(900 / img.naturalWidth))));
-        return img.naturalWidth;
-      });
-      const ctx = c.getContext('2d')!;
-      ctx.drawImage(img, 0, 0);
-      if (!csv) {
-        setInfo(`${img.naturalWidth}×${img.naturalHeight}. Choose your submission file to overlay its masks.`);
-        return;
-      }
-      const id = image.split('/').pop()!.replace(/\.[^.]+$/, '');
-      const rles = rowsFor(csv, id).filter(Boolean);
-      const label = new Uint16Array(c.width * c.height);
-      paintRle(label, rles, c.width, c.height, order);
-      const data = ctx.getImageData(0, 0, c.width, c.height);
-      let on = 0;
-      for (let i = 0; i < label.length; i++) {
-        const k = label[i]!;
-        if (!k) continue;
-        on++;
-        const col = maskColour(k);
-        for (let ch = 0; ch < 3; ch++) data.data[i * 4 + ch] = Math.round(data.data[i * 4 + ch]! * (1 - opacity) + col[ch]! * opacity);
-      }
-      ctx.putImageData(data, 0, 0);
-      setInfo(`${img.naturalWidth}×${img.naturalHeight} · ${rles.length} mask${rles.length === 1 ? '' : 's'} for ${id} · ${((100 * on) / label.length).toFixed(2)}% of pixels`);
-    };
-    img.onerror = () => setInfo('This image cannot be shown in the browser (whole-slide TIFFs need the tile viewer).');
-    img.src = `/api/competitions/${encodeURIComponent(slug)}/data/${image.split('/').map(encodeURIComponent).join('/')}`;
-  }, [image, slide, csv, order, opacity, slug]);
-
+  const csv = predictions?.csv ?? null;
   return (
-    <div className="stack">
-      <div className="row">
-        <div className="field" style={{ margin: 0 }}>
-          <label htmlFor="viewer-image">Public test image</label>
+    <div className={styles.layout}>
+      <div className={styles.stage}>
+        {TIFF.test(image) ? (
+          <SlideViewer key={image} slug={slug} image={image} csv={csv} order={order} opacity={opacity} />
+        ) : (
+          <ImageCanvas key={image} slug={slug} image={image} csv={csv} order={order} opacity={opacity} />
+        )}
+      </div>
+      <div className={styles.controls} role="group" aria-label="What to show">
+        <div className="field">
+          <label htmlFor="viewer-image">Image</label>
           <select id="viewer-image" value={image} onChange={(e) => setImage(e.target.value)}>
-            {images.map((i) => (
-              <option key={i}>{i}</option>
-            ))}
+            {tests.length > 0 && (
+              <optgroup label="Test images (public)">
+                {tests.map((i) => (
+                  <option key={i.path} value={i.path}>
+                    {i.path}
+                  </option>
+                ))}
+              </optgroup>
+            )}
+            {trains.length > 0 && (
+              <optgroup label="Training images">
+                {trains.map((i) => (
+                  <option key={i.path} value={i.path}>
+                    {i.path}
+                  </option>
+                ))}
+              </optgroup>
+            )}
           </select>
         </div>
-        <div className="field" style={{ margin: 0 }}>
-          <label htmlFor="viewer-csv">Your submission file</label>
-          <input id="viewer-csv" type="file" accept=".csv,text/csv" onChange={async (e) => setCsv((await e.target.files?.[0]?.text()) ?? null)} />
-        </div>
-        <div className="field" style={{ margin: 0 }}>
+        <PredictionPicker slug={slug} submissions={submissions} hasTrainMasks={hasTrainMasks} onChange={showPredictions} />
+        <div className="field">
           <label htmlFor="viewer-opacity">Mask opacity</label>
           <input id="viewer-opacity" type="range" min={0.1} max={0.9} step={0.05} value={opacity} onChange={(e) => setOpacity(Number(e.target.value))} />
         </div>
-        {!slide && (
-        <div className="row" role="group" aria-label="Zoom">
-          <button type="button" className="btn btn--small" onClick={() => setZoom((z) => Math.max(0.125, z / 2))}>
-            Zoom out
-          </button>
-          <span className="small mono" aria-live="polite">
-            {Math.round(zoom * 100)}%
-          </span>
-          <button type="button" className="btn btn--small" onClick={() => setZoom((z) => Math.min(8, z * 2))}>
-            Zoom in
-          </button>
-        </div>
+        {predictions && (
+          <section aria-labelledby="viewer-ids-h" data-testid="viewer-ids">
+            <h3 id="viewer-ids-h" style={{ fontSize: '1rem', margin: '0 0 0.25rem' }}>
+              Images in these predictions
+            </h3>
+            <p className="muted small" style={{ margin: '0 0 0.4rem' }}>
+              {ids.length} image{ids.length === 1 ? '' : 's'}, {publicCount} of them public
+              {publicCount < ids.length ? ': the others are hidden test data, scored but never shown.' : '.'}
+            </p>
+            {ids.length > 0 && (
+              <ul className={styles.ids}>
+                {ids.slice(0, MAX_LISTED).map((id) => {
+                  const img = byId.get(id);
+                  return (
+                    <li key={id} data-public={img ? 'yes' : 'no'}>
+                      {img ? (
+                        <button type="button" className="linklike mono small" aria-current={img.path === image} onClick={() => setImage(img.path)}>
+                          {id}
+                        </button>
+                      ) : (
+                        <span className="mono small">{id}</span>
+                      )}
+                      <span className="muted small">{img ? `${img.split} image` : 'not a public image'}</span>
+                    </li>
+                  );
+                })}
+                {ids.length > MAX_LISTED && <li className="muted small">… and {ids.length - MAX_LISTED} more</li>}
+              </ul>
+            )}
+          </section>
         )}
+        <p className="muted small">
+          Masks are decoded in your browser with this competition&apos;s {order === 'column' ? 'column-major' : 'row-major'} pixel order. Whole-slide images are
+          shown from tiles: drag or use the arrow keys to pan, the wheel or +/− to zoom.
+        </p>
       </div>
-      {slide ? (
-        <SlideViewer key={image} slug={slug} image={image} csv={csv} order={order} opacity={opacity} />
-      ) : (
-      <>
-      <p className="muted small" aria-live="polite">
-        {info}
-      </p>
-      <div style={{ overflow: 'auto', maxHeight: '70vh', border: '1px solid var(--border)', borderRadius: 'var(--radius)' }} tabIndex={0} aria-label="Image with mask overlay (scrollable)">
-        <canvas ref={canvas} style={{ width: width ? `${width * zoom}px` : undefined, imageRendering: zoom > 1 ? 'pixelated' : 'auto', display: 'block', maxWidth: 'none' }} data-testid="viewer-canvas" />
-      </div>
-      </>
-      )}
     </div>
   );
 }

@@ -2,11 +2,12 @@
 import { useCallback, useEffect, useRef, useState } from 'react';
 import type { RleOrder, TileInfoDto } from '@holdout/contracts';
 import { maskColour, rowsFor } from '@/lib/mask';
+import { useFitHeight } from './fit-height';
 import { paintRleDownsampled } from './slide-mask';
+import styles from './viewer.module.css';
 
 /** The overlay is at most this many cells on its long side (a power-of-two downsampling). */
 const MAX_OVERLAY = 4096;
-const VIEW_HEIGHT = 560;
 
 interface View {
   /** Screen pixels per full-scale pixel. */
@@ -28,6 +29,7 @@ export function SlideViewer({ slug, image, csv, order, opacity }: { slug: string
   const [status, setStatus] = useState('');
   const [zoomText, setZoomText] = useState('');
   const canvas = useRef<HTMLCanvasElement>(null);
+  const height = useFitHeight(canvas);
   const view = useRef<View>({ scale: 1, cx: 0, cy: 0 });
   const tiles = useRef(new Map<string, HTMLImageElement>());
   const overlay = useRef<HTMLCanvasElement | null>(null);
@@ -151,7 +153,7 @@ export function SlideViewer({ slug, image, csv, order, opacity }: { slug: string
     if (!c || !info) return;
     const size = () => {
       c.width = Math.max(200, Math.floor(c.clientWidth));
-      c.height = VIEW_HEIGHT;
+      c.height = Math.max(200, Math.floor(c.clientHeight));
     };
     size();
     fit();
@@ -169,7 +171,7 @@ export function SlideViewer({ slug, image, csv, order, opacity }: { slug: string
     if (!info) return;
     const id = image.split('/').pop()!.replace(/\.[^.]+$/, '');
     if (!csv) {
-      setStatus(`${info.width}×${info.height} · ${info.levels.length} levels. Choose your submission file to overlay its masks.`);
+      setStatus(`${info.width}×${info.height} · ${info.levels.length} levels. Choose predictions to overlay their masks.`);
       schedule();
       return;
     }
@@ -218,31 +220,33 @@ export function SlideViewer({ slug, image, csv, order, opacity }: { slug: string
 
   if (error) return <p className="muted small">{error}</p>;
   return (
-    <div className="stack">
-      <div className="row" role="group" aria-label="Zoom">
-        <button type="button" className="btn btn--small" onClick={() => zoomBy(0.5)} disabled={!info}>
-          Zoom out
-        </button>
-        <span className="small mono" aria-live="polite">
-          {zoomText}
+    <div>
+      <div className={styles.toolbar}>
+        <span className={styles.zoom} role="group" aria-label="Zoom">
+          <button type="button" className="btn btn--small" onClick={() => zoomBy(0.5)} disabled={!info}>
+            Zoom out
+          </button>
+          <span className="small mono" aria-live="polite">
+            {zoomText}
+          </span>
+          <button type="button" className="btn btn--small" onClick={() => zoomBy(2)} disabled={!info}>
+            Zoom in
+          </button>
+          <button type="button" className="btn btn--small" onClick={fit} disabled={!info}>
+            Fit
+          </button>
         </span>
-        <button type="button" className="btn btn--small" onClick={() => zoomBy(2)} disabled={!info}>
-          Zoom in
-        </button>
-        <button type="button" className="btn btn--small" onClick={fit} disabled={!info}>
-          Fit
-        </button>
+        <span className={`muted small ${styles.status}`} aria-live="polite" title={info ? status : undefined} data-testid="viewer-status">
+          {info ? status : 'Opening the slide…'}
+        </span>
       </div>
-      <p className="muted small" aria-live="polite">
-        {info ? status : 'Opening the slide…'}
-      </p>
       <canvas
         ref={canvas}
         tabIndex={0}
         role="img"
         aria-label={`Whole-slide image ${image} with mask overlay. Arrow keys pan, plus and minus zoom, 0 fits.`}
         data-testid="viewer-slide"
-        style={{ width: '100%', height: `${VIEW_HEIGHT}px`, display: 'block', touchAction: 'none', cursor: 'grab', border: '1px solid var(--border)', borderRadius: 'var(--radius)', background: 'var(--surface-2, #ddd)' }}
+        style={{ width: '100%', height: `${height}px`, display: 'block', touchAction: 'none', cursor: 'grab', border: '1px solid var(--border)', borderRadius: 'var(--radius)', background: 'var(--surface-2, #ddd)' }}
         onPointerDown={(e) => {
           drag.current = { x: e.clientX, y: e.clientY };
           e.currentTarget.setPointerCapture(e.pointerId);
