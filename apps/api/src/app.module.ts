@@ -10,6 +10,7 @@ import { EventsModule } from './modules/events/events.module.js';
 import { HealthModule } from './modules/health/health.module.js';
 import { LeaderboardsModule } from './modules/leaderboards/leaderboards.module.js';
 import { SubmissionsModule } from './modules/submissions/submissions.module.js';
+import { TeamsModule } from './modules/teams/teams.module.js';
 import { UsersModule } from './modules/users/users.module.js';
 
 export interface AppOptions {
@@ -42,6 +43,7 @@ export class AppModule {
         CoursesModule,
         CompetitionsModule,
         SubmissionsModule,
+        TeamsModule,
         LeaderboardsModule,
         UsersModule,
       ],

@@ -167,7 +167,7 @@ export interface CompetitionPagesDto {
 
 export interface CompetitionDto extends CompetitionSummaryDto {
   pages: CompetitionPagesDto;
-  limits: { dailySubmissions: number; finalSelections: number };
+  limits: { dailySubmissions: number; finalSelections: number; maxTeamSize: number };
   /** What participants learn beyond the public score (see competition.yaml `feedback`). */
   feedback: { perImagePublic: boolean };
   rleOrder: RleOrder;
@@ -269,7 +269,7 @@ export interface KernelRunDto {
   durationMs: number | null;
   /** Whether the viewer may read its log (`GET …/log?run=`) and files: the team sees its public runs; hidden runs only where the competition shows their logs. */
   logVisible: boolean;
-  /** Files the run left in /kaggle/working (public runs), `GET …/runs/:phase/files/:name`; empty when none or not visible. */
+  /** Files the run left in /kaggle/working (public runs; a hidden run: its submission.csv), `GET /api/submissions/:id/output?run=<phase>&name=<name>`; empty when none or not visible. */
   files: { name: string; size: number }[];
 }
 
@@ -421,7 +421,7 @@ export interface UpdateCompetitionRequest {
   teamMergeDeadline?: string | null;
   closesAt?: string;
   title?: string;
-  limits?: { dailySubmissions?: number; finalSelections?: number };
+  limits?: { dailySubmissions?: number; finalSelections?: number; maxTeamSize?: number };
   feedback?: { perImagePublic?: boolean };
   /** Which kinds are on: any non-empty subset of the competition's `availableKinds`. */
   submissionKinds?: SubmissionKind[];
@@ -479,4 +479,43 @@ export interface CourseMemberDto {
 export interface HealthDto {
   status: 'ok' | 'unavailable';
   checks: Record<string, 'ok' | string>;
+}
+
+/**
+ * `GET /api/competitions/:slug/team`: the viewer's team (a team of one until it merges). Team
+ * members only: other teams' members and codes are never in it.
+ */
+export interface TeamDto {
+  id: string;
+  name: string;
+  members: { displayName: string; you: boolean }[];
+  maxTeamSize: number;
+  /** When merging and leaving close: the team merge deadline, else the close. */
+  mergeClosesAt: string;
+  /** Charged submissions of the team (they move with it in a merge). */
+  submissions: number;
+  /** The path of the invite link (`/competitions/<slug>/team?code=…`), once asked for (POST …/team/invite-link). */
+  invitePath: string | null;
+  /** Invites from other teams to merge into them, waiting for this team's answer. */
+  invitesReceived: TeamInviteDto[];
+  /** This team's invites waiting for the other team. */
+  invitesSent: TeamInviteDto[];
+  /** Why this member may not leave now; null when they may (`POST …/team/leave`). */
+  leaveProblem: string | null;
+}
+
+export interface TeamInviteDto {
+  id: string;
+  /** The other team. */
+  team: { name: string; members: number };
+  createdAt: string;
+  /** Why accepting would fail now (size, submissions, deadline); null when it would work. */
+  problem: string | null;
+}
+
+/** `GET /api/competitions/:slug/team/invite-link/:code`: what merging through a link would do, before doing it. */
+export interface TeamLinkPreviewDto {
+  team: { name: string; members: number };
+  /** Why merging your team into it would fail now; null when it would work. */
+  problem: string | null;
 }

@@ -16,5 +16,6 @@ export const CHECKS = {
   kernelRunOutcome: { name: 'CHK_kernel_runs_outcome', table: 'kernel_runs', expression: oneOf('outcome', KERNEL_RUN_OUTCOMES, true) },
   kernelEntryKind: { name: 'CHK_kernel_submissions_entry_kind', table: 'kernel_submissions', expression: oneOf('entry_kind', ['py', 'ipynb']) },
   competitionDataStatus: { name: 'CHK_competitions_data_status', table: 'competitions', expression: oneOf('data_status', ['pending', 'ready', 'failed']) },
+  teamInviteStatus: { name: 'CHK_team_invites_status', table: 'team_invites', expression: oneOf('status', ['pending', 'accepted', 'declined', 'cancelled']) },
   membershipRole: { name: 'CHK_memberships_role', table: 'memberships', expression: oneOf('role', ['instructor', 'ta', 'student']) },
 } as const;

@@ -13,7 +13,8 @@ import { ScoreRecord } from './entities/score-record.entity.js';
 import { Submission } from './entities/submission.entity.js';
 import { TeamMember } from './entities/team-member.entity.js';
 import { Team } from './entities/team.entity.js';
+import { TeamInvite } from './entities/team-invite.entity.js';
 import { User } from './entities/user.entity.js';
 
 
-export const ENTITIES = [User, Session, ApiToken, Course, Membership, Competition, SolutionVersion, Team, TeamMember, Submission, ScoreRecord, KernelRun, KernelSubmission, KernelPolicy, AuditEvent];
+export const ENTITIES = [User, Session, ApiToken, Course, Membership, Competition, SolutionVersion, Team, TeamMember, TeamInvite, Submission, ScoreRecord, KernelRun, KernelSubmission, KernelPolicy, AuditEvent];

@@ -21,6 +21,7 @@ export * from './entities/session.entity.js';
 export * from './entities/solution-version.entity.js';
 export * from './entities/submission.entity.js';
 export * from './entities/team-member.entity.js';
+export * from './entities/team-invite.entity.js';
 export * from './entities/team.entity.js';
 export * from './entities/user.entity.js';
 export * from './channels.js';

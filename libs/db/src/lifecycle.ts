@@ -169,6 +169,12 @@ export class SubmissionLifecycle {
     return rows.length > 0;
   }
 
+  /** Clears a team's final selections (a merge: the merged team chooses again; none chosen, its best by public score count). */
+  async clearSelections(m: EntityManager, teamId: string): Promise<number> {
+    const [rows] = (await m.query('UPDATE submissions SET selected = false, updated_at = now() WHERE team_id = $1 AND selected RETURNING id', [teamId])) as [unknown[], number];
+    return rows.length;
+  }
+
   /**
    * Marks that the platform looked after an unfinished submission (a re-enqueue by the reconciler
    * or the sweeper), so the next sweep judges it from now. Not a transition.

@@ -6,3 +6,4 @@ export * from './charging.js';
 export * from './timeline.js';
 export * from './kernels.js';
 export * from './competition.js';
+export * from './teams.js';

@@ -54,7 +54,7 @@ export class CompetitionsController {
         teamMergeDeadline: { type: 'string', format: 'date-time', nullable: true },
         closesAt: { type: 'string', format: 'date-time' },
         title: { type: 'string', maxLength: 200 },
-        limits: { type: 'object', additionalProperties: false, properties: { dailySubmissions: { type: 'integer', minimum: 1, maximum: 1000 }, finalSelections: { type: 'integer', minimum: 1, maximum: 20 } } },
+        limits: { type: 'object', additionalProperties: false, properties: { dailySubmissions: { type: 'integer', minimum: 1, maximum: 1000 }, finalSelections: { type: 'integer', minimum: 1, maximum: 20 }, maxTeamSize: { type: 'integer', minimum: 1, maximum: 50 } } },
         feedback: { type: 'object', additionalProperties: false, properties: { perImagePublic: { type: 'boolean' } } },
         submissionKinds: { type: 'array', items: { type: 'string', enum: ['file', 'kernel'] }, minItems: 1 },
         kernel: {

@@ -18,6 +18,7 @@ import { CoursesService } from '../courses/courses.service.js';
 import { SubmissionsRepository } from '../submissions/submissions.repository.js';
 import { CompetitionBundles, type BundleCompetition } from './bundles.js';
 import { CompetitionAccess, isRevealed, stateOf } from './competition-access.service.js';
+import { maxTeamSizeOf } from './team-size.js';
 
 const createSchema = z.strictObject({
   bundle: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'a bundled competition name'),
@@ -46,6 +47,7 @@ const editSchema = z
       .strictObject({
         dailySubmissions: z.number().int().min(1).max(1000).optional(),
         finalSelections: z.number().int().min(1).max(20).optional(),
+        maxTeamSize: z.number().int().min(1).max(50).optional(),
       })
       .optional(),
     feedback: z.strictObject({ perImagePublic: z.boolean().optional() }).optional(),
@@ -70,6 +72,7 @@ const TIMELINE_KEYS = ['opensAt', 'teamMergeDeadline', 'closesAt'] as const;
 export interface RulesLimits {
   daily: number;
   finals: number;
+  teamSize: number;
   kinds: readonly SubmissionKind[];
   /** The competition's kernel settings (`kernelSettingsOf`), shown where it takes kernels. */
   kernel: Pick<CompetitionKernelSettings, 'publicRunsPerDay' | 'showHiddenDataLogs' | 'timeLimitSeconds'>;
@@ -78,6 +81,7 @@ export interface RulesLimits {
 const limitsOf = (c: Pick<Competition, 'dailySubmissions' | 'finalSelections' | 'submissionKinds' | 'config'>): RulesLimits => ({
   daily: c.dailySubmissions,
   finals: c.finalSelections,
+  teamSize: maxTeamSizeOf(c),
   kinds: c.submissionKinds,
   kernel: kernelSettingsOf(c.config),
 });
@@ -116,6 +120,14 @@ ${
 - You may select up to **${l.finals} final submissions** for the private leaderboard. If you select
   none, your best ${l.finals} by public score are used.
 - Submissions after the close are scored and shown to you, marked late, and never ranked.
+
+### Teams
+- You start as a team of one. Teams of up to **${l.teamSize}** merge on the Team tab (an invite by team
+  name that the other team accepts, or your team's invite link) until the team merge deadline (or, without
+  one, the close). A merged team may have at most the daily limit times the days the competition has run
+  in submissions, counting both teams'. A merge keeps every submission and score; the merged team chooses
+  its final submissions again.
+- A member may leave a team only before it has submitted, and only until the merge deadline.
 ${kernels}`;
 };
 
@@ -167,7 +179,7 @@ export class CompetitionsService {
     const dto: CompetitionDto = {
       ...toSummary(c),
       pages: c.pages,
-      limits: { dailySubmissions: c.dailySubmissions, finalSelections: c.finalSelections },
+      limits: { dailySubmissions: c.dailySubmissions, finalSelections: c.finalSelections, maxTeamSize: maxTeamSizeOf(c) },
       feedback: { perImagePublic: perImagePublicOf(c.config) },
       rleOrder: c.rleOrder,
       dataReady: c.dataStatus === 'ready',
@@ -391,10 +403,13 @@ function settingsChange(c: Competition, body: z.output<typeof editSchema>): { up
   const daily = body.limits?.dailySubmissions ?? c.dailySubmissions;
   const finals = body.limits?.finalSelections ?? c.finalSelections;
   if (body.limits) {
-    before.limits = { dailySubmissions: c.dailySubmissions, finalSelections: c.finalSelections };
-    after.limits = { dailySubmissions: daily, finalSelections: finals };
+    const teamSize = body.limits.maxTeamSize ?? maxTeamSizeOf(c);
+    before.limits = { dailySubmissions: c.dailySubmissions, finalSelections: c.finalSelections, maxTeamSize: maxTeamSizeOf(c) };
+    after.limits = { dailySubmissions: daily, finalSelections: finals, maxTeamSize: teamSize };
     update.dailySubmissions = daily;
     update.finalSelections = finals;
+    // Teams larger than a lowered limit stay as they are; they cannot grow.
+    if (body.limits.maxTeamSize !== undefined) config.limits = { ...(config.limits as object | undefined), maxTeamSize: teamSize };
   }
   if (body.feedback) {
     before.feedback = config.feedback ?? {};
@@ -413,7 +428,7 @@ function settingsChange(c: Competition, body: z.output<typeof editSchema>): { up
     config.kernel = { ...(config.kernel as object | undefined), ...body.kernel };
     after.kernel = config.kernel;
   }
-  if (body.feedback || body.kernel) update.config = config;
+  if (body.feedback || body.kernel || body.limits?.maxTeamSize !== undefined) update.config = config;
   if (body.pages || body.limits || body.kernel || body.submissionKinds) {
     const pages = { ...c.pages, ...body.pages };
     // The rules the instructor wrote, then the generated section for the limits in force.

@@ -1,0 +1,8 @@
+import { Module } from '@nestjs/common';
+import { AuditModule } from '../audit/audit.module.js';
+import { CompetitionsModule } from '../competitions/competitions.module.js';
+import { TeamsController } from './teams.controller.js';
+import { TeamsService } from './teams.service.js';
+
+@Module({ imports: [AuditModule, CompetitionsModule], controllers: [TeamsController], providers: [TeamsService] })
+export class TeamsModule {}

@@ -1,0 +1,157 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, it } from 'node:test';
+import type { INestApplicationContext } from '@nestjs/common';
+import type { LeaderboardDto, SubmissionDto, TeamDto, TeamInviteDto } from '@holdout/contracts';
+import { Client, createTestEnv, eventually, expectedScore, FixtureBundles, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
+import { startWorker } from '@holdout/worker/testing';
+
+const DAY = 86_400_000;
+
+// Teams merge through the real API and worker: names, invite links and invites by name, the
+// rules (size, deadline), what a merge does to submissions, selections and the leaderboard, leaving.
+describe('teams and merges', () => {
+  let env: TestEnv;
+  let api: TestApi;
+  let worker: INestApplicationContext;
+  let prof: Client;
+  const s: Record<'ann' | 'ben' | 'cat' | 'dan', Client> = {} as never;
+  const bundles = new FixtureBundles(() => ({ opensAt: new Date(Date.now() - DAY), closesAt: new Date(Date.now() + 10 * DAY), dailySubmissions: 5 }));
+
+  const team = async (c: Client) => (await c.get('/api/competitions/teams/team')).body as TeamDto;
+  const scored = (c: Client, id: string) =>
+    eventually(async () => {
+      const r = (await c.get(`/api/submissions/${id}`)).body as SubmissionDto;
+      return r.status === 'scored' ? r : undefined;
+    }, { what: `submission ${id} scored` });
+  const submit = async (c: Client, tp: number) => {
+    const r = await c.post('/api/competitions/teams/submissions').attach('file', Buffer.from(submissionCsv(tp, 8)), 'sub.csv');
+    assert.equal(r.status, 202, JSON.stringify(r.body));
+    return scored(c, r.body.id);
+  };
+
+  before(async () => {
+    env = await createTestEnv('teams');
+    api = await startApi(env, bundles);
+    worker = await startWorker(env, bundles);
+    prof = await Client.register(api.server, 'prof@example.com', 'Prof');
+    const course = (await prof.post('/api/courses').send({ name: 'Teams' })).body;
+    assert.equal((await prof.post('/api/competitions').send({ bundle: 'fixture', slug: 'teams', courseId: course.id })).status, 201);
+    await eventually(async () => ((await prof.get('/api/competitions/teams/data')).status === 200 ? true : undefined), { what: 'the data' });
+    for (const name of ['ann', 'ben', 'cat', 'dan'] as const) {
+      s[name] = await Client.register(api.server, `${name}@example.com`, name);
+      await s[name].post('/api/courses/join').send({ code: course.joinCode });
+    }
+  });
+  after(async () => {
+    await worker?.close();
+    await api?.close();
+    await env?.drop();
+  });
+
+  it('everyone starts as a team of one; names are unique in the competition', async () => {
+    const ann = await team(s.ann);
+    assert.deepEqual([ann.name, ann.members, ann.maxTeamSize, ann.invitePath, ann.submissions], ['ann', [{ displayName: 'ann', you: true }], 5, null, 0]);
+    assert.equal(ann.leaveProblem, 'you are the only member of your team');
+    const renamed = await s.ann.agent.patch('/api/competitions/teams/team').set('x-csrf-token', s.ann.csrf).send({ name: 'Alpha' });
+    assert.equal(renamed.status, 200, JSON.stringify(renamed.body));
+    assert.equal(renamed.body.name, 'Alpha');
+    const clash = await s.ben.agent.patch('/api/competitions/teams/team').set('x-csrf-token', s.ben.csrf).send({ name: 'ALPHA' });
+    assert.equal(clash.status, 409);
+    assert.match(clash.body.error.message, /a team called "ALPHA" exists already/);
+    const unknown = await s.ben.agent.patch('/api/competitions/teams/team').set('x-csrf-token', s.ben.csrf).send({ name: 'B', colour: 'red' });
+    assert.equal(unknown.status, 400, 'unknown fields are refused');
+    // Not a member of the course: no team.
+    const outsider = await Client.register(api.server, 'out@example.com', 'out');
+    assert.equal((await outsider.get('/api/competitions/teams/team')).status, 404);
+  });
+
+  it('a merge through the invite link keeps both teams\' submissions and scores, clears selections, and the board shows one team', async () => {
+    const a = await submit(s.ann, 8);
+    const b = await submit(s.ben, 6);
+    assert.equal((await s.ben.put(`/api/submissions/${b.id}/selection`).send({ selected: true })).status, 200);
+    const before = (await s.cat.get('/api/competitions/teams/leaderboard')).body as LeaderboardDto;
+    assert.deepEqual(before.entries.map((e) => e.teamName).sort(), ['Alpha', 'ben']);
+
+    const link = (await s.ann.post('/api/competitions/teams/team/invite-link')).body as TeamDto;
+    assert.match(link.invitePath ?? '', /^\/competitions\/teams\/team\?code=[A-Za-z0-9_-]{20,}$/);
+    const code = new URL(link.invitePath!, 'http://x').searchParams.get('code')!;
+    assert.equal((await s.ann.post('/api/competitions/teams/team/invite-link')).body.invitePath, link.invitePath, 'made once');
+    assert.equal((await team(s.ben)).invitePath, null, 'another team never sees it');
+    const preview = await s.ben.get(`/api/competitions/teams/team/invite-link/${code}`);
+    assert.deepEqual(preview.body, { team: { name: 'Alpha', members: 1 }, problem: null });
+    assert.equal((await s.ben.get('/api/competitions/teams/team/invite-link/not-a-real-code-at-all')).status, 404);
+
+    const joined = await s.ben.post('/api/competitions/teams/team/join').send({ code });
+    assert.equal(joined.status, 200, JSON.stringify(joined.body));
+    const merged = joined.body as TeamDto;
+    assert.equal(merged.name, 'Alpha');
+    assert.deepEqual(merged.members.map((m) => [m.displayName, m.you]), [['ann', false], ['ben', true]]);
+    assert.equal(merged.submissions, 2);
+    assert.equal(merged.leaveProblem, "your team has made submissions; they stay the team's, so its members stay too");
+    // Both see the same team and its submissions, scores kept; the selection was cleared.
+    const mine = (await s.ann.get('/api/competitions/teams/submissions')).body as SubmissionDto[];
+    assert.deepEqual(mine.map((x) => [x.id, x.publicScore, x.selected, x.teamName]).sort(), [
+      [a.id, a.publicScore, false, 'Alpha'],
+      [b.id, b.publicScore, false, 'Alpha'],
+    ].sort());
+    assert.equal((await s.ben.get(`/api/submissions/${a.id}`)).status, 200, 'a member sees the team\'s older submissions');
+    const board = await eventually(async () => {
+      const r = (await s.cat.get('/api/competitions/teams/leaderboard')).body as LeaderboardDto;
+      return r.entries.length === 1 ? r : undefined;
+    }, { what: 'the board to show the merged team' });
+    assert.deepEqual(board.entries.map((e) => [e.teamName, e.score, e.entries]), [['Alpha', expectedScore(8), 2]]);
+    const [audit] = (await env.ds.query(`SELECT data FROM audit_events WHERE action = 'team.merge'`)) as { data: Record<string, unknown> }[];
+    assert.deepEqual(audit!.data, { into: 'Alpha', from: 'ben', via: 'link', members: 2, submissions: 2, selectionsCleared: 1 });
+  });
+
+  it('invites by name follow the size limit the instructor sets; declined and withdrawn invites', async () => {
+    // A team exists once its student has looked at it or submitted (a team of one named after them).
+    assert.equal((await s.ann.post('/api/competitions/teams/team/invites').send({ teamName: 'cat' })).status, 404);
+    for (const c of [s.cat, s.dan]) await team(c);
+    const limited = await prof.agent.patch('/api/competitions/teams').set('x-csrf-token', prof.csrf).send({ limits: { maxTeamSize: 2 } });
+    assert.equal(limited.status, 200, JSON.stringify(limited.body));
+    assert.equal(limited.body.limits.maxTeamSize, 2);
+    assert.match(limited.body.pages.rules, /Teams of up to \*\*2\*\*/);
+    const tooBig = await s.ann.post('/api/competitions/teams/team/invites').send({ teamName: 'cat' });
+    assert.equal(tooBig.status, 409);
+    assert.match(tooBig.body.error.message, /would have 3 members; at most 2/);
+    assert.equal((await s.ann.post('/api/competitions/teams/team/invites').send({ teamName: 'nobody' })).status, 404);
+
+    // Cat invites Dan; Dan declines; Cat invites again and withdraws it.
+    const sent = await s.cat.post('/api/competitions/teams/team/invites').send({ teamName: 'dan' });
+    assert.equal(sent.status, 201, JSON.stringify(sent.body));
+    const invite = sent.body as TeamInviteDto;
+    assert.equal((await s.cat.post('/api/competitions/teams/team/invites').send({ teamName: 'dan' })).status, 409, 'one pending invite at a time');
+    const dan = await team(s.dan);
+    assert.deepEqual(dan.invitesReceived.map((i) => [i.id, i.team.name, i.problem]), [[invite.id, 'cat', null]]);
+    assert.equal((await s.ann.post(`/api/competitions/teams/team/invites/${invite.id}/accept`)).status, 404, 'only the invited team answers');
+    assert.equal((await s.dan.post(`/api/competitions/teams/team/invites/${invite.id}/decline`)).status, 200);
+    assert.deepEqual((await team(s.cat)).invitesSent, []);
+    const again = (await s.cat.post('/api/competitions/teams/team/invites').send({ teamName: 'dan' })).body as TeamInviteDto;
+    assert.equal((await s.cat.delete(`/api/competitions/teams/team/invites/${again.id}`)).status, 200);
+    assert.equal((await s.dan.post(`/api/competitions/teams/team/invites/${again.id}/accept`)).status, 404, 'a withdrawn invite is gone');
+  });
+
+  it('an accepted invite merges the teams; a member leaves a team that has not submitted; after the deadline teams are fixed', async () => {
+    const invite = (await s.cat.post('/api/competitions/teams/team/invites').send({ teamName: 'dan' })).body as TeamInviteDto;
+    const accepted = await s.dan.post(`/api/competitions/teams/team/invites/${invite.id}/accept`);
+    assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
+    assert.deepEqual((accepted.body as TeamDto).members.map((m) => m.displayName), ['cat', 'dan']);
+    assert.equal((accepted.body as TeamDto).leaveProblem, null);
+    const left = await s.dan.post('/api/competitions/teams/team/leave');
+    assert.equal(left.status, 200, JSON.stringify(left.body));
+    assert.deepEqual((left.body as TeamDto).members, [{ displayName: 'dan', you: true }]);
+    assert.deepEqual((await team(s.cat)).members.map((m) => m.displayName), ['cat']);
+    const stays = await s.ben.post('/api/competitions/teams/team/leave');
+    assert.equal(stays.status, 409);
+    assert.match(stays.body.error.message, /has made submissions/);
+
+    // The instructor sets the merge deadline to a minute ago: no more merges or leaving.
+    const deadline = new Date(Date.now() - 60_000).toISOString();
+    assert.equal((await prof.agent.patch('/api/competitions/teams').set('x-csrf-token', prof.csrf).send({ teamMergeDeadline: deadline })).status, 200);
+    const late = await s.cat.post('/api/competitions/teams/team/invites').send({ teamName: 'dan' });
+    assert.equal(late.status, 409);
+    assert.match(late.body.error.message, /merging closed at .* \(the team merge deadline\)/);
+    assert.equal((await team(s.cat)).mergeClosesAt, new Date(deadline).toISOString());
+  });
+});
