@@ -139,7 +139,7 @@ describe('architecture', () => {
       for (const w of lifecycleWrites(readFileSync(join(ROOT, f), 'utf8'))) bad.push(`${f}: ${w}`);
     }
     assert.deepEqual(bad, []);
-    // The rule sees the lifecycle's own writes (its status UPDATE and the selection).
-    assert.deepEqual(lifecycleWrites(readFileSync(join(ROOT, LIFECYCLE), 'utf8')).sort(), ['UPDATE submissions SET selected', 'UPDATE submissions SET status']);
+    // The rule sees the lifecycle's own writes (its status UPDATE, a selection and a team's selections cleared).
+    assert.deepEqual(lifecycleWrites(readFileSync(join(ROOT, LIFECYCLE), 'utf8')).sort(), ['UPDATE submissions SET selected', 'UPDATE submissions SET selected', 'UPDATE submissions SET status']);
   });
 });
