@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
-import type { LeaderboardDto, SubmissionDto, TeamDto, TeamInviteDto } from '@holdout/contracts';
+import type { GradeRowDto, LeaderboardDto, SubmissionDto, TeamDto, TeamInviteDto, TeamSummaryDto } from '@holdout/contracts';
 import { Client, createTestEnv, eventually, expectedScore, FixtureBundles, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
 import { startWorker } from '@holdout/worker/testing';
 
@@ -153,5 +153,66 @@ describe('teams and merges', () => {
     assert.equal(late.status, 409);
     assert.match(late.body.error.message, /merging closed at .* \(the team merge deadline\)/);
     assert.equal((await team(s.cat)).mergeClosesAt, new Date(deadline).toISOString());
+  });
+
+  it('instructors list teams and disqualify a submission or a team (the board re-ranks, the team reads why); reinstating undoes it', async () => {
+    const teams = await prof.get('/api/competitions/teams/teams');
+    assert.equal(teams.status, 200);
+    const alpha = (teams.body as TeamSummaryDto[]).find((t) => t.name === 'Alpha')!;
+    assert.deepEqual(alpha.members, [{ displayName: 'ann', email: 'ann@example.com' }, { displayName: 'ben', email: 'ben@example.com' }]);
+    assert.equal((await s.cat.get('/api/competitions/teams/teams')).status, 403, 'students do not list teams');
+    const best = ((await s.ann.get('/api/competitions/teams/submissions')).body as SubmissionDto[]).find((x) => x.publicScore === expectedScore(8))!;
+    const boardScore = async () => ((await s.cat.get('/api/competitions/teams/leaderboard')).body as LeaderboardDto).entries.map((e) => [e.teamName, e.score]);
+
+    assert.equal((await s.ann.post(`/api/submissions/${best.id}/disqualification`).send({ reason: 'mine' })).status, 403, 'not a student\'s to do');
+    assert.equal((await prof.post(`/api/submissions/${best.id}/disqualification`).send({})).status, 400, 'a reason is required');
+    const dq = await prof.post(`/api/submissions/${best.id}/disqualification`).send({ reason: 'hand-labelled test images' });
+    assert.equal(dq.status, 200, JSON.stringify(dq.body));
+    assert.equal(((await s.ben.get(`/api/submissions/${best.id}`)).body as SubmissionDto).disqualified?.reason, 'hand-labelled test images');
+    await eventually(async () => (JSON.stringify(await boardScore()) === JSON.stringify([['Alpha', expectedScore(6)]]) ? true : undefined), { what: 'the board without it' });
+    assert.equal((await prof.delete(`/api/submissions/${best.id}/disqualification`)).status, 200);
+    await eventually(async () => (JSON.stringify(await boardScore()) === JSON.stringify([['Alpha', expectedScore(8)]]) ? true : undefined), { what: 'the board with it again' });
+
+    const team = await prof.post(`/api/competitions/teams/teams/${alpha.id}/disqualification`).send({ reason: 'shared code with another team' });
+    assert.equal(team.status, 200, JSON.stringify(team.body));
+    assert.equal((team.body as TeamSummaryDto).disqualified?.reason, 'shared code with another team');
+    assert.equal((await (await s.ann.get('/api/competitions/teams/team')).body as TeamDto).disqualified?.reason, 'shared code with another team');
+    await eventually(async () => ((await boardScore()).length === 0 ? true : undefined), { what: 'the board without the team' });
+    const actions = (await env.ds.query(`SELECT action FROM audit_events WHERE action LIKE '%disqualify' OR action LIKE '%reinstate' ORDER BY at`)) as { action: string }[];
+    assert.deepEqual(actions.map((a) => a.action), ['submission.disqualify', 'submission.reinstate', 'team.disqualify']);
+  });
+
+  it('exports grades (JSON, CSV) per student: team, scores and ranks (private after the reveal), flags, a mapped grade', async () => {
+    assert.equal((await s.ann.get('/api/competitions/teams/grades')).status, 403);
+    const before = (await prof.get('/api/competitions/teams/grades')).body as GradeRowDto[];
+    assert.deepEqual(before.map((r) => [r.student, r.team, r.privateScore, r.disqualified]), [
+      ['ann', 'Alpha', null, true],
+      ['ben', 'Alpha', null, true],
+      ['cat', 'cat', null, false],
+      ['dan', 'dan', null, false],
+    ]);
+    assert.equal((await prof.delete(`/api/competitions/teams/teams/${before.length && ((await prof.get('/api/competitions/teams/teams')).body as TeamSummaryDto[]).find((t) => t.name === 'Alpha')!.id}/disqualification`)).status, 200);
+    await submit(s.cat, 4);
+    // A team name that would run as a spreadsheet formula.
+    assert.equal((await s.dan.agent.patch('/api/competitions/teams/team').set('x-csrf-token', s.dan.csrf).send({ name: '=SUM(1,2)' })).status, 200);
+    assert.equal((await prof.post('/api/competitions/teams/close')).status, 200);
+    const rows = (await prof.get('/api/competitions/teams/grades?grade=rank')).body as GradeRowDto[];
+    assert.deepEqual(rows.map((r) => [r.student, r.team, r.publicRank, r.privateRank, r.grade, r.disqualified]), [
+      ['ann', 'Alpha', 1, 1, 100, false],
+      ['ben', 'Alpha', 1, 1, 100, false],
+      ['cat', 'cat', 2, 2, 0, false],
+      ['dan', '=SUM(1,2)', null, null, null, false],
+    ]);
+    assert.equal(rows[0]!.privateScore, 1, 'the fixture\'s private images are all predicted right');
+    const linear = (await prof.get('/api/competitions/teams/grades?grade=linear&low=0&high=2')).body as GradeRowDto[];
+    assert.deepEqual(linear.map((r) => r.grade), [50, 50, linear[2]!.grade, null]);
+    assert.equal((await prof.get('/api/competitions/teams/grades?grade=linear&low=1&high=1')).status, 400);
+    const csv = await prof.get('/api/competitions/teams/grades?format=csv&grade=rank');
+    assert.equal(csv.status, 200);
+    assert.match(csv.headers["content-disposition"]!, /^attachment; filename="?teams-grades\.csv"?$/);
+    const lines = csv.text.trimEnd().split('\n');
+    assert.equal(lines[0], 'student,email,team,public_score,public_rank,private_score,private_rank,selected,late,disqualified,grade');
+    assert.match(lines[1]!, /^ann,ann@example\.com,Alpha,[\d.]+,1,1,1,,no,no,100$/);
+    assert.equal(lines[4], `dan,dan@example.com,"'=SUM(1,2)",,,,,,no,no,`);
   });
 });

@@ -9,6 +9,7 @@ export * from './data/paths.js';
 export * from './data/build.js';
 export * from './data/validate.js';
 export { readCsvFile, type CsvTable } from './csv-read.js';
+export { toCsv } from './csv-write.js';
 export { RECIPE_GENERATORS } from './recipes/index.js';
 export type { RecipeGenerator, RecipeContext } from './recipes/types.js';
 export { scriptToNotebook, notebookText, notebookCode, type Notebook } from './notebook.js';

@@ -224,6 +224,8 @@ export interface SubmissionDto {
   runOnly: boolean;
   /** Kernels: the run it is in or ended in (null before its first run, and for files). */
   run: KernelRunPhase | null;
+  /** Disqualified by an instructor (never ranked), and why. */
+  disqualified: { reason: string; at: string } | null;
 }
 
 export interface SubmissionDetailDto extends SubmissionDto {
@@ -502,6 +504,37 @@ export interface TeamDto {
   invitesSent: TeamInviteDto[];
   /** Why this member may not leave now; null when they may (`POST …/team/leave`). */
   leaveProblem: string | null;
+  /** Disqualified by an instructor (off the leaderboards), and why. */
+  disqualified: { reason: string; at: string } | null;
+}
+
+/** `GET /api/competitions/:slug/teams` (course staff): every team, with its members' contacts. */
+export interface TeamSummaryDto {
+  id: string;
+  name: string;
+  members: { displayName: string; email: string }[];
+  /** Charged submissions. */
+  submissions: number;
+  disqualified: { reason: string; at: string } | null;
+}
+
+/** `GET /api/competitions/:slug/grades` (course staff; `?format=csv` for the CSV): one row per student of the course. */
+export interface GradeRowDto {
+  student: string;
+  email: string;
+  team: string | null;
+  publicScore: number | null;
+  publicRank: number | null;
+  /** Null until the private leaderboard is revealed. */
+  privateScore: number | null;
+  privateRank: number | null;
+  /** The team's final selections (ids); empty: its best by public score counted. */
+  selected: string[];
+  /** Whether the team submitted after the close (scored, never ranked). */
+  late: boolean;
+  disqualified: boolean;
+  /** The mapped grade (0–100) when a mapping was asked for (`?grade=linear&low=&high=` on the score, or `?grade=rank`). */
+  grade: number | null;
 }
 
 export interface TeamInviteDto {

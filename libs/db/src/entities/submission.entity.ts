@@ -71,6 +71,9 @@ export class Submission {
   @Column('varchar', { length: 8, nullable: true }) runPhase!: KernelRunPhase | null;
   /** Kernels: "run without submitting" — the public run only; ends `complete`, never scored or charged. */
   @Column('boolean', { default: false }) runOnly!: boolean;
+  /** Disqualified by an instructor (never ranked), with the reason its team is shown. */
+  @Column('timestamptz', { nullable: true }) disqualifiedAt!: Date | null;
+  @Column('text', { nullable: true }) disqualifiedReason!: string | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
   @UpdateDateColumn({ type: 'timestamptz' }) updatedAt!: Date;
   @Column('timestamptz', { nullable: true }) startedAt!: Date | null;

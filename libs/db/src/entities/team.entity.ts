@@ -12,5 +12,8 @@ export class Team {
   @Column('varchar', { length: 120 }) name!: string;
   /** The secret of the team's invite link (whoever opens it may merge their team into this one); null until asked for. */
   @Column('varchar', { length: 64, nullable: true }) inviteCode!: string | null;
+  /** Disqualified by an instructor (off the boards and the shake-up), with the reason the team is shown. */
+  @Column('timestamptz', { nullable: true }) disqualifiedAt!: Date | null;
+  @Column('text', { nullable: true }) disqualifiedReason!: string | null;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
 }

@@ -16,7 +16,7 @@ export interface BoardRow {
   late: boolean;
 }
 
-/** One query per board over the partial index of scored, on-time submissions. */
+/** One query per board over the partial index of scored, on-time submissions; disqualified teams and submissions are never ranked. */
 @Injectable()
 export class LeaderboardsRepository {
   constructor(private readonly ds: DataSource) {}
@@ -27,7 +27,7 @@ export class LeaderboardsRepository {
     const rows: Record<string, unknown>[] = await this.ds.query(
       `SELECT s.id, s.team_id, t.name AS team_name, s.public_score, s.public_interval, ${priv}, s.cv_score, s.created_at, s.selected
          FROM submissions s JOIN teams t ON t.id = s.team_id
-        WHERE s.competition_id = $1 AND s.status = 'scored' AND s.late = false`,
+        WHERE s.competition_id = $1 AND s.status = 'scored' AND s.late = false AND s.disqualified_at IS NULL AND t.disqualified_at IS NULL`,
       [competitionId],
     );
     return rows.map((r) => ({

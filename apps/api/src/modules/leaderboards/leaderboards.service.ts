@@ -95,6 +95,14 @@ export class LeaderboardsService implements OnModuleInit, OnModuleDestroy {
     }));
   }
 
+  /** Each ranked team's rank and score on both boards (the private one only once revealed), for the grades export. */
+  async standings(c: Competition): Promise<{ public: Map<string, { rank: number; score: number }>; private: Map<string, { rank: number; score: number }> | null }> {
+    const revealed = isRevealed(c);
+    const rows = await this.repo.rankable(c.id, revealed);
+    const toMap = (ranked: LeaderboardRow<BoardRow>[]) => new Map(ranked.map((r) => [r.teamId, { rank: r.rank, score: r.score }]));
+    return { public: toMap(this.rankPublic(rows)), private: revealed ? toMap(this.rankPrivate(c, rows)) : null };
+  }
+
   async shakeup(p: Principal, slug: string): Promise<ShakeupDto> {
     const { c } = await this.access.visible(p, slug);
     if (!isRevealed(c)) throw new DomainError('conflict', 'the shake-up is available once the private leaderboard is revealed');

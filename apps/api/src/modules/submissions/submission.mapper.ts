@@ -28,6 +28,7 @@ export function toSubmissionDto(s: Submission, ctx: { slug: string; teamName: st
     charged: isCharged({ status: s.status, errorClass: s.errorClass, runPhase: s.runPhase, runOnly: s.runOnly }),
     runOnly: s.runOnly,
     run: s.runPhase,
+    disqualified: s.disqualifiedAt ? { reason: s.disqualifiedReason ?? '', at: s.disqualifiedAt.toISOString() } : null,
   };
 }
 

@@ -224,7 +224,13 @@ export class TeamsService {
   }
 
   private async render(p: Principal, c: Competition, teamId: string): Promise<TeamDto> {
-    const [team] = (await this.ds.query('SELECT id, name, invite_code FROM teams WHERE id = $1', [teamId])) as { id: string; name: string; invite_code: string | null }[];
+    const [team] = (await this.ds.query('SELECT id, name, invite_code, disqualified_at, disqualified_reason FROM teams WHERE id = $1', [teamId])) as {
+      id: string;
+      name: string;
+      invite_code: string | null;
+      disqualified_at: Date | null;
+      disqualified_reason: string | null;
+    }[];
     if (!team) throw notFound('team');
     const members = (await this.ds.query(
       'SELECT u.id, u.display_name FROM team_members tm JOIN users u ON u.id = tm.user_id WHERE tm.team_id = $1 ORDER BY tm.created_at, u.display_name',
@@ -251,6 +257,7 @@ export class TeamsService {
       invitesReceived: await Promise.all(invites.filter((i) => i.to_team_id === teamId).map((i) => toDto(i, i.from_team_id))),
       invitesSent: await Promise.all(invites.filter((i) => i.from_team_id === teamId).map((i) => toDto(i, i.to_team_id))),
       leaveProblem: leaveProblem({ now: new Date(), closesAt: c.closesAt, teamMergeDeadline: c.teamMergeDeadline, members: mine.members, teamSubmissions: all.submissions }),
+      disqualified: team.disqualified_at ? { reason: team.disqualified_reason ?? '', at: team.disqualified_at.toISOString() } : null,
     };
   }
 }
