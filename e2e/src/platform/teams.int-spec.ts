@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
-import type { GradeRowDto, LeaderboardDto, SubmissionDto, TeamDto, TeamInviteDto, TeamSummaryDto } from '@holdout/contracts';
+import type { AuditEventDto, GradeRowDto, LeaderboardDto, SubmissionDto, TeamDto, TeamInviteDto, TeamSummaryDto } from '@holdout/contracts';
 import { Client, createTestEnv, eventually, expectedScore, FixtureBundles, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
 import { startWorker } from '@holdout/worker/testing';
 
@@ -14,6 +14,7 @@ describe('teams and merges', () => {
   let api: TestApi;
   let worker: INestApplicationContext;
   let prof: Client;
+  let courseId = '';
   const s: Record<'ann' | 'ben' | 'cat' | 'dan', Client> = {} as never;
   const bundles = new FixtureBundles(() => ({ opensAt: new Date(Date.now() - DAY), closesAt: new Date(Date.now() + 10 * DAY), dailySubmissions: 5 }));
 
@@ -35,6 +36,7 @@ describe('teams and merges', () => {
     worker = await startWorker(env, bundles);
     prof = await Client.register(api.server, 'prof@example.com', 'Prof');
     const course = (await prof.post('/api/courses').send({ name: 'Teams' })).body;
+    courseId = course.id;
     assert.equal((await prof.post('/api/competitions').send({ bundle: 'fixture', slug: 'teams', courseId: course.id })).status, 201);
     await eventually(async () => ((await prof.get('/api/competitions/teams/data')).status === 200 ? true : undefined), { what: 'the data' });
     for (const name of ['ann', 'ben', 'cat', 'dan'] as const) {
@@ -214,5 +216,27 @@ describe('teams and merges', () => {
     assert.equal(lines[0], 'student,email,team,public_score,public_rank,private_score,private_rank,selected,late,disqualified,grade');
     assert.match(lines[1]!, /^ann,ann@example\.com,Alpha,[\d.]+,1,1,1,,no,no,100$/);
     assert.equal(lines[4], `dan,dan@example.com,"'=SUM(1,2)",,,,,,no,no,`);
+  });
+
+  it('instructors read the course\'s audit log, filtered by competition and action; nobody else does', async () => {
+    const all = await prof.get(`/api/courses/${courseId}/audit`);
+    assert.equal(all.status, 200, JSON.stringify(all.body));
+    const actions = (all.body as AuditEventDto[]).map((e) => e.action);
+    for (const a of ['competition.create', 'competition.settings', 'team.rename', 'team.merge', 'team.invite', 'team.leave', 'submission.disqualify', 'team.disqualify', 'team.reinstate', 'competition.close']) {
+      assert.ok(actions.includes(a), `${a} in ${actions.join(', ')}`);
+    }
+    const newest = (all.body as AuditEventDto[])[0]!;
+    assert.equal(newest.action, 'competition.close');
+    assert.deepEqual(newest.actor, { displayName: 'Prof', email: 'prof@example.com' });
+    assert.equal(newest.competition, 'teams');
+    const teamOnly = (await prof.get(`/api/courses/${courseId}/audit?competition=teams&action=team.`)).body as AuditEventDto[];
+    assert.ok(teamOnly.length > 0 && teamOnly.every((e) => e.action.startsWith('team.') && e.competition === 'teams'));
+    const merge = teamOnly.filter((e) => e.action === 'team.merge').at(-1)!; // newest first: the first merge is last
+    assert.deepEqual([merge.actor?.displayName, merge.data.into, merge.data.from], ['ben', 'Alpha', 'ben']);
+    const page = (await prof.get(`/api/courses/${courseId}/audit?limit=2&before=${encodeURIComponent(newest.at)}`)).body as AuditEventDto[];
+    assert.equal(page.length, 2);
+    assert.ok(page.every((e) => e.at < newest.at || (e.at === newest.at && e.id !== newest.id)));
+    assert.equal((await s.ann.get(`/api/courses/${courseId}/audit`)).status, 403);
+    assert.equal((await prof.get(`/api/courses/${courseId}/audit?action=DROP TABLE`)).status, 400);
   });
 });

@@ -552,3 +552,18 @@ export interface TeamLinkPreviewDto {
   /** Why merging your team into it would fail now; null when it would work. */
   problem: string | null;
 }
+
+/** `GET /api/courses/:id/audit`: what instructors and admins did in a course, newest first. Instructors of the course only. */
+export interface AuditEventDto {
+  id: string;
+  at: string;
+  /** Who did it (null: the platform). */
+  actor: { displayName: string; email: string } | null;
+  /** e.g. competition.close, competition.settings, competition.rescore, team.merge, team.disqualify, course.role. */
+  action: string;
+  /** The competition's slug, for events of one competition. */
+  competition: string | null;
+  subject: { type: string; id: string } | null;
+  /** What changed (before/after values, reasons, counts). */
+  data: Record<string, unknown>;
+}
