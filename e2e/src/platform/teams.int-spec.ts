@@ -107,9 +107,12 @@ describe('teams and merges', () => {
   });
 
   it('invites by name follow the size limit the instructor sets; declined and withdrawn invites', async () => {
-    // A team exists once its student has looked at it or submitted (a team of one named after them).
-    assert.equal((await s.ann.post('/api/competitions/teams/team/invites').send({ teamName: 'cat' })).status, 404);
-    for (const c of [s.cat, s.dan]) await team(c);
+    // Cat has not competed yet: an invite by her name makes her team of one first.
+    const early = await s.ann.post('/api/competitions/teams/team/invites').send({ teamName: 'Cat' });
+    assert.equal(early.status, 201, JSON.stringify(early.body));
+    assert.equal((await s.ann.delete(`/api/competitions/teams/team/invites/${early.body.id}`)).status, 200);
+    assert.equal((await prof.get('/api/competitions/teams/team')).status, 403, 'the course staff do not form teams');
+    await team(s.dan);
     const limited = await prof.agent.patch('/api/competitions/teams').set('x-csrf-token', prof.csrf).send({ limits: { maxTeamSize: 2 } });
     assert.equal(limited.status, 200, JSON.stringify(limited.body));
     assert.equal(limited.body.limits.maxTeamSize, 2);
@@ -157,6 +160,36 @@ describe('teams and merges', () => {
     assert.equal((await team(s.cat)).mergeClosesAt, new Date(deadline).toISOString());
   });
 
+  it('anonymous boards show participants pseudonyms (their own team by name); a freeze shows them the board as it stood', async () => {
+    const set = async (leaderboard: Record<string, unknown>) => {
+      const r = await prof.agent.patch('/api/competitions/teams').set('x-csrf-token', prof.csrf).send({ leaderboard });
+      assert.equal(r.status, 200, JSON.stringify(r.body));
+      return r.body;
+    };
+    const names = async (c: Client) => ((await c.get('/api/competitions/teams/leaderboard')).body as LeaderboardDto).entries.map((e) => e.teamName);
+    await set({ anonymous: true });
+    await eventually(async () => ((await names(s.cat))[0] !== 'Alpha' ? true : undefined), { what: 'the anonymous board' });
+    const [pseudonym] = await names(s.cat);
+    assert.match(pseudonym!, /^[A-Z][a-z]+ [A-Z][a-z]+ [0-9a-f]{4}$/);
+    assert.deepEqual(await names(s.cat), [pseudonym], 'stable');
+    assert.deepEqual(await names(s.ann), ['Alpha'], 'a team sees its own name');
+    assert.deepEqual(await names(prof), ['Alpha'], 'staff see names');
+    const body = JSON.stringify((await s.cat.get('/api/competitions/teams/leaderboard')).body);
+    assert.ok(!body.includes('Alpha') && !body.includes('ann') && !body.includes('ben'), body);
+
+    // Closes in 10 days; a 20-day freeze began before anything was submitted.
+    const frozen = await set({ anonymous: false, freezeDays: 20 });
+    assert.equal(frozen.leaderboard.freezeDays, 20);
+    const cat = await submit(s.cat, 7);
+    const board = async (c: Client) => (await c.get('/api/competitions/teams/leaderboard')).body as LeaderboardDto;
+    await eventually(async () => ((await board(prof)).entries.length === 2 ? true : undefined), { what: 'the live board for staff' });
+    const seen = await board(s.cat);
+    assert.deepEqual([seen.entries.length, seen.frozenSince], [0, frozen.leaderboard.freezesAt]);
+    assert.equal(((await s.cat.get(`/api/submissions/${cat.id}`)).body as SubmissionDto).publicScore, expectedScore(7), 'a team still sees its own new scores');
+    await set({ freezeDays: 0 });
+    await eventually(async () => ((await board(s.cat)).entries.length === 2 ? true : undefined), { what: 'the board live again' });
+  });
+
   it('instructors list teams and disqualify a submission or a team (the board re-ranks, the team reads why); reinstating undoes it', async () => {
     const teams = await prof.get('/api/competitions/teams/teams');
     assert.equal(teams.status, 200);
@@ -164,7 +197,7 @@ describe('teams and merges', () => {
     assert.deepEqual(alpha.members, [{ displayName: 'ann', email: 'ann@example.com' }, { displayName: 'ben', email: 'ben@example.com' }]);
     assert.equal((await s.cat.get('/api/competitions/teams/teams')).status, 403, 'students do not list teams');
     const best = ((await s.ann.get('/api/competitions/teams/submissions')).body as SubmissionDto[]).find((x) => x.publicScore === expectedScore(8))!;
-    const boardScore = async () => ((await s.cat.get('/api/competitions/teams/leaderboard')).body as LeaderboardDto).entries.map((e) => [e.teamName, e.score]);
+    const boardScore = async () => ((await s.cat.get('/api/competitions/teams/leaderboard')).body as LeaderboardDto).entries.filter((e) => e.teamName === 'Alpha').map((e) => [e.teamName, e.score]);
 
     assert.equal((await s.ann.post(`/api/submissions/${best.id}/disqualification`).send({ reason: 'mine' })).status, 403, 'not a student\'s to do');
     assert.equal((await prof.post(`/api/submissions/${best.id}/disqualification`).send({})).status, 400, 'a reason is required');
@@ -194,7 +227,6 @@ describe('teams and merges', () => {
       ['dan', 'dan', null, false],
     ]);
     assert.equal((await prof.delete(`/api/competitions/teams/teams/${before.length && ((await prof.get('/api/competitions/teams/teams')).body as TeamSummaryDto[]).find((t) => t.name === 'Alpha')!.id}/disqualification`)).status, 200);
-    await submit(s.cat, 4);
     // A team name that would run as a spreadsheet formula.
     assert.equal((await s.dan.agent.patch('/api/competitions/teams/team').set('x-csrf-token', s.dan.csrf).send({ name: '=SUM(1,2)' })).status, 200);
     assert.equal((await prof.post('/api/competitions/teams/close')).status, 200);

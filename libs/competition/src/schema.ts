@@ -231,6 +231,15 @@ export const competitionConfigSchema = z
         perImagePublic: z.boolean({ error: 'expected true or false' }).default(false),
       })
       .prefault({}),
+    /** How participants see the leaderboards (instructors and TAs always see the live board with names). */
+    leaderboard: z
+      .strictObject({
+        /** Other teams appear under stable pseudonyms to participants. */
+        anonymous: z.boolean({ error: 'expected true or false' }).default(false),
+        /** The public board freezes for participants this many days before the close (0: never). */
+        freezeDays: nonNegativeInt.max(60, { error: 'must be at most 60' }).default(0),
+      })
+      .prefault({}),
     data,
   })
   .superRefine((c, ctx) => {

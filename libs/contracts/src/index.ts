@@ -170,6 +170,8 @@ export interface CompetitionDto extends CompetitionSummaryDto {
   limits: { dailySubmissions: number; finalSelections: number; maxTeamSize: number };
   /** What participants learn beyond the public score (see competition.yaml `feedback`). */
   feedback: { perImagePublic: boolean };
+  /** How participants see the boards: other teams under pseudonyms; the public board frozen for the last `freezeDays` days (from `freezesAt`). */
+  leaderboard: { anonymous: boolean; freezeDays: number; freezesAt: string | null };
   rleOrder: RleOrder;
   /** False while the competition's data is still being built (uploads and downloads wait). Added by the API. */
   dataReady?: boolean;
@@ -296,6 +298,10 @@ export interface LeaderboardDto {
   revealed: boolean;
   precision: number;
   entries: LeaderboardEntryDto[];
+  /** The board as it stood at this time (the last days' freeze, for participants); null: live. */
+  frozenSince: string | null;
+  /** Other teams under pseudonyms (the viewer's own team keeps its name). */
+  anonymous: boolean;
 }
 
 export type Medal = 'gold' | 'silver' | 'bronze' | null;
@@ -425,6 +431,7 @@ export interface UpdateCompetitionRequest {
   title?: string;
   limits?: { dailySubmissions?: number; finalSelections?: number; maxTeamSize?: number };
   feedback?: { perImagePublic?: boolean };
+  leaderboard?: { anonymous?: boolean; freezeDays?: number };
   /** Which kinds are on: any non-empty subset of the competition's `availableKinds`. */
   submissionKinds?: SubmissionKind[];
   /** Competitions that take kernels only. */

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
-import { closeChangeProblem, isRevealed, mergeDeadlineFollowingClose, stateOf, timelineProblem } from './timeline.js';
+import { boardFrozenSince, closeChangeProblem, freezeStartsAt, isRevealed, mergeDeadlineFollowingClose, stateOf, timelineProblem } from './timeline.js';
 
 const d = (s: string) => new Date(`2026-12-${s}Z`);
 
@@ -74,5 +74,23 @@ describe('the merge deadline follows a moved close', () => {
   it('a gap of hours is said in hours', () => {
     const r = mergeDeadlineFollowingClose({ before: { ...before, teamMergeDeadline: d('19T18:00:00') }, closesAt: d('27T00:00:00'), opensAt: before.opensAt });
     assert.match(r.note ?? '', /\(6 hours before it\)/);
+  });
+});
+
+describe('leaderboard freeze', () => {
+  const closesAt = new Date('2026-12-31T00:00:00Z');
+  const cases: [string, { now: string; freezeDays: number; revealed: boolean }, string | null][] = [
+    ['no freeze', { now: '2026-12-30T00:00:00Z', freezeDays: 0, revealed: false }, null],
+    ['before the freeze', { now: '2026-12-23T23:59:59Z', freezeDays: 7, revealed: false }, null],
+    ['at its start', { now: '2026-12-24T00:00:00Z', freezeDays: 7, revealed: false }, '2026-12-24T00:00:00.000Z'],
+    ['after the close, before the reveal', { now: '2027-01-02T00:00:00Z', freezeDays: 7, revealed: false }, '2026-12-24T00:00:00.000Z'],
+    ['ended by the reveal', { now: '2027-01-02T00:00:00Z', freezeDays: 7, revealed: true }, null],
+  ];
+  for (const [name, o, since] of cases) {
+    it(name, () => assert.equal(boardFrozenSince({ now: new Date(o.now), closesAt, freezeDays: o.freezeDays, revealed: o.revealed })?.toISOString() ?? null, since));
+  }
+  it('starts freezeDays before the close', () => {
+    assert.equal(freezeStartsAt({ closesAt, freezeDays: 2 })?.toISOString(), '2026-12-29T00:00:00.000Z');
+    assert.equal(freezeStartsAt({ closesAt, freezeDays: 0 }), null);
   });
 });

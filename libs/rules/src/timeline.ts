@@ -63,3 +63,19 @@ function describeGap(ms: number): string {
   if (hours === 0) return 'right';
   return hours % 24 === 0 ? `${hours / 24} day${hours === 24 ? '' : 's'}` : `${hours} hour${hours === 1 ? '' : 's'}`;
 }
+
+/**
+ * The public leaderboard freeze: for the last `freezeDays` days before the close, participants see
+ * the public board as it stood when the freeze began (submissions made before it); staff see the
+ * live board; each team still sees its own new scores on its submissions. The freeze ends with
+ * the reveal. Null: no freeze (0 days).
+ */
+export function freezeStartsAt(o: { closesAt: Date; freezeDays: number }): Date | null {
+  return o.freezeDays > 0 ? new Date(o.closesAt.getTime() - o.freezeDays * 86_400_000) : null;
+}
+
+/** Since when a participant's public board is frozen now; null when it is live. */
+export function boardFrozenSince(o: { now: Date; closesAt: Date; freezeDays: number; revealed: boolean }): Date | null {
+  const start = freezeStartsAt(o);
+  return start !== null && !o.revealed && o.now >= start ? start : null;
+}

@@ -3,7 +3,7 @@ import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, buildDataJobOptions, Competition, JOBS, JsonLogger, LocalArtifactStore, EventPublisher } from '@holdout/db';
-import { closeChangeProblem, kernelSettingsOf, type CompetitionKernelSettings, mergeDeadlineFollowingClose, quotaDay, submissionKindsProblem, timelineProblem, UNFINISHED_STATUSES } from '@holdout/rules';
+import { closeChangeProblem, freezeStartsAt, kernelSettingsOf, type CompetitionKernelSettings, mergeDeadlineFollowingClose, quotaDay, submissionKindsProblem, timelineProblem, UNFINISHED_STATUSES } from '@holdout/rules';
 import type { BundleDto, CompetitionDto, CompetitionSummaryDto, Role, SubmissionKind } from '@holdout/contracts';
 import { BUNDLE_LIMITS, OFFERED_SUBMISSION_KINDS, pagesForSlug, perImagePublicOf } from '@holdout/competition';
 import { DataSource } from 'typeorm';
@@ -18,7 +18,7 @@ import { CoursesService } from '../courses/courses.service.js';
 import { SubmissionsRepository } from '../submissions/submissions.repository.js';
 import { CompetitionBundles, type BundleCompetition } from './bundles.js';
 import { CompetitionAccess, isRevealed, stateOf } from './competition-access.service.js';
-import { maxTeamSizeOf } from './team-size.js';
+import { boardSettingsOf, maxTeamSizeOf } from './settings.js';
 
 const createSchema = z.strictObject({
   bundle: z.string().regex(/^[a-z0-9]+(?:-[a-z0-9]+)*$/, 'a bundled competition name'),
@@ -51,6 +51,7 @@ const editSchema = z
       })
       .optional(),
     feedback: z.strictObject({ perImagePublic: z.boolean().optional() }).optional(),
+    leaderboard: z.strictObject({ anonymous: z.boolean().optional(), freezeDays: z.number().int().min(0).max(60).optional() }).optional(),
     submissionKinds: z.array(z.enum(OFFERED_SUBMISSION_KINDS)).max(OFFERED_SUBMISSION_KINDS.length).optional(),
     kernel: z
       .strictObject({
@@ -181,6 +182,7 @@ export class CompetitionsService {
       pages: c.pages,
       limits: { dailySubmissions: c.dailySubmissions, finalSelections: c.finalSelections, maxTeamSize: maxTeamSizeOf(c) },
       feedback: { perImagePublic: perImagePublicOf(c.config) },
+      leaderboard: { ...boardSettingsOf(c), freezesAt: freezeStartsAt({ closesAt: c.closesAt, freezeDays: boardSettingsOf(c).freezeDays })?.toISOString() ?? null },
       rleOrder: c.rleOrder,
       dataReady: c.dataStatus === 'ready',
       availableKinds: availableKindsOf(c),
@@ -411,6 +413,11 @@ function settingsChange(c: Competition, body: z.output<typeof editSchema>): { up
     // Teams larger than a lowered limit stay as they are; they cannot grow.
     if (body.limits.maxTeamSize !== undefined) config.limits = { ...(config.limits as object | undefined), maxTeamSize: teamSize };
   }
+  if (body.leaderboard) {
+    before.leaderboard = config.leaderboard ?? {};
+    config.leaderboard = { ...(config.leaderboard as object | undefined), ...body.leaderboard };
+    after.leaderboard = config.leaderboard;
+  }
   if (body.feedback) {
     before.feedback = config.feedback ?? {};
     config.feedback = { ...(config.feedback as object | undefined), ...body.feedback };
@@ -428,7 +435,7 @@ function settingsChange(c: Competition, body: z.output<typeof editSchema>): { up
     config.kernel = { ...(config.kernel as object | undefined), ...body.kernel };
     after.kernel = config.kernel;
   }
-  if (body.feedback || body.kernel || body.limits?.maxTeamSize !== undefined) update.config = config;
+  if (body.feedback || body.kernel || body.leaderboard || body.limits?.maxTeamSize !== undefined) update.config = config;
   if (body.pages || body.limits || body.kernel || body.submissionKinds) {
     const pages = { ...c.pages, ...body.pages };
     // The rules the instructor wrote, then the generated section for the limits in force.

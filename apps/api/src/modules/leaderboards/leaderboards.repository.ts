@@ -21,14 +21,21 @@ export interface BoardRow {
 export class LeaderboardsRepository {
   constructor(private readonly ds: DataSource) {}
 
-  /** `withPrivate` false: the private columns are not even read. */
-  async rankable(competitionId: string, withPrivate: boolean): Promise<BoardRow[]> {
+  /** The viewer's team in a competition, if any. */
+  async teamOf(competitionId: string, userId: string): Promise<string | null> {
+    const r = (await this.ds.query('SELECT team_id FROM team_members WHERE competition_id = $1 AND user_id = $2', [competitionId, userId])) as { team_id: string }[];
+    return r[0]?.team_id ?? null;
+  }
+
+  /** `withPrivate` false: the private columns are not even read. `before`: only submissions made before it (a frozen board). */
+  async rankable(competitionId: string, withPrivate: boolean, before: Date | null = null): Promise<BoardRow[]> {
     const priv = withPrivate ? 's.private_score, s.private_interval' : 'NULL::float8 AS private_score, NULL::jsonb AS private_interval';
     const rows: Record<string, unknown>[] = await this.ds.query(
       `SELECT s.id, s.team_id, t.name AS team_name, s.public_score, s.public_interval, ${priv}, s.cv_score, s.created_at, s.selected
          FROM submissions s JOIN teams t ON t.id = s.team_id
-        WHERE s.competition_id = $1 AND s.status = 'scored' AND s.late = false AND s.disqualified_at IS NULL AND t.disqualified_at IS NULL`,
-      [competitionId],
+        WHERE s.competition_id = $1 AND s.status = 'scored' AND s.late = false AND s.disqualified_at IS NULL AND t.disqualified_at IS NULL
+          AND ($2::timestamptz IS NULL OR s.created_at < $2)`,
+      [competitionId, before],
     );
     return rows.map((r) => ({
       submissionId: r.id as string,

@@ -1,12 +1,14 @@
-import { createHash } from 'node:crypto';
-import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { createHash, createHmac } from 'node:crypto';
+import { Inject, Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { boardFrozenSince } from '@holdout/rules';
 import type { LeaderboardDto, LeaderboardEntryDto, ShakeupDto, Split } from '@holdout/contracts';
 import { formatScore, rankLeaderboard, rankPrivateLeaderboard, shakeup, type LeaderboardRow } from '@holdout/metrics';
 import type { Subscription } from 'rxjs';
 import { DomainError } from '../../common/domain-error.js';
 import type { Principal } from '../auth/principal.js';
 import { CompetitionAccess, isRevealed } from '../competitions/competition-access.service.js';
-import type { Competition } from '@holdout/db';
+import { APP_CONFIG, type AppConfig, type Competition } from '@holdout/db';
+import { boardSettingsOf } from '../competitions/settings.js';
 import { EventsBus } from '../events/events.bus.js';
 import { LeaderboardsRepository, type BoardRow } from './leaderboards.repository.js';
 
@@ -15,10 +17,20 @@ export const PRECISION = 4;
 const CACHE_TTL_MS = 30_000;
 
 export interface RenderedBoard {
-  /** Serialised once per change, sent as is to every reader. */
+  dto: LeaderboardDto;
+  /** Serialised once per change, sent as is to every reader of the same view. */
   body: Buffer;
   etag: string;
 }
+
+function rendered(dto: LeaderboardDto): RenderedBoard {
+  const body = Buffer.from(JSON.stringify(dto));
+  return { dto, body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
+}
+
+// Pseudonyms of anonymous boards: an adjective, an animal and four hex digits (no two teams alike in practice).
+const ADJECTIVES = ['Amber', 'Azure', 'Bold', 'Brave', 'Bright', 'Calm', 'Clever', 'Coral', 'Crimson', 'Daring', 'Eager', 'Fleet', 'Gentle', 'Golden', 'Happy', 'Indigo', 'Jade', 'Keen', 'Lively', 'Lucky', 'Mellow', 'Misty', 'Nimble', 'Olive', 'Proud', 'Quick', 'Quiet', 'Rapid', 'Ruby', 'Sage', 'Silver', 'Sunny', 'Swift', 'Teal', 'Tidy', 'Vivid', 'Warm', 'Wise', 'Witty', 'Zesty'];
+const ANIMALS = ['Badger', 'Bison', 'Crane', 'Dolphin', 'Eagle', 'Falcon', 'Ferret', 'Finch', 'Fox', 'Gecko', 'Heron', 'Ibis', 'Jackal', 'Koala', 'Lemur', 'Lynx', 'Marmot', 'Moose', 'Newt', 'Otter', 'Owl', 'Panda', 'Puffin', 'Quail', 'Raven', 'Robin', 'Salmon', 'Seal', 'Stork', 'Tapir', 'Tiger', 'Toucan', 'Turtle', 'Viper', 'Walrus', 'Wombat', 'Wren', 'Yak', 'Zebra', 'Hare'];
 
 @Injectable()
 export class LeaderboardsService implements OnModuleInit, OnModuleDestroy {
@@ -29,6 +41,7 @@ export class LeaderboardsService implements OnModuleInit, OnModuleDestroy {
     private readonly access: CompetitionAccess,
     private readonly repo: LeaderboardsRepository,
     private readonly bus: EventsBus,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   onModuleInit(): void {
@@ -41,35 +54,55 @@ export class LeaderboardsService implements OnModuleInit, OnModuleDestroy {
   }
 
   invalidate(competitionId: string): void {
-    this.cache.delete(`${competitionId}:public`);
-    this.cache.delete(`${competitionId}:private`);
+    for (const key of this.cache.keys()) if (key.startsWith(`${competitionId}:`)) this.cache.delete(key);
     this.access.invalidate();
   }
 
+  /**
+   * A board as the viewer may see it. Staff: the live board with names. Participants: during the
+   * freeze, the public board as it stood when it began; in an anonymous competition, other teams
+   * under stable pseudonyms (their own team keeps its name). Boards are rendered once per change
+   * and per view (live or frozen) and shared; only the pseudonyms are applied per viewer.
+   */
   async board(p: Principal, slug: string, split: Split): Promise<RenderedBoard> {
-    const { c } = await this.access.visible(p, slug);
+    const { c, role } = await this.access.visible(p, slug);
+    const staff = p.isAdmin || role === 'instructor' || role === 'ta';
     const revealed = isRevealed(c);
+    const settings = boardSettingsOf(c);
+    const frozenSince = !staff && split === 'public' ? boardFrozenSince({ now: new Date(), closesAt: c.closesAt, freezeDays: settings.freezeDays, revealed }) : null;
+    const base = await this.shared(c, split, revealed, frozenSince);
+    if (staff || !settings.anonymous) return base;
+    const own = await this.repo.teamOf(c.id, p.userId);
+    const dto: LeaderboardDto = { ...base.dto, anonymous: true, entries: base.dto.entries.map((e) => (e.teamId === own ? e : { ...e, teamName: this.pseudonym(c.id, e.teamId) })) };
+    return rendered(dto);
+  }
+
+  /** A stable pseudonym of a team in a competition (an HMAC of both under the session secret: not reversible by participants). */
+  pseudonym(competitionId: string, teamId: string): string {
+    const h = createHmac('sha256', this.config.sessionSecret).update(`pseudonym:${competitionId}:${teamId}`).digest();
+    return `${ADJECTIVES[h[0]! % ADJECTIVES.length]} ${ANIMALS[h[1]! % ANIMALS.length]} ${h.readUInt16BE(2).toString(16).padStart(4, '0')}`;
+  }
+
+  private shared(c: Competition, split: Split, revealed: boolean, frozenSince: Date | null): Promise<RenderedBoard> {
     // Before the reveal the private board is empty for everyone, staff included.
-    const key = `${c.id}:${split === 'private' && !revealed ? 'private-hidden' : split}`;
+    const key = `${c.id}:${split === 'private' && !revealed ? 'private-hidden' : split}${frozenSince ? `:frozen-${frozenSince.getTime()}` : ''}`;
     const now = Date.now();
     const hit = this.cache.get(key);
     if (hit && hit.until > now) return hit.board;
-    const board = this.render(c, split, revealed);
+    const board = this.render(c, split, revealed, frozenSince);
     this.cache.set(key, { board, until: now + CACHE_TTL_MS });
     board.catch(() => this.cache.delete(key));
     return board;
   }
 
-  private async render(c: Competition, split: Split, revealed: boolean): Promise<RenderedBoard> {
+  private async render(c: Competition, split: Split, revealed: boolean, frozenSince: Date | null): Promise<RenderedBoard> {
     let entries: LeaderboardEntryDto[] = [];
     if (split === 'public') {
-      entries = this.entries(this.rankPublic(await this.repo.rankable(c.id, false)), 'public');
+      entries = this.entries(this.rankPublic(await this.repo.rankable(c.id, false, frozenSince)), 'public');
     } else if (revealed) {
       entries = this.entries(this.rankPrivate(c, await this.repo.rankable(c.id, true)), 'private');
     }
-    const dto: LeaderboardDto = { split, revealed, precision: PRECISION, entries };
-    const body = Buffer.from(JSON.stringify(dto));
-    return { body, etag: `"${createHash('sha1').update(body).digest('base64url')}"` };
+    return rendered({ split, revealed, precision: PRECISION, entries, frozenSince: frozenSince?.toISOString() ?? null, anonymous: false });
   }
 
   private rankPublic(rows: BoardRow[]) {
@@ -104,7 +137,16 @@ export class LeaderboardsService implements OnModuleInit, OnModuleDestroy {
   }
 
   async shakeup(p: Principal, slug: string): Promise<ShakeupDto> {
-    const { c } = await this.access.visible(p, slug);
+    const { c, role } = await this.access.visible(p, slug);
+    const dto = await this.shakeupOf(c);
+    if (p.isAdmin || role === 'instructor' || role === 'ta' || !boardSettingsOf(c).anonymous) return dto;
+    // Participants of an anonymous competition: other teams under their pseudonyms.
+    const own = await this.repo.teamOf(c.id, p.userId);
+    const named = <T extends { teamId: string; teamName: string }>(t: T): T => (t.teamId === own ? t : { ...t, teamName: this.pseudonym(c.id, t.teamId) });
+    return { ...dto, teams: dto.teams.map(named), entered: dto.entered.map(named), left: dto.left.map(named) };
+  }
+
+  private async shakeupOf(c: Competition): Promise<ShakeupDto> {
     if (!isRevealed(c)) throw new DomainError('conflict', 'the shake-up is available once the private leaderboard is revealed');
     const rows = await this.repo.rankable(c.id, true);
     const pub = new Map(this.rankPublic(rows).map((r) => [r.teamId, r]));

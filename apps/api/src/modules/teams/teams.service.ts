@@ -10,7 +10,7 @@ import { parseWith } from '../../common/zod-body.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { CompetitionAccess } from '../competitions/competition-access.service.js';
-import { maxTeamSizeOf } from '../competitions/team-size.js';
+import { maxTeamSizeOf } from '../competitions/settings.js';
 import { SubmissionsRepository } from '../submissions/submissions.repository.js';
 
 const nameSchema = z.strictObject({ name: z.string().trim().min(1, 'a team needs a name').max(120) });
@@ -93,8 +93,18 @@ export class TeamsService {
   async invite(p: Principal, slug: string, body: unknown): Promise<TeamInviteDto> {
     const { teamName } = parseWith(inviteSchema, body);
     const { c, teamId } = await this.context(p, slug);
-    const found = (await this.ds.query('SELECT id FROM teams WHERE competition_id = $1 AND lower(name) = lower($2)', [c.id, teamName])) as { id: string }[];
-    if (found.length === 0) throw notFound('team');
+    let found = (await this.ds.query('SELECT id FROM teams WHERE competition_id = $1 AND lower(name) = lower($2)', [c.id, teamName])) as { id: string }[];
+    if (found.length === 0) {
+      // A student of the course who has not competed yet has no team row: their team of one is made now.
+      const students = (await this.ds.query(
+        `SELECT u.id, u.display_name FROM memberships m JOIN users u ON u.id = m.user_id
+          WHERE m.course_id = $1 AND m.role = 'student' AND lower(u.display_name) = lower($2)
+            AND NOT EXISTS (SELECT 1 FROM team_members tm WHERE tm.user_id = u.id AND tm.competition_id = $3)`,
+        [c.courseId, teamName, c.id],
+      )) as { id: string; display_name: string }[];
+      if (students.length === 1) found = [{ id: await this.ds.transaction((m) => this.repo.ensureTeam(m, c.id, students[0]!.id, students[0]!.display_name)) }];
+    }
+    if (found.length === 0) throw new DomainError('not_found', `no team is called "${teamName}" in this competition`);
     if (found.length > 1) throw new DomainError('conflict', `several teams are called "${teamName}"; send them your invite link instead`);
     const to = found[0]!.id;
     if (to === teamId) throw new DomainError('conflict', 'that is your own team');
@@ -137,7 +147,7 @@ export class TeamsService {
       const f = await this.facts(m, teamId, true);
       const problem = leaveProblem({ now: new Date(), closesAt: c.closesAt, teamMergeDeadline: c.teamMergeDeadline, members: f.members, teamSubmissions: f.submissions });
       if (problem) throw new DomainError('conflict', `you cannot leave your team: ${problem}`);
-      const [team] = (await m.query('INSERT INTO teams (competition_id, name) VALUES ($1, $2) RETURNING id', [c.id, p.displayName])) as { id: string }[];
+      const [team] = (await m.query('INSERT INTO teams (competition_id, name) VALUES ($1, $2) RETURNING id', [c.id, await this.freeName(m, c.id, p.displayName)])) as { id: string }[];
       await m.query('UPDATE team_members SET team_id = $3 WHERE competition_id = $1 AND user_id = $2', [c.id, p.userId, team!.id]);
       await this.audit.record({ actorId: p.userId, action: 'team.leave', competitionId: c.id, subjectType: 'team', subjectId: teamId, data: { team: f.name } }, m);
       return team!.id;
@@ -179,8 +189,18 @@ export class TeamsService {
   private async context(p: Principal, slug: string): Promise<{ c: Competition; teamId: string }> {
     const { c, role } = await this.access.visible(p, slug);
     if (!role) throw new DomainError('forbidden', 'join the course to compete in this competition');
+    if (role !== 'student') throw new DomainError('forbidden', 'teams are for the students of the course; the course staff do not form teams');
     const teamId = await this.ds.transaction((m) => this.repo.ensureTeam(m, c.id, p.userId, p.displayName));
     return { c, teamId };
+  }
+
+  /** `name`, or `name (2)`, `name (3)`…: the first no team of the competition has. */
+  private async freeName(m: EntityManager, competitionId: string, name: string): Promise<string> {
+    for (let i = 1; ; i++) {
+      const candidate = i === 1 ? name : `${name} (${i})`;
+      const [taken] = (await m.query('SELECT 1 FROM teams WHERE competition_id = $1 AND lower(name) = lower($2)', [competitionId, candidate])) as unknown[];
+      if (!taken) return candidate;
+    }
   }
 
   private async byCode(c: Competition, code: string): Promise<TeamFacts> {

@@ -79,7 +79,7 @@ export function CompetitionAdmin({ c }: { c: CompetitionDto }) {
               <label htmlFor="t-merge">Team merge deadline</label>
               <input id="t-merge" name="teamMergeDeadline" type="datetime-local" defaultValue={toLocalInput(c.teamMergeDeadline)} aria-describedby="t-merge-hint" />
               <span id="t-merge-hint" className="muted small">
-                Kept for when teams arrive: students compete alone for now, so nothing happens at this date.
+                Teams merge on the Team tab until this date; left empty, until the close.
               </span>
             </div>
             <div className="field">

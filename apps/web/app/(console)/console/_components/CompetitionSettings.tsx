@@ -31,7 +31,7 @@ export function CompetitionSettings({ c, kernel }: { c: CompetitionDto; kernel: 
     const num = (k: string) => Number(f.get(k));
     const body: UpdateCompetitionRequest = {
       title: String(f.get('title') ?? '').trim(),
-      limits: { dailySubmissions: num('dailySubmissions'), finalSelections: num('finalSelections') },
+      limits: { dailySubmissions: num('dailySubmissions'), finalSelections: num('finalSelections'), maxTeamSize: num('maxTeamSize') },
       feedback: { perImagePublic: f.get('perImagePublic') === 'on' },
       submissionKinds: (c.availableKinds ?? c.submissionKinds).filter((k) => f.get(`kind-${k}`) === 'on'),
     };
@@ -72,6 +72,13 @@ export function CompetitionSettings({ c, kernel }: { c: CompetitionDto; kernel: 
         <div className="field">
           <label htmlFor="s-finals">Final selections</label>
           <input id="s-finals" name="finalSelections" type="number" min={1} max={20} required defaultValue={c.limits.finalSelections} />
+        </div>
+        <div className="field">
+          <label htmlFor="s-team">Largest team</label>
+          <input id="s-team" name="maxTeamSize" type="number" min={1} max={50} step={1} required defaultValue={c.limits.maxTeamSize} aria-describedby="s-team-hint" />
+          <span id="s-team-hint" className="hint">
+            Members a team may have once teams merge (on the Team tab); 1 keeps everyone competing alone.
+          </span>
         </div>
         <div className="field">
           <label>

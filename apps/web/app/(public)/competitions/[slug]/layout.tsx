@@ -20,6 +20,7 @@ export default async function CompetitionLayout({
     ...(c.submissionKinds.includes('kernel') ? [{ href: `${base}/code`, label: 'Code' }] : []),
     { href: `${base}/submit`, label: 'Submit' },
     { href: `${base}/submissions`, label: 'My submissions' },
+    { href: `${base}/team`, label: 'Team' },
     { href: `${base}/leaderboard`, label: 'Leaderboard' },
     { href: `${base}/viewer`, label: 'Viewer' },
     ...(c.revealed ? [{ href: `${base}/shakeup`, label: 'Shake-up' }] : []),

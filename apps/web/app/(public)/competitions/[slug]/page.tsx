@@ -33,6 +33,7 @@ export default async function OverviewPage({ params }: Props) {
           <li>{c.limits.dailySubmissions} submissions a day (failed validations are not counted)</li>
           <li>{c.limits.finalSelections} final submissions count for the private leaderboard</li>
           <li>Submission kinds: {c.submissionKinds.join(', ')}</li>
+          <li>{c.limits.maxTeamSize === 1 ? 'Everyone competes alone (teams of one)' : `Teams of up to ${c.limits.maxTeamSize} members, formed on the Team tab`}</li>
         </ul>
       </section>
       {c.pages.rules && (
