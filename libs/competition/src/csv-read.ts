@@ -36,6 +36,31 @@ export interface CsvTable {
 
 /** Reads a CSV file. Throws the scorer's `ScoringError` for malformed framing. */
 export async function readCsvFile(path: string, name = path): Promise<CsvTable> {
+  const { table, reader } = tableReader(name);
+  const file = await open(path);
+  try {
+    const buf = Buffer.alloc(1 << 20);
+    for (;;) {
+      const { bytesRead } = await file.read(buf, 0, buf.length);
+      if (bytesRead === 0) break;
+      reader.write(Uint8Array.prototype.slice.call(buf, 0, bytesRead));
+    }
+    reader.close();
+  } finally {
+    await file.close();
+  }
+  return table;
+}
+
+/** Parses CSV text held in memory (a pasted roster). Throws the scorer's `ScoringError` for malformed framing. */
+export function parseCsvText(text: string, name: string): CsvTable {
+  const { table, reader } = tableReader(name);
+  reader.write(new TextEncoder().encode(text));
+  reader.close();
+  return table;
+}
+
+function tableReader(name: string): { table: CsvTable; reader: CsvReader } {
   const table: CsvTable = { columns: [], rows: [] };
   let sinks: StringSink[] = [];
   const reader = new CsvReader(name, {
@@ -50,17 +75,5 @@ export async function readCsvFile(path: string, name = path): Promise<CsvTable> 
       table.rows.push({ row, values });
     },
   });
-  const file = await open(path);
-  try {
-    const buf = Buffer.alloc(1 << 20);
-    for (;;) {
-      const { bytesRead } = await file.read(buf, 0, buf.length);
-      if (bytesRead === 0) break;
-      reader.write(Uint8Array.prototype.slice.call(buf, 0, bytesRead));
-    }
-    reader.close();
-  } finally {
-    await file.close();
-  }
-  return table;
+  return { table, reader };
 }

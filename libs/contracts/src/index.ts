@@ -127,8 +127,22 @@ export interface CourseDto {
   id: string;
   name: string;
   role: Role;
-  /** Shown to instructors and TAs only. */
-  joinCode?: string;
+  /** Shown to instructors and TAs only; null when revoked (nobody can join by code). */
+  joinCode?: string | null;
+  /** Staff only: when the join code stops working (null: never). */
+  joinCodeExpiresAt?: string | null;
+}
+
+/**
+ * `POST /api/courses/:id/roster` `{csv, apply}`: a roster of e-mail addresses (a CSV with an
+ * \`email\` column, optional \`role\` student or ta), checked row by row; with \`apply: true\` the
+ * valid rows take effect: existing accounts join at once, others when they sign up with that
+ * address. Nothing changes when a row is invalid.
+ */
+export interface RosterImportDto {
+  applied: boolean;
+  rows: { row: number; email: string; role: 'student' | 'ta'; status: 'invalid' | 'member' | 'joins' | 'joins-on-sign-up'; problem: string | null }[];
+  counts: { joins: number; joinsOnSignUp: number; members: number; invalid: number };
 }
 
 export interface TokenDto {

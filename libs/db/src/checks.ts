@@ -17,5 +17,6 @@ export const CHECKS = {
   kernelEntryKind: { name: 'CHK_kernel_submissions_entry_kind', table: 'kernel_submissions', expression: oneOf('entry_kind', ['py', 'ipynb']) },
   competitionDataStatus: { name: 'CHK_competitions_data_status', table: 'competitions', expression: oneOf('data_status', ['pending', 'ready', 'failed']) },
   teamInviteStatus: { name: 'CHK_team_invites_status', table: 'team_invites', expression: oneOf('status', ['pending', 'accepted', 'declined', 'cancelled']) },
+  rosterRole: { name: 'CHK_course_roster_role', table: 'course_roster', expression: oneOf('role', ['student', 'ta']) },
   membershipRole: { name: 'CHK_memberships_role', table: 'memberships', expression: oneOf('role', ['instructor', 'ta', 'student']) },
 } as const;

@@ -5,6 +5,7 @@ import { AuditEvent } from './entities/audit-event.entity.js';
 import { Competition } from './entities/competition.entity.js';
 import { SolutionVersion } from './entities/solution-version.entity.js';
 import { Course } from './entities/course.entity.js';
+import { CourseRosterEntry } from './entities/course-roster-entry.entity.js';
 import { Membership } from './entities/membership.entity.js';
 import { KernelPolicy } from './entities/kernel-policy.entity.js';
 import { KernelSubmission } from './entities/kernel-submission.entity.js';
@@ -17,4 +18,4 @@ import { TeamInvite } from './entities/team-invite.entity.js';
 import { User } from './entities/user.entity.js';
 
 
-export const ENTITIES = [User, Session, ApiToken, Course, Membership, Competition, SolutionVersion, Team, TeamMember, TeamInvite, Submission, ScoreRecord, KernelRun, KernelSubmission, KernelPolicy, AuditEvent];
+export const ENTITIES = [User, Session, ApiToken, Course, CourseRosterEntry, Membership, Competition, SolutionVersion, Team, TeamMember, TeamInvite, Submission, ScoreRecord, KernelRun, KernelSubmission, KernelPolicy, AuditEvent];

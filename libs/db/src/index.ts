@@ -12,6 +12,7 @@ export * from './entities/api-token.entity.js';
 export * from './entities/audit-event.entity.js';
 export * from './entities/competition.entity.js';
 export * from './entities/course.entity.js';
+export * from './entities/course-roster-entry.entity.js';
 export * from './entities/kernel-policy.entity.js';
 export * from './entities/kernel-run.entity.js';
 export * from './entities/kernel-submission.entity.js';

@@ -22,6 +22,8 @@ export class AuthController {
   @Post('auth/register')
   async register(@Body() body: unknown, @Res({ passthrough: true }) res: Response): Promise<SessionDto> {
     const user = await this.auth.register(body);
+    // An address an instructor put on a course roster joins that course now.
+    await this.courses.joinFromRoster(user);
     return this.startSession(user, res);
   }
 

@@ -1,6 +1,7 @@
 import { randomInt } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
-import type { CourseDto, CourseMemberDto, Role } from '@holdout/contracts';
+import type { CourseDto, CourseMemberDto, Role, RosterImportDto } from '@holdout/contracts';
+import { parseCsvText } from '@holdout/competition';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { APP_CONFIG, type AppConfig, Course, Membership } from '@holdout/db';
@@ -12,6 +13,8 @@ import { AuditService } from '../audit/audit.service.js';
 const createSchema = z.strictObject({ name: z.string().trim().min(1).max(200) });
 const joinSchema = z.strictObject({ code: z.string().trim().toUpperCase().min(4).max(16) });
 const roleSchema = z.strictObject({ role: z.enum(['instructor', 'ta', 'student']) });
+const joinCodeSchema = z.strictObject({ expiresAt: z.iso.datetime({ offset: true }).nullable().optional() });
+const rosterSchema = z.strictObject({ csv: z.string().min(1, 'paste the roster (a CSV with an email column)').max(1_000_000), apply: z.boolean().default(false) });
 // No 0/O/1/I: codes are read aloud and copied from slides.
 const ALPHABET = 'ABCDEFGHJKLMNPQRSTUVWXYZ23456789';
 
@@ -57,17 +60,20 @@ export class CoursesService {
     const { code } = parseWith(joinSchema, input);
     const course = await this.ds.getRepository(Course).findOne({ where: { joinCode: code } });
     if (!course) throw new DomainError('not_found', 'no course has this join code');
+    if (course.joinCodeExpiresAt && course.joinCodeExpiresAt <= new Date()) {
+      throw new DomainError('conflict', `this join code expired on ${course.joinCodeExpiresAt.toISOString()}; ask your instructor for a new one`);
+    }
     await this.ds.query(`INSERT INTO memberships (course_id, user_id, role) VALUES ($1, $2, 'student') ON CONFLICT (course_id, user_id) DO NOTHING`, [course.id, p.userId]);
     const role = await this.roleIn(p.userId, course.id);
     return toCourseDto(course, role ?? 'student');
   }
 
   async mine(userId: string): Promise<CourseDto[]> {
-    const rows: { id: string; name: string; join_code: string; role: Role }[] = await this.ds.query(
-      `SELECT c.id, c.name, c.join_code, m.role FROM memberships m JOIN courses c ON c.id = m.course_id WHERE m.user_id = $1 ORDER BY c.created_at`,
+    const rows: { id: string; name: string; join_code: string | null; join_code_expires_at: Date | null; role: Role }[] = await this.ds.query(
+      `SELECT c.id, c.name, c.join_code, c.join_code_expires_at, m.role FROM memberships m JOIN courses c ON c.id = m.course_id WHERE m.user_id = $1 ORDER BY c.created_at`,
       [userId],
     );
-    return rows.map((r) => ({ id: r.id, name: r.name, role: r.role, ...(r.role !== 'student' ? { joinCode: r.join_code } : {}) }));
+    return rows.map((r) => ({ id: r.id, name: r.name, role: r.role, ...(r.role !== 'student' ? { joinCode: r.join_code, joinCodeExpiresAt: r.join_code_expires_at?.toISOString() ?? null } : {}) }));
   }
 
   /** The roster, for the course staff and site admins. */
@@ -91,6 +97,131 @@ export class CoursesService {
     return m?.role ?? null;
   }
 
+  /**
+   * A new join code for the course (the old one stops working), optionally expiring; or, with
+   * `revoke`, none at all (students then join through the roster only). Instructors; audited.
+   */
+  async joinCode(p: Principal, courseId: string, input: unknown, revoke = false): Promise<CourseDto> {
+    await this.assertInstructor(p, courseId);
+    const { expiresAt } = revoke ? { expiresAt: null } : parseWith(joinCodeSchema, input ?? {});
+    if (expiresAt && new Date(expiresAt) <= new Date()) throw new DomainError('bad_request', 'expiresAt must be in the future');
+    const course = await this.ds.transaction(async (m) => {
+      let code: string | null = null;
+      for (let attempt = 0; !revoke && code === null; attempt++) {
+        const candidate = Array.from({ length: 8 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
+        if (!(await m.getRepository(Course).exists({ where: { joinCode: candidate } }))) code = candidate;
+        else if (attempt > 5) throw new DomainError('conflict', 'could not allocate a join code');
+      }
+      await m.getRepository(Course).update({ id: courseId }, { joinCode: code, joinCodeExpiresAt: expiresAt ? new Date(expiresAt) : null });
+      await this.audit.record({ actorId: p.userId, action: revoke ? 'course.join-code.revoke' : 'course.join-code', subjectType: 'course', subjectId: courseId, data: { courseId, expiresAt: expiresAt ?? null } }, m);
+      return m.getRepository(Course).findOneByOrFail({ id: courseId });
+    });
+    return toCourseDto(course, 'instructor');
+  }
+
+  /**
+   * A roster of e-mail addresses, checked row by row (preview), and with `apply` put into effect
+   * when every row is valid: accounts that exist join the course now; the others join when they
+   * sign up with that address (`joinFromRoster`). Audited.
+   */
+  async roster(p: Principal, courseId: string, input: unknown): Promise<RosterImportDto> {
+    await this.assertInstructor(p, courseId);
+    const { csv, apply } = parseWith(rosterSchema, input);
+    let table: ReturnType<typeof parseCsvText>;
+    try {
+      table = parseCsvText(csv, 'roster.csv');
+    } catch (err) {
+      throw new DomainError('bad_request', (err as Error).message);
+    }
+    if (!table.columns.includes('email')) throw new DomainError('bad_request', `roster.csv: the header must have an "email" column (found ${table.columns.map((c) => `"${c}"`).join(', ') || 'nothing'})`);
+    const unknown = table.columns.filter((c) => c !== 'email' && c !== 'role');
+    if (unknown.length > 0) throw new DomainError('bad_request', `roster.csv: unknown column${unknown.length > 1 ? 's' : ''} ${unknown.map((c) => `"${c}"`).join(', ')} (only email and role)`);
+    if (table.rows.length > 5000) throw new DomainError('bad_request', 'roster.csv: at most 5000 rows at once');
+    const seen = new Set<string>();
+    const parsed = table.rows.map(({ row, values }) => {
+      const email = (values.email ?? '').trim().toLowerCase();
+      const role = ((values.role ?? '').trim().toLowerCase() || 'student') as 'student' | 'ta';
+      let problem: string | null = null;
+      if (!z.email().safeParse(email).success) problem = `row ${row}: "${values.email ?? ''}" is not an e-mail address`;
+      else if (role !== 'student' && role !== 'ta') problem = `row ${row}: role must be student or ta, not "${values.role}"`;
+      else if (seen.has(email)) problem = `row ${row}: ${email} is listed twice`;
+      seen.add(email);
+      return { row, email, role, problem };
+    });
+    const emails = parsed.filter((r) => !r.problem).map((r) => r.email);
+    const accounts = (await this.ds.query(
+      `SELECT u.id, u.email, m.role FROM users u LEFT JOIN memberships m ON m.user_id = u.id AND m.course_id = $2 WHERE u.email = ANY($1)`,
+      [emails, courseId],
+    )) as { id: string; email: string; role: Role | null }[];
+    const byEmail = new Map(accounts.map((a) => [a.email, a]));
+    const rows: RosterImportDto['rows'] = parsed.map((r) => ({
+      row: r.row,
+      email: r.email,
+      role: r.role,
+      problem: r.problem,
+      status: r.problem ? 'invalid' : byEmail.get(r.email)?.role ? 'member' : byEmail.has(r.email) ? 'joins' : 'joins-on-sign-up',
+    }));
+    const count = (s: RosterImportDto['rows'][number]['status']) => rows.filter((r) => r.status === s).length;
+    const counts = { joins: count('joins'), joinsOnSignUp: count('joins-on-sign-up'), members: count('member'), invalid: count('invalid') };
+    if (!apply) return { applied: false, rows, counts };
+    if (counts.invalid > 0) throw new DomainError('bad_request', `the roster has ${counts.invalid} invalid row${counts.invalid > 1 ? 's' : ''}; nothing was imported`, rows.filter((r) => r.problem).map((r) => r.problem));
+    await this.ds.transaction(async (m) => {
+      for (const r of rows) {
+        if (r.status === 'joins') await m.query(`INSERT INTO memberships (course_id, user_id, role) VALUES ($1, $2, $3) ON CONFLICT (course_id, user_id) DO NOTHING`, [courseId, byEmail.get(r.email)!.id, r.role]);
+        if (r.status === 'joins-on-sign-up') {
+          await m.query(`INSERT INTO course_roster (course_id, email, role, added_by_id) VALUES ($1, $2, $3, $4) ON CONFLICT (course_id, email) DO UPDATE SET role = $3`, [courseId, r.email, r.role, p.userId]);
+        }
+      }
+      await this.audit.record({ actorId: p.userId, action: 'course.roster', subjectType: 'course', subjectId: courseId, data: { courseId, ...counts } }, m);
+    });
+    return { applied: true, rows, counts };
+  }
+
+  /** A new account joins the courses whose roster lists its address. */
+  async joinFromRoster(user: { id: string; email: string }): Promise<void> {
+    await this.ds.query(
+      `INSERT INTO memberships (course_id, user_id, role) SELECT r.course_id, $1, r.role FROM course_roster r WHERE r.email = $2 ON CONFLICT (course_id, user_id) DO NOTHING`,
+      [user.id, user.email],
+    );
+  }
+
+  /**
+   * An instructor removes a member from the course. The member's submissions stay for the
+   * record: a team they leave empty is taken off the leaderboards (disqualified with the reason),
+   * a team with others keeps its submissions. The last instructor cannot be removed. Audited.
+   */
+  async removeMember(p: Principal, courseId: string, userId: string): Promise<void> {
+    await this.assertInstructor(p, courseId);
+    await this.ds.transaction(async (m) => {
+      const [member] = (await m.query('SELECT m.role, u.display_name FROM memberships m JOIN users u ON u.id = m.user_id WHERE m.course_id = $1 AND m.user_id = $2', [courseId, userId])) as { role: Role; display_name: string }[];
+      if (!member) throw notFound('member');
+      if (member.role === 'instructor') {
+        const [n] = (await m.query(`SELECT count(*) AS n FROM memberships WHERE course_id = $1 AND role = 'instructor'`, [courseId])) as { n: string }[];
+        if (Number(n!.n) <= 1) throw new DomainError('conflict', 'the last instructor of a course cannot be removed');
+      }
+      const teams = (await m.query(
+        `DELETE FROM team_members tm USING competitions c WHERE tm.competition_id = c.id AND c.course_id = $1 AND tm.user_id = $2 RETURNING tm.team_id`,
+        [courseId, userId],
+      )) as [{ team_id: string }[], number];
+      const emptied = (await m.query(
+        `UPDATE teams t SET disqualified_at = now(), disqualified_reason = $2 WHERE t.id = ANY($1) AND NOT EXISTS (SELECT 1 FROM team_members tm WHERE tm.team_id = t.id) AND t.disqualified_at IS NULL RETURNING t.id`,
+        [teams[0].map((t) => t.team_id), `${member.display_name} was removed from the course`],
+      )) as [{ id: string }[], number];
+      await m.query('DELETE FROM memberships WHERE course_id = $1 AND user_id = $2', [courseId, userId]);
+      await m.query('DELETE FROM course_roster r USING users u WHERE r.course_id = $1 AND u.id = $2 AND r.email = u.email', [courseId, userId]);
+      await this.audit.record({ actorId: p.userId, action: 'course.remove-member', subjectType: 'user', subjectId: userId, data: { courseId, name: member.display_name, role: member.role, teamsOffTheBoards: emptied[0].length } }, m);
+    });
+  }
+
+  private async assertInstructor(p: Principal, courseId: string): Promise<void> {
+    if (!(await this.ds.getRepository(Course).exists({ where: { id: courseId } }))) throw notFound('course');
+    const role = await this.roleIn(p.userId, courseId);
+    if (!p.isAdmin && role !== 'instructor') {
+      if (role === null) throw notFound('course');
+      throw forbidden('only the course instructors manage its members and join code');
+    }
+  }
+
   /** An instructor (or admin) changes a member's role, e.g. to make a TA. */
   async setRole(p: Principal, courseId: string, userId: string, input: unknown): Promise<void> {
     const { role } = parseWith(roleSchema, input);
@@ -102,5 +233,5 @@ export class CoursesService {
 }
 
 export function toCourseDto(c: Course, role: Role): CourseDto {
-  return { id: c.id, name: c.name, role, ...(role !== 'student' ? { joinCode: c.joinCode } : {}) };
+  return { id: c.id, name: c.name, role, ...(role !== 'student' ? { joinCode: c.joinCode, joinCodeExpiresAt: c.joinCodeExpiresAt?.toISOString() ?? null } : {}) };
 }
