@@ -73,6 +73,7 @@ describe('authorization matrix', () => {
   let ownerSub: string;
   let otherSub: string;
   let ownerKernel: string;
+  let ownerTeam: string;
   let courseId: string;
   let bundleDir: string;
   // Private score of the owner's submission: a number that appears nowhere else.
@@ -115,6 +116,7 @@ describe('authorization matrix', () => {
       [ownerSub],
     )) as { id: string }[];
     ownerKernel = k!.id;
+    ownerTeam = ((await env.ds.query('SELECT team_id FROM submissions WHERE id = $1', [ownerSub])) as { team_id: string }[])[0]!.team_id;
     const logKey = `kernel-runs/${ownerKernel}/1/kernel.log`;
     await env.ds.query(`INSERT INTO kernel_submissions (submission_id, entry_kind, gpu, queue) VALUES ($1, 'py', false, 'kernels')`, [ownerKernel]);
     await env.ds.query(
@@ -164,6 +166,14 @@ describe('authorization matrix', () => {
     ['PUT', "set the course's kernel policy", () => `/api/courses/${courseId}/kernel-policy`, [401, 404, 403, 403, 403, 200], '{"cpuFallback":false}'],
     // Students get 404 like outsiders: a roster is the staff's.
     ['GET', 'course roster', () => `/api/courses/${courseId}/members`, [401, 404, 404, 404, 200, 200]],
+    // Teams and the classroom: teams are the students'; the staff list them, instructors act.
+    ['GET', 'my team', () => '/api/competitions/cells/team', [401, 404, 200, 200, 403, 403]],
+    ['GET', 'all teams (staff)', () => '/api/competitions/cells/teams', [401, 404, 403, 403, 200, 200]],
+    ['DELETE', "reinstate the owner's team", () => `/api/competitions/cells/teams/${ownerTeam}/disqualification`, [401, 404, 403, 403, 403, 200]],
+    ['DELETE', "reinstate the owner's submission", () => `/api/submissions/${ownerSub}/disqualification`, [401, 404, 404, 403, 403, 200]],
+    ['GET', 'grades (staff)', () => '/api/competitions/cells/grades', [401, 404, 403, 403, 200, 200]],
+    ['GET', 'audit log', () => `/api/courses/${courseId}/audit`, [401, 404, 403, 403, 403, 200]],
+    ['POST', 'roster preview', () => `/api/courses/${courseId}/roster`, [401, 404, 403, 403, 403, 200], '{"csv":"email\\nnew@example.com\\n"}'],
   ];
 
   async function run(phase: 'open' | 'closed'): Promise<Map<Role, string[]>> {

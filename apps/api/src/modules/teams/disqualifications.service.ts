@@ -3,13 +3,14 @@ import type { SubmissionDto, TeamSummaryDto } from '@holdout/contracts';
 import { CHARGED_STATUSES_SQL, EventPublisher } from '@holdout/db';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { notFound } from '../../common/domain-error.js';
+import { forbidden, notFound } from '../../common/domain-error.js';
 import { parseWith } from '../../common/zod-body.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { CompetitionAccess, isRevealed } from '../competitions/competition-access.service.js';
 import { toSubmissionDto } from '../submissions/submission.mapper.js';
 import { SubmissionsRepository } from '../submissions/submissions.repository.js';
+import { findForTeamOrStaff } from '../submissions/team-or-staff.js';
 
 const reasonSchema = z.strictObject({ reason: z.string().trim().min(3, 'give the team a reason (at least 3 characters)').max(1000) });
 
@@ -69,10 +70,9 @@ export class Disqualifications {
 
   /** Disqualifies one submission (`reason` given) or reinstates it (`reason` null). Instructors of its course only. */
   async submission(p: Principal, id: string, body: unknown | null): Promise<SubmissionDto> {
-    const row = await this.repo.findWithTeam(id);
-    if (!row) throw notFound('submission');
-    const c = row.s.competition!;
-    await this.access.instructor(p, c.slug);
+    // Other teams learn nothing of it (404); its team and the TAs are told they may not.
+    const { row, c, role } = await findForTeamOrStaff(this.repo, this.access, p, id);
+    if (role !== 'instructor' && !p.isAdmin) throw forbidden('only an instructor of the course can disqualify or reinstate a submission');
     const reason = body === null ? null : parseWith(reasonSchema, body).reason;
     await this.ds.transaction(async (m) => {
       await m.query(`UPDATE submissions SET disqualified_at = ${reason === null ? 'NULL' : 'now()'}, disqualified_reason = $2, updated_at = now() WHERE id = $1`, [id, reason]);
