@@ -11,6 +11,7 @@ import { HealthModule } from './modules/health/health.module.js';
 import { LeaderboardsModule } from './modules/leaderboards/leaderboards.module.js';
 import { SubmissionsModule } from './modules/submissions/submissions.module.js';
 import { TeamsModule } from './modules/teams/teams.module.js';
+import { NotificationsModule } from './modules/notifications/notifications.js';
 import { UsersModule } from './modules/users/users.module.js';
 
 export interface AppOptions {
@@ -44,6 +45,7 @@ export class AppModule {
         CompetitionsModule,
         SubmissionsModule,
         TeamsModule,
+        NotificationsModule,
         LeaderboardsModule,
         UsersModule,
       ],

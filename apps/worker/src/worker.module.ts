@@ -1,5 +1,5 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { CompetitionData, JsonLogger, LocalArtifactStore, SubmissionLifecycle, type AppConfig, EventPublisher } from '@holdout/db';
+import { CompetitionData, JsonLogger, LocalArtifactStore, Notifier, SubmissionLifecycle, type AppConfig, EventPublisher } from '@holdout/db';
 import { Redis } from 'ioredis';
 import { BundleData } from './bundle-data.js';
 import { DataSource } from 'typeorm';
@@ -77,6 +77,7 @@ export class WorkerModule {
         { provide: SubmissionLifecycle, useValue: new SubmissionLifecycle(o.dataSource) },
         { provide: ScorerPool, useFactory: () => new ScorerPool(o.config.scoringConcurrency, o.config.scoringTimeoutMs) },
         { provide: EventPublisher, inject: [REDIS], useFactory: (redis: Redis) => new EventPublisher(redis, o.config.queuePrefix) },
+        { provide: Notifier, inject: [REDIS], useFactory: (redis: Redis) => new Notifier(redis, o.config.queuePrefix) },
         ScoringService,
         MaintenanceService,
         ...(q.scoring ? [ScoringProcessor] : []),

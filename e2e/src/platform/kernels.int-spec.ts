@@ -4,7 +4,7 @@ import { after, before, describe, it } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
 import { CHARGED_STATUSES_SQL } from '@holdout/db';
 import { Client, INVALID_SUBMISSION, createCompetitionWithData, createTestEnv, dataVisible, eventually, expectedScore, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
-import { QUEUES, type KernelRunDto, type SubmissionDto, type SubmissionEventDto } from '@holdout/contracts';
+import { QUEUES, type KernelRunDto, type NotificationsDto, type SubmissionDto, type SubmissionEventDto } from '@holdout/contracts';
 import { Queue } from 'bullmq';
 import Dockerode from 'dockerode';
 import { readSse } from './sse.js';
@@ -150,6 +150,11 @@ print('${marker}-' + run, flush=True)
     assert.equal(output.status, 200);
     assert.equal(output.text, submissionCsv(8, 8));
     assert.equal((await student.get(`/api/submissions/${id}/output?run=public&name=../kernel.log`)).status, 404, 'only names the run listed');
+    // The team is told (the bell), with the score and no more.
+    const told = await eventually(async () => ((await student.get('/api/notifications')).body as NotificationsDto).items.find((n) => n.link.endsWith(id)), { what: 'the notification' });
+    assert.equal(told.kind, 'kernel-finished');
+    assert.match(told.title, new RegExp(`^Your kernel my_kernel\\.py scored ${expectedScore(8).toFixed(4)} in `));
+    assert.ok(!((await other.get('/api/notifications')).body as NotificationsDto).items.some((n) => n.link.endsWith(id)));
     // Other teams do not see it at all.
     assert.equal((await other.get(`/api/submissions/${id}/log`)).status, 404);
     assert.equal((await other.get(`/api/submissions/${id}/log?run=public`)).status, 404);

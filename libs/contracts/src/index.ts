@@ -588,3 +588,22 @@ export interface AuditEventDto {
   /** What changed (before/after values, reasons, counts). */
   data: Record<string, unknown>;
 }
+
+/** One notification of the viewer (`GET /api/notifications`): a kernel that ended, a reveal, a team invitation. */
+export interface NotificationDto {
+  id: string;
+  kind: 'kernel-finished' | 'kernel-failed' | 'reveal' | 'team-invite';
+  title: string;
+  /** A path in the web app. */
+  link: string;
+  createdAt: string;
+  read: boolean;
+}
+
+/** `GET /api/notifications`; its live form, `GET /api/notifications/events`, sends `{type: 'notifications', unread}` on each new one. */
+export interface NotificationsDto {
+  unread: number;
+  items: NotificationDto[];
+  /** Whether they are also mailed (`PUT /api/me/preferences` `{emailNotifications}`). */
+  emailNotifications: boolean;
+}

@@ -18,5 +18,6 @@ export const CHECKS = {
   competitionDataStatus: { name: 'CHK_competitions_data_status', table: 'competitions', expression: oneOf('data_status', ['pending', 'ready', 'failed']) },
   teamInviteStatus: { name: 'CHK_team_invites_status', table: 'team_invites', expression: oneOf('status', ['pending', 'accepted', 'declined', 'cancelled']) },
   rosterRole: { name: 'CHK_course_roster_role', table: 'course_roster', expression: oneOf('role', ['student', 'ta']) },
+  notificationEmail: { name: 'CHK_notifications_email_state', table: 'notifications', expression: oneOf('email_state', ['pending', 'sent', 'skipped', 'failed']) },
   membershipRole: { name: 'CHK_memberships_role', table: 'memberships', expression: oneOf('role', ['instructor', 'ta', 'student']) },
 } as const;

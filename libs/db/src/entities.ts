@@ -16,6 +16,7 @@ import { TeamMember } from './entities/team-member.entity.js';
 import { Team } from './entities/team.entity.js';
 import { TeamInvite } from './entities/team-invite.entity.js';
 import { User } from './entities/user.entity.js';
+import { Notification } from './entities/notification.entity.js';
 
 
-export const ENTITIES = [User, Session, ApiToken, Course, CourseRosterEntry, Membership, Competition, SolutionVersion, Team, TeamMember, TeamInvite, Submission, ScoreRecord, KernelRun, KernelSubmission, KernelPolicy, AuditEvent];
+export const ENTITIES = [User, Session, ApiToken, Course, CourseRosterEntry, Membership, Competition, SolutionVersion, Team, TeamMember, TeamInvite, Submission, ScoreRecord, KernelRun, KernelSubmission, KernelPolicy, AuditEvent, Notification];

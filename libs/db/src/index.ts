@@ -25,6 +25,8 @@ export * from './entities/team-member.entity.js';
 export * from './entities/team-invite.entity.js';
 export * from './entities/team.entity.js';
 export * from './entities/user.entity.js';
+export * from './entities/notification.entity.js';
+export * from './notifier.js';
 export * from './channels.js';
 export * from './kernel-channels.js';
 export * from './jobs.js';

@@ -7,6 +7,7 @@ import {
   JsonLogger,
   KernelSubmission,
   LocalArtifactStore,
+  Notifier,
   SolutionVersion,
   Submission,
   SubmissionLifecycle,
@@ -103,6 +104,7 @@ export class KernelRunService {
     private readonly pool: ScorerPool,
     private readonly publisher: EventPublisher,
     private readonly lifecycle: SubmissionLifecycle,
+    private readonly notifier: Notifier,
     private readonly logger: JsonLogger,
     @Inject(KERNEL_RUNNER) private readonly runner: KernelRunner,
     @Inject(DEVICE_POOL) private readonly devices: DevicePool,
@@ -168,6 +170,7 @@ export class KernelRunService {
         case 'skip':
           return 'skipped';
         case 'done':
+          await this.notify(run, step.outcome);
           return step.outcome;
       }
     }
@@ -400,6 +403,22 @@ export class KernelRunService {
       await this.publisher.submissionChanged(s.id, c.id);
       return { at: 'done', outcome: 'failed' };
     }
+  }
+
+  /** Tells the team that its kernel ended (scored, failed with its class, or ran without submitting); never more than the team may see. */
+  private async notify({ s, c }: RunContext, outcome: KernelJobOutcome): Promise<void> {
+    if (outcome !== 'scored' && outcome !== 'failed' && outcome !== 'complete') return;
+    const [now] = (await this.ds.query('SELECT public_score, error_class FROM submissions WHERE id = $1', [s.id])) as { public_score: number | null; error_class: string | null }[];
+    const name = (s.fileName ?? 'kernel').replace(/^[0-9a-f-]{36}-/, '');
+    const title =
+      outcome === 'scored'
+        ? `Your kernel ${name} scored ${now?.public_score?.toFixed(4) ?? '—'} in ${c.title}`
+        : outcome === 'complete'
+          ? `Your kernel ${name} ran (not submitted) in ${c.title}`
+          : `Your kernel ${name} failed (${now?.error_class ?? 'error'}) in ${c.title}`;
+    await this.notifier
+      .toTeam(this.ds.manager, s.teamId, { kind: outcome === 'failed' ? 'kernel-failed' : 'kernel-finished', title, link: `/competitions/${c.slug}/submissions/${s.id}` })
+      .catch((err: unknown) => this.logger.write('warn', 'kernel notification not recorded', { submissionId: s.id, err: String(err) }));
   }
 
   /** Records the step a run reached (and the device it holds). */

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AuditEvent, buildDataJobOptions, Competition, CompetitionData, JsonLogger, LIVE_JOB_STATES, provisionCompetitionData, RESCORABLE_SQL, scoreJobOptions, SubmissionLifecycle, type AppConfig, EventPublisher } from '@holdout/db';
+import { AuditEvent, buildDataJobOptions, Competition, CompetitionData, JsonLogger, LIVE_JOB_STATES, provisionCompetitionData, RESCORABLE_SQL, scoreJobOptions, SubmissionLifecycle, type AppConfig, EventPublisher, Notifier } from '@holdout/db';
 import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { JOBS } from '../jobs.js';
@@ -13,6 +13,7 @@ export class MaintenanceService {
   constructor(
     private readonly ds: DataSource,
     private readonly publisher: EventPublisher,
+    private readonly notifier: Notifier,
     private readonly lifecycle: SubmissionLifecycle,
     private readonly bundles: CompetitionData,
     private readonly logger: JsonLogger,
@@ -30,6 +31,8 @@ export class MaintenanceService {
     if (revealed) {
       this.logger.write('info', 'revealed the private leaderboard', { competitionId });
       await this.publisher.competitionChanged(competitionId);
+      const c = await this.ds.getRepository(Competition).findOneByOrFail({ id: competitionId });
+      await this.notifier.toParticipants(this.ds.manager, competitionId, { kind: 'reveal', title: `The private leaderboard of ${c.title} is out`, link: `/competitions/${c.slug}/leaderboard?split=private` });
     }
     return revealed;
   }

@@ -14,5 +14,7 @@ export class User {
   @Column('boolean', { default: false }) isAdmin!: boolean;
   /** An admin approved this user to open courses (needed unless HOLDOUT_COURSE_CREATION=anyone). */
   @Column('boolean', { default: false }) canCreateCourses!: boolean;
+  /** Notifications also by e-mail (the user may switch it off; the bell stays). */
+  @Column('boolean', { default: true }) emailNotifications!: boolean;
   @CreateDateColumn({ type: 'timestamptz' }) createdAt!: Date;
 }

@@ -12,6 +12,6 @@ import { SignInThrottle } from './sign-in-throttle.js';
   imports: [CoursesModule],
   controllers: [AuthController],
   providers: [AuthService, SignInThrottle, Mailer, PasswordResets, { provide: APP_GUARD, useClass: AuthGuard }],
-  exports: [AuthService],
+  exports: [AuthService, Mailer],
 })
 export class AuthModule {}

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, buildDataJobOptions, Competition, JOBS, JsonLogger, LocalArtifactStore, EventPublisher } from '@holdout/db';
+import { APP_CONFIG, type AppConfig, buildDataJobOptions, Competition, JOBS, JsonLogger, LocalArtifactStore, EventPublisher, Notifier } from '@holdout/db';
 import { closeChangeProblem, freezeStartsAt, kernelSettingsOf, type CompetitionKernelSettings, mergeDeadlineFollowingClose, quotaDay, submissionKindsProblem, timelineProblem, UNFINISHED_STATUSES } from '@holdout/rules';
 import type { BundleDto, CompetitionDto, CompetitionSummaryDto, Role, SubmissionKind } from '@holdout/contracts';
 import { BUNDLE_LIMITS, OFFERED_SUBMISSION_KINDS, pagesForSlug, perImagePublicOf } from '@holdout/competition';
@@ -143,6 +143,7 @@ export class CompetitionsService {
     private readonly queues: Queues,
     private readonly audit: AuditService,
     private readonly events: EventPublisher,
+    private readonly notifier: Notifier,
     private readonly store: LocalArtifactStore,
     private readonly logger: JsonLogger,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -360,6 +361,7 @@ export class CompetitionsService {
     });
     this.access.invalidate(slug);
     await this.events.competitionChanged(c.id);
+    await this.notifier.toParticipants(this.ds.manager, c.id, { kind: 'reveal', title: `The private leaderboard of ${c.title} is out`, link: `/competitions/${c.slug}/leaderboard?split=private` });
     return this.get(p, slug);
   }
 }

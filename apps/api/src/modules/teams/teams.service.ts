@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import type { TeamDto, TeamInviteDto, TeamLinkPreviewDto } from '@holdout/contracts';
-import { CHARGED_STATUSES_SQL, type Competition, EventPublisher, SubmissionLifecycle } from '@holdout/db';
+import { CHARGED_STATUSES_SQL, type Competition, EventPublisher, Notifier, SubmissionLifecycle } from '@holdout/db';
 import { leaveProblem, mergeClosesAt, mergeProblem } from '@holdout/rules';
 import { DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
@@ -40,6 +40,7 @@ export class TeamsService {
     private readonly lifecycle: SubmissionLifecycle,
     private readonly audit: AuditService,
     private readonly events: EventPublisher,
+    private readonly notifier: Notifier,
   ) {}
 
   /** The viewer's team, created (a team of one) on first use. */
@@ -119,6 +120,7 @@ export class TeamsService {
     )) as { id: string; created_at: Date }[];
     if (!row) throw new DomainError('conflict', `your team has invited "${other.name}" already`);
     await this.audit.record({ actorId: p.userId, action: 'team.invite', competitionId: c.id, subjectType: 'team', subjectId: teamId, data: { to: other.name } });
+    await this.notifier.toTeam(this.ds.manager, to, { kind: 'team-invite', title: `Team ${mine.name} invites your team to merge in ${c.title}`, link: `/competitions/${c.slug}/team` });
     return { id: row.id, team: { name: other.name, members: other.members }, createdAt: row.created_at.toISOString(), problem: null };
   }
 
