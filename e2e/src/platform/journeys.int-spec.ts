@@ -199,7 +199,7 @@ describe('journeys through the running API and worker', () => {
       ['Bob', 2, expectedScore(4).toFixed(4)],
     ]);
     const priv = (await instructor.get('/api/competitions/cells/leaderboard?split=private')).body as LeaderboardDto;
-    assert.deepEqual(priv, { split: 'private', revealed: false, precision: 4, entries: [] });
+    assert.deepEqual(priv, { split: 'private', revealed: false, precision: 4, entries: [], frozenSince: null, anonymous: false });
     assert.equal((await bob.get('/api/competitions/cells/shakeup')).status, 409);
     const etag = (await bob.get('/api/competitions/cells/leaderboard')).headers.etag;
     assert.equal((await bob.get('/api/competitions/cells/leaderboard').set('if-none-match', etag)).status, 304);

@@ -157,14 +157,14 @@ describe('PATCH /api/competitions/:slug (timeline)', () => {
     assert.equal(res.status, 200, res.text);
     const dto = res.body as CompetitionDto;
     assert.equal(dto.title, 'Cells, spring cohort');
-    assert.deepEqual(dto.limits, { dailySubmissions: 1, finalSelections: 1 });
+    assert.deepEqual(dto.limits, { dailySubmissions: 1, finalSelections: 1, maxTeamSize: 5 });
     assert.equal(dto.pages.overview, '# Cells\nWelcome.');
     assert.match(dto.pages.rules, /\*\*1 submissions per day\*\*/, 'the generated rules follow the limits');
     assert.equal(dto.pages.rules.split('## Submission limits').length, 2, 'one quota section, replaced, not appended');
     assert.match(dto.pages.rules, /^Be nice\./, "the bundle's own rules are kept");
     const [audit] = await env.ds.query(`SELECT data FROM audit_events WHERE action = 'competition.settings'`);
-    assert.deepEqual(audit.data.before.limits, { dailySubmissions: 5, finalSelections: 2 });
-    assert.deepEqual(audit.data.after.limits, { dailySubmissions: 1, finalSelections: 1 });
+    assert.deepEqual(audit.data.before.limits, { dailySubmissions: 5, finalSelections: 2, maxTeamSize: 5 });
+    assert.deepEqual(audit.data.after.limits, { dailySubmissions: 1, finalSelections: 1, maxTeamSize: 5 });
     assert.equal(audit.data.after.title, 'Cells, spring cohort');
     const [row] = await env.ds.query(`SELECT config FROM competitions WHERE id = $1`, [competitionId]);
     assert.deepEqual(row.config.feedback, { perImagePublic: false });
