@@ -5,6 +5,7 @@ import './globals.css';
 import { getMe, isStaff } from '@/lib/api';
 import { ThemeToggle } from './_components/ThemeToggle';
 import { LogoutButton } from './_components/LogoutButton';
+import { NotificationBell } from './_components/NotificationBell';
 
 export const metadata: Metadata = {
   title: { default: 'Holdout', template: '%s · Holdout' },
@@ -46,6 +47,7 @@ export default async function RootLayout({ children }: { children: React.ReactNo
                   <span className="muted small whoami" data-testid="whoami">
                     {me.displayName}
                   </span>
+                  <NotificationBell key={me.id} />
                   <LogoutButton />
                 </>
               ) : (

@@ -121,3 +121,16 @@ export function runOutcome(outcome: string | null): string {
 export function sentence(message: string): string {
   return message.replace(/^\p{Ll}/u, (c) => c.toUpperCase());
 }
+
+/** `just now`, `5 min ago`, `3 h ago`, `2 days ago`; past a week, the date. */
+export function formatAgo(iso: string, now = Date.now()): string {
+  const t = new Date(iso).getTime();
+  if (Number.isNaN(t)) return iso;
+  const s = Math.max(0, Math.round((now - t) / 1000));
+  if (s < 45) return 'just now';
+  if (s < 3600) return `${Math.max(1, Math.round(s / 60))} min ago`;
+  if (s < 86_400) return `${Math.round(s / 3600)} h ago`;
+  const d = Math.round(s / 86_400);
+  if (d < 7) return d === 1 ? 'yesterday' : `${d} days ago`;
+  return formatDate(iso);
+}
