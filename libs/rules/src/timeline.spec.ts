@@ -78,6 +78,7 @@ describe('the merge deadline follows a moved close', () => {
 });
 
 describe('leaderboard freeze', () => {
+  const opensAt = new Date('2026-12-01T00:00:00Z');
   const closesAt = new Date('2026-12-31T00:00:00Z');
   const cases: [string, { now: string; freezeDays: number; revealed: boolean }, string | null][] = [
     ['no freeze', { now: '2026-12-30T00:00:00Z', freezeDays: 0, revealed: false }, null],
@@ -87,10 +88,11 @@ describe('leaderboard freeze', () => {
     ['ended by the reveal', { now: '2027-01-02T00:00:00Z', freezeDays: 7, revealed: true }, null],
   ];
   for (const [name, o, since] of cases) {
-    it(name, () => assert.equal(boardFrozenSince({ now: new Date(o.now), closesAt, freezeDays: o.freezeDays, revealed: o.revealed })?.toISOString() ?? null, since));
+    it(name, () => assert.equal(boardFrozenSince({ now: new Date(o.now), opensAt, closesAt, freezeDays: o.freezeDays, revealed: o.revealed })?.toISOString() ?? null, since));
   }
-  it('starts freezeDays before the close', () => {
-    assert.equal(freezeStartsAt({ closesAt, freezeDays: 2 })?.toISOString(), '2026-12-29T00:00:00.000Z');
-    assert.equal(freezeStartsAt({ closesAt, freezeDays: 0 }), null);
+  it('starts freezeDays before the close, never before the opening', () => {
+    assert.equal(freezeStartsAt({ opensAt, closesAt, freezeDays: 2 })?.toISOString(), '2026-12-29T00:00:00.000Z');
+    assert.equal(freezeStartsAt({ opensAt, closesAt, freezeDays: 0 }), null);
+    assert.equal(freezeStartsAt({ opensAt, closesAt, freezeDays: 60 })?.toISOString(), opensAt.toISOString());
   });
 });

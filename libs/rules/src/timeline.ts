@@ -70,12 +70,14 @@ function describeGap(ms: number): string {
  * live board; each team still sees its own new scores on its submissions. The freeze ends with
  * the reveal. Null: no freeze (0 days).
  */
-export function freezeStartsAt(o: { closesAt: Date; freezeDays: number }): Date | null {
-  return o.freezeDays > 0 ? new Date(o.closesAt.getTime() - o.freezeDays * 86_400_000) : null;
+export function freezeStartsAt(o: { opensAt: Date; closesAt: Date; freezeDays: number }): Date | null {
+  if (o.freezeDays <= 0) return null;
+  // A freeze longer than the competition starts at the opening (an empty board), not before it.
+  return new Date(Math.max(o.opensAt.getTime(), o.closesAt.getTime() - o.freezeDays * 86_400_000));
 }
 
 /** Since when a participant's public board is frozen now; null when it is live. */
-export function boardFrozenSince(o: { now: Date; closesAt: Date; freezeDays: number; revealed: boolean }): Date | null {
+export function boardFrozenSince(o: { now: Date; opensAt: Date; closesAt: Date; freezeDays: number; revealed: boolean }): Date | null {
   const start = freezeStartsAt(o);
   return start !== null && !o.revealed && o.now >= start ? start : null;
 }

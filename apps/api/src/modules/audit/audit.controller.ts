@@ -12,8 +12,8 @@ const querySchema = z.strictObject({
   competition: z.string().trim().min(1).max(100).optional(),
   /** Only actions starting with this, e.g. `team.` or `competition.close`. */
   action: z.string().trim().regex(/^[a-z][a-z.-]*$/, 'letters, dots and dashes, e.g. team. or competition.close').max(64).optional(),
-  /** Older than this (the `at` of the last event of the previous page). */
-  before: z.iso.datetime({ offset: true }).optional(),
+  /** Older than this event (the `id` of the last event of the previous page): exact, whatever the clock's precision. */
+  before: z.uuid().optional(),
   limit: z.coerce.number().int().min(1).max(500).default(100),
 });
 
@@ -41,7 +41,7 @@ export class AuditController {
         WHERE (c.course_id = $1 OR (e.competition_id IS NULL AND (e.data->>'courseId' = $1::text OR (e.subject_type = 'course' AND e.subject_id = $1::text))))
           AND ($2::text IS NULL OR c.slug = $2)
           AND ($3::text IS NULL OR starts_with(e.action, $3))
-          AND ($4::timestamptz IS NULL OR e.at < $4)
+          AND ($4::uuid IS NULL OR (e.at, e.id) < (SELECT b.at, b.id FROM audit_events b WHERE b.id = $4))
         ORDER BY e.at DESC, e.id DESC LIMIT $5`,
       [courseId, q.competition ?? null, q.action ?? null, q.before ?? null, q.limit],
     )) as { id: string; at: Date; action: string; subject_type: string | null; subject_id: string | null; data: Record<string, unknown>; slug: string | null; display_name: string | null; email: string | null }[];

@@ -183,7 +183,7 @@ export class CompetitionsService {
       pages: c.pages,
       limits: { dailySubmissions: c.dailySubmissions, finalSelections: c.finalSelections, maxTeamSize: maxTeamSizeOf(c) },
       feedback: { perImagePublic: perImagePublicOf(c.config) },
-      leaderboard: { ...boardSettingsOf(c), freezesAt: freezeStartsAt({ closesAt: c.closesAt, freezeDays: boardSettingsOf(c).freezeDays })?.toISOString() ?? null },
+      leaderboard: { ...boardSettingsOf(c), freezesAt: freezeStartsAt({ opensAt: c.opensAt, closesAt: c.closesAt, freezeDays: boardSettingsOf(c).freezeDays })?.toISOString() ?? null },
       rleOrder: c.rleOrder,
       dataReady: c.dataStatus === 'ready',
       availableKinds: availableKindsOf(c),

@@ -69,7 +69,7 @@ export class LeaderboardsService implements OnModuleInit, OnModuleDestroy {
     const staff = p.isAdmin || role === 'instructor' || role === 'ta';
     const revealed = isRevealed(c);
     const settings = boardSettingsOf(c);
-    const frozenSince = !staff && split === 'public' ? boardFrozenSince({ now: new Date(), closesAt: c.closesAt, freezeDays: settings.freezeDays, revealed }) : null;
+    const frozenSince = !staff && split === 'public' ? boardFrozenSince({ now: new Date(), opensAt: c.opensAt, closesAt: c.closesAt, freezeDays: settings.freezeDays, revealed }) : null;
     const base = await this.shared(c, split, revealed, frozenSince);
     if (staff || !settings.anonymous) return base;
     const own = await this.repo.teamOf(c.id, p.userId);

@@ -35,6 +35,7 @@ export default async function ConsolePage() {
                   <th scope="col">Course</th>
                   <th scope="col">Your role</th>
                   <th scope="col">Join code</th>
+                  <th scope="col">Audit log</th>
                 </tr>
               </thead>
               <tbody>
@@ -46,6 +47,15 @@ export default async function ConsolePage() {
                     <td>{c.role}</td>
                     <td>
                       <code data-testid="console-join-code">{c.joinCode ?? '—'}</code>
+                    </td>
+                    <td>
+                      {c.role === 'instructor' || me.isAdmin ? (
+                        <Link href={`/console/courses/${c.id}/audit`}>
+                          Audit log<span className="visually-hidden"> of {c.name}</span>
+                        </Link>
+                      ) : (
+                        '—'
+                      )}
                     </td>
                   </tr>
                 ))}

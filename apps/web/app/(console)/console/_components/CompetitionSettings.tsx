@@ -3,6 +3,7 @@ import { useRouter } from 'next/navigation';
 import type { FormEvent } from 'react';
 import type { CompetitionDto, UpdateCompetitionRequest } from '@holdout/contracts';
 import { send } from '@/lib/client';
+import { formatDate } from '@/lib/format';
 import { useAction } from './useAction';
 import { Message } from './Message';
 
@@ -33,6 +34,7 @@ export function CompetitionSettings({ c, kernel }: { c: CompetitionDto; kernel: 
       title: String(f.get('title') ?? '').trim(),
       limits: { dailySubmissions: num('dailySubmissions'), finalSelections: num('finalSelections'), maxTeamSize: num('maxTeamSize') },
       feedback: { perImagePublic: f.get('perImagePublic') === 'on' },
+      leaderboard: { anonymous: f.get('anonymous') === 'on', freezeDays: num('freezeDays') },
       submissionKinds: (c.availableKinds ?? c.submissionKinds).filter((k) => f.get(`kind-${k}`) === 'on'),
     };
     // Kernel limits only while kernels stay on (turning them off in the same save is allowed).
@@ -86,6 +88,26 @@ export function CompetitionSettings({ c, kernel }: { c: CompetitionDto; kernel: 
             close (they reveal which test images are public)
           </label>
         </div>
+        <fieldset>
+          <legend>Leaderboard view</legend>
+          <div className="field">
+            <label>
+              <input name="anonymous" type="checkbox" defaultChecked={c.leaderboard.anonymous} aria-describedby="s-anon-hint" /> Anonymous leaderboard
+            </label>
+            <span id="s-anon-hint" className="hint">
+              Participants see other teams under pseudonyms (their own team keeps its name); staff always see names.
+            </span>
+          </div>
+          <div className="field">
+            <label htmlFor="s-freeze">Freeze the public board for the last N days</label>
+            <input id="s-freeze" name="freezeDays" type="number" min={0} max={60} step={1} required defaultValue={c.leaderboard.freezeDays} aria-describedby="s-freeze-hint" />
+            <span id="s-freeze-hint" className="hint" data-testid="freeze-hint">
+              0 = never. Participants then see the public board as it stood when the freeze began, and their own new scores on My
+              submissions; staff see the live board.
+              {c.leaderboard.freezesAt && ` The freeze begins ${formatDate(c.leaderboard.freezesAt)}.`}
+            </span>
+          </div>
+        </fieldset>
         <fieldset>
           <legend>Submissions accepted</legend>
           {(['file', 'kernel'] as const).map((k) => {

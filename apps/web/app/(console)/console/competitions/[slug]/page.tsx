@@ -1,7 +1,7 @@
 import type { Metadata } from 'next';
 import Link from 'next/link';
 import { notFound } from 'next/navigation';
-import type { CompetitionDto, SubmissionDto } from '@holdout/contracts';
+import type { CompetitionDto, SubmissionDto, TeamSummaryDto } from '@holdout/contracts';
 import { apiOrNull, requireMe } from '@/lib/api';
 import { isStaffOf } from '@/lib/competition';
 import { failureTitle, formatBytes, formatDate, formatScore } from '@/lib/format';
@@ -9,6 +9,8 @@ import { StateBadge, StatusBadge } from '../../../../_components/StateBadge';
 import { CompetitionAdmin } from '../../_components/CompetitionAdmin';
 import { CompetitionPages } from '../../_components/CompetitionPages';
 import { CompetitionSettings, type KernelRequest } from '../../_components/CompetitionSettings';
+import { GradesExport } from '../../_components/GradesExport';
+import { TeamsAdmin } from '../../_components/TeamsAdmin';
 import { RunAgain } from '../../_components/RunAgain';
 
 export const metadata: Metadata = { title: 'Manage competition' };
@@ -29,6 +31,8 @@ export default async function ManageCompetition({ params }: { params: Promise<{ 
   // Staff see every team's submissions on the same route.
   const runs = (await apiOrNull<SubmissionDto[]>(`/competitions/${encodeURIComponent(slug)}/submissions?scope=all`)) ?? [];
   runs.sort((a, b) => b.createdAt.localeCompare(a.createdAt));
+  const teams = await apiOrNull<TeamSummaryDto[]>(`/competitions/${encodeURIComponent(slug)}/teams`);
+  const instructor = c.viewer?.role === 'instructor' || me.isAdmin;
   const kernels = c.submissionKinds.includes('kernel') ? await apiOrNull<KernelPolicy>(`/competitions/${encodeURIComponent(slug)}/kernel-policy`) : null;
   return (
     <>
@@ -39,8 +43,21 @@ export default async function ManageCompetition({ params }: { params: Promise<{ 
         <Link href={`/competitions/${slug}`}>Participant view</Link>
         <Link href={`/competitions/${slug}/leaderboard`}>Leaderboard</Link>
         {c.revealed && <Link href={`/competitions/${slug}/shakeup`}>Shake-up</Link>}
+        {instructor && c.courseId && <Link href={`/console/courses/${c.courseId}/audit?competition=${encodeURIComponent(slug)}`}>Audit log</Link>}
       </div>
       <CompetitionAdmin c={c} />
+      <section className="card" aria-labelledby="teams-h">
+        <h2 id="teams-h">Teams{teams ? ` (${teams.length})` : ''}</h2>
+        <p className="muted small">
+          A disqualified team is off both leaderboards and the shake-up; its members read the reason on the Team tab.
+          {instructor ? '' : ' Instructors disqualify and reinstate teams.'}
+        </p>
+        {teams ? <TeamsAdmin slug={slug} teams={teams} canEdit={instructor} /> : <p className="muted">The teams are not available from this server.</p>}
+      </section>
+      <section className="card" aria-labelledby="grades-h">
+        <h2 id="grades-h">Grades</h2>
+        <GradesExport slug={slug} revealed={c.revealed} />
+      </section>
       <CompetitionSettings c={c} kernel={kernels?.request ?? null} />
       <CompetitionPages c={c} />
       {kernels && (
@@ -99,6 +116,11 @@ export default async function ManageCompetition({ params }: { params: Promise<{ 
                     <td>
                       <StatusBadge status={s.status} />
                       {s.runOnly && <span className="badge badge--info" style={{ marginLeft: '0.3rem' }}>run only</span>}
+                      {s.disqualified && (
+                        <div className="small" data-testid="run-disqualified">
+                          Disqualified: {s.disqualified.reason}
+                        </div>
+                      )}
                       {s.error && <div className="small">{failureTitle(s.error.class, s)}: {s.error.message}</div>}
                       {s.kind === 'kernel' && s.error?.class === 'infrastructure' && c.viewer?.role === 'instructor' && <RunAgain submissionId={s.id} teamName={s.teamName} />}
                     </td>

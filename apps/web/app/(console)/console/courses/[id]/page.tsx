@@ -24,6 +24,8 @@ export default async function CoursePage({ params }: { params: Promise<{ id: str
             Join code <code>{course.joinCode}</code>
           </span>
         )}
+        <span className="spacer" />
+        {(course.role === 'instructor' || me.isAdmin) && <Link href={`/console/courses/${id}/audit`}>Audit log</Link>}
       </div>
       <section aria-labelledby="roster-h">
         <h2 id="roster-h">Roster</h2>

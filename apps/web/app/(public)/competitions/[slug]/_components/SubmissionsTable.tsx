@@ -55,6 +55,11 @@ function LiveRow({
         {s.runOnly && <span className="badge badge--info">run only</span>}
         {s.kind === 'kernel' && !s.charged && (s.runOnly || TERMINAL.includes(s.status)) && <span className="badge">not charged</span>}
         {s.error && <div className="small" style={{ color: 'var(--bad)' }}>{s.error.message}</div>}
+        {s.disqualified && (
+          <div className="small" data-testid="submission-disqualified">
+            Disqualified: {s.disqualified.reason}
+          </div>
+        )}
       </td>
       <td className="num" data-testid="public-score" data-label="Public">
         {formatScore(s.publicScore)}

@@ -74,10 +74,21 @@ async function Board({ slug, split, viewerTeam }: { slug: string; split: Split; 
 
   return (
     <>
+      {board?.frozenSince && (
+        <p className="alert alert--info" data-testid="board-frozen">
+          Frozen since {formatDate(board.frozenSince)}: the board as it stood then; your own new scores are on{' '}
+          <Link href={`/competitions/${slug}/submissions`}>My submissions</Link>.
+        </p>
+      )}
+      {board?.anonymous && (
+        <p className="muted small" data-testid="board-anonymous">
+          Other teams are shown under pseudonyms.
+        </p>
+      )}
       {error ? (
         <ErrorNote error={error} what="the leaderboard" />
       ) : entries.length === 0 ? (
-        <p className="muted">No scored submissions yet.</p>
+        <p className="muted">{board?.frozenSince ? 'No team had a scored submission then.' : 'No scored submissions yet.'}</p>
       ) : (
         <div className="table-wrap">
           <table data-testid="leaderboard" data-split={split} className="lb">

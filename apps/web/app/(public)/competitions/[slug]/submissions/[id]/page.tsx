@@ -28,6 +28,11 @@ export default async function SubmissionPage({ params }: { params: Promise<{ slu
         {s.fileName ?? s.kind} <span className="muted small">by {s.teamName}, {formatDate(s.createdAt)}</span>
       </h2>
       {s.description && <p>{s.description}</p>}
+      {s.disqualified && (
+        <p className="alert alert--error" data-testid="submission-disqualified">
+          Disqualified: {s.disqualified.reason} <span className="small">({formatDate(s.disqualified.at)}; it is never ranked on the leaderboards)</span>
+        </p>
+      )}
       {/* Test images are hidden (a second run over them) where the bundle cannot take prediction files. */}
       <LiveSubmission initial={s} initialLog={log} initialRuns={runs} revealed={c.revealed} hiddenRun={!(c.availableKinds ?? c.submissionKinds).includes('file')} />
       {s.status === 'scored' && s.perImagePublic === null && (
