@@ -52,7 +52,7 @@ async function main(): Promise<void> {
     // The bundled competitions ask for a GPU, as Sartorius did. On a server with no GPU the demo
     // course lets kernels fall back to the CPU queue, or they would wait forever.
     if (config.kernels.gpus.length === 0) {
-      await app.get(KernelPolicies).set({ courseId: course.id }, { cpuFallback: true });
+      await app.get(KernelPolicies).set({ courseId: course.id }, { cpuFallback: true }, instructor.id);
       process.stdout.write('no GPUs configured (HOLDOUT_GPUS): the demo course runs GPU kernels on the CPU\n');
     }
     const p: Principal = { userId: instructor.id, email: instructor.email, displayName: instructor.displayName, isAdmin: instructor.isAdmin, via: 'session', credentialId: 'seed' };

@@ -164,6 +164,7 @@ describe('authorization matrix', () => {
     ['GET', 'kernel policy', () => '/api/competitions/cells/kernel-policy', [401, 404, 200, 200, 200, 200]],
     ['PUT', 'set the kernel policy', () => '/api/competitions/cells/kernel-policy', [401, 404, 403, 403, 403, 200], '{"gpuHoursPerWeek":12}'],
     ['PUT', "set the course's kernel policy", () => `/api/courses/${courseId}/kernel-policy`, [401, 404, 403, 403, 403, 200], '{"cpuFallback":false}'],
+    ['GET', "the course's kernel policy", () => `/api/courses/${courseId}/kernel-policy`, [401, 404, 403, 403, 403, 200]],
     // Students get 404 like outsiders: a roster is the staff's.
     ['GET', 'course roster', () => `/api/courses/${courseId}/members`, [401, 404, 404, 404, 200, 200]],
     // Teams and the classroom: teams are the students'; the staff list them, instructors act.

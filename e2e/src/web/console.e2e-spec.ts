@@ -239,6 +239,24 @@ describe('the instructor console: teams, grades, audit log and leaderboard view'
     await tp.locator('[data-testid=audit-row][data-action="team.reinstate"]').waitFor();
   });
 
+  it("instructor sets the competition's kernel policy in the console; it holds after a reload and is audited", async () => {
+    await tp.goto(`${stack.web}/console/competitions/${SLUG}`);
+    const form = tp.getByRole('form', { name: 'Kernel policy of this competition' });
+    await form.getByLabel('GPU hours per team per week').fill('12');
+    await form.getByLabel('GPU kernels on the CPU when no GPU worker runs').selectOption('no');
+    await form.getByRole('button', { name: 'Save the kernel policy' }).click();
+    await form.getByRole('status').filter({ hasText: 'Kernel policy saved.' }).waitFor();
+    await tp.reload();
+    const again = tp.getByRole('form', { name: 'Kernel policy of this competition' });
+    assert.equal(await again.getByLabel('GPU hours per team per week').inputValue(), '12');
+    assert.equal(await again.getByLabel('GPU kernels on the CPU when no GPU worker runs').inputValue(), 'no');
+    await checkAxe(tp, 'console competition page with the kernel policy form');
+    await tp.getByRole('link', { name: 'Audit log', exact: true }).click();
+    await tp.getByLabel('Action starts with').fill('competition.kernel-policy');
+    await tp.getByRole('button', { name: 'Filter' }).click();
+    await tp.locator('[data-testid=audit-row][data-action="competition.kernel-policy"]').waitFor();
+  });
+
   it('the new console pages pass axe (WCAG 2.1 A/AA, serious and critical)', () => {
     assert.deepEqual(axeFailures, [], axeFailures.join('\n\n'));
   });

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { APP_CONFIG, type AppConfig, type Competition, KernelPolicy } from '@holdout/db';
+import { AuditService } from '../audit/audit.service.js';
 import { DomainError, notFound } from '../../common/domain-error.js';
 import { parseWith } from '../../common/zod-body.js';
 import type { Principal } from '../auth/principal.js';
@@ -22,6 +23,7 @@ const policySchema = z.strictObject({
 export class KernelPolicies {
   constructor(
     private readonly ds: DataSource,
+    private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
@@ -48,16 +50,32 @@ export class KernelPolicies {
     return { usedHours: Number(r[0]?.ms ?? 0) / 3_600_000, resetsAt: week.end };
   }
 
-  /** Sets (or with null clears) a competition's or course's overrides. Instructor checks are the caller's. */
-  async set(scope: { competitionId: string } | { courseId: string }, input: unknown): Promise<KernelPolicy> {
+  /** Sets (or with null clears) a competition's or course's overrides, audited. Instructor checks are the caller's. */
+  async set(scope: { competitionId: string } | { courseId: string }, input: unknown, actorId: string): Promise<KernelPolicy> {
     const body = parseWith(policySchema, input);
-    const repo = this.ds.getRepository(KernelPolicy);
-    const where = 'competitionId' in scope ? { competitionId: scope.competitionId } : { courseId: scope.courseId };
-    const existing = await repo.findOne({ where });
-    const row = existing ?? repo.create({ competitionId: null, courseId: null, gpuHoursPerWeek: null, cpuFallback: null, ...where });
-    if (body.gpuHoursPerWeek !== undefined) row.gpuHoursPerWeek = body.gpuHoursPerWeek;
-    if (body.cpuFallback !== undefined) row.cpuFallback = body.cpuFallback;
-    return repo.save(row);
+    return this.ds.transaction(async (m) => {
+      const repo = m.getRepository(KernelPolicy);
+      const where = 'competitionId' in scope ? { competitionId: scope.competitionId } : { courseId: scope.courseId };
+      const existing = await repo.findOne({ where });
+      const row = existing ?? repo.create({ competitionId: null, courseId: null, gpuHoursPerWeek: null, cpuFallback: null, ...where });
+      const before = { gpuHoursPerWeek: row.gpuHoursPerWeek, cpuFallback: row.cpuFallback };
+      if (body.gpuHoursPerWeek !== undefined) row.gpuHoursPerWeek = body.gpuHoursPerWeek;
+      if (body.cpuFallback !== undefined) row.cpuFallback = body.cpuFallback;
+      const saved = await repo.save(row);
+      const after = { gpuHoursPerWeek: saved.gpuHoursPerWeek, cpuFallback: saved.cpuFallback };
+      await this.audit.record(
+        'competitionId' in scope
+          ? { actorId, action: 'competition.kernel-policy', competitionId: scope.competitionId, subjectType: 'competition', subjectId: scope.competitionId, data: { before, after } }
+          : { actorId, action: 'course.kernel-policy', subjectType: 'course', subjectId: scope.courseId, data: { courseId: scope.courseId, before, after } },
+        m,
+      );
+      return saved;
+    });
+  }
+
+  /** A course's own policy row, if it has one. */
+  async courseOverrides(courseId: string): Promise<KernelPolicy | null> {
+    return this.ds.getRepository(KernelPolicy).findOne({ where: { courseId } });
   }
 
   async assertCourseInstructor(p: Principal, courseId: string): Promise<void> {

@@ -70,15 +70,23 @@ export class KernelsController {
   @Put('competitions/:slug/kernel-policy')
   async setCompetitionPolicy(@CurrentUser() p: Principal, @Param('slug') slug: string, @Body() body: unknown): Promise<KernelPolicyDto> {
     const c = await this.access.instructor(p, slug);
-    await this.policies.set({ competitionId: c.id }, body);
+    await this.policies.set({ competitionId: c.id }, body, p.userId);
     return this.policy(p, slug);
+  }
+
+  /** Instructor: the course's own overrides (null: the site default). */
+  @Get('courses/:id/kernel-policy')
+  async coursePolicy(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<{ gpuHoursPerWeek: number | null; cpuFallback: boolean | null }> {
+    await this.policies.assertCourseInstructor(p, id);
+    const row = await this.policies.courseOverrides(id);
+    return { gpuHoursPerWeek: row?.gpuHoursPerWeek ?? null, cpuFallback: row?.cpuFallback ?? null };
   }
 
   /** Instructor: the same overrides for every competition of a course. */
   @Put('courses/:id/kernel-policy')
   async setCoursePolicy(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string, @Body() body: unknown): Promise<{ gpuHoursPerWeek: number | null; cpuFallback: boolean | null }> {
     await this.policies.assertCourseInstructor(p, id);
-    const row = await this.policies.set({ courseId: id }, body);
+    const row = await this.policies.set({ courseId: id }, body, p.userId);
     return { gpuHoursPerWeek: row.gpuHoursPerWeek, cpuFallback: row.cpuFallback };
   }
 }

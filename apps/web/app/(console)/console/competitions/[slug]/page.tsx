@@ -9,6 +9,7 @@ import { StateBadge, StatusBadge } from '../../../../_components/StateBadge';
 import { CompetitionAdmin } from '../../_components/CompetitionAdmin';
 import { CompetitionPages } from '../../_components/CompetitionPages';
 import { CompetitionSettings, type KernelRequest } from '../../_components/CompetitionSettings';
+import { KernelPolicyForm } from '../../_components/KernelPolicyForm';
 import { GradesExport } from '../../_components/GradesExport';
 import { TeamsAdmin } from '../../_components/TeamsAdmin';
 import { RunAgain } from '../../_components/RunAgain';
@@ -68,6 +69,7 @@ export default async function ManageCompetition({ params }: { params: Promise<{ 
             {kernels.request.gpus === 1 ? '' : 's'}, at most {kernels.request.processes} processes and {Math.round(kernels.request.timeLimitSeconds / 360) / 10} h.
             {kernels.cpuFallback ? ' Kernels may run on the CPU when no GPU is free.' : ''}
           </p>
+          {instructor && <KernelPolicyForm path={`/competitions/${encodeURIComponent(slug)}/kernel-policy`} scope="competition" current={{ gpuHoursPerWeek: kernels.gpuHoursPerWeek, cpuFallback: kernels.cpuFallback }} />}
           {kernels.warnings.length === 0 ? (
             <p className="muted small">A kernel worker online now gives all of it.</p>
           ) : (
