@@ -23,3 +23,20 @@ export async function eventually(page: Page, check: () => Promise<boolean>, what
     await page.reload();
   }
 }
+
+/** An instructor (signed in on `page`) opens a course from the console; answers its join code. */
+export async function createCourse(page: Page, base: string, name: string): Promise<string> {
+  await page.goto(`${base}/console`);
+  await page.getByLabel('Course name').fill(name);
+  await page.getByRole('button', { name: 'Create course' }).click();
+  await page.getByRole('status').filter({ hasText: `Created ${name}` }).waitFor();
+  return (await page.getByRole('row').filter({ hasText: name }).getByTestId('console-join-code').textContent())!.trim();
+}
+
+/** A signed-in student enters a course code on /join and waits until it says they joined `course`. */
+export async function joinCourse(page: Page, base: string, code: string, course: string) {
+  await page.goto(`${base}/join`);
+  await page.getByLabel('Course code').fill(code);
+  await page.getByRole('button', { name: 'Join' }).click();
+  await page.getByRole('status').filter({ hasText: course }).waitFor();
+}

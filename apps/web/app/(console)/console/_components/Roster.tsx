@@ -1,5 +1,6 @@
 'use client';
 import { useRouter } from 'next/navigation';
+import { useState } from 'react';
 import type { Role } from '@holdout/contracts';
 import { send } from '@/lib/client';
 import { formatDate } from '@/lib/format';
@@ -14,9 +15,20 @@ export interface MemberRow {
   joinedAt?: string;
 }
 
-export function Roster({ courseId, members, canEdit }: { courseId: string; members: MemberRow[]; canEdit: boolean }) {
+export function Roster({ courseId, members, canEdit, meId }: { courseId: string; members: MemberRow[]; canEdit: boolean; meId: string }) {
   const router = useRouter();
   const { busy, message, run } = useAction();
+  // The member whose removal waits for a second click.
+  const [confirming, setConfirming] = useState<string | null>(null);
+  const instructors = members.filter((m) => m.role === 'instructor').length;
+  function remove(m: MemberRow) {
+    void run(async () => {
+      await send('DELETE', `/courses/${courseId}/members/${m.userId}`);
+      setConfirming(null);
+      router.refresh();
+      return `${m.displayName} was removed from the course.`;
+    });
+  }
   function setRole(m: MemberRow, role: Role) {
     void run(async () => {
       await send('PUT', `/courses/${courseId}/members/${m.userId}`, { role });
@@ -37,6 +49,11 @@ export function Roster({ courseId, members, canEdit }: { courseId: string; membe
               <th scope="col" className="hide-sm">
                 Joined
               </th>
+              {canEdit && (
+                <th scope="col">
+                  <span className="visually-hidden">Remove</span>
+                </th>
+              )}
             </tr>
           </thead>
           <tbody>
@@ -56,6 +73,25 @@ export function Roster({ courseId, members, canEdit }: { courseId: string; membe
                   )}
                 </td>
                 <td className="small hide-sm">{formatDate(m.joinedAt)}</td>
+                {canEdit && (
+                  <td>
+                    {m.userId === meId && m.role === 'instructor' && instructors === 1 ? null : confirming === m.userId ? (
+                      <span role="group" aria-label={`Remove ${m.displayName}?`}>
+                        <span className="small">Remove {m.userId === meId ? 'yourself' : m.displayName}? </span>
+                        <button className="btn btn--small btn--danger" type="button" disabled={busy} onClick={() => remove(m)}>
+                          Yes, remove<span className="visually-hidden"> {m.displayName}</span>
+                        </button>{' '}
+                        <button className="btn btn--small" type="button" disabled={busy} onClick={() => setConfirming(null)}>
+                          Keep<span className="visually-hidden"> {m.displayName}</span>
+                        </button>
+                      </span>
+                    ) : (
+                      <button className="btn btn--small" type="button" disabled={busy} onClick={() => setConfirming(m.userId)}>
+                        Remove…<span className="visually-hidden"> {m.displayName}</span>
+                      </button>
+                    )}
+                  </td>
+                )}
               </tr>
             ))}
           </tbody>
