@@ -342,9 +342,7 @@ export class KernelRunService {
   private async check(ctx: RunContext, row: RunRow): Promise<Step> {
     const { s, c } = ctx;
     try {
-      const [current] = (await this.ds.query('SELECT v.path FROM competitions c JOIN solution_versions v ON v.id = c.current_solution_version_id WHERE c.id = $1', [c.id])) as { path: string }[];
-      if (!current) throw new Error(`competition ${c.slug} has no solution version`);
-      const against = await publicRunCheck({ ...this.source(c), solutionPath: current.path });
+      const against = await publicRunCheck({ ...this.source(c), solutionPath: (await this.currentSolution(c)).path });
       await this.pool.score({ metric: c.metric, rleOrder: c.rleOrder, solutionPath: against, submissionPath: this.store.path(`${row.key}/submission.csv`) });
     } catch (err) {
       // Ours (no solution, a sample the solution does not size…): retried, then failed as ours.
@@ -379,11 +377,7 @@ export class KernelRunService {
 
   /** score: the kernel's submission.csv through the platform's scorer (the same threads as file submissions); the run is then `done`. */
   private async score({ s, c }: RunContext, { runRowId, csv }: Collected): Promise<Step> {
-    // The version current now, not when the run started hours ago: a rescore issued meanwhile
-    // would otherwise be left to the reconciler's catch-up.
-    const [current] = (await this.ds.query('SELECT current_solution_version_id AS v FROM competitions WHERE id = $1', [c.id])) as { v: string | null }[];
-    if (!current?.v) throw new Error(`competition ${c.slug} has no solution version`);
-    const version = await this.ds.getRepository(SolutionVersion).findOneOrFail({ where: { id: current.v } });
+    const version = await this.currentSolution(c);
     try {
       const r = await this.pool.score({ metric: c.metric, rleOrder: c.rleOrder, solutionPath: version.path, submissionPath: csv });
       await this.ds.transaction(async (m) => {
@@ -419,6 +413,16 @@ export class KernelRunService {
     await this.notifier
       .toTeam(this.ds.manager, s.teamId, { kind: outcome === 'failed' ? 'kernel-failed' : 'kernel-finished', title, link: `/competitions/${c.slug}/submissions/${s.id}` })
       .catch((err: unknown) => this.logger.write('warn', 'kernel notification not recorded', { submissionId: s.id, err: String(err) }));
+  }
+
+  /**
+   * The competition's solution version current now, not when the run started hours ago: a
+   * rescore issued meanwhile would otherwise be left to the reconciler's catch-up.
+   */
+  private async currentSolution(c: Competition): Promise<SolutionVersion> {
+    const [current] = (await this.ds.query('SELECT current_solution_version_id AS v FROM competitions WHERE id = $1', [c.id])) as { v: string | null }[];
+    if (!current?.v) throw new Error(`competition ${c.slug} has no solution version`);
+    return this.ds.getRepository(SolutionVersion).findOneOrFail({ where: { id: current.v } });
   }
 
   /** Records the step a run reached (and the device it holds). */

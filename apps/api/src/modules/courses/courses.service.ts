@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import type { CourseDto, CourseMemberDto, Role, RosterImportDto } from '@holdout/contracts';
 import { parseCsvText } from '@holdout/competition';
-import { DataSource } from 'typeorm';
+import { DataSource, type EntityManager } from 'typeorm';
 import { z } from 'zod';
 import { APP_CONFIG, type AppConfig, Course, Membership } from '@holdout/db';
 import { DomainError, forbidden, notFound } from '../../common/domain-error.js';
@@ -37,16 +37,9 @@ export class CoursesService {
       throw forbidden('opening a course needs approval from a site administrator (ask yours to allow you to create courses)');
     }
     return this.ds.transaction(async (m) => {
-      for (let attempt = 0; ; attempt++) {
-        const joinCode = Array.from({ length: 8 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
-        if (await m.getRepository(Course).exists({ where: { joinCode } })) {
-          if (attempt > 5) throw new DomainError('conflict', 'could not allocate a join code');
-          continue;
-        }
-        const course = await m.getRepository(Course).save(m.getRepository(Course).create({ name, joinCode, createdById: p.userId }));
-        await m.getRepository(Membership).insert({ courseId: course.id, userId: p.userId, role: 'instructor' });
-        return toCourseDto(course, 'instructor');
-      }
+      const course = await m.getRepository(Course).save(m.getRepository(Course).create({ name, joinCode: await freshJoinCode(m), createdById: p.userId }));
+      await m.getRepository(Membership).insert({ courseId: course.id, userId: p.userId, role: 'instructor' });
+      return toCourseDto(course, 'instructor');
     });
   }
 
@@ -106,12 +99,7 @@ export class CoursesService {
     const { expiresAt } = revoke ? { expiresAt: null } : parseWith(joinCodeSchema, input ?? {});
     if (expiresAt && new Date(expiresAt) <= new Date()) throw new DomainError('bad_request', 'expiresAt must be in the future');
     const course = await this.ds.transaction(async (m) => {
-      let code: string | null = null;
-      for (let attempt = 0; !revoke && code === null; attempt++) {
-        const candidate = Array.from({ length: 8 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
-        if (!(await m.getRepository(Course).exists({ where: { joinCode: candidate } }))) code = candidate;
-        else if (attempt > 5) throw new DomainError('conflict', 'could not allocate a join code');
-      }
+      const code = revoke ? null : await freshJoinCode(m);
       await m.getRepository(Course).update({ id: courseId }, { joinCode: code, joinCodeExpiresAt: expiresAt ? new Date(expiresAt) : null });
       await this.audit.record({ actorId: p.userId, action: revoke ? 'course.join-code.revoke' : 'course.join-code', subjectType: 'course', subjectId: courseId, data: { courseId, expiresAt: expiresAt ?? null } }, m);
       return m.getRepository(Course).findOneByOrFail({ id: courseId });
@@ -230,6 +218,15 @@ export class CoursesService {
     if (!r.affected) throw notFound('member');
     await this.audit.record({ actorId: p.userId, action: 'course.role', subjectType: 'user', subjectId: userId, data: { courseId, role } });
   }
+}
+
+/** A join code no course has: 8 characters of ALPHABET, drawn again on the rare clash. */
+async function freshJoinCode(m: EntityManager): Promise<string> {
+  for (let attempt = 0; attempt <= 6; attempt++) {
+    const code = Array.from({ length: 8 }, () => ALPHABET[randomInt(ALPHABET.length)]).join('');
+    if (!(await m.getRepository(Course).exists({ where: { joinCode: code } }))) return code;
+  }
+  throw new DomainError('conflict', 'could not allocate a join code');
 }
 
 export function toCourseDto(c: Course, role: Role): CourseDto {

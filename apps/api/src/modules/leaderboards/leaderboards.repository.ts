@@ -21,12 +21,6 @@ export interface BoardRow {
 export class LeaderboardsRepository {
   constructor(private readonly ds: DataSource) {}
 
-  /** The viewer's team in a competition, if any. */
-  async teamOf(competitionId: string, userId: string): Promise<string | null> {
-    const r = (await this.ds.query('SELECT team_id FROM team_members WHERE competition_id = $1 AND user_id = $2', [competitionId, userId])) as { team_id: string }[];
-    return r[0]?.team_id ?? null;
-  }
-
   /** `withPrivate` false: the private columns are not even read. `before`: only submissions made before it (a frozen board). */
   async rankable(competitionId: string, withPrivate: boolean, before: Date | null = null): Promise<BoardRow[]> {
     const priv = withPrivate ? 's.private_score, s.private_interval' : 'NULL::float8 AS private_score, NULL::jsonb AS private_interval';

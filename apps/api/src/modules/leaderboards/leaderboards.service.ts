@@ -10,6 +10,7 @@ import { CompetitionAccess, isRevealed } from '../competitions/competition-acces
 import { APP_CONFIG, type AppConfig, type Competition } from '@holdout/db';
 import { boardSettingsOf } from '../competitions/settings.js';
 import { EventsBus } from '../events/events.bus.js';
+import { SubmissionsRepository } from '../submissions/submissions.repository.js';
 import { LeaderboardsRepository, type BoardRow } from './leaderboards.repository.js';
 
 export const PRECISION = 4;
@@ -40,6 +41,7 @@ export class LeaderboardsService implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly access: CompetitionAccess,
     private readonly repo: LeaderboardsRepository,
+    private readonly submissions: SubmissionsRepository,
     private readonly bus: EventsBus,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -72,7 +74,7 @@ export class LeaderboardsService implements OnModuleInit, OnModuleDestroy {
     const frozenSince = !staff && split === 'public' ? boardFrozenSince({ now: new Date(), opensAt: c.opensAt, closesAt: c.closesAt, freezeDays: settings.freezeDays, revealed }) : null;
     const base = await this.shared(c, split, revealed, frozenSince);
     if (staff || !settings.anonymous) return base;
-    const own = await this.repo.teamOf(c.id, p.userId);
+    const own = await this.submissions.teamOf(c.id, p.userId);
     const dto: LeaderboardDto = { ...base.dto, anonymous: true, entries: base.dto.entries.map((e) => (e.teamId === own ? e : { ...e, teamName: this.pseudonym(c.id, e.teamId) })) };
     return rendered(dto);
   }
@@ -141,7 +143,7 @@ export class LeaderboardsService implements OnModuleInit, OnModuleDestroy {
     const dto = await this.shakeupOf(c);
     if (p.isAdmin || role === 'instructor' || role === 'ta' || !boardSettingsOf(c).anonymous) return dto;
     // Participants of an anonymous competition: other teams under their pseudonyms.
-    const own = await this.repo.teamOf(c.id, p.userId);
+    const own = await this.submissions.teamOf(c.id, p.userId);
     const named = <T extends { teamId: string; teamName: string }>(t: T): T => (t.teamId === own ? t : { ...t, teamName: this.pseudonym(c.id, t.teamId) });
     return { ...dto, teams: dto.teams.map(named), entered: dto.entered.map(named), left: dto.left.map(named) };
   }

@@ -35,10 +35,13 @@ export class SubmissionIntake {
     return this.ds.transaction(async (m) => {
       const teamId = await this.repo.ensureTeam(m, c.id, p.userId, p.displayName);
       await this.repo.lockTeam(m, teamId);
-      const day = quotaDay(now);
-      const used = intake.runOnly ? 0 : await this.repo.chargedSince(teamId, day.start, m);
-      if (!intake.runOnly && quotaLeft({ dailySubmissions: c.dailySubmissions, chargedToday: used }) === 0) {
-        throw new DomainError('quota_exceeded', `you have used all ${c.dailySubmissions} submissions for today (UTC); more at ${day.end.toISOString()}`, { limit: c.dailySubmissions, used, resetsAt: day.end.toISOString() });
+      // A run without submitting is not a submission: the kernel path holds it to the public runs' limit.
+      if (!intake.runOnly) {
+        const day = quotaDay(now);
+        const used = await this.repo.chargedSince(teamId, day.start, m);
+        if (quotaLeft({ dailySubmissions: c.dailySubmissions, chargedToday: used }) === 0) {
+          throw new DomainError('quota_exceeded', `you have used all ${c.dailySubmissions} submissions for today (UTC); more at ${day.end.toISOString()}`, { limit: c.dailySubmissions, used, resetsAt: day.end.toISOString() });
+        }
       }
       // The close as the database has it now (an instructor may just have closed early on
       // another replica), not as this process cached it.
