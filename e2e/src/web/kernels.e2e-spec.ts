@@ -151,8 +151,10 @@ describe('a student’s kernels in Chromium (public run, hidden run)', { timeout
     const card = runCard('public');
     await card.getByTestId('run-log').filter({ hasText: `ValueError: ${marker} went wrong` }).waitFor();
     assert.match((await card.getByTestId('run-log').textContent()) ?? '', /Traceback \(most recent call last\)/);
-    assert.equal(await card.getAttribute('data-outcome'), 'exception');
-    assert.equal((await card.getByTestId('run-outcome').textContent())?.trim(), 'threw an exception');
+    // The run's outcome follows the submission's status by one refresh: wait for it, do not race it.
+    const ended = page.locator('[data-testid=kernel-run][data-phase=public][data-outcome=exception]');
+    await ended.waitFor(STATE);
+    assert.equal((await ended.getByTestId('run-outcome').textContent())?.trim(), 'threw an exception');
     assert.equal((await page.getByTestId('not-charged').textContent())?.trim(), 'not charged');
     await page.getByRole('alert').filter({ hasText: 'Notebook threw an exception in the public run (not charged)' }).waitFor();
     assert.equal(await runCard('hidden').count(), 0, 'no hidden run after a failed public run');
