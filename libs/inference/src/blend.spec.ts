@@ -1,0 +1,151 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mulberry32 } from '@holdout/metrics';
+import { BLEND_MODES, type PixelOrder } from './types.js';
+import { axisProfile, LineAccumulator, normalisedAxisWeights } from './blend.js';
+import { resizeBilinear } from './resize.js';
+import { planAxis, planWindows } from './tiling.js';
+
+describe('axisProfile', () => {
+  it('center-crop keeps only the kept range', () => {
+    assert.deepEqual(Array.from(axisProfile('center-crop', 6, 2, 4)), [0, 0, 1, 1, 0, 0]);
+  });
+
+  it('count weighs every pixel alike', () => {
+    assert.deepEqual(Array.from(axisProfile('count', 4)), [1, 1, 1, 1]);
+  });
+
+  it('gaussian peaks at 1 in the centre, is symmetric and never 0', () => {
+    const g = axisProfile('gaussian', 512);
+    assert.equal(Math.max(...g), 1);
+    for (let i = 0; i < 256; i++) assert.equal(g[i], g[511 - i]);
+    assert.ok(g[0]! > 1e-4 && g[0]! < 1e-3, `edge weight ${g[0]}`);
+  });
+});
+
+describe('normalisedAxisWeights', () => {
+  for (const mode of BLEND_MODES) {
+    it(`${mode}: the weights of the windows covering a pixel sum to 1`, () => {
+      for (const [length, window, stride] of [
+        [2100, 1024, 512],
+        [1000, 256, 240],
+        [90, 128, 64],
+      ] as const) {
+        const axis = planAxis(length, window, stride);
+        const total = new Float64Array(length);
+        normalisedAxisWeights(mode, axis).forEach((w, i) => {
+          for (let t = 0; t < window; t++) {
+            const p = axis.positions[i]! + t;
+            if (p < length) total[p]! += w[t]!;
+            else assert.equal(w[t], 0, 'weight past the image end');
+          }
+        });
+        for (let p = 0; p < length; p++) assert.ok(Math.abs(total[p]! - 1) < 1e-6, `pixel ${p}: ${total[p]}`);
+      }
+    });
+  }
+});
+
+describe('LineAccumulator: an identity predictor reproduces the image', () => {
+  const shapes: Array<[width: number, height: number, window: number, stride: number]> = [
+    [300, 200, 64, 32],
+    [257, 131, 64, 60],
+    [100, 80, 128, 64],
+    [96, 96, 32, 32],
+  ];
+  for (const mode of BLEND_MODES) {
+    for (const order of ['column', 'row'] as const) {
+      for (const [width, height, window, stride] of shapes) {
+        it(`${mode}, ${order} lines, ${width}x${height}, window ${window}, stride ${stride}`, () => {
+          const image = Float32Array.from({ length: width * height }, mulberry32(width * height));
+          const blended = blendIdentity(image, width, height, window, stride, mode, order);
+          const tolerance = mode === 'center-crop' ? 0 : 1e-6;
+          for (let i = 0; i < image.length; i++) {
+            assert.ok(Math.abs(blended[i]! - image[i]!) <= tolerance, `pixel ${i}: ${blended[i]} vs ${image[i]}`);
+          }
+        });
+      }
+    }
+  }
+
+  for (const order of ['column', 'row'] as const) {
+    it(`${order} lines: adding a model-size plane equals resizeBilinear then adding`, () => {
+      const rnd = mulberry32(8);
+      const [width, height, window, modelSize] = [50, 40, 24, 7];
+      for (const mode of BLEND_MODES) {
+        const wx = normalisedAxisWeights(mode, planAxis(width, window, 12));
+        const wy = normalisedAxisWeights(mode, planAxis(height, window, 12));
+        const region = { x: 24, y: 12, width: window, height: window }; // window (2, 1)
+        const small = Float32Array.from({ length: 2 * modelSize * modelSize }, rnd);
+        const fused = new LineAccumulator(order, width, height, order === 'column' ? width : height, 2);
+        fused.add(region, small, modelSize, wx[2]!, wy[1]!, 0.5);
+        const big = new Float32Array(2 * window * window);
+        for (let c = 0; c < 2; c++) {
+          const plane = modelSize * modelSize;
+          resizeBilinear(small.subarray(c * plane, (c + 1) * plane), modelSize, modelSize, window, window, big.subarray(c * window * window));
+        }
+        const direct = new LineAccumulator(order, width, height, order === 'column' ? width : height, 2);
+        direct.add(region, big, window, wx[2]!, wy[1]!, 0.5);
+        for (let c = 0; c < 2; c++) {
+          for (let line = 0; line < (order === 'column' ? width : height); line++) {
+            const [a, b] = [fused.line(line, c), direct.line(line, c)];
+            for (let i = 0; i < a.length; i++) assert.ok(Math.abs(a[i]! - b[i]!) < 1e-6, `${mode} channel ${c} line ${line} at ${i}`);
+          }
+        }
+      }
+    });
+  }
+
+  it('refuses a window that writes a released line', () => {
+    const acc = new LineAccumulator('column', 10, 10, 4);
+    acc.releaseUpTo(3);
+    const ones = new Float32Array(4).fill(1);
+    assert.throws(() => acc.add({ x: 0, y: 0, width: 4, height: 4 }, new Float32Array(16), 4, ones, ones), /outside the open lines 3..6/);
+    assert.throws(() => acc.add({ x: 5, y: 0, width: 4, height: 4 }, new Float32Array(16), 4, ones, ones), RangeError);
+    assert.throws(() => acc.line(2), /line 2 is not open/);
+  });
+
+  it('allocates capacity × line length × channels values', () => {
+    assert.equal(new LineAccumulator('column', 4000, 3000, 512, 2).allocated, 512 * 3000 * 2);
+    assert.equal(new LineAccumulator('row', 4000, 3000, 512).allocated, 512 * 4000);
+  });
+});
+
+/**
+ * Blends crops of `image` (the "predictions" of an identity model) in a ring of one window's lines,
+ * releasing each line as soon as no later window touches it, as the pipeline does.
+ */
+function blendIdentity(
+  image: Float32Array,
+  width: number,
+  height: number,
+  window: number,
+  stride: number,
+  mode: (typeof BLEND_MODES)[number],
+  order: PixelOrder,
+): Float32Array {
+  const view = { window, size: window, stride };
+  const wx = normalisedAxisWeights(mode, planAxis(width, window, stride));
+  const wy = normalisedAxisWeights(mode, planAxis(height, window, stride));
+  const major = (w: { x: number; y: number }) => (order === 'column' ? w.x : w.y);
+  const windows = planWindows(width, height, view).sort((a, b) => major(a) - major(b));
+  const lineCount = order === 'column' ? width : height;
+  const acc = new LineAccumulator(order, width, height, Math.min(window, lineCount));
+  const out = new Float32Array(width * height);
+  const crop = new Float32Array(window * window);
+  let done = 0;
+  windows.forEach((w, k) => {
+    crop.fill(0);
+    for (let y = w.y; y < Math.min(height, w.y + window); y++) {
+      for (let x = w.x; x < Math.min(width, w.x + window); x++) crop[(y - w.y) * window + x - w.x] = image[y * width + x]!;
+    }
+    acc.add(w, crop, window, wx[w.ix]!, wy[w.iy]!);
+    const next = k + 1 < windows.length ? major(windows[k + 1]!) : lineCount;
+    for (; done < next; done++) {
+      const line = acc.line(done);
+      for (let i = 0; i < line.length; i++) out[order === 'column' ? i * width + done : done * width + i] = line[i]!;
+    }
+    acc.releaseUpTo(next);
+  });
+  return out;
+}

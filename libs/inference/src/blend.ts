@@ -1,0 +1,241 @@
+import { bilinearTaps, type BilinearTaps } from './resize.js';
+import type { AxisPlan } from './tiling.js';
+import type { BlendMode, PixelOrder, Region } from './types.js';
+
+// Every blend mode's weight map is a product of one profile along x and one along y, and the
+// windows of a view form a grid, so the total weight at (x, y) is (sum of x profiles at x) ×
+// (sum of y profiles at y). Dividing each window's profiles by those sums up front makes every
+// window's contribution final when it is added: the accumulator holds blended probabilities, not
+// a sum and a weight, which halves its memory and lets views share one accumulator. This relies on
+// every window of the grid contributing (a skipped window contributes zeros with its usual weight).
+
+/** MONAI's sliding-window default: sigma = window / 8. */
+const GAUSSIAN_SIGMA_SCALE = 1 / 8;
+
+/**
+ * The un-normalised weight of each of a window's `window` pixels along one axis:
+ * - `center-crop`: 1 on `[keepFrom, keepTo)` (window coordinates), 0 elsewhere;
+ * - `count`: 1 everywhere, so overlaps are averaged;
+ * - `gaussian`: exp(-d² / 2σ²) with σ = window / 8 and d the distance to the window's centre,
+ *   scaled to a maximum of 1 (as MONAI). Never 0: about exp(-8) ≈ 3e-4 at the edges.
+ * The 2-D weight of a window pixel is the product of its x and y profiles.
+ */
+export function axisProfile(mode: BlendMode, window: number, keepFrom = 0, keepTo = window): Float32Array {
+  const profile = new Float32Array(window);
+  switch (mode) {
+    case 'center-crop':
+      profile.fill(1, Math.max(0, keepFrom), Math.min(window, keepTo));
+      break;
+    case 'count':
+      profile.fill(1);
+      break;
+    case 'gaussian': {
+      const centre = (window - 1) / 2;
+      const sigma = window * GAUSSIAN_SIGMA_SCALE;
+      let max = 0;
+      for (let i = 0; i < window; i++) {
+        const v = Math.exp(-((i - centre) ** 2) / (2 * sigma * sigma));
+        profile[i] = v;
+        max = Math.max(max, v);
+      }
+      for (let i = 0; i < window; i++) profile[i]! /= max;
+      break;
+    }
+  }
+  return profile;
+}
+
+/**
+ * Normalised weights of every window along one axis of a view: entry `i` holds, for each pixel of
+ * window `i`, its profile divided by the sum of the profiles of all windows covering that image
+ * pixel (0 past the image's end). Along the axis the weights of the windows covering a pixel sum
+ * to 1, so the product of an x and a y weight, summed over a grid of windows, is 1 at every pixel.
+ */
+export function normalisedAxisWeights(mode: BlendMode, axis: AxisPlan): Float32Array[] {
+  const { length, window, positions, keepStart, keepEnd } = axis;
+  const profiles = positions.map((p, i) => axisProfile(mode, window, keepStart[i]! - p, keepEnd[i]! - p));
+  const total = new Float64Array(length);
+  positions.forEach((p, i) => {
+    const profile = profiles[i]!;
+    for (let t = 0, end = Math.min(window, length - p); t < end; t++) total[p + t]! += profile[t]!;
+  });
+  return positions.map((p, i) => {
+    const profile = profiles[i]!;
+    const weights = new Float32Array(window);
+    for (let t = 0, end = Math.min(window, length - p); t < end; t++) {
+      const sum = total[p + t]!;
+      weights[t] = sum > 0 ? profile[t]! / sum : 0;
+    }
+    return weights;
+  });
+}
+
+/**
+ * Blended probabilities of a band of image lines, kept in a ring of `capacity` lines. A line is a
+ * column of the image for `column` orientation (the column-order RLE walks down columns) and a row
+ * for `row`. Windows are added with their normalised x and y weights (`normalisedAxisWeights`);
+ * once no later window touches a line, its values are final: read them with `line`, then `release`
+ * the line so that its slot can take the next line. With `capacity` equal to the number of lines
+ * the ring is the whole image, line-major (row-major for `row`).
+ */
+export class LineAccumulator {
+  /** Number of float32 values held: capacity × line length × channels. */
+  readonly allocated: number;
+  private readonly lineLength: number;
+  private readonly lineCount: number;
+  private readonly planes: Float32Array[];
+  /** First line not yet released; lines `[released, released + capacity)` may be written. */
+  private released = 0;
+  // Scratch reused across windows: a transposed model plane and two model lines resized along
+  // the line (consecutive window lines interpolate between the same pair of model lines).
+  private transposed = new Float32Array(0);
+  private low = new Float32Array(0);
+  private high = new Float32Array(0);
+  private lastTaps: { modelSize: number; side: number; taps: BilinearTaps } | null = null;
+
+  constructor(
+    readonly orientation: PixelOrder,
+    readonly width: number,
+    readonly height: number,
+    readonly capacity: number,
+    readonly channels = 1,
+  ) {
+    this.lineLength = orientation === 'column' ? height : width;
+    this.lineCount = orientation === 'column' ? width : height;
+    if (!Number.isSafeInteger(capacity) || capacity < 1 || capacity > this.lineCount) {
+      throw new RangeError(`accumulator capacity ${capacity} is not between 1 and ${this.lineCount} lines`);
+    }
+    this.planes = Array.from({ length: channels }, () => new Float32Array(capacity * this.lineLength));
+    this.allocated = channels * capacity * this.lineLength;
+  }
+
+  /** The first line that has not been released yet. */
+  get firstOpenLine(): number {
+    return this.released;
+  }
+
+  /**
+   * Adds `scale` × weight × probability for a square window. `probabilities` holds `channels`
+   * row-major `modelSize`×`modelSize` planes; when `modelSize` differs from the window's side they
+   * are resized to it bilinearly while being added, exactly as `resizeBilinear` would, but only
+   * where the weights are non-zero and without a window-sized intermediate. `weightsX` and
+   * `weightsY` are the window's normalised weights along x and y. The part past the image is
+   * ignored. Throws a RangeError when the window touches a released line or one beyond the ring.
+   */
+  add(
+    window: Region,
+    probabilities: Float32Array,
+    modelSize: number,
+    weightsX: Float32Array,
+    weightsY: Float32Array,
+    scale = 1,
+  ): void {
+    const side = window.width;
+    if (window.height !== side || probabilities.length < this.channels * modelSize * modelSize) {
+      throw new RangeError(`add: a ${window.width}x${window.height} window with ${probabilities.length} values of ${modelSize}x${modelSize}`);
+    }
+    const [x0, x1] = nonZeroRange(weightsX, window.x, this.width);
+    const [y0, y1] = nonZeroRange(weightsY, window.y, this.height);
+    if (x0 >= x1 || y0 >= y1) return;
+    // In line terms: a line is a column for `column` orientation, and a position runs along it.
+    const column = this.orientation === 'column';
+    const [firstLine, endLine, lineStart, lineWeights] = column ? [x0, x1, window.x, weightsX] : [y0, y1, window.y, weightsY];
+    const [firstPos, endPos, posStart, posWeights] = column ? [y0, y1, window.y, weightsY] : [x0, x1, window.x, weightsX];
+    if (firstLine < this.released || endLine > this.released + this.capacity) {
+      throw new RangeError(
+        `window at (${window.x}, ${window.y}) writes lines ${firstLine}..${endLine - 1}, outside the open lines ${this.released}..${this.released + this.capacity - 1}`,
+      );
+    }
+    const plane = modelSize * modelSize;
+    const taps = modelSize === side ? null : this.tapsFor(modelSize, side);
+    if (column && this.transposed.length < plane) this.transposed = new Float32Array(plane);
+    if (taps && this.low.length < side) [this.low, this.high] = [new Float32Array(side), new Float32Array(side)];
+    const [from, to] = [firstPos - posStart, endPos - posStart];
+    for (let ch = 0; ch < this.channels; ch++) {
+      const acc = this.planes[ch]!;
+      let src = probabilities.subarray(ch * plane, (ch + 1) * plane);
+      // Line-major model plane: transpose for columns so that both orientations read along lines.
+      if (column) src = transpose(src, modelSize, this.transposed);
+      let lowLine = -1; // model lines now in this.low and this.high
+      let highLine = -1;
+      for (let line = firstLine; line < endLine; line++) {
+        const t = line - lineStart;
+        const lineWeight = lineWeights[t]! * scale;
+        const dst = (line % this.capacity) * this.lineLength + posStart;
+        if (!taps) {
+          const row = t * side;
+          for (let k = from; k < to; k++) acc[dst + k]! += src[row + k]! * posWeights[k]! * lineWeight;
+          continue;
+        }
+        const lo = taps.lo[t]!;
+        const hi = taps.hi[t]!;
+        if (lo !== lowLine) {
+          if (lo === highLine) [this.low, this.high, lowLine, highLine] = [this.high, this.low, highLine, -1];
+          else resizeLine(src, lo, modelSize, taps, from, to, this.low);
+          lowLine = lo;
+        }
+        if (hi !== lo && hi !== highLine) {
+          resizeLine(src, hi, modelSize, taps, from, to, this.high);
+          highLine = hi;
+        }
+        const a = this.low;
+        const b = hi === lo ? this.low : this.high;
+        const f = taps.frac[t]!;
+        for (let k = from; k < to; k++) acc[dst + k]! += (a[k]! + (b[k]! - a[k]!) * f) * posWeights[k]! * lineWeight;
+      }
+    }
+  }
+
+  /** The blended values of an open line (a view into the ring, valid until the line is released). */
+  line(index: number, channel = 0): Float32Array {
+    this.checkOpen(index);
+    const start = (index % this.capacity) * this.lineLength;
+    return this.planes[channel]!.subarray(start, start + this.lineLength);
+  }
+
+  /** Releases lines up to `end` (exclusive): they are cleared and their slots reused for later lines. */
+  releaseUpTo(end: number): void {
+    for (; this.released < end; this.released++) {
+      const start = (this.released % this.capacity) * this.lineLength;
+      for (const acc of this.planes) acc.fill(0, start, start + this.lineLength);
+    }
+  }
+
+  private tapsFor(modelSize: number, side: number): BilinearTaps {
+    if (this.lastTaps?.modelSize !== modelSize || this.lastTaps.side !== side) {
+      this.lastTaps = { modelSize, side, taps: bilinearTaps(modelSize, side) };
+    }
+    return this.lastTaps.taps;
+  }
+
+  private checkOpen(index: number): void {
+    if (index < this.released || index >= this.released + this.capacity || index >= this.lineCount) {
+      throw new RangeError(`line ${index} is not open (open lines ${this.released}..${this.released + this.capacity - 1})`);
+    }
+  }
+}
+
+/** Model line `index` of a line-major `size`×`size` plane, resized along the line to window positions `[from, to)`. */
+function resizeLine(src: Float32Array, index: number, size: number, taps: BilinearTaps, from: number, to: number, out: Float32Array): void {
+  const row = index * size;
+  const { lo, hi, frac } = taps;
+  for (let k = from; k < to; k++) {
+    const l = src[row + lo[k]!]!;
+    out[k] = l + (src[row + hi[k]!]! - l) * frac[k]!;
+  }
+}
+
+/** `plane` (size×size, row-major) transposed into `out`. */
+function transpose(plane: Float32Array, size: number, out: Float32Array): Float32Array {
+  for (let r = 0; r < size; r++) for (let c = 0, i = r * size; c < size; c++, i++) out[c * size + r] = plane[i]!;
+  return out;
+}
+
+/** The image range `[from, to)` over which a window at `position` has non-zero weight. */
+function nonZeroRange(weights: Float32Array, position: number, length: number): [number, number] {
+  let from = Math.max(0, position);
+  let to = Math.min(length, position + weights.length);
+  while (from < to && weights[from - position] === 0) from++;
+  while (to > from && weights[to - 1 - position] === 0) to--;
+  return [from, to];
+}

@@ -1,0 +1,155 @@
+import { after, before, describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import sharp from 'sharp';
+import { openImage } from './image-source.js';
+import type { ImageSource } from './types.js';
+
+// A 48x36 RGB test card: red = 5·x, green = 7·y, blue = 100.
+const [W, H] = [48, 36];
+const card = (x: number, y: number, c: number) => (c === 0 ? 5 * x : c === 1 ? 7 * y : 100);
+
+// A 640x512 "slide": white glass on the left half, pink tissue on the right, a black scanner border
+// along the bottom 64 rows.
+const [SW, SH] = [640, 512];
+const slide = (x: number, y: number, c: number) => (y >= 448 ? 5 : x < 320 ? 245 : [200, 120, 170][c]!);
+
+function rawImage(width: number, height: number, value: (x: number, y: number, c: number) => number): Buffer {
+  const data = Buffer.alloc(width * height * 3);
+  for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) for (let c = 0; c < 3; c++) data[(y * width + x) * 3 + c] = value(x, y, c);
+  return data;
+}
+
+let dir: string;
+before(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'holdout-image-source-'));
+  await sharp(rawImage(W, H, card), { raw: { width: W, height: H, channels: 3 } }).png().toFile(join(dir, 'card.png'));
+  await sharp(rawImage(SW, SH, slide), { raw: { width: SW, height: SH, channels: 3 } })
+    .tiff({ tile: true, pyramid: true, tileWidth: 64, tileHeight: 64, compression: 'deflate' })
+    .toFile(join(dir, 'slide.tif'));
+  await sharp(rawImage(W, H, card), { raw: { width: W, height: H, channels: 3 } })
+    .tiff({ tile: true, pyramid: true, tileWidth: 16, tileHeight: 16, compression: 'deflate' })
+    .toFile(join(dir, 'card.tif'));
+});
+after(async () => {
+  await rm(dir, { recursive: true, force: true });
+});
+
+/** Expected planar CHW float32 of a region read at its own size (0 outside the image). */
+function expected(region: { x: number; y: number; width: number; height: number }, channels: 1 | 3): Float32Array {
+  const out = new Float32Array(channels * region.width * region.height);
+  for (let c = 0; c < channels; c++) {
+    for (let dy = 0; dy < region.height; dy++) {
+      for (let dx = 0; dx < region.width; dx++) {
+        const [x, y] = [region.x + dx, region.y + dy];
+        if (x >= 0 && y >= 0 && x < W && y < H) out[(c * region.height + dy) * region.width + dx] = card(x, y, c) / 255;
+      }
+    }
+  }
+  return out;
+}
+
+describe('openImage: reading regions', () => {
+  for (const file of ['card.png', 'card.tif']) {
+    describe(file, () => {
+      let image: ImageSource;
+      before(async () => {
+        image = await openImage(join(dir, file), 'card');
+      });
+      after(async () => {
+        await image.close();
+      });
+
+      it('knows its size and id', () => {
+        assert.deepEqual([image.id, image.width, image.height], ['card', W, H]);
+      });
+
+      const regions = [
+        ['inside the image', { x: 5, y: 3, width: 16, height: 16 }],
+        ['as high as the image', { x: 12, y: 0, width: H, height: H }],
+        ['past the right and bottom edges', { x: 40, y: 30, width: 16, height: 16 }],
+        ['past the left and top edges', { x: -6, y: -4, width: 16, height: 16 }],
+        ['larger than the image on every side', { x: -3, y: -2, width: 60, height: 60 }],
+        ['wholly outside', { x: 100, y: 0, width: 8, height: 8 }],
+      ] as const;
+      for (const [name, region] of regions) {
+        it(`reads a region ${name} as planar RGB in 0..1, zeros outside`, async () => {
+          const got = await image.read(region, region.width, 3);
+          assert.deepEqual(got, expected(region, 3));
+        });
+      }
+
+      it('reads one channel as grey', async () => {
+        const got = await image.read({ x: 0, y: 0, width: 4, height: 4 }, 4, 1);
+        assert.equal(got.length, 16);
+        // libvips's luminance lies between the darkest and brightest channel
+        for (let i = 0; i < 16; i++) {
+          const [x, y] = [i % 4, Math.floor(i / 4)];
+          const cs = [0, 1, 2].map((c) => card(x, y, c) / 255);
+          assert.ok(got[i]! >= Math.min(...cs) - 0.01 && got[i]! <= Math.max(...cs) + 0.01, `pixel ${i}: ${got[i]}`);
+        }
+      });
+
+      it('resizes a window to the model size, padding before resizing', async () => {
+        // the right half of the window is outside the image: after halving, the right half is 0
+        const got = await image.read({ x: W - 16, y: 0, width: 32, height: 32 }, 16, 3);
+        assert.equal(got.length, 3 * 16 * 16);
+        for (let y = 0; y < 16; y++) {
+          for (let x = 10; x < 16; x++) for (let c = 0; c < 3; c++) assert.equal(got[(c * 16 + y) * 16 + x], 0, `(${x}, ${y}) c${c}`);
+          // blue is 100 everywhere inside
+          for (let x = 0; x < 6; x++) assert.ok(Math.abs(got[(2 * 16 + y) * 16 + x]! - 100 / 255) < 1e-6);
+        }
+      });
+
+      it('refuses regions that are not integers with a positive size', async () => {
+        await assert.rejects(image.read({ x: 0.5, y: 0, width: 4, height: 4 }, 4, 3), RangeError);
+        await assert.rejects(image.read({ x: 0, y: 0, width: 0, height: 4 }, 4, 3), RangeError);
+        await assert.rejects(image.read({ x: 0, y: 0, width: 4, height: 4 }, 0, 3), RangeError);
+      });
+    });
+  }
+
+  it('refuses reads after close', async () => {
+    const image = await openImage(join(dir, 'card.png'), 'card');
+    await image.close();
+    await assert.rejects(image.read({ x: 0, y: 0, width: 4, height: 4 }, 4, 3), /image card is closed/);
+  });
+
+  it('refuses a file that is not an image', async () => {
+    await assert.rejects(openImage(join(dir, 'missing.tif'), 'missing'));
+  });
+});
+
+describe('tissueFraction', () => {
+  const cases = [
+    ['white glass', { x: 0, y: 0, width: 256, height: 256 }, 0],
+    ['tissue', { x: 384, y: 64, width: 256, height: 256 }, 1],
+    ['half glass, half tissue', { x: 192, y: 0, width: 256, height: 256 }, 0.5],
+    ['black border', { x: 0, y: 448, width: 640, height: 64 }, 0],
+    ['tissue, half past the right edge', { x: 512, y: 0, width: 256, height: 256 }, 0.5],
+    ['wholly outside', { x: 700, y: 0, width: 64, height: 64 }, 0],
+  ] as const;
+  for (const overview of [true, false]) {
+    for (const [name, region, fraction] of cases) {
+      it(`${name}: ≈ ${fraction} (${overview ? 'from the pyramid overview' : 'sampling the region'})`, async () => {
+        const image = await openImage(join(dir, 'slide.tif'), 'slide', { overview });
+        try {
+          const got = await image.tissueFraction(region);
+          assert.ok(Math.abs(got - fraction) <= 0.05, `got ${got}`);
+        } finally {
+          await image.close();
+        }
+      });
+    }
+  }
+
+  it('a PNG (no pyramid) samples the region', async () => {
+    const image = await openImage(join(dir, 'card.png'), 'card');
+    // the card's pixels are neither near-white nor near-black, except where red and green are both < 20
+    const got = await image.tissueFraction({ x: 8, y: 8, width: 32, height: 24 });
+    assert.equal(got, 1);
+    await image.close();
+  });
+});

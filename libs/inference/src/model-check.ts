@@ -1,0 +1,62 @@
+import { Worker } from 'node:worker_threads';
+import type { PipelineConfig } from './types.js';
+import type { ModelExpectation, ModelInfo, ModelProblem } from './validate.js';
+
+export interface ModelCheckInput {
+  /** The uploaded file: one .onnx, or a .tar of several (an ensemble). */
+  path: string;
+  /** Its name as the participant gave it (messages name it, never the server's path). */
+  name: string;
+  expect: ModelExpectation;
+  /** The `size` of each of the pipeline's views: a model with a fixed input size must match them all. */
+  viewSizes: number[];
+}
+
+/** A problem of the model file, with the ensemble member it was found in. */
+export interface ModelCheckProblem {
+  code: ModelProblem['code'] | 'MODEL_FILE_EMPTY' | 'MODEL_FILE_TOO_LARGE' | 'MODEL_ARCHIVE_INVALID' | 'MODEL_ARCHIVE_EMPTY' | 'MODEL_ARCHIVE_TOO_MANY' | 'MODEL_ARCHIVE_ENTRY' | 'INPUT_SIZE' | 'ENSEMBLE_MISMATCH' | 'CHECK_FAILED';
+  message: string;
+  member?: string;
+}
+
+export type ModelCheck = { ok: true; members: { name: string; info: ModelInfo }[] } | { ok: false; problems: ModelCheckProblem[] };
+
+/**
+ * Reads and validates a model submission in a worker thread with a bounded heap, stopped after
+ * `timeoutMs` (decoding hundreds of MB of protobuf must not stall the API's event loop, and a
+ * hostile file must not take the process down). Never throws for a bad file: its problems are
+ * returned, each naming the member and what is wrong.
+ */
+export function checkModelFile(input: ModelCheckInput, o: { timeoutMs?: number; maxHeapMb?: number } = {}): Promise<ModelCheck> {
+  return new Promise((resolve) => {
+    const worker = new Worker(new URL('./model-check.thread.js', import.meta.url), {
+      workerData: input,
+      // The file is held twice at most (bytes and the decoded graph) beside protobufjs' own.
+      resourceLimits: { maxOldGenerationSizeMb: o.maxHeapMb ?? Math.max(256, Math.ceil((input.expect.maxBytes * 4) / 1024 / 1024)) },
+    });
+    let settled = false;
+    const done = (r: ModelCheck) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      void worker.terminate();
+      resolve(r);
+    };
+    const failed = (message: string): ModelCheck => ({ ok: false, problems: [{ code: 'CHECK_FAILED', message: `${input.name}: ${message}` }] });
+    const timer = setTimeout(() => done(failed(`checking the model took longer than ${Math.round((o.timeoutMs ?? 60_000) / 1000)} s`)), o.timeoutMs ?? 60_000);
+    worker.once('message', (r: ModelCheck) => done(r));
+    worker.once('error', (err) => done(failed(/memory/i.test(err.message) ? 'the model needs more memory to read than this server allows' : 'the model could not be read')));
+    worker.once('exit', () => done(failed('the model could not be read')));
+  });
+}
+
+/** What a competition's pipeline expects of a model (the API's upload check and the worker's both use it). */
+export function modelExpectation(config: Pick<PipelineConfig, 'input' | 'output'> & { maxSizeBytes: number }): ModelExpectation {
+  return {
+    channels: config.input.channels,
+    // A model may give fewer channels than the pipeline reads (an instance model without boundary or centre).
+    outputChannels: Array.from({ length: config.output.channels }, (_, i) => i + 1),
+    maxBytes: config.maxSizeBytes,
+    maxInitializerBytes: config.maxSizeBytes,
+  };
+}

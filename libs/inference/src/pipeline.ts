@@ -1,0 +1,371 @@
+import { LineAccumulator, normalisedAxisWeights } from './blend.js';
+import { extractInstances } from './instances.js';
+import { RleStreamEncoder } from './rle-stream.js';
+import { planAxis, planWindows, validateView, type AxisPlan, type PlannedWindow } from './tiling.js';
+import { applyTta, undoTta } from './tta.js';
+import {
+  BLEND_MODES,
+  TTA_TRANSFORMS,
+  type ImageSource,
+  type PipelineConfig,
+  type PixelOrder,
+  type Predictor,
+  type Progress,
+  type ViewConfig,
+} from './types.js';
+
+/** Model inputs per predictor call unless told otherwise. */
+export const DEFAULT_BATCH_SIZE = 8;
+
+export interface PredictOptions {
+  source: ImageSource;
+  predictor: Predictor;
+  config: PipelineConfig;
+  /** The competition's RLE pixel order. */
+  order: PixelOrder;
+  /**
+   * Model inputs per predictor call (default 8). A call holds every TTA pass of its windows, so it
+   * holds floor(batchSize / passes) windows, and at least one.
+   */
+  batchSize?: number;
+  /** Called after each predictor call (and after runs of skipped windows). */
+  onProgress?: (progress: Progress) => void;
+  /** Checked between predictor calls; an aborted run rejects with `signal.reason`. */
+  signal?: AbortSignal;
+  /** Position of this image in its test set, for progress reports (default 0 of 1). */
+  imageIndex?: number;
+  images?: number;
+}
+
+/** One view's windows and blend weights over an image. */
+export interface ViewPlan {
+  view: ViewConfig;
+  xs: AxisPlan;
+  ys: AxisPlan;
+  /** Normalised blend weights of each window column (`weightsX[ix]`) and row (`weightsY[iy]`). */
+  weightsX: Float32Array[];
+  weightsY: Float32Array[];
+}
+
+/** A window of one view, with its position along the RLE order's major axis. */
+export interface PlanEntry {
+  view: number;
+  window: PlannedWindow;
+  major: number;
+}
+
+/**
+ * How an image is processed: the windows of every view in processing order (along the RLE
+ * order's major axis: left to right for `column`, top to bottom for `row`), and the size of the
+ * band of lines the accumulator holds.
+ */
+export interface InferencePlan {
+  width: number;
+  height: number;
+  order: PixelOrder;
+  views: ViewPlan[];
+  windows: PlanEntry[];
+  /** Lines along the major axis (image width for `column` order) and pixels per line. */
+  lineCount: number;
+  lineLength: number;
+  /** Lines the accumulator holds at once: the largest window, or the whole image if smaller. */
+  bandLines: number;
+  /** Float32 values of the accumulator of `predictMask`: bandLines × lineLength. */
+  accumulatorValues: number;
+}
+
+/**
+ * Throws an Error naming the first problem of a pipeline configuration that cannot run (libs/
+ * competition validates the same shape for authors; this guards the worker's side).
+ */
+export function checkPipelineConfig(config: PipelineConfig): void {
+  const { input, views, tta, threshold, tissue, blend } = config;
+  if (input.channels !== 1 && input.channels !== 3) throw new Error(`input channels must be 1 or 3, got ${input.channels}`);
+  if (input.mean.length !== input.channels || input.std.length !== input.channels) {
+    throw new Error(`input mean and std need ${input.channels} values each, got ${input.mean.length} and ${input.std.length}`);
+  }
+  if (input.std.some((s) => !Number.isFinite(s) || s === 0) || input.mean.some((m) => !Number.isFinite(m))) {
+    throw new Error('input mean must be finite and std finite and non-zero');
+  }
+  if (!Number.isSafeInteger(config.output.channels) || config.output.channels < 1) {
+    throw new Error(`output channels must be a positive integer, got ${config.output.channels}`);
+  }
+  if (views.length === 0) throw new Error('at least one view is needed');
+  views.forEach(validateView);
+  if (tta.length === 0) throw new Error('at least one TTA transform is needed (identity is the plain prediction)');
+  for (const t of tta) if (!TTA_TRANSFORMS.includes(t)) throw new Error(`unknown TTA transform "${t}"`);
+  if (!BLEND_MODES.includes(blend)) throw new Error(`unknown blend mode "${blend}"`);
+  if (!Number.isFinite(threshold)) throw new Error(`threshold must be a number, got ${threshold}`);
+  if (!(tissue.minTissue >= 0 && tissue.minTissue <= 1)) throw new Error(`minTissue must be within 0..1, got ${tissue.minTissue}`);
+  const { instances } = config;
+  if (instances && instances.method !== 'components' && instances.method !== 'watershed') {
+    throw new Error(`unknown instance method "${instances.method}"`);
+  }
+  if (instances && !(Number.isSafeInteger(instances.minArea) && instances.minArea >= 0)) {
+    throw new Error(`instances minArea must be a non-negative integer, got ${instances.minArea}`);
+  }
+}
+
+/** Plans the windows of every view of `config` over a `width`×`height` image (see `InferencePlan`). */
+export function planInference(width: number, height: number, config: PipelineConfig, order: PixelOrder): InferencePlan {
+  checkPipelineConfig(config);
+  const views = config.views.map((view): ViewPlan => {
+    const xs = planAxis(width, view.window, view.stride);
+    const ys = planAxis(height, view.window, view.stride);
+    return { view, xs, ys, weightsX: normalisedAxisWeights(config.blend, xs), weightsY: normalisedAxisWeights(config.blend, ys) };
+  });
+  const windows: PlanEntry[] = [];
+  views.forEach((plan, v) => {
+    for (const window of planWindows(width, height, plan.view)) {
+      windows.push({ view: v, window, major: order === 'column' ? window.x : window.y });
+    }
+  });
+  // By major position, then view, then minor position: each band of a view stays together, so a
+  // batch (one view) breaks only where a band ends.
+  const minor = (e: PlanEntry) => (order === 'column' ? e.window.y : e.window.x);
+  windows.sort((a, b) => a.major - b.major || a.view - b.view || minor(a) - minor(b));
+  const [lineCount, lineLength] = order === 'column' ? [width, height] : [height, width];
+  const bandLines = Math.min(lineCount, Math.max(...config.views.map((v) => v.window)));
+  return { width, height, order, views, windows, lineCount, lineLength, bandLines, accumulatorValues: bandLines * lineLength };
+}
+
+/**
+ * Predicts the binary mask of a semantic-segmentation image and returns its RLE in `order`.
+ *
+ * Memory is bounded by a band of the image, not the image: windows are processed along the RLE
+ * order's major axis, and each line (a column for `column` order) is thresholded, streamed to the
+ * encoder and dropped as soon as no later window of any view touches it (`planInference` reports
+ * the band's size).
+ *
+ * Per window: read at the view's size, normalise, run every TTA pass batched through
+ * `predictor.run`, undo each pass, average the passes, resize back to the window (bilinear, as
+ * `resizeBilinear`) and add with the blend weights. Views are averaged with equal weight;
+ * foreground is where the average is ≥ `config.threshold`.
+ *
+ * A window with less tissue than `config.tissue.minTissue` is not read or run: it counts as a
+ * prediction of 0 with its usual blend weight, so it pulls down its neighbours' overlap the way a
+ * model that saw only background would.
+ */
+export async function predictMask(options: PredictOptions): Promise<string> {
+  const { source, config, order } = options;
+  const plan = planInference(source.width, source.height, config, order);
+  const acc = new LineAccumulator(order, source.width, source.height, plan.bandLines, 1);
+  const encoder = new RleStreamEncoder(plan.lineLength, plan.lineCount);
+  const finalise = (end: number) => {
+    for (let line = acc.firstOpenLine; line < end; line++) encoder.pushThresholded(acc.line(line), config.threshold);
+    acc.releaseUpTo(end);
+  };
+  await runWindows(options, plan, acc, 1, finalise);
+  finalise(plan.lineCount);
+  return encoder.finish();
+}
+
+/**
+ * Predicts the instances of an instance-segmentation image (small images: the whole image's
+ * probabilities are held) and returns one RLE per instance in `order`. Channel 0 of the model is
+ * the foreground; channels 1 (boundary) and 2 (centre), when the model has them, feed
+ * `config.instances` (see `labelInstances`; by default connected components, minArea 1).
+ */
+export async function predictInstances(options: PredictOptions): Promise<string[]> {
+  const { source, config, order } = options;
+  const { width, height } = source;
+  const plan = planInference(width, height, config, order);
+  // The channels the model gives (an instance model may have fewer than the pipeline reads).
+  const channels = Math.min(3, options.predictor.outputChannels, config.output.channels);
+  // Rows of the whole image: the ring then is the row-major image and nothing is ever released.
+  const acc = new LineAccumulator('row', width, height, height, channels);
+  await runWindows(options, plan, acc, channels, () => undefined);
+  const planeOf = (channel: number) => {
+    const plane = new Float32Array(width * height);
+    for (let y = 0; y < height; y++) plane.set(acc.line(y, channel), y * width);
+    return plane;
+  };
+  const method = config.instances ?? { method: 'components', minArea: 1 };
+  return extractInstances(
+    {
+      width,
+      height,
+      foreground: planeOf(0),
+      boundary: channels > 1 ? planeOf(1) : undefined,
+      centre: channels > 2 ? planeOf(2) : undefined,
+      threshold: config.threshold,
+      method: method.method,
+      minArea: method.minArea,
+    },
+    order,
+  );
+}
+
+/** A predictor call's worth of windows, read and turned into model input. */
+interface Batch {
+  view: number;
+  entries: PlanEntry[];
+  /** Model input: entries × passes patches, in a buffer of its own (see `runWindows`). */
+  input: Float32Array;
+  /** Windows this batch accounts for, skipped ones included. */
+  consumed: number;
+  /** Index in the plan's window list after this batch's last window. */
+  end: number;
+}
+
+/**
+ * Runs every window of the plan through the model and adds it to `acc`, calling `finalise(line)`
+ * whenever no later window touches lines before `line`.
+ *
+ * Three stages overlap: while the model runs batch k+1, the main thread blends batch k, and the
+ * image reads of batch k+2 proceed in libvips's threads. Each batch's input is a fresh buffer that
+ * the pipeline never touches again, so a predictor may take it over (the onnxruntime predictor's
+ * `transferInput`) instead of copying it.
+ */
+async function runWindows(
+  options: PredictOptions,
+  plan: InferencePlan,
+  acc: LineAccumulator,
+  channels: number,
+  finalise: (end: number) => void,
+): Promise<void> {
+  const { source, predictor, config, signal } = options;
+  // Channel 0 is the foreground; the pipeline reads up to `output.channels`, a model may give fewer.
+  const modelChannels = predictor.outputChannels;
+  if (!Number.isSafeInteger(modelChannels) || modelChannels < 1 || modelChannels > config.output.channels) {
+    throw new Error(`the model has ${modelChannels} output channels; this pipeline reads 1 to ${config.output.channels}`);
+  }
+  const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
+  if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
+  const passes = config.tta.length;
+  const perCall = Math.max(1, Math.floor(batchSize / passes));
+  const inputChannels = config.input.channels;
+  const scales = config.input.std.map((s) => 1 / s);
+  const offsets = config.input.mean.map((m, c) => -m * scales[c]!);
+  const total = plan.windows.length * passes;
+  const windowScale = 1 / (passes * plan.views.length);
+  const scratch = plan.views.map((v) => new ViewScratch(v.view, channels));
+  const majorOf = (index: number) => (index < plan.windows.length ? plan.windows[index]!.major : plan.lineCount);
+  let next = 0;
+  let done = 0;
+
+  const prepare = async (): Promise<Batch | null> => {
+    if (next >= plan.windows.length) return null;
+    const start = next;
+    const view = plan.windows[start]!.view;
+    const entries: PlanEntry[] = [];
+    // Gather windows of one view until the call is full, leaving out background windows.
+    while (entries.length < perCall && next < plan.windows.length && plan.windows[next]!.view === view) {
+      const candidates: PlanEntry[] = [];
+      while (candidates.length < perCall - entries.length && next < plan.windows.length && plan.windows[next]!.view === view) {
+        candidates.push(plan.windows[next++]!);
+      }
+      if (config.tissue.minTissue > 0) {
+        const fractions = await Promise.all(candidates.map((e) => source.tissueFraction(e.window)));
+        candidates.forEach((e, k) => fractions[k]! >= config.tissue.minTissue && entries.push(e));
+      } else {
+        entries.push(...candidates);
+      }
+    }
+    const { size } = plan.views[view]!.view;
+    const plane = size * size;
+    const patch = inputChannels * plane;
+    const input = new Float32Array(entries.length * passes * patch);
+    const pixels = await Promise.all(entries.map((e) => source.read(e.window, size, inputChannels)));
+    // The source's arrays are left as they are: a source may hand out cached pixels.
+    const normalised = new Float32Array(patch);
+    pixels.forEach((x, w) => {
+      if (x.length !== patch) throw new Error(`image ${source.id}: a read returned ${x.length} values, expected ${inputChannels}x${size}x${size}`);
+      for (let c = 0; c < inputChannels; c++) {
+        const scale = scales[c]!;
+        const offset = offsets[c]!;
+        for (let i = c * plane, end = i + plane; i < end; i++) normalised[i] = x[i]! * scale + offset;
+      }
+      config.tta.forEach((t, k) => applyTta(t, normalised, inputChannels, size, input.subarray((w * passes + k) * patch)));
+    });
+    return { view, entries, input, consumed: next - start, end: next };
+  };
+
+  const run = (batch: Batch | null): Promise<Float32Array> | null => {
+    if (!batch || batch.entries.length === 0) return null;
+    const { size } = plan.views[batch.view]!.view;
+    return predictor.run(batch.input, batch.entries.length * passes, inputChannels, size);
+  };
+
+  const blend = (batch: Batch, output: Float32Array | null) => {
+    if (output) {
+      const { size } = plan.views[batch.view]!.view;
+      const expected = batch.entries.length * passes * modelChannels * size * size;
+      if (output.length !== expected) {
+        throw new Error(`the model returned ${output.length} values for ${batch.entries.length * passes} patches, expected ${expected}`);
+      }
+      batch.entries.forEach((entry, w) => {
+        // Every window before this one in the plan is in: lines before it are final.
+        finalise(entry.major);
+        const viewPlan = plan.views[entry.view]!;
+        const { window } = entry;
+        const probabilities = scratch[entry.view]!.sumPasses(output, w, config.tta, modelChannels);
+        acc.add(window, probabilities, viewPlan.view.size, viewPlan.weightsX[window.ix]!, viewPlan.weightsY[window.iy]!, windowScale);
+      });
+    }
+    finalise(majorOf(batch.end));
+    done += batch.consumed * passes;
+    options.onProgress?.({ imageId: source.id, imageIndex: options.imageIndex ?? 0, images: options.images ?? 1, done, total });
+  };
+
+  signal?.throwIfAborted();
+  // In flight at any time: the model on `current`, the reads of `pending`.
+  let current = await prepare();
+  let running = run(current);
+  let pending: Promise<Batch | null> | null = null;
+  try {
+    while (current) {
+      pending = prepare();
+      const output = running ? await running : null;
+      running = null;
+      signal?.throwIfAborted();
+      const following = await pending;
+      pending = null;
+      running = run(following);
+      blend(current, output);
+      signal?.throwIfAborted();
+      current = following;
+    }
+  } finally {
+    // Work still in flight when the run stops must not surface as an unhandled rejection.
+    pending?.catch(() => undefined);
+    running?.catch(() => undefined);
+  }
+}
+
+/** Per-view buffers for turning a window's TTA outputs into one probability map. */
+class ViewScratch {
+  private readonly sum: Float32Array;
+  private readonly undone: Float32Array;
+
+  constructor(
+    private readonly view: ViewConfig,
+    private readonly channels: number,
+  ) {
+    this.sum = new Float32Array(channels * view.size * view.size);
+    this.undone = new Float32Array(view.size * view.size);
+  }
+
+  /**
+   * The sum over TTA passes (each undone) of the first `channels` output channels of window `w` of
+   * a batch, at model resolution: the accumulator resizes it to the window while adding, and the
+   * caller divides by the number of passes. Summing before resizing is exact: resizing is linear.
+   */
+  sumPasses(output: Float32Array, w: number, tta: PipelineConfig['tta'], outputChannels: number): Float32Array {
+    const { size } = this.view;
+    const plane = size * size;
+    const passes = tta.length;
+    const sum = this.sum;
+    sum.fill(0);
+    for (let k = 0; k < passes; k++) {
+      const transform = tta[k]!;
+      for (let c = 0; c < this.channels; c++) {
+        const from = ((w * passes + k) * outputChannels + c) * plane;
+        const src = output.subarray(from, from + plane);
+        const undone = transform === 'identity' ? src : undoTta(transform, src, 1, size, this.undone);
+        for (let i = 0, o = c * plane; i < plane; i++, o++) sum[o]! += undone[i]!;
+      }
+    }
+    return sum;
+  }
+}

@@ -1,0 +1,236 @@
+// A Predictor backed by onnxruntime-node, running on a worker thread of its own: onnxruntime's
+// `session.run` is synchronous native code, and the API and worker processes hold BullMQ locks on
+// their event loop, which a minute-long run would stall.
+import { Worker } from 'node:worker_threads';
+import type { ThreadConfig, FromThread, ToThread } from './session.thread.js';
+import type { Predictor } from './types.js';
+
+export interface PredictorOptions {
+  /** One model, or several: an ensemble whose probabilities are averaged. The bytes are copied. */
+  models: readonly Uint8Array[];
+  /** `logits` get a sigmoid before averaging; `probabilities` are averaged as they are. */
+  outputKind: 'logits' | 'probabilities';
+  /**
+   * Expected output channels (PipelineConfig.output.channels). Optional when every model fixes its
+   * channel count in the file; each run's output is checked against it.
+   */
+  outputChannels?: number;
+  /** onnxruntime's intra-op thread count; its default (one per physical core) when absent. */
+  intraOpThreads?: number;
+  /** Default `cpu`. `cuda` needs onnxruntime-node's CUDA 12 provider binaries (not installed by default here). */
+  executionProvider?: 'cpu' | 'cuda';
+  /** GPU index for `cuda` (default 0). */
+  deviceId?: number;
+  /**
+   * Move each run's input to the inference thread instead of copying it: the caller's Float32Array
+   * is detached (length 0) once run() returns. For callers that build a fresh batch per run; a
+   * copy of a 512×512×3×16 batch costs tens of milliseconds on the calling thread. Default false.
+   */
+  transferInput?: boolean;
+}
+
+export type PredictorErrorCode =
+  | 'MODEL_REFUSED' // the model failed the safety checks (custom operators, external data, …)
+  | 'MODEL_LOAD_FAILED' // onnxruntime could not load the model
+  | 'MODEL_RUN_FAILED' // onnxruntime failed while running the model (e.g. a shape error inside the graph)
+  | 'MODEL_OUTPUT_TYPE' // the output is not float32
+  | 'MODEL_OUTPUT_SHAPE' // the output is not N×K×S×S for an N×C×S×S input, or K is not the expected count
+  | 'MODEL_OUTPUT_NAN' // the output holds NaN or ±Infinity
+  | 'EXECUTION_PROVIDER_UNAVAILABLE' // CUDA requested but its binaries or drivers are missing
+  | 'PREDICTOR_CRASHED' // the inference thread died
+  | 'PREDICTOR_CLOSED'; // run() after (or during) close()
+
+/** Codes that are the submitted model's fault: fail the submission without retrying (charged like a crashed kernel). */
+const MODEL_FAULT: Record<PredictorErrorCode, boolean> = {
+  MODEL_REFUSED: true,
+  MODEL_LOAD_FAILED: true,
+  MODEL_RUN_FAILED: true,
+  MODEL_OUTPUT_TYPE: true,
+  MODEL_OUTPUT_SHAPE: true,
+  MODEL_OUTPUT_NAN: true,
+  EXECUTION_PROVIDER_UNAVAILABLE: false,
+  PREDICTOR_CRASHED: false,
+  PREDICTOR_CLOSED: false,
+};
+
+export class PredictorError extends Error {
+  override readonly name = 'PredictorError';
+  /** True when the submitted model is at fault (an unrecoverable job failure); false for infrastructure faults. */
+  readonly modelFault: boolean;
+  constructor(
+    readonly code: PredictorErrorCode,
+    message: string,
+  ) {
+    super(message);
+    this.modelFault = MODEL_FAULT[code];
+  }
+}
+
+/**
+ * Loads the model(s) on a new worker thread and resolves once onnxruntime has accepted them; rejects
+ * with a PredictorError when a model is refused or fails to load. Call `close()` when done: it ends
+ * the thread and frees the sessions (an idle predictor does not keep the process alive, but holds
+ * the models' memory until closed).
+ */
+export async function createPredictor(options: PredictorOptions): Promise<Predictor> {
+  const { models, outputKind, outputChannels, intraOpThreads, executionProvider = 'cpu', deviceId = 0, transferInput = false } = options;
+  if (models.length === 0) throw new RangeError('createPredictor needs at least one model');
+  if (outputChannels !== undefined && !isPositiveInteger(outputChannels)) {
+    throw new RangeError(`outputChannels must be a positive integer, got ${outputChannels}`);
+  }
+  if (intraOpThreads !== undefined && !isPositiveInteger(intraOpThreads)) {
+    throw new RangeError(`intraOpThreads must be a positive integer, got ${intraOpThreads}`);
+  }
+  if (!Number.isInteger(deviceId) || deviceId < 0) throw new RangeError(`deviceId must be a non-negative integer, got ${deviceId}`);
+
+  // Copy each model once into a buffer of its own and move that to the thread: structured cloning
+  // would copy the whole underlying ArrayBuffer, and transferring the caller's would detach it.
+  const copies = models.map((m) => m.slice());
+  const config: ThreadConfig = { models: copies, outputKind, outputChannels, intraOpThreads, executionProvider, deviceId };
+  const worker = new Worker(new URL('./session.thread.js', import.meta.url), {
+    // Workers inherit the process's flags, but refuse --input-type (set by `node --input-type=module -e`).
+    execArgv: process.execArgv.filter((arg, i, all) => !arg.startsWith('--input-type') && all[i - 1] !== '--input-type'),
+    workerData: config,
+    transferList: copies.map((c) => c.buffer as ArrayBuffer),
+  });
+  return attachPredictorThread(worker, { transferInput });
+}
+
+/**
+ * Wraps a started session thread (one that speaks session.thread.ts's protocol) as a Predictor.
+ * @internal exported for tests, which stand in a thread that crashes on cue.
+ */
+export function attachPredictorThread(worker: Worker, options: { transferInput?: boolean } = {}): Promise<Predictor> {
+  return ThreadPredictor.start(worker, options.transferInput ?? false);
+}
+
+interface PendingRun {
+  resolve(output: Float32Array): void;
+  reject(error: Error): void;
+}
+
+class ThreadPredictor implements Predictor {
+  private channels = 0;
+  private readonly pending = new Map<number, PendingRun>();
+  private nextId = 0;
+  /** Set once the thread can no longer run anything; every later run() rejects with it. */
+  private ended: PredictorError | null = null;
+  private closing: Promise<void> | null = null;
+  private startup: { resolve(p: ThreadPredictor): void; reject(e: Error): void } | null = null;
+  private readonly exited: Promise<void>;
+
+  private constructor(
+    private readonly worker: Worker,
+    private readonly transferInput: boolean,
+  ) {
+    let markExited = () => {};
+    this.exited = new Promise<void>((resolve) => (markExited = resolve));
+    worker.on('message', (message: FromThread) => this.receive(message));
+    worker.on('error', (error) => this.end(new PredictorError('PREDICTOR_CRASHED', `the inference thread crashed: ${error.message}`)));
+    worker.on('messageerror', (error) =>
+      this.end(new PredictorError('PREDICTOR_CRASHED', `the inference thread sent an unreadable message: ${error.message}`)),
+    );
+    worker.on('exit', (code) => {
+      this.end(new PredictorError('PREDICTOR_CRASHED', `the inference thread exited unexpectedly (exit code ${code})`));
+      markExited();
+    });
+  }
+
+  get outputChannels(): number {
+    return this.channels;
+  }
+
+  static start(worker: Worker, transferInput: boolean): Promise<ThreadPredictor> {
+    const predictor = new ThreadPredictor(worker, transferInput);
+    return new Promise((resolve, reject) => (predictor.startup = { resolve, reject }));
+  }
+
+  run(input: Float32Array, batch: number, channels: number, size: number): Promise<Float32Array> {
+    if (this.ended) return Promise.reject(new PredictorError(this.ended.code, this.ended.message));
+    if (![batch, channels, size].every(isPositiveInteger)) {
+      return Promise.reject(new RangeError(`batch, channels and size must be positive integers, got ${batch}, ${channels}, ${size}`));
+    }
+    if (input.length !== batch * channels * size * size) {
+      return Promise.reject(
+        new RangeError(`input has ${input.length} values, expected ${batch}×${channels}×${size}×${size} = ${batch * channels * size * size}`),
+      );
+    }
+    const id = this.nextId++;
+    // Unless told otherwise the caller keeps (and may reuse) its buffer, so a copy is moved. A view
+    // into a larger buffer is always copied: moving it would move (and detach) all of its buffer.
+    const spansBuffer = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer;
+    const sent = this.transferInput && spansBuffer ? input : input.slice();
+    const result = new Promise<Float32Array>((resolve, reject) => this.pending.set(id, { resolve, reject }));
+    this.post({ type: 'run', id, input: sent, batch, channels, size }, [sent.buffer as ArrayBuffer]);
+    this.updateRef();
+    return result;
+  }
+
+  close(): Promise<void> {
+    if (!this.closing) {
+      this.closing = (async () => {
+        this.end(new PredictorError('PREDICTOR_CLOSED', 'the predictor was closed'));
+        // Let the thread finish the run it is in (native code cannot be interrupted) and free its sessions.
+        this.worker.ref();
+        this.post({ type: 'close' });
+        await this.exited;
+      })();
+    }
+    return this.closing;
+  }
+
+  private receive(message: FromThread): void {
+    switch (message.type) {
+      case 'ready':
+        this.channels = message.outputChannels;
+        this.startup?.resolve(this);
+        this.startup = null;
+        this.updateRef();
+        return;
+      case 'failed':
+        // The thread ends itself after reporting.
+        this.end(new PredictorError(message.code, message.message));
+        return;
+      case 'result':
+      case 'error': {
+        const run = this.pending.get(message.id);
+        if (!run) return; // rejected already by close()
+        this.pending.delete(message.id);
+        if (message.type === 'result') run.resolve(message.output);
+        else run.reject(new PredictorError(message.code, message.message));
+        this.updateRef();
+        return;
+      }
+    }
+  }
+
+  /** Refuses everything from now on with `error` (the first reason wins). */
+  private end(error: PredictorError): void {
+    if (this.ended) return;
+    this.ended = error;
+    this.startup?.reject(error);
+    this.startup = null;
+    for (const run of this.pending.values()) run.reject(new PredictorError(error.code, error.message));
+    this.pending.clear();
+    this.updateRef();
+  }
+
+  private post(message: ToThread, transfer: ArrayBuffer[] = []): void {
+    try {
+      this.worker.postMessage(message, transfer);
+    } catch {
+      // The thread is gone; its 'exit' event rejects what is pending.
+    }
+  }
+
+  // Keep the process alive only while something awaits the thread: a forgotten close() must not hang
+  // a CLI, and a pending run must not be cut short by the process exiting.
+  private updateRef(): void {
+    if (this.startup || this.pending.size > 0 || this.closing) this.worker.ref();
+    else this.worker.unref();
+  }
+}
+
+function isPositiveInteger(n: number): boolean {
+  return Number.isInteger(n) && n > 0;
+}

@@ -1,0 +1,84 @@
+import type { TtaTransform } from './types.js';
+
+// Each transform reads output pixel (r, c) from input index `start + r * rowStep + c * colStep` of
+// the same channel plane: one affine walk per transform keeps the loop free of branches. The
+// identity and vertical flip copy whole rows instead (memcpy).
+function walk(transform: TtaTransform, size: number): { start: number; rowStep: number; colStep: number } {
+  const last = size - 1;
+  switch (transform) {
+    case 'identity':
+      return { start: 0, rowStep: size, colStep: 1 };
+    case 'hflip': // (r, c) <- (r, S-1-c)
+      return { start: last, rowStep: size, colStep: -1 };
+    case 'vflip': // (r, c) <- (S-1-r, c)
+      return { start: last * size, rowStep: -size, colStep: 1 };
+    case 'rot180': // (r, c) <- (S-1-r, S-1-c)
+      return { start: last * size + last, rowStep: -size, colStep: -1 };
+    case 'rot90': // counter-clockwise, as numpy.rot90 and torch.rot90(k=1): (r, c) <- (c, S-1-r)
+      return { start: last, rowStep: -1, colStep: size };
+    case 'rot270': // clockwise: (r, c) <- (S-1-c, r)
+      return { start: last * size, rowStep: 1, colStep: -size };
+  }
+}
+
+/** The transform that undoes `transform`: rotations swap, flips and the identity undo themselves. */
+export function inverseTta(transform: TtaTransform): TtaTransform {
+  if (transform === 'rot90') return 'rot270';
+  if (transform === 'rot270') return 'rot90';
+  return transform;
+}
+
+/**
+ * Applies `transform` to planar CHW float32 patches of `channels` square `size`×`size` planes,
+ * writing into `out` (allocated when omitted; must not alias `src`). `rot90` turns counter-clockwise
+ * like `numpy.rot90`. Returns `out`.
+ */
+export function applyTta(
+  transform: TtaTransform,
+  src: Float32Array,
+  channels: number,
+  size: number,
+  out: Float32Array = new Float32Array(channels * size * size),
+): Float32Array {
+  const plane = size * size;
+  if (src.length < channels * plane || out.length < channels * plane) {
+    throw new RangeError(`applyTta: ${channels}x${size}x${size} patches need ${channels * plane} values`);
+  }
+  if (transform === 'identity') {
+    out.set(src.subarray(0, channels * plane));
+    return out;
+  }
+  if (transform === 'vflip') {
+    for (let ch = 0; ch < channels; ch++) {
+      for (let r = 0; r < size; r++) {
+        const from = ch * plane + (size - 1 - r) * size;
+        out.set(src.subarray(from, from + size), ch * plane + r * size);
+      }
+    }
+    return out;
+  }
+  const { start, rowStep, colStep } = walk(transform, size);
+  for (let ch = 0; ch < channels; ch++) {
+    const base = ch * plane;
+    let o = base;
+    for (let r = 0; r < size; r++) {
+      let i = base + start + r * rowStep;
+      for (let c = 0; c < size; c++) {
+        out[o++] = src[i]!;
+        i += colStep;
+      }
+    }
+  }
+  return out;
+}
+
+/** Undoes `transform` on a prediction made from a transformed patch (same layout as `applyTta`). */
+export function undoTta(
+  transform: TtaTransform,
+  src: Float32Array,
+  channels: number,
+  size: number,
+  out?: Float32Array,
+): Float32Array {
+  return applyTta(inverseTta(transform), src, channels, size, out);
+}
