@@ -111,6 +111,7 @@ describe('architecture', () => {
     'libs/rules': /^@holdout\/(contracts|metrics)$/,
     'libs/competition': /^(@holdout\/(contracts|metrics)|sharp|yaml|zod|tar-stream)$/,
     'libs/sandbox': /^(@holdout\/contracts|dockerode)$/,
+    'libs/inference': /^(onnxruntime-node|sharp|protobufjs|tar-stream)$/,
     'libs/db': /^(@holdout\/(contracts|rules)|typeorm|pg|zod|ioredis|reflect-metadata)$/,
   };
 

@@ -16,6 +16,7 @@ const COMMANDS: Record<string, () => Command | Promise<Command>> = {
   whoami: async () => ({ run: (await import('./commands/auth.js')).whoami }),
   competitions: () => import('./commands/competitions.js'),
   kernels: () => import('./commands/kernels.js'),
+  predict: () => import('./commands/predict.js'),
   bundles: () => import('./commands/bundles.js'),
   completion: () => import('./commands/completion.js'),
 };
@@ -30,11 +31,14 @@ Commands:
     login          sign in to a server and store a personal API token (~/.holdout/config.json)
     logout         forget the stored token
     whoami         who the stored token signs in as, and your courses
-    competitions   list, files, download, submit, submissions, leaderboard, select;
-                   instructors: create, close, rescore, shakeup
+    competitions   list, files, download, submit (a file, or an ONNX model: --model),
+                   submissions, leaderboard, select; instructors: create, close, rescore,
+                   shakeup
     kernels        push a notebook or script, its status, its log (--follow), cancel
   offline
     score          score a submission against a solution, exactly as the server does
+    predict        run an ONNX model through a competition's pipeline, exactly as the
+                   server does (-c SLUG, or --bundle DIR without a server)
     bundles        competition bundles and their data: build, list, validate
     completion     a bash completion script (source <(holdout completion bash))
 
@@ -44,6 +48,10 @@ Run holdout <command> --help for the command's options. A student's session:
   holdout competitions download -c glomeruli -p data/
   holdout competitions submit -c glomeruli -f submission.csv -m "threshold 0.4" --wait
   holdout competitions leaderboard -c glomeruli
+
+A model's local CV, then the model itself:
+  holdout predict -c glomeruli --model model.onnx --images data/train --out train-predictions.csv
+  holdout competitions submit -c glomeruli --model model.onnx -m "unet, flip TTA" --wait
 `;
 
 async function main(): Promise<void> {

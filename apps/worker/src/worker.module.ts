@@ -11,6 +11,8 @@ import { KernelSweeper } from './kernels/kernel-sweeper.service.js';
 import { DEVICE_POOL, KERNEL_RUNNER } from './kernels/tokens.js';
 import { KernelsProcessor } from './processors/kernels.processor.js';
 import { MaintenanceProcessor } from './processors/maintenance.processor.js';
+import { ModelsProcessor } from './processors/models.processor.js';
+import { ModelRunService } from './models/model-run.service.js';
 import { ScoringProcessor } from './processors/scoring.processor.js';
 import { ScorerPool } from './scoring/scorer-pool.js';
 import { ScoringService } from './scoring/scoring.service.js';
@@ -54,7 +56,7 @@ export interface WorkerOptions {
   /** Where competition data comes from (default: the bundles under competitions/). */
   bundles?: CompetitionData;
   /** Which queues to consume (default all this worker knows; no kernels when `config.kernels.enabled` is false). */
-  queues?: { scoring?: boolean; maintenance?: boolean; kernels?: boolean };
+  queues?: { scoring?: boolean; maintenance?: boolean; kernels?: boolean; models?: boolean };
   /** Runs kernels (default: a DockerKernelRunner on the local engine, owner HOLDOUT_KERNEL_OWNER). */
   kernelRunner?: KernelRunner;
 }
@@ -62,7 +64,7 @@ export interface WorkerOptions {
 @Module({})
 export class WorkerModule {
   static forRoot(o: WorkerOptions): DynamicModule {
-    const q = { scoring: true, maintenance: true, kernels: true, ...o.queues };
+    const q = { scoring: true, maintenance: true, kernels: true, models: true, ...o.queues };
     // HOLDOUT_KERNELS=off (no Docker here): nothing of the kernel side is even constructed.
     const kernelsOff = !o.config.kernels.enabled;
     return {
@@ -82,6 +84,8 @@ export class WorkerModule {
         MaintenanceService,
         ...(q.scoring ? [ScoringProcessor] : []),
         ...(q.maintenance ? [MaintenanceProcessor] : []),
+        ModelRunService,
+        ...(q.models ? [ModelsProcessor] : []),
         ...(kernelsOff
           ? [KernelsDisabledNotice]
           : [

@@ -146,8 +146,8 @@ describe('journeys through the running API and worker', () => {
     assert.equal(missing.status, 400);
   });
 
-  it('a model upload is refused with a clear error: nothing stored, queued or charged', async () => {
-    // A competition created before the kind was withdrawn may still list it.
+  it('a model upload to a competition without a model pipeline is refused with a clear error: nothing stored, queued or charged', async () => {
+    // The kind listed on a competition whose bundle has no `model:` section (edited by hand).
     await env.ds.query(`UPDATE competitions SET submission_kinds = '{file,model}' WHERE slug = 'cells'`);
     const count = async () => Number(((await env.ds.query('SELECT count(*) AS n FROM submissions')) as { n: string }[])[0]!.n);
     const { readdir } = await import('node:fs/promises');
@@ -157,7 +157,7 @@ describe('journeys through the running API and worker', () => {
       const r = await alice.post('/api/competitions/cells/submissions').field('kind', 'model').attach('file', Buffer.from('onnx bytes'), 'model.onnx');
       assert.equal(r.status, 409, r.text);
       assert.equal(r.body.error.code, 'submission_kind_not_allowed');
-      assert.match(r.body.error.message, /^model \(ONNX\) submissions are not run by this platform yet; submit file instead$/);
+      assert.match(r.body.error.message, /^this competition has no model pipeline$/);
       assert.equal(await count(), rows, 'no submission row');
       assert.equal(await stored(), files, 'no stored upload');
       assert.equal(((await alice.get('/api/competitions/cells')).body as CompetitionDto).viewer!.submissionsToday, today, 'not charged');

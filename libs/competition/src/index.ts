@@ -8,6 +8,7 @@ export * from './loader.js';
 export * from './data/paths.js';
 export * from './data/build.js';
 export * from './data/validate.js';
+export * from './data/test-images.js';
 export { parseCsvText, readCsvFile, type CsvTable } from './csv-read.js';
 export { toCsv } from './csv-write.js';
 export { RECIPE_GENERATORS } from './recipes/index.js';

@@ -7,7 +7,7 @@ describe('competition.yaml schema', () => {
   it('parses the bundled HuBMAP-like config with units and defaults', () => {
     const config = parseCompetitionConfig(toYaml(bundledYaml('hubmap-glomeruli')));
     assert.deepEqual(config.metric, { name: 'dice', rleOrder: 'column' });
-    assert.deepEqual(config.submissions.kinds, ['file', 'kernel']);
+    assert.deepEqual(config.submissions.kinds, ['file', 'kernel', 'model']);
     assert.deepEqual(config.limits, { dailySubmissions: 5, finalSelections: 2, maxTeamSize: 5 });
     assert.equal(config.kernel?.timeLimitSeconds, 9 * 3600);
     assert.equal(config.kernel?.memoryBytes, 16 * 1024 ** 3);
@@ -15,10 +15,27 @@ describe('competition.yaml schema', () => {
     assert.equal(config.kernel?.showHiddenDataLogs, false);
     assert.equal(config.kernel?.processes, 256, 'a modest default: a fork bomb stops there');
     assert.deepEqual(config.feedback, { perImagePublic: false }, 'per-image public scores would name the public slides');
-    assert.equal(config.model?.patchSize, 512);
-    assert.equal(config.model?.scale, 0.25);
-    assert.deepEqual(config.model?.tta, ['hflip', 'vflip']);
+    // The 1st place's pipeline: 1024 px every 512 px (50 % overlap) at 320, centres only, flips, 0.4.
+    assert.deepEqual(config.model?.views, [{ window: 1024, size: 320, stride: 512 }]);
+    assert.equal(config.model?.blend, 'center-crop');
+    assert.deepEqual(config.model?.tta, ['identity', 'hflip', 'vflip']);
+    assert.equal(config.model?.threshold, 0.4);
+    assert.equal(config.model?.maxSizeBytes, 100 * 1024 ** 2);
     assert.equal(config.data.recipe?.generator, 'hubmap-glomeruli');
+  });
+
+  it("expresses the lecture's pipelines: the 3rd place (1024 → 512, centres) and the 17th (two views, 1/16 overlap, averaged)", () => {
+    const y = bundledYaml('hubmap-glomeruli') as Record<string, any>;
+    y.model.views = [{ window: 1024, size: 512, stride: 512 }];
+    assert.deepEqual(parseCompetitionConfig(toYaml(y)).model?.views, [{ window: 1024, size: 512, stride: 512 }]);
+    y.model.views = [
+      { window: 1408, size: 352, stride: 1408 - 1408 / 16 },
+      { window: 1024, size: 512, stride: 1024 - 1024 / 16 },
+    ];
+    y.model.blend = 'count';
+    const m = parseCompetitionConfig(toYaml(y)).model;
+    assert.equal(m?.views.length, 2);
+    assert.equal(m?.views[0]?.stride, 1320);
   });
 
   it('parses the bundled Sartorius-like config: instance mAP, row order, kernel-only', () => {
@@ -27,7 +44,8 @@ describe('competition.yaml schema', () => {
     assert.equal(config.metric.rleOrder, 'row');
     assert.ok(config.metric.name === 'instance-map');
     assert.deepEqual(config.metric.iouThresholds, [0.5, 0.55, 0.6, 0.65, 0.7, 0.75, 0.8, 0.85, 0.9, 0.95]);
-    assert.deepEqual(config.submissions.kinds, ['kernel']);
+    assert.deepEqual(config.submissions.kinds, ['kernel', 'model']);
+    assert.deepEqual(config.model?.instances, { method: 'watershed', minArea: 20 });
   });
 
   it('fills defaults: 9 h kernels, Kaggle IoU thresholds, 5 a day, 2 selections', () => {
@@ -63,10 +81,14 @@ describe('competition.yaml schema', () => {
     ['a date without a zone', (y) => (y.timeline.opensAt = '2026-09-01'), 'timeline.opensAt', /zone/],
     ['kernels allowed without settings', (y) => delete y.kernel, 'kernel', /required because/],
     ['an unknown submission kind', (y) => (y.submissions.kinds = ['file', 'email']), 'submissions.kinds.1', /kernel/],
-    ['the model kind, which nothing runs yet', (y) => (y.submissions.kinds = ['file', 'model']), 'submissions.kinds.1', /"model" submissions are not run by this platform yet/],
+    ['the model kind without its pipeline', (y) => delete y.model, 'model', /required because submissions.kinds allows "model"/],
+    ['a model section in schema version 1', (y) => (y.schemaVersion = 1), 'model', /needs schemaVersion: 2/],
+    ['a stride past the window', (y) => (y.model.views[0].stride = 1100), 'model.views.0.stride', /must not exceed window/],
+    ['an up-scaling view', (y) => (y.model.views[0].size = 2048), 'model.views.0.size', /must not exceed window/],
+    ['an unknown TTA transform', (y) => (y.model.tta = ['identity', 'transpose']), 'model.tta.1', /hflip/],
+    ['instances in a Dice competition', (y) => (y.model.instances = { method: 'components' }), 'model.instances', /instance-map/],
     ['a bad memory size', (y) => (y.kernel.memory = 'lots'), 'kernel.memory', /size/],
-    ['overlap too large for the patch', (y) => (y.model.overlap = 300), 'model.overlap', /half of patchSize/],
-    ['a schema version from the future', (y) => (y.schemaVersion = 2), 'schemaVersion', /expected 1/],
+    ['a schema version from the future', (y) => (y.schemaVersion = 3), 'schemaVersion', /expected 1 or 2/],
     ['a missing title', (y) => delete y.title, 'title', /required/],
     ['a bad slug', (y) => (y.slug = 'HuBMAP Kidney'), 'slug', /lowercase/],
     ['recipe and files both', (y) => (y.data.files = { public: 'p', hidden: 'h' }), 'data', /exactly one/],

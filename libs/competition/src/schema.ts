@@ -11,12 +11,6 @@ export const RLE_ORDERS = ['column', 'row'] as const;
 export type RleOrder = (typeof RLE_ORDERS)[number];
 export const SUBMISSION_KINDS = ['file', 'kernel', 'model'] as const;
 export type SubmissionKind = (typeof SUBMISSION_KINDS)[number];
-/**
- * The kinds a competition may offer today. `model` (an ONNX model the platform runs over the test
- * images) is not run yet: a bundle offering it is refused rather than accepting uploads that no
- * worker would ever take. Its `model:` section may already be written; it is validated and kept.
- */
-export const OFFERED_SUBMISSION_KINDS = ['file', 'kernel'] as const satisfies readonly SubmissionKind[];
 export const DATA_SCALES = ['demo', 'full'] as const;
 /** `demo`: small enough to build at start-up; `full`: the sizes of the real competition. */
 export type DataScale = (typeof DATA_SCALES)[number];
@@ -139,10 +133,28 @@ const kernel = z
     outputLimitBytes: outputLimit,
   }));
 
+/**
+ * One way the model looks at an image: `window`×`window` image pixels read every `stride` pixels
+ * and resized to `size`×`size` model pixels. HuBMAP's 1st place read 1024 px every 512 px (50 %
+ * overlap) at 320: `{ window: 1024, size: 320, stride: 512 }`.
+ */
+const view = z
+  .strictObject({
+    window: positiveInt.max(16_384, { error: 'must be at most 16384' }),
+    size: positiveInt.max(4096, { error: 'must be at most 4096' }),
+    stride: positiveInt,
+  })
+  .refine((v) => v.stride <= v.window, { path: ['stride'], error: 'must not exceed window (windows would leave gaps)' })
+  .refine((v) => v.size <= v.window, { path: ['size'], error: 'must not exceed window (the pipeline down-scales, never up)' });
+
+/**
+ * Model submissions (schema version 2): the tiled ONNX pipeline the platform runs a submitted model
+ * through, as libs/inference's PipelineConfig (the worker passes it through unchanged).
+ */
 const model = z
   .strictObject({
     format: z.literal('onnx', { error: 'only "onnx" models are supported' }).default('onnx'),
-    /** Input channels the model expects (3 = RGB, 1 = grey) and per-channel normalisation of 0..1 pixels. */
+    /** NCHW float32: channels (3 = RGB, 1 = grey), pixels in 0..1 normalised as (x - mean) / std (mean 0, std 1 = divide by 255). */
     input: z
       .strictObject({
         channels: z.union([z.literal(1), z.literal(3)], { error: 'expected 1 or 3' }),
@@ -152,25 +164,40 @@ const model = z
       .refine((i) => i.mean.length === i.channels && i.std.length === i.channels, {
         error: 'mean and std need one value per channel',
       }),
-    /** Side of the square patch fed to the model, in model pixels (after scaling). */
-    patchSize: positiveInt,
-    /** Overlap between neighbouring patches, in model pixels. */
-    overlap: nonNegativeInt,
-    /** Resize factor applied to the image before tiling (0.25 = a quarter of the side). */
-    scale: z.number({ error: 'expected a number' }).gt(0, { error: 'must be above 0' }).max(1, { error: 'must be at most 1' }).default(1),
-    /** How overlapping patch outputs are merged. */
-    blend: z.enum(['center-crop', 'weighted'], { error: 'expected "center-crop" or "weighted"' }).default('weighted'),
-    /** Flip test-time augmentation; outputs are un-flipped and averaged. */
-    tta: z.array(z.enum(['hflip', 'vflip'], { error: 'expected "hflip" or "vflip"' })).default([]),
-    /** Probability threshold for the foreground. */
-    threshold: fraction.default(0.5),
-    /** Instance competitions: connected components smaller than this (pixels) are dropped. */
-    minInstanceArea: nonNegativeInt.default(0),
+    /** What the model returns: logits (a sigmoid is applied) or probabilities; channel 0 is the foreground, instance models may add boundary and centre channels. */
+    output: z
+      .strictObject({
+        kind: z.enum(['logits', 'probabilities'], { error: 'expected "logits" or "probabilities"' }).default('logits'),
+        channels: positiveInt.max(3, { error: 'must be at most 3 (foreground, boundary, centre)' }).default(1),
+      })
+      .prefault({}),
+    /** One or more views whose probabilities are averaged (the 17th place used two scales). */
+    views: z.array(view).min(1, { error: 'give at least one view' }).max(4, { error: 'at most 4 views' }),
+    /** How overlapping windows are merged: keep only each window's centre, average overlaps, or weight them by a Gaussian. */
+    blend: z.enum(['center-crop', 'count', 'gaussian'], { error: 'expected "center-crop", "count" or "gaussian"' }).default('count'),
+    /** Test-time augmentation, each undone before blending; identity is the plain prediction. */
+    tta: z
+      .array(z.enum(['identity', 'hflip', 'vflip', 'rot90', 'rot180', 'rot270'], { error: 'expected identity, hflip, vflip, rot90, rot180 or rot270' }))
+      .min(1, { error: 'list at least "identity"' })
+      .refine((t) => new Set(t).size === t.length, { error: 'lists a transform twice' })
+      .default(['identity']),
+    /** Foreground where the blended probability is at least this (the lecture's tuned 0.4). */
+    threshold: fraction.default(0.4),
+    /** Windows with less tissue than this fraction (mostly white or black) are skipped; 0 = run every window. */
+    tissue: z.strictObject({ minTissue: z.number({ error: 'expected a number' }).min(0).max(1, { error: 'must be at most 1' }).default(0) }).prefault({}),
+    /** Instance competitions: how the foreground becomes instances, and the smallest kept (pixels). */
+    instances: z
+      .strictObject({
+        method: z.enum(['components', 'watershed'], { error: 'expected "components" or "watershed"' }).default('components'),
+        minArea: nonNegativeInt.default(0),
+      })
+      .optional(),
+    /** Largest accepted upload (one .onnx, or a .tar of several averaged as an ensemble). */
+    maxSize: byteSize.default(100 * 1024 ** 2),
     /** Wall-clock limit for running the model over the whole test set. */
     timeLimit: duration.default(3600),
   })
-  .refine((m) => m.overlap * 2 < m.patchSize, { path: ['overlap'], error: 'must be less than half of patchSize' })
-  .transform(({ timeLimit, ...rest }) => ({ ...rest, timeLimitSeconds: timeLimit }));
+  .transform(({ timeLimit, maxSize, ...rest }) => ({ ...rest, timeLimitSeconds: timeLimit, maxSizeBytes: maxSize }));
 
 const recipe = z.strictObject({
   /** Name of a registered generator (see `RECIPE_GENERATORS`). */
@@ -200,7 +227,8 @@ const data = z
 
 export const competitionConfigSchema = z
   .strictObject({
-    schemaVersion: z.literal(1, { error: 'expected 1 (the only schema version this platform reads)' }),
+    /** 2 adds the tiled pipeline of model submissions (`model:`); 1 is read as before. */
+    schemaVersion: z.union([z.literal(1), z.literal(2)], { error: 'expected 1 or 2 (the schema versions this platform reads)' }),
     slug,
     title: nonEmpty,
     /** One or two paragraphs of Markdown shown on the competition card. */
@@ -211,9 +239,7 @@ export const competitionConfigSchema = z
     submissions: z.strictObject({
       kinds: z
         .array(
-          z.enum(OFFERED_SUBMISSION_KINDS, {
-            error: (issue) => (issue.input === 'model' ? '"model" submissions are not run by this platform yet; offer "file" or "kernel"' : 'expected "file" or "kernel"'),
-          }),
+          z.enum(SUBMISSION_KINDS, { error: 'expected "file", "kernel" or "model"' }),
         )
         .min(1, { error: 'allow at least one kind' })
         .refine((k) => new Set(k).size === k.length, { error: 'lists a kind twice' }),
@@ -246,8 +272,17 @@ export const competitionConfigSchema = z
     if (c.submissions.kinds.includes('kernel') && c.kernel === undefined) {
       ctx.addIssue({ code: 'custom', path: ['kernel'], message: 'required because submissions.kinds allows "kernel"' });
     }
-    if (c.model && c.metric.name === 'dice' && c.model.minInstanceArea > 0) {
-      ctx.addIssue({ code: 'custom', path: ['model', 'minInstanceArea'], message: 'only applies to instance-map competitions' });
+    if (c.model && c.schemaVersion < 2) {
+      ctx.addIssue({ code: 'custom', path: ['model'], message: 'needs schemaVersion: 2 (the tiled pipeline: input, output, views, blend, tta, threshold)' });
+    }
+    if (c.submissions.kinds.includes('model') && c.model === undefined) {
+      ctx.addIssue({ code: 'custom', path: ['model'], message: 'required because submissions.kinds allows "model"' });
+    }
+    if (c.model?.instances && c.metric.name === 'dice') {
+      ctx.addIssue({ code: 'custom', path: ['model', 'instances'], message: 'only applies to instance-map competitions' });
+    }
+    if (c.model && c.metric.name === 'dice' && c.model.output.channels > 1) {
+      ctx.addIssue({ code: 'custom', path: ['model', 'output', 'channels'], message: 'a Dice competition takes one foreground channel' });
     }
   });
 

@@ -17,7 +17,7 @@ describe('submission rules', () => {
     assert.equal(refuseSubmissionKind(sartorius, 'kernel'), null);
     const refusal = refuseSubmissionKind(sartorius, 'file');
     assert.equal(refusal?.code, 'SUBMISSION_KIND_NOT_ALLOWED');
-    assert.match(refusal!.message, /accepts kernels only.*code competition/);
+    assert.match(refusal!.message, /accepts kernels and models only.*code competition: submit a notebook or script that writes submission\.csv, or an ONNX model that the platform runs\./);
   });
 
   it('gives a hidden run a sample file over its test images, in the public sample\'s columns, with no truth', () => {

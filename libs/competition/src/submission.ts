@@ -18,7 +18,9 @@ export type SubmissionRefusal = {
 export function refuseSubmissionKind(config: Pick<CompetitionConfig, 'submissions' | 'title'>, kind: SubmissionKind): SubmissionRefusal | null {
   if ((config.submissions.kinds as readonly SubmissionKind[]).includes(kind)) return null;
   const allowed = config.submissions.kinds.map((k) => `${k}s`).join(' and ');
-  const hint = kind === 'file' ? ' It is a code competition: submit a notebook or script that writes submission.csv.' : '';
+  const kinds = config.submissions.kinds as readonly SubmissionKind[];
+  const code = [kinds.includes('kernel') ? 'a notebook or script that writes submission.csv' : null, kinds.includes('model') ? 'an ONNX model that the platform runs' : null].filter(Boolean).join(', or ');
+  const hint = kind === 'file' && code ? ` It is a code competition: submit ${code}.` : '';
   return {
     code: 'SUBMISSION_KIND_NOT_ALLOWED',
     message: `"${config.title}" accepts ${allowed} only, not ${kind}s.${hint}`,

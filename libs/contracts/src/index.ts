@@ -76,7 +76,7 @@ export type ScoringErrorCode =
  * Every `error.code` a failed submission carries: the scorer's rejection, a kernel run's failure
  * (Kaggle's classes, as codes), or the platform's (`infrastructure`; `stuck`: scoring never
  * finished; `lost`: a run's worker kept dying; `model_not_supported`: a model upload from before
- * the platform ran models).
+ * the platform ran models; `model_output`: a model produced NaN or an output of the wrong shape).
  */
 export type SubmissionErrorCode =
   | ScoringErrorCode
@@ -88,7 +88,8 @@ export type SubmissionErrorCode =
   | 'infrastructure'
   | 'stuck'
   | 'lost'
-  | 'model_not_supported';
+  | 'model_not_supported'
+  | 'model_output';
 
 /**
  * Every code a client can receive, in one spelling (lower snake_case): API errors and a
@@ -195,6 +196,22 @@ export interface CompetitionDto extends CompetitionSummaryDto {
   availableKinds?: SubmissionKind[];
   /** PATCH only: what the platform changed besides what was asked (a merge deadline that followed the close). */
   notes?: string[];
+  /** Where the competition takes models: the pipeline a submitted ONNX model is run through (what a model must fit, and what `holdout predict` reproduces locally). */
+  model?: ModelPipelineDto | null;
+}
+
+/** The tiled pipeline of model submissions, as the competition's `model:` section declares it. */
+export interface ModelPipelineDto {
+  input: { channels: 1 | 3; mean: number[]; std: number[] };
+  output: { kind: 'logits' | 'probabilities'; channels: number };
+  views: { window: number; size: number; stride: number }[];
+  blend: 'center-crop' | 'count' | 'gaussian';
+  tta: ('identity' | 'hflip' | 'vflip' | 'rot90' | 'rot180' | 'rot270')[];
+  threshold: number;
+  tissue: { minTissue: number };
+  instances?: { method: 'components' | 'watershed'; minArea: number };
+  maxSizeBytes: number;
+  timeLimitSeconds: number;
 }
 
 export interface DataFileDto {
@@ -268,6 +285,8 @@ export interface SubmissionProgressDto {
   elapsedSeconds: number | null;
   /** The run's wall-clock limit. */
   limitSeconds: number;
+  /** Model runs: the test image being predicted (1-based) of how many, and its windows done of all (every view and TTA pass). */
+  model?: { image: number; images: number; windowsDone: number; windowsTotal: number | null } | null;
 }
 
 /** Server-sent event payloads on /api/submissions/:id/events and the leaderboard stream. */
@@ -349,6 +368,7 @@ export const QUEUES = {
   scoring: 'scoring',
   kernels: 'kernels',
   kernelsGpu: 'kernels-gpu',
+  models: 'models',
   maintenance: 'maintenance',
 } as const;
 
@@ -359,6 +379,11 @@ export interface ScoreJobData {
 }
 
 export interface KernelJobData {
+  submissionId: string;
+}
+
+/** A model submission's run over the test images (job id: the submission id). */
+export interface ModelJobData {
   submissionId: string;
 }
 
@@ -385,6 +410,7 @@ export type ApiErrorCode =
   | 'not_selectable' // 409: failed, late or unscored submissions cannot be selected
   | 'payload_too_large' // 413
   | 'unprocessable' // 422: well-formed but unusable (an image that cannot be decoded, a bundle the checker could not finish)
+  | 'invalid_model' // 422: an ONNX model the platform will not run (details.problems: [{ code, message }])
   | 'quota_exceeded' // 429: daily submissions used up (details.resetsAt)
   | 'too_many_attempts' // 429: too many failed sign-ins (or sign-ups) from this address or for this account; details.retryAfterSeconds
   | 'internal' // 500
@@ -592,7 +618,7 @@ export interface AuditEventDto {
 /** One notification of the viewer (`GET /api/notifications`): a kernel that ended, a reveal, a team invitation. */
 export interface NotificationDto {
   id: string;
-  kind: 'kernel-finished' | 'kernel-failed' | 'reveal' | 'team-invite';
+  kind: 'kernel-finished' | 'kernel-failed' | 'model-finished' | 'model-failed' | 'reveal' | 'team-invite';
   title: string;
   /** A path in the web app. */
   link: string;

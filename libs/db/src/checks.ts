@@ -1,4 +1,4 @@
-import { FAILURE_CLASSES, KERNEL_RUN_OUTCOMES, KERNEL_RUN_PHASES, KERNEL_RUN_STEPS, SUBMISSION_KINDS, SUBMISSION_STATUSES } from '@holdout/rules';
+import { FAILURE_CLASSES, KERNEL_RUN_OUTCOMES, MODEL_RUN_OUTCOMES, KERNEL_RUN_PHASES, KERNEL_RUN_STEPS, SUBMISSION_KINDS, SUBMISSION_STATUSES } from '@holdout/rules';
 
 // CHECK constraints of the enum-like columns, built from the lists in libs/rules so that the
 // database refuses what the code does not know. Entities declare them (@Check), the migration
@@ -14,6 +14,7 @@ export const CHECKS = {
   kernelRunPhase: { name: 'CHK_kernel_runs_phase', table: 'kernel_runs', expression: oneOf('phase', KERNEL_RUN_PHASES) },
   kernelRunStep: { name: 'CHK_kernel_runs_step', table: 'kernel_runs', expression: oneOf('step', KERNEL_RUN_STEPS) },
   kernelRunOutcome: { name: 'CHK_kernel_runs_outcome', table: 'kernel_runs', expression: oneOf('outcome', KERNEL_RUN_OUTCOMES, true) },
+  modelRunOutcome: { name: 'CHK_model_runs_outcome', table: 'model_runs', expression: oneOf('outcome', MODEL_RUN_OUTCOMES, true) },
   kernelEntryKind: { name: 'CHK_kernel_submissions_entry_kind', table: 'kernel_submissions', expression: oneOf('entry_kind', ['py', 'ipynb']) },
   competitionDataStatus: { name: 'CHK_competitions_data_status', table: 'competitions', expression: oneOf('data_status', ['pending', 'ready', 'failed']) },
   teamInviteStatus: { name: 'CHK_team_invites_status', table: 'team_invites', expression: oneOf('status', ['pending', 'accepted', 'declined', 'cancelled']) },

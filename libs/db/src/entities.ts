@@ -10,6 +10,7 @@ import { Membership } from './entities/membership.entity.js';
 import { KernelPolicy } from './entities/kernel-policy.entity.js';
 import { KernelSubmission } from './entities/kernel-submission.entity.js';
 import { KernelRun } from './entities/kernel-run.entity.js';
+import { ModelRun } from './entities/model-run.entity.js';
 import { ScoreRecord } from './entities/score-record.entity.js';
 import { Submission } from './entities/submission.entity.js';
 import { TeamMember } from './entities/team-member.entity.js';
@@ -19,4 +20,4 @@ import { User } from './entities/user.entity.js';
 import { Notification } from './entities/notification.entity.js';
 
 
-export const ENTITIES = [User, Session, ApiToken, Course, CourseRosterEntry, Membership, Competition, SolutionVersion, Team, TeamMember, TeamInvite, Submission, ScoreRecord, KernelRun, KernelSubmission, KernelPolicy, AuditEvent, Notification];
+export const ENTITIES = [User, Session, ApiToken, Course, CourseRosterEntry, Membership, Competition, SolutionVersion, Team, TeamMember, TeamInvite, Submission, ScoreRecord, KernelRun, ModelRun, KernelSubmission, KernelPolicy, AuditEvent, Notification];

@@ -17,6 +17,7 @@ export * from './entities/kernel-policy.entity.js';
 export * from './entities/kernel-run.entity.js';
 export * from './entities/kernel-submission.entity.js';
 export * from './entities/membership.entity.js';
+export * from './entities/model-run.entity.js';
 export * from './entities/score-record.entity.js';
 export * from './entities/session.entity.js';
 export * from './entities/solution-version.entity.js';

@@ -7,6 +7,7 @@ export const JOBS = {
   reveal: 'reveal',
   reconcile: 'reconcile',
   buildData: 'build-data',
+  model: 'model',
 } as const;
 
 /** Options every scoring job is enqueued with; the job id makes enqueueing idempotent. */
@@ -16,6 +17,11 @@ export function scoreJobOptions(jobId: string) {
 
 /** A kernel run: the job id is the submission id (one live job per kernel). */
 export function kernelJobOptions(submissionId: string) {
+  return { jobId: submissionId, attempts: 3, backoff: { type: 'exponential' as const, delay: 5000 }, removeOnComplete: true, removeOnFail: 1000 };
+}
+
+/** A model run: the job id is the submission id (one live job per model). */
+export function modelJobOptions(submissionId: string) {
   return { jobId: submissionId, attempts: 3, backoff: { type: 'exponential' as const, delay: 5000 }, removeOnComplete: true, removeOnFail: 1000 };
 }
 

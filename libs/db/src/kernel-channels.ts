@@ -6,7 +6,7 @@ import type { KernelRunPhase } from '@holdout/contracts';
  */
 export const kernelChannels = {
   log: (prefix: string, submissionId: string) => `${prefix}:events:kernel-log:${submissionId}`,
-  /** Message: the submission id. Every kernel worker listens; the one running it aborts. */
+  /** Message: the submission id. Every kernel and model worker listens; the one running it aborts. */
   cancel: (prefix: string) => `${prefix}:kernels:cancel`,
 };
 

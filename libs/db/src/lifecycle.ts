@@ -1,4 +1,4 @@
-import type { ScoringErrorCode, SubmissionStatus } from '@holdout/contracts';
+import type { ScoringErrorCode, SubmissionErrorCode, SubmissionStatus } from '@holdout/contracts';
 import { guardOf, nextStatus, runFailureCode, type RejectionClass, type RunFailureClass, type Transition } from '@holdout/rules';
 import type { DataSource, EntityManager } from 'typeorm';
 import { Submission, type Interval } from './entities/submission.entity.js';
@@ -56,6 +56,15 @@ export class SubmissionLifecycle {
    */
   async claimForRun(id: string): Promise<number | null> {
     const row = await this.write('claimForRun', id, `attempts = attempts + 1, run_phase = 'public', started_at = COALESCE(started_at, now())`, [], { returning: 'attempts' });
+    return row ? Number(row.attempts) : null;
+  }
+
+  /**
+   * claimForRun, for a model: a model worker takes a queued model (or one a dead worker left
+   * `running`). A model has one run, over every test image: no run phase, its failures are charged.
+   */
+  async claimModelRun(id: string): Promise<number | null> {
+    const row = await this.write('claimForRun', id, `attempts = attempts + 1, run_phase = NULL, started_at = COALESCE(started_at, now())`, [], { returning: 'attempts' });
     return row ? Number(row.attempts) : null;
   }
 
@@ -127,9 +136,9 @@ export class SubmissionLifecycle {
   }
 
   /** failRun: the kernel failed by the participant's doing (charged: see libs/rules charging). */
-  async failRun(id: string, errorClass: RunFailureClass, message: string): Promise<boolean> {
+  async failRun(id: string, errorClass: RunFailureClass, message: string, code: SubmissionErrorCode = runFailureCode(errorClass)): Promise<boolean> {
     const set = 'error_class = $3, error_code = $4, error_message = $5, error_row = NULL, scored_at = now()';
-    return (await this.write('failRun', id, set, [errorClass, runFailureCode(errorClass), message])) !== null;
+    return (await this.write('failRun', id, set, [errorClass, code, message])) !== null;
   }
 
   /**

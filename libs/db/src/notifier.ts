@@ -1,7 +1,7 @@
 import type { Redis } from 'ioredis';
 import type { EntityManager } from 'typeorm';
 
-export type NotificationKind = 'kernel-finished' | 'kernel-failed' | 'reveal' | 'team-invite';
+export type NotificationKind = 'kernel-finished' | 'kernel-failed' | 'model-finished' | 'model-failed' | 'reveal' | 'team-invite';
 
 /** Message on a user's channel: they have a new notification (the API renders it for them). */
 export interface UserNotificationEvent {

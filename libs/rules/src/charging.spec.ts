@@ -44,6 +44,18 @@ describe('daily quota charging', () => {
       assert.equal(isCharged({ status, errorClass, runPhase, runOnly }), charged));
   }
 
+  // A model has one run (no phase): its output's NaN or wrong shape (exception) and a timeout are the model's.
+  const models: [SubmissionStatus, FailureClass | null, boolean][] = [
+    ['running', null, true],
+    ['failed', 'exception', true],
+    ['failed', 'timeout', true],
+    ['failed', 'infrastructure', false],
+    ['cancelled', 'cancelled', false],
+  ];
+  for (const [status, errorClass, charged] of models) {
+    it(`a model ${status}${errorClass ? ` (${errorClass})` : ''} is ${charged ? '' : 'not '}charged`, () => assert.equal(isCharged({ status, errorClass, runPhase: null, runOnly: false }), charged));
+  }
+
   it('public runs left never go below zero', () => {
     assert.equal(publicRunsLeft({ publicRunsPerDay: 10, startedToday: 3 }), 7);
     assert.equal(publicRunsLeft({ publicRunsPerDay: 10, startedToday: 12 }), 0);
@@ -81,7 +93,9 @@ describe('rescorability', () => {
     ['kernel', 'failed', 'exception', false],
     ['kernel', 'failed', 'timeout', false],
     ['kernel', 'running', null, false],
-    ['model', 'scored', null, false],
+    ['model', 'scored', null, true],
+    ['model', 'failed', 'exception', false],
+    ['model', 'running', null, false],
   ];
   for (const [kind, status, errorClass, ok] of cases) {
     it(`a ${kind} ${status}${errorClass ? ` (${errorClass})` : ''} is ${ok ? '' : 'not '}rescored`, () => assert.equal(isRescorable({ kind, status, errorClass, scoredAgainstSolution: true }), ok));

@@ -51,9 +51,9 @@ export function quotaLeft(o: { dailySubmissions: number; chargedToday: number })
  * scores again: scored ones, and those whose output the scorer rejected (a file: `validation`;
  * a kernel's submission.csv: `scoring-error`), which a corrected solution may accept — in both
  * cases only what was scored against a solution version (a kernel whose public run wrote an
- * invalid file never was). A kernel is not run again: its stored `submission.csv` is scored.
+ * invalid file never was). A kernel or a model is not run again: its stored predictions are scored.
  */
-export const RESCORABLE_KINDS = ['file', 'kernel'] as const satisfies readonly SubmissionKind[];
+export const RESCORABLE_KINDS = ['file', 'kernel', 'model'] as const satisfies readonly SubmissionKind[];
 export const RESCORABLE_FAILURE_CLASSES = ['validation', 'scoring-error'] as const satisfies readonly FailureClass[];
 
 export function isRescorable(s: { kind: SubmissionKind; status: SubmissionStatus; errorClass: FailureClass | null; scoredAgainstSolution: boolean }): boolean {

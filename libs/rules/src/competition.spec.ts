@@ -10,7 +10,7 @@ describe('which submission kinds an instructor may turn on', () => {
     ['files only', ['file'], ['file', 'kernel'], null],
     ['files where the bundle keeps the test images hidden', ['file', 'kernel'], ['kernel'], /does not offer file \(it offers kernel\)/],
     ['none', [], ['file', 'kernel'], /at least one/],
-    ['a model, which nothing offers yet', ['model'], ['file', 'kernel'], /does not offer model/],
+    ['a model where the bundle has no pipeline for one', ['model'], ['file', 'kernel'], /does not offer model/],
   ];
   for (const [name, requested, available, problem] of cases) {
     it(name, () => {

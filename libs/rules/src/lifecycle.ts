@@ -130,6 +130,14 @@ export const KERNEL_RUN_OUTCOMES = ['succeeded', 'timeout', 'oom', 'exception', 
 export type KernelRunOutcome = (typeof KERNEL_RUN_OUTCOMES)[number];
 
 /**
+ * How a model run ended (`model_runs.outcome`): `invalid-output` is the model's fault (NaN or a
+ * wrong shape: charged, like a kernel that crashed), `timeout` too; `lost` (its worker stopped) and
+ * `error` (it could not be run on our side) are not.
+ */
+export const MODEL_RUN_OUTCOMES = ['succeeded', 'timeout', 'invalid-output', 'cancelled', 'lost', 'error'] as const;
+export type ModelRunOutcome = (typeof MODEL_RUN_OUTCOMES)[number];
+
+/**
  * Where a kernel job picks up when a worker takes it — the first time, or after the worker that
  * had it died: a queued kernel is claimed; a `running` one was in a sandbox that died with its
  * worker, so it is claimed again as a new attempt; a `scoring` one has its output collected and

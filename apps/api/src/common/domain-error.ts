@@ -40,6 +40,7 @@ export function httpStatusOf(code: ApiErrorCode): number {
     case 'payload_too_large':
       return 413;
     case 'unprocessable':
+    case 'invalid_model':
       return 422;
     case 'quota_exceeded':
     case 'too_many_attempts':

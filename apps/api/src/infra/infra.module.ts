@@ -13,15 +13,17 @@ export const REDIS = Symbol('REDIS');
 export class Queues implements OnApplicationShutdown {
   readonly scoring: Queue;
   readonly maintenance: Queue;
+  readonly models: Queue;
 
   constructor(@Inject(APP_CONFIG) config: AppConfig, @Inject(REDIS) redis: Redis) {
     const opts = { connection: redis, prefix: config.queuePrefix };
     this.scoring = new Queue(QUEUES.scoring, opts);
     this.maintenance = new Queue(QUEUES.maintenance, opts);
+    this.models = new Queue(QUEUES.models, opts);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    await Promise.all([this.scoring.close(), this.maintenance.close()]);
+    await Promise.all([this.scoring.close(), this.maintenance.close(), this.models.close()]);
   }
 }
 

@@ -63,6 +63,9 @@ export class Client {
   put(path: string) {
     return this.agent.put(path).set(AUTH.csrfHeader, this.csrf);
   }
+  patch(path: string) {
+    return this.agent.patch(path).set(AUTH.csrfHeader, this.csrf);
+  }
   delete(path: string) {
     return this.agent.delete(path).set(AUTH.csrfHeader, this.csrf);
   }

@@ -116,7 +116,13 @@ export async function errorOf(res: Response): Promise<CliError> {
   const message = body?.error?.message ?? `HTTP ${res.status} ${res.statusText}`;
   if (res.status === 401) return new CliError(`the server did not accept your token (expired or revoked?): ${LOGIN_HINT}`, EXIT.auth);
   if (res.status >= 500) return new CliError(`the server failed (HTTP ${res.status}): ${message}`, EXIT.unreachable);
-  const details = Array.isArray(body?.error?.details) ? (body.error.details as unknown[]).map(detailLine) : [];
+  // A refused model lists its problems under `details.problems` ([{ code, message, member? }]).
+  const raw = body?.error?.details as { problems?: unknown } | unknown[] | undefined;
+  const problems = raw && !Array.isArray(raw) && Array.isArray(raw.problems) ? (raw.problems as unknown[]) : null;
+  if (body?.error?.code === 'invalid_model' && problems) {
+    return new CliError(['the server refused the model (nothing was recorded or charged):', ...problems.map((d) => `  - ${detailLine(d)}`)].join('\n'), EXIT.refused);
+  }
+  const details = (Array.isArray(raw) ? raw : (problems ?? [])).map(detailLine);
   return new CliError([message, ...details.map((d) => `  - ${d}`)].join('\n'), EXIT.refused);
 }
 

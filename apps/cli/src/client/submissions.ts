@@ -16,7 +16,8 @@ export async function filePart(path: string): Promise<{ blob: Blob; name: string
 
 /**
  * Follows a submission's event stream until it finishes; reports status changes (and a kernel's
- * queue position or running time) on stderr unless quiet. Returns the final submission.
+ * queue position or running time, a model's image and windows) on stderr unless quiet. Returns
+ * the final submission.
  */
 export async function waitForSubmission(api: Api, id: string, o: { quiet: boolean; onLog?: (line: string, run: KernelRunPhase) => void }): Promise<SubmissionDto> {
   let last = '';
@@ -43,6 +44,12 @@ export function progressLine(p: SubmissionProgressDto): string {
   if (p.phase === 'queued') {
     const wait = p.etaSeconds == null ? '' : `, about ${Math.max(1, Math.round(p.etaSeconds / 60))} min`;
     return `queued: position ${p.position} of ${p.waiting}${wait}`;
+  }
+  if (p.phase === 'running' && p.model) {
+    const { image, images, windowsDone, windowsTotal } = p.model;
+    const windows = windowsTotal ? `, windows ${windowsDone}/${windowsTotal}` : '';
+    const time = p.elapsedSeconds == null ? '' : ` (${duration(p.elapsedSeconds)} of ${duration(p.limitSeconds)})`;
+    return `predicting: image ${image} of ${images}${windows}${time}`;
   }
   if (p.phase === 'running') {
     const run = p.run === 'public' ? 'public run' : p.run === 'hidden' ? 'hidden run' : 'running';

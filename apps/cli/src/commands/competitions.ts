@@ -22,8 +22,9 @@ Commands:
   download -c SLUG [-f FILE] [-p DIR] [--zip [--unzip]]
                                 download its files (resumes an interrupted download), or
                                 all of them as one zip
-  submit -c SLUG -f FILE [-m MESSAGE] [--cv SCORE] [--wait]
-                                submit a prediction file; --wait follows it to its score
+  submit -c SLUG (-f FILE | --model MODEL.onnx) [-m MESSAGE] [--cv SCORE] [--wait]
+                                submit a prediction file, or an ONNX model the server runs
+                                over the test images; --wait follows it to its score
   submissions -c SLUG           your team's submissions
   leaderboard -c SLUG [--private] [--download]
                                 the leaderboard (the private one after the close)
@@ -161,21 +162,26 @@ async function fetchFile(api: Api, path: string, target: string, f: DataFileDto,
 }
 
 async function submit(args: string[]): Promise<void> {
+  const help = usage(
+    'submit -c SLUG (-f FILE | --model MODEL.onnx) [-m MESSAGE] [--cv SCORE] [--wait]',
+    "Submits a prediction file (submission.csv), or a model: an ONNX file (or a .tar of several, averaged\nas an ensemble) that the server runs over the test images through the competition's pipeline\n(`holdout predict` runs the same pipeline locally). A model is checked at once: a refused one lists\nits problems (exit 2) and is not charged. It is scored on the public part of the hidden test set;\n--wait follows it until it is scored (exit 0) or fails (exit 5, with the reason).",
+    '  -c, --competition <slug>\n  -f, --file <path>   the CSV to submit\n  --model <path>      the model to submit (.onnx, or a .tar of .onnx files)\n  -m, --message <text>  a description shown with the submission\n  --cv <score>        your local validation score, shown beside the public one\n  --wait              wait for the score (a model: its progress over the test images)\n',
+  );
   const line = parseCommandLine(args, {
-    usage: usage(
-      'submit -c SLUG -f FILE [-m MESSAGE] [--cv SCORE] [--wait]',
-      'Submits a prediction file (submission.csv). It is scored on the public part of the hidden test set\nat once; --wait follows it until it is scored (exit 0) or fails (exit 5, with the reason).',
-      '  -c, --competition <slug>\n  -f, --file <path>   the CSV to submit\n  -m, --message <text>  a description shown with the submission\n  --cv <score>        your local validation score, shown beside the public one\n  --wait              wait for the score\n',
-    ),
-    options: { ...C, file: { type: 'string', short: 'f' }, message: { type: 'string', short: 'm' }, cv: { type: 'string' }, wait: { type: 'boolean' }, ...OUTPUT_OPTIONS },
-    required: ['competition', 'file'],
+    usage: help,
+    options: { ...C, file: { type: 'string', short: 'f' }, model: { type: 'string' }, message: { type: 'string', short: 'm' }, cv: { type: 'string' }, wait: { type: 'boolean' }, ...OUTPUT_OPTIONS },
+    required: ['competition'],
   });
   if (line === null) return;
   const v = line.values;
+  if ((v.file === undefined) === (v.model === undefined)) {
+    usageError(help, 'give either -f FILE (a prediction file) or --model MODEL.onnx (a model)');
+    return;
+  }
   const api = await Api.signedIn();
-  const file = await filePart(v.file as string);
+  const file = await filePart((v.model ?? v.file) as string);
   const form = new FormData();
-  form.set('kind', 'file');
+  form.set('kind', v.model === undefined ? 'file' : 'model');
   if (v.message !== undefined) form.set('description', v.message as string);
   if (v.cv !== undefined) form.set('cvScore', v.cv as string);
   form.set('file', file.blob, file.name);

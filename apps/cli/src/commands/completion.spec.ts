@@ -19,5 +19,9 @@ describe('holdout completion bash', () => {
     assert.deepEqual(complete(['holdout', 'k']), ['kernels']);
     assert.deepEqual(complete(['holdout', 'competitions', 'sub']), ['submit', 'submissions']);
     assert.deepEqual(complete(['holdout', 'kernels', 'push', '--at']), ['--attach']);
+    assert.deepEqual(complete(['holdout', 'pr']), ['predict']);
+    assert.deepEqual(complete(['holdout', 'predict', '--mo']), ['--model']);
+    assert.deepEqual(complete(['holdout', 'predict', '--im']), ['--images']);
+    assert.deepEqual(complete(['holdout', 'competitions', 'submit', '--mo']), ['--model']);
   });
 });

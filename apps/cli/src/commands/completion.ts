@@ -14,8 +14,8 @@ const VERBS: Record<string, string[]> = {
   kernels: ['push', 'status', 'logs', 'output', 'cancel'],
   bundles: ['build', 'list', 'validate'],
 };
-const COMMANDS = ['login', 'logout', 'whoami', 'competitions', 'kernels', 'score', 'bundles', 'completion'];
-const OPTIONS = ['--json', '--quiet', '--help', '--competition', '--file', '--path', '--message', '--wait', '--cv', '--private', '--download', '--unselect', '--attach', '--dataset', '--follow', '--url', '--email', '--password-stdin', '--token', '--course', '--bundle', '--slug', '--solution', '--reason', '--all'];
+const COMMANDS = ['login', 'logout', 'whoami', 'competitions', 'kernels', 'score', 'predict', 'bundles', 'completion'];
+const OPTIONS = ['--json', '--quiet', '--help', '--competition', '--file', '--path', '--message', '--wait', '--cv', '--private', '--download', '--unselect', '--attach', '--dataset', '--follow', '--url', '--email', '--password-stdin', '--token', '--course', '--bundle', '--slug', '--solution', '--reason', '--all', '--model', '--images', '--out', '--threads'];
 
 export async function run(args: string[]): Promise<void> {
   if (args[0] !== 'bash') {

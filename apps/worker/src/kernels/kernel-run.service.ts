@@ -8,7 +8,6 @@ import {
   KernelSubmission,
   LocalArtifactStore,
   Notifier,
-  SolutionVersion,
   Submission,
   SubmissionLifecycle,
   kernelChannels,
@@ -24,6 +23,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ScorerPool, scoreResultOf, SubmissionRejected } from '../scoring/scorer-pool.js';
+import { currentSolution } from '../scoring/current-solution.js';
 import { CONFIG, REDIS } from '../tokens.js';
 import { thisHost } from './kernel-host.service.js';
 import { competitionView, exists, hasHiddenRun, publicRunCheck, type ViewSource } from './data-view.js';
@@ -342,7 +342,7 @@ export class KernelRunService {
   private async check(ctx: RunContext, row: RunRow): Promise<Step> {
     const { s, c } = ctx;
     try {
-      const against = await publicRunCheck({ ...this.source(c), solutionPath: (await this.currentSolution(c)).path });
+      const against = await publicRunCheck({ ...this.source(c), solutionPath: (await currentSolution(this.ds, c)).path });
       await this.pool.score({ metric: c.metric, rleOrder: c.rleOrder, solutionPath: against, submissionPath: this.store.path(`${row.key}/submission.csv`) });
     } catch (err) {
       // Ours (no solution, a sample the solution does not size…): retried, then failed as ours.
@@ -377,7 +377,7 @@ export class KernelRunService {
 
   /** score: the kernel's submission.csv through the platform's scorer (the same threads as file submissions); the run is then `done`. */
   private async score({ s, c }: RunContext, { runRowId, csv }: Collected): Promise<Step> {
-    const version = await this.currentSolution(c);
+    const version = await currentSolution(this.ds, c);
     try {
       const r = await this.pool.score({ metric: c.metric, rleOrder: c.rleOrder, solutionPath: version.path, submissionPath: csv });
       await this.ds.transaction(async (m) => {
@@ -415,15 +415,6 @@ export class KernelRunService {
       .catch((err: unknown) => this.logger.write('warn', 'kernel notification not recorded', { submissionId: s.id, err: String(err) }));
   }
 
-  /**
-   * The competition's solution version current now, not when the run started hours ago: a
-   * rescore issued meanwhile would otherwise be left to the reconciler's catch-up.
-   */
-  private async currentSolution(c: Competition): Promise<SolutionVersion> {
-    const [current] = (await this.ds.query('SELECT current_solution_version_id AS v FROM competitions WHERE id = $1', [c.id])) as { v: string | null }[];
-    if (!current?.v) throw new Error(`competition ${c.slug} has no solution version`);
-    return this.ds.getRepository(SolutionVersion).findOneOrFail({ where: { id: current.v } });
-  }
 
   /** Records the step a run reached (and the device it holds). */
   private async setStep(runRowId: string, step: KernelRunStep, o: { gpu?: string | null } = {}, m: EntityManager = this.ds.manager): Promise<void> {

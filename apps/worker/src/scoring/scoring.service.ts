@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ScoreJobData } from '@holdout/contracts';
-import { type AppConfig, Competition, JsonLogger, LocalArtifactStore, ScoreRecord, SolutionVersion, Submission, SubmissionLifecycle, EventPublisher } from '@holdout/db';
+import { type AppConfig, Competition, JsonLogger, LocalArtifactStore, ModelRun, ScoreRecord, SolutionVersion, Submission, SubmissionLifecycle, EventPublisher } from '@holdout/db';
 import { rejectionClassOf } from '@holdout/rules';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { DataSource } from 'typeorm';
@@ -84,13 +84,19 @@ export class ScoringService {
   }
 
   /**
-   * The file this job scores: a file submission's upload; for a kernel, only on a rescore, the
-   * stored submission.csv of its latest successful run (the first scoring is the kernel run's
-   * own, and a rescore never runs the kernel again). Null: nothing to score here.
+   * The file this job scores: a file submission's upload; for a kernel or a model, only on a
+   * rescore, the stored predictions of its latest successful run (the first scoring is the run's
+   * own, and a rescore never runs it again). Null: nothing to score here.
    */
   private async pathToScore(s: Submission, rescoreId: string | undefined): Promise<string | null> {
     if (s.kind === 'file') return s.artifactPath ? this.store.path(s.artifactPath) : null;
-    if (s.kind !== 'kernel' || !rescoreId) return null;
+    if (!rescoreId) return null;
+    if (s.kind === 'model') {
+      const run = await this.ds.getRepository(ModelRun).findOne({ where: { submissionId: s.id, outcome: 'succeeded' }, order: { attempt: 'DESC' } });
+      if (!run?.outputPath) this.logger.write('warn', 'rescore: the model run left no predictions', { submissionId: s.id });
+      return run?.outputPath ? this.store.path(run.outputPath) : null;
+    }
+    if (s.kind !== 'kernel') return null;
     const out = await kernelOutputOf(this.ds, s.id);
     if (!out) this.logger.write('warn', 'rescore: the kernel has no collected output', { submissionId: s.id });
     return out ? this.store.path(out.key) : null;

@@ -10,7 +10,8 @@ import type { CompetitionDataPaths } from './paths.js';
 
 export { IMAGE_EXTENSIONS };
 
-async function listImages(dir: string): Promise<Map<string, string>> {
+/** The images of a folder by id (file name without its image extension), sorted by name; empty when the folder is missing. */
+export async function listImages(dir: string): Promise<Map<string, string>> {
   const images = new Map<string, string>();
   let names: string[];
   try {

@@ -34,6 +34,9 @@ import { repoRoot } from './repo-root.js';
  * | HOLDOUT_KERNEL_IMAGE | unset (worker: runtime image every kernel runs in, e.g. the tag `docker/kernel-runtime/build.sh` prints; unset = the competition's `kernel.image`) |
  * | HOLDOUT_KERNEL_CONCURRENCY | 1 (worker: CPU kernels run at once; GPU kernels run one per device) |
  * | HOLDOUT_KERNEL_OWNER | `<host name>.<queue prefix>` (worker: labels its kernel containers; stable across restarts so it reclaims its orphans) |
+ * | HOLDOUT_MODEL_CONCURRENCY | 1 (worker: model submissions run at once) |
+ * | HOLDOUT_MODEL_THREADS | the machine's cores (worker: onnxruntime's intra-op threads for each model run) |
+ * | HOLDOUT_MODEL_PROVIDER | cpu (worker: `cuda` runs models on the first of HOLDOUT_GPUS; needs onnxruntime-node's CUDA binaries, see the README) |
  * | HOLDOUT_GPU_HOURS_PER_WEEK | 30 (API: default weekly GPU budget of a team, per competition/course overridable) |
  * | HOLDOUT_COURSE_CREATION | approved (who may open a course and so upload bundles: `approved` = site admins and users an admin approved; `anyone` = every signed-in user) |
  * | HOLDOUT_LOGIN_ATTEMPTS_PER_IP | 30 (failed sign-ins from one address per 15 min before it must wait; counted in Redis, shared by API replicas; 10 per address and account) |
@@ -66,6 +69,9 @@ const schema = z.object({
   HOLDOUT_KERNEL_IMAGE: z.string().trim().optional(),
   HOLDOUT_KERNEL_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   HOLDOUT_KERNEL_OWNER: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be [A-Za-z0-9_.-]').optional(),
+  HOLDOUT_MODEL_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
+  HOLDOUT_MODEL_THREADS: z.coerce.number().int().min(1).max(256).optional(),
+  HOLDOUT_MODEL_PROVIDER: z.enum(['cpu', 'cuda']).default('cpu'),
   HOLDOUT_GPU_HOURS_PER_WEEK: z.coerce.number().min(0).default(30),
   HOLDOUT_COURSE_CREATION: z.enum(['approved', 'anyone']).default('approved'),
   HOLDOUT_LOGIN_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(30),
@@ -115,6 +121,8 @@ export interface AppConfig {
   webUrl: string;
   /** Kernel workers (and the API's GPU budget). `enabled` false (HOLDOUT_KERNELS=off): no kernel runs on this deployment. */
   kernels: { enabled: boolean; gpus: string[]; image: string | null; concurrency: number; owner: string; gpuHoursPerWeek: number };
+  /** Model workers: runs at once, and onnxruntime's intra-op threads for each (null: onnxruntime's default, the machine's cores). */
+  models: { concurrency: number; threads: number | null; provider: 'cpu' | 'cuda' };
 }
 
 export class ConfigError extends Error {
@@ -171,6 +179,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       owner: e.HOLDOUT_KERNEL_OWNER ?? `${hostname().replace(/[^A-Za-z0-9_.-]/g, '_') || 'worker'}.${e.HOLDOUT_QUEUE_PREFIX}`,
       gpuHoursPerWeek: e.HOLDOUT_GPU_HOURS_PER_WEEK,
     },
+    models: { concurrency: e.HOLDOUT_MODEL_CONCURRENCY, threads: e.HOLDOUT_MODEL_THREADS ?? null, provider: e.HOLDOUT_MODEL_PROVIDER },
   };
 }
 

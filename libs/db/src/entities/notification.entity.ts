@@ -12,7 +12,7 @@ export class Notification {
   @PrimaryGeneratedColumn('uuid') id!: string;
   @Column('uuid') userId!: string;
   @ManyToOne(() => User, { onDelete: 'CASCADE' }) @JoinColumn({ name: 'user_id' }) user?: User;
-  /** kernel-finished, kernel-failed, reveal, team-invite */
+  /** kernel-finished, kernel-failed, model-finished, model-failed, reveal, team-invite */
   @Column('varchar', { length: 32 }) kind!: string;
   @Column('varchar', { length: 300 }) title!: string;
   /** A path in the web app. */

@@ -4,8 +4,8 @@ import { basename, join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, buildDataJobOptions, Competition, JOBS, JsonLogger, LocalArtifactStore, EventPublisher, Notifier } from '@holdout/db';
 import { closeChangeProblem, freezeStartsAt, kernelSettingsOf, type CompetitionKernelSettings, mergeDeadlineFollowingClose, quotaDay, submissionKindsProblem, timelineProblem, UNFINISHED_STATUSES } from '@holdout/rules';
-import type { BundleDto, CompetitionDto, CompetitionSummaryDto, Role, SubmissionKind } from '@holdout/contracts';
-import { BUNDLE_LIMITS, OFFERED_SUBMISSION_KINDS, pagesForSlug, perImagePublicOf } from '@holdout/competition';
+import type { BundleDto, CompetitionDto, CompetitionSummaryDto, ModelPipelineDto, Role, SubmissionKind } from '@holdout/contracts';
+import { BUNDLE_LIMITS, SUBMISSION_KINDS, pagesForSlug, perImagePublicOf } from '@holdout/competition';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { UploadInterceptor, type UploadInput } from '../../common/upload.interceptor.js';
@@ -52,7 +52,7 @@ const editSchema = z
       .optional(),
     feedback: z.strictObject({ perImagePublic: z.boolean().optional() }).optional(),
     leaderboard: z.strictObject({ anonymous: z.boolean().optional(), freezeDays: z.number().int().min(0).max(60).optional() }).optional(),
-    submissionKinds: z.array(z.enum(OFFERED_SUBMISSION_KINDS)).max(OFFERED_SUBMISSION_KINDS.length).optional(),
+    submissionKinds: z.array(z.enum(SUBMISSION_KINDS)).max(SUBMISSION_KINDS.length).optional(),
     kernel: z
       .strictObject({
         timeLimitSeconds: z.number().int().min(60).max(72 * 3600).optional(),
@@ -77,6 +77,8 @@ export interface RulesLimits {
   kinds: readonly SubmissionKind[];
   /** The competition's kernel settings (`kernelSettingsOf`), shown where it takes kernels. */
   kernel: Pick<CompetitionKernelSettings, 'publicRunsPerDay' | 'showHiddenDataLogs' | 'timeLimitSeconds'>;
+  /** The model pipeline, where the competition takes models. */
+  model: ModelPipelineDto | null;
 }
 
 const limitsOf = (c: Pick<Competition, 'dailySubmissions' | 'finalSelections' | 'submissionKinds' | 'config'>): RulesLimits => ({
@@ -85,6 +87,7 @@ const limitsOf = (c: Pick<Competition, 'dailySubmissions' | 'finalSelections' | 
   teamSize: maxTeamSizeOf(c),
   kinds: c.submissionKinds,
   kernel: kernelSettingsOf(c.config),
+  model: modelPipelineOf(c),
 });
 
 /** Written into the rules page of every competition: the quota rule participants live by, and how kernels run. */
@@ -129,8 +132,25 @@ ${
   in submissions, counting both teams'. A merge keeps every submission and score; the merged team chooses
   its final submissions again.
 - A member may leave a team only before it has submitted, and only until the merge deadline.
-${kernels}`;
+${kernels}${modelRules(l.model)}`;
 };
+
+/** How model submissions run, from the competition's pipeline (empty where it takes none). */
+function modelRules(m: ModelPipelineDto | null): string {
+  if (!m) return '';
+  const mb = Math.round(m.maxSizeBytes / 1024 / 1024);
+  const minutes = Math.round(m.timeLimitSeconds / 60);
+  return `
+### Model runs
+- A model submission is an ONNX file (up to ${mb} MB), or a \`.tar\` of several whose probabilities are averaged (an
+  ensemble). It is checked on upload — readable, the competition's input and output, ordinary operators only, no
+  custom operator domains, no external data files — and a model that fails the check is refused at once, not charged.
+- The platform runs it over **every test image**, public and hidden, through the pipeline on the Overview page; you
+  see its progress, and only its scores come back. A run may take up to ${minutes} min.
+- A model whose output holds NaN or has the wrong shape fails as an exception and, like a run that passes its time
+  limit, **is charged**; failures on our side and cancelled runs are not.
+`;
+}
 
 @Injectable()
 export class CompetitionsService {
@@ -187,6 +207,7 @@ export class CompetitionsService {
       rleOrder: c.rleOrder,
       dataReady: c.dataStatus === 'ready',
       availableKinds: availableKindsOf(c),
+      model: modelPipelineOf(c),
     };
     const teamId = await this.submissions.teamOf(c.id, p.userId);
     const now = new Date();
@@ -391,11 +412,19 @@ const QUOTA_HEADING = '\n\n## Submission limits\n';
  * the request names, before and after). The rules page's generated quota section follows the
  * limits; kernel settings apply only where the competition takes kernels.
  */
+/** The competition's model pipeline, where it takes models (the validated `model:` section, public by design). */
+function modelPipelineOf(c: Pick<Competition, 'config' | 'submissionKinds'>): ModelPipelineDto | null {
+  const m = (c.config as { model?: ModelPipelineDto & { format?: string } }).model;
+  if (!m || !c.submissionKinds.includes('model')) return null;
+  const { format: _format, ...pipeline } = m;
+  return pipeline;
+}
+
 /** The kinds the competition's bundle offers (what an instructor may turn on): its `submissions.kinds`, as offered today. */
 export function availableKindsOf(c: Pick<Competition, 'config' | 'submissionKinds'>): SubmissionKind[] {
   const listed = (c.config.submissions as { kinds?: unknown } | undefined)?.kinds;
   const kinds = Array.isArray(listed) ? listed : c.submissionKinds;
-  return OFFERED_SUBMISSION_KINDS.filter((k) => kinds.includes(k));
+  return SUBMISSION_KINDS.filter((k) => kinds.includes(k));
 }
 
 function settingsChange(c: Competition, body: z.output<typeof editSchema>): { update: Partial<Competition>; changed: boolean; before: Record<string, unknown>; after: Record<string, unknown> } {

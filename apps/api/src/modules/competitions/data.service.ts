@@ -11,32 +11,38 @@ export function weakEtag(size: number, mtime: Date): string {
   return `W/"${size.toString(16)}-${mtime.getTime().toString(16)}"`;
 }
 
-/** Starter kernels a bundle ships in `starter/` (libs/competition's `loadBundle` finds `starter/kernel.py|ipynb` there). */
-const STARTER_DIR = 'starter';
-const STARTER_FILE = /^[^.\/][^/]*\.(py|ipynb)$/;
+/**
+ * What a bundle ships to participants besides the data: starter kernels in `starter/`
+ * (libs/competition's `loadBundle` finds `starter/kernel.py|ipynb` there) and the baseline model
+ * with its training script in `baseline/`. Only these folders, and only files of these kinds.
+ */
+const BUNDLE_FILES: Record<string, RegExp> = {
+  starter: /^[^.\/][^/]*\.(py|ipynb)$/,
+  baseline: /^[^.\/][^/]*\.(py|onnx|md)$/,
+};
 
 /**
  * Public competition data only. Paths are resolved under `<data>/public` and anything that
  * escapes it (`..`, absolute paths, symlinks out) is "not found"; `hidden/` is never reachable.
- * The bundle's starter kernels (`starter/*.py|*.ipynb`) are listed and served with the data under
- * `starter/`, so every client that lists the data finds them; a file of that name in the public
- * data itself takes precedence.
+ * The bundle's starter kernels (`starter/*.py|*.ipynb`) and baseline (`baseline/*.py|*.onnx|*.md`)
+ * are listed and served with the data under those names, so every client that lists the data
+ * finds them; a file of that name in the public data itself takes precedence.
  */
 @Injectable()
 export class DataService {
   constructor(private readonly access: CompetitionAccess) {}
 
-  private async roots(p: Principal, slug: string): Promise<{ publicRoot: string; starterRoot: string }> {
+  private async roots(p: Principal, slug: string): Promise<Roots> {
     const { c } = await this.access.visible(p, slug);
     if (c.dataStatus !== 'ready' || !c.publicDir) throw new DomainError('competition_not_ready', 'the competition data is still being prepared');
-    return { publicRoot: resolve(c.publicDir), starterRoot: resolve(c.bundleDir, STARTER_DIR) };
+    return { publicRoot: resolve(c.publicDir), bundleRoot: resolve(c.bundleDir) };
   }
 
   async list(p: Principal, slug: string): Promise<DataFileDto[]> {
     return this.listIn(await this.roots(p, slug));
   }
 
-  private async listIn({ publicRoot, starterRoot }: { publicRoot: string; starterRoot: string }): Promise<DataFileDto[]> {
+  private async listIn({ publicRoot, bundleRoot }: Roots): Promise<DataFileDto[]> {
     const out: DataFileDto[] = [];
     const walk = async (dir: string, rel: string) => {
       for (const e of await readdir(dir, { withFileTypes: true })) {
@@ -52,12 +58,13 @@ export class DataService {
     };
     await walk(publicRoot, '');
     const names = new Set(out.map((f) => f.name));
-    const starter = await readdir(starterRoot, { withFileTypes: true }).catch(() => []);
-    for (const e of starter) {
-      const name = posix.join(STARTER_DIR, e.name);
-      if (!e.isFile() || !STARTER_FILE.test(e.name) || names.has(name)) continue;
-      const st = await stat(join(starterRoot, e.name));
-      out.push({ name, size: st.size, etag: weakEtag(st.size, st.mtime) });
+    for (const [dir, allowed] of Object.entries(BUNDLE_FILES)) {
+      for (const e of await readdir(join(bundleRoot, dir), { withFileTypes: true }).catch(() => [])) {
+        const name = posix.join(dir, e.name);
+        if (!e.isFile() || !allowed.test(e.name) || names.has(name)) continue;
+        const st = await stat(join(bundleRoot, dir, e.name));
+        out.push({ name, size: st.size, etag: weakEtag(st.size, st.mtime) });
+      }
     }
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
@@ -88,13 +95,19 @@ export class DataService {
   }
 }
 
-/** `name` (as the listing names it) under the public data, or a bundle starter under `starter/`. */
-async function resolveIn(roots: { publicRoot: string; starterRoot: string }, name: string): Promise<{ root: string; name: string; etag: string } | null> {
+interface Roots {
+  publicRoot: string;
+  bundleRoot: string;
+}
+
+/** `name` (as the listing names it) under the public data, or a bundle file under `starter/` or `baseline/`. */
+async function resolveIn(roots: Roots, name: string): Promise<{ root: string; name: string; etag: string } | null> {
   if (!name || name.includes('\0') || name.split('/').some((s) => s === '..' || s.startsWith('.'))) return null;
   const found = await fileUnder(roots.publicRoot, name);
   if (found) return found;
   const [dir, file, ...rest] = name.split('/');
-  if (dir === STARTER_DIR && file && rest.length === 0 && STARTER_FILE.test(file)) return fileUnder(roots.starterRoot, file);
+  const allowed = dir !== undefined && Object.hasOwn(BUNDLE_FILES, dir) ? BUNDLE_FILES[dir]! : null;
+  if (allowed && file && rest.length === 0 && allowed.test(file)) return fileUnder(join(roots.bundleRoot, dir!), file);
   return null;
 }
 

@@ -7,7 +7,7 @@ import { Redis } from 'ioredis';
 import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, COUNTED_PUBLIC_RUNS_SQL, type AppConfig, type Competition, JsonLogger, type KernelAttachment, kernelChannels, kernelJobOptions, type KernelLogEvent, kernelRunKey, KernelSubmission, LIVE_JOB_STATES, LocalArtifactStore, type Submission, SubmissionLifecycle, EventPublisher } from '@holdout/db';
 import { DomainError, badRequest, notFound } from '../../common/domain-error.js';
-import { REDIS } from '../../infra/infra.module.js';
+import { Queues, REDIS } from '../../infra/infra.module.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
 import { CompetitionAccess, isRevealed } from '../competitions/competition-access.service.js';
@@ -66,6 +66,7 @@ export class KernelSubmissions {
     private readonly lifecycle: SubmissionLifecycle,
     private readonly intake: SubmissionIntake,
     private readonly audit: AuditService,
+    private readonly jobs: Queues,
   ) {}
 
   /**
@@ -217,28 +218,28 @@ export class KernelSubmissions {
     await this.queues.of(k.queue).add('run', { submissionId }, kernelJobOptions(submissionId));
   }
 
-  /** Cancels a queued or running kernel: its team's members or an instructor. Not charged. */
+  /** Cancels a queued or running kernel or model: its team's members or an instructor. Not charged. */
   async cancel(p: Principal, id: string): Promise<SubmissionDto> {
     const row = await this.repo.findWithTeam(id);
     if (!row) throw notFound('submission');
     const c = row.s.competition!;
     const role = await this.access.roleOf(p, c);
     const member = await this.repo.isMember(row.s.teamId, p.userId);
+    const what = row.s.kind === 'model' ? 'model' : 'kernel';
     if (!member && role !== 'instructor') {
-      if (role === 'ta') throw new DomainError('forbidden', 'only the team or an instructor can cancel a kernel');
+      if (role === 'ta') throw new DomainError('forbidden', `only the team or an instructor can cancel a ${what}`);
       throw notFound('submission');
     }
-    if (row.s.kind !== 'kernel') throw new DomainError('conflict', 'only kernel submissions can be cancelled');
+    if (row.s.kind === 'file') throw new DomainError('conflict', 'only kernel and model submissions can be cancelled');
     const by = member ? 'your team' : 'an instructor';
-    const cancelled = await this.lifecycle.cancel(id, `Cancelled by ${by}; not charged to your quota or GPU budget.`);
-    if (!cancelled) throw new DomainError('conflict', `only a queued or running kernel can be cancelled; this one is ${row.s.status}`);
-    // The worker running it aborts on this message (and on its next heartbeat if the message is lost).
+    const cancelled = await this.lifecycle.cancel(id, `Cancelled by ${by}; not charged to your quota${what === 'kernel' ? ' or GPU budget' : ''}.`);
+    if (!cancelled) throw new DomainError('conflict', `only a queued or running ${what} can be cancelled; this one is ${row.s.status}`);
+    // The worker running it aborts on this message (and on its next check of the status if the message is lost).
     await this.redis.publish(kernelChannels.cancel(this.config.queuePrefix), id);
-    const k = await this.ds.getRepository(KernelSubmission).findOne({ where: { submissionId: id } });
-    if (k) {
-      const job = await this.queues.of(k.queue).getJob(id);
-      if (job && (await job.getState()) !== 'active') await job.remove().catch(() => undefined);
-    }
+    const k = row.s.kind === 'kernel' ? await this.ds.getRepository(KernelSubmission).findOne({ where: { submissionId: id } }) : null;
+    const queue = k ? this.queues.of(k.queue) : row.s.kind === 'model' ? this.jobs.models : null;
+    const job = await queue?.getJob(id);
+    if (job && (await job.getState()) !== 'active') await job.remove().catch(() => undefined);
     await this.events.submissionChanged(id, c.id);
     const s = (await this.repo.findWithTeam(id))!.s;
     return toSubmissionDto(s, { slug: c.slug, teamName: row.teamName, revealed: isRevealed(c) });

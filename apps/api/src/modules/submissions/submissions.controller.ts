@@ -11,6 +11,7 @@ import { CurrentUser, type Principal } from '../auth/principal.js';
 import { isRevealed } from '../competitions/competition-access.service.js';
 import { EventsBus } from '../events/events.bus.js';
 import { KernelSubmissions } from '../kernels/kernel-submissions.service.js';
+import { ModelSubmissions } from './model-submissions.service.js';
 import { toSubmissionDto } from './submission.mapper.js';
 import { toSubmissionUpload, SubmissionUploadInterceptor } from './submission-upload.interceptor.js';
 import { Upload, type UploadInput } from '../../common/upload.interceptor.js';
@@ -27,6 +28,7 @@ export class SubmissionsController {
     private readonly submissions: SubmissionsService,
     private readonly bus: EventsBus,
     private readonly kernels: KernelSubmissions,
+    private readonly models: ModelSubmissions,
   ) {}
 
   @Post('competitions/:slug/submissions')
@@ -67,24 +69,25 @@ export class SubmissionsController {
 
   /**
    * Status changes of one submission, as `SubmissionEventDto` JSON; the first event is the current
-   * state. An unfinished kernel also gets `progress` (queue position and wait, or elapsed time)
-   * with each change and every few seconds.
+   * state. An unfinished kernel or model also gets `progress` (queue position and wait, or elapsed
+   * time; a model's image and windows) with each change and every few seconds.
    */
   @Get('submissions/:id/events')
   async events(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
     const first = await this.submissions.visibleTo(p, id);
     const stream = openSse(req, res);
+    const live = first.s.kind === 'kernel' || first.s.kind === 'model';
     const progress = async () => {
-      const now = await this.kernels.progress(first.s.id, first.c);
+      const now = first.s.kind === 'model' ? await this.models.progress(first.s.id, first.c) : await this.kernels.progress(first.s.id, first.c);
       if (now) stream.send({ type: 'progress', progress: now } satisfies SubmissionEventDto);
     };
     const render = async () => {
       const { s, c, teamName } = await this.submissions.visibleTo(p, id);
       const e: SubmissionEventDto = { type: 'status', submission: toSubmissionDto(s, { slug: c.slug, teamName, revealed: isRevealed(c) }) };
       stream.send(e);
-      if (s.kind === 'kernel') await progress();
+      if (live) await progress();
     };
-    const ticker = first.s.kind === 'kernel' ? setInterval(() => void progress().catch(() => undefined), PROGRESS_EVERY_MS) : null;
+    const ticker = live ? setInterval(() => void progress().catch(() => undefined), PROGRESS_EVERY_MS) : null;
     // Subscribe before rendering the first state so no change in between is missed.
     const sub = this.bus.submission(first.s.id).subscribe(() => void render().catch(() => undefined));
     // Kernels: live log lines, for viewers who may read the log.

@@ -11,6 +11,7 @@ import { Queues } from '../../infra/infra.module.js';
 import type { Principal } from '../auth/principal.js';
 import { CompetitionAccess, isRevealed } from '../competitions/competition-access.service.js';
 import { KernelSubmissions } from '../kernels/kernel-submissions.service.js';
+import { ModelSubmissions } from './model-submissions.service.js';
 import { SubmissionIntake, type Intake } from './submission-intake.js';
 import type { SubmissionUploadInput } from './submission-upload.interceptor.js';
 import { findForTeamOrStaff } from './team-or-staff.js';
@@ -52,6 +53,7 @@ export class SubmissionsService {
     private readonly events: EventPublisher,
     private readonly logger: JsonLogger,
     private readonly kernels: KernelSubmissions,
+    private readonly models: ModelSubmissions,
     private readonly intake: SubmissionIntake,
     private readonly lifecycle: SubmissionLifecycle,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -77,14 +79,15 @@ export class SubmissionsService {
       const fields = parseWith(fieldsSchema, upload.fields);
       const file = upload.file;
       if (!file) throw new DomainError('bad_request', 'attach the prediction file in the `file` field');
-      // Nothing runs ONNX models yet: refuse before a row exists, so nothing is queued or charged.
-      if (fields.kind === 'model') {
-        throw new DomainError('submission_kind_not_allowed', `model (ONNX) submissions are not run by this platform yet; submit ${c.submissionKinds.filter((k) => k !== 'model').join(' or ') || 'a kernel or a prediction file'} instead`);
-      }
       if (!c.submissionKinds.includes(fields.kind)) throw new DomainError('submission_kind_not_allowed', `this competition accepts ${c.submissionKinds.join(', ')} submissions`);
       if (fields.runOnly && fields.kind !== 'kernel') throw new DomainError('bad_request', 'runOnly: only a kernel can be run without submitting');
       const intake = { kind: fields.kind, file, description: fields.description ?? null, cvScore: fields.cvScore, runOnly: fields.runOnly };
-      const saved = fields.kind === 'kernel' ? await this.kernels.submit(p, c, upload, { ...intake, dataset: fields.dataset }) : await this.submitFile(p, c, intake);
+      const saved =
+        fields.kind === 'kernel'
+          ? await this.kernels.submit(p, c, upload, { ...intake, dataset: fields.dataset })
+          : fields.kind === 'model'
+            ? await this.models.submit(p, c, intake)
+            : await this.submitFile(p, c, intake);
       const teamName = (await this.repo.findWithTeam(saved.id))!.teamName;
       return toSubmissionDto(saved, { slug: c.slug, teamName, revealed: isRevealed(c) });
     } catch (err) {
