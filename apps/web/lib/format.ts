@@ -1,6 +1,6 @@
 // Formatting shared by server and client components. Dates are shown in UTC so that the server's
 // and the browser's render agree.
-import type { FailureClass, KernelRunPhase, SubmissionDto } from '@holdout/contracts';
+import type { FailureClass, KernelRunPhase, SubmissionDto, SubmissionKind } from '@holdout/contracts';
 
 const dateFmt = new Intl.DateTimeFormat('en-GB', {
   dateStyle: 'medium',
@@ -39,6 +39,14 @@ export function encodePath(p: string): string {
 export function toLocalInput(iso: string | null | undefined): string {
   if (!iso) return '';
   return new Date(iso).toISOString().slice(0, 16);
+}
+
+/** A kind of submission in words, as a list of kinds names it (`Prediction file, Kernel, Model (ONNX)`). */
+export const KIND_LABELS: Record<SubmissionKind, string> = { file: 'Prediction file', kernel: 'Kernel', model: 'Model (ONNX)' };
+
+/** `prediction file, kernel, model (ONNX)`: the kinds a competition takes, in a sentence. */
+export function kindsInWords(kinds: readonly SubmissionKind[]): string {
+  return kinds.map((k) => KIND_LABELS[k].replace(/^\p{Lu}/u, (c) => c.toLowerCase())).join(', ');
 }
 
 /** `3 min 12 s`, `2 h 5 min`, `45 s`: a duration as a person says it. */

@@ -1,6 +1,6 @@
 import Link from 'next/link';
 import type { CompetitionSummaryDto } from '@holdout/contracts';
-import { formatDate } from '@/lib/format';
+import { formatDate, kindsInWords } from '@/lib/format';
 import { StateBadge } from './StateBadge';
 
 const metricName = { dice: 'Mean Dice', 'instance-map': 'Mean AP @ IoU 0.50–0.95' } as const;
@@ -17,7 +17,7 @@ export function CompetitionCard({ c, course }: { c: CompetitionSummaryDto; cours
       </div>
       <p className="muted small" style={{ margin: '0.4rem 0 0' }}>
         {course && <>{course} · </>}
-        {metricName[c.metric]} · {c.submissionKinds.join(', ')} submissions
+        {metricName[c.metric]} · {kindsInWords(c.submissionKinds)} submissions
         <br />
         {c.state === 'upcoming' ? `Opens ${formatDate(c.opensAt)}` : c.state === 'open' ? `Closes ${formatDate(c.closesAt)}` : `Closed ${formatDate(c.closesAt)}`}
       </p>

@@ -1,4 +1,5 @@
-import type { CompetitionState, SubmissionStatus } from '@holdout/contracts';
+import type { CSSProperties } from 'react';
+import type { CompetitionState, SubmissionKind, SubmissionStatus } from '@holdout/contracts';
 
 export function StateBadge({ state, revealed }: { state: CompetitionState; revealed?: boolean }) {
   if (state === 'open') return <span className="badge badge--ok">Open</span>;
@@ -23,6 +24,16 @@ export function StatusBadge({ status }: { status: SubmissionStatus }) {
   return (
     <span className={`badge ${statusClass[status]}`} data-status={status}>
       {statusLabel[status] ?? status}
+    </span>
+  );
+}
+
+/** What a submission is, where it is not a prediction file (the default): `Kernel`, `Model`. */
+export function KindBadge({ kind, style }: { kind: SubmissionKind; style?: CSSProperties }) {
+  if (kind === 'file') return null;
+  return (
+    <span className="badge" data-testid="submission-kind" style={style}>
+      {kind === 'model' ? 'Model' : 'Kernel'}
     </span>
   );
 }

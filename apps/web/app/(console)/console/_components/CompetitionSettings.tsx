@@ -1,7 +1,7 @@
 'use client';
 import { useRouter } from 'next/navigation';
 import type { FormEvent } from 'react';
-import type { CompetitionDto, UpdateCompetitionRequest } from '@holdout/contracts';
+import type { CompetitionDto, SubmissionKind, UpdateCompetitionRequest } from '@holdout/contracts';
 import { send } from '@/lib/client';
 import { formatDate } from '@/lib/format';
 import { useAction } from './useAction';
@@ -20,6 +20,13 @@ export interface KernelRequest {
 }
 
 const GiB = 1024 ** 3;
+
+/** Each kind an instructor may turn on, and why a bundle may not offer it. */
+const KIND_CHOICES: Record<SubmissionKind, { label: string; notOffered: string }> = {
+  file: { label: 'Prediction files', notOffered: ' The bundle keeps the test images hidden, so prediction files cannot be scored.' },
+  kernel: { label: 'Kernels (notebooks and scripts run by the platform)', notOffered: ' The bundle has no kernel setup.' },
+  model: { label: 'Models (ONNX, run by the platform through the bundle\'s pipeline)', notOffered: ' The bundle has no model pipeline.' },
+};
 
 /** The settings an instructor may change after creation (PATCH /api/competitions/:slug), audited. */
 export function CompetitionSettings({ c, kernel }: { c: CompetitionDto; kernel: KernelRequest | null }) {
@@ -110,17 +117,17 @@ export function CompetitionSettings({ c, kernel }: { c: CompetitionDto; kernel: 
         </fieldset>
         <fieldset>
           <legend>Submissions accepted</legend>
-          {(['file', 'kernel'] as const).map((k) => {
+          {(['file', 'kernel', 'model'] as const).map((k) => {
             const offered = (c.availableKinds ?? c.submissionKinds).includes(k);
             return (
               <div className="field" key={k}>
                 <label>
                   <input name={`kind-${k}`} type="checkbox" defaultChecked={c.submissionKinds.includes(k)} disabled={!offered} />{' '}
-                  {k === 'file' ? 'Prediction files' : 'Kernels (notebooks and scripts run by the platform)'}
+                  {KIND_CHOICES[k].label}
                 </label>
                 {!offered && (
                   <span className="muted small">
-                    {k === 'file' ? ' The bundle keeps the test images hidden, so prediction files cannot be scored.' : ' The bundle has no kernel setup.'}
+                    {KIND_CHOICES[k].notOffered}
                   </span>
                 )}
               </div>

@@ -1,6 +1,8 @@
 import type { Metadata } from 'next';
 import { getCompetition } from '@/lib/competition';
+import { kindsInWords } from '@/lib/format';
 import { Markdown, leadingHeading } from '../../../_components/Markdown';
+import { ModelRequirements } from './_components/ModelRequirements';
 
 type Props = { params: Promise<{ slug: string }> };
 
@@ -32,10 +34,20 @@ export default async function OverviewPage({ params }: Props) {
         <ul>
           <li>{c.limits.dailySubmissions} submissions a day (failed validations are not counted)</li>
           <li>{c.limits.finalSelections} final submissions count for the private leaderboard</li>
-          <li>Submission kinds: {c.submissionKinds.join(', ')}</li>
+          <li>Submission kinds: {kindsInWords(c.submissionKinds)}</li>
           <li>{c.limits.maxTeamSize === 1 ? 'Everyone competes alone (teams of one)' : `Teams of up to ${c.limits.maxTeamSize} members, formed on the Team tab`}</li>
         </ul>
       </section>
+      {c.model && (
+        <section className="card" aria-labelledby="model-h" data-testid="model-pipeline">
+          <h2 id="model-h">Model submissions</h2>
+          <p>
+            The platform runs a submitted ONNX model over every test image through this pipeline; only its scores come
+            back.
+          </p>
+          <ModelRequirements model={c.model} />
+        </section>
+      )}
       {c.pages.rules && (
         <section className="card" aria-labelledby="rules-h">
           <h2 id="rules-h" className={leadingHeading(c.pages.rules) ? 'visually-hidden' : undefined}>

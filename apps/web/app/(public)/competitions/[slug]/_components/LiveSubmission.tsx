@@ -3,14 +3,18 @@ import { useRouter } from 'next/navigation';
 import { useEffect, useId, useRef, useState } from 'react';
 import type { KernelRunDto, SubmissionDto, SubmissionProgressDto } from '@holdout/contracts';
 import { send } from '@/lib/client';
-import { failureTitle, formatBytes, formatDuration, formatScore, formatWait, runOutcome, runTitle, sentence } from '@/lib/format';
+import { failureTitle, formatBytes, formatDuration, formatScore, runOutcome, runTitle } from '@/lib/format';
 import { TERMINAL, useSubmissionEvents } from '@/lib/live';
+import { modelFailure } from '@/lib/models';
 import { latestOfEachPhase, runFileUrl, type RunView } from '@/lib/runs';
 import { StatusBadge } from '../../../../_components/StateBadge';
+import { CancelRun } from './CancelRun';
+import { RunProgress } from './RunProgress';
 
 /**
  * Status, scores and log of one submission, updated live over its event stream. A kernel shows
- * each of its runs (public, then hidden) with what the viewer may read of it.
+ * each of its runs (public, then hidden) with what the viewer may read of it; a model, the test
+ * image it is predicting. Both can be cancelled while they wait or run.
  */
 export function LiveSubmission({
   initial,
@@ -18,6 +22,7 @@ export function LiveSubmission({
   initialRuns,
   revealed,
   hiddenRun,
+  canCancel,
 }: {
   initial: SubmissionDto;
   initialLog: string;
@@ -25,6 +30,8 @@ export function LiveSubmission({
   revealed: boolean;
   /** Whether a kernel's public run is followed by one over hidden test data (the competition keeps its test images hidden). */
   hiddenRun: boolean;
+  /** Whether the viewer may cancel a queued or running kernel or model (its team, an instructor). */
+  canCancel: boolean;
 }) {
   const router = useRouter();
   const [s, setS] = useState(initial);
@@ -42,6 +49,7 @@ export function LiveSubmission({
   const reload = useRunsReload(initial.id, setRuns);
   const live = !TERMINAL.includes(s.status);
   const kernel = s.kind === 'kernel';
+  const platformRun = s.kind !== 'file'; // run by the platform: progress, cancel
 
   useSubmissionEvents(initial.id, !TERMINAL.includes(initial.status), (ev) => {
     if (ev.type === 'log') {
@@ -79,8 +87,9 @@ export function LiveSubmission({
     if (el) el.scrollTop = el.scrollHeight;
   }, [log]);
 
-  // A kernel that failed in its public run, was cancelled or ran without submitting does not count against the quota.
-  const notCharged = kernel && !s.charged && (s.runOnly || TERMINAL.includes(s.status));
+  // A kernel that failed in its public run, a kernel or model cancelled or failed on our side, or a run without submitting does not count against the quota.
+  const notCharged = platformRun && !s.charged && (s.runOnly || TERMINAL.includes(s.status));
+  const failure = s.error && s.kind === 'model' ? modelFailure(s) : null;
   return (
     <>
       <dl className="stats">
@@ -100,9 +109,7 @@ export function LiveSubmission({
             )}
           </dd>
           {live && progress && progress.p.phase === s.status && (
-            <dd className="muted small" data-testid="live-progress">
-              {describeProgress(progress.p, Math.max(0, (now - progress.at) / 1000))}
-            </dd>
+            <RunProgress kind={s.kind} p={progress.p} sinceReport={Math.max(0, (now - progress.at) / 1000)} />
           )}
         </div>
         <div>
@@ -118,11 +125,19 @@ export function LiveSubmission({
           <dd>{formatScore(s.cvScore)}</dd>
         </div>
       </dl>
+      {live && platformRun && canCancel && <CancelRun id={s.id} kind={s.kind} onCancelled={setS} />}
       {s.error && (
-        <div className="alert alert--error" role="alert">
-          <strong>{failureTitle(s.error.class, s)}</strong>: {s.error.message}
+        <div className="alert alert--error" role="alert" data-testid="submission-error">
+          <strong>{failure?.title ?? failureTitle(s.error.class, s)}</strong>: {s.error.message}
           {s.error.row != null && <> (row {s.error.row})</>}
+          {failure?.explanation && <p style={{ margin: '0.4rem 0 0' }}>{failure.explanation}</p>}
         </div>
+      )}
+      {s.kind === 'model' && (
+        <p className="muted small" data-testid="model-run-note">
+          The platform runs your model over every test image, public and hidden alike, through this competition&apos;s
+          pipeline (see the Overview); only the scores come back.
+        </p>
       )}
       {kernel ? (
         <section aria-labelledby="runs-h" className="stack" data-testid="kernel-runs">
@@ -271,16 +286,4 @@ async function fetchRuns(submissionId: string): Promise<RunView[]> {
       return { ...r, log: res.ok ? await res.text() : '' };
     }),
   );
-}
-
-/** "Position 2 of 5 waiting, about 4 min" · "Public run · running for 3 min 12 s of 9 h" · "Scoring the output". */
-function describeProgress(p: SubmissionProgressDto, sinceReport: number): string {
-  if (p.phase === 'queued') {
-    const place = p.position != null && p.waiting != null ? `position ${p.position} of ${p.waiting} waiting` : 'waiting for a worker';
-    return sentence(p.etaSeconds != null ? `${place}, ${formatWait(p.etaSeconds)}` : place);
-  }
-  if (p.phase === 'scoring') return 'Scoring the output';
-  const run = p.run ? `${runTitle(p.run)} · ` : '';
-  if (p.elapsedSeconds == null) return sentence(`${run}starting`);
-  return sentence(`${run}running for ${formatDuration(p.elapsedSeconds + sinceReport)} of ${formatDuration(p.limitSeconds)}`);
 }

@@ -3,9 +3,9 @@ import Link from 'next/link';
 import { useState } from 'react';
 import type { SubmissionDto } from '@holdout/contracts';
 import { send, ClientApiError } from '@/lib/client';
-import { formatDate, formatScore } from '@/lib/format';
+import { formatDate, formatScore, KIND_LABELS } from '@/lib/format';
 import { TERMINAL, useSubmissionEvents } from '@/lib/live';
-import { StatusBadge } from '../../../../_components/StateBadge';
+import { KindBadge, StatusBadge } from '../../../../_components/StateBadge';
 
 function LiveRow({
   s,
@@ -43,7 +43,8 @@ function LiveRow({
         />
       </td>
       <td data-label="Submission">
-        <Link href={`/competitions/${slug}/submissions/${s.id}`}>{s.fileName ?? s.kind}</Link>
+        <Link href={`/competitions/${slug}/submissions/${s.id}`}>{s.fileName ?? KIND_LABELS[s.kind]}</Link>
+        <KindBadge kind={s.kind} style={{ marginLeft: '0.4rem' }} />
         {s.description && <div className="muted small">{s.description}</div>}
       </td>
       <td className="small" data-label="Submitted">
@@ -53,7 +54,7 @@ function LiveRow({
         <StatusBadge status={s.status} />
         {s.late && <span className="badge badge--warn">late</span>}
         {s.runOnly && <span className="badge badge--info">run only</span>}
-        {s.kind === 'kernel' && !s.charged && (s.runOnly || TERMINAL.includes(s.status)) && <span className="badge">not charged</span>}
+        {s.kind !== 'file' && !s.charged && (s.runOnly || TERMINAL.includes(s.status)) && <span className="badge">not charged</span>}
         {s.error && <div className="small" style={{ color: 'var(--bad)' }}>{s.error.message}</div>}
         {s.disqualified && (
           <div className="small" data-testid="submission-disqualified">

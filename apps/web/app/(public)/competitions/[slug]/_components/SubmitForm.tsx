@@ -1,15 +1,26 @@
 'use client';
 import { useRouter } from 'next/navigation';
 import { useId, useRef, useState, type DragEvent, type FormEvent } from 'react';
-import type { SubmissionDto, SubmissionKind } from '@holdout/contracts';
+import type { ModelPipelineDto, SubmissionDto, SubmissionKind } from '@holdout/contracts';
+import { ClientApiError } from '@/lib/client';
 import { postWithProgress } from '@/lib/upload';
-import { formatBytes } from '@/lib/format';
+import { formatBytes, KIND_LABELS } from '@/lib/format';
+import { ModelRequirements } from './ModelRequirements';
 
-/** The kinds this platform runs (ONNX models are not run yet, so never offered). */
-const kindInfo: Partial<Record<SubmissionKind, { label: string; accept: string; hint: string }>> = {
-  file: { label: 'Prediction file', accept: '.csv,text/csv', hint: 'submission.csv with columns id,predicted' },
-  kernel: { label: 'Kernel', accept: '.py,.ipynb', hint: 'a .py script or .ipynb notebook that writes /kaggle/working/submission.csv' },
+const kindInfo: Record<SubmissionKind, { accept: string; hint: string }> = {
+  file: { accept: '.csv,text/csv', hint: 'submission.csv with columns id,predicted' },
+  kernel: { accept: '.py,.ipynb', hint: 'a .py script or .ipynb notebook that writes /kaggle/working/submission.csv' },
+  model: { accept: '.onnx,.tar', hint: 'one .onnx file, or a .tar of several .onnx files (an ensemble)' },
 };
+
+/** The problems of a refused model (422 `invalid_model`), each naming the file and what is wrong. */
+function modelProblems(err: unknown): string[] | null {
+  if (!(err instanceof ClientApiError) || err.code !== 'invalid_model') return null;
+  const problems = (err.details as { problems?: { message?: unknown }[] } | undefined)?.problems;
+  const messages = Array.isArray(problems) ? problems.map((p) => p?.message).filter((m): m is string => typeof m === 'string') : [];
+  // Not sentence-cased: each message starts with the file's name, as the student spelled it.
+  return messages.length > 0 ? messages : [err.message];
+}
 
 export function SubmitForm({
   slug,
@@ -17,6 +28,7 @@ export function SubmitForm({
   initialKind,
   disabledReason,
   quotaSpent,
+  model,
 }: {
   slug: string;
   kinds: SubmissionKind[];
@@ -24,8 +36,10 @@ export function SubmitForm({
   disabledReason?: string | null;
   /** Why no submission is left today: a kernel may still run without submitting. */
   quotaSpent?: string | null;
+  /** The competition's model pipeline: models are offered only where there is one. */
+  model?: ModelPipelineDto | null;
 }) {
-  const kinds = listed.filter((k) => kindInfo[k]);
+  const kinds = listed.filter((k) => k !== 'model' || model);
   const router = useRouter();
   const id = useId();
   const inputRef = useRef<HTMLInputElement>(null);
@@ -34,9 +48,11 @@ export function SubmitForm({
   const [over, setOver] = useState(false);
   const [progress, setProgress] = useState<number | null>(null);
   const [error, setError] = useState<string | null>(null);
+  const [problems, setProblems] = useState<string[] | null>(null);
 
   function pick(f: File | undefined | null) {
     setError(null);
+    setProblems(null);
     setFile(f ?? null);
   }
   function onDrop(e: DragEvent) {
@@ -60,6 +76,10 @@ export function SubmitForm({
       setError('Choose a file to submit.');
       return;
     }
+    if (kind === 'model' && model && file.size > model.maxSizeBytes) {
+      setProblems([`${file.name} is ${formatBytes(file.size)}; this competition takes models of at most ${formatBytes(model.maxSizeBytes)}.`]);
+      return;
+    }
     const form = new FormData(e.currentTarget);
     const body = new FormData();
     body.set('kind', kind);
@@ -71,19 +91,24 @@ export function SubmitForm({
     body.set('file', file, file.name);
 
     setError(null);
+    setProblems(null);
     postWithProgress<SubmissionDto>(`/competitions/${encodeURIComponent(slug)}/submissions`, body, setProgress).then(
       (sub) => {
         router.push(`/competitions/${slug}/submissions/${sub.id}`);
         router.refresh();
       },
       (err: Error) => {
-        setError(err.message);
+        const refused = kind === 'model' ? modelProblems(err) : null;
+        if (refused) setProblems(refused);
+        else setError(err.message);
         setProgress(null);
       },
     );
   }
 
-  const info = kindInfo[kind]!;
+  if (kinds.length === 0) return <p className="alert alert--warn">This competition takes no submissions of a kind this page can send.</p>;
+  const info = kindInfo[kind];
+  const problemsId = `${id}-problems`;
   const busy = progress !== null;
   const blocked = disabledReason ?? (kind === 'kernel' ? null : quotaSpent) ?? null;
   return (
@@ -116,11 +141,19 @@ export function SubmitForm({
                     if (inputRef.current) inputRef.current.value = '';
                   }}
                 />
-                {kindInfo[k]!.label}
+                {KIND_LABELS[k]}
               </label>
             ))}
           </div>
         </fieldset>
+      )}
+      {kind === 'model' && model && (
+        <section aria-labelledby={`${id}-model-h`}>
+          <h2 id={`${id}-model-h`} style={{ fontSize: '1.05rem' }}>
+            What the model must be
+          </h2>
+          <ModelRequirements model={model} />
+        </section>
       )}
       <div
         className={`dropzone${over ? ' is-over' : ''}`}
@@ -133,7 +166,7 @@ export function SubmitForm({
         data-testid="dropzone"
       >
         <div className="field" style={{ alignItems: 'center', margin: 0 }}>
-          <label htmlFor={`${id}-file`}>{info.label}: drop it here or choose it</label>
+          <label htmlFor={`${id}-file`}>{KIND_LABELS[kind]}: drop it here or choose it</label>
           <input
             ref={inputRef}
             id={`${id}-file`}
@@ -141,7 +174,8 @@ export function SubmitForm({
             type="file"
             accept={info.accept}
             onChange={(e) => pick(e.target.files?.[0])}
-            aria-describedby={`${id}-file-hint`}
+            aria-describedby={problems ? `${id}-file-hint ${problemsId}` : `${id}-file-hint`}
+            aria-invalid={problems ? true : undefined}
           />
           <span id={`${id}-file-hint`} className="hint">
             {info.hint}
@@ -153,6 +187,18 @@ export function SubmitForm({
           )}
         </div>
       </div>
+      {problems && (
+        <div className="alert alert--error" role="alert" id={problemsId} data-testid="model-problems" style={{ marginTop: '1rem' }}>
+          <p style={{ marginTop: 0 }}>
+            The model was refused: nothing was submitted or charged. {problems.length === 1 ? 'The problem:' : `The ${problems.length} problems:`}
+          </p>
+          <ul style={{ marginBottom: 0 }}>
+            {problems.map((p, i) => (
+              <li key={i}>{p}</li>
+            ))}
+          </ul>
+        </div>
+      )}
       <div className="field" style={{ marginTop: '1rem' }}>
         <label htmlFor={`${id}-desc`}>Description</label>
         <textarea id={`${id}-desc`} name="description" maxLength={500} placeholder="What changed in this version?" />

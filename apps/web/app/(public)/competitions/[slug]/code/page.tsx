@@ -12,7 +12,9 @@ export default async function CodePage({ params }: { params: Promise<{ slug: str
   const { slug } = await params;
   const c = await getCompetition(slug);
   const files = (await apiOrNull<DataFileDto[]>(`/competitions/${encodeURIComponent(slug)}/data`)) ?? [];
-  const starters = files.filter((f) => /\.(py|ipynb)$/i.test(f.name));
+  // The bundle's starter kernel only (`starter/`): other scripts in the data, such as a model's
+  // training script under `baseline/`, are not kernels to submit.
+  const starters = files.filter((f) => /^starter\/[^/]+\.(py|ipynb)$/i.test(f.name));
   // The script is shown as it is (the notebook, its twin, is listed); a lone notebook as its code
   // cells. Either submits as the original file.
   const py = starters.filter((f) => f.name.endsWith('.py'));

@@ -37,7 +37,7 @@ export default async function SubmitPage({
         )}
         {c.state === 'closed' && 'The competition has closed: new submissions are scored as late and do not rank.'}
       </p>
-      <SubmitForm slug={slug} kinds={c.submissionKinds} initialKind={kind as SubmissionKind | undefined} disabledReason={disabledReason} quotaSpent={quotaSpent} />
+      <SubmitForm slug={slug} kinds={c.submissionKinds} initialKind={kind as SubmissionKind | undefined} disabledReason={disabledReason} quotaSpent={quotaSpent} model={c.model} />
     </>
   );
 }

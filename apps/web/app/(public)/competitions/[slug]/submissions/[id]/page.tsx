@@ -4,8 +4,9 @@ import { notFound } from 'next/navigation';
 import type { KernelRunDto, SubmissionDetailDto } from '@holdout/contracts';
 import { apiOrNull, apiText, requireMe } from '@/lib/api';
 import { getCompetition } from '@/lib/competition';
-import { formatDate, formatScore } from '@/lib/format';
+import { formatDate, formatScore, KIND_LABELS } from '@/lib/format';
 import { latestOfEachPhase, type RunView } from '@/lib/runs';
+import { KindBadge } from '../../../../../_components/StateBadge';
 import { LiveSubmission } from '../../_components/LiveSubmission';
 
 export const metadata: Metadata = { title: 'Submission' };
@@ -25,7 +26,9 @@ export default async function SubmissionPage({ params }: { params: Promise<{ slu
         <Link href={`/competitions/${slug}/submissions`}>← All my submissions</Link>
       </p>
       <h2>
-        {s.fileName ?? s.kind} <span className="muted small">by {s.teamName}, {formatDate(s.createdAt)}</span>
+        {s.fileName ?? KIND_LABELS[s.kind]}{' '}
+        <KindBadge kind={s.kind} />{' '}
+        <span className="muted small">by {s.teamName}, {formatDate(s.createdAt)}</span>
       </h2>
       {s.description && <p>{s.description}</p>}
       {s.disqualified && (
@@ -34,7 +37,9 @@ export default async function SubmissionPage({ params }: { params: Promise<{ slu
         </p>
       )}
       {/* Test images are hidden (a second run over them) where the bundle cannot take prediction files. */}
-      <LiveSubmission initial={s} initialLog={log} initialRuns={runs} revealed={c.revealed} hiddenRun={!(c.availableKinds ?? c.submissionKinds).includes('file')} />
+      <LiveSubmission initial={s} initialLog={log} initialRuns={runs} revealed={c.revealed} hiddenRun={!(c.availableKinds ?? c.submissionKinds).includes('file')}
+        canCancel={c.viewer?.role !== 'ta'}
+      />
       {s.status === 'scored' && s.perImagePublic === null && (
         <p className="muted small" data-testid="per-image-hidden">
           Per-image scores are shown after the close in this competition: before it they would tell which test images are
