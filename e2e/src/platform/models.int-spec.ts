@@ -185,6 +185,23 @@ describe('model submissions through the API and a real worker', () => {
     }
   });
 
+  it('a model that runs past the competition\'s time limit fails as a timeout, charged', async () => {
+    // The limit as an instructor's bundle might set it, shortened here: 15 slides take longer than 1 s.
+    await env.ds.query(`UPDATE competitions SET config = jsonb_set(config, '{model,timeLimitSeconds}', '1') WHERE slug = $1`, [KIDNEY]);
+    try {
+      const up = await submit(KIDNEY, identityModel({ channels: 3 }));
+      assert.equal(up.status, 202, up.text);
+      const done = await finished(up.body.id);
+      assert.equal(done.status, 'failed');
+      assert.equal(done.error_class, 'timeout');
+      assert.match(done.error_message, /did not finish within this competition's limit of 1 s/);
+      assert.ok(await charged(up.body.id));
+      assert.equal((await runsOf(up.body.id))[0]!.outcome, 'timeout');
+    } finally {
+      await env.ds.query(`UPDATE competitions SET config = jsonb_set(config, '{model,timeLimitSeconds}', '7200') WHERE slug = $1`, [KIDNEY]);
+    }
+  });
+
   it('a model worker killed mid-run: another worker runs it again and it is scored exactly once', { timeout: 300_000 }, async () => {
     await worker.close();
     try {
@@ -209,5 +226,16 @@ describe('model submissions through the API and a real worker', () => {
     } finally {
       worker = await startWorker(env, new LibCompetitionBundles(env.config.repoRoot), { kernels: { ...env.config.kernels, enabled: false } });
     }
+  });
+
+  it('after the close the private score of a model submission is revealed', async () => {
+    const [scored] = (await env.ds.query(`SELECT s.id FROM submissions s JOIN competitions c ON c.id = s.competition_id WHERE c.slug = $1 AND s.status = 'scored' AND s.kind = 'model' LIMIT 1`, [KIDNEY])) as { id: string }[];
+    assert.equal(((await student.get(`/api/submissions/${scored!.id}`)).body as SubmissionDetailDto).privateScore, null);
+    assert.equal((await prof.post(`/api/competitions/${KIDNEY}/close`)).status, 200);
+    const detail = await eventually(async () => {
+      const d = (await student.get(`/api/submissions/${scored!.id}`)).body as SubmissionDetailDto;
+      return d.privateScore !== null ? d : undefined;
+    }, { what: 'the private score after the reveal' });
+    assert.equal(typeof detail.privateScore, 'number');
   });
 });
