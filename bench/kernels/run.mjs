@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import Dockerode from 'dockerode';
-import { Competition, provisionCompetitionData } from '../../apps/api/dist/persistence/index.js';
+import { Competition, provisionCompetitionData } from '../../libs/db/dist/index.js';
 import { Client, createTestEnv, eventually, startApi, submissionCsv } from '../../apps/api/dist/testing/index.js';
-import { KernelFixtureBundles } from '../../apps/worker/dist/kernels/kernel-fixtures.js';
+import { KernelFixtureBundles } from '../../e2e/dist/platform/kernel-fixtures.js';
 import { childEnv } from '../api/common.mjs';
 
 const { values: args } = parseArgs({
