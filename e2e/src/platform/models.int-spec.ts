@@ -115,15 +115,21 @@ describe('model submissions through the API and a real worker', () => {
     assert.doesNotMatch(JSON.stringify(detail), /output_path|model-runs\//, 'no path to the predictions');
   });
 
-  it('an ensemble (.tar) averages its members: -10 and +10 logits give 0.5, above the 0.4 threshold, like +10 alone', async () => {
-    const ens = await submit(KIDNEY, await ensembleTar({ 'a.onnx': constantModel(-10, { channels: 3 }), 'b.onnx': constantModel(10, { channels: 3 }) }), 'ensemble.tar');
-    const high = await submit(KIDNEY, constantModel(10, { channels: 3 }));
-    const low = await submit(KIDNEY, constantModel(-10, { channels: 3 }));
-    for (const r of [ens, high, low]) assert.equal(r.status, 202, r.text);
-    const [e, h, l] = [await finished(ens.body.id), await finished(high.body.id), await finished(low.body.id)];
-    assert.equal(e.status, 'scored', e.error_message);
-    assert.equal(e.public_score, h.public_score, 'the ensemble predicts everything, as +10 alone does');
-    assert.notEqual(e.public_score, l.public_score);
+  it('an ensemble (.tar) averages its members: logits -10 and +10 average to 0.5, above the 0.4 threshold: every slide is all foreground', async () => {
+    const up = await submit(KIDNEY, await ensembleTar({ 'a.onnx': constantModel(-10, { channels: 3 }), 'b.onnx': constantModel(10, { channels: 3 }) }), 'ensemble.tar');
+    assert.equal(up.status, 202, up.text);
+    const done = await finished(up.body.id);
+    assert.equal(done.status, 'scored', done.error_message);
+    const [run] = await runsOf(up.body.id);
+    assert.deepEqual((run!.model_info as { members: { name: string }[] }).members.map((m) => m.name), ['a.onnx', 'b.onnx']);
+    const rows = (await readFile(join(env.config.artifactDir, run!.output_path), 'utf8')).trim().split('\n').slice(1);
+    const c = (await env.ds.query(`SELECT s.path FROM solution_versions s JOIN competitions c ON c.current_solution_version_id = s.id WHERE c.slug = $1`, [KIDNEY]))[0];
+    const sizes = new Map((await readFile(c.path, 'utf8')).trim().split('\n').slice(1).map((l: string) => { const [id, h, w] = l.split(','); return [id!, Number(h) * Number(w)] as const; }));
+    assert.equal(rows.length, 15);
+    for (const r of rows) {
+      const [id, rle] = r.split(',');
+      assert.equal(rle, `1 ${sizes.get(id!)}`, `${id}: one run over every pixel`);
+    }
   });
 
   it('refuses a bad model at upload with every problem named: nothing stored, queued or charged', async () => {
@@ -149,9 +155,10 @@ describe('model submissions through the API and a real worker', () => {
       assert.doesNotMatch(r.text, new RegExp(env.config.dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), `${what}: no server path in the error`);
     }
     assert.deepEqual(await counts(), before, 'no row and no charge');
-    // The server is unaffected: the next good model is accepted.
+    // The server is unaffected: the next good model is accepted (and cancelled: its run is the next tests' business).
     const ok = await submit(KIDNEY, identityModel({ channels: 3 }));
     assert.equal(ok.status, 202, ok.text);
+    assert.equal((await student.post(`/api/submissions/${ok.body.id}/cancel`)).status, 200);
     await finished(ok.body.id);
   });
 
