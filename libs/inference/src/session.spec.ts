@@ -75,6 +75,14 @@ describe('createPredictor runs models', () => {
     assert.deepEqual(output, channelZero(input, 2, 3, 8));
   });
 
+  it('copies a model given as a Node Buffer (whose slice() is a view): the caller\'s bytes stay whole', async () => {
+    const bytes = Buffer.from(identityModel({ channels: 3 }));
+    const before = Buffer.from(bytes);
+    const p = await predictor({ models: [bytes] });
+    assert.deepEqual(bytes, before);
+    assert.equal(p.outputChannels, 1);
+  });
+
   it('runs a model whose file fixes the batch at 1 (an export without dynamic axes) on slices of the batch', async () => {
     const p = await predictor({ models: [fixedSizeModel(8, { channels: 3 })] });
     const input = ramp(3, 3, 8);

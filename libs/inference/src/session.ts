@@ -85,7 +85,8 @@ export async function createPredictor(options: PredictorOptions): Promise<Predic
 
   // Copy each model once into a buffer of its own and move that to the thread: structured cloning
   // would copy the whole underlying ArrayBuffer, and transferring the caller's would detach it.
-  const copies = models.map((m) => m.slice());
+  // Uint8Array.prototype.slice, not the receiver's own: a Node Buffer's slice() is a view, and the transfer below would empty the caller's buffer.
+  const copies = models.map((m) => Uint8Array.prototype.slice.call(m));
   const config: ThreadConfig = { models: copies, outputKind, outputChannels, intraOpThreads, executionProvider, deviceId };
   const worker = new Worker(new URL('./session.thread.js', import.meta.url), {
     // Workers inherit the process's flags, but refuse --input-type (set by `node --input-type=module -e`).
