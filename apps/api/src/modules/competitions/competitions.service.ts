@@ -4,7 +4,7 @@ import { basename, join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig, buildDataJobOptions, Competition, JOBS, JsonLogger, LocalArtifactStore, EventPublisher, Notifier } from '@holdout/db';
 import { closeChangeProblem, freezeStartsAt, kernelSettingsOf, type CompetitionKernelSettings, mergeDeadlineFollowingClose, quotaDay, submissionKindsProblem, timelineProblem, UNFINISHED_STATUSES } from '@holdout/rules';
-import type { BundleDto, CompetitionDto, CompetitionSummaryDto, ModelPipelineDto, Role, SubmissionKind } from '@holdout/contracts';
+import type { BundleDto, CompetitionDto, CompetitionSummaryDto, ModelPipelineDto, SubmissionKind } from '@holdout/contracts';
 import { BUNDLE_LIMITS, SUBMISSION_KINDS, pagesForSlug, perImagePublicOf } from '@holdout/competition';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
@@ -209,11 +209,13 @@ export class CompetitionsService {
       availableKinds: availableKindsOf(c),
       model: modelPipelineOf(c),
     };
+    // Only members have a standing (the contract's `viewer`): a public competition's other visitors see it, they do not compete.
+    if (!role) return dto;
     const teamId = await this.submissions.teamOf(c.id, p.userId);
     const now = new Date();
     const day = quotaDay(now);
     dto.viewer = {
-      role: (role ?? 'student') as Role,
+      role,
       teamId,
       submissionsToday: teamId ? await this.submissions.chargedSince(teamId, day.start) : 0,
       quotaResetsAt: day.end.toISOString(),
@@ -375,6 +377,8 @@ export class CompetitionsService {
     const c = await this.access.instructor(p, slug);
     if (c.revealedAt) throw new DomainError('conflict', 'the competition is closed and revealed already');
     const now = new Date();
+    // Closing before the opening would leave a close before the opening and a board revealed before anyone could submit.
+    if (now < c.opensAt) throw new DomainError('conflict', `the competition has not opened yet (it opens at ${c.opensAt.toISOString()}); move its timeline instead`);
     await this.ds.transaction(async (m) => {
       const closesAt = c.closesAt < now ? c.closesAt : now;
       await m.getRepository(Competition).update({ id: c.id }, { closesAt, revealedAt: now });

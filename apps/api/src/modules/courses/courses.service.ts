@@ -210,13 +210,23 @@ export class CoursesService {
     }
   }
 
-  /** An instructor (or admin) changes a member's role, e.g. to make a TA. */
+  /**
+   * An instructor (or admin) changes a member's role, e.g. to make a TA. Like removal, never
+   * demotes the last instructor (the course would have nobody to run it). Audited.
+   */
   async setRole(p: Principal, courseId: string, userId: string, input: unknown): Promise<void> {
     const { role } = parseWith(roleSchema, input);
-    if (!p.isAdmin && (await this.roleIn(p.userId, courseId)) !== 'instructor') throw forbidden('only the course instructor can change roles');
-    const r = await this.ds.getRepository(Membership).update({ courseId, userId }, { role });
-    if (!r.affected) throw notFound('member');
-    await this.audit.record({ actorId: p.userId, action: 'course.role', subjectType: 'user', subjectId: userId, data: { courseId, role } });
+    await this.assertInstructor(p, courseId);
+    await this.ds.transaction(async (m) => {
+      // Instructors' rows locked: two instructors demoting each other at once cannot both succeed.
+      const instructors = (await m.query(`SELECT user_id FROM memberships WHERE course_id = $1 AND role = 'instructor' FOR UPDATE`, [courseId])) as { user_id: string }[];
+      if (role !== 'instructor' && instructors.length === 1 && instructors[0]!.user_id === userId) {
+        throw new DomainError('conflict', 'the last instructor of a course cannot step down; make someone else an instructor first');
+      }
+      const [rows] = (await m.query('UPDATE memberships SET role = $3 WHERE course_id = $1 AND user_id = $2 RETURNING user_id', [courseId, userId, role])) as [unknown[], number];
+      if (rows.length === 0) throw notFound('member');
+      await this.audit.record({ actorId: p.userId, action: 'course.role', subjectType: 'user', subjectId: userId, data: { courseId, role } }, m);
+    });
   }
 }
 

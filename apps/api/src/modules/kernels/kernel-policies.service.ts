@@ -79,9 +79,18 @@ export class KernelPolicies {
   }
 
   async assertCourseInstructor(p: Principal, courseId: string): Promise<void> {
+    await this.assertCourseRole(p, courseId, ['instructor']);
+  }
+
+  /** The course staff (TAs read what instructors set). */
+  async assertCourseStaff(p: Principal, courseId: string): Promise<void> {
+    await this.assertCourseRole(p, courseId, ['instructor', 'ta']);
+  }
+
+  private async assertCourseRole(p: Principal, courseId: string, roles: readonly string[]): Promise<void> {
     if (p.isAdmin) return;
     const rows: { role: string }[] = await this.ds.query('SELECT role FROM memberships WHERE user_id = $1 AND course_id = $2', [p.userId, courseId]);
     if (!rows[0]) throw notFound('course');
-    if (rows[0].role !== 'instructor') throw new DomainError('forbidden', 'only the course instructor can do this');
+    if (!roles.includes(rows[0].role)) throw new DomainError('forbidden', roles.includes('ta') ? 'only the course staff can see this' : 'only the course instructor can do this');
   }
 }

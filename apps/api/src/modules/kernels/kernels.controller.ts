@@ -74,10 +74,10 @@ export class KernelsController {
     return this.policy(p, slug);
   }
 
-  /** Instructor: the course's own overrides (null: the site default). */
+  /** Course staff: the course's own overrides (null: the site default); instructors change them. */
   @Get('courses/:id/kernel-policy')
   async coursePolicy(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string): Promise<{ gpuHoursPerWeek: number | null; cpuFallback: boolean | null }> {
-    await this.policies.assertCourseInstructor(p, id);
+    await this.policies.assertCourseStaff(p, id);
     const row = await this.policies.courseOverrides(id);
     return { gpuHoursPerWeek: row?.gpuHoursPerWeek ?? null, cpuFallback: row?.cpuFallback ?? null };
   }

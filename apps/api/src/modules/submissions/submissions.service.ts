@@ -64,7 +64,9 @@ export class SubmissionsService {
    * principal, open and with its data built. Checked before anything of the upload is stored.
    */
   async openFor(p: Principal, slug: string): Promise<Competition> {
-    const { c } = await this.access.visible(p, slug);
+    const { c, role } = await this.access.visible(p, slug);
+    // A public competition is there to be seen by anyone; its course's members compete (and form teams).
+    if (!role) throw new DomainError('forbidden', 'join the course to compete in this competition');
     if (new Date() < c.opensAt) throw new DomainError('competition_not_open', `submissions open at ${c.opensAt.toISOString()}`);
     if (c.dataStatus !== 'ready' || !c.currentSolutionVersionId) throw new DomainError('competition_not_ready', 'the competition data is still being prepared; try again shortly');
     return c;
@@ -81,6 +83,8 @@ export class SubmissionsService {
       if (!file) throw new DomainError('bad_request', 'attach the prediction file in the `file` field');
       if (!c.submissionKinds.includes(fields.kind)) throw new DomainError('submission_kind_not_allowed', `this competition accepts ${c.submissionKinds.join(', ')} submissions`);
       if (fields.runOnly && fields.kind !== 'kernel') throw new DomainError('bad_request', 'runOnly: only a kernel can be run without submitting');
+      // Stored with the upload, they would be kept by nothing: refused, and removed below.
+      if (upload.attachments.length > 0 && fields.kind !== 'kernel') throw new DomainError('bad_request', `attachments: only a kernel takes attached files; send the ${fields.kind === 'model' ? 'model' : 'prediction file'} alone`);
       const intake = { kind: fields.kind, file, description: fields.description ?? null, cvScore: fields.cvScore, runOnly: fields.runOnly };
       const saved =
         fields.kind === 'kernel'
@@ -144,12 +148,14 @@ export class SubmissionsService {
     return (await this.repo.listForTeam(teamId)).map((s) => toSubmissionDto(s, { slug: c.slug, teamName: s.team!.name, revealed }));
   }
 
-  /** Final selection: only the team, only before the close, at most `finalSelections`. */
+  /**
+   * Final selection: only the team, only before the close, at most `finalSelections`. The course
+   * staff, who see the submission, are told they may not; anyone else learns nothing of it.
+   */
   async select(p: Principal, id: string, input: unknown): Promise<SubmissionDto> {
     const { selected } = parseWith(selectionSchema, input);
-    const row = await this.repo.findWithTeam(id);
-    if (!row || !(await this.repo.isMember(row.s.teamId, p.userId))) throw notFound('submission');
-    const c = row.s.competition!;
+    const { row, c, staff } = await findForTeamOrStaff(this.repo, this.access, p, id);
+    if (staff && !(await this.repo.isMember(row.s.teamId, p.userId))) throw new DomainError('forbidden', 'only the team chooses its final submissions');
     if (new Date() >= c.closesAt) throw new DomainError('conflict', 'final selections are fixed once the competition has closed');
     const updated = await this.ds.transaction(async (m) => {
       await this.repo.lockTeam(m, row.s.teamId);
