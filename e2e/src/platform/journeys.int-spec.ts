@@ -149,6 +149,9 @@ describe('journeys through the running API and worker', () => {
   it('a model upload to a competition without a model pipeline is refused with a clear error: nothing stored, queued or charged', async () => {
     // The kind listed on a competition whose bundle has no `model:` section (edited by hand).
     await env.ds.query(`UPDATE competitions SET submission_kinds = '{file,model}' WHERE slug = 'cells'`);
+    // The API caches competitions for a moment: wait until it serves the edit.
+    const kinds = async () => ((await alice.get('/api/competitions/cells')).body as CompetitionDto).submissionKinds;
+    await eventually(async () => ((await kinds()).includes('model') ? true : undefined), { what: 'the edited kinds' });
     const count = async () => Number(((await env.ds.query('SELECT count(*) AS n FROM submissions')) as { n: string }[])[0]!.n);
     const { readdir } = await import('node:fs/promises');
     const stored = async () => (await readdir(env.config.artifactDir, { recursive: true }).catch(() => [])).length;
@@ -163,6 +166,7 @@ describe('journeys through the running API and worker', () => {
       assert.equal(((await alice.get('/api/competitions/cells')).body as CompetitionDto).viewer!.submissionsToday, today, 'not charged');
     } finally {
       await env.ds.query(`UPDATE competitions SET submission_kinds = '{file}' WHERE slug = 'cells'`);
+      await eventually(async () => ((await kinds()).includes('model') ? undefined : true), { what: 'the kinds restored' });
     }
   });
 

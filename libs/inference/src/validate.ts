@@ -274,12 +274,9 @@ function decode(bytes: Uint8Array): Decoded {
   let model: OnnxModel;
   try {
     model = decodeModel(bytes);
-  } catch (error) {
-    const detail = error instanceof Error ? error.message : String(error);
-    return refuse(
-      'MODEL_NOT_ONNX',
-      `the file could not be read as an ONNX model (${detail}); it is truncated or not an .onnx file — upload the file your exporter wrote, unmodified`,
-    );
+  } catch {
+    // The decoder's own words ("index out of range: 6 + 712675375 > 4096") help no student.
+    return refuse('MODEL_NOT_ONNX', 'the file could not be read as an ONNX model: it is truncated or not an .onnx file — upload the file your exporter wrote, unmodified');
   }
   // Short garbage often decodes as a protobuf message with no known fields.
   if (model.ir_version === undefined && model.graph === undefined && (model.opset_import ?? []).length === 0) {

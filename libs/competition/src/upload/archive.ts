@@ -1,6 +1,7 @@
 import { createReadStream, createWriteStream } from 'node:fs';
 import { mkdir, readdir, rm } from 'node:fs/promises';
 import { dirname, join, normalize, sep } from 'node:path';
+import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { createGunzip, gzipSync } from 'node:zlib';
 import * as tar from 'tar-stream';
@@ -8,6 +9,14 @@ import { CompetitionBundleError } from '../errors.js';
 import { BUNDLE_LIMITS, bundleFileLimit, formatBytes } from './limits.js';
 
 const ARCHIVE = 'bundle archive';
+
+/**
+ * What an archive may unpack to beyond the sizes its entries declare: each entry's header, padding
+ * and any long-name or pax records (4 KiB is ample), plus what the streams buffer ahead of the tar
+ * parser. A gzip stream that inflates past this is a bomb: tar readers skip zero blocks after the
+ * end of an archive, so gigabytes of zeros would otherwise be inflated for nothing.
+ */
+const slackBytes = (entries: number) => (entries + 2) * 4096 + 1024 * 1024;
 
 /** A problem with the archive itself (not one of its files' contents). */
 const archiveError = (message: string, file = ARCHIVE) => new CompetitionBundleError(ARCHIVE, [{ file, message }]);
@@ -25,9 +34,21 @@ export async function unpackBundleArchive(o: { archive: string; into: string; ma
   await mkdir(root, { recursive: true });
   let entries = 0;
   let total = 0;
+  let declared = 0;
+  let inflated = 0;
   const seen = new Set<string>();
   const extract = tar.extract();
+  const meter = new Transform({
+    transform(chunk: Buffer, _encoding, done) {
+      inflated += chunk.length;
+      if (inflated > declared + slackBytes(entries)) {
+        return done(archiveError(`decompresses to far more than its entries declare (over ${formatBytes(inflated)} for ${formatBytes(declared)} of files); is it a decompression bomb?`));
+      }
+      done(null, chunk);
+    },
+  });
   extract.on('entry', (h, stream, next) => {
+    declared += h.size ?? 0;
     const fail = (message: string, file = ARCHIVE) => {
       stream.resume();
       next(archiveError(message, file));
@@ -57,7 +78,7 @@ export async function unpackBundleArchive(o: { archive: string; into: string; ma
       .then(() => next(), next);
   });
   try {
-    await pipeline(createReadStream(o.archive), createGunzip(), extract);
+    await pipeline(createReadStream(o.archive), createGunzip(), meter, extract);
   } catch (err) {
     await rm(o.into, { recursive: true, force: true });
     if (err instanceof CompetitionBundleError) throw err;

@@ -1,10 +1,12 @@
-import { readdir, readFile, rename, rm } from 'node:fs/promises';
+import { readdir, readFile, rename, rm, stat } from 'node:fs/promises';
 import { extname, join, relative } from 'node:path';
 import { readImageHeader } from './image-header.js';
+import { dataPathsAt } from '../data/paths.js';
+import { validateCompetitionData } from '../data/validate.js';
 import { CompetitionBundleError, type BundleIssue } from '../errors.js';
 import { CONFIG_FILE, loadBundle, resolveTimeline, type PageName } from '../loader.js';
 import { unpackBundleArchive } from './archive.js';
-import { IMAGE_EXTENSIONS, maxImagePixelsOf } from './limits.js';
+import { BUNDLE_LIMITS, IMAGE_EXTENSIONS, maxImagePixelsOf } from './limits.js';
 
 /** An uploaded bundle, unpacked and checked: plain data (it crosses a process boundary as JSON). */
 /** Where a bundle check stands: unpacking (entries so far), the config and pages, the image headers. */
@@ -36,7 +38,8 @@ export interface InspectedBundle {
  * Unpacks an uploaded bundle archive into `<into>/<slug>` and checks it as far as it can be
  * checked without building data: the archive's per-file limits, competition.yaml (schema, YAML
  * resource limits), the pages, the timeline against `now`, and — for data-as-files bundles — the
- * header of every image against the competition's pixel limit. Throws `CompetitionBundleError`
+ * header of every image against the competition's pixel limit, then (when its CSVs are small enough
+ * for the checker's heap, `BUNDLE_LIMITS.uploadDataCheckCsvBytes`) the data as the build checks it. Throws `CompetitionBundleError`
  * naming each problem by its path in the bundle, and then leaves nothing under `into`.
  * Runs in a child process with a small heap (see the API's bundle inspector): its input is hostile.
  */
@@ -63,6 +66,14 @@ export async function inspectBundleArchive(o: { archive: string; into: string; m
     if (b.config.data.files) {
       const issues = await checkImages(dir, [b.config.data.files.public, b.config.data.files.hidden], maxImagePixelsOf(b.config), (done, total) => report({ step: 'images', done, total }));
       if (issues.length > 0) throw new CompetitionBundleError(slug, issues);
+      // The data itself (solution rows against the images, labels, the sample), as the build
+      // will check it: a bundle whose data cannot build is refused now rather than created broken.
+      const paths = dataPathsAt(b.config, { root: dir, publicDir: join(dir, b.config.data.files.public), hiddenDir: join(dir, b.config.data.files.hidden), manifest: false });
+      const csvBytes = (await Promise.all([paths.solutionCsv, paths.trainCsv, paths.sampleSubmissionCsv].map((p) => stat(p).then((s) => s.size, () => 0)))).reduce((a, n) => a + n, 0);
+      if (csvBytes <= BUNDLE_LIMITS.uploadDataCheckCsvBytes) {
+        const problems = await validateCompetitionData(b.config, paths);
+        if (problems.length > 0) throw new CompetitionBundleError(slug, problems);
+      }
     }
     return {
       dir,

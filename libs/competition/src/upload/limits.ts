@@ -21,6 +21,12 @@ export const BUNDLE_LIMITS = {
   otherBytes: 32 * MiB,
   /** Entries (files and directories) in one archive. */
   maxEntries: 20_000,
+  /**
+   * Data-as-files bundles whose CSVs add up to at most this are checked whole at upload (solution
+   * rows against the images, labels, sample); larger ones only when the worker builds the data,
+   * because the check holds the tables in memory and the upload checker's heap is small.
+   */
+  uploadDataCheckCsvBytes: 16 * MiB,
   /** YAML: aliases expanded at most this many times (a billion-laughs file needs millions). */
   yamlMaxAliases: 100,
   /** YAML: collections nested at most this deep (competition.yaml needs 5). */

@@ -3,6 +3,7 @@ import { mkdtemp, readdir, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
+import { gzipSync } from 'node:zlib';
 import sharp from 'sharp';
 import { CompetitionBundleError } from '../errors.js';
 import { parseCompetitionConfig } from '../loader.js';
@@ -65,6 +66,20 @@ describe('bundle upload limits', () => {
   it('refuses a total over the cap', async () => {
     const { run } = await unpack({ 'competition.yaml': 'a: 1\n', 'extra/a.bin': Buffer.alloc(600 * 1024), 'extra/b.bin': Buffer.alloc(600 * 1024) }, MiB);
     assert.match((await issuesOf(run))[0]!.message, /unpacks to more than 1 MB/);
+  });
+
+  it('refuses a gzip stream that inflates far past what its entries declare, without inflating it all', async () => {
+    // Tar readers skip zero blocks after the end of an archive: 1 MB here is 1 GiB of zeros inflated.
+    const archive = join(dir, 'bomb.tar.gz');
+    const zeros = gzipSync(Buffer.alloc(64 * MiB), { level: 9 });
+    await writeFile(archive, Buffer.concat([await packBundleArchive({ 'competition.yaml': 'a: 1\n', 'data/a.bin': Buffer.alloc(2 * MiB, 1) }), ...Array<Buffer>(16).fill(zeros)]));
+    const into = join(dir, 'bomb');
+    const started = Date.now();
+    const [issue] = await issuesOf(() => unpackBundleArchive({ archive, into, maxTotalBytes: 64 * MiB }));
+    assert.equal(issue!.file, 'bundle archive');
+    assert.match(issue!.message, /^decompresses to far more than its entries declare \(over [\d.]+ MB for 2 MB of files\); is it a decompression bomb\?$/);
+    assert.ok(Date.now() - started < 3000, `took ${Date.now() - started} ms (inflating it all takes about 9 s)`);
+    assert.deepEqual(await readdir(into).catch(() => []), []);
   });
 });
 

@@ -48,7 +48,7 @@ describe('GET /api/bundles', () => {
       assert.deepEqual(res.body as BundleDto[], expected, who);
     }
     const sartorius = expected.find((b) => b.slug === 'sartorius-cells');
-    assert.deepEqual([sartorius?.metric, sartorius?.submissionKinds], ['instance-map', ['kernel']]);
+    assert.deepEqual([sartorius?.metric, sartorius?.submissionKinds], ['instance-map', ['kernel', 'model']]);
     // What it lists can be created.
     const courseId = (await prof.get('/api/courses')).body[0].id;
     const created = await prof.post('/api/competitions').send({ bundle: expected[0]!.slug, courseId });

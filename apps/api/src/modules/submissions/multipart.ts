@@ -48,6 +48,10 @@ export function parseUpload(req: Request, store: LocalArtifactStore, keyPrefix: 
       failed = true;
       req.unpipe(bb);
       req.resume(); // drain so the connection can answer
+      // Unplugged from the request, busboy would never see the body end (nor close, where what
+      // was stored is removed): stop it, which also ends a file still being written. Not from
+      // inside its own event handler, which may be running in the middle of its parser.
+      setImmediate(() => bb.destroy());
       reject(err);
     };
     bb.on('field', (name, value, info) => {
@@ -59,7 +63,15 @@ export function parseUpload(req: Request, store: LocalArtifactStore, keyPrefix: 
     bb.on('partsLimit', () => fail(badRequest('too many parts in the multipart body')));
     bb.on('filesLimit', () => fail(badRequest(`attach at most ${MAX_UPLOAD_ATTACHMENTS} files besides the main file`)));
     bb.on('file', (name, stream, info) => {
-      if (name === 'attachments' && !failed) {
+      // Stopping busboy errors the file in flight; the store's pipeline hears that while it is
+      // writing, but an ignored or abandoned stream has no one else listening (an uncaught error).
+      stream.on('error', () => undefined);
+      // After a refusal nothing more is stored (the rest of a chunk already read still comes here).
+      if (failed) {
+        stream.resume();
+        return;
+      }
+      if (name === 'attachments') {
         if (attachmentWrites.length >= MAX_UPLOAD_ATTACHMENTS) {
           stream.resume();
           fail(badRequest(`attach at most ${MAX_UPLOAD_ATTACHMENTS} files`));

@@ -1,0 +1,1 @@
+write.csv(read.csv('/kaggle/input/x/sample_submission.csv'), 'submission.csv')
