@@ -78,8 +78,16 @@ describe('model submissions through the API and a real worker', () => {
     assert.ok(files.some((f) => f.name === 'baseline/train.py'), JSON.stringify(files.map((f) => f.name)));
   });
 
-  it('HuBMAP-like: a model runs over every test slide with live progress and is scored like a file; the private score waits for the reveal', async () => {
-    const up = await submit(KIDNEY, identityModel({ channels: 3 }));
+  /** A file of the competition's data listing, downloaded as a student does (the bundle's baseline is one). */
+  const download = async (slug: string, name: string) =>
+    (await student.get(`/api/competitions/${slug}/data/${name}`).buffer(true).parse((res: import('node:http').IncomingMessage, done: (err: Error | null, body: Buffer) => void) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => done(null, Buffer.concat(parts)));
+    })).body as Buffer;
+
+  it('HuBMAP-like: the bundle\'s baseline, downloaded and submitted as it is, runs over every test slide with live progress and scores as the evaluation page says', async () => {
+    const up = await submit(KIDNEY, await download(KIDNEY, 'baseline/model.onnx'));
     assert.equal(up.status, 202, up.text);
     const id: string = up.body.id;
     const events = await readSse<SubmissionEventDto>(api.server, `/api/submissions/${id}/events`, { cookie: student.cookie }, (e) => e.type === 'status' && TERMINAL.has(e.submission.status), 240_000);
@@ -96,6 +104,8 @@ describe('model submissions through the API and a real worker', () => {
     const offline = await scoreSubmission({ metric: 'dice', rleOrder: 'column', solution: c.path, submission: join(env.config.artifactDir, run!.output_path) });
     const detail = (await student.get(`/api/submissions/${id}`)).body as SubmissionDetailDto;
     assert.equal(detail.publicScore, offline.public!.score);
+    const page = ((await student.get(`/api/competitions/${KIDNEY}`)).body as CompetitionDto).pages.evaluation;
+    assert.match(page, new RegExp(`baseline U-Net.*\\| ${detail.publicScore!.toFixed(4)} \\|`), 'the public score the evaluation page states');
     assert.equal(detail.privateScore, null, 'no private score before the reveal');
     assert.ok(await charged(id));
     // The stored predictions are a submission file: one row per test slide, in id order.
@@ -103,15 +113,15 @@ describe('model submissions through the API and a real worker', () => {
     assert.equal(csv.trim().split('\n').length, 1 + 15);
   });
 
-  it('Sartorius-like (kernel-only): a model runs over the hidden test images and is scored; nothing of them reaches the team', async () => {
-    const up = await submit(CELLS, identityModel({ channels: 1 }));
+  it('Sartorius-like (kernel-only): the baseline runs over the hidden test images and scores as stated; nothing of them reaches the team', async () => {
+    const up = await submit(CELLS, await download(CELLS, 'baseline/model.onnx'));
     assert.equal(up.status, 202, up.text);
     const done = await finished(up.body.id);
     assert.equal(done.status, 'scored', done.error_message);
     const [run] = await runsOf(up.body.id);
     assert.equal(run!.images_total, 24);
     const detail = (await student.get(`/api/submissions/${up.body.id}`)).body as SubmissionDetailDto;
-    assert.equal(typeof detail.publicScore, 'number');
+    assert.equal(detail.publicScore?.toFixed(4), '0.6359', 'the public score the evaluation page states');
     assert.doesNotMatch(JSON.stringify(detail), /output_path|model-runs\//, 'no path to the predictions');
   });
 
