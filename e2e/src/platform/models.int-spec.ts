@@ -6,7 +6,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import type { ChildProcess } from 'node:child_process';
 import { CHARGED_STATUSES_SQL } from '@holdout/db';
 import { Client, createCompetitionWithData, createTestEnv, dataVisible, eventually, LibCompetitionBundles, startApi, type TestApi, type TestEnv } from '@holdout/api/testing';
-import type { CompetitionDto, SubmissionDetailDto, SubmissionEventDto } from '@holdout/contracts';
+import type { CompetitionDto, NotificationsDto, SubmissionDetailDto, SubmissionEventDto } from '@holdout/contracts';
 import { scoreSubmission } from '@holdout/metrics/scorer';
 import { constantModel, ensembleTar, customDomainModel, externalDataModel, fixedSizeModel, garbageBytes, identityModel, loopModel, nanModel, truncatedModel, twoInputsModel, wrongShapeModel } from '@holdout/inference/testing';
 import { exited, spawnWorker, startWorker } from '@holdout/worker/testing';
@@ -111,6 +111,12 @@ describe('model submissions through the API and a real worker', () => {
     // The stored predictions are a submission file: one row per test slide, in id order.
     const csv = await readFile(join(env.config.artifactDir, run!.output_path), 'utf8');
     assert.equal(csv.trim().split('\n').length, 1 + 15);
+    // The team is told, in the bell (and by mail): the score and a link to the submission.
+    const bell = await eventually(async () => {
+      const n = ((await student.get('/api/notifications')).body as NotificationsDto).items.find((i) => i.kind === 'model-finished' && i.link.endsWith(id));
+      return n;
+    }, { what: 'the model-finished notification' });
+    assert.match(bell.title, new RegExp(`^Your model model\\.onnx scored ${detail.publicScore!.toFixed(4)} in `));
   });
 
   it('Sartorius-like (kernel-only): the baseline runs over the hidden test images and scores as stated; nothing of them reaches the team', async () => {
@@ -184,6 +190,8 @@ describe('model submissions through the API and a real worker', () => {
       const detail = (await student.get(`/api/submissions/${up.body.id}`)).body as SubmissionDetailDto;
       assert.match(detail.error?.message ?? '', /NaN|shape|output/i);
       assert.equal((await runsOf(up.body.id))[0]!.outcome, 'invalid-output');
+      const told = await eventually(async () => ((await student.get('/api/notifications')).body as NotificationsDto).items.find((i) => i.kind === 'model-failed' && i.link.endsWith(up.body.id)), { what: 'the model-failed notification' });
+      assert.match(told.title, /^Your model model\.onnx failed \(exception\) in /);
     }
   });
 

@@ -80,7 +80,14 @@ export class ModelRunService {
         await this.publisher.submissionChanged(s.id, c.id);
         return 'failed';
       }
-      outcome = await this.run(job, s, c, settings);
+      try {
+        outcome = await this.run(job, s, c, settings);
+      } catch (err) {
+        // A final failure (the model's, or ours after the last attempt) ends the job with an
+        // UnrecoverableError: the team is told of it too. A retried one is not final.
+        if (err instanceof UnrecoverableError) await this.notify(s, c, 'failed');
+        throw err;
+      }
     } else return 'skipped';
     await this.notify(s, c, outcome);
     return outcome;
