@@ -10,6 +10,8 @@ export interface ModelCheckInput {
   expect: ModelExpectation;
   /** The `size` of each of the pipeline's views: a model with a fixed input size must match them all. */
   viewSizes: number[];
+  /** Hand back each member's bytes (moved out of the checking thread, not copied) for a caller that loads the model next. */
+  keepBytes?: boolean;
 }
 
 /** A problem of the model file, with the ensemble member it was found in. */
@@ -19,7 +21,18 @@ export interface ModelCheckProblem {
   member?: string;
 }
 
-export type ModelCheck = { ok: true; members: { name: string; info: ModelInfo }[] } | { ok: false; problems: ModelCheckProblem[] };
+/** A member of a model file that passed the checks: its name in the archive (or the file's) and what it declares. */
+export interface CheckedMember {
+  name: string;
+  info: ModelInfo;
+}
+
+/** A checked member with its bytes, ready for `createPredictor` (see `checkModelFor`'s `keepBytes`). */
+export interface LoadedMember extends CheckedMember {
+  bytes: Uint8Array;
+}
+
+export type ModelCheck<M extends CheckedMember = CheckedMember> = { ok: true; members: M[] } | { ok: false; problems: ModelCheckProblem[] };
 
 /**
  * Reads and validates a model submission in a worker thread with a bounded heap, stopped after
@@ -27,7 +40,9 @@ export type ModelCheck = { ok: true; members: { name: string; info: ModelInfo }[
  * hostile file must not take the process down). Never throws for a bad file: its problems are
  * returned, each naming the member and what is wrong.
  */
-export function checkModelFile(input: ModelCheckInput, o: { timeoutMs?: number; maxHeapMb?: number } = {}): Promise<ModelCheck> {
+export function checkModelFile(input: ModelCheckInput & { keepBytes: true }, o?: { timeoutMs?: number; maxHeapMb?: number }): Promise<ModelCheck<LoadedMember>>;
+export function checkModelFile(input: ModelCheckInput, o?: { timeoutMs?: number; maxHeapMb?: number }): Promise<ModelCheck>;
+export function checkModelFile(input: ModelCheckInput, o: { timeoutMs?: number; maxHeapMb?: number } = {}): Promise<ModelCheck<CheckedMember | LoadedMember>> {
   return new Promise((resolve) => {
     const worker = new Worker(new URL('./model-check.thread.js', import.meta.url), {
       workerData: input,
@@ -50,8 +65,25 @@ export function checkModelFile(input: ModelCheckInput, o: { timeoutMs?: number; 
   });
 }
 
-/** What a competition's pipeline expects of a model (the API's upload check and the worker's both use it). */
-export function modelExpectation(config: Pick<PipelineConfig, 'input' | 'output'> & { maxSizeBytes: number }): ModelExpectation {
+/** What of a competition's `model:` section a model file is checked against. */
+export type ModelSettings = Pick<PipelineConfig, 'input' | 'output' | 'views' | 'instances'> & { maxSizeBytes: number };
+
+/**
+ * Checks a model submission's file against a competition's pipeline: the one check that the API
+ * runs on upload, the worker before each run (the limits may have changed since) and `holdout
+ * predict` before predicting, so that all three accept and refuse the same files with the same
+ * messages. `name` is the file's name as the participant gave it. With `keepBytes`, the members
+ * come back with their bytes, so a caller that loads the model reads the file once.
+ */
+export function checkModelFor(settings: ModelSettings, path: string, name: string, o: { keepBytes: true; timeoutMs?: number }): Promise<ModelCheck<LoadedMember>>;
+export function checkModelFor(settings: ModelSettings, path: string, name: string, o?: { keepBytes?: false; timeoutMs?: number }): Promise<ModelCheck>;
+export function checkModelFor(settings: ModelSettings, path: string, name: string, o: { keepBytes?: boolean; timeoutMs?: number } = {}): Promise<ModelCheck<CheckedMember | LoadedMember>> {
+  const input: ModelCheckInput = { path, name, expect: modelExpectation(settings), viewSizes: [...new Set(settings.views.map((v) => v.size))], keepBytes: o.keepBytes === true };
+  return checkModelFile(input, o.timeoutMs !== undefined ? { timeoutMs: o.timeoutMs } : {});
+}
+
+/** What a competition's pipeline expects of a model (see `checkModelFor`, which most callers want). */
+export function modelExpectation(config: Pick<PipelineConfig, 'input' | 'output' | 'instances'> & { maxSizeBytes: number }): ModelExpectation {
   return {
     channels: config.input.channels,
     // A model may give fewer channels than the pipeline reads (an instance model without boundary or centre).

@@ -6,8 +6,14 @@ import type { ThreadConfig, FromThread, ToThread } from './session.thread.js';
 import type { Predictor } from './types.js';
 
 export interface PredictorOptions {
-  /** One model, or several: an ensemble whose probabilities are averaged. The bytes are copied. */
+  /** One model, or several: an ensemble whose probabilities are averaged. The bytes are copied unless `transferModels`. */
   models: readonly Uint8Array[];
+  /**
+   * Move each model's bytes to the inference thread instead of copying them: a model that spans its
+   * own ArrayBuffer is detached (length 0) once createPredictor is called; a view into a larger
+   * buffer is still copied. For callers done with the bytes (the worker, after `checkModelFor`).
+   */
+  transferModels?: boolean;
   /** `logits` get a sigmoid before averaging; `probabilities` are averaged as they are. */
   outputKind: 'logits' | 'probabilities';
   /**
@@ -73,7 +79,7 @@ export class PredictorError extends Error {
  * the models' memory until closed).
  */
 export async function createPredictor(options: PredictorOptions): Promise<Predictor> {
-  const { models, outputKind, outputChannels, intraOpThreads, executionProvider = 'cpu', deviceId = 0, transferInput = false } = options;
+  const { models, outputKind, outputChannels, intraOpThreads, executionProvider = 'cpu', deviceId = 0, transferInput = false, transferModels = false } = options;
   if (models.length === 0) throw new RangeError('createPredictor needs at least one model');
   if (outputChannels !== undefined && !isPositiveInteger(outputChannels)) {
     throw new RangeError(`outputChannels must be a positive integer, got ${outputChannels}`);
@@ -86,7 +92,8 @@ export async function createPredictor(options: PredictorOptions): Promise<Predic
   // Copy each model once into a buffer of its own and move that to the thread: structured cloning
   // would copy the whole underlying ArrayBuffer, and transferring the caller's would detach it.
   // Uint8Array.prototype.slice, not the receiver's own: a Node Buffer's slice() is a view, and the transfer below would empty the caller's buffer.
-  const copies = models.map((m) => Uint8Array.prototype.slice.call(m));
+  const spansBuffer = (m: Uint8Array) => m.byteOffset === 0 && m.byteLength === m.buffer.byteLength && m.buffer instanceof ArrayBuffer;
+  const copies = models.map((m) => (transferModels && spansBuffer(m) ? m : Uint8Array.prototype.slice.call(m)));
   const config: ThreadConfig = { models: copies, outputKind, outputChannels, intraOpThreads, executionProvider, deviceId };
   const worker = new Worker(new URL('./session.thread.js', import.meta.url), {
     // Workers inherit the process's flags, but refuse --input-type (set by `node --input-type=module -e`).

@@ -100,12 +100,12 @@ export async function run(args: string[]): Promise<void> {
   const files = await listImages(v.images as string);
   if ((await stat(out).catch(() => null))?.isDirectory()) throw new CliError(`${out} is a directory; --out names the CSV to write`, EXIT.usage);
   const competition = bundle !== undefined ? await fromBundle(bundle, slug) : await fromServer(slug!);
-  await checkModel(modelPath, competition.model);
+  const models = await checkModel(modelPath, competition.model);
   const images = await readHeaders(files);
   await mkdir(dirname(resolve(out)), { recursive: true });
 
   const started = performance.now();
-  const rows = await predictAll({ modelPath, images, competition, threads, progress: !quiet && process.stderr.isTTY === true });
+  const rows = await predictAll({ modelPath, models, images, competition, threads, progress: !quiet && process.stderr.isTTY === true });
   // Written whole, then renamed: an interrupted run leaves no file that looks complete.
   const part = `${out}.part`;
   await writeFile(part, (await competitionLib()).toCsv(['id', 'predicted'], rows));
@@ -200,14 +200,15 @@ async function readHeaders(files: Omit<ImageFile, 'width' | 'height'>[]): Promis
   return images;
 }
 
-/** The server's checks of an uploaded model (api: ModelSubmissions.submit), with the same expectations. */
-async function checkModel(path: string, model: Competition['model']): Promise<void> {
-  const { checkModelFile, modelExpectation } = await inferenceLib();
+/** The server's check of an uploaded model (libs/inference checkModelFor, as the API and worker call it); the models' bytes. */
+async function checkModel(path: string, model: Competition['model']): Promise<Uint8Array[]> {
+  const { checkModelFor } = await inferenceLib();
   const name = basename(path);
-  const check = await checkModelFile({ path, name, expect: modelExpectation(model), viewSizes: [...new Set(model.views.map((v) => v.size))] });
+  const check = await checkModelFor(model, path, name, { keepBytes: true });
   if (!check.ok) {
     throw new CliError([`${name} is refused (the server would refuse it too):`, ...check.problems.map((p) => `  - ${p.message}`)].join('\n'), EXIT.refused);
   }
+  return check.members.map((m) => m.bytes);
 }
 
 /**
@@ -215,17 +216,16 @@ async function checkModel(path: string, model: Competition['model']): Promise<vo
  * (apps/worker ModelRunService.predictAll): Dice, one row an image; instance-map, one row an
  * instance and one empty row for an image without any.
  */
-async function predictAll(o: { modelPath: string; images: ImageFile[]; competition: Competition; threads: number | undefined; progress: boolean }): Promise<(string | number)[][]> {
-  const { createPredictor, ModelFileError, openImage, predictInstances, predictMask, PredictorError, readModelMembers } = await inferenceLib();
+async function predictAll(o: { modelPath: string; models: Uint8Array[]; images: ImageFile[]; competition: Competition; threads: number | undefined; progress: boolean }): Promise<(string | number)[][]> {
+  const { createPredictor, openImage, predictInstances, predictMask, PredictorError } = await inferenceLib();
   const { images, competition } = o;
   const config: PipelineConfig = competition.model;
   let predictor: Predictor;
   try {
-    const members = await readModelMembers(o.modelPath, { maxBytes: competition.model.maxSizeBytes, name: basename(o.modelPath) });
-    // The pipeline never reuses a batch's input: the thread may take it over instead of copying it.
-    predictor = await createPredictor({ models: members.map((m) => m.bytes), outputKind: config.output.kind, transferInput: true, ...(o.threads ? { intraOpThreads: o.threads } : {}) });
+    // The pipeline never reuses a batch's input or the checked models: the thread may take both over instead of copying them.
+    predictor = await createPredictor({ models: o.models, transferModels: true, outputKind: config.output.kind, transferInput: true, ...(o.threads ? { intraOpThreads: o.threads } : {}) });
   } catch (err) {
-    if (err instanceof ModelFileError || (err instanceof PredictorError && err.modelFault)) throw new CliError(`${basename(o.modelPath)}: ${err.message}`, EXIT.refused);
+    if (err instanceof PredictorError && err.modelFault) throw new CliError(`${basename(o.modelPath)}: ${err.message}`, EXIT.refused);
     throw err;
   }
   const bar = o.progress ? new SingleBar({ format: 'image {image}/{images} {id} |{bar}| {value}/{total} windows', hideCursor: true, clearOnComplete: true }, Presets.shades_classic) : null;

@@ -4,7 +4,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { testImagesOf, toCsv, type CompetitionConfig, type TestImage } from '@holdout/competition';
 import type { ModelJobData } from '@holdout/contracts';
 import { Competition, EventPublisher, JsonLogger, LocalArtifactStore, ModelRun, Notifier, Submission, SubmissionLifecycle, type AppConfig } from '@holdout/db';
-import { checkModelFile, createPredictor, modelExpectation, openImage, PredictorError, predictInstances, predictMask, readModelMembers, type PipelineConfig, type Predictor, type Progress } from '@holdout/inference';
+import { checkModelFor, createPredictor, openImage, PredictorError, predictInstances, predictMask, type PipelineConfig, type Predictor, type Progress } from '@holdout/inference';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { ScorerPool, scoreResultOf, SubmissionRejected } from '../scoring/scorer-pool.js';
@@ -113,12 +113,13 @@ export class ModelRunService {
       const images = await testImagesOf({ dataDir: c.dataDir, publicDir: c.publicDir, solutionPath: version.path });
       await runs.update(row.id, { imagesTotal: images.length });
       // Checked again where it runs: the limits may have changed since the upload, and this is the process that loads it.
-      const check = await checkModelFile({ path: this.store.path(s.artifactPath!), name: s.fileName ?? 'model.onnx', expect: modelExpectation(settings), viewSizes: [...new Set(settings.views.map((v) => v.size))] });
+      // The check hands back the bytes it read: the file is read once.
+      const check = await checkModelFor(settings, this.store.path(s.artifactPath!), s.fileName ?? 'model.onnx', { keepBytes: true });
       if (!check.ok) throw new ModelRefused(check.problems.map((p) => p.message).join('; '));
-      await runs.update(row.id, { modelInfo: { members: check.members } });
-      const members = await readModelMembers(this.store.path(s.artifactPath!), { maxBytes: settings.maxSizeBytes, name: s.fileName ?? 'model.onnx' });
+      await runs.update(row.id, { modelInfo: { members: check.members.map(({ name, info }) => ({ name, info })) } });
       predictor = await createPredictor({
-        models: members.map((m) => m.bytes),
+        models: check.members.map((m) => m.bytes),
+        transferModels: true,
         outputKind: settings.output.kind,
         // The pipeline never reuses a batch's input: the thread may take it over instead of copying it.
         transferInput: true,

@@ -3,7 +3,7 @@ import type { CompetitionConfig } from '@holdout/competition';
 import { UNFINISHED_STATUSES } from '@holdout/rules';
 import type { ModelJobData, SubmissionProgressDto } from '@holdout/contracts';
 import { type Competition, JOBS, JsonLogger, LocalArtifactStore, modelJobOptions, type Submission } from '@holdout/db';
-import { checkModelFile, modelExpectation } from '@holdout/inference';
+import { checkModelFor } from '@holdout/inference';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../../common/domain-error.js';
 import { Queues } from '../../infra/infra.module.js';
@@ -39,12 +39,7 @@ export class ModelSubmissions {
     this.checking++;
     let check;
     try {
-      check = await checkModelFile({
-        path: this.store.path(intake.file.key),
-        name: intake.file.fileName,
-        expect: modelExpectation(settings),
-        viewSizes: [...new Set(settings.views.map((v) => v.size))],
-      });
+      check = await checkModelFor(settings, this.store.path(intake.file.key), intake.file.fileName);
     } finally {
       this.checking--;
     }
