@@ -3,13 +3,18 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { RescoreDto, RescoreStatusDto, ScoreJobData } from '@holdout/contracts';
 import { rankLeaderboard } from '@holdout/metrics';
 import { DataSource } from 'typeorm';
+import { z } from 'zod';
 import { APP_CONFIG, type AppConfig, Competition, JOBS, LocalArtifactStore, RESCORABLE_SQL, scoreJobOptions, SolutionVersion } from '@holdout/db';
 import { DomainError, notFound } from '../../common/domain-error.js';
 import { UploadInterceptor, type UploadInput } from '../../common/upload.interceptor.js';
+import { parseWith } from '../../common/zod-body.js';
 import { Queues } from '../../infra/infra.module.js';
 import type { Principal } from '../auth/principal.js';
 import { AuditService } from '../audit/audit.service.js';
 import { CompetitionAccess } from './competition-access.service.js';
+
+// The fields of a rescore (JSON, or multipart beside the `solution` file); unknown ones are refused by name.
+const rescoreSchema = z.strictObject({ reason: z.string().trim().max(500, 'at most 500 characters').optional() });
 
 /**
  * Rescoring: optionally a new solution version, then every scored (or scorer-rejected) file and
@@ -45,10 +50,13 @@ export class RescoreService {
   /** Rescores every rescorable submission; with an uploaded `solution`, against it as a new solution version. */
   async rescore(p: Principal, slug: string, { context: c, upload, body }: UploadInput<Competition>): Promise<RescoreDto> {
     let reason: string | null;
-    if (upload) reason = upload.fields.reason?.slice(0, 500) ?? null;
-    else {
-      const json = body as { reason?: unknown } | undefined;
-      reason = typeof json?.reason === 'string' ? json.reason.slice(0, 500) : null;
+    try {
+      // Multipart fields or the JSON body: the same fields, unknown ones refused by name.
+      if (upload && upload.attachments.length > 0) throw new DomainError('bad_request', 'attachments: a rescore takes one `solution` file and a `reason`');
+      reason = parseWith(rescoreSchema, upload ? upload.fields : (body ?? {})).reason ?? null;
+    } catch (err) {
+      for (const f of [...(upload?.file ? [upload.file] : []), ...(upload?.attachments ?? [])]) await this.store.remove(f.key).catch(() => undefined);
+      throw err;
     }
     const rescoreId = randomUUID();
     const result = await this.ds.transaction(async (m) => {
