@@ -7,6 +7,7 @@ import cookieParser from 'cookie-parser';
 import { AppModule, type AppOptions } from './app.module.js';
 import { ErrorFilter } from './common/error.filter.js';
 import { requestIdMiddleware } from './common/request-id.middleware.js';
+import { securityHeaders } from './common/security-headers.js';
 
 /** Builds the configured Nest application (not listening). Used by main.ts and the tests. */
 export async function createApp(o: AppOptions): Promise<INestApplication> {
@@ -14,6 +15,8 @@ export async function createApp(o: AppOptions): Promise<INestApplication> {
   app.set('trust proxy', 'loopback');
   app.set('etag', false);
   app.disable('x-powered-by');
+  // First, so that every answer carries them: errors, 404s and the body parser's refusals too.
+  app.use(securityHeaders({ docsPath: '/api/docs', behindTls: o.config.cookieSecure }));
   app.use(requestIdMiddleware(o.logger));
   app.use(cookieParser());
   // JSON bodies only; multipart uploads are streamed by the submissions module.
