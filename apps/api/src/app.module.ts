@@ -12,6 +12,7 @@ import { LeaderboardsModule } from './modules/leaderboards/leaderboards.module.j
 import { SubmissionsModule } from './modules/submissions/submissions.module.js';
 import { TeamsModule } from './modules/teams/teams.module.js';
 import { NotificationsModule } from './modules/notifications/notifications.js';
+import { OperationsModule } from './modules/operations/operations.module.js';
 import { UsersModule } from './modules/users/users.module.js';
 
 export interface AppOptions {
@@ -48,6 +49,7 @@ export class AppModule {
         NotificationsModule,
         LeaderboardsModule,
         UsersModule,
+        OperationsModule,
       ],
     };
   }

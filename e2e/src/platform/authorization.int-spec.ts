@@ -223,6 +223,7 @@ describe('authorization matrix: route × role × phase', { timeout: 5 * 60_000 }
     { route: 'POST /api/notifications/read', what: 'mark my notifications read', expect: always('401 200 200 200 200 200 200'), request: () => ({ path: '/api/notifications/read', body: '{}' }) },
     { route: 'PUT /api/me/preferences', what: 'my e-mail preference', expect: always('401 200 200 200 200 200 200'), request: () => ({ path: '/api/me/preferences', body: json({ emailNotifications: true }) }) },
     { route: 'GET /api/admin/users', what: 'the accounts (site admins)', expect: always('401 403 403 403 403 403 200'), request: () => ({ path: '/api/admin/users' }) },
+    { route: 'GET /api/admin/status', what: 'the platform status (site admins)', expect: always('401 403 403 403 403 403 200'), request: () => ({ path: '/api/admin/status' }) },
     {
       route: 'PUT /api/admin/users/{id}/course-creator',
       what: 'who may open courses (site admins)',

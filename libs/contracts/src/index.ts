@@ -124,6 +124,23 @@ export interface AdminUserDto extends UserDto {
   createdAt: string;
 }
 
+/** `GET /api/admin/status` (site admins): what an operator watches (docs/operations.md). */
+export interface OperationsStatusDto {
+  generatedAt: string;
+  /** Every BullMQ queue: jobs by state and the workers connected to it. */
+  queues: { name: string; waiting: number; active: number; delayed: number; failed: number; workers: number }[];
+  /** Submissions not yet scored or failed, by status, with the age of the oldest in seconds. */
+  unfinished: { status: string; count: number; oldestSeconds: number }[];
+  /** Queued or scoring longer than HOLDOUT_STUCK_AFTER_S: the reconciler re-enqueues these; a number that stays up means no worker is taking them. */
+  stuck: number;
+  /** Kernel and model runs in progress. */
+  running: { kernels: number; gpuKernels: number; models: number };
+  /** GPU hours used this week (Monday 00:00 UTC on), counted as the budget counts them, and the teams that used any. */
+  gpu: { weekStart: string; usedHours: number; teams: number };
+  /** Competitions whose close has passed but whose private board is not revealed, and data builds pending or failed. */
+  competitions: { awaitingReveal: number; dataPending: number; dataFailed: number };
+}
+
 export interface CourseDto {
   id: string;
   name: string;

@@ -8,5 +8,5 @@ import { KernelSubmissions } from './kernel-submissions.service.js';
 import { KernelsController } from './kernels.controller.js';
 
 /** Kernel submissions: admission, GPU budget, cancel, logs. The upload route itself is the submissions module's. */
-@Module({ imports: [AuditModule, CompetitionsModule], controllers: [KernelsController], providers: [KernelQueues, KernelPolicies, KernelSubmissions, KernelHosts], exports: [KernelSubmissions, KernelPolicies] })
+@Module({ imports: [AuditModule, CompetitionsModule], controllers: [KernelsController], providers: [KernelQueues, KernelPolicies, KernelSubmissions, KernelHosts], exports: [KernelSubmissions, KernelPolicies, KernelQueues] })
 export class KernelsModule {}
