@@ -57,7 +57,7 @@ class RecordingRunner implements KernelRunner {
 describe('GPU kernels on a worker told its devices', () => {
   let env: TestEnv;
   let api: TestApi;
-  let worker: INestApplicationContext;
+  let worker: INestApplicationContext | undefined;
   let student: Client;
   const runner = new RecordingRunner();
 
@@ -130,5 +130,20 @@ describe('GPU kernels on a worker told its devices', () => {
     // GPU time is charged to the team's weekly budget.
     const policy = (await student.get('/api/competitions/kgpu/kernel-policy')).body;
     assert.ok(policy.usedGpuHours > 0 && policy.usedGpuHours < 0.01, JSON.stringify(policy));
+  });
+
+  it('refuses a GPU kernel while no GPU worker is online, storing and charging nothing', async () => {
+    await worker!.close(); // its host announcement goes with it
+    worker = undefined;
+    const count = async () => Number((await env.ds.query(`SELECT count(*) AS n FROM submissions s JOIN competitions c ON c.id = s.competition_id WHERE c.slug = 'kgpu'`))[0].n);
+    const before = await count();
+    const r = await student.post('/api/competitions/kgpu/submissions').field('kind', 'kernel').attach('file', Buffer.from('print(1)\n'), 'late.py');
+    assert.equal(r.status, 503, JSON.stringify(r.body));
+    assert.equal(r.body.error.code, 'unavailable');
+    assert.match(r.body.error.message, /ask for 1 GPU and no GPU worker is online; nothing was stored or charged/);
+    assert.equal(await count(), before, 'nothing stored');
+    // A CPU competition's kernel is still accepted: it waits for a CPU worker.
+    const cpu = await student.post('/api/competitions/kcpu/submissions').field('kind', 'kernel').attach('file', Buffer.from('print(1)\n'), 'c2.py');
+    assert.equal(cpu.status, 202, JSON.stringify(cpu.body));
   });
 });

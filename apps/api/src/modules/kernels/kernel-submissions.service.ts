@@ -167,6 +167,14 @@ export class KernelSubmissions {
     const settings = kernelSettingsOf(c.config);
     const policy = await this.policies.effective(c);
     const route = routeKernel({ gpusRequested: settings.gpus, cpuFallback: policy.cpuFallback });
+    // A GPU kernel with no GPU worker online would wait in the queue without a word: say so now.
+    if (route.gpu && !(await this.hosts.online()).some((h) => h.gpus > 0)) {
+      throw new DomainError(
+        'unavailable',
+        `this competition's kernels ask for ${settings.gpus} GPU${settings.gpus === 1 ? '' : 's'} and no GPU worker is online; nothing was stored or charged. Try again later, or ask your instructor (they can let kernels fall back to the CPU)`,
+        { gpusRequested: settings.gpus, gpuWorkersOnline: 0 },
+      );
+    }
     return {
       entryKind: check.kind,
       datasetName,
