@@ -2,7 +2,8 @@ export * from './kernel-runner.js';
 export * from './errors.js';
 export { DevicePool } from './device-pool.js';
 export { LogCapture } from './log-capture.js';
-export { measureDir, copyRegularFiles } from './outputs.js';
+export { measureDir, copyRegularFiles, MAX_OUTPUT_ENTRIES } from './outputs.js';
+export { WorkingVolume, createWorkingVolume, probeWorkingVolumes, releaseVolumesUnder, mountPoints, loopDevices, type VolumeUsage } from './working-volume.js';
 export {
   buildContainerSpec,
   validateKernelSpec,
@@ -12,6 +13,7 @@ export {
   LABEL_ROLE,
   LABEL_RUN,
   LABEL_OWNER,
+  LABEL_POOL,
   LABEL_DEADLINE,
   ROLE_KERNEL,
   KAGGLE_INPUT,

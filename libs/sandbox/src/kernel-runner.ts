@@ -121,6 +121,8 @@ export interface OrphanedRun {
   state: string;
   /** What reconcile did about it. The caller fails or retries the run; a retry starts afresh. */
   action: 'removed';
+  /** The runner that started it (set by `sweepDeadOwners`, whose finds are other runners'). */
+  owner?: string;
 }
 
 export interface ReconcileOptions {
@@ -136,6 +138,23 @@ export interface ReconcileResult {
   removedScratchDirs: string[];
 }
 
+export interface SweepOptions {
+  /**
+   * Whether the runner named `owner` is still alive (e.g. its heartbeat key exists). Asked once
+   * per owner and sweep; never for the sweeping runner itself.
+   */
+  isOwnerAlive: (owner: string) => boolean | Promise<boolean>;
+}
+
+export interface SweepResult {
+  /** Sandboxes of dead owners that were removed. */
+  orphans: OrphanedRun[];
+  /** Their scratch directories on this machine (working volumes unmounted first). */
+  removedScratchDirs: string[];
+  /** Owners found dead. */
+  deadOwners: string[];
+}
+
 export interface KernelRunner {
   /**
    * Runs a kernel to completion. A kernel's own failure (timeout, memory, exception, no
@@ -145,4 +164,10 @@ export interface KernelRunner {
   run(spec: KernelRunSpec, options?: RunOptions): Promise<RunResult>;
   /** Finds sandboxes of this runner left behind by a crash, removes them and reports them. */
   reconcile(options: ReconcileOptions): Promise<ReconcileResult>;
+  /**
+   * Removes the sandboxes of other runners (of the same deployment) that died, whatever their
+   * owner id, so a worker that never comes back does not leave its kernels running. Optional:
+   * a backend whose orchestrator collects them itself need not implement it.
+   */
+  sweepDeadOwners?(options: SweepOptions): Promise<SweepResult>;
 }

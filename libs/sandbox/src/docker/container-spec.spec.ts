@@ -25,6 +25,7 @@ const ctx: ContainerContext = {
   workingDir: '/scratch/run-42/working',
   codeDir: '/scratch/run-42/code',
   owner: 'worker-a',
+  pool: 'prod',
   user: '1000:1000',
   deadlineMs: 1_700_000_000_000,
 };
@@ -54,14 +55,16 @@ describe('buildContainerSpec', () => {
     assert.equal(opts.WorkingDir, '/kaggle/working');
   });
 
-  it('labels the container with its run and owner and names it after the run', () => {
+  it('labels the container with its run, owner and pool and names it after the run', () => {
     const opts = buildContainerSpec(aSpec(), ctx);
     assert.deepEqual(opts.Labels, {
       'holdout.role': 'kernel',
       'holdout.run': 'run-42',
       'holdout.owner': 'worker-a',
+      'holdout.pool': 'prod',
       'holdout.deadline': '1700000000000',
     });
+    assert.equal(buildContainerSpec(aSpec(), { ...ctx, pool: undefined }).Labels!['holdout.pool'], 'default');
     assert.equal(opts.name, containerName('run-42'));
     assert.equal(opts.name, 'holdout-kernel-run-42');
   });

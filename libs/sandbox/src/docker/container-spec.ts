@@ -7,6 +7,8 @@ import type { KernelRunSpec } from '../kernel-runner.js';
 export const LABEL_ROLE = 'holdout.role';
 export const LABEL_RUN = 'holdout.run';
 export const LABEL_OWNER = 'holdout.owner';
+/** The deployment (e.g. queue prefix) a container belongs to: dead-owner sweeps stay within it. */
+export const LABEL_POOL = 'holdout.pool';
 export const LABEL_DEADLINE = 'holdout.deadline';
 export const ROLE_KERNEL = 'kernel';
 
@@ -28,6 +30,8 @@ export interface ContainerContext {
   codeDir: string;
   /** Runner instance label: reconcile only touches containers with the same owner. */
   owner: string;
+  /** Deployment label: a sweep for dead owners only touches containers of its own pool. Default `default`. */
+  pool?: string;
   /** `uid:gid` the kernel runs as. Never root. */
   user: string;
   /** Epoch ms after which the run is overdue (recorded as a label for reconcile/sweepers). */
@@ -141,6 +145,7 @@ export function buildContainerSpec(spec: KernelRunSpec, ctx: ContainerContext): 
       [LABEL_ROLE]: ROLE_KERNEL,
       [LABEL_RUN]: spec.runId,
       [LABEL_OWNER]: ctx.owner,
+      [LABEL_POOL]: ctx.pool ?? 'default',
       [LABEL_DEADLINE]: String(ctx.deadlineMs),
     },
     AttachStdin: false,

@@ -17,10 +17,21 @@ describe('decideOutcome', () => {
     ['a cancel racing the time limit', { killedFor: 'cancelled', oomKilled: true }, 'cancelled'],
     ['too much output', { killedFor: 'output-limit', exitCode: 137 }, 'exception'],
     ['too much output found after a clean exit', { outputExceeded: true }, 'exception'],
+    ['a full working volume (a write hit ENOSPC)', { outputFull: true, exitCode: 1 }, 'exception'],
+    ['a full working volume even after a clean exit with a submission', { outputFull: true }, 'exception'],
+    ['a full working volume, but the time limit came first', { outputFull: true, killedFor: 'timeout' }, 'timeout'],
+    ['a full working volume, but memory ran out', { outputFull: true, oomKilled: true }, 'oom'],
   ];
   for (const [what, input, expected] of cases) {
     it(`${what} → ${expected}`, () => {
       assert.equal(decideOutcome({ ...ok, ...input }).outcome, expected);
     });
   }
+
+  it('names why the output failed: the hard cap, the poll, or what was left behind', () => {
+    assert.equal(decideOutcome({ ...ok, outputFull: true, exitCode: 1 }).reason, 'output-full');
+    assert.equal(decideOutcome({ ...ok, killedFor: 'output-limit', outputFull: true }).reason, 'output-limit');
+    assert.equal(decideOutcome({ ...ok, outputExceeded: true }).reason, 'output-exceeded');
+    assert.equal(decideOutcome({ ...ok, outputExceeded: true, outputFull: true }).reason, 'output-full');
+  });
 });

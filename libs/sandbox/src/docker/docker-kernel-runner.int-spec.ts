@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { mkdir, mkdtemp, readFile, readdir, rm, stat, writeFile } from 'node:fs/promises';
+import { chmod, mkdir, mkdtemp, readFile, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -13,18 +13,24 @@ import Dockerode from 'dockerode';
 import type { KernelRunSpec, LogChunk, RunOptions, RunResult } from '../kernel-runner.js';
 import { KernelSandboxLostError } from '../errors.js';
 import { DockerKernelRunner } from './docker-kernel-runner.js';
+import { loopDevices, mountPoints, releaseVolumesUnder } from '../working-volume.js';
 
 const IMAGE = process.env.HOLDOUT_KERNEL_IMAGE ?? 'holdout/kernel-runtime:slim';
 const MiB = 1024 * 1024;
 const OWNER = `it-${process.pid}`;
+/** This file's pool: sweeps here never look at other suites' containers. */
+const POOL = `it-pool-${process.pid}`;
 const docker = new Dockerode();
 
 let root: string;
 let dataDir: string;
 let runner: DockerKernelRunner;
 let seq = 0;
+const warnings: string[] = [];
 
 interface KernelOpts {
+  /** Default: the suite's runner (hard cap on a working volume). */
+  runner?: DockerKernelRunner;
   kind?: 'py' | 'ipynb';
   limits?: Partial<KernelRunSpec['limits']>;
   inputs?: KernelRunSpec['inputs'];
@@ -43,7 +49,8 @@ async function runKernel(source: string | object, opts: KernelOpts = {}): Promis
   const onLog = (c: LogChunk) => {
     live += c.text;
   };
-  const result = await runner.run(
+  const r = opts.runner ?? runner;
+  const result = await r.run(
     {
       runId,
       image: IMAGE,
@@ -57,8 +64,24 @@ async function runKernel(source: string | object, opts: KernelOpts = {}): Promis
     { onLog, ...opts.options },
   );
   assert.deepEqual(await containersOf(`holdout.run=${runId}`), [], 'container removed');
-  await assert.rejects(stat(join(runner.scratchRoot, OWNER, runId)), 'scratch dir removed');
+  await assert.rejects(stat(join(r.scratchRoot, r.owner, runId)), 'scratch dir removed');
+  assert.deepEqual(await volumesUnder(join(r.scratchRoot, r.owner, runId)), { mounts: [], loops: [] }, 'working volume unmounted and its loop device detached');
   return { ...result, log: await readFile(result.logPath, 'utf8'), live };
+}
+
+/** Mounts and loop devices left under `dir` (a run's working volume must never outlive it). */
+async function volumesUnder(path: string) {
+  const dir = await realpath(path).catch(() => path);
+  return {
+    mounts: (await mountPoints()).filter((m) => m.startsWith(`${dir}/`)),
+    loops: (await loopDevices()).filter((d) => d.backFile.startsWith(`${dir}/`)).map((d) => `${d.name} ${d.backFile}`),
+  };
+}
+
+/** This suite's containers, whatever owner it gave them. */
+async function suiteContainers(): Promise<string[]> {
+  const list = await docker.listContainers({ all: true, filters: { label: ['holdout.role=kernel'] } });
+  return list.filter((c) => (c.Labels['holdout.owner'] ?? '').startsWith(OWNER)).map((c) => c.Id);
 }
 
 async function containersOf(label: string): Promise<string[]> {
@@ -101,14 +124,20 @@ before(async () => {
   // The solution sits beside the mounted directory, as in a real competition store; it must not be reachable.
   await mkdir(join(root, 'competition', 'hidden'), { recursive: true });
   await writeFile(join(root, 'competition', 'hidden', 'solution.csv'), 'id,height,width,encoding,Usage\n');
-  runner = new DockerKernelRunner({ owner: OWNER, scratchRoot: join(root, 'scratch'), outputPollMs: 250 });
+  // mkdtemp's 0700 would keep the engine's kernel user out of the scratch below it.
+  await chmod(root, 0o755);
+  runner = new DockerKernelRunner({ owner: OWNER, pool: POOL, scratchRoot: join(root, 'scratch'), onWarning: (m) => warnings.push(m) });
+  assert.equal(await runner.workingCapMode(), 'loop', `this machine must give kernels a hard cap: ${warnings.join('; ')}`);
 });
 
 after(async () => {
-  const left = await containersOf(`holdout.owner=${OWNER}`);
+  const left = await suiteContainers();
   for (const id of left) await docker.getContainer(id).remove({ force: true }).catch(() => undefined);
+  const volumes = await volumesUnder(root);
+  await releaseVolumesUnder(root);
   await rm(root, { recursive: true, force: true });
   assert.deepEqual(left, [], 'no container of this suite outlived it');
+  assert.deepEqual(volumes, { mounts: [], loops: [] }, 'no working volume of this suite outlived it');
 });
 
 describe('DockerKernelRunner: happy paths', () => {
@@ -322,7 +351,97 @@ print('RESULT ' + json.dumps({'forked': n, 'errno': err}), flush=True)
     assert.equal(ok.outcome, 'succeeded');
   });
 
-  it('stops a kernel filling /kaggle/working past the output cap', async () => {
+  it('stops a writer at full speed exactly at the /kaggle/working cap: ENOSPC, the class and message of an exceeded cap', async () => {
+    const cap = 64 * MiB;
+    const r = await runKernel(
+      `
+import json, os, subprocess, time
+# dd at full speed; then a small writer fills what a refused large write leaves.
+t0 = time.time()
+dd = subprocess.run(['dd', 'if=/dev/zero', 'of=/kaggle/working/fill.bin', 'bs=1M'], capture_output=True, text=True)
+ms = (time.time() - t0) * 1000
+small, err = 0, None
+try:
+    with open('/kaggle/working/rest.bin', 'wb', buffering=0) as f:
+        while True:
+            small += f.write(b'y' * 4096)
+except OSError as e:
+    err = e.errno
+sizes = {n: os.path.getsize('/kaggle/working/' + n) for n in sorted(os.listdir('/kaggle/working'))}
+st = os.statvfs('/kaggle/working')
+print('RESULT ' + json.dumps({'ddExit': dd.returncode, 'ddErr': dd.stderr.strip().splitlines()[0], 'ms': ms, 'errno': err, 'sizes': sizes, 'avail': st.f_bavail * st.f_frsize}), flush=True)
+open('/kaggle/working/submission.csv', 'w').write('id,predicted\\n')
+`,
+      { limits: { outputBytes: cap } },
+    );
+    const res = resultOf(r);
+    const total = res.sizes['fill.bin'] + res.sizes['rest.bin'];
+    console.log(`# hard cap ${cap}: dd wrote ${res.sizes['fill.bin']} bytes in ${Math.round(res.ms)} ms, then 4 KiB writes ${res.sizes['rest.bin']}; ${total} in all`);
+    assert.notEqual(res.ddExit, 0);
+    assert.match(res.ddErr, /No space left on device/);
+    assert.equal(res.errno, 28, 'ENOSPC');
+    assert.ok(total <= cap, `wrote ${total} > cap ${cap}`);
+    assert.ok(total >= cap - 4 * 4096, `wrote ${total}: the whole cap is usable`);
+    assert.ok(res.sizes['fill.bin'] >= cap - 2 * MiB, `dd stopped at ${res.sizes['fill.bin']}`);
+    assert.equal(res.avail, 0);
+    // Its submission.csv could not even be written: the run fails as an exceeded cap.
+    assert.equal(r.outcome, 'exception');
+    assert.match(r.message!, /more than the 64 MiB \/kaggle\/working limit: writing past it failed with "No space left on device"/);
+    assert.equal(r.submissionPath, null);
+    assert.ok(r.durationMs < 30_000);
+  });
+
+  it('a kernel that hits the cap, catches ENOSPC and still exits cleanly fails the same way', async () => {
+    const r = await runKernel(
+      `
+try:
+    with open('/kaggle/working/fill.bin', 'wb') as f:
+        while True:
+            f.write(b'x' * (1024 * 1024))
+except OSError as e:
+    print('caught', e.errno, flush=True)
+`,
+      { limits: { outputBytes: 8 * MiB } },
+    );
+    assert.match(r.log, /caught 28/);
+    assert.equal(r.exitCode, 0);
+    assert.equal(r.outcome, 'exception');
+    assert.match(r.message!, /more than the 8 MiB \/kaggle\/working limit/);
+  });
+
+  it('collects outputs from the volume: a kernel close to the cap but within it succeeds', async () => {
+    const r = await runKernel(
+      `
+with open('/kaggle/working/model.bin', 'wb') as f:
+    f.write(b'm' * (5 * 1024 * 1024))
+open('/kaggle/working/submission.csv', 'w').write('id,predicted\\nimg-1,1 3\\n')
+`,
+      { limits: { outputBytes: 16 * MiB } },
+    );
+    assert.equal(r.outcome, 'succeeded', `${r.message} ${r.logTail}`);
+    assert.equal(await readFile(r.submissionPath!, 'utf8'), 'id,predicted\nimg-1,1 3\n');
+    assert.equal((await stat(join(r.submissionPath!, '..', 'model.bin'))).size, 5 * MiB);
+  });
+
+  it('a sparse file larger than the cap passes the volume but is not collected, and fails the run', async () => {
+    const r = await runKernel(
+      `
+with open('/kaggle/working/sparse.bin', 'wb') as f:
+    f.seek(1024 ** 3)
+    f.write(b'x')
+open('/kaggle/working/submission.csv', 'w').write('id,predicted\\n')
+`,
+      { limits: { outputBytes: 8 * MiB } },
+    );
+    assert.equal(r.outcome, 'exception');
+    assert.match(r.message!, /left more than 8 MiB in \/kaggle\/working/);
+    const copied = await readdir(join(r.logPath, '..', 'working'));
+    assert.ok(!copied.includes('sparse.bin'), 'an over-cap file is not collected');
+  });
+
+  it('without loop devices (poll fallback) a kernel filling /kaggle/working past the cap is still stopped', async () => {
+    const polling = new DockerKernelRunner({ owner: `${OWNER}-poll`, pool: POOL, scratchRoot: join(root, 'scratch'), workingCap: 'poll', outputPollMs: 250 });
+    assert.equal(await polling.workingCapMode(), 'poll');
     const r = await runKernel(
       `
 import time
@@ -332,10 +451,10 @@ with open('/kaggle/working/fill.bin', 'wb') as f:
         f.flush()
 time.sleep(60)
 `,
-      { limits: { outputBytes: 8 * MiB } },
+      { runner: polling, limits: { outputBytes: 8 * MiB } },
     );
     assert.equal(r.outcome, 'exception');
-    assert.match(r.message!, /more than 8 MiB to \/kaggle\/working/);
+    assert.match(r.message!, /more than 8 MiB to \/kaggle\/working and was stopped/);
     assert.ok(r.durationMs < 30_000);
     const copied = await readdir(join(r.logPath, '..', 'working'));
     assert.ok(!copied.includes('fill.bin'), 'an over-cap file is not collected');
@@ -464,6 +583,8 @@ describe('DockerKernelRunner: reconcile', () => {
     }
     assert.equal(ids.length, 1, 'the long run is running');
     const runId = (await docker.getContainer(ids[0]!).inspect()).Config.Labels['holdout.run']!;
+    const scratch = join(root, 'scratch', OWNER, runId);
+    assert.equal((await volumesUnder(scratch)).mounts.length, 1, 'the run has its working volume mounted');
 
     // The run is still live elsewhere: reconcile leaves it.
     const kept = await crashed.reconcile({ isRunActive: (id) => id === runId });
@@ -478,6 +599,7 @@ describe('DockerKernelRunner: reconcile', () => {
     );
     assert.ok(found.removedScratchDirs.some((d) => d.endsWith(runId)));
     assert.deepEqual(await containersOf(`holdout.run=${runId}`), []);
+    assert.deepEqual(await volumesUnder(scratch), { mounts: [], loops: [] }, 'its working volume was released before its scratch was removed');
 
     // The original driver of the run notices its container vanished and ends (with a failure or
     // KernelSandboxLostError, depending on when it looked), rather than hanging.
@@ -492,5 +614,49 @@ describe('DockerKernelRunner: reconcile', () => {
     const found = await other.reconcile({ isRunActive: () => false });
     assert.deepEqual(found.orphans, []);
     assert.equal((await mine).outcome, 'succeeded');
+  });
+
+  it("any worker removes a dead worker's sandboxes and working volumes; a live owner's and another pool's stay", async () => {
+    const scratchRoot = join(root, 'scratch');
+    const make = (suffix: string, pool = POOL) => new DockerKernelRunner({ owner: `${OWNER}-${suffix}`, pool, scratchRoot, onWarning: (m) => warnings.push(m) });
+    const dead = make('dead');
+    const live = make('live');
+    const elsewhere = make('elsewhere', `${POOL}-other`);
+    const sleeper = `import time\nprint('up', flush=True)\ntime.sleep(8)\nopen('/kaggle/working/submission.csv', 'w').write('id,predicted\\n')`;
+    const settle = (p: Promise<RunResult>) => p.then((r) => r.outcome as string, (err: Error) => err.name);
+    const runs = {
+      dead: settle(runKernel(sleeper, { runner: dead })),
+      live: settle(runKernel(sleeper, { runner: live })),
+      elsewhere: settle(runKernel(sleeper, { runner: elsewhere })),
+    };
+    const running = async () =>
+      (await docker.listContainers({ filters: { label: ['holdout.role=kernel'], status: ['running'] } })).filter((c) => c.Labels['holdout.owner']?.startsWith(`${OWNER}-`));
+    const deadline = Date.now() + 30_000;
+    while (Date.now() < deadline && (await running()).length < 3) await new Promise((r) => setTimeout(r, 200));
+    assert.equal((await running()).length, 3, 'three sandboxes running');
+    const deadScratch = join(scratchRoot, `${OWNER}-dead`);
+    assert.equal((await volumesUnder(deadScratch)).mounts.length, 1, `the dead owner's run has its working volume (${warnings.join('; ')})`);
+
+    // The sweep from this suite's runner (another owner): only the dead owner's are its business.
+    const asked: string[] = [];
+    const swept = await runner.sweepDeadOwners({
+      isOwnerAlive: (owner) => {
+        asked.push(owner);
+        return owner !== `${OWNER}-dead` && owner !== `${OWNER}-elsewhere`;
+      },
+    });
+    assert.deepEqual(swept.deadOwners, [`${OWNER}-dead`]);
+    assert.deepEqual(swept.orphans.map((o) => o.owner), [`${OWNER}-dead`]);
+    assert.ok(!asked.includes(OWNER), 'never asks about itself');
+    assert.ok(!asked.includes(`${OWNER}-elsewhere`), 'another pool is not looked at');
+    assert.deepEqual(await volumesUnder(deadScratch), { mounts: [], loops: [] }, 'the dead owner\'s working volume was released');
+    assert.ok(swept.removedScratchDirs.length === 1 && swept.removedScratchDirs[0]!.startsWith(deadScratch));
+    const left = (await running()).map((c) => c.Labels['holdout.owner']).sort();
+    assert.deepEqual(left, [`${OWNER}-elsewhere`, `${OWNER}-live`]);
+
+    assert.deepEqual(warnings, [], 'every runner here got loop volumes');
+    assert.deepEqual(await runs.live, 'succeeded');
+    assert.deepEqual(await runs.elsewhere, 'succeeded');
+    assert.ok(['exception', KernelSandboxLostError.name].includes(await runs.dead), await runs.dead);
   });
 });

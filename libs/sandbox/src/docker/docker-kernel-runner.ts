@@ -13,11 +13,15 @@ import type {
   RunOptions,
   RunOutcome,
   RunResult,
+  SweepOptions,
+  SweepResult,
 } from '../kernel-runner.js';
 import { LogCapture } from '../log-capture.js';
-import { copyRegularFiles, measureDir } from '../outputs.js';
+import { MAX_OUTPUT_ENTRIES, copyRegularFiles, measureDir } from '../outputs.js';
+import { createWorkingVolume, probeWorkingVolumes, releaseVolumesUnder, type WorkingVolume } from '../working-volume.js';
 import {
   LABEL_OWNER,
+  LABEL_POOL,
   LABEL_ROLE,
   LABEL_RUN,
   NOTEBOOK_DRIVER,
@@ -36,15 +40,34 @@ export interface DockerKernelRunnerOptions {
    * One per worker process on an engine, stable across its restarts (e.g. the host name).
    */
   owner?: string;
+  /**
+   * The deployment this runner belongs to (label `holdout.pool`, e.g. the queue prefix): a
+   * dead-owner sweep only touches containers and scratch of the same pool, so deployments (or
+   * test suites) sharing an engine never remove each other's sandboxes. Default `default`.
+   */
+  pool?: string;
   /** Where per-run scratch directories live; default `<tmpdir>/holdout-sandbox`. */
   scratchRoot?: string;
   /** `uid:gid` kernels run as; default `1000:1000` (the runtime image's `kaggle` user). */
   user?: string;
   /** How often peak memory is sampled; default 500 ms. */
   memoryPollMs?: number;
-  /** How often the size of /kaggle/working is checked against `outputBytes`; default 1000 ms. */
+  /**
+   * How the `/kaggle/working` cap (`limits.outputBytes`) is enforced. `loop`: a filesystem of the
+   * cap's size per run (a hard cap: writes past it fail with ENOSPC; needs root and loop
+   * devices). `poll`: a plain host directory measured every `outputPollMs`, the run killed past
+   * the cap (a fast writer overshoots by what it writes between two checks). `auto` (default):
+   * `loop` where a probe volume can be made, else `poll` with one warning.
+   */
+  workingCap?: 'auto' | 'loop' | 'poll';
+  /** Fallback only (`poll`): how often the size of /kaggle/working is checked; default 1000 ms. */
   outputPollMs?: number;
+  /** Told once when the runner falls back to something weaker (default: console.warn). */
+  onWarning?: (message: string) => void;
 }
+
+/** In each owner's scratch directory: the pool it belongs to (dead-owner sweeps check it). */
+const POOL_FILE = '.pool';
 
 type KillReason = 'timeout' | 'cancelled' | 'output-limit';
 
@@ -52,20 +75,45 @@ type KillReason = 'timeout' | 'cancelled' | 'output-limit';
 export class DockerKernelRunner implements KernelRunner {
   readonly docker: Dockerode;
   readonly owner: string;
+  readonly pool: string;
   readonly scratchRoot: string;
   private readonly user: string;
   private readonly memoryPollMs: number;
   private readonly outputPollMs: number;
+  private readonly workingCap: 'auto' | 'loop' | 'poll';
+  private readonly warn: (message: string) => void;
+  private capMode: Promise<'loop' | 'poll'> | null = null;
+  private ownerDirReady = false;
   private readonly active = new Set<string>();
 
   constructor(options: DockerKernelRunnerOptions = {}) {
     this.docker = options.docker ?? new Dockerode();
     this.owner = options.owner ?? 'default';
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(this.owner)) throw new Error(`owner ${this.owner} must be [A-Za-z0-9_.-]`);
+    this.pool = options.pool ?? 'default';
+    if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/.test(this.pool)) throw new Error(`pool ${this.pool} must be [A-Za-z0-9_.:-]`);
     this.scratchRoot = options.scratchRoot ?? join(tmpdir(), 'holdout-sandbox');
     this.user = options.user ?? '1000:1000';
     this.memoryPollMs = options.memoryPollMs ?? 500;
     this.outputPollMs = options.outputPollMs ?? 1000;
+    this.workingCap = options.workingCap ?? 'auto';
+    this.warn = options.onWarning ?? ((m) => console.warn(m));
+  }
+
+  /** How this runner enforces the working-directory cap (`auto` is resolved by a probe, once). */
+  workingCapMode(): Promise<'loop' | 'poll'> {
+    if (this.workingCap !== 'auto') return Promise.resolve(this.workingCap);
+    this.capMode ??= (async () => {
+      await mkdir(this.scratchRoot, { recursive: true });
+      const why = await probeWorkingVolumes(this.scratchRoot);
+      if (why === null) return 'loop';
+      this.warn(
+        `kernel sandbox: /kaggle/working cannot get a filesystem of its own here (${why}); its size cap is ` +
+          `enforced by measuring it every ${this.outputPollMs} ms instead, so a fast writer can overshoot it`,
+      );
+      return 'poll';
+    })();
+    return this.capMode;
   }
 
   /** Run ids this runner is driving right now. */
@@ -91,9 +139,14 @@ export class DockerKernelRunner implements KernelRunner {
     const scratch = join(this.scratchRoot, this.owner, spec.runId);
     let container: Dockerode.Container | null = null;
     let capture: LogCapture | null = null;
+    let volume: WorkingVolume | null = null;
     try {
       const imageId = await this.resolveImage(spec.image);
       const { codeDir, workingDir } = await this.prepareScratch(scratch, spec);
+      if ((await this.workingCapMode()) === 'loop') {
+        const [uid, gid] = this.kernelIds();
+        volume = await createWorkingVolume({ dir: workingDir, image: join(scratch, 'working.img'), capBytes: spec.limits.outputBytes, uid, gid });
+      }
       await mkdir(spec.outputDir, { recursive: true });
       const logPath = join(spec.outputDir, 'kernel.log');
       capture = new LogCapture(logPath, spec.limits.logBytes, options.onLog);
@@ -113,6 +166,7 @@ export class DockerKernelRunner implements KernelRunner {
         codeDir,
         workingDir,
         owner: this.owner,
+        pool: this.pool,
         user: this.user,
         deadlineMs: Date.now() + spec.limits.wallSeconds * 1000,
       });
@@ -153,12 +207,15 @@ export class DockerKernelRunner implements KernelRunner {
             if (v !== null && (peak === null || v > peak)) peak = v;
           }, this.memoryPollMs),
         );
-        timers.push(
-          setIntervalAsync(async () => {
-            const usage = await measureDir(workingDir, spec.limits.outputBytes);
-            if (usage.exceeded) kill('output-limit');
-          }, this.outputPollMs),
-        );
+        // Without a volume of its own, the cap is only as good as this poll.
+        if (!volume) {
+          timers.push(
+            setIntervalAsync(async () => {
+              const usage = await measureDir(workingDir, spec.limits.outputBytes);
+              if (usage.exceeded) kill('output-limit');
+            }, this.outputPollMs),
+          );
+        }
         await c.wait().catch((err: unknown) => {
           if (statusOf(err) !== 404) throw err; // 404: gone already; inspect below says so
         });
@@ -176,6 +233,7 @@ export class DockerKernelRunner implements KernelRunner {
         },
       );
 
+      const outputFull = volume ? (await volume.usage()).full : false;
       const collected = await this.collectOutputs(workingDir, spec);
       const outcome = decideOutcome({
         killedFor,
@@ -183,6 +241,7 @@ export class DockerKernelRunner implements KernelRunner {
         exitCode: state.ExitCode,
         hasSubmission: collected.submissionPath !== null,
         outputExceeded: collected.exceeded,
+        outputFull,
       });
       await capture.close();
       capture = null;
@@ -201,7 +260,17 @@ export class DockerKernelRunner implements KernelRunner {
     } finally {
       if (capture) await capture.close().catch(() => undefined);
       if (container) await this.removeContainer(container.id).catch(() => undefined);
-      await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
+      // Never `rm -r` into a volume still mounted: a failed release leaves the directory to reconcile.
+      const released = volume
+        ? await volume.release().then(
+            () => true,
+            (err: unknown) => {
+              this.warn(`kernel sandbox: could not release the working volume of run ${spec.runId}: ${(err as Error).message}`);
+              return false;
+            },
+          )
+        : true;
+      if (released) await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
       this.active.delete(spec.runId);
     }
   }
@@ -226,11 +295,62 @@ export class DockerKernelRunner implements KernelRunner {
     const ownScratch = join(this.scratchRoot, this.owner);
     const dirs = await readdir(ownScratch).catch(() => [] as string[]);
     for (const runId of dirs) {
-      if (await live(runId)) continue;
-      await rm(join(ownScratch, runId), { recursive: true, force: true });
+      if (runId === POOL_FILE || (await live(runId))) continue;
+      await this.removeScratch(join(ownScratch, runId));
       result.removedScratchDirs.push(join(ownScratch, runId));
     }
     return result;
+  }
+
+  /**
+   * Removes the sandboxes of dead runners of this pool, whatever their owner: containers whose
+   * owner `isOwnerAlive` says is gone, and (when that runner shared this machine) its scratch
+   * directories with their mounted working volumes. This runner's own are left to `reconcile`.
+   */
+  async sweepDeadOwners(options: SweepOptions): Promise<SweepResult> {
+    const result: SweepResult = { orphans: [], removedScratchDirs: [], deadOwners: [] };
+    const verdicts = new Map<string, boolean>();
+    const alive = async (owner: string) => {
+      if (owner === this.owner) return true;
+      if (!verdicts.has(owner)) verdicts.set(owner, await options.isOwnerAlive(owner));
+      return verdicts.get(owner)!;
+    };
+    const containers = await this.docker.listContainers({
+      all: true,
+      filters: { label: [`${LABEL_ROLE}=${ROLE_KERNEL}`, `${LABEL_POOL}=${this.pool}`] },
+    });
+    for (const info of containers) {
+      const owner = info.Labels[LABEL_OWNER] ?? '';
+      if (!owner || (await alive(owner))) continue;
+      await this.removeContainer(info.Id);
+      result.orphans.push({ runId: info.Labels[LABEL_RUN] ?? '', handle: info.Id, state: info.State, action: 'removed', owner });
+    }
+    const owners = await readdir(this.scratchRoot).catch(() => [] as string[]);
+    for (const owner of owners) {
+      if (owner.startsWith('.') || owner === this.owner) continue;
+      const dir = join(this.scratchRoot, owner);
+      const pool = await readFile(join(dir, POOL_FILE), 'utf8').catch(() => null);
+      if (pool !== this.pool || (await alive(owner))) continue;
+      for (const runId of await readdir(dir).catch(() => [] as string[])) {
+        if (runId === POOL_FILE) continue;
+        await this.removeScratch(join(dir, runId));
+        result.removedScratchDirs.push(join(dir, runId));
+      }
+    }
+    result.deadOwners = [...verdicts].filter(([, ok]) => !ok).map(([owner]) => owner);
+    return result;
+  }
+
+  /** A scratch directory, with any volume still mounted in it released first. */
+  private async removeScratch(dir: string): Promise<void> {
+    await releaseVolumesUnder(dir);
+    await rm(dir, { recursive: true, force: true });
+  }
+
+  /** The kernel user's uid and gid. */
+  private kernelIds(): [number, number] {
+    const [uid, gid] = this.user.split(':').map(Number);
+    return [uid!, gid ?? uid!];
   }
 
   private emptyOutcome(outcome: RunOutcome, spec: KernelRunSpec, message: string) {
@@ -248,7 +368,8 @@ export class DockerKernelRunner implements KernelRunner {
   }
 
   private async prepareScratch(scratch: string, spec: KernelRunSpec): Promise<{ codeDir: string; workingDir: string }> {
-    await rm(scratch, { recursive: true, force: true });
+    await this.ensureOwnerDir();
+    await this.removeScratch(scratch); // a leftover of an earlier attempt of this run
     const codeDir = join(scratch, 'code');
     const workingDir = join(scratch, 'working');
     await mkdir(codeDir, { recursive: true, mode: 0o755 });
@@ -260,13 +381,22 @@ export class DockerKernelRunner implements KernelRunner {
     await chmod(entry, 0o644);
     if (spec.entry.kind === 'ipynb') await writeFile(join(codeDir, NOTEBOOK_DRIVER), NOTEBOOK_DRIVER_SOURCE, { mode: 0o644 });
     // The kernel user must own its working directory (it cannot chown anything itself).
-    const [uid, gid] = this.user.split(':').map(Number);
+    const [uid, gid] = this.kernelIds();
     try {
-      await chown(workingDir, uid!, gid ?? uid!);
+      await chown(workingDir, uid, gid);
     } catch {
       await chmod(workingDir, 0o777); // not root: fall back to a world-writable scratch dir
     }
     return { codeDir, workingDir };
+  }
+
+  /** This owner's scratch directory, marked with its pool for dead-owner sweeps. */
+  private async ensureOwnerDir(): Promise<void> {
+    if (this.ownerDirReady) return;
+    const dir = join(this.scratchRoot, this.owner);
+    await mkdir(dir, { recursive: true, mode: 0o755 });
+    await writeFile(join(dir, POOL_FILE), this.pool);
+    this.ownerDirReady = true;
   }
 
   private async collectOutputs(workingDir: string, spec: KernelRunSpec) {
@@ -345,12 +475,15 @@ interface OutcomeInput {
   oomKilled: boolean;
   exitCode: number;
   hasSubmission: boolean;
+  /** The output walk found more than the cap (a sparse file, too many entries, or the poll's view). */
   outputExceeded: boolean;
+  /** The working volume was full when the kernel ended: a write failed with ENOSPC at the cap. */
+  outputFull?: boolean;
 }
 
 interface Decided {
   outcome: RunOutcome;
-  reason: KillReason | 'oom' | 'exit' | 'missing' | null;
+  reason: KillReason | 'output-full' | 'output-exceeded' | 'oom' | 'exit' | 'missing' | null;
 }
 
 /** Maps how a sandbox ended to Kaggle's classes; our own kills take precedence. Pure. */
@@ -358,7 +491,9 @@ export function decideOutcome(input: OutcomeInput): Decided {
   if (input.killedFor === 'cancelled') return { outcome: 'cancelled', reason: 'cancelled' };
   if (input.killedFor === 'timeout') return { outcome: 'timeout', reason: 'timeout' };
   if (input.oomKilled) return { outcome: 'oom', reason: 'oom' };
-  if (input.killedFor === 'output-limit' || input.outputExceeded) return { outcome: 'exception', reason: 'output-limit' };
+  if (input.killedFor === 'output-limit') return { outcome: 'exception', reason: 'output-limit' };
+  if (input.outputFull) return { outcome: 'exception', reason: 'output-full' };
+  if (input.outputExceeded) return { outcome: 'exception', reason: 'output-exceeded' };
   if (input.exitCode !== 0) return { outcome: 'exception', reason: 'exit' };
   if (!input.hasSubmission) return { outcome: 'no-submission-file', reason: 'missing' };
   return { outcome: 'succeeded', reason: null };
@@ -376,6 +511,10 @@ function messageFor(decided: Decided, spec: KernelRunSpec, exitCode: number): st
       return `Your kernel used more than the ${formatBytes(spec.limits.memoryBytes)} memory limit and was stopped.`;
     case 'output-limit':
       return `Your kernel wrote more than ${formatBytes(spec.limits.outputBytes)} to /kaggle/working and was stopped.`;
+    case 'output-exceeded':
+      return `Your kernel left more than ${formatBytes(spec.limits.outputBytes)} in /kaggle/working (sparse files count at their full size, and at most ${MAX_OUTPUT_ENTRIES} files).`;
+    case 'output-full':
+      return `Your kernel wrote more than the ${formatBytes(spec.limits.outputBytes)} /kaggle/working limit: writing past it failed with "No space left on device".`;
     case 'exit':
       return `Your kernel threw an exception (exit code ${exitCode}); see the end of the log.`;
     case 'missing':
