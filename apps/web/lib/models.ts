@@ -25,7 +25,9 @@ function inputText(m: ModelPipelineDto): string {
 
 function outputText(m: ModelPipelineDto): string {
   const { kind, channels } = m.output;
-  const names = CHANNEL_NAMES.slice(0, channels).join(', ');
+  // With classes of instances, the last channels are one probability per class.
+  const classes = m.instances?.classes ?? [];
+  const names = [...CHANNEL_NAMES.slice(0, channels - classes.length), ...classes.map((c) => `${c.name} probability`)].join(', ');
   const activation = kind === 'logits' ? 'logits (a sigmoid is applied)' : 'probabilities (used as they are)';
   return `N×K×H×W float32 of the input's height and width: ${activation}, K = ${channels} channel${channels === 1 ? '' : 's'}${names ? `: ${names}` : ''}.`;
 }
@@ -59,7 +61,11 @@ function pipelineText(m: ModelPipelineDto): string {
   if (m.tissue.minTissue > 0) parts.push(`windows with under ${Math.round(m.tissue.minTissue * 100)} % tissue are skipped and predicted empty`);
   if (m.instances) {
     const how = m.instances.method === 'watershed' ? 'a watershed' : 'connected components';
-    parts.push(`instances by ${how}${m.instances.minArea > 0 ? `, smaller than ${m.instances.minArea} px dropped` : ''}`);
+    const classes = m.instances.classes ?? [];
+    if (classes.length > 0) {
+      const minimums = classes.map((c) => `${c.name} ${c.minArea} px`).join(', ');
+      parts.push(`instances by ${how}, each of the class with the highest mean probability over it, and dropped when smaller than its class's minimum (${minimums})`);
+    } else parts.push(`instances by ${how}${m.instances.minArea > 0 ? `, smaller than ${m.instances.minArea} px dropped` : ''}`);
   }
   return sentence(`${parts.join('; ')}.`);
 }

@@ -48,6 +48,42 @@ describe('competition.yaml schema', () => {
     assert.deepEqual(config.model?.instances, { method: 'watershed', minArea: 20 });
   });
 
+  it('takes classes of instances, each with its minimum area (the instances\' minArea where a class sets none)', () => {
+    const y = bundledYaml('sartorius-cells') as Record<string, any>;
+    y.model.output = { kind: 'logits', channels: 4 };
+    y.model.instances = { method: 'watershed', minArea: 20, classes: [{ name: 'shsy5y', minArea: 60 }, { name: 'astro' }, { name: 'cort', minArea: 0 }] };
+    assert.deepEqual(parseCompetitionConfig(toYaml(y)).model?.instances, {
+      method: 'watershed',
+      minArea: 20,
+      classes: [
+        { name: 'shsy5y', minArea: 60 },
+        { name: 'astro', minArea: 20 },
+        { name: 'cort', minArea: 0 },
+      ],
+    });
+  });
+
+  // The model's output channels: 1 to 3 for the instances, then one per class.
+  const classCases: Array<[what: string, channels: number, classes: unknown, field: string, message: RegExp]> = [
+    ['too few channels for the classes', 2, [{ name: 'a' }, { name: 'b' }], 'model.output.channels', /at least 3: the foreground, then one channel per class/],
+    ['too many channels for the classes', 6, [{ name: 'a' }, { name: 'b' }], 'model.output.channels', /at most 5 \(foreground, boundary, centre, then one per class: 2\)/],
+    ['four channels without classes', 4, undefined, 'model.output.channels', /at most 3 \(foreground, boundary, centre\)/],
+    ['a class named twice', 3, [{ name: 'a' }, { name: 'a' }], 'model.instances.classes', /names a class twice/],
+    ['an empty list of classes', 1, [], 'model.instances.classes', /at least one class/],
+    ['a negative class minimum', 2, [{ name: 'a', minArea: -1 }], 'model.instances.classes.0.minArea', /negative/],
+    ['a misspelt class field', 2, [{ name: 'a', min_area: 3 }], 'model.instances.classes.0.min_area', /unknown field/],
+  ];
+  for (const [what, channels, classes, field, message] of classCases) {
+    it(`names ${field} for ${what}`, () => {
+      const y = bundledYaml('sartorius-cells') as Record<string, any>;
+      y.model.output = { kind: 'logits', channels };
+      y.model.instances = { method: 'components', minArea: 5, ...(classes === undefined ? {} : { classes }) };
+      const issue = issuesOf(() => parseCompetitionConfig(toYaml(y))).find((i) => i.field === field);
+      assert.ok(issue, `no issue for ${field}`);
+      assert.match(issue.message, message);
+    });
+  }
+
   it('fills defaults: 9 h kernels, Kaggle IoU thresholds, 5 a day, 2 selections', () => {
     const yaml = bundledYaml('sartorius-cells');
     delete yaml.limits;

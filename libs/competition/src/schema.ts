@@ -147,6 +147,37 @@ const view = z
   .refine((v) => v.stride <= v.window, { path: ['stride'], error: 'must not exceed window (windows would leave gaps)' })
   .refine((v) => v.size <= v.window, { path: ['size'], error: 'must not exceed window (the pipeline down-scales, never up)' });
 
+/** Most classes an instance competition's model may tell apart (one output channel each). */
+export const MAX_INSTANCE_CLASSES = 16;
+
+/** A class of instances (Sartorius: a cell type) and the smallest instance of it kept. */
+const instanceClass = z.strictObject({
+  name: nonEmpty,
+  /** Pixels; the instances' `minArea` when absent. */
+  minArea: nonNegativeInt.optional(),
+});
+
+/**
+ * Instance competitions: how the foreground becomes instances, and the smallest kept (pixels).
+ * With `classes`, the model's last output channels are one probability per class; each instance
+ * takes the class of highest mean probability and is dropped when smaller than its class's minArea.
+ */
+const instances = z
+  .strictObject({
+    method: z.enum(['components', 'watershed'], { error: 'expected "components" or "watershed"' }).default('components'),
+    minArea: nonNegativeInt.default(0),
+    classes: z
+      .array(instanceClass)
+      .min(1, { error: 'name at least one class, or leave classes out' })
+      .max(MAX_INSTANCE_CLASSES, { error: `at most ${MAX_INSTANCE_CLASSES} classes` })
+      .refine((cs) => new Set(cs.map((c) => c.name)).size === cs.length, { error: 'names a class twice' })
+      .optional(),
+  })
+  // Each class's minimum resolved here, so the pipeline, the DTO and the rules text read one number.
+  .transform(({ classes, ...rest }): typeof rest & { classes?: { name: string; minArea: number }[] } =>
+    classes ? { ...rest, classes: classes.map((c) => ({ name: c.name, minArea: c.minArea ?? rest.minArea })) } : rest,
+  );
+
 /**
  * Model submissions (schema version 2): the tiled ONNX pipeline the platform runs a submitted model
  * through, as libs/inference's PipelineConfig (the worker passes it through unchanged).
@@ -164,11 +195,16 @@ const model = z
       .refine((i) => i.mean.length === i.channels && i.std.length === i.channels, {
         error: 'mean and std need one value per channel',
       }),
-    /** What the model returns: logits (a sigmoid is applied) or probabilities; channel 0 is the foreground, instance models may add boundary and centre channels. */
+    /**
+     * What the model returns: logits (a sigmoid is applied) or probabilities; channel 0 is the
+     * foreground, instance models may add boundary and centre channels, then one channel per class
+     * of `instances.classes` (`channels` counts them all).
+     */
     output: z
       .strictObject({
         kind: z.enum(['logits', 'probabilities'], { error: 'expected "logits" or "probabilities"' }).default('logits'),
-        channels: positiveInt.max(3, { error: 'must be at most 3 (foreground, boundary, centre)' }).default(1),
+        // At most 3 without classes: checked below, where the classes are known.
+        channels: positiveInt.max(3 + MAX_INSTANCE_CLASSES, { error: `must be at most ${3 + MAX_INSTANCE_CLASSES} (foreground, boundary, centre and ${MAX_INSTANCE_CLASSES} classes)` }).default(1),
       })
       .prefault({}),
     /** One or more views whose probabilities are averaged (the 17th place used two scales). */
@@ -185,17 +221,23 @@ const model = z
     threshold: fraction.default(0.4),
     /** Windows with less tissue than this fraction (mostly white or black) are skipped; 0 = run every window. */
     tissue: z.strictObject({ minTissue: z.number({ error: 'expected a number' }).min(0).max(1, { error: 'must be at most 1' }).default(0) }).prefault({}),
-    /** Instance competitions: how the foreground becomes instances, and the smallest kept (pixels). */
-    instances: z
-      .strictObject({
-        method: z.enum(['components', 'watershed'], { error: 'expected "components" or "watershed"' }).default('components'),
-        minArea: nonNegativeInt.default(0),
-      })
-      .optional(),
+    instances: instances.optional(),
     /** Largest accepted upload (one .onnx, or a .tar of several averaged as an ensemble). */
     maxSize: byteSize.default(100 * 1024 ** 2),
     /** Wall-clock limit for running the model over the whole test set. */
     timeLimit: duration.default(3600),
+  })
+  .superRefine((m, ctx) => {
+    // The output channels are 1 to 3 for the instances (foreground, boundary, centre), then one per class.
+    const classes = m.instances?.classes?.length ?? 0;
+    const structural = m.output.channels - classes;
+    if (structural > 3) {
+      const message = classes > 0 ? `must be at most ${3 + classes} (foreground, boundary, centre, then one per class: ${classes})` : 'must be at most 3 (foreground, boundary, centre)';
+      ctx.addIssue({ code: 'custom', path: ['output', 'channels'], message });
+    }
+    if (structural < 1) {
+      ctx.addIssue({ code: 'custom', path: ['output', 'channels'], message: `must be at least ${classes + 1}: the foreground, then one channel per class of instances.classes (${classes})` });
+    }
   })
   .transform(({ timeLimit, maxSize, ...rest }) => ({ ...rest, timeLimitSeconds: timeLimit, maxSizeBytes: maxSize }));
 

@@ -226,7 +226,8 @@ export interface ModelPipelineDto {
   tta: ('identity' | 'hflip' | 'vflip' | 'rot90' | 'rot180' | 'rot270')[];
   threshold: number;
   tissue: { minTissue: number };
-  instances?: { method: 'components' | 'watershed'; minArea: number };
+  /** `classes`: the model's last output channels, one probability per class; each instance is kept by its class's minArea. */
+  instances?: { method: 'components' | 'watershed'; minArea: number; classes?: { name: string; minArea: number }[] };
   maxSizeBytes: number;
   timeLimitSeconds: number;
 }

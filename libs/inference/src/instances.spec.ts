@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { decodeRle, mulberry32 } from '@holdout/metrics';
-import { extractInstances, type InstanceMaps } from './instances.js';
+import { extractInstances, labelInstances, type InstanceMaps } from './instances.js';
 
 type Shape = (x: number, y: number) => boolean;
 const disc =
@@ -133,6 +133,58 @@ describe('extractInstances', () => {
       assert.deepEqual(masks, [maskOf(width, height, big)], method);
       assert.equal(extractInstances({ width, height, foreground, threshold: 0.5, minArea: 2, method }, 'row').length, 2);
     }
+  });
+
+  describe('with classes: each instance takes the class of highest mean probability and that class\'s minArea', () => {
+    const [width, height] = [40, 24];
+    const small = rect(2, 2, 10, 10); // 64 px
+    const large = rect(20, 2, 32, 14); // 144 px
+    const foreground = paint(width, height, small, large);
+    // class 0 on the small square, class 1 on the large one
+    const probabilities = [plane(width, height, (x, y) => (small(x, y) ? 0.8 : 0.2)), plane(width, height, (x, y) => (large(x, y) ? 0.7 : 0.3))];
+    const cases: Array<[minArea: number[], kept: Shape[]]> = [
+      [[0, 0], [small, large]],
+      [[65, 0], [large]], // the small square is class 0, under 65 px
+      [[64, 144], [small, large]], // exactly the minimum is kept
+      [[0, 145], [small]], // the large square is class 1, under 145 px
+      [[100, 100], [large]], // one minimum for both: only the class decides
+    ];
+    for (const [minArea, kept] of cases) {
+      for (const method of ['components', 'watershed'] as const) {
+        it(`${method}, minimum areas ${minArea.join(' and ')}`, () => {
+          // The instances' own minArea is not used when classes are given.
+          const rles = extractInstances({ width, height, foreground, threshold: 0.5, minArea: 1000, method, classes: { probabilities, minArea } }, 'row');
+          assert.deepEqual(decodeAll(rles, width, height, 'row'), kept.map((k) => maskOf(width, height, k)));
+        });
+      }
+    }
+
+    it('reports each kept instance\'s class, renumbered with the instances', () => {
+      const { count, classOf } = labelInstances({ width, height, foreground, threshold: 0.5, minArea: 0, method: 'components', classes: { probabilities, minArea: [0, 0] } });
+      assert.equal(count, 2);
+      assert.deepEqual([...classOf!], [0, 0, 1]);
+      const one = labelInstances({ width, height, foreground, threshold: 0.5, minArea: 0, method: 'components', classes: { probabilities, minArea: [65, 0] } });
+      assert.deepEqual([one.count, [...one.classOf!]], [1, [0, 1]]);
+    });
+
+    it('averages over the instance: a class winning narrowly on most pixels loses to one winning widely on the rest', () => {
+      // 60 % of the square favours class 0 by 0.50 to 0.45, 40 % favours class 1 by 0.9 to 0.1: means 0.34 and 0.63.
+      const square = rect(0, 0, 10, 10);
+      const fg = paint(10, 10, square);
+      const c0 = plane(10, 10, (x) => (x < 6 ? 0.5 : 0.1));
+      const c1 = plane(10, 10, (x) => (x < 6 ? 0.45 : 0.9));
+      const r = labelInstances({ width: 10, height: 10, foreground: fg, threshold: 0.5, minArea: 0, method: 'components', classes: { probabilities: [c0, c1], minArea: [0, 0] } });
+      assert.deepEqual([...r.classOf!], [0, 1]);
+      // A tie goes to the first class.
+      const tie = labelInstances({ width: 10, height: 10, foreground: fg, threshold: 0.5, minArea: 0, method: 'components', classes: { probabilities: [c0, c0], minArea: [0, 0] } });
+      assert.deepEqual([...tie.classOf!], [0, 0]);
+    });
+
+    it('refuses class planes of the wrong size, or minimum areas that do not match them', () => {
+      const maps = { width, height, foreground, threshold: 0.5, minArea: 0, method: 'components' } as const;
+      assert.throws(() => labelInstances({ ...maps, classes: { probabilities: [new Float32Array(3)], minArea: [0] } }), /class 0 has 3 pixels/);
+      assert.throws(() => labelInstances({ ...maps, classes: { probabilities, minArea: [0] } }), /2 probability planes for 1 minimum areas/);
+    });
   });
 
   it('returns no instances for an empty foreground, and refuses planes of the wrong size', () => {

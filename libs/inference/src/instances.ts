@@ -18,21 +18,30 @@ export interface InstanceMaps {
    *   boundary without one) grown over the whole foreground, most confident pixels first.
    */
   method: 'components' | 'watershed';
-  /** Instances with fewer pixels are dropped. */
+  /** Instances with fewer pixels are dropped (with `classes`: the minimum of each class instead). */
   minArea: number;
+  /**
+   * Instance competitions with classes: one probability plane per class (the model's channels after
+   * foreground, boundary and centre) and the smallest instance kept of each. An instance's class is
+   * the one of highest mean probability over its pixels (the first on a tie), and it is dropped when
+   * smaller than that class's `minArea`.
+   */
+  classes?: { probabilities: Float32Array[]; minArea: number[] };
 }
 
 /** A label image: 0 is background, instances are 1..count, row-major. */
 export interface Labels {
   labels: Int32Array;
   count: number;
+  /** With classes: the class index of each instance (`classOf[label]`, entry 0 unused). */
+  classOf?: Int32Array;
 }
 
 /**
  * Splits the foreground into non-overlapping instances and labels them (see `InstanceMaps` for
  * the methods). Under `watershed`, a foreground component that holds no seed becomes an instance
- * of its own rather than being lost. Instances smaller than `minArea` are dropped; the rest are
- * numbered in raster order of their first seed.
+ * of its own rather than being lost. Instances smaller than `minArea` (with classes: their
+ * class's) are dropped; the rest are numbered in raster order of their first seed.
  */
 export function labelInstances(maps: InstanceMaps): Labels {
   const { width, height, foreground, boundary, centre, threshold } = maps;
@@ -41,8 +50,12 @@ export function labelInstances(maps: InstanceMaps): Labels {
     ['foreground', foreground],
     ['boundary', boundary],
     ['centre', centre],
+    ...(maps.classes?.probabilities.map((p, k) => [`class ${k}`, p] as const) ?? []),
   ] as const) {
     if (plane && plane.length !== n) throw new RangeError(`${name} has ${plane.length} pixels, expected ${width}x${height}`);
+  }
+  if (maps.classes && (maps.classes.probabilities.length === 0 || maps.classes.probabilities.length !== maps.classes.minArea.length)) {
+    throw new RangeError(`classes: ${maps.classes.probabilities.length} probability planes for ${maps.classes.minArea.length} minimum areas`);
   }
   // Foreground with the boundaries between instances cut out.
   const cut = new Uint8Array(n);
@@ -64,7 +77,33 @@ export function labelInstances(maps: InstanceMaps): Labels {
     labelled = components(seeds, width, height);
     flood(labelled, grow, foreground, width, height);
   }
-  return dropSmall(labelled, maps.minArea);
+  if (!maps.classes) {
+    const { labels, count } = dropSmall(labelled, () => maps.minArea);
+    return { labels, count };
+  }
+  const classOf = classify(labelled, maps.classes.probabilities);
+  const { minArea } = maps.classes;
+  const kept = dropSmall(labelled, (label) => minArea[classOf[label]!]!);
+  // Renumbered in the same order: the kept labels' classes, shifted down.
+  const keptClassOf = new Int32Array(kept.count + 1);
+  for (let label = 1, next = 1; label < classOf.length; label++) if (kept.renumber[label]) keptClassOf[next++] = classOf[label]!;
+  return { labels: kept.labels, count: kept.count, classOf: keptClassOf };
+}
+
+/** Each label's class: the plane of highest mean (equivalently, sum) over the label's pixels; the first on a tie. */
+function classify({ labels, count }: Labels, planes: Float32Array[]): Int32Array {
+  const sums = planes.map(() => new Float64Array(count + 1));
+  for (let p = 0; p < labels.length; p++) {
+    const label = labels[p]!;
+    if (label) for (let k = 0; k < planes.length; k++) sums[k]![label]! += planes[k]![p]!;
+  }
+  const classOf = new Int32Array(count + 1);
+  for (let label = 1; label <= count; label++) {
+    let best = 0;
+    for (let k = 1; k < planes.length; k++) if (sums[k]![label]! > sums[best]![label]!) best = k;
+    classOf[label] = best;
+  }
+  return classOf;
 }
 
 /**
@@ -199,15 +238,15 @@ function flood(seeds: Labels, grow: Uint8Array, priority: Float32Array, width: n
   seeds.count += orphans.count;
 }
 
-/** Drops instances under `minArea` pixels and renumbers the rest 1..count in their order. */
-function dropSmall({ labels, count }: Labels, minArea: number): Labels {
+/** Drops instances under their `minArea(label)` pixels and renumbers the rest 1..count in their order (`renumber[old]`, 0 when dropped). */
+function dropSmall({ labels, count }: Labels, minArea: (label: number) => number): Labels & { renumber: Int32Array } {
   const area = new Int32Array(count + 1);
   for (let p = 0; p < labels.length; p++) area[labels[p]!]!++;
   const renumber = new Int32Array(count + 1);
   let kept = 0;
-  for (let label = 1; label <= count; label++) if (area[label]! >= minArea && area[label]! > 0) renumber[label] = ++kept;
+  for (let label = 1; label <= count; label++) if (area[label]! >= minArea(label) && area[label]! > 0) renumber[label] = ++kept;
   for (let p = 0; p < labels.length; p++) labels[p] = renumber[labels[p]!]!;
-  return { labels, count: kept };
+  return { labels, count: kept, renumber };
 }
 
 /**

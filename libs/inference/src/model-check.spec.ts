@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { checkModelFor, type ModelSettings } from './model-check.js';
 import { createPredictor } from './session.js';
 import { ensembleTar } from './testing/archive.js';
-import { customDomainModel, fixedSizeModel, identityModel } from './testing/graphs.js';
+import { channelIdentityModel, customDomainModel, fixedSizeModel, identityModel } from './testing/graphs.js';
 
 const settings: ModelSettings = {
   input: { channels: 3, mean: [0, 0, 0], std: [1, 1, 1] },
@@ -65,6 +65,19 @@ describe('checkModelFor (the one check of the API, the worker and holdout predic
     const custom = await checkModelFor(settings, await file('c.onnx', customDomainModel()), 'c.onnx', { keepBytes: true });
     assert.equal(custom.ok, false);
     assert.ok(!custom.ok && !custom.problems[0]!.message.includes(dir), 'the server path is never shown');
+  });
+
+  it('with classes of instances, takes only a model that outputs every channel (the class channels come last)', async () => {
+    const classed: ModelSettings = {
+      ...settings,
+      output: { kind: 'probabilities', channels: 3 },
+      instances: { method: 'components', minArea: 0, classes: [{ name: 'a', minArea: 10 }, { name: 'b', minArea: 20 }] },
+    };
+    assert.ok((await checkModelFor(classed, await file('rgb.onnx', channelIdentityModel()), 'rgb.onnx')).ok);
+    const fewer = await checkModelFor(classed, await file('one.onnx', identityModel()), 'one.onnx');
+    assert.deepEqual(!fewer.ok && fewer.problems.map((p) => p.message), ['one.onnx: output "mask" has 1 channels; this competition accepts 3']);
+    // Without classes, fewer channels than the pipeline reads are fine (no boundary, no centre).
+    assert.ok((await checkModelFor({ ...classed, instances: { method: 'components', minArea: 0 } }, await file('one.onnx', identityModel()), 'one.onnx')).ok);
   });
 
   it('refuses a file over the competition\'s size limit before reading it', async () => {

@@ -86,8 +86,9 @@ export function checkModelFor(settings: ModelSettings, path: string, name: strin
 export function modelExpectation(config: Pick<PipelineConfig, 'input' | 'output' | 'instances'> & { maxSizeBytes: number }): ModelExpectation {
   return {
     channels: config.input.channels,
-    // A model may give fewer channels than the pipeline reads (an instance model without boundary or centre).
-    outputChannels: Array.from({ length: config.output.channels }, (_, i) => i + 1),
+    // A model may give fewer channels than the pipeline reads (an instance model without boundary
+    // or centre), unless it has class channels: those come last, so every channel must be there.
+    outputChannels: config.instances?.classes?.length ? [config.output.channels] : Array.from({ length: config.output.channels }, (_, i) => i + 1),
     maxBytes: config.maxSizeBytes,
     maxInitializerBytes: config.maxSizeBytes,
   };

@@ -8,7 +8,7 @@ import sharp from 'sharp';
 import { openImage } from './image-source.js';
 import { predictInstances, predictMask } from './pipeline.js';
 import { createPredictor } from './session.js';
-import { identityModel } from './testing/graphs.js';
+import { channelIdentityModel, identityModel } from './testing/graphs.js';
 import type { PipelineConfig, Predictor } from './types.js';
 
 // The whole path a model submission takes — a PNG read by sharp, onnxruntime on its thread, TTA,
@@ -72,6 +72,48 @@ describe('the pipeline with onnxruntime and an identity graph', () => {
       });
     }
   }
+
+  it('instances with classes: a class\'s minimum area drops the instances of that class only', async () => {
+    // R: foreground; G: class "small-kind" (the 6×6 square); B: class "large-kind" (the 12×12 square).
+    const [w, h] = [48, 32];
+    const small = (x: number, y: number) => x >= 4 && x < 10 && y >= 4 && y < 10;
+    const large = (x: number, y: number) => x >= 24 && x < 36 && y >= 12 && y < 24;
+    const rgb = new Uint8Array(w * h * 3);
+    for (let y = 0; y < h; y++) {
+      for (let x = 0; x < w; x++) {
+        const i = (y * w + x) * 3;
+        rgb[i] = small(x, y) || large(x, y) ? 230 : 20;
+        rgb[i + 1] = small(x, y) ? 200 : 50;
+        rgb[i + 2] = large(x, y) ? 200 : 50;
+      }
+    }
+    const colour = join(dir, 'classes.png');
+    await sharp(rgb, { raw: { width: w, height: h, channels: 3 } }).png().toFile(colour);
+    const threeChannels = await createPredictor({ models: [channelIdentityModel()], outputKind: 'probabilities', intraOpThreads: 1, transferInput: true });
+    const source = await openImage(colour, 'classes');
+    try {
+      const run = (smallMin: number, largeMin: number) =>
+        predictInstances({
+          source,
+          predictor: threeChannels,
+          order: 'row',
+          config: {
+            ...config('gaussian'),
+            input: { channels: 3, mean: [0, 0, 0], std: [1, 1, 1] },
+            output: { kind: 'probabilities', channels: 3 },
+            views: [{ window: 16, size: 16, stride: 8 }],
+            instances: { method: 'components', minArea: 0, classes: [{ name: 'small-kind', minArea: smallMin }, { name: 'large-kind', minArea: largeMin }] },
+          },
+        });
+      const mask = (shape: (x: number, y: number) => boolean) => encodeRle(Uint8Array.from({ length: w * h }, (_, i) => (shape(i % w, Math.floor(i / w)) ? 1 : 0)), h, w, 'row');
+      assert.deepEqual(await run(36, 144), [mask(small), mask(large)], 'both at exactly their minimum');
+      assert.deepEqual(await run(37, 0), [mask(large)], 'the small square is of the small kind, under 37 px');
+      assert.deepEqual(await run(0, 145), [mask(small)], 'the large square is of the large kind, under 145 px');
+    } finally {
+      await source.close();
+      await threeChannels.close();
+    }
+  });
 
   it('instances: every connected bright region once, none overlapping', async () => {
     const source = await openImage(path, 'grey');

@@ -390,6 +390,9 @@ describe('predictMask: configuration and model checks', () => {
     ['no TTA', config({ tta: [] }), /at least one TTA transform/],
     ['std of 0', config({ input: { channels: 1, mean: [0], std: [0] } }), /std finite and non-zero/],
     ['mean of the wrong length', config({ input: { channels: 3, mean: [0], std: [1, 1, 1] } }), /mean and std need 3 values/],
+    ['classes without their channels', config({ output: { kind: 'logits', channels: 2 }, instances: { method: 'components', minArea: 0, classes: [{ name: 'a', minArea: 0 }, { name: 'b', minArea: 0 }] } }), /output channels \(2\) must be 1 to 3 \(foreground, boundary, centre\) plus one per class \(2\)/],
+    ['a class named twice', config({ output: { kind: 'logits', channels: 3 }, instances: { method: 'components', minArea: 0, classes: [{ name: 'a', minArea: 0 }, { name: 'a', minArea: 0 }] } }), /distinct non-empty names/],
+    ['a fractional class minimum', config({ output: { kind: 'logits', channels: 2 }, instances: { method: 'components', minArea: 0, classes: [{ name: 'a', minArea: 1.5 }] } }), /class "a" minArea must be a non-negative integer/],
   ];
   for (const [name, cfg, message] of bad) {
     it(`refuses ${name}`, async () => {
@@ -433,6 +436,47 @@ describe('predictInstances', () => {
     const reads3 = { ...oneChannel, output: { kind: oneChannel.output.kind, channels: 3 } };
     const rles = await predictInstances({ source: new MemorySource('f', width, height, pixel), predictor: jsPredictor(oneChannel), config: reads3, order: 'row' });
     assert.deepEqual([...rles].sort(), discs.map((d) => expectedRle(width, height, (x, y) => d(x, y, 0), 0.5, 'row')).sort());
+  });
+
+  it('with classes: each disc takes the class of its channel, and is kept by that class\'s minimum area', async () => {
+    const [width, height] = [120, 80];
+    const small = disc(30, 30, 7); // about 150 px
+    const large = disc(80, 40, 12); // about 450 px
+    // Input channel 0: foreground; 1: class "a" (the small disc); 2: class "b" (the large one). The
+    // JS model passes them through as its output channels: foreground, then one per class.
+    const pixel: Pixel = (x, y, c) => (c === 0 ? (small(x, y, 0) || large(x, y, 0) ? 0.9 : 0.1) : c === 1 ? (small(x, y, 0) ? 0.8 : 0.2) : large(x, y, 0) ? 0.8 : 0.2);
+    const classed = (a: number, b: number) =>
+      config({
+        input: { channels: 3, mean: [0, 0, 0], std: [1, 1, 1] },
+        output: { kind: 'probabilities', channels: 3 },
+        views: [{ window: 32, size: 32, stride: 16 }],
+        blend: 'gaussian',
+        tta: ['identity', 'hflip'],
+        instances: { method: 'components', minArea: 0, classes: [{ name: 'a', minArea: a }, { name: 'b', minArea: b }] },
+      });
+    const rle = (d: Pixel) => expectedRle(width, height, (x, y) => d(x, y, 0), 0.5, 'row');
+    const cases: Array<[a: number, b: number, kept: Pixel[]]> = [
+      [0, 0, [small, large]],
+      [200, 0, [large]], // the small disc is an "a", under 200 px
+      [0, 200, [small, large]], // the large disc is a "b", over 200 px
+      [0, 1000, [small]],
+    ];
+    for (const [a, b, kept] of cases) {
+      const cfg = classed(a, b);
+      const rles = await predictInstances({ source: new MemorySource('k', width, height, pixel), predictor: jsPredictor(cfg), config: cfg, order: 'row' });
+      assert.deepEqual(rles, kept.map(rle), `minimum areas ${a} and ${b}`);
+    }
+  });
+
+  it('with classes, refuses a model without every channel (the class channels come last), as a wrong output shape', async () => {
+    const cfg = config({ output: { kind: 'probabilities', channels: 3 }, instances: { method: 'components', minArea: 0, classes: [{ name: 'a', minArea: 0 }, { name: 'b', minArea: 0 }] } });
+    const foregroundOnly = jsPredictor(config());
+    await assert.rejects(predictInstances({ source: new MemorySource('s', 40, 30, () => 0.5), predictor: foregroundOnly, config: cfg, order: 'row' }), (err: Error & { code?: string; modelFault?: boolean }) => {
+      assert.equal(err.code, 'MODEL_OUTPUT_SHAPE');
+      assert.equal(err.modelFault, true);
+      assert.match(err.message, /the model has 1 output channels; this pipeline reads 3 \(1 for the instances, then one per class: a, b\)/);
+      return true;
+    });
   });
 
   it('splits touching discs by watershed on boundary and centre channels', async () => {

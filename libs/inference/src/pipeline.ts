@@ -2,9 +2,11 @@ import { LineAccumulator, normalisedAxisWeights } from './blend.js';
 import { extractInstances } from './instances.js';
 import { RleStreamEncoder } from './rle-stream.js';
 import { planAxis, planWindows, validateView, type AxisPlan, type PlannedWindow } from './tiling.js';
+import { PredictorError } from './session.js';
 import { applyTta, undoTta } from './tta.js';
 import {
   BLEND_MODES,
+  structuralChannels,
   TTA_TRANSFORMS,
   type ImageSource,
   type PipelineConfig,
@@ -104,6 +106,20 @@ export function checkPipelineConfig(config: PipelineConfig): void {
   if (instances && !(Number.isSafeInteger(instances.minArea) && instances.minArea >= 0)) {
     throw new Error(`instances minArea must be a non-negative integer, got ${instances.minArea}`);
   }
+  const classes = instances?.classes;
+  if (classes) {
+    if (classes.length === 0) throw new Error('instances classes, when given, name at least one class');
+    const names = new Set<string>();
+    for (const c of classes) {
+      if (!c.name || names.has(c.name)) throw new Error(`instances classes need distinct non-empty names, got "${c.name}" twice or empty`);
+      names.add(c.name);
+      if (!(Number.isSafeInteger(c.minArea) && c.minArea >= 0)) throw new Error(`class "${c.name}" minArea must be a non-negative integer, got ${c.minArea}`);
+    }
+    const structural = structuralChannels(config);
+    if (structural < 1 || structural > 3) {
+      throw new Error(`output channels (${config.output.channels}) must be 1 to 3 (foreground, boundary, centre) plus one per class (${classes.length})`);
+    }
+  }
 }
 
 /** Plans the windows of every view of `config` over a `width`×`height` image (see `InferencePlan`). */
@@ -164,14 +180,24 @@ export async function predictMask(options: PredictOptions): Promise<string> {
  * Predicts the instances of an instance-segmentation image (small images: the whole image's
  * probabilities are held) and returns one RLE per instance in `order`. Channel 0 of the model is
  * the foreground; channels 1 (boundary) and 2 (centre), when the model has them, feed
- * `config.instances` (see `labelInstances`; by default connected components, minArea 1).
+ * `config.instances` (see `labelInstances`; by default connected components, minArea 1). With
+ * `instances.classes`, the model's last channels are class probabilities, averaged over each
+ * instance to choose its class and so its minimum area; the model must then give every channel.
  */
 export async function predictInstances(options: PredictOptions): Promise<string[]> {
-  const { source, config, order } = options;
+  const { source, config, order, predictor } = options;
   const { width, height } = source;
   const plan = planInference(width, height, config, order);
-  // The channels the model gives (an instance model may have fewer than the pipeline reads).
-  const channels = Math.min(3, options.predictor.outputChannels, config.output.channels);
+  const classes = config.instances?.classes ?? [];
+  if (classes.length > 0 && predictor.outputChannels !== config.output.channels) {
+    throw new PredictorError(
+      'MODEL_OUTPUT_SHAPE',
+      `the model has ${predictor.outputChannels} output channels; this pipeline reads ${config.output.channels} (${structuralChannels(config)} for the instances, then one per class: ${classes.map((c) => c.name).join(', ')})`,
+    );
+  }
+  // The channels the model gives (without classes, an instance model may have fewer than the pipeline reads).
+  const structural = classes.length > 0 ? structuralChannels(config) : Math.min(3, predictor.outputChannels, config.output.channels);
+  const channels = structural + classes.length;
   // Rows of the whole image: the ring then is the row-major image and nothing is ever released.
   const acc = new LineAccumulator('row', width, height, height, channels);
   await runWindows(options, plan, acc, channels, () => undefined);
@@ -186,11 +212,12 @@ export async function predictInstances(options: PredictOptions): Promise<string[
       width,
       height,
       foreground: planeOf(0),
-      boundary: channels > 1 ? planeOf(1) : undefined,
-      centre: channels > 2 ? planeOf(2) : undefined,
+      boundary: structural > 1 ? planeOf(1) : undefined,
+      centre: structural > 2 ? planeOf(2) : undefined,
       threshold: config.threshold,
       method: method.method,
       minArea: method.minArea,
+      ...(classes.length > 0 ? { classes: { probabilities: classes.map((_, k) => planeOf(structural + k)), minArea: classes.map((c) => c.minArea) } } : {}),
     },
     order,
   );
@@ -228,7 +255,8 @@ async function runWindows(
   // Channel 0 is the foreground; the pipeline reads up to `output.channels`, a model may give fewer.
   const modelChannels = predictor.outputChannels;
   if (!Number.isSafeInteger(modelChannels) || modelChannels < 1 || modelChannels > config.output.channels) {
-    throw new Error(`the model has ${modelChannels} output channels; this pipeline reads 1 to ${config.output.channels}`);
+    // The model's fault (a symbolic channel count passes the upload check): charged like a wrong shape.
+    throw new PredictorError('MODEL_OUTPUT_SHAPE', `the model has ${modelChannels} output channels; this pipeline reads 1 to ${config.output.channels}`);
   }
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new Error(`batch size must be a positive integer, got ${batchSize}`);

@@ -33,9 +33,11 @@ export interface PipelineConfig {
    */
   input: { channels: 1 | 3; mean: number[]; std: number[] };
   /**
-   * The model's output: NCHW float32 of the input's spatial size. `logits` get a sigmoid,
-   * `probabilities` are used as they are. Channel 0 is the foreground; instance competitions may add
-   * a boundary (1) and a centre (2) channel for the watershed.
+   * The model's output: NCHW float32 of the input's spatial size, `channels` of them. `logits` get a
+   * sigmoid (each channel on its own), `probabilities` are used as they are. Channel 0 is the
+   * foreground; instance competitions may add a boundary (1) and a centre (2) channel for the
+   * watershed, and with `instances.classes` the last `classes.length` channels are one probability
+   * per class (see `structuralChannels`).
    */
   output: { kind: 'logits' | 'probabilities'; channels: number };
   /** One or more views; their probabilities are averaged. */
@@ -50,8 +52,27 @@ export interface PipelineConfig {
    * fraction of a window's low-resolution pixels that must look like tissue; 0 turns the check off.
    */
   tissue: { minTissue: number };
-  /** Instance competitions only: how the foreground becomes non-overlapping instances. */
-  instances?: { method: 'components' | 'watershed'; minArea: number };
+  /**
+   * Instance competitions only: how the foreground becomes non-overlapping instances, and the
+   * smallest instance kept (pixels). With `classes`, each instance takes the class of highest mean
+   * probability over its pixels and is kept when it has at least that class's `minArea` pixels; the
+   * model then outputs exactly `output.channels` channels, the class channels last.
+   */
+  instances?: { method: 'components' | 'watershed'; minArea: number; classes?: InstanceClass[] };
+}
+
+/** A class of an instance competition (Sartorius: a cell type), and its smallest instance kept in pixels. */
+export interface InstanceClass {
+  name: string;
+  minArea: number;
+}
+
+/**
+ * The output channels that are not class probabilities: the foreground and, where the model has
+ * them, boundary and centre (1 to 3).
+ */
+export function structuralChannels(config: Pick<PipelineConfig, 'output' | 'instances'>): number {
+  return config.output.channels - (config.instances?.classes?.length ?? 0);
 }
 
 /** An image read region by region (a whole-slide TIFF is never held whole). */

@@ -132,6 +132,21 @@ export function identityModel(options: GraphOptions & { mean?: number; std?: num
   });
 }
 
+/**
+ * Output channel k = input channel k, for each of the 3 RGB channels (a 1×1 convolution with the
+ * identity matrix): an image whose channels already hold the maps (foreground, class probabilities…)
+ * passes them through as the model's output.
+ */
+export function channelIdentityModel(): Uint8Array {
+  const weight = [1, 0, 0, 0, 1, 0, 0, 0, 1];
+  return buildModel({
+    nodes: [node('Conv', [INPUT_NAME, 'w', 'b'], [OUTPUT_NAME])],
+    initializers: [floatTensor('w', [3, 3, 1, 1], weight), floatTensor('b', [3], [0, 0, 0])],
+    inputs: [tensorValue(INPUT_NAME, ['N', 3, 'H', 'W'])],
+    outputs: [tensorValue(OUTPUT_NAME, ['N', 3, 'H', 'W'])],
+  });
+}
+
 /** Every output pixel is `value` (rounded to float32); NaN and ±Infinity are allowed. */
 export function constantModel(value: number, options: GraphOptions = {}): Uint8Array {
   const { channels, outputChannels, opset } = defaults(options);
