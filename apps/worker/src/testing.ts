@@ -45,4 +45,5 @@ export function exited(c: ChildProcess): Promise<void> {
 // What the platform's integration tests (e2e/src/platform) drive directly.
 export { WorkerModule } from './worker.module.js';
 export { MaintenanceService } from './maintenance/maintenance.service.js';
+export { KernelSweeper } from './kernels/kernel-sweeper.service.js';
 export { JOBS, QUEUES } from './jobs.js';

@@ -89,7 +89,18 @@ export class WorkerModule {
         ...(kernelsOff
           ? [KernelsDisabledNotice]
           : [
-              { provide: KERNEL_RUNNER, useFactory: () => o.kernelRunner ?? new DockerKernelRunner({ owner: o.config.kernels.owner, scratchRoot: `${o.config.dataDir}/sandbox` }) },
+              {
+                provide: KERNEL_RUNNER,
+                useFactory: () =>
+                  o.kernelRunner ??
+                  new DockerKernelRunner({
+                    owner: o.config.kernels.owner,
+                    // Dead-worker sweeps stay within this deployment's containers.
+                    pool: o.config.queuePrefix,
+                    scratchRoot: `${o.config.dataDir}/sandbox`,
+                    onWarning: (message) => o.logger.write('warn', message),
+                  }),
+              },
               { provide: DEVICE_POOL, useFactory: () => new DevicePool(o.config.kernels.gpus) },
               KernelRunService,
               KernelSweeper,

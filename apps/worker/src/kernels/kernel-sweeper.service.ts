@@ -1,12 +1,12 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { JsonLogger, kernelJobOptions, LIVE_JOB_STATES, SubmissionLifecycle, type AppConfig, EventPublisher } from '@holdout/db';
+import { JsonLogger, kernelHostKeys, kernelJobOptions, LIVE_JOB_STATES, SubmissionLifecycle, type AppConfig, EventPublisher } from '@holdout/db';
 import { kernelAttemptsExhausted, MAX_KERNEL_ATTEMPTS } from '@holdout/rules';
 
-import type { KernelRunner, ReconcileResult } from '@holdout/sandbox';
+import type { KernelRunner, ReconcileResult, SweepResult } from '@holdout/sandbox';
 import type { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { DataSource } from 'typeorm';
-import { CONFIG } from '../tokens.js';
+import { CONFIG, REDIS } from '../tokens.js';
 import { KernelRunService, parseRunId } from './kernel-run.service.js';
 import { KERNEL_RUNNER } from './tokens.js';
 
@@ -16,11 +16,21 @@ const RUN_SILENT_MS = 30_000;
 /**
  * Crash safety for kernels. At start: the runner removes this worker's orphaned sandboxes and
  * their runs are re-queued (a new attempt) or failed once they used their attempts. Every
- * reconcile period: kernel submissions queued without a live job are enqueued again, and
- * running ones whose worker went silent are re-queued or failed — never stuck in `running`.
+ * reconcile period: kernel submissions queued without a live job are enqueued again, running
+ * ones whose worker went silent are re-queued or failed — never stuck in `running` — and the
+ * sandboxes of kernel workers that died (whatever their owner id) are removed.
  */
 @Injectable()
 export class KernelSweeper {
+  /**
+   * How long a kernel worker's heartbeat (`kernelHostKeys`, refreshed every 20 s) must stay
+   * missing, as this process sees it, before its sandboxes are removed. Longer than a refresh:
+   * a Redis that lost its data is refilled by every live worker within one.
+   */
+  deadAfterMs = kernelHostKeys.ttlSeconds * 1000;
+  /** Owners seen without a heartbeat, and since when. */
+  private readonly silentSince = new Map<string, number>();
+
   constructor(
     private readonly ds: DataSource,
     private readonly runs: KernelRunService,
@@ -29,6 +39,7 @@ export class KernelSweeper {
     private readonly logger: JsonLogger,
     @Inject(KERNEL_RUNNER) private readonly runner: KernelRunner,
     @Inject(CONFIG) private readonly config: AppConfig,
+    @Inject(REDIS) private readonly redis: Redis,
   ) {}
 
   /** At worker start, before taking jobs. */
@@ -44,8 +55,8 @@ export class KernelSweeper {
     return result;
   }
 
-  /** Periodic: lost jobs and silent runs. */
-  async sweep(queues: Record<string, Queue>): Promise<{ requeued: number; released: number }> {
+  /** Periodic: lost jobs, silent runs, and dead workers' sandboxes. */
+  async sweep(queues: Record<string, Queue>): Promise<{ requeued: number; released: number; removed: number }> {
     let requeued = 0;
     let released = 0;
     const queued: { id: string; queue: string }[] = await this.ds.query(
@@ -66,7 +77,47 @@ export class KernelSweeper {
       if (await this.release(s.id, 'its worker stopped answering', queues)) released++;
     }
     if (requeued || released) this.logger.write('info', 'kernel sweep', { requeued, released });
-    return { requeued, released };
+    // Their runs were released above (silent heartbeat on kernel_runs); this frees the machine.
+    const removed = await this.sweepDeadWorkers().then(
+      (r) => r?.orphans.length ?? 0,
+      (err: unknown) => {
+        this.logger.write('warn', 'could not sweep the sandboxes of dead kernel workers', { err: (err as Error).message });
+        return 0;
+      },
+    );
+    return { requeued, released, removed };
+  }
+
+  /**
+   * Removes the sandboxes (containers, and on this machine their mounted working volumes and
+   * scratch) of kernel workers of this deployment whose heartbeat has been missing for
+   * `deadAfterMs`, whatever their owner id. Null when the runner cannot sweep.
+   */
+  async sweepDeadWorkers(): Promise<SweepResult | null> {
+    if (!this.runner.sweepDeadOwners) return null;
+    const now = Date.now();
+    const asked = new Set<string>();
+    const result = await this.runner.sweepDeadOwners({
+      isOwnerAlive: async (owner) => {
+        asked.add(owner);
+        if ((await this.redis.exists(kernelHostKeys.one(this.config.queuePrefix, owner))) === 1) {
+          this.silentSince.delete(owner);
+          return true;
+        }
+        const since = this.silentSince.get(owner) ?? now;
+        this.silentSince.set(owner, since);
+        return now - since < this.deadAfterMs;
+      },
+    });
+    for (const owner of this.silentSince.keys()) if (!asked.has(owner)) this.silentSince.delete(owner); // gone: forget
+    if (result.orphans.length || result.removedScratchDirs.length) {
+      this.logger.write('info', 'removed the sandboxes of dead kernel workers', {
+        owners: result.deadOwners,
+        runs: result.orphans.map((o) => o.runId),
+        scratch: result.removedScratchDirs.length,
+      });
+    }
+    return result;
   }
 
   /**
