@@ -23,6 +23,9 @@ export class ErrorFilter implements ExceptionFilter {
       res.end();
       return;
     }
+    // A 429 says when to come back (RFC 9110 §10.2.3), as its details do.
+    const retryAfter = (error.details as { retryAfterSeconds?: unknown } | undefined)?.retryAfterSeconds;
+    if (status === 429 && typeof retryAfter === 'number') res.setHeader('Retry-After', String(retryAfter));
     const body: ErrorBody = { error, requestId };
     res.status(status).json(body);
   }

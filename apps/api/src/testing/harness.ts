@@ -15,10 +15,17 @@ export interface TestApi {
   close(): Promise<void>;
 }
 
+/**
+ * Request limits of apps started by startApi: tests sign up and upload from one address many times
+ * a second (the bad-input corpus sends hundreds of uploads from one account). A test of the limits
+ * passes its own `rateLimits`; apps started as processes (processEnv) keep the production defaults.
+ */
+export const TEST_RATE_LIMITS: AppConfig['rateLimits'] = { uploadsPerMinute: 100_000, authPerMinute: 100_000 };
+
 /** The real application on an ephemeral port, on the env's database (`config` overrides settings of the env's). */
 export async function startApi(env: TestEnv, bundles: CompetitionBundles, config: Partial<AppConfig> = {}): Promise<TestApi> {
   const logger = new JsonLogger(config.logLevel ?? env.config.logLevel, 'api');
-  const app = await createApp({ config: { ...env.config, ...config }, logger, bundles, dataSource: env.ds });
+  const app = await createApp({ config: { ...env.config, rateLimits: TEST_RATE_LIMITS, ...config }, logger, bundles, dataSource: env.ds });
   await app.listen(0, '127.0.0.1');
   return {
     app,

@@ -40,6 +40,8 @@ import { repoRoot } from './repo-root.js';
  * | HOLDOUT_GPU_HOURS_PER_WEEK | 30 (API: default weekly GPU budget of a team, per competition/course overridable) |
  * | HOLDOUT_COURSE_CREATION | approved (who may open a course and so upload bundles: `approved` = site admins and users an admin approved; `anyone` = every signed-in user) |
  * | HOLDOUT_LOGIN_ATTEMPTS_PER_IP | 30 (failed sign-ins from one address per 15 min before it must wait; counted in Redis, shared by API replicas; 10 per address and account) |
+ * | HOLDOUT_UPLOADS_PER_MINUTE | 30 (uploads — submission files, kernels, models, bundles, rescoring solutions — per account per minute; counted in Redis, shared by API replicas; over it: 429 with Retry-After) |
+ * | HOLDOUT_AUTH_REQUESTS_PER_MINUTE | 20 (sign-ups per client address, and API tokens created per account, per minute; counted in Redis; raise it for a class signing up behind one NAT address) |
  * | HOLDOUT_MAIL_URL | `log:` (API: how mail such as password-reset links leaves: `log:` writes it to the API's log; `smtp://user:pass@host:587` or `smtps://…:465` sends it through that server) |
  * | HOLDOUT_MAIL_FROM | `Holdout <noreply@localhost>` (API: the sender of its mail) |
  * | HOLDOUT_WEB_URL | the first of HOLDOUT_PUBLIC_ORIGINS, else `http://127.0.0.1:3000` (API: the web app's address, for links in mail) |
@@ -75,6 +77,8 @@ const schema = z.object({
   HOLDOUT_GPU_HOURS_PER_WEEK: z.coerce.number().min(0).default(30),
   HOLDOUT_COURSE_CREATION: z.enum(['approved', 'anyone']).default('approved'),
   HOLDOUT_LOGIN_ATTEMPTS_PER_IP: z.coerce.number().int().min(1).default(30),
+  HOLDOUT_UPLOADS_PER_MINUTE: z.coerce.number().int().min(1).default(30),
+  HOLDOUT_AUTH_REQUESTS_PER_MINUTE: z.coerce.number().int().min(1).default(20),
   HOLDOUT_MAIL_URL: z.string().regex(/^(log:|smtps?:\/\/)/, 'must be log: or an smtp:// or smtps:// URL').default('log:'),
   HOLDOUT_MAIL_FROM: z.string().trim().min(3).default('Holdout <noreply@localhost>'),
   HOLDOUT_WEB_URL: z.string().regex(/^https?:\/\/[^/]+$/, 'must be an origin such as https://holdout.example.edu').optional(),
@@ -114,6 +118,8 @@ export interface AppConfig {
   courseCreation: 'approved' | 'anyone';
   /** Failed sign-ins allowed from one client address per window (per address and account: a third of it, at least 3). */
   loginAttemptsPerIp: number;
+  /** Requests per fixed one-minute window, counted in Redis: uploads per account; sign-ups per address and tokens created per account. */
+  rateLimits: { uploadsPerMinute: number; authPerMinute: number };
   /** Mail transport: `log:` (written to the log) or an smtp(s):// URL. */
   mailUrl: string;
   mailFrom: string;
@@ -167,6 +173,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     jobLockMs: Math.round(e.HOLDOUT_JOB_LOCK_S * 1000),
     courseCreation: e.HOLDOUT_COURSE_CREATION,
     loginAttemptsPerIp: e.HOLDOUT_LOGIN_ATTEMPTS_PER_IP,
+    rateLimits: { uploadsPerMinute: e.HOLDOUT_UPLOADS_PER_MINUTE, authPerMinute: e.HOLDOUT_AUTH_REQUESTS_PER_MINUTE },
     mailUrl: e.HOLDOUT_MAIL_URL,
     mailFrom: e.HOLDOUT_MAIL_FROM,
     webUrl: e.HOLDOUT_WEB_URL ?? publicOrigins[0] ?? 'http://127.0.0.1:3000',

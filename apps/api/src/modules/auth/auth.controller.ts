@@ -3,6 +3,7 @@ import { ApiTags } from '@nestjs/swagger';
 import { AUTH, type MeDto, type SessionDto, type TokenDto } from '@holdout/contracts';
 import type { CookieOptions, Request, Response } from 'express';
 import { APP_CONFIG, type AppConfig, type User } from '@holdout/db';
+import { RATE_RULES, RateLimiter } from '../../common/rate-limit.js';
 import { CoursesService } from '../courses/courses.service.js';
 import { AuthService } from './auth.service.js';
 import { PasswordResets } from './password-reset.service.js';
@@ -15,12 +16,14 @@ export class AuthController {
     private readonly auth: AuthService,
     private readonly resets: PasswordResets,
     private readonly courses: CoursesService,
+    private readonly limiter: RateLimiter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   @Public()
   @Post('auth/register')
-  async register(@Body() body: unknown, @Res({ passthrough: true }) res: Response): Promise<SessionDto> {
+  async register(@Body() body: unknown, @Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<SessionDto> {
+    await this.limiter.take(RATE_RULES.signUps(this.config), req.ip ?? 'unknown');
     const user = await this.auth.register(body);
     // An address an instructor put on a course roster joins that course now.
     await this.courses.joinFromRoster(user);
@@ -68,7 +71,8 @@ export class AuthController {
   }
 
   @Post('tokens')
-  createToken(@CurrentUser() p: Principal, @Body() body: unknown): Promise<TokenDto> {
+  async createToken(@CurrentUser() p: Principal, @Body() body: unknown): Promise<TokenDto> {
+    await this.limiter.take(RATE_RULES.tokens(this.config), p.userId);
     return this.auth.createToken(p.userId, body);
   }
 

@@ -6,6 +6,7 @@ import { DataSource } from 'typeorm';
 import { z } from 'zod';
 import { APP_CONFIG, type AppConfig, JsonLogger, User } from '@holdout/db';
 import { DomainError } from '../../common/domain-error.js';
+import { RateLimiter, type RateRule } from '../../common/rate-limit.js';
 import { parseWith } from '../../common/zod-body.js';
 import { REDIS } from '../../infra/infra.module.js';
 import { AuthService } from './auth.service.js';
@@ -15,7 +16,7 @@ import { Mailer } from './mailer.js';
 export const RESET_LINK_TTL_MS = 60 * 60_000;
 /** Reset requests counted per client address and per account in fixed windows of this length. */
 const WINDOW_MS = 15 * 60_000;
-const PER_IP = 10;
+const PER_IP: RateRule = { name: 'password-reset-ip', limit: 10, windowMs: WINDOW_MS, what: 'password-reset requests from your network address' };
 const PER_ACCOUNT = 3;
 
 const requestSchema = z.strictObject({ email: z.string().trim().toLowerCase().email().max(320) });
@@ -38,16 +39,15 @@ export class PasswordResets {
     private readonly auth: AuthService,
     private readonly mailer: Mailer,
     private readonly logger: JsonLogger,
+    private readonly limiter: RateLimiter,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async request(input: unknown, ip: string): Promise<void> {
     const { email } = parseWith(requestSchema, input);
-    const prefix = `${this.config.queuePrefix}:password-reset`;
-    const [byIp, byAccount] = await Promise.all([this.count(`${prefix}:ip:${ip}`), this.count(`${prefix}:account:${this.auth.hash(email)}`)]);
-    if (byIp > PER_IP) throw new DomainError('too_many_attempts', `Too many password-reset requests from your network address; try again in ${Math.ceil(WINDOW_MS / 60_000)} min.`, { retryAfterSeconds: WINDOW_MS / 1000 });
-    if (byAccount > PER_ACCOUNT) return;
+    await this.limiter.take(PER_IP, ip);
+    if ((await this.count(`${this.config.queuePrefix}:password-reset:account:${this.auth.hash(email)}`)) > PER_ACCOUNT) return;
     const user = await this.ds.getRepository(User).findOne({ where: { email } });
     if (!user) return;
     const link = `${this.config.webUrl}/reset-password?token=${encodeURIComponent(this.tokenFor(user, Date.now() + RESET_LINK_TTL_MS))}`;
