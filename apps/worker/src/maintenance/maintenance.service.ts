@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AuditEvent, buildDataJobOptions, Competition, CompetitionData, JsonLogger, LIVE_JOB_STATES, provisionCompetitionData, RESCORABLE_SQL, scoreJobOptions, SubmissionLifecycle, type AppConfig, EventPublisher, Notifier } from '@holdout/db';
+import { AuditEvent, buildDataJobOptions, Competition, CompetitionData, JsonLogger, HOLDS_REVEAL_SQL, LIVE_JOB_STATES, provisionCompetitionData, RESCORABLE_SQL, scoreJobOptions, SubmissionLifecycle, type AppConfig, EventPublisher, Notifier } from '@holdout/db';
 import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { JOBS } from '../jobs.js';
@@ -7,6 +7,13 @@ import { CONFIG } from '../tokens.js';
 
 /** After this many started attempts a stuck submission fails (infrastructure) instead of looping. */
 export const MAX_SCORING_ATTEMPTS = 5;
+/** How long after the close the reveal waits at least: uploads accepted just before it commit, API clocks may differ a little. */
+export const REVEAL_SETTLE_MS = 5_000;
+/** How often a held reveal checks again. */
+export const REVEAL_RECHECK_MS = 2_000;
+
+/** `held`: closed, but not settled yet (see `reveal`); `not-due`: revealed already, not closed, or gone. */
+export type RevealOutcome = 'revealed' | 'held' | 'not-due';
 
 @Injectable()
 export class MaintenanceService {
@@ -20,21 +27,51 @@ export class MaintenanceService {
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
 
-  /** Reveals the private board of a competition whose close has passed. Idempotent. */
-  async reveal(competitionId: string): Promise<boolean> {
-    const revealed = await this.ds.transaction(async (m) => {
-      const [rows] = (await m.query(`UPDATE competitions SET revealed_at = now() WHERE id = $1 AND revealed_at IS NULL AND closes_at <= now() RETURNING id, closes_at`, [competitionId])) as [unknown[], number];
-      if (rows.length === 0) return false;
-      await m.getRepository(AuditEvent).insert({ actorId: null, action: 'competition.reveal', competitionId, subjectType: 'competition', subjectId: competitionId, data: {} });
-      return true;
+  /** The pending count last logged for a held reveal, so a reveal held for hours logs its changes only. */
+  private readonly heldLogged = new Map<string, number>();
+
+  /**
+   * Reveals the private board of a competition whose close has passed, once it is settled: the
+   * close lies `REVEAL_SETTLE_MS` behind (an upload accepted on time has committed by then) and no
+   * submission made before the close is still queued, running or scoring (HOLDS_REVEAL_SQL). Until
+   * then the reveal is `held`; the reveal job checks again every `REVEAL_RECHECK_MS`, and the
+   * reconciler reveals whatever it finds due. So the revealed board holds every submission made
+   * before the close, scored or failed, and nothing lands on it afterwards. Idempotent.
+   */
+  async reveal(competitionId: string): Promise<RevealOutcome> {
+    const outcome = await this.ds.transaction(async (m): Promise<RevealOutcome> => {
+      const [rows] = (await m.query(
+        `UPDATE competitions c SET revealed_at = now()
+          WHERE c.id = $1 AND c.revealed_at IS NULL AND c.closes_at <= now() - make_interval(secs => $2)
+            AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.competition_id = c.id AND ${HOLDS_REVEAL_SQL})
+          RETURNING c.id`,
+        [competitionId, REVEAL_SETTLE_MS / 1000],
+      )) as [unknown[], number];
+      if (rows.length > 0) {
+        await m.getRepository(AuditEvent).insert({ actorId: null, action: 'competition.reveal', competitionId, subjectType: 'competition', subjectId: competitionId, data: {} });
+        return 'revealed';
+      }
+      const [c] = (await m.query(
+        `SELECT c.revealed_at IS NULL AND c.closes_at <= now() AS due,
+                (SELECT count(*) FROM submissions s WHERE s.competition_id = c.id AND ${HOLDS_REVEAL_SQL})::int AS pending
+           FROM competitions c WHERE c.id = $1`,
+        [competitionId],
+      )) as { due: boolean; pending: number }[];
+      if (!c?.due) return 'not-due';
+      if (this.heldLogged.get(competitionId) !== c.pending) {
+        this.heldLogged.set(competitionId, c.pending);
+        this.logger.write('info', 'reveal held: submissions made before the close are still being scored', { competitionId, pending: c.pending });
+      }
+      return 'held';
     });
-    if (revealed) {
+    if (outcome === 'revealed') {
+      this.heldLogged.delete(competitionId);
       this.logger.write('info', 'revealed the private leaderboard', { competitionId });
       await this.publisher.competitionChanged(competitionId);
       const c = await this.ds.getRepository(Competition).findOneByOrFail({ id: competitionId });
       await this.notifier.toParticipants(this.ds.manager, competitionId, { kind: 'reveal', title: `The private leaderboard of ${c.title} is out`, link: `/competitions/${c.slug}/leaderboard?split=private` });
     }
-    return revealed;
+    return outcome;
   }
 
   /**
@@ -55,8 +92,8 @@ export class MaintenanceService {
    * The sweeper. Postgres is the source of truth: every submission still queued or scoring after
    * `stuckAfter` whose job is not live in Redis (worker died after its retries, Redis lost the
    * queue, enqueue failed after commit) is enqueued again, or failed once it has used its
-   * attempts. Also reveals overdue competitions, restarts pending data builds and deletes expired
-   * sessions.
+   * attempts. Also reveals closed competitions once settled (`reveal`), restarts pending data
+   * builds and deletes expired sessions.
    */
   async reconcile(scoring: Queue, maintenance: Queue): Promise<{ requeued: number; failed: number; revealed: number }> {
     let requeued = 0;
@@ -102,7 +139,7 @@ export class MaintenanceService {
     }
     const overdue: { id: string }[] = await this.ds.query(`SELECT id FROM competitions WHERE revealed_at IS NULL AND closes_at <= now()`);
     let revealed = 0;
-    for (const c of overdue) if (await this.reveal(c.id)) revealed++;
+    for (const c of overdue) if ((await this.reveal(c.id)) === 'revealed') revealed++;
     const pending: { id: string }[] = await this.ds.query(`SELECT id FROM competitions WHERE data_status = 'pending' AND created_at < now() - interval '1 minute'`);
     for (const c of pending) {
       await maintenance.add(JOBS.buildData, { competitionId: c.id }, buildDataJobOptions(c.id));

@@ -1,9 +1,9 @@
 import { Inject, Injectable, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { JsonLogger, type AppConfig } from '@holdout/db';
-import { Queue, Worker, type Job } from 'bullmq';
+import { DelayedError, Queue, Worker, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { JOBS, QUEUES, type BuildDataJobData, type RevealJobData } from '../jobs.js';
-import { MaintenanceService } from '../maintenance/maintenance.service.js';
+import { MaintenanceService, REVEAL_RECHECK_MS } from '../maintenance/maintenance.service.js';
 import { CONFIG } from '../tokens.js';
 
 /** `maintenance` queue: scheduled reveals, data builds, and the reconciler (a job scheduler). */
@@ -26,7 +26,7 @@ export class MaintenanceProcessor implements OnApplicationBootstrap, OnApplicati
     this.scoringQueue = new Queue(QUEUES.scoring, { connection, prefix: this.config.queuePrefix });
     this.maintenanceQueue = new Queue(QUEUES.maintenance, { connection, prefix: this.config.queuePrefix });
     await this.maintenanceQueue.upsertJobScheduler('reconcile', { every: this.config.reconcileEveryMs }, { name: JOBS.reconcile, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
-    this.worker = new Worker(QUEUES.maintenance, (job: Job) => this.handle(job), {
+    this.worker = new Worker(QUEUES.maintenance, (job: Job, token?: string) => this.handle(job, token), {
       connection: this.connect(),
       prefix: this.config.queuePrefix,
       concurrency: 2,
@@ -36,10 +36,16 @@ export class MaintenanceProcessor implements OnApplicationBootstrap, OnApplicati
     this.worker.on('failed', (job, err) => this.logger.write('warn', 'maintenance job failed', { name: job?.name, jobId: job?.id, err: err.message }));
   }
 
-  private async handle(job: Job): Promise<unknown> {
+  private async handle(job: Job, token: string | undefined): Promise<unknown> {
     switch (job.name) {
-      case JOBS.reveal:
-        return this.maintenance.reveal((job.data as RevealJobData).competitionId);
+      case JOBS.reveal: {
+        const outcome = await this.maintenance.reveal((job.data as RevealJobData).competitionId);
+        if (outcome !== 'held') return outcome === 'revealed';
+        // Submissions made before the close are still being scored: the same job checks again
+        // shortly (not a retry: it uses none of the job's attempts).
+        await job.moveToDelayed(Date.now() + REVEAL_RECHECK_MS, token);
+        throw new DelayedError();
+      }
       case JOBS.buildData:
         return this.maintenance.buildData((job.data as BuildDataJobData).competitionId);
       case JOBS.reconcile:

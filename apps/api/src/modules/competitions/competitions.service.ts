@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, buildDataJobOptions, Competition, JOBS, JsonLogger, LocalArtifactStore, EventPublisher, Notifier } from '@holdout/db';
+import { APP_CONFIG, type AppConfig, buildDataJobOptions, Competition, HOLDS_REVEAL_SQL, JOBS, JsonLogger, LocalArtifactStore, EventPublisher, Notifier } from '@holdout/db';
 import { closeChangeProblem, freezeStartsAt, kernelSettingsOf, type CompetitionKernelSettings, mergeDeadlineFollowingClose, quotaDay, submissionKindsProblem, timelineProblem, UNFINISHED_STATUSES } from '@holdout/rules';
 import type { BundleDto, CompetitionDto, CompetitionSummaryDto, ModelPipelineDto, SubmissionKind } from '@holdout/contracts';
 import { BUNDLE_LIMITS, SUBMISSION_KINDS, pagesForSlug, perImagePublicOf } from '@holdout/competition';
@@ -124,6 +124,8 @@ ${
 - You may select up to **${l.finals} final submissions** for the private leaderboard. If you select
   none, your best ${l.finals} by public score are used.
 - Submissions after the close are scored and shown to you, marked late, and never ranked.
+- The private leaderboard is revealed after the close, once every submission made before it has
+  been scored (or has failed): one still being scored at the close waits for it and is on it.
 
 ### Teams
 - You start as a team of one. Teams of up to **${l.teamSize}** merge on the Team tab (an invite by team
@@ -315,8 +317,8 @@ export class CompetitionsService {
     return this.get(p, slug);
   }
 
-  /** The reveal job fires at closesAt; the reconciler also reveals anything it finds overdue. */
-  async scheduleReveal(c: Competition): Promise<void> {
+  /** The reveal job fires at closesAt and reveals once the submissions made before it are scored (the reconciler also reveals what is due). */
+  async scheduleReveal(c: Pick<Competition, 'id' | 'closesAt'>): Promise<void> {
     const delay = Math.max(0, c.closesAt.getTime() - Date.now());
     await this.queues.maintenance.add(JOBS.reveal, { competitionId: c.id }, { jobId: revealJobId(c), delay, removeOnComplete: true, removeOnFail: 100, attempts: 5, backoff: { type: 'exponential', delay: 2000 } });
   }
@@ -372,21 +374,31 @@ export class CompetitionsService {
     return change.notes.length > 0 ? { ...dto, notes: change.notes } : dto;
   }
 
-  /** An instructor closes the competition now: the private leaderboard is revealed at once. */
+  /**
+   * An instructor closes the competition now. The private leaderboard is revealed at once when no
+   * submission made before the close is still being scored; otherwise the worker's reveal job
+   * reveals it as soon as they all are (the rule of every reveal: HOLDS_REVEAL_SQL).
+   */
   async closeNow(p: Principal, slug: string): Promise<CompetitionDto> {
     const c = await this.access.instructor(p, slug);
     if (c.revealedAt) throw new DomainError('conflict', 'the competition is closed and revealed already');
     const now = new Date();
     // Closing before the opening would leave a close before the opening and a board revealed before anyone could submit.
     if (now < c.opensAt) throw new DomainError('conflict', `the competition has not opened yet (it opens at ${c.opensAt.toISOString()}); move its timeline instead`);
-    await this.ds.transaction(async (m) => {
-      const closesAt = c.closesAt < now ? c.closesAt : now;
-      await m.getRepository(Competition).update({ id: c.id }, { closesAt, revealedAt: now });
+    const closesAt = c.closesAt < now ? c.closesAt : now;
+    const revealed = await this.ds.transaction(async (m) => {
+      await m.getRepository(Competition).update({ id: c.id }, { closesAt });
+      const [rows] = (await m.query(
+        `UPDATE competitions c SET revealed_at = $2 WHERE c.id = $1 AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.competition_id = c.id AND ${HOLDS_REVEAL_SQL}) RETURNING c.id`,
+        [c.id, now],
+      )) as [unknown[], number];
       await this.audit.record({ actorId: p.userId, action: 'competition.close', competitionId: c.id, subjectType: 'competition', subjectId: c.id, data: { previousClosesAt: c.closesAt.toISOString() } }, m);
+      return rows.length > 0;
     });
     this.access.invalidate(slug);
     await this.events.competitionChanged(c.id);
-    await this.notifier.toParticipants(this.ds.manager, c.id, { kind: 'reveal', title: `The private leaderboard of ${c.title} is out`, link: `/competitions/${c.slug}/leaderboard?split=private` });
+    if (revealed) await this.notifier.toParticipants(this.ds.manager, c.id, { kind: 'reveal', title: `The private leaderboard of ${c.title} is out`, link: `/competitions/${c.slug}/leaderboard?split=private` });
+    else await this.scheduleReveal({ id: c.id, closesAt });
     return this.get(p, slug);
   }
 }
