@@ -3,12 +3,14 @@ import { after, before, describe, it } from 'node:test';
 import { AUTH } from '@holdout/contracts';
 import request from 'supertest';
 import { Competition, provisionCompetitionData } from '@holdout/db';
-import { createTestEnv, eventually, FixtureBundles, startApi, submissionCsv, type TestApi, type TestEnv } from './testing/index.js';
+import { Client, createTestEnv, eventually, FixtureBundles, startApi, submissionCsv, type TestApi, type TestEnv } from './testing/index.js';
 
 const DAY = 86_400_000;
 const bundles = new FixtureBundles(() => ({ opensAt: new Date(Date.now() - DAY), closesAt: new Date(Date.now() + DAY), dailySubmissions: 100 }));
 
 const cookiesOf = (res: { headers: Record<string, unknown> }): string[] => ([] as string[]).concat((res.headers['set-cookie'] as string[] | undefined) ?? []);
+const cookieNamed = (res: { headers: Record<string, unknown> }, name: string) => cookiesOf(res).find((c) => c.startsWith(`${name}=`));
+const valueOf = (setCookie: string | undefined) => setCookie?.split(';')[0]!.split('=').slice(1).join('=') ?? '';
 
 /** The 429 every limit answers: the one error shape, Retry-After equal to details.retryAfterSeconds, "try again in N s". */
 function assertLimited(res: request.Response, what: RegExp, windowSeconds = 60): void {
@@ -197,5 +199,84 @@ describe('request limits shared by API replicas through Redis', () => {
     }
     assert.deepEqual(statuses, [...Array(10).fill(202), 429]);
     assertLimited(last!, /^Too many password-reset requests from your network address \(at most 10 in 900 s\)/, 900);
+  });
+});
+
+describe('session cookies and fixation', () => {
+  let env: TestEnv;
+  let api: TestApi;
+  let tls: TestApi;
+
+  before(async () => {
+    env = await createTestEnv('sec_sessions');
+    api = await startApi(env, bundles);
+    tls = await startApi(env, bundles, { cookieSecure: true, publicOrigins: ['https://holdout.example.edu'] });
+    await Client.register(api.server, 'victim@example.com', 'Victim', 'victim password 1');
+    await Client.register(api.server, 'mallory@example.com', 'Mallory', 'mallory password 1');
+  });
+  after(async () => {
+    await tls?.close();
+    await api?.close();
+    await env?.drop();
+  });
+
+  const login = (server: TestApi['server'], email: string, password: string, cookie?: string, csrf?: string) => {
+    let r = request(server).post('/api/auth/login');
+    if (cookie) r = r.set('cookie', cookie);
+    if (csrf) r = r.set(AUTH.csrfHeader, csrf);
+    return r.send({ email, password });
+  };
+
+  it('marks the session cookie HttpOnly, SameSite=Lax, Path=/ and Secure only when served over HTTPS', async () => {
+    const plain = await login(api.server, 'victim@example.com', 'victim password 1');
+    const secure = await login(tls.server, 'victim@example.com', 'victim password 1');
+    for (const [res, isSecure] of [[plain, false], [secure, true]] as const) {
+      assert.equal(res.status, 200);
+      const session = cookieNamed(res, AUTH.sessionCookie)!.split(';').map((s) => s.trim());
+      const csrf = cookieNamed(res, AUTH.csrfCookie)!.split(';').map((s) => s.trim());
+      assert.ok(session.includes('HttpOnly'), session.join('; '));
+      assert.ok(session.includes('SameSite=Lax'), session.join('; '));
+      assert.ok(session.includes('Path=/'), session.join('; '));
+      assert.equal(session.includes('Secure'), isSecure, session.join('; '));
+      assert.ok(!csrf.includes('HttpOnly'), 'the CSRF cookie is read by the page');
+      assert.equal(csrf.includes('Secure'), isSecure, csrf.join('; '));
+      assert.ok(csrf.includes('SameSite=Lax'));
+      assert.ok(session.some((p) => p.startsWith('Expires=')), 'a session cookie with an end');
+    }
+  });
+
+  it('never adopts a session token the browser brought: signing in issues a fresh one', async () => {
+    // An attacker plants a token of their choosing (e.g. through a sibling subdomain) …
+    const planted = 'attacker-chosen-session-token-0123456789abcdef';
+    const res = await login(api.server, 'victim@example.com', 'victim password 1', `${AUTH.sessionCookie}=${planted}`);
+    assert.equal(res.status, 200);
+    const issued = valueOf(cookieNamed(res, AUTH.sessionCookie));
+    assert.ok(issued.length >= 40 && issued !== planted, 'a new token');
+    assert.equal((await request(api.server).get('/api/me').set('cookie', `${AUTH.sessionCookie}=${planted}`)).status, 401, 'the planted token signs nobody in');
+    assert.equal((await request(api.server).get('/api/me').set('cookie', `${AUTH.sessionCookie}=${issued}`)).body.email, 'victim@example.com');
+
+    // … or their own live session (and its CSRF cookie): the victim's sign-in does not upgrade it.
+    const mallory = await login(api.server, 'mallory@example.com', 'mallory password 1');
+    const malloryToken = valueOf(cookieNamed(mallory, AUTH.sessionCookie));
+    const malloryCsrf = valueOf(cookieNamed(mallory, AUTH.csrfCookie));
+    const victim = await login(api.server, 'victim@example.com', 'victim password 1', `${AUTH.sessionCookie}=${malloryToken}; ${AUTH.csrfCookie}=${malloryCsrf}`, malloryCsrf);
+    assert.equal(victim.status, 200);
+    const victimToken = valueOf(cookieNamed(victim, AUTH.sessionCookie));
+    assert.notEqual(victimToken, malloryToken);
+    assert.notEqual(valueOf(cookieNamed(victim, AUTH.csrfCookie)), malloryCsrf, 'a fresh CSRF token with it');
+    assert.equal((await request(api.server).get('/api/me').set('cookie', `${AUTH.sessionCookie}=${malloryToken}`)).body.email, 'mallory@example.com', "the planted session stays the attacker's own");
+    assert.equal((await request(api.server).get('/api/me').set('cookie', `${AUTH.sessionCookie}=${victimToken}`)).body.email, 'victim@example.com');
+    // Only hashes are stored: the database holds neither token in clear.
+    const stored = (await env.ds.query('SELECT token_hash FROM sessions')) as { token_hash: string }[];
+    assert.ok(stored.every((s) => s.token_hash !== victimToken && s.token_hash !== planted && s.token_hash !== malloryToken));
+  });
+
+  it('signing out ends the session on the server, not only in the browser', async () => {
+    const res = await login(api.server, 'victim@example.com', 'victim password 1');
+    const token = valueOf(cookieNamed(res, AUTH.sessionCookie));
+    const csrf = valueOf(cookieNamed(res, AUTH.csrfCookie));
+    const cookie = `${AUTH.sessionCookie}=${token}; ${AUTH.csrfCookie}=${csrf}`;
+    assert.equal((await request(api.server).post('/api/auth/logout').set('cookie', cookie).set(AUTH.csrfHeader, csrf)).status, 204);
+    assert.equal((await request(api.server).get('/api/me').set('cookie', cookie)).status, 401, 'a copy of the old cookie no longer works');
   });
 });
