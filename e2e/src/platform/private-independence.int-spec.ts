@@ -184,6 +184,13 @@ describe('private scores before the reveal: the bytes a student receives do not 
     assert.match(ok(`/api/submissions/${many.id}/events`)!.text, /data: \{"type":"status"/);
     assert.match(ok(`${S}/leaderboard?split=public`)!.text, new RegExp(many.id.slice(0, 8) + '|' + round.id.slice(0, 8)), 'the viewer is on the public board');
 
+    // Nor was a private score written into anything at scoring time (a notification, an event): the
+    // scored values, the viewer's 0.6111… and the other team's 0.7727…, appear nowhere (to four places).
+    for (const priv of [expectedScore(1), expectedScore(3)]) {
+      const digits = String(priv).slice(0, 6);
+      assert.deepEqual(baseline.filter((s) => s.text.includes(digits)).map((s) => s.path), [], `the private score ${priv} in an answer`);
+    }
+
     // The same crawl again, nothing changed: what differs here is per request, not data.
     const again = await crawl(api, viewer);
     const unstable = new Set(again.filter((s, i) => s.text !== baseline[i]!.text || JSON.stringify(s.headers) !== JSON.stringify(baseline[i]!.headers)).map((s) => s.path));
