@@ -233,14 +233,14 @@ export class KernelRunService {
         await lines.flush(true);
       }
     } catch (err) {
-      if (this.stopping.delete(s.id)) return this.requeueForShutdown(s, c, row.id);
+      if (this.stopping.delete(s.id)) return await this.requeueForShutdown(s, c, row.id);
       if (abort.signal.aborted) {
         // Cancelled while waiting for a device.
         await this.finishRun(row.id, { outcome: 'cancelled', message: 'cancelled before it started' });
         await this.markCancelled(s, c);
         return { at: 'done', outcome: 'cancelled' };
       }
-      return this.infrastructureFault(job, s, c, row.id, err as Error);
+      return await this.infrastructureFault(job, s, c, row.id, err as Error);
     } finally {
       clearInterval(heartbeat);
       this.running.delete(s.id);
