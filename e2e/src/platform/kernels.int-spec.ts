@@ -2,7 +2,8 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
-import { CHARGED_STATUSES_SQL } from '@holdout/db';
+import { CHARGED_STATUSES_SQL, kernelHostKeys } from '@holdout/db';
+import { Redis } from 'ioredis';
 import { Client, INVALID_SUBMISSION, createCompetitionWithData, createTestEnv, dataVisible, eventually, expectedScore, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
 import { QUEUES, type KernelRunDto, type NotificationsDto, type SubmissionDto, type SubmissionEventDto } from '@holdout/contracts';
 import { Queue } from 'bullmq';
@@ -258,6 +259,19 @@ shutil.copy('/kaggle/input/ksample/sample_submission.csv', '/kaggle/working/subm
     assert.match(policy.warnings.join('\n'), /ask for 4096 GB of memory but the largest kernel worker can give [\d.]+ GB: runs are limited to that/);
     const fitting = await prof.get('/api/competitions/kern/kernel-policy');
     assert.deepEqual(fitting.body.warnings, [], 'a request the worker gives draws no warning');
+    // A run of the oversize request is not left to the engine: it gets the host's CPUs and runs.
+    const clamped = await submit(student, 'kbig', 'big.py', py(`
+import os
+if os.path.exists('/sys/fs/cgroup/cpu.max'):
+    quota, period = open('/sys/fs/cgroup/cpu.max').read().split()
+else:
+    quota, period = open('/sys/fs/cgroup/cpu/cpu.cfs_quota_us').read().strip(), open('/sys/fs/cgroup/cpu/cpu.cfs_period_us').read().strip()
+print('cpu quota', quota, period, 'host cpus', os.cpu_count(), flush=True)
+assert quota not in ('max', '-1') and int(quota) / int(period) <= os.cpu_count(), (quota, period)
+`));
+    assert.equal(clamped.status, 202, JSON.stringify(clamped.body));
+    const clampedDone = await finished(clamped.body.id);
+    assert.equal(clampedDone.status, 'scored', JSON.stringify(clampedDone));
     // The instructor brings the request within the worker: the warnings go.
     const edited = await prof.agent.patch('/api/competitions/kbig').set('x-csrf-token', prof.csrf).send({ kernel: { cpus: 1, memoryBytes: 512 * 1024 ** 2 } });
     assert.equal(edited.status, 200, edited.text);
@@ -366,6 +380,8 @@ assert limit == '24', limit
     assert.match(done.error_message, /rejected: .*row|sorted|runs/i);
     assert.equal(done.error_row, 2);
     assert.equal(await charged(up.body.id), false);
+    // The public run's file was checked first: no hidden run was started for it.
+    assert.deepEqual((await runsOf(up.body.id)).map((r) => r.phase), ['public']);
   });
 
   it('cancels a queued and a running kernel (owner and instructor); nothing left behind, not charged', async () => {
@@ -403,9 +419,14 @@ assert limit == '24', limit
   });
 
   it('GPU kernels wait in kernels-gpu, which a CPU-only worker leaves alone; CPU fallback and the weekly GPU budget', async () => {
+    // With no GPU worker online a GPU kernel is refused (kernels-gpu.int-spec); here one is
+    // announced (as a busy GPU host would be) but takes no jobs.
+    const gpuQueue = new Queue(QUEUES.kernelsGpu, { connection: { url: env.config.redisUrl }, prefix: env.config.queuePrefix });
+    const redis = new Redis(env.config.redisUrl);
+    await redis.set(kernelHostKeys.one(env.config.queuePrefix, 'gpu-host'), JSON.stringify({ owner: 'gpu-host', cpus: 8, memoryBytes: 32 * 1024 ** 3, gpus: 1 }), 'EX', 600);
+    await redis.quit();
     const up = await submit(student, 'kgpu', 'gpu.py', py('print(1)'));
     assert.equal(up.status, 202, JSON.stringify(up.body));
-    const gpuQueue = new Queue(QUEUES.kernelsGpu, { connection: { url: env.config.redisUrl }, prefix: env.config.queuePrefix });
     try {
       assert.equal(await (await gpuQueue.getJob(up.body.id))?.getState(), 'waiting');
       await new Promise((r) => setTimeout(r, 4000));

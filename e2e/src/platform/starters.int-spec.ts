@@ -49,6 +49,8 @@ describe('the bundled starter kernels under a slug the instructor chose', () => 
 
   for (const [bundle, file] of [
     ['hubmap-glomeruli', 'kernel.py'],
+    ['hubmap-glomeruli', 'kernel.ipynb'],
+    ['sartorius-cells', 'kernel.py'],
     ['sartorius-cells', 'kernel.ipynb'],
   ] as const) {
     it(`${bundle}: the starter ${file}, downloaded and submitted as it is, runs to a score`, { timeout: 600_000 }, async () => {
