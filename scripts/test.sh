@@ -21,6 +21,36 @@ mkdir -p "$HOLDOUT_DATA_DIR"
 # Starter kernels run with Debian's python3 and these packages (the competition tests run them).
 ensure_apt python3-numpy python3-pil python3-skimage
 ensure_node_deps
+
+# Production dependencies (what `npm ci --omit=dev` installs) with a known high or critical
+# advisory fail the run. An audit that gets no report (offline, or a registry mirror without the
+# advisory endpoint) prints a warning and lets the tests run: the check is only as good as its source.
+step "auditing production dependencies (npm audit --omit=dev --audit-level=high)"
+audit_report="$(mktemp)"
+npm audit --omit=dev --audit-level=high --json --fetch-timeout=30000 --fetch-retries=1 >"$audit_report" 2>/dev/null || true # exits 1 on findings and on errors alike; the report tells them apart
+node -e '
+  let r = null;
+  try { r = JSON.parse(require("fs").readFileSync(0, "utf8")); } catch {}
+  if (!r || !r.metadata || !r.metadata.vulnerabilities) {
+    const why = (r && (r.message || (r.error && (r.error.summary || r.error.code)))) || "no report";
+    console.error(`WARNING: npm audit got no report (${String(why).split("\n")[0]}): production dependencies were NOT audited`);
+    process.exit(0);
+  }
+  const found = Object.values(r.vulnerabilities || {}).filter((v) => v.severity === "high" || v.severity === "critical");
+  for (const v of found) {
+    const via = (v.via || []).map((x) => (typeof x === "string" ? x : `${x.title} ${x.url || ""}`.trim())).join("; ");
+    const fix = v.fixAvailable === true ? "npm audit fix" : v.fixAvailable ? `upgrade ${v.fixAvailable.name} to ${v.fixAvailable.version}` : "no fix released";
+    console.error(`  ${v.severity}: ${v.name} ${v.range} — ${via} (${fix})`);
+  }
+  const m = r.metadata.vulnerabilities;
+  if (found.length) {
+    console.error(`npm audit: ${found.length} package(s) in the production dependencies with a high or critical advisory`);
+    process.exit(1);
+  }
+  console.error(`npm audit: no high or critical advisory in production dependencies (${m.moderate || 0} moderate, ${m.low || 0} low)`);
+' <"$audit_report" || { rm -f "$audit_report"; exit 1; }
+rm -f "$audit_report"
+
 build_all
 
 if [ "$suite" != unit ]; then
