@@ -5,7 +5,7 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
-import { chmod, mkdir, mkdtemp, readFile, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, readFile, readdir, realpath, rm, stat, writeFile } from 'node:fs/promises';
 import { createServer, type Server } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -124,8 +124,6 @@ before(async () => {
   // The solution sits beside the mounted directory, as in a real competition store; it must not be reachable.
   await mkdir(join(root, 'competition', 'hidden'), { recursive: true });
   await writeFile(join(root, 'competition', 'hidden', 'solution.csv'), 'id,height,width,encoding,Usage\n');
-  // mkdtemp's 0700 would keep the engine's kernel user out of the scratch below it.
-  await chmod(root, 0o755);
   runner = new DockerKernelRunner({ owner: OWNER, pool: POOL, scratchRoot: join(root, 'scratch'), onWarning: (m) => warnings.push(m) });
   assert.equal(await runner.workingCapMode(), 'loop', `this machine must give kernels a hard cap: ${warnings.join('; ')}`);
 });
