@@ -91,7 +91,7 @@ export class DockerKernelRunner implements KernelRunner {
     this.owner = options.owner ?? 'default';
     if (!/^[A-Za-z0-9][A-Za-z0-9_.-]*$/.test(this.owner)) throw new Error(`owner ${this.owner} must be [A-Za-z0-9_.-]`);
     this.pool = options.pool ?? 'default';
-    if (!/^[A-Za-z0-9][A-Za-z0-9_.:-]*$/.test(this.pool)) throw new Error(`pool ${this.pool} must be [A-Za-z0-9_.:-]`);
+    if (!/^[^\s/]{1,200}$/.test(this.pool)) throw new Error(`pool ${JSON.stringify(this.pool)} must be 1-200 characters without spaces or slashes`);
     this.scratchRoot = options.scratchRoot ?? join(tmpdir(), 'holdout-sandbox');
     this.user = options.user ?? '1000:1000';
     this.memoryPollMs = options.memoryPollMs ?? 500;
