@@ -6,6 +6,9 @@ import { NextResponse, type NextRequest } from 'next/server';
  * script. Scripts from anywhere else, inline event handlers and plugins are refused, the page
  * cannot be framed, and it talks to its own origin only (the API is proxied under /api).
  * Inline style attributes stay allowed: React writes them and they cannot run code.
+ * Served over HTTPS (directly, or behind a TLS proxy that says so in `X-Forwarded-Proto`), a page
+ * also pins HTTPS for a year (HSTS); over plain HTTP it does not (browsers would ignore it there,
+ * and a development machine on http://127.0.0.1 stays unpinned).
  */
 export function proxy(request: NextRequest) {
   const nonce = Buffer.from(crypto.getRandomValues(new Uint8Array(16))).toString('base64');
@@ -29,6 +32,8 @@ export function proxy(request: NextRequest) {
   headers.set('content-security-policy', policy);
   const response = NextResponse.next({ request: { headers } });
   response.headers.set('content-security-policy', policy);
+  const proto = request.headers.get('x-forwarded-proto')?.split(',')[0]?.trim() ?? request.nextUrl.protocol.replace(':', '');
+  if (proto === 'https') response.headers.set('strict-transport-security', 'max-age=31536000; includeSubDomains');
   return response;
 }
 
