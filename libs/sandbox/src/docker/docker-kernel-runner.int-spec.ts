@@ -209,10 +209,14 @@ describe('DockerKernelRunner: failure classes', () => {
 
   it('classes a memory bomb as oom and records peak memory near the limit', async () => {
     const r = await runKernel(
+      // Growing over ~3 s rather than at once: the engine samples memory about once a second, and
+      // on a loaded machine a bomb that dies within one sample records too low a peak.
       `
+import time
 chunks = []
 while True:
     chunks.append(bytearray(8 * 1024 * 1024))
+    time.sleep(0.25)
 `,
       { limits: { memoryBytes: 96 * MiB } },
     );
