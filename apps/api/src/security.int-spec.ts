@@ -280,3 +280,58 @@ describe('session cookies and fixation', () => {
     assert.equal((await request(api.server).get('/api/me').set('cookie', cookie)).status, 401, 'a copy of the old cookie no longer works');
   });
 });
+
+describe('CSRF on every state-changing route', () => {
+  let env: TestEnv;
+  let api: TestApi;
+  let session = '';
+  let csrf = '';
+  let writes: { method: string; path: string }[] = [];
+
+  before(async () => {
+    env = await createTestEnv('sec_csrf');
+    api = await startApi(env, bundles);
+    const res = await request(api.server).post('/api/auth/register').send({ email: 'csrf@example.com', password: 'correct horse battery', displayName: 'C' });
+    session = valueOf(cookieNamed(res, AUTH.sessionCookie));
+    csrf = res.body.csrfToken;
+    // The API's own list of routes (its OpenAPI document), every parameter filled so the route matches.
+    const doc = (await request(api.server).get('/api/docs/json')).body as { paths: Record<string, Record<string, unknown>> };
+    writes = Object.entries(doc.paths).flatMap(([path, ops]) =>
+      Object.keys(ops)
+        .filter((m) => !['get', 'head', 'options'].includes(m))
+        .map((m) => ({ method: m, path: path.replace(/\{(\w+)\}/g, (_, name: string) => (/id$/i.test(name) ? '00000000-0000-4000-8000-000000000000' : 'x')) })),
+    );
+  });
+  after(async () => {
+    await api?.close();
+    await env?.drop();
+  });
+
+  const send = (w: { method: string; path: string }, headers: Record<string, string>) => {
+    let r = (request(api.server) as unknown as Record<string, (p: string) => request.Test>)[w.method]!(w.path);
+    for (const [k, v] of Object.entries(headers)) r = r.set(k, v);
+    return r.send({});
+  };
+
+  it('refuses a signed-in browser request without the token, with a wrong one, or from a foreign origin, on every write the API offers', async () => {
+    assert.ok(writes.length >= 30, `${writes.length} state-changing routes`);
+    const cookie = `${AUTH.sessionCookie}=${session}; ${AUTH.csrfCookie}=${csrf}`;
+    const cases = {
+      'no token': { cookie },
+      'a wrong token': { cookie, [AUTH.csrfHeader]: `${csrf.slice(0, -2)}xx` },
+      "another session's token": { cookie, [AUTH.csrfHeader]: 'hko_not-the-token-of-this-session_0123456789abc' },
+      'a foreign origin': { cookie, [AUTH.csrfHeader]: csrf, origin: 'https://evil.example' },
+    };
+    const accepted: string[] = [];
+    for (const w of writes) {
+      for (const [what, headers] of Object.entries(cases)) {
+        const res = await send(w, headers);
+        if (res.status !== 403 || res.body?.error?.code !== 'csrf_failed') accepted.push(`${w.method.toUpperCase()} ${w.path} with ${what}: ${res.status} ${res.text.slice(0, 120)}`);
+      }
+    }
+    assert.deepEqual(accepted, [], `${accepted.length} writes got past the CSRF check`);
+    // The session is fine: with its token the same kind of request gets through the check.
+    const ok = await request(api.server).post('/api/tokens').set('cookie', cookie).set(AUTH.csrfHeader, csrf).send({ name: 'fine' });
+    assert.equal(ok.status, 201, ok.text);
+  });
+});
