@@ -6,6 +6,8 @@ import { JOBS, QUEUES, type BuildDataJobData, type RevealJobData } from '../jobs
 import { MaintenanceService, REVEAL_RECHECK_MS } from '../maintenance/maintenance.service.js';
 import { CONFIG } from '../tokens.js';
 
+const RECONCILE_SCHEDULER = 'reconcile';
+
 /** `maintenance` queue: scheduled reveals, data builds, and the reconciler (a job scheduler). */
 @Injectable()
 export class MaintenanceProcessor implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -14,6 +16,7 @@ export class MaintenanceProcessor implements OnApplicationBootstrap, OnApplicati
   private readonly connections: Redis[] = [];
   private scoringQueue: Queue | null = null;
   private maintenanceQueue: Queue | null = null;
+  private watchdog: NodeJS.Timeout | null = null;
 
   constructor(
     private readonly maintenance: MaintenanceService,
@@ -25,7 +28,21 @@ export class MaintenanceProcessor implements OnApplicationBootstrap, OnApplicati
     const connection = this.connect();
     this.scoringQueue = new Queue(QUEUES.scoring, { connection, prefix: this.config.queuePrefix });
     this.maintenanceQueue = new Queue(QUEUES.maintenance, { connection, prefix: this.config.queuePrefix });
-    await this.maintenanceQueue.upsertJobScheduler('reconcile', { every: this.config.reconcileEveryMs }, { name: JOBS.reconcile, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
+    await this.scheduleReconcile();
+    // The scheduler lives in Redis: a Redis that lost its data (restarted without its files,
+    // flushed) loses it, and with it the reconciler that re-enqueues the scoring jobs lost with
+    // it and reveals what is due. Checked as often as it runs, and put back when missing.
+    this.watchdog = setInterval(() => {
+      void this.maintenanceQueue
+        ?.getJobScheduler(RECONCILE_SCHEDULER)
+        .then(async (found) => {
+          if (found) return;
+          await this.scheduleReconcile();
+          this.logger.write('warn', 'the reconciler\'s schedule was missing from Redis (Redis lost its data?); scheduled again');
+        })
+        .catch(() => undefined); // Redis unreachable: the next round tries again
+    }, this.config.reconcileEveryMs);
+    this.watchdog.unref();
     this.worker = new Worker(QUEUES.maintenance, (job: Job, token?: string) => this.handle(job, token), {
       connection: this.connect(),
       prefix: this.config.queuePrefix,
@@ -34,6 +51,10 @@ export class MaintenanceProcessor implements OnApplicationBootstrap, OnApplicati
     });
     this.worker.on('error', (err) => this.logger.write('error', 'maintenance worker error', { err: err.message }));
     this.worker.on('failed', (job, err) => this.logger.write('warn', 'maintenance job failed', { name: job?.name, jobId: job?.id, err: err.message }));
+  }
+
+  private async scheduleReconcile(): Promise<void> {
+    await this.maintenanceQueue!.upsertJobScheduler(RECONCILE_SCHEDULER, { every: this.config.reconcileEveryMs }, { name: JOBS.reconcile, data: {}, opts: { removeOnComplete: true, removeOnFail: 100 } });
   }
 
   private async handle(job: Job, token: string | undefined): Promise<unknown> {
@@ -63,6 +84,7 @@ export class MaintenanceProcessor implements OnApplicationBootstrap, OnApplicati
   }
 
   async onApplicationShutdown(): Promise<void> {
+    if (this.watchdog) clearInterval(this.watchdog);
     await this.worker?.close();
     await this.scoringQueue?.close();
     await this.maintenanceQueue?.close();
