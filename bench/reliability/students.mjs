@@ -1,0 +1,219 @@
+// Simulated students: each signs up, joins the course and then, until the run ends, thinks and
+// acts as students do in the last hour of a competition — upload a prediction file (now and then
+// a broken one), read the boards and their submissions, and follow each upload's event stream
+// until it is scored. Every one holds the leaderboard's event stream open; "watchers" re-read the
+// board when it says it changed, as the web page does. Everything is recorded for the checks.
+import { request as httpRequest } from 'node:http';
+
+/** Every request made: route, HTTP status (0: no response), latency, when. */
+export class Recorder {
+  constructor(t0) {
+    this.t0 = t0;
+    this.rows = [];
+  }
+  add(route, status, sent, recv, err) {
+    this.rows.push({ route, status, sent, recv, ms: recv - sent, err: err ? String(err.code ?? err.name ?? err.message ?? err).slice(0, 80) : undefined });
+  }
+}
+
+const sleep = (ms) => new Promise((r) => setTimeout(r, Math.max(0, ms)));
+const expo = (mean) => -Math.log(1 - Math.random()) * mean;
+
+/** A fetch that records itself; never throws (status 0 on a network error or timeout). */
+async function call(rec, route, url, init = {}) {
+  const sent = Date.now();
+  try {
+    const r = await fetch(url, { ...init, signal: AbortSignal.timeout(init.timeoutMs ?? 30_000) });
+    const text = await r.text();
+    rec.add(route, r.status, sent, Date.now());
+    let body = null;
+    try {
+      body = text ? JSON.parse(text) : null;
+    } catch {
+      body = text;
+    }
+    return { status: r.status, body, headers: r.headers, sent, recv: Date.now() };
+  } catch (err) {
+    rec.add(route, 0, sent, Date.now(), err.cause ?? err);
+    return { status: 0, body: null, headers: null, sent, recv: Date.now(), err };
+  }
+}
+
+/**
+ * A server-sent-events stream over node:http (one connection each, as a browser's EventSource).
+ * `onEvent` gets each JSON payload; resolves `ended` when the server or `close()` ends it.
+ */
+export function openSse(rec, route, base, path, headers, onEvent) {
+  const sent = Date.now();
+  let req;
+  let firstByte = false;
+  const ended = new Promise((resolve) => {
+    req = httpRequest(new URL(path, base), { headers: { accept: 'text/event-stream', ...headers }, agent: false }, (res) => {
+      rec.add(route, res.statusCode, sent, Date.now());
+      firstByte = true;
+      if (res.statusCode !== 200) {
+        res.resume();
+        res.on('end', () => resolve('refused'));
+        return;
+      }
+      let buf = '';
+      res.setEncoding('utf8');
+      res.on('data', (chunk) => {
+        buf += chunk;
+        let i;
+        while ((i = buf.indexOf('\n\n')) >= 0) {
+          const block = buf.slice(0, i);
+          buf = buf.slice(i + 2);
+          const data = block
+            .split('\n')
+            .filter((l) => l.startsWith('data: '))
+            .map((l) => l.slice(6))
+            .join('\n');
+          if (data) {
+            try {
+              onEvent(JSON.parse(data));
+            } catch {
+              /* a payload that is not JSON: ignored, as a browser would */
+            }
+          }
+        }
+      });
+      res.on('end', () => resolve('ended'));
+      res.on('error', () => resolve('dropped'));
+      res.on('close', () => resolve('dropped'));
+    });
+    req.on('error', (err) => {
+      if (!firstByte) rec.add(route, 0, sent, Date.now(), err);
+      resolve('dropped');
+    });
+    req.end();
+  });
+  return { ended, close: () => req.destroy() };
+}
+
+/** Signs a student up (password hashing makes this the costliest request) and joins the course. */
+export async function enrol(rec, base, i, joinCode, tag) {
+  const email = `student${i}-${tag}@bench.example.com`;
+  let r;
+  for (let attempt = 0; attempt < 5; attempt++) {
+    r = await call(rec, 'POST /api/auth/register', `${base}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'benchmark password', displayName: `Student ${i}` }) });
+    if (r.status === 201) break;
+    await sleep(500 * (attempt + 1));
+  }
+  if (r.status !== 201) throw new Error(`register ${email}: ${r.status} ${JSON.stringify(r.body)}`);
+  const student = { i, email, userId: r.body.user.id, csrf: r.body.csrfToken, cookie: r.headers.getSetCookie().map((c) => c.split(';')[0]).join('; '), uploads: [], firstRevealed: null, sse: { events: 0, drops: 0 } };
+  const j = await call(rec, 'POST /api/courses/join', `${base}/api/courses/join`, { method: 'POST', headers: { 'content-type': 'application/json', cookie: student.cookie, 'x-csrf-token': student.csrf }, body: JSON.stringify({ code: joinCode }) });
+  if (j.status !== 200 && j.status !== 201) throw new Error(`join ${email}: ${j.status} ${JSON.stringify(j.body)}`);
+  return student;
+}
+
+/**
+ * One student's behaviour until `o.endAt`. `o.closesAt()` is the close as the run knows it;
+ * think times shrink towards it (the rush), after it students mostly read the boards.
+ */
+export async function actAsStudent(student, o) {
+  const { rec, base, slug, fixture } = o;
+  const auth = { cookie: student.cookie };
+  const writes = { ...auth, 'x-csrf-token': student.csrf };
+  const watcher = Math.random() < o.watchers;
+  const pendingStreams = new Map();
+
+  const readBoard = async (split) => {
+    const r = await call(rec, `GET /api/competitions/:slug/leaderboard?split=${split}`, `${base}/api/competitions/${slug}/leaderboard?split=${split}`, { headers: auth });
+    if (split === 'private' && r.status === 200 && r.body?.revealed && !student.firstRevealed) student.firstRevealed = { at: r.recv, entries: r.body.entries.map((e) => ({ teamId: e.teamId, submissionId: e.submissionId, score: e.score, rank: e.rank })) };
+    return r;
+  };
+
+  // The leaderboard's stream, held for the whole run and reopened when it drops (EventSource's `retry`).
+  let boardTimer = null;
+  let stopped = false;
+  const holdBoardStream = async () => {
+    while (!stopped && Date.now() < o.endAt) {
+      const s = openSse(rec, 'SSE /api/competitions/:slug/leaderboard/events', base, `/api/competitions/${slug}/leaderboard/events`, auth, (e) => {
+        student.sse.events++;
+        if (!watcher || e.type !== 'changed') return;
+        // As the web page: re-read the board it shows, 500 ms after the last change.
+        const split = Date.now() >= o.closesAt() ? 'private' : 'public';
+        if (e.split !== split) return;
+        clearTimeout(boardTimer);
+        boardTimer = setTimeout(() => void readBoard(split), 500);
+      });
+      student.boardStream = s;
+      const how = await s.ended;
+      if (stopped) break;
+      student.sse.drops++;
+      await sleep(how === 'refused' ? 3000 : 1000 + Math.random() * 2000);
+    }
+  };
+  const boardLoop = holdBoardStream();
+
+  const followUpload = (u) => {
+    // The submission's own stream until it is scored or failed: what the student sees.
+    const done = new Promise((resolve) => {
+      const s = openSse(rec, 'SSE /api/submissions/:id/events', base, `/api/submissions/${u.id}/events`, auth, (e) => {
+        if (e.type === 'status' && (e.submission.status === 'scored' || e.submission.status === 'failed')) {
+          u.seenFinalAt = Date.now();
+          u.seenStatus = e.submission.status;
+          s.close();
+        }
+      });
+      void s.ended.then(() => {
+        pendingStreams.delete(u);
+        resolve();
+      });
+      pendingStreams.set(u, s);
+    });
+    void done;
+  };
+
+  const upload = async () => {
+    const valid = Math.random() >= o.invalidShare;
+    const pub = 1 + Math.floor(Math.random() * 12);
+    const priv = 1 + Math.floor(Math.random() * 12);
+    const csv = valid ? fixture.submissionCsv(pub, priv) : fixture.INVALID_SUBMISSION;
+    // A failed request (no answer, 5xx) is tried again, as a student would, a few times.
+    for (let attempt = 0; attempt < 4; attempt++) {
+      const form = new FormData();
+      form.append('file', new Blob([csv]), 'submission.csv');
+      const r = await call(rec, 'POST /api/competitions/:slug/submissions', `${base}/api/competitions/${slug}/submissions`, { method: 'POST', headers: writes, body: form });
+      const u = { sent: r.sent, recv: r.recv, status: r.status, code: r.body?.error?.code ?? null, id: r.status === 202 ? r.body.id : null, late: r.status === 202 ? r.body.late : null, valid, pub, priv, attempt };
+      student.uploads.push(u);
+      if (r.status === 202) followUpload(u);
+      if (r.status !== 0 && r.status < 500) return;
+      await sleep(1000 * (attempt + 1) + Math.random() * 1000);
+    }
+  };
+
+  while (Date.now() < o.endAt) {
+    const now = Date.now();
+    const toClose = o.closesAt() - now;
+    const mean = toClose > 0 ? Math.max(o.thinkMinMs, o.thinkMaxMs * Math.min(1, toClose / (o.closesAt() - o.startAt))) : o.afterCloseThinkMs;
+    await sleep(Math.min(expo(mean), o.endAt - Date.now()));
+    if (Date.now() >= o.endAt) break;
+    const closed = Date.now() >= o.closesAt();
+    const x = Math.random();
+    if (!closed) {
+      if (x < 0.4) await upload();
+      else if (x < 0.7) await readBoard('public');
+      else if (x < 0.9) await call(rec, 'GET /api/competitions/:slug/submissions', `${base}/api/competitions/${slug}/submissions`, { headers: auth });
+      else {
+        const last = student.uploads.findLast((u) => u.id);
+        if (last) await call(rec, 'GET /api/submissions/:id', `${base}/api/submissions/${last.id}`, { headers: auth });
+        else await readBoard('public');
+      }
+    } else {
+      if (x < 0.1) await upload(); // late
+      else if (x < 0.6) await readBoard('private');
+      else if (x < 0.8) await readBoard('public');
+      else await call(rec, 'GET /api/competitions/:slug/submissions', `${base}/api/competitions/${slug}/submissions`, { headers: auth });
+    }
+  }
+  stopped = true;
+  clearTimeout(boardTimer);
+  student.boardStream?.close();
+  await boardLoop;
+  // Uploads still being followed get a while longer to be scored, as a student waits at the end.
+  const until = Date.now() + o.lingerMs;
+  while (pendingStreams.size > 0 && Date.now() < until) await sleep(200);
+  for (const s of pendingStreams.values()) s.close();
+}
