@@ -75,8 +75,10 @@ export interface RulesLimits {
   finals: number;
   teamSize: number;
   kinds: readonly SubmissionKind[];
+  /** Whether a submission shows its per-image public scores before the reveal (`feedback.perImagePublic`). */
+  perImagePublic: boolean;
   /** The competition's kernel settings (`kernelSettingsOf`), shown where it takes kernels. */
-  kernel: Pick<CompetitionKernelSettings, 'publicRunsPerDay' | 'showHiddenDataLogs' | 'timeLimitSeconds'>;
+  kernel: Pick<CompetitionKernelSettings, 'publicRunsPerDay' | 'showHiddenDataLogs' | 'timeLimitSeconds' | 'cpus' | 'memoryBytes' | 'gpus' | 'processes' | 'outputLimitBytes'>;
   /** The model pipeline, where the competition takes models. */
   model: ModelPipelineDto | null;
 }
@@ -86,13 +88,23 @@ const limitsOf = (c: Pick<Competition, 'dailySubmissions' | 'finalSelections' | 
   finals: c.finalSelections,
   teamSize: maxTeamSizeOf(c),
   kinds: c.submissionKinds,
+  perImagePublic: perImagePublicOf(c.config),
   kernel: kernelSettingsOf(c.config),
   model: modelPipelineOf(c),
 });
 
-/** Written into the rules page of every competition: the quota rule participants live by, and how kernels run. */
+/** Bytes as GiB (or MiB under 1 GiB), to one decimal. */
+const sizeText = (bytes: number) => (bytes >= 1024 ** 3 ? `${Math.round((bytes / 1024 ** 3) * 10) / 10} GiB` : `${Math.round(bytes / 1024 ** 2)} MiB`);
+const plural = (n: number, one: string) => `${n} ${one}${n === 1 ? '' : 's'}`;
+/** A time limit in hours (one decimal), or minutes under an hour. */
+const durationText = (seconds: number) => (seconds >= 3600 ? `${Math.round((seconds / 3600) * 10) / 10} h` : `${Math.max(1, Math.round(seconds / 60))} min`);
+
+/**
+ * Written into the rules page of every competition, and written again whenever a setting it
+ * states changes: the quota rule participants live by, what a submission discloses, how kernels
+ * run. Bundle pages state none of these numbers and refer here instead.
+ */
 export const QUOTA_RULES = (l: RulesLimits) => {
-  const hours = Math.round((l.kernel.timeLimitSeconds / 3600) * 10) / 10;
   const testPublic = l.kinds.includes('file');
   const kernels = !l.kinds.includes('kernel')
     ? ''
@@ -108,7 +120,10 @@ ${
   \`sample_submission.csv\` listing them, and \`KAGGLE_IS_COMPETITION_RERUN\` is set. That run's output is scored.
   ${l.kernel.showHiddenDataLogs ? 'Its log is shown to your team too.' : 'Of that run you see only the result class (timeout, out of memory, exception, no submission file), as on Kaggle.'}`
 }
-- Each run may take up to ${hours} h. A kernel that **fails in its public run is not charged** to your daily
+- Each run has ${plural(l.kernel.cpus, 'CPU')}, ${sizeText(l.kernel.memoryBytes)} of memory (or what the kernel worker has, if less),
+  ${l.kernel.gpus === 0 ? 'no GPU' : plural(l.kernel.gpus, 'GPU')}, at most ${l.kernel.processes} processes and **${durationText(l.kernel.timeLimitSeconds)}**, with **no internet access**; the file system is
+  read-only except \`/tmp\` and \`/kaggle/working\`, whose outputs may take up to ${sizeText(l.kernel.outputLimitBytes)}.
+- A kernel that **fails in its public run is not charged** to your daily
   submissions; one that fails in the run over the hidden data is. Failures on our side (the platform, the
   engine, a worker that stopped) and cancelled kernels are never charged; they are retried or marked as ours.
 - Public runs have their own limit: **${l.kernel.publicRunsPerDay} per day** (UTC), counting kernel submissions and
@@ -124,6 +139,11 @@ ${
 - You may select up to **${l.finals} final submissions** for the private leaderboard. If you select
   none, your best ${l.finals} by public score are used.
 - Submissions after the close are scored and shown to you, marked late, and never ranked.
+${
+  l.perImagePublic
+    ? '- A scored submission shows its score **on each public test image**: which test images are public is not hidden here.'
+    : '- A scored submission shows its public score only, and its score on each public test image after the reveal: until\n  then you are not told which test images are public.'
+}
 - The private leaderboard is revealed after the close, once every submission made before it has
   been scored (or has failed): one still being scored at the close waits for it and is on it.
 
@@ -483,7 +503,7 @@ function settingsChange(c: Competition, body: z.output<typeof editSchema>): { up
     after.kernel = config.kernel;
   }
   if (body.feedback || body.kernel || body.leaderboard || body.limits?.maxTeamSize !== undefined) update.config = config;
-  if (body.pages || body.limits || body.kernel || body.submissionKinds) {
+  if (body.pages || body.limits || body.kernel || body.submissionKinds || body.feedback) {
     const pages = { ...c.pages, ...body.pages };
     // The rules the instructor wrote, then the generated section for the limits in force.
     const rules = (body.pages?.rules ?? c.pages.rules).split(QUOTA_HEADING)[0]!;
