@@ -3,7 +3,7 @@ import { useRouter } from 'next/navigation';
 import { useState, type FormEvent } from 'react';
 import type { CompetitionDto, RescoreDto, RescoreStatusDto } from '@holdout/contracts';
 import { send } from '@/lib/client';
-import { toLocalInput } from '@/lib/format';
+import { formatDate, toLocalInput } from '@/lib/format';
 import { useAction } from './useAction';
 import { Message } from './Message';
 
@@ -23,6 +23,17 @@ export function CompetitionAdmin({ c }: { c: CompetitionDto }) {
   const { busy, message, run } = useAction();
   const [progress, setProgress] = useState<RescoreStatusDto | null>(null);
   const path = `/competitions/${encodeURIComponent(c.slug)}`;
+  // As the API has it: the close of a closed competition no longer moves (PATCH refuses it), and
+  // the opening and the merge deadline it keeps no longer govern anything; nothing closes before it opens.
+  const closed = c.state === 'closed';
+  const timelineDone = closed
+    ? `The competition closed on ${formatDate(c.closesAt)}${c.revealed ? ' and its private leaderboard is revealed' : ''}: its close is final, and the opening and the team merge deadline no longer apply.`
+    : null;
+  const closeUnavailable = closed
+    ? `Closed ${c.revealed ? 'and revealed' : '(the reveal follows once every submission made before the close is scored)'}.`
+    : c.state === 'upcoming'
+      ? `It has not opened yet (it opens ${formatDate(c.opensAt)}): move its timeline instead.`
+      : null;
 
   function saveTimeline(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -73,32 +84,40 @@ export function CompetitionAdmin({ c }: { c: CompetitionDto }) {
           <form onSubmit={saveTimeline}>
             <div className="field">
               <label htmlFor="t-opens">Opens at</label>
-              <input id="t-opens" name="opensAt" type="datetime-local" defaultValue={toLocalInput(c.opensAt)} required />
+              <input id="t-opens" name="opensAt" type="datetime-local" defaultValue={toLocalInput(c.opensAt)} required disabled={closed} aria-describedby={closed ? 't-done' : undefined} />
             </div>
             <div className="field">
               <label htmlFor="t-merge">Team merge deadline</label>
-              <input id="t-merge" name="teamMergeDeadline" type="datetime-local" defaultValue={toLocalInput(c.teamMergeDeadline)} aria-describedby="t-merge-hint" />
+              <input id="t-merge" name="teamMergeDeadline" type="datetime-local" defaultValue={toLocalInput(c.teamMergeDeadline)} disabled={closed} aria-describedby={closed ? 't-merge-hint t-done' : 't-merge-hint'} />
               <span id="t-merge-hint" className="muted small">
                 Teams merge on the Team tab until this date; left empty, until the close.
               </span>
             </div>
             <div className="field">
               <label htmlFor="t-closes">Closes at</label>
-              <input id="t-closes" name="closesAt" type="datetime-local" defaultValue={toLocalInput(c.closesAt)} required />
+              <input id="t-closes" name="closesAt" type="datetime-local" defaultValue={toLocalInput(c.closesAt)} required disabled={closed} aria-describedby={closed ? 't-done' : undefined} />
             </div>
-            <button className="btn btn--primary" type="submit" disabled={busy || c.revealed}>
+            <button className="btn btn--primary" type="submit" disabled={busy || closed}>
               Save timeline
             </button>
-            {c.revealed && <p className="muted small">The competition is closed and revealed: its timeline no longer moves.</p>}
+            {timelineDone && (
+              <p id="t-done" className="muted small" data-testid="timeline-done">
+                {timelineDone}
+              </p>
+            )}
           </form>
         </section>
         <section className="card" aria-labelledby="actions-h">
           <h2 id="actions-h">Actions</h2>
           <p className="small muted">Closing ends submissions and reveals the private leaderboard and the shake-up.</p>
-          <button className="btn btn--danger" type="button" onClick={closeNow} disabled={busy || c.state === 'closed'}>
+          <button className="btn btn--danger" type="button" onClick={closeNow} disabled={busy || closeUnavailable !== null} aria-describedby={closeUnavailable ? 'close-unavailable' : undefined}>
             Close now
           </button>
-          {c.state === 'closed' && <p className="muted small">Closed {c.revealed ? 'and revealed' : '(the reveal follows)'}.</p>}
+          {closeUnavailable && (
+            <p id="close-unavailable" className="muted small" data-testid="close-unavailable">
+              {closeUnavailable}
+            </p>
+          )}
           <form onSubmit={rescore} style={{ marginTop: '1.25rem' }}>
             <div className="field">
               <label htmlFor="rescore-reason">Rescore every submission — reason (optional)</label>

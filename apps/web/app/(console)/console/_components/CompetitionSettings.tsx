@@ -32,6 +32,11 @@ const KIND_CHOICES: Record<SubmissionKind, { label: string; notOffered: string }
 export function CompetitionSettings({ c, kernel }: { c: CompetitionDto; kernel: KernelRequest | null }) {
   const router = useRouter();
   const { busy, message, run } = useAction();
+  // What no longer applies once the competition has closed (teams no longer merge) or been revealed
+  // (everyone sees per-image scores, and no board is frozen): shown, disabled, with the reason, and not sent.
+  const closed = c.state === 'closed';
+  const teamsFixed = closed ? 'Teams no longer merge: the competition has closed.' : null;
+  const revealedNote = c.revealed ? 'No longer applies: the private leaderboard is revealed.' : null;
 
   function save(e: FormEvent<HTMLFormElement>) {
     e.preventDefault();
@@ -39,9 +44,9 @@ export function CompetitionSettings({ c, kernel }: { c: CompetitionDto; kernel: 
     const num = (k: string) => Number(f.get(k));
     const body: UpdateCompetitionRequest = {
       title: String(f.get('title') ?? '').trim(),
-      limits: { dailySubmissions: num('dailySubmissions'), finalSelections: num('finalSelections'), maxTeamSize: num('maxTeamSize') },
-      feedback: { perImagePublic: f.get('perImagePublic') === 'on' },
-      leaderboard: { anonymous: f.get('anonymous') === 'on', freezeDays: num('freezeDays') },
+      limits: { dailySubmissions: num('dailySubmissions'), finalSelections: num('finalSelections'), ...(teamsFixed ? {} : { maxTeamSize: num('maxTeamSize') }) },
+      ...(revealedNote ? {} : { feedback: { perImagePublic: f.get('perImagePublic') === 'on' } }),
+      leaderboard: { anonymous: f.get('anonymous') === 'on', ...(revealedNote ? {} : { freezeDays: num('freezeDays') }) },
       submissionKinds: (c.availableKinds ?? c.submissionKinds).filter((k) => f.get(`kind-${k}`) === 'on'),
     };
     // Kernel limits only while kernels stay on (turning them off in the same save is allowed).
@@ -80,20 +85,31 @@ export function CompetitionSettings({ c, kernel }: { c: CompetitionDto; kernel: 
         </div>
         <div className="field">
           <label htmlFor="s-finals">Final selections</label>
-          <input id="s-finals" name="finalSelections" type="number" min={1} max={20} required defaultValue={c.limits.finalSelections} />
+          <input id="s-finals" name="finalSelections" type="number" min={1} max={20} required defaultValue={c.limits.finalSelections} aria-describedby={closed ? 's-finals-hint' : undefined} />
+          {closed && (
+            <span id="s-finals-hint" className="hint">
+              Participants can no longer change their selections; a new number changes which of their submissions the private
+              leaderboard counts.
+            </span>
+          )}
         </div>
         <div className="field">
           <label htmlFor="s-team">Largest team</label>
-          <input id="s-team" name="maxTeamSize" type="number" min={1} max={50} step={1} required defaultValue={c.limits.maxTeamSize} aria-describedby="s-team-hint" />
-          <span id="s-team-hint" className="hint">
-            Members a team may have once teams merge (on the Team tab); 1 keeps everyone competing alone.
+          <input id="s-team" name="maxTeamSize" type="number" min={1} max={50} step={1} required defaultValue={c.limits.maxTeamSize} disabled={teamsFixed !== null} aria-describedby="s-team-hint" />
+          <span id="s-team-hint" className="hint" data-testid={teamsFixed ? 'setting-disabled' : undefined}>
+            {teamsFixed ?? 'Members a team may have once teams merge (on the Team tab); 1 keeps everyone competing alone.'}
           </span>
         </div>
         <div className="field">
           <label>
-            <input name="perImagePublic" type="checkbox" defaultChecked={c.feedback.perImagePublic} /> Show participants per-image public scores before the
-            close (they reveal which test images are public)
+            <input name="perImagePublic" type="checkbox" defaultChecked={c.feedback.perImagePublic} disabled={revealedNote !== null} aria-describedby={revealedNote ? 's-per-image-hint' : undefined} /> Show
+            participants per-image public scores before the reveal (they reveal which test images are public)
           </label>
+          {revealedNote && (
+            <span id="s-per-image-hint" className="hint" data-testid="setting-disabled">
+              {revealedNote}
+            </span>
+          )}
         </div>
         <fieldset>
           <legend>Leaderboard view</legend>
@@ -107,11 +123,15 @@ export function CompetitionSettings({ c, kernel }: { c: CompetitionDto; kernel: 
           </div>
           <div className="field">
             <label htmlFor="s-freeze">Freeze the public board for the last N days</label>
-            <input id="s-freeze" name="freezeDays" type="number" min={0} max={60} step={1} required defaultValue={c.leaderboard.freezeDays} aria-describedby="s-freeze-hint" />
+            <input id="s-freeze" name="freezeDays" type="number" min={0} max={60} step={1} required defaultValue={c.leaderboard.freezeDays} disabled={revealedNote !== null} aria-describedby="s-freeze-hint" />
             <span id="s-freeze-hint" className="hint" data-testid="freeze-hint">
-              0 = never. Participants then see the public board as it stood when the freeze began, and their own new scores on My
-              submissions; staff see the live board.
-              {c.leaderboard.freezesAt && ` The freeze begins ${formatDate(c.leaderboard.freezesAt)}.`}
+              {revealedNote ?? (
+                <>
+                  0 = never. Participants then see the public board as it stood when the freeze began, and their own new scores on My
+                  submissions; staff see the live board.
+                  {c.leaderboard.freezesAt && ` The freeze begins ${formatDate(c.leaderboard.freezesAt)}.`}
+                </>
+              )}
             </span>
           </div>
         </fieldset>
