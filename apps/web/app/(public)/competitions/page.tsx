@@ -7,8 +7,10 @@ import { ErrorNote } from '../../_components/ErrorNote';
 
 export const metadata: Metadata = { title: 'Competitions' };
 
-export default async function CompetitionsPage() {
+/** `?course=<id>`: the competitions of one of the viewer's courses (where joining a course leads). */
+export default async function CompetitionsPage({ searchParams }: { searchParams: Promise<{ course?: string }> }) {
   const me = await getMe();
+  const { course: courseId } = await searchParams;
   if (!me) {
     return (
       <>
@@ -28,6 +30,8 @@ export default async function CompetitionsPage() {
     error = e;
   }
   const courseName = new Map((me?.courses ?? []).map((c) => [c.id, c.name]));
+  const course = courseId ? { id: courseId, name: courseName.get(courseId) } : null;
+  if (course) list = list.filter((c) => c.courseId === course.id);
   const groups: [string, CompetitionSummaryDto[]][] = [
     ['Open', list.filter((c) => c.state === 'open')],
     ['Upcoming', list.filter((c) => c.state === 'upcoming')],
@@ -35,9 +39,15 @@ export default async function CompetitionsPage() {
   ];
   return (
     <>
-      <h1>Competitions</h1>
+      <h1>{course ? `Competitions of ${course.name ?? 'a course'}` : 'Competitions'}</h1>
+      {course && (
+        <p data-testid="course-filter">
+          {course.name ? 'Only this course\'s competitions are listed.' : 'You are not a member of this course: only its public competitions are listed.'}{' '}
+          <Link href="/competitions">All your competitions</Link>
+        </p>
+      )}
       {error ? <ErrorNote error={error} what="competitions" /> : null}
-      {!error && list.length === 0 && <p className="muted">No competitions you can see yet.</p>}
+      {!error && list.length === 0 && <p className="muted">{course?.name ? 'This course has no competitions you can see yet.' : 'No competitions you can see yet.'}</p>}
       {groups
         .filter(([, cs]) => cs.length > 0)
         .map(([label, cs]) => (
