@@ -35,6 +35,7 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
   const studentBrowsers: Browser[] = [];
   let joinCode = '';
   let sampleSubmission = '';
+  let submissionPath = '';
   const downloads = mkdtempSync(join(tmpdir(), 'holdout-dl-'));
 
   before(async () => {
@@ -52,8 +53,20 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
 
   it('instructor signs up, creates a course and a competition from a bundle', async () => {
     const page = await teacherBrowser.context.newPage();
+    // The console page (with the slug field's pattern) logs no error and loads nothing that is missing.
+    const consoleErrors: string[] = [];
+    const missing: string[] = [];
+    page.on('console', (m) => {
+      if (m.type() === 'error') consoleErrors.push(`${m.location().url}: ${m.text()}`);
+    });
+    page.on('response', (r) => {
+      if (r.status() === 404) missing.push(r.url());
+    });
     await register(page, stack.web, teacher);
-    await page.goto(`${stack.web}/console`);
+    await page.goto(`${stack.web}/console`, { waitUntil: 'networkidle' });
+    const favicon = await page.request.get(`${stack.web}/favicon.ico`);
+    assert.equal(favicon.status(), 200, 'favicon.ico');
+    assert.match(favicon.headers()['content-type'] ?? '', /^image\//);
     await page.getByLabel('Course name').fill('Segmentation 101');
     await page.getByRole('button', { name: 'Create course' }).click();
     const created = page.getByRole('status').filter({ hasText: 'Created Segmentation 101' });
@@ -64,10 +77,17 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
     await page.getByLabel('Competition bundle').selectOption('hubmap-glomeruli');
     await page.getByLabel('Title (optional)').fill('Glomeruli — e2e cohort');
     await page.getByLabel('Slug (optional)').fill(SLUG);
+    assert.equal(await page.getByLabel('Slug (optional)').evaluate((el: HTMLInputElement) => el.validity.valid), true, 'the slug pattern compiles and accepts the slug');
     await page.getByRole('button', { name: 'Create competition' }).click();
     await page.waitForURL(`${stack.web}/console/competitions/${SLUG}`);
     await page.getByRole('heading', { name: 'Timeline (UTC)' }).waitFor();
     await page.getByRole('heading', { level: 1, name: 'Glomeruli — e2e cohort' }).waitFor();
+    assert.deepEqual(consoleErrors, [], 'console errors on the console pages');
+    assert.deepEqual(missing, [], 'responses that were 404');
+    // What participants read before the edit: the bundle's defaults, in the generated section only.
+    await page.goto(`${stack.web}/competitions/${SLUG}`);
+    await page.getByText('You may make 5 submissions per day.', { exact: false }).waitFor();
+    await page.goto(`${stack.web}/console/competitions/${SLUG}`);
     // Settings after creation: the daily quota and the kernel time limit, saved and shown again.
     await page.getByLabel('Submissions per day').fill('7');
     await page.getByLabel('Time limit (hours)').fill('2');
@@ -98,7 +118,25 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
     await screenshot(page, 'console-competition');
     await page.goto(`${stack.web}/competitions/${SLUG}`);
     await page.getByText('Office hours: Tuesdays at 10.').waitFor();
+    // The rules follow the live settings: the new quota and time limit, and no number of the bundle's that the edit made stale.
+    const rules = (await page.locator('main').textContent()) ?? '';
+    assert.match(rules, /You may make 7 submissions per day\./);
+    assert.match(rules, /at most \d+ processes and 2 h, with no internet access/);
+    for (const stale of [/\b5 submissions per day/, /\b5 per team/, /9-hour/, /\b9 h\b/, /60 days/]) assert.doesNotMatch(rules, stale);
+    assert.match(rules, /until\s+then you are not told which test images are public/);
+    // Per-image public feedback on: the rules say so (and no page says the opposite); then off again.
     await page.goto(`${stack.web}/console/competitions/${SLUG}`);
+    const perImage = page.getByLabel(/per-image public scores/);
+    for (const on of [true, false]) {
+      await perImage.setChecked(on);
+      await page.getByRole('button', { name: 'Save settings' }).click();
+      await page.getByRole('status').filter({ hasText: 'Settings saved.' }).waitFor();
+      await page.goto(`${stack.web}/competitions/${SLUG}`);
+      const text = (await page.locator('main').textContent()) ?? '';
+      assert.equal(/which test images are public is not hidden here/.test(text), on, `per-image feedback ${on ? 'on' : 'off'}`);
+      assert.equal(/not told which/.test(text), !on);
+      await page.goto(`${stack.web}/console/competitions/${SLUG}`);
+    }
 
     // The worker builds the data; the Data tab lists the files once it is ready.
     await page.goto(`${stack.web}/competitions/${SLUG}/data`);
@@ -109,12 +147,36 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
     for (const [i, who] of students.entries()) {
       const page = await studentBrowsers[i]!.context.newPage();
       await register(page, stack.web, who);
-      await page.getByLabel('Course code').fill(joinCode);
-      await page.getByRole('button', { name: 'Join' }).click();
-      await page.getByRole('status').filter({ hasText: 'Segmentation 101' }).waitFor();
-
-      await page.goto(`${stack.web}/competitions`);
-      await page.getByRole('link', { name: /glomeruli/i }).first().click();
+      if (i === 0) {
+        // An error reads as a sentence; then the instructor's link (?code=) joins, the form is
+        // cleared and the link leads to this course's competitions.
+        await page.getByLabel('Course code').fill('ZZZZ9999');
+        await page.getByRole('button', { name: 'Join' }).click();
+        const refused = page.getByRole('alert').filter({ hasText: 'join code' });
+        await refused.waitFor();
+        assert.match((await refused.textContent())?.trim() ?? '', /^No course has this join code/);
+        await page.goto(`${stack.web}/join?code=${joinCode}`);
+        assert.equal(await page.getByLabel('Course code').inputValue(), joinCode);
+        await page.getByRole('button', { name: 'Join' }).click();
+        const joined = page.getByRole('status').filter({ hasText: 'Segmentation 101' });
+        await joined.waitFor();
+        assert.equal(await page.getByLabel('Course code').inputValue(), '', 'the form is cleared');
+        assert.equal(new URL(page.url()).search, '', 'the spent code left the address');
+        await joined.getByRole('link', { name: 'See its competitions' }).click();
+        await page.waitForURL(/\/competitions\?course=[0-9a-f-]{36}$/);
+        await page.getByRole('heading', { level: 1, name: 'Competitions of Segmentation 101' }).waitFor();
+        assert.ok((await page.getByTestId('competition-card').count()) >= 1);
+        await page.getByRole('link', { name: /glomeruli/i }).first().click();
+        // A student may not create courses (HOLDOUT_COURSE_CREATION=approved): no "Teach", no course form.
+        const nav = page.getByRole('navigation', { name: 'Main' });
+        assert.equal(await nav.getByRole('link', { name: /^(Teach|Instructor console)$/ }).count(), 0);
+      } else {
+        await page.getByLabel('Course code').fill(joinCode);
+        await page.getByRole('button', { name: 'Join' }).click();
+        await page.getByRole('status').filter({ hasText: 'Segmentation 101' }).waitFor();
+        await page.goto(`${stack.web}/competitions`);
+        await page.getByRole('link', { name: /glomeruli/i }).first().click();
+      }
       await page.waitForURL(`${stack.web}/competitions/${SLUG}`);
       await page.getByRole('link', { name: 'Data', exact: true }).click();
       await page.getByTestId('rle-example').waitFor();
@@ -129,6 +191,16 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
       sampleSubmission = join(downloads, `sample_submission-${i}.csv`);
       await download.saveAs(sampleSubmission);
       assert.match(readFileSync(sampleSubmission, 'utf8').split('\n')[0]!, /^id,predicted/);
+      if (i === 0) {
+        const [zip] = await Promise.all([page.waitForEvent('download'), page.getByTestId('download-all').click()]);
+        const file = join(downloads, 'all.zip');
+        await zip.saveAs(file);
+        assert.match(zip.suggestedFilename(), /\.zip$/);
+        assert.equal(readFileSync(file).subarray(0, 4).toString('latin1'), 'PK\x03\x04', 'a zip archive');
+        await page.goto(`${stack.web}/console`);
+        await page.getByTestId('course-creation-needs-approval').waitFor();
+        assert.equal(await page.getByLabel('Course name').count(), 0);
+      }
     }
   });
 
@@ -148,7 +220,10 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
       await page.locator('[data-testid=live-status] [data-status=scored]').waitFor({ timeout: 120_000 });
       const score = await page.getByTestId('detail-public-score').textContent();
       assert.match(score ?? '', /^\d\.\d{4}$/);
-      if (i === 0) await screenshot(page, 'submission');
+      if (i === 0) {
+        await screenshot(page, 'submission');
+        submissionPath = new URL(page.url()).pathname;
+      }
     }
   });
 
@@ -241,6 +316,20 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
     page.once('dialog', (d) => void d.accept());
     await page.getByRole('button', { name: 'Close now' }).click();
     await page.getByRole('status').filter({ hasText: 'Closed' }).waitFor();
+    // What no longer applies is disabled, with the reason; what still does (late submissions are
+    // scored under the quota) stays editable.
+    await page.reload();
+    for (const label of ['Opens at', 'Team merge deadline', 'Closes at']) assert.equal(await page.getByLabel(label).isDisabled(), true, label);
+    assert.equal(await page.getByRole('button', { name: 'Save timeline' }).isDisabled(), true);
+    assert.match((await page.getByTestId('timeline-done').textContent()) ?? '', /^The competition closed on .+: its close is final/);
+    assert.equal(await page.getByRole('button', { name: 'Close now' }).isDisabled(), true);
+    await page.getByTestId('close-unavailable').waitFor();
+    assert.equal(await page.getByLabel('Largest team').isDisabled(), true);
+    assert.equal((await page.locator('#s-team-hint').textContent())?.trim(), 'Teams no longer merge: the competition has closed.');
+    await eventually(page, async () => (await page.getByLabel('Freeze the public board for the last N days').isDisabled()) && (await page.getByLabel(/per-image public scores/).isDisabled()), 'the reveal', 60);
+    assert.equal(await page.getByLabel('Submissions per day').isDisabled(), false);
+    assert.equal(await page.getByLabel('Anonymous leaderboard').isDisabled(), false);
+    await screenshot(page, 'console-closed');
 
     const student = studentBrowsers[0]!.context.pages()[0]!;
     await student.goto(`${stack.web}/competitions/${SLUG}/leaderboard?split=private`);
@@ -297,8 +386,13 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
     await page.goto(`${stack.web}/competitions/${SLUG}/code`);
     const starter = page.getByTestId('starter-code');
     await starter.waitFor();
-    assert.match((await starter.locator('pre').textContent()) ?? '', /def find_input\(\)/);
+    const code = (await starter.locator('pre').textContent()) ?? '';
+    assert.match(code, /def find_input\(\)/);
     await screenshot(page, 'code-starter');
+    await page.context().grantPermissions(['clipboard-read', 'clipboard-write'], { origin: stack.web });
+    await starter.getByRole('button', { name: 'Copy' }).click();
+    await starter.getByRole('status').filter({ hasText: 'Copied.' }).waitFor();
+    assert.equal(await page.evaluate(() => navigator.clipboard.readText()), code);
     await starter.getByRole('button', { name: 'Submit this' }).click();
     // This stack runs no kernels (HOLDOUT_KERNELS=off): the API's refusal reaches the student.
     await starter.getByRole('alert').filter({ hasText: 'kernel runs are disabled on this server' }).waitFor();
@@ -380,6 +474,33 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
     }
   });
 
+  it('failed sign-ins are throttled, and the sign-in form says how long to wait', async () => {
+    const b = await launch();
+    try {
+      const page = await b.context.newPage();
+      await page.goto(`${stack.web}/login`);
+      // An address that has no account: its failures count all the same (10 per address and account).
+      await page.getByLabel('Email').fill(`nobody-${run}@example.test`);
+      await page.getByLabel('Password').fill('not the password');
+      let status = 0;
+      for (let i = 0; i < 15 && status !== 429; i++) {
+        const [res] = await Promise.all([
+          page.waitForResponse((r) => r.url().endsWith('/api/auth/login') && r.request().method() === 'POST'),
+          page.getByRole('button', { name: 'Sign in' }).click(),
+        ]);
+        status = res.status();
+        if (i === 0) await page.getByRole('alert').filter({ hasText: /^Wrong email or password/ }).waitFor();
+      }
+      assert.equal(status, 429, 'the sign-ins were throttled');
+      const throttled = page.getByRole('alert').filter({ hasText: 'try again in' });
+      await throttled.waitFor();
+      assert.match(((await throttled.textContent()) ?? '').trim(), /^Too many failed sign-ins .+; try again in \d+ s\.$/);
+      await screenshot(page, 'login-throttled');
+    } finally {
+      await b.close();
+    }
+  });
+
   it('main pages pass axe (WCAG 2.1 A/AA, serious and critical) in light and dark, and on a phone', async () => {
     const cookies = await studentBrowsers[0]!.context.cookies();
     const pages = ['/', '/competitions', `/competitions/${SLUG}`, `/competitions/${SLUG}/data`, `/competitions/${SLUG}/submit`, `/competitions/${SLUG}/submissions`, `/competitions/${SLUG}/leaderboard`, `/competitions/${SLUG}/leaderboard?split=private`, `/competitions/${SLUG}/shakeup`, '/join'];
@@ -441,6 +562,53 @@ describe('web journeys in Chromium', { timeout: 15 * 60_000 }, () => {
       await phone.close();
     }
     assert.deepEqual(failures, [], failures.join('\n\n'));
+  });
+
+  it('screenshots of every page at desktop and phone size', async () => {
+    const student = await studentBrowsers[0]!.context.cookies();
+    const instructor = await teacherBrowser.context.cookies();
+    const shots: [string, string, typeof student | null][] = [
+      ['home', '/', student],
+      ['competitions', '/competitions', student],
+      ['join', '/join', student],
+      ['overview', `/competitions/${SLUG}`, student],
+      ['data', `/competitions/${SLUG}/data`, student],
+      ['submit', `/competitions/${SLUG}/submit`, student],
+      ['submission', submissionPath, student],
+      ['code', `/competitions/${SLUG}/code`, student],
+      ['team', `/competitions/${SLUG}/team`, student],
+      ['leaderboard', `/competitions/${SLUG}/leaderboard`, student],
+      ['console', '/console', instructor],
+      ['console-competition', `/console/competitions/${SLUG}`, instructor],
+      ['login', '/login', null],
+      ['register', '/register', null],
+    ];
+    assert.ok(submissionPath, 'a submission of the journey');
+    const sideways: string[] = [];
+    for (const [size, viewport] of [['desktop', { width: 1280, height: 860 }], ['phone', { width: 390, height: 844 }]] as const) {
+      const b = await launch({ viewport });
+      try {
+        const page = await b.context.newPage();
+        let signedInAs: typeof student | null | undefined;
+        for (const [name, path, cookies] of shots) {
+          if (cookies !== signedInAs) {
+            await b.context.clearCookies();
+            if (cookies) await b.context.addCookies(cookies);
+            signedInAs = cookies;
+          }
+          const res = await page.goto(`${stack.web}${path}`);
+          assert.equal(res?.status(), 200, `${path} (${size})`);
+          await screenshot(page, `page-${name}-${size}`);
+          if (size === 'phone') {
+            const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+            if (overflow > 1) sideways.push(`${path} by ${overflow}px`);
+          }
+        }
+      } finally {
+        await b.close();
+      }
+    }
+    assert.deepEqual(sideways, [], 'pages that scroll sideways on a phone');
   });
 
   it('every page carries a nonce Content-Security-Policy, and no page of the journeys broke it', async () => {
