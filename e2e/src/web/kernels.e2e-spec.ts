@@ -115,6 +115,11 @@ describe('a student’s kernels in Chromium (public run, hidden run)', { timeout
     // The rules page states the public-run limit the instructor set.
     await s.goto(`${stack.web}/competitions/${SLUG}`);
     await s.getByText(/12 per day/).first().waitFor();
+    // …and the kernel limits set above, not the bundle's (a GPU, 16 GB, 9 h), nor a hidden-run log it does not show.
+    const rules = (await s.locator('main').textContent()) ?? '';
+    assert.match(rules, /Each run has 1 CPU, 1 GiB of memory \(or what the kernel worker has, if less\),\s+no GPU, at most \d+ processes and 3 min/);
+    assert.match(rules, /Of that run you see only the result class/);
+    for (const stale of [/16 GiB/, /9-hour/, /\b9 h\b/, /1 GPU/, /log of that run is not shown/]) assert.doesNotMatch(rules, stale);
     await s.goto(`${stack.web}/competitions/${SLUG}/data`);
     await eventually(s, async () => (await s.locator('[data-testid=data-files] td', { hasText: 'sample_submission.csv' }).count()) > 0, 'the competition data', 300);
   });
@@ -212,5 +217,17 @@ describe('a student’s kernels in Chromium (public run, hidden run)', { timeout
     // The public run saw the three public sample images only, each of them listed as public.
     await page.getByTestId('viewer-ids').getByText(/^3 images, 3 of them public\.$/).waitFor();
     await page.getByTestId('viewer-status').filter({ hasText: /0 masks for / }).waitFor();
+  });
+
+  it('"Submit this" on the Code tab sends the starter kernel as it is, as a kernel submission', async () => {
+    await page.goto(`${stack.web}/competitions/${SLUG}/code`);
+    const starter = page.getByTestId('starter-code').first();
+    await starter.getByRole('button', { name: 'Submit this' }).click();
+    await page.waitForURL(new RegExp(`/competitions/${SLUG}/submissions/[0-9a-f-]{36}$`));
+    await page.getByText(/^starter kernel\.py$/).waitFor();
+    // A platform run: it can be cancelled (not charged), which spares this machine the starter's runs.
+    await page.getByRole('button', { name: 'Cancel kernel' }).click();
+    await page.getByRole('button', { name: 'Yes, cancel the kernel' }).click();
+    await page.locator('[data-testid=live-status] [data-status=cancelled]').waitFor(STATE);
   });
 });
