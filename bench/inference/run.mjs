@@ -121,6 +121,7 @@ async function overheadCase() {
     interOpNumThreads: 1,
     intraOpNumThreads: threads,
     logSeverityLevel: 3,
+    extra: { session: { intra_op: { allow_spinning: '0' } } },
   });
   try {
     const passes = config.tta.length;
@@ -234,6 +235,8 @@ async function pipelineRun(slide, predictor, config) {
       calls.push(batch);
       return predictor.run(input, batch, channels, size);
     },
+    // The worker hands the pipeline the predictor itself: its recycled input buffers too.
+    inputBuffer: predictor.inputBuffer ? (length) => predictor.inputBuffer(length) : undefined,
     close: () => predictor.close(),
   };
   const start = performance.now();
@@ -356,21 +359,16 @@ async function baselineCase(slug) {
   const data = await competitionData(slug, values.scale);
   const images = await competition.testImagesOf({ dataDir: data.paths.root, publicDir: data.paths.publicDir, solutionPath: data.paths.solutionCsv });
   const modelBytes = readFileSync(modelPath);
-  const check = await inference.checkModelFile({
-    path: modelPath,
-    name: 'model.onnx',
-    expect: inference.modelExpectation(settings),
-    viewSizes: [...new Set(settings.views.map((v) => v.size))],
-  });
+  progress(`baseline ${slug}: ${images.length} test images (${values.scale} scale, ${data.paths.root})`);
+  const start = performance.now();
+  // As the worker: one check that hands back the bytes it read, then the predictor on them.
+  const check = await inference.checkModelFor(settings, modelPath, 'model.onnx', { keepBytes: true });
   if (!check.ok) {
     emit({ bench: 'inference', case: 'baseline', competition: slug, refused: check.problems.map((p) => p.message) });
     return;
   }
-  progress(`baseline ${slug}: ${images.length} test images (${values.scale} scale, ${data.paths.root})`);
-  const start = performance.now();
-  const members = await inference.readModelMembers(modelPath, { maxBytes: settings.maxSizeBytes, name: 'model.onnx' });
   // As the worker with no HOLDOUT model thread setting: onnxruntime's default threads.
-  const predictor = await inference.createPredictor({ models: members.map((m) => m.bytes), outputKind: settings.output.kind, transferInput: true });
+  const predictor = await inference.createPredictor({ models: check.members.map((m) => m.bytes), transferModels: true, outputKind: settings.output.kind, transferInput: true });
   const loadSeconds = seconds(start);
   const rows = [];
   try {

@@ -62,11 +62,16 @@ class SharpImageSource implements ImageSource {
    * is libvips's greyscale (luminance); alpha is dropped.
    */
   async read(region: Region, size: number, channels: 1 | 3): Promise<Float32Array> {
+    return toPlanar(await this.readBytes(region, size, channels), channels, size);
+  }
+
+  /** `read`'s pixels as they are decoded: 8-bit, interleaved HWC. */
+  async readBytes(region: Region, size: number, channels: 1 | 3): Promise<Uint8Array> {
     this.checkOpen();
     checkRegion(region);
     if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`read size must be a positive integer, got ${size}`);
     const inside = intersect(region, this.width, this.height);
-    if (!inside) return new Float32Array(channels * size * size);
+    if (!inside) return new Uint8Array(channels * size * size);
     const resize = region.width !== size || region.height !== size;
     let pipeline: Sharp;
     if (sameRegion(inside, region)) {
@@ -83,7 +88,7 @@ class SharpImageSource implements ImageSource {
         })
         .raw()
         .toBuffer();
-      if (!resize) return toPlanar(padded, channels, size);
+      if (!resize) return padded;
       pipeline = sharp(padded, { raw: { width: region.width, height: region.height, channels } });
     }
     if (resize) pipeline = pipeline.resize(size, size, { fit: 'fill', kernel: 'linear' });
@@ -91,7 +96,7 @@ class SharpImageSource implements ImageSource {
     if (info.channels !== channels || info.width !== size || info.height !== size) {
       throw new Error(`image ${this.id}: read ${info.width}x${info.height}x${info.channels}, expected ${size}x${size}x${channels}`);
     }
-    return toPlanar(data, channels, size);
+    return data;
   }
 
   /**

@@ -375,6 +375,54 @@ describe('predictMask: memory is bounded by a band', () => {
     }
   });
 
+  it('writes every value of a recycled input buffer (a predictor\'s spare holds anything)', async () => {
+    const [width, height] = [150, 110];
+    const pixel = randomImage(width, height, 11);
+    for (const tta of [['identity', 'hflip', 'rot90'], ['vflip', 'rot270']] as PipelineConfig['tta'][]) {
+      const cfg = config({ input: { channels: 3, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }, tta, blend: 'count' });
+      const handedOut: number[] = [];
+      const predictor = { ...jsPredictor(cfg), inputBuffer: (length: number) => (handedOut.push(length), new Float32Array(length).fill(Number.NaN)) };
+      const options: PredictOptions = { source: new MemorySource('r', width, height, pixel), predictor, config: cfg, order: 'column' };
+      assert.equal(await predictMask(options), expectedRle(width, height, (x, y) => pixel(x, y, 0), 0.5, 'column'), tta.join());
+      assert.ok(handedOut.length > 0);
+    }
+  });
+
+  it('normalises a source\'s bytes exactly as it normalises the same pixels as floats', async () => {
+    const [width, height, channels] = [70, 50, 3];
+    const rnd = mulberry32(3);
+    const bytes = Uint8Array.from({ length: width * height * channels }, () => Math.floor(rnd() * 256));
+    // Nearest-neighbour crops of the bytes (the window is the model size here), as `readBytes` and `read` give them.
+    const crop = (r: Region) => {
+      const out = new Uint8Array(r.width * r.height * channels);
+      for (let y = 0; y < r.height; y++) {
+        for (let x = 0; x < r.width; x++) {
+          const [sx, sy] = [r.x + x, r.y + y];
+          if (sx < 0 || sy < 0 || sx >= width || sy >= height) continue;
+          for (let c = 0; c < channels; c++) out[(y * r.width + x) * channels + c] = bytes[(sy * width + sx) * channels + c]!;
+        }
+      }
+      return out;
+    };
+    const planar = (b: Uint8Array, size: number) => {
+      const out = new Float32Array(b.length);
+      for (let c = 0; c < channels; c++) for (let p = 0; p < size * size; p++) out[c * size * size + p] = b[p * channels + c]! / 255;
+      return out;
+    };
+    const floats: ImageSource = { id: 'f', width, height, read: async (r, size) => planar(crop(r), size), tissueFraction: async () => 1, close: async () => {} };
+    const byteSource: ImageSource = { ...floats, id: 'b', readBytes: async (r) => crop(r), read: async () => assert.fail('the byte path should be used') };
+    const cfg = config({ input: { channels: 3, mean: [0.485, 0.456, 0.406], std: [0.229, 0.224, 0.225] }, tta: ['hflip', 'identity', 'rot90'] });
+    const inputs = async (source: ImageSource) => {
+      const seen: Float32Array[] = [];
+      const predictor = { ...jsPredictor(cfg), run: async (input: Float32Array, batch: number, _c: number, size: number) => (seen.push(input.slice()), new Float32Array(batch * size * size)) };
+      await predictMask({ source, predictor, config: cfg, order: 'row' });
+      return seen;
+    };
+    const [a, b] = [await inputs(floats), await inputs(byteSource)];
+    assert.equal(a.length, b.length);
+    a.forEach((x, i) => assert.ok(x.every((v, j) => Object.is(v, b[i]![j])), `call ${i}: the model inputs differ`));
+  });
+
   it('the band is the largest window of all views', () => {
     const cfg = config({ views: [{ window: 64, size: 32, stride: 32 }, { window: 96, size: 48, stride: 64 }] });
     assert.equal(planInference(1000, 800, cfg, 'column').accumulatorValues, 96 * 800);

@@ -265,6 +265,11 @@ async function runWindows(
   const inputChannels = config.input.channels;
   const scales = config.input.std.map((s) => 1 / s);
   const offsets = config.input.mean.map((m, c) => -m * scales[c]!);
+  // Each channel's normalised value of each byte, exactly as a read's float (byte / 255, rounded to
+  // float32) would be normalised: the byte path and the float path give the same input, bit for bit.
+  const byteLuts = scales.map((scale, c) => Float32Array.from({ length: 256 }, (_, v) => Math.fround(v / 255) * scale + offsets[c]!));
+  const identityPass = config.tta.indexOf('identity');
+  let scratchInput: Float32Array | undefined;
   const total = plan.windows.length * passes;
   const windowScale = 1 / (passes * plan.views.length);
   const scratch = plan.views.map((v) => new ViewScratch(v.view, channels));
@@ -293,18 +298,23 @@ async function runWindows(
     const { size } = plan.views[view]!.view;
     const plane = size * size;
     const patch = inputChannels * plane;
-    const input = new Float32Array(entries.length * passes * patch);
-    const pixels = await Promise.all(entries.map((e) => source.read(e.window, size, inputChannels)));
+    const input = predictor.inputBuffer?.(entries.length * passes * patch) ?? new Float32Array(entries.length * passes * patch);
+    const pixels = await Promise.all(entries.map((e) => (source.readBytes ? source.readBytes(e.window, size, inputChannels) : source.read(e.window, size, inputChannels))));
     // The source's arrays are left as they are: a source may hand out cached pixels.
-    const normalised = new Float32Array(patch);
     pixels.forEach((x, w) => {
       if (x.length !== patch) throw new Error(`image ${source.id}: a read returned ${x.length} values, expected ${inputChannels}x${size}x${size}`);
-      for (let c = 0; c < inputChannels; c++) {
-        const scale = scales[c]!;
-        const offset = offsets[c]!;
-        for (let i = c * plane, end = i + plane; i < end; i++) normalised[i] = x[i]! * scale + offset;
+      // Normalised straight into the identity pass's slot (the other passes are copied from it),
+      // or into scratch when no pass is the identity.
+      const normalised = identityPass >= 0 ? input.subarray((w * passes + identityPass) * patch, (w * passes + identityPass + 1) * patch) : (scratchInput ??= new Float32Array(patch));
+      if (x instanceof Uint8Array) normaliseBytes(x, normalised, byteLuts, inputChannels, plane);
+      else {
+        for (let c = 0; c < inputChannels; c++) {
+          const scale = scales[c]!;
+          const offset = offsets[c]!;
+          for (let i = c * plane, end = i + plane; i < end; i++) normalised[i] = x[i]! * scale + offset;
+        }
       }
-      config.tta.forEach((t, k) => applyTta(t, normalised, inputChannels, size, input.subarray((w * passes + k) * patch)));
+      config.tta.forEach((t, k) => k !== identityPass && applyTta(t, normalised, inputChannels, size, input.subarray((w * passes + k) * patch)));
     });
     return { view, entries, input, consumed: next - start, end: next };
   };
@@ -358,6 +368,19 @@ async function runWindows(
     // Work still in flight when the run stops must not surface as an unhandled rejection.
     pending?.catch(() => undefined);
     running?.catch(() => undefined);
+  }
+}
+
+/** Interleaved HWC bytes → planar CHW normalised float32 through each channel's table. */
+function normaliseBytes(bytes: Uint8Array, out: Float32Array, luts: Float32Array[], channels: number, plane: number): void {
+  if (channels === 1) {
+    const lut = luts[0]!;
+    for (let p = 0; p < plane; p++) out[p] = lut[bytes[p]!]!;
+    return;
+  }
+  for (let c = 0; c < channels; c++) {
+    const lut = luts[c]!;
+    for (let p = 0, i = c, o = c * plane; p < plane; p++, i += channels, o++) out[o] = lut[bytes[i]!]!;
   }
 }
 

@@ -112,6 +112,20 @@ describe('createPredictor runs models', () => {
     assert.equal(big.length, 64);
   });
 
+  it('hands a moved input back for reuse once its run is done', async () => {
+    const p = await predictor({ models: [identityModel({ channels: 1 })], transferInput: true });
+    const input = ramp(1, 1, 4);
+    const expected = input.slice();
+    assert.deepEqual(await p.run(input, 1, 1, 4), expected);
+    assert.equal(input.length, 0);
+    const again = p.inputBuffer!(16);
+    assert.deepEqual(again, expected, 'the same buffer, back from the thread');
+    assert.notEqual(p.inputBuffer!(16), again, 'each spare is handed out once');
+    assert.equal(p.inputBuffer!(8).length, 8, 'a size with no spare is allocated');
+    again.fill(0.25);
+    assert.deepEqual(await p.run(again, 1, 1, 4), new Float32Array(16).fill(0.25));
+  });
+
   it('accepts an input that is a view into a larger buffer', async () => {
     const p = await predictor({ models: [identityModel({ channels: 1 })] });
     const big = ramp(1, 1, 16);

@@ -17,6 +17,7 @@ export interface ThreadConfig {
   intraOpThreads: number | undefined;
   executionProvider: 'cpu' | 'cuda';
   deviceId: number;
+  spinning: boolean;
 }
 
 export type ToThread =
@@ -26,7 +27,8 @@ export type ToThread =
 export type FromThread =
   | { type: 'ready'; outputChannels: number }
   | { type: 'failed'; code: PredictorErrorCode; message: string }
-  | { type: 'result'; id: number; output: Float32Array }
+  // `input`: the run's input, moved back for the caller to reuse (absent when it cannot be moved).
+  | { type: 'result'; id: number; output: Float32Array; input?: Float32Array }
   | { type: 'error'; id: number; code: PredictorErrorCode; message: string };
 
 class ThreadError extends Error {
@@ -80,6 +82,8 @@ async function load(models: Uint8Array[], config: ThreadConfig): Promise<Member[
     interOpNumThreads: 1,
     logSeverityLevel: 3, // errors only: a student's model may make onnxruntime warn on every run
     ...(config.intraOpThreads !== undefined ? { intraOpNumThreads: config.intraOpThreads } : {}),
+    // onnxruntime's session config key session.intra_op.allow_spinning (see PredictorOptions.spinning).
+    ...(config.spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
   };
   const loaded: Member[] = [];
   try {
@@ -339,7 +343,11 @@ function serve(loaded: Loaded): void {
       if (closing) return; // the caller has rejected it already
       try {
         const output = await predict(message, loaded);
-        send({ type: 'result', id: message.id, output }, [output.buffer as ArrayBuffer]);
+        // The input is done with once every member has run: it goes back to be filled again.
+        const { input } = message;
+        const returnable = input.buffer !== output.buffer && input.byteOffset === 0 && input.byteLength === input.buffer.byteLength;
+        if (returnable) send({ type: 'result', id: message.id, output, input }, [output.buffer as ArrayBuffer, input.buffer as ArrayBuffer]);
+        else send({ type: 'result', id: message.id, output }, [output.buffer as ArrayBuffer]);
       } catch (error) {
         const { code, message: text } = asThreadError(error, 'MODEL_RUN_FAILED');
         send({ type: 'error', id: message.id, code, message: text });

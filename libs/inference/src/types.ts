@@ -86,6 +86,12 @@ export interface ImageSource {
    */
   read(region: Region, size: number, channels: 1 | 3): Promise<Float32Array>;
   /**
+   * Optional: the same pixels as `read`, as the 8-bit values they come from, interleaved HWC
+   * (`read` is these divided by 255, made planar). The pipeline prefers it: it normalises the bytes
+   * straight into the model's input, with no float copy of the patch in between.
+   */
+  readBytes?(region: Region, size: number, channels: 1 | 3): Promise<Uint8Array>;
+  /**
    * The fraction of the region that looks like tissue, from a cheap low-resolution look
    * (used to skip background windows). Sources without a cheap look return 1.
    */
@@ -107,6 +113,13 @@ export interface Region {
 export interface Predictor {
   readonly outputChannels: number;
   run(input: Float32Array, batch: number, channels: number, size: number): Promise<Float32Array>;
+  /**
+   * Optional: a buffer of `length` values for a later run's input, recycled from the inputs of
+   * earlier runs where the predictor can (its contents are arbitrary: the caller writes every
+   * value). A batch is megabytes; allocating, zeroing and collecting one per call costs the calling
+   * thread about as much as filling it.
+   */
+  inputBuffer?(length: number): Float32Array;
   close(): Promise<void>;
 }
 
