@@ -34,5 +34,7 @@ export * from './jobs.js';
 export * from './rules-sql.js';
 export * from './lifecycle.js';
 export * from './artifact-store.js';
+// Types only: the S3 store (and the AWS SDK) loads when createArtifactStore asks for it.
+export type { S3ArtifactStoreOptions } from './artifact-store-s3.js';
 export * from './competition-data.js';
 export * from './provision.js';

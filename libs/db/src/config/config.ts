@@ -3,6 +3,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'n
 import { hostname } from 'node:os';
 import { isAbsolute, join, resolve } from 'node:path';
 import { z } from 'zod';
+import type { ArtifactStoreSettings } from '../artifact-store.js';
 import { repoRoot } from './repo-root.js';
 
 /**
@@ -14,6 +15,11 @@ import { repoRoot } from './repo-root.js';
  * | DATABASE_URL | postgres://holdout@127.0.0.1:54329/holdout |
  * | REDIS_URL | redis://127.0.0.1:63799 |
  * | HOLDOUT_DATA_DIR | `<repo>/.data` (artifacts, competition data, the generated session secret) |
+ * | HOLDOUT_ARTIFACT_STORE | local (uploads, logs and outputs under `<data>/artifacts`; `s3` is refused for now: an S3 store exists in `@holdout/db` and passes the artifact-store contract tests, but the API and worker do not use it yet, see docs/scaling.md) |
+ * | HOLDOUT_S3_BUCKET | unset (for HOLDOUT_ARTIFACT_STORE=s3, not used yet: the bucket; credentials come from the AWS SDK's standard chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an instance or task role) |
+ * | HOLDOUT_S3_REGION | us-east-1 (for s3, not used yet) |
+ * | HOLDOUT_S3_ENDPOINT | unset = AWS (for s3, not used yet: the origin of an S3-compatible server, e.g. MinIO or Ceph RGW, `https://s3.example.edu:9000`) |
+ * | HOLDOUT_S3_FORCE_PATH_STYLE | false (for s3, not used yet: `true` addresses the bucket in the path, as MinIO and most Ceph RGW setups need) |
  * | HOLDOUT_DATA_SCALE | demo (`demo` or `full`: size of the data generated for recipe bundles; recorded with each competition when it is created) |
  * | PORT / HOST | 4000 / 127.0.0.1 (API only) |
  * | HOLDOUT_UPLOAD_LIMIT_MB | 200 |
@@ -50,6 +56,11 @@ const schema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').default('postgres://holdout@127.0.0.1:54329/holdout'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:63799'),
   HOLDOUT_DATA_DIR: z.string().min(1).optional(),
+  HOLDOUT_ARTIFACT_STORE: z.enum(['local', 's3']).default('local'),
+  HOLDOUT_S3_BUCKET: z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name (3-63 lower-case letters, digits, dots and hyphens)').optional(),
+  HOLDOUT_S3_REGION: z.string().regex(/^[a-z0-9-]+$/, 'must be a region name such as us-east-1').default('us-east-1'),
+  HOLDOUT_S3_ENDPOINT: z.string().regex(/^https?:\/\/[^/?#]+\/?$/, 'must be an http(s):// origin such as https://s3.example.edu:9000').optional(),
+  HOLDOUT_S3_FORCE_PATH_STYLE: z.enum(['true', 'false', '1', '0']).default('false'),
   HOLDOUT_DATA_SCALE: z.enum(['demo', 'full']).default('demo'),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
@@ -93,6 +104,8 @@ export interface AppConfig {
   dataDir: string;
   /** Uploads, kernel outputs, logs: `<data>/artifacts`. */
   artifactDir: string;
+  /** Which artifact store: only `local` (`artifactDir`) for now; loadConfig refuses `s3` until the apps use it. */
+  artifactStore: ArtifactStoreSettings;
   /** Built competition data: `<data>/competitions`. */
   competitionDataDir: string;
   /** Scale of generated competition data: `demo` builds in seconds, `full` is the real competition's size. */
@@ -140,9 +153,14 @@ export class ConfigError extends Error {
 /** Reads the environment once; throws ConfigError listing every problem. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = schema.safeParse(env);
-  if (!parsed.success) {
-    throw new ConfigError(parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`));
+  const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+  // Never advertise what is not built: the S3 store exists, the apps do not read or write through it yet.
+  if (env.HOLDOUT_ARTIFACT_STORE === 's3') {
+    problems.push(
+      'HOLDOUT_ARTIFACT_STORE: s3 is not supported by the API and worker yet: they still read and write the local data directory (HOLDOUT_DATA_DIR). The S3 store in @holdout/db passes its contract tests, but what remains before the apps use it is listed in docs/scaling.md. Unset HOLDOUT_ARTIFACT_STORE or set it to local.',
+    );
   }
+  if (!parsed.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
   const root = repoRoot();
   const publicOrigins = e.HOLDOUT_PUBLIC_ORIGINS.split(',').map((s) => s.trim()).filter(Boolean);
@@ -153,6 +171,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     repoRoot: root,
     dataDir,
     artifactDir: join(dataDir, 'artifacts'),
+    artifactStore: { kind: 'local' },
     competitionDataDir: join(dataDir, 'competitions'),
     dataScale: e.HOLDOUT_DATA_SCALE,
     port: e.PORT,
