@@ -406,13 +406,16 @@ export class CompetitionsService {
     // Closing before the opening would leave a close before the opening and a board revealed before anyone could submit.
     if (now < c.opensAt) throw new DomainError('conflict', `the competition has not opened yet (it opens at ${c.opensAt.toISOString()}); move its timeline instead`);
     const closesAt = c.closesAt < now ? c.closesAt : now;
+    // Team merges end with the competition: a merge deadline after the new close comes to it
+    // (left later, it would contradict the timeline and every later edit would be refused).
+    const teamMergeDeadline = c.teamMergeDeadline && c.teamMergeDeadline > closesAt ? closesAt : c.teamMergeDeadline;
     const revealed = await this.ds.transaction(async (m) => {
-      await m.getRepository(Competition).update({ id: c.id }, { closesAt });
+      await m.getRepository(Competition).update({ id: c.id }, { closesAt, teamMergeDeadline });
       const [rows] = (await m.query(
         `UPDATE competitions c SET revealed_at = $2 WHERE c.id = $1 AND NOT EXISTS (SELECT 1 FROM submissions s WHERE s.competition_id = c.id AND ${HOLDS_REVEAL_SQL}) RETURNING c.id`,
         [c.id, now],
       )) as [unknown[], number];
-      await this.audit.record({ actorId: p.userId, action: 'competition.close', competitionId: c.id, subjectType: 'competition', subjectId: c.id, data: { previousClosesAt: c.closesAt.toISOString() } }, m);
+      await this.audit.record({ actorId: p.userId, action: 'competition.close', competitionId: c.id, subjectType: 'competition', subjectId: c.id, data: { previousClosesAt: c.closesAt.toISOString(), ...(teamMergeDeadline !== c.teamMergeDeadline ? { previousTeamMergeDeadline: c.teamMergeDeadline!.toISOString() } : {}) } }, m);
       return rows.length > 0;
     });
     this.access.invalidate(slug);

@@ -196,9 +196,17 @@ describe('PATCH /api/competitions/:slug (timeline)', () => {
   });
 
   it('refuses to move the close of a closed, revealed competition', async () => {
+    // A merge deadline still ahead comes to the close with it: the timeline stays consistent and
+    // the competition can still be edited (renamed) afterwards.
+    const open = (await prof.get('/api/competitions/cells')).body as CompetitionDto;
+    const mergeAt = new Date((Date.now() + Date.parse(open.closesAt)) / 2).toISOString();
+    assert.equal((await patch(prof, { teamMergeDeadline: mergeAt })).status, 200);
     assert.equal((await prof.post('/api/competitions/cells/close')).status, 200);
     const closed = (await prof.get('/api/competitions/cells')).body as CompetitionDto;
     assert.equal(closed.revealed, true);
+    assert.equal(closed.teamMergeDeadline, closed.closesAt);
+    const renamed = await patch(prof, { title: 'Cells, closed early' });
+    assert.equal(renamed.status, 200, renamed.text);
     const res = await patch(prof, { closesAt: at(t0 + 10 * DAY) });
     assert.equal(res.status, 409, res.text);
     assert.equal(res.body.error.code, 'conflict');
