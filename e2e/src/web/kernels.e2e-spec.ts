@@ -219,6 +219,41 @@ describe('a student’s kernels in Chromium (public run, hidden run)', { timeout
     await page.getByTestId('viewer-status').filter({ hasText: /0 masks for / }).waitFor();
   });
 
+  it('a second kernel waits its turn ("Queued · 1st of 1"), and either can be cancelled, not charged', async () => {
+    const sleeper = (marker: string) => `import time\nprint('${marker}', flush=True)\ntime.sleep(90)\n`;
+    const first = await upload('sleeper.py', sleeper(`first-${run}`), 'Submit');
+    await runCard('public').getByTestId('run-log').filter({ hasText: `first-${run}` }).waitFor(STATE);
+    // This machine's worker runs one kernel at a time: the next one is queued behind it.
+    await upload('waiting.py', sleeper(`second-${run}`), 'Submit');
+    await page.getByTestId('live-progress').filter({ hasText: /^Queued · 1st of 1\b/ }).waitFor(STATE);
+    await screenshot(page, 'kernel-queued');
+    for (const url of [page.url(), `${stack.web}/competitions/${SLUG}/submissions/${first}`]) {
+      await page.goto(url);
+      await page.getByRole('button', { name: 'Cancel kernel' }).click();
+      await page.getByRole('button', { name: 'Yes, cancel the kernel' }).click();
+      await page.locator('[data-testid=live-status] [data-status=cancelled]').waitFor(STATE);
+    }
+    await screenshot(page, 'kernel-cancelled');
+  });
+
+  it('a kernel that fails only over the hidden test data shows the failure class, not the hidden run\'s log', async () => {
+    const marker = `hidden-boom-${run}`;
+    const source = `import os, shutil
+if os.environ.get('KAGGLE_IS_COMPETITION_RERUN'):
+    print('${marker} secret line', flush=True)
+    raise ValueError('${marker}')
+shutil.copy('/kaggle/input/${SLUG}/sample_submission.csv', '/kaggle/working/submission.csv')
+`;
+    await upload('hidden-fail.py', source, 'Submit');
+    await page.locator('[data-testid=live-status] [data-status=failed]').waitFor({ timeout: 240_000 });
+    const ended = page.locator('[data-testid=kernel-run][data-phase=hidden][data-outcome=exception]');
+    await ended.waitFor(STATE);
+    assert.equal(await ended.getByTestId('run-log').count(), 0, 'no log of the hidden run for a participant');
+    assert.doesNotMatch((await page.locator('main').textContent()) ?? '', new RegExp(`${marker} secret line`));
+    await page.getByRole('alert').filter({ hasText: /threw an exception/ }).waitFor();
+    await screenshot(page, 'kernel-failed-hidden-run');
+  });
+
   it('"Submit this" on the Code tab sends the starter kernel as it is, as a kernel submission', async () => {
     await page.goto(`${stack.web}/competitions/${SLUG}/code`);
     const starter = page.getByTestId('starter-code').first();
