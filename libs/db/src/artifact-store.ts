@@ -159,6 +159,7 @@ export function checkArtifactPrefix(prefix: string): string {
   return prefix;
 }
 
+/** Throws ArtifactRangeError for a range that is not whole numbers with 0 ≤ start ≤ end. */
 export function checkByteRange(key: string, range: ByteRange): void {
   const { start, end } = range;
   if (!Number.isSafeInteger(start) || start < 0) throw new ArtifactRangeError(key, range, 'start must be a whole number ≥ 0');
@@ -180,6 +181,7 @@ function showKey(key: string): string {
   return s.length > 200 ? `${s.slice(0, 200)}…"` : s;
 }
 
+/** A put's source as a stream (bytes in memory become one chunk). */
 export function toReadable(source: ArtifactSource): Readable {
   return source instanceof Readable ? source : Readable.from([typeof source === 'string' ? Buffer.from(source) : Buffer.from(source)]);
 }
@@ -256,14 +258,7 @@ export class LocalArtifactStore implements ArtifactStore {
       throw err;
     }
     const { size, sha256 } = m.result();
-    // Written after the file: a crash in between leaves a file without a record, which head rehashes.
-    const meta: LocalMeta = { sha256, size, mtimeMs: (await stat(final)).mtimeMs };
-    const metaTmp = join(this.root, RESERVED_TOP, randomUUID());
-    await writeFile(metaTmp, JSON.stringify(meta), { flag: 'wx' });
-    await rename(metaTmp, final + ARTIFACT_META_SUFFIX).catch(async (err: unknown) => {
-      await rm(metaTmp, { force: true });
-      throw err;
-    });
+    await this.writeMeta(final, { sha256, size, mtimeMs: (await stat(final)).mtimeMs });
     return { key, size, sha256 };
   }
 
@@ -346,6 +341,17 @@ export class LocalArtifactStore implements ArtifactStore {
     return { type: 'file', path: file, size: s.size };
   }
 
+  // After the file, and only a shortcut: without it (a crash in between, a full disk) head rehashes.
+  private async writeMeta(file: string, meta: LocalMeta): Promise<void> {
+    const tmp = join(this.root, RESERVED_TOP, randomUUID());
+    try {
+      await writeFile(tmp, JSON.stringify(meta), { flag: 'wx' });
+      await rename(tmp, file + ARTIFACT_META_SUFFIX);
+    } catch {
+      await rm(tmp, { force: true }).catch(() => undefined);
+    }
+  }
+
   /** The file behind `key` with links resolved, inside the root; ArtifactNotFoundError when there is none. */
   private async realFile(key: string): Promise<string> {
     const p = this.path(key);
@@ -376,6 +382,7 @@ export class LocalArtifactStore implements ArtifactStore {
   }
 }
 
+/** A listing's page size: 1 to 1000 (S3's most), or unset. */
 export function checkPageSize(pageSize: number | undefined): void {
   if (pageSize !== undefined && (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000)) throw new RangeError(`pageSize must be a whole number from 1 to 1000, not ${pageSize}`);
 }
