@@ -53,7 +53,7 @@ step "starting the apps"
 # the others. Ctrl-C stops the apps, then the services. Production: docs/production.md.
 apps='[{"name":"api","cmd":["node","apps/api/dist/main.js"]},{"name":"worker","cmd":["node","apps/worker/dist/main.js"]}'
 if [ -f apps/web/package.json ] && grep -q '"start"' apps/web/package.json; then
-  apps+=',{"name":"web","cmd":["'"$ROOT"'/node_modules/.bin/next","start"],"cwd":"apps/web","env":{"PORT":"'"$WEB_PORT"'"}}'
+  apps+=',{"name":"web","cmd":["node","server.mjs"],"cwd":"apps/web","env":{"PORT":"'"$WEB_PORT"'"}}'
 fi
 apps+=']'
 node scripts/supervise.mjs "$apps" &

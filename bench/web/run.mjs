@@ -100,9 +100,9 @@ process.stdout.on('error', () => process.exit(0));
 const stub = await startStub(0, TEAMS);
 const apiUrl = `http://127.0.0.1:${stub.address().port}`;
 const port = await freePort();
-const next = spawn(process.execPath, [join(ROOT, 'node_modules/next/dist/bin/next'), 'start', '-p', String(port), '-H', '127.0.0.1'], {
+const next = spawn(process.execPath, [join(WEB, 'server.mjs')], {
   cwd: WEB,
-  env: { ...process.env, HOLDOUT_API_URL: apiUrl, NODE_ENV: 'production' },
+  env: { ...process.env, HOLDOUT_API_URL: apiUrl, NODE_ENV: 'production', PORT: String(port), HOSTNAME: '127.0.0.1' },
   stdio: ['ignore', 'ignore', 'inherit'],
 });
 process.on('exit', () => next.kill('SIGTERM'));
@@ -120,7 +120,7 @@ try {
     } catch {
       // not up yet
     }
-    if (i > 200) throw new Error('next start did not come up');
+    if (i > 200) throw new Error('the web server did not come up');
     await sleep(100);
   }
   const pages = [

@@ -1,5 +1,5 @@
 // Starts the real platform for browser tests: a fresh PostgreSQL database, the API and the worker
-// from their compiled entry points, and the built web app (`next start`), each on a free loopback
+// from their compiled entry points, and the built web app (`apps/web/server.mjs`), each on a free loopback
 // port, with logs under e2e/output/logs. PostgreSQL and Redis come from DATABASE_URL / REDIS_URL,
 // or from scripts/services.sh when those are unset.
 import { execFileSync, spawn, type ChildProcess } from 'node:child_process';
@@ -136,8 +136,8 @@ export async function startStack(o: { web?: boolean; env?: Record<string, string
     children.push(run('worker', [join(WORKER_MAIN, 'main.js')], env));
     await waitFor(`${api}/api/health`, apiProc, 'api');
     if (withWeb) {
-      const nextBin = join(ROOT, 'node_modules/next/dist/bin/next');
-      const webProc = run('web', [nextBin, 'start', '-p', String(webPort), '-H', '127.0.0.1'], { ...env, HOLDOUT_API_URL: api, PORT: String(webPort) }, webDir);
+      // The web's own server (apps/web/server.mjs), as `npm start` runs it.
+      const webProc = run('web', [join(webDir, 'server.mjs')], { ...env, HOLDOUT_API_URL: api, PORT: String(webPort), HOSTNAME: '127.0.0.1' }, webDir);
       children.push(webProc);
       await waitFor(`${web}/login`, webProc, 'web');
     }
