@@ -45,11 +45,18 @@ export class LeaderboardsController {
     const sub = this.bus
       .competition(c.id)
       .pipe(debounceTime(250))
-      .subscribe(async () => {
-        const fresh = (await this.access.load(slug)) ?? c;
-        const e: LeaderboardEventDto = { type: 'changed', split: 'public' };
-        stream.send(e);
-        if (isRevealed(fresh)) stream.send({ ...e, split: 'private' } satisfies LeaderboardEventDto);
+      .subscribe(() => {
+        // Never an async subscriber: a read that fails (the database restarting) would reject
+        // where nothing catches it, and an unhandled rejection ends the process. Without a fresh
+        // read, the competition as the stream opened it says whether the private board changed.
+        void this.access
+          .load(slug)
+          .catch(() => null)
+          .then((fresh) => {
+            const e: LeaderboardEventDto = { type: 'changed', split: 'public' };
+            stream.send(e);
+            if (isRevealed(fresh ?? c)) stream.send({ ...e, split: 'private' } satisfies LeaderboardEventDto);
+          });
       });
     stream.onClose(() => sub.unsubscribe());
   }
