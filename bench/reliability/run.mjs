@@ -177,7 +177,7 @@ async function scenario(run) {
 
     const faultPlan = run.fault ? injectFault(run, { env, c, close, startAt, endAt, services, worker }) : Promise.resolve(null);
 
-    const opts = { rec, base, slug: 'rush', fixture, startAt, endAt, closesAt: () => close.t, thinkMaxMs: 20_000, thinkMinMs: 2_000, afterCloseThinkMs: 4_000, invalidShare: 0.15, watchers: 0.3, lingerMs: 30_000 };
+    const opts = { rec, base, slug: 'rush', fixture, startAt, endAt, closesAt: () => close.t, thinkMaxMs: Math.min(20_000, Math.max(3000, (run.seconds * 1000) / 8)), thinkMinMs: 1000, afterCloseThinkMs: 4000, invalidShare: 0.15, watchers: 0.3, lingerMs: 30_000 };
     await Promise.all(students.map((s) => actAsStudent(s, opts)));
     const fault = await faultPlan;
     log(`${run.name}: rush over; waiting for every submission to finish and for the reveal`);
@@ -251,11 +251,11 @@ async function scenario(run) {
 /** Injects the run's fault mid-rush (35 % in, while something is scoring); resolves with what happened when. */
 async function injectFault(run, x) {
   await sleep(x.startAt + run.seconds * 350 - Date.now());
-  // Wait (a little) for a submission to be scoring, so the fault hits scoring work.
+  // Wait (up to 10 s) for scoring work to hit: a submission scoring and others queued behind it.
   const until = Date.now() + 10_000;
   while (Date.now() < until) {
-    const [r] = await x.env.ds.query(`SELECT count(*)::int AS n FROM submissions WHERE competition_id = $1 AND status = 'scoring'`, [x.c.id]);
-    if (r.n > 0) break;
+    const [r] = await x.env.ds.query(`SELECT count(*) FILTER (WHERE status = 'scoring')::int AS scoring, count(*) FILTER (WHERE status = 'queued')::int AS queued FROM submissions WHERE competition_id = $1`, [x.c.id]);
+    if (r.scoring > 0 && (r.queued >= 2 || Date.now() > until - 5000)) break;
     await sleep(20);
   }
   const at = Date.now();
@@ -311,6 +311,8 @@ function faultCost(fault, rec, rows, startAt) {
     failedRequests: bad.length,
     failedByRoute: countBy(bad, (r) => `${r.route} ${r.status}${r.err ? ` ${r.err}` : ''}`),
     slowRequests: slow.length,
+    slowByRoute: countBy(slow, (r) => r.route),
+    slowestMs: slow.length ? Math.max(...slow.map((r) => r.ms)) : null,
     unavailableS: seconds.size,
     errorWindowS: bad.length ? Math.round((Math.max(...bad.map((r) => r.recv)) - fault.at) / 100) / 10 : 0,
     scoringPauseS: Math.round(stall / 100) / 10,
