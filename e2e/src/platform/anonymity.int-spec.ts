@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
 import { AUTH, type LeaderboardDto, type ShakeupDto, type SubmissionDto } from '@holdout/contracts';
-import { Client, createTestEnv, eventually, FixtureBundles, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
+import { Client, createTestEnv, eventually, FixtureBundles, startApi, submissionCsv, type TestApi, type TestEnv, scored } from '@holdout/api/testing';
 import { startWorker } from '@holdout/worker/testing';
 import { apiRoutes, rawRequest, type RawResponse } from './raw-http.js';
 
@@ -73,11 +73,6 @@ describe('anonymity: no other team\'s real name in anything a student receives',
   /** Pseudonyms the viewer saw per team id: they must not change between phases. */
   const pseudonyms = new Map<string, string>();
 
-  const scored = (c: Client, id: string) =>
-    eventually(async () => {
-      const r = (await c.get(`/api/submissions/${id}`)).body as SubmissionDto;
-      return r.status === 'scored' ? r : undefined;
-    }, { what: `submission ${id} scored` });
   const submit = async (c: Client, pub: number, priv: number) => {
     const r = await c.upload(SLUG, submissionCsv(pub, priv));
     assert.equal(r.status, 202, JSON.stringify(r.body));
@@ -133,7 +128,7 @@ describe('anonymity: no other team\'s real name in anything a student receives',
       out.push({ route, path, status: r.status, text: `${JSON.stringify(r.headers)}\n${r.text}` });
       return r;
     };
-    for (const path of ['/api/health', '/api/ready', '/api/me', '/api/tokens', '/api/notifications', '/api/courses', '/api/competitions', '/api/bundles', '/api/admin/users']) await ask(`GET ${path}`, path);
+    for (const path of ['/api/health', '/api/ready', '/api/me', '/api/tokens', '/api/notifications', '/api/courses', '/api/competitions', '/api/bundles', '/api/admin/users', '/api/admin/status']) await ask(`GET ${path}`, path);
     await ask('GET /api/notifications/events', '/api/notifications/events');
     await ask('GET /api/bundles/checks/{id}/events', '/api/bundles/checks/00000000-0000-4000-8000-000000000000/events');
     for (const sub of ['members', 'audit', 'kernel-policy']) await ask(`GET /api/courses/{id}/${sub}`, `/api/courses/${courseId}/${sub}`);

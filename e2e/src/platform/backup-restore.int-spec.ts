@@ -7,7 +7,7 @@ import { after, before, describe, it } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { DataFileDto } from '@holdout/contracts';
 import { createDataSource } from '@holdout/db';
-import { Client, createCompetitionWithData, createTestEnv, dataVisible, eventually, expectedScore, FixtureBundles, processEnv, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
+import { Client, createCompetitionWithData, createTestEnv, dataVisible, expectedScore, FixtureBundles, processEnv, scored, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
 import { startWorker } from '@holdout/worker/testing';
 import { DataSource } from 'typeorm';
 
@@ -64,11 +64,7 @@ describe('backup and restore (scripts/backup.sh, scripts/restore.sh)', () => {
     const csv = submissionCsv(6, 8);
     const up = await student.upload('kept', csv);
     assert.equal(up.status, 202);
-    const scored = await eventually(async () => {
-      const r = await student.get(`/api/submissions/${up.body.id}`);
-      return r.body.status === 'scored' ? r.body : undefined;
-    }, { timeoutMs: 30_000, what: 'the submission to be scored' });
-    assert.equal(scored.publicScore, expectedScore(6));
+    assert.equal((await scored(student, up.body.id)).publicScore, expectedScore(6));
     const dataFiles = (await student.get('/api/competitions/kept/data')).body as DataFileDto[];
     const sample = dataFiles.find((f) => f.name.endsWith('.csv'))!;
     const sampleBytes = (await student.get(`/api/competitions/kept/data/${sample.name}`)).text;
@@ -138,10 +134,6 @@ describe('backup and restore (scripts/backup.sh, scripts/restore.sh)', () => {
     await dataVisible(again2, 'kept');
     const next = await again2.upload('kept', submissionCsv(4, 4));
     assert.equal(next.status, 202, JSON.stringify(next.body));
-    const nextScored = await eventually(async () => {
-      const s = await again2.get(`/api/submissions/${next.body.id}`);
-      return s.body.status === 'scored' ? s.body : undefined;
-    }, { timeoutMs: 30_000, what: 'a submission after the restore to be scored' });
-    assert.equal(nextScored.publicScore, expectedScore(4));
+    assert.equal((await scored(again2, next.body.id)).publicScore, expectedScore(4));
   });
 });

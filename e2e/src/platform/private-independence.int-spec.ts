@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
 import { AUTH, type SubmissionDto } from '@holdout/contracts';
-import { Client, createTestEnv, eventually, expectedScore, FixtureBundles, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
+import { Client, createTestEnv, eventually, expectedScore, FixtureBundles, startApi, submissionCsv, type TestApi, type TestEnv, scored } from '@holdout/api/testing';
 import { startWorker } from '@holdout/worker/testing';
 import { apiRoutes, rawRequest, type RawResponse } from './raw-http.js';
 
@@ -59,11 +59,6 @@ describe('private scores before the reveal: the bytes a student receives do not 
   let theirs: SubmissionDto;
   let offeredGets: string[] = [];
 
-  const scored = (c: Client, id: string) =>
-    eventually(async () => {
-      const r = (await c.get(`/api/submissions/${id}`)).body as SubmissionDto;
-      return r.status === 'scored' ? r : undefined;
-    }, { what: `submission ${id} scored` });
   const submit = async (c: Client, pub: number, priv: number) => {
     const r = await c.upload(SLUG, submissionCsv(pub, priv));
     assert.equal(r.status, 202, JSON.stringify(r.body));

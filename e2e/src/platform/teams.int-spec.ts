@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { AuditEventDto, GradeRowDto, LeaderboardDto, SubmissionDto, TeamDto, TeamInviteDto, TeamSummaryDto } from '@holdout/contracts';
-import { Client, createTestEnv, eventually, expectedScore, FixtureBundles, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
+import { Client, createTestEnv, eventually, expectedScore, FixtureBundles, startApi, submissionCsv, type TestApi, type TestEnv, scored } from '@holdout/api/testing';
 import { startWorker } from '@holdout/worker/testing';
 
 const DAY = 86_400_000;
@@ -19,11 +19,6 @@ describe('teams and merges', () => {
   const bundles = new FixtureBundles(() => ({ opensAt: new Date(Date.now() - DAY), closesAt: new Date(Date.now() + 10 * DAY), dailySubmissions: 5 }));
 
   const team = async (c: Client) => (await c.get('/api/competitions/teams/team')).body as TeamDto;
-  const scored = (c: Client, id: string) =>
-    eventually(async () => {
-      const r = (await c.get(`/api/submissions/${id}`)).body as SubmissionDto;
-      return r.status === 'scored' ? r : undefined;
-    }, { what: `submission ${id} scored` });
   const submit = async (c: Client, tp: number) => {
     const r = await c.post('/api/competitions/teams/submissions').attach('file', Buffer.from(submissionCsv(tp, 8)), 'sub.csv');
     assert.equal(r.status, 202, JSON.stringify(r.body));

@@ -1,6 +1,6 @@
 import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
-import { AUTH, type SessionDto } from '@holdout/contracts';
+import { AUTH, type SessionDto, type SubmissionDto } from '@holdout/contracts';
 import { Competition, JsonLogger, provisionCompetitionData, type AppConfig } from '@holdout/db';
 import type { TestEnv } from '@holdout/db/testing';
 import request from 'supertest';
@@ -97,6 +97,14 @@ export async function eventually<T>(check: () => Promise<T | undefined>, { timeo
     if (Date.now() > until) throw new Error(`timed out waiting for ${what}`);
     await new Promise((r) => setTimeout(r, everyMs));
   }
+}
+
+/** Waits until `client` sees submission `id` scored (as it would poll its page), and answers it. */
+export function scored(client: Client, id: string, timeoutMs = 30_000): Promise<SubmissionDto> {
+  return eventually(async () => {
+    const r = (await client.get(`/api/submissions/${id}`)).body as SubmissionDto;
+    return r.status === 'scored' ? r : undefined;
+  }, { timeoutMs, what: `submission ${id} to be scored` });
 }
 
 /**
