@@ -248,9 +248,13 @@ async function scenario(run) {
   }
 }
 
-/** Injects the run's fault mid-rush (35 % in, while something is scoring); resolves with what happened when. */
+/**
+ * Injects the run's fault during the rush, while something is scoring: at 60 % of the run (the
+ * close is at 70 %), when the queue is growing; the clock fault at 35 %, so that the close it
+ * moves is well ahead of the planned one. Resolves with what happened when.
+ */
 async function injectFault(run, x) {
-  await sleep(x.startAt + run.seconds * 350 - Date.now());
+  await sleep(x.startAt + run.seconds * (run.fault === 'clock' ? 350 : 600) - Date.now());
   // Wait (up to 10 s) for scoring work to hit: a submission scoring and others queued behind it.
   const until = Date.now() + 10_000;
   while (Date.now() < until) {

@@ -60,7 +60,7 @@ export class MaintenanceService {
       if (!c?.due) return 'not-due';
       if (this.heldLogged.get(competitionId) !== c.pending) {
         this.heldLogged.set(competitionId, c.pending);
-        this.logger.write('info', 'reveal held: submissions made before the close are still being scored', { competitionId, pending: c.pending });
+        this.logger.write('info', 'reveal held: the close is settling, or submissions made before it are still being scored', { competitionId, pending: c.pending });
       }
       return 'held';
     });
