@@ -104,7 +104,8 @@ describe('architecture', () => {
   });
 
   // What each lib may import besides node's modules and its own files (ARCHITECTURE.md's table;
-  // libs/db also reads its config with zod and types the Redis client it is handed).
+  // libs/db also reads its config with zod, types the Redis client it is handed, and talks to an
+  // S3-compatible artifact store through the AWS SDK, loaded only when that store is configured).
   const LIB_IMPORTS: Record<string, RegExp> = {
     'libs/contracts': /^$/,
     'libs/metrics': /^$/,
@@ -112,7 +113,7 @@ describe('architecture', () => {
     'libs/competition': /^(@holdout\/(contracts|metrics)|sharp|yaml|zod|tar-stream)$/,
     'libs/sandbox': /^(@holdout\/contracts|dockerode)$/,
     'libs/inference': /^(onnxruntime-node|sharp|protobufjs|tar-stream)$/,
-    'libs/db': /^(@holdout\/(contracts|rules)|typeorm|pg|zod|ioredis|reflect-metadata)$/,
+    'libs/db': /^(@holdout\/(contracts|rules)|typeorm|pg|zod|ioredis|reflect-metadata|@aws-sdk\/(client-s3|lib-storage|s3-request-presigner))$/,
   };
 
   it('each lib imports only what the architecture allows it (libs/metrics: no framework, nothing at all)', () => {

@@ -10,7 +10,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { Client, createCompetitionWithData, createTestEnv, dataVisible, eventually, FixtureBundles, LibCompetitionBundles, startApi, type BundleCompetition, type TestApi, type TestEnv } from '@holdout/api/testing';
 import { AUTH, type CompetitionDto, type SubmissionDetailDto } from '@holdout/contracts';
-import { CHARGED_STATUSES_SQL, createDataSource, JsonLogger, type BuiltData, type DataScale } from '@holdout/db';
+import { ARTIFACT_META_SUFFIX, CHARGED_STATUSES_SQL, createDataSource, JsonLogger, type BuiltData, type DataScale } from '@holdout/db';
 import { identityModel } from '@holdout/inference/testing';
 import { WorkerModule } from '@holdout/worker/testing';
 import { bytesOf, fieldsOf, isLazy, loadCorpus, packArchive, type Bytes, type CorpusCase, type LazyBytes, type Target } from './bad-input-corpus.js';
@@ -61,9 +61,10 @@ class CorpusBundles extends LibCompetitionBundles {
 }
 
 /** Every file under `root`, relative and sorted (empty directories do not count). */
+/** The stored files under `root` (not the store's checksum records beside them). */
 async function filesUnder(root: string): Promise<string[]> {
   const entries = await readdir(root, { withFileTypes: true, recursive: true }).catch(() => []);
-  return entries.filter((e) => !e.isDirectory()).map((e) => relative(root, join(e.parentPath, e.name))).sort();
+  return entries.filter((e) => !e.isDirectory() && !e.name.endsWith(ARTIFACT_META_SUFFIX)).map((e) => relative(root, join(e.parentPath, e.name))).sort();
 }
 
 interface Response {
@@ -284,6 +285,8 @@ describe('the bad-input corpus against the API and a real worker', () => {
     prof = await Client.register(api.server, 'prof@example.com'); // first account: site admin
     const course = (await prof.post('/api/courses').send({ name: 'Corpus' })).body;
     courseId = course.id;
+    // The bundles' kernels ask for a GPU; this machine has none, so the course lets them use the CPU.
+    assert.equal((await prof.put(`/api/courses/${courseId}/kernel-policy`).send({ cpuFallback: true })).status, 200);
     await createCompetitionWithData({ env, bundles, instructor: prof, courseId, bundle: 'fixture', slug: slugs.dice });
     await createCompetitionWithData({ env, bundles, instructor: prof, courseId, bundle: 'fixture-instance', slug: slugs.instance });
     await createCompetitionWithData({ env, bundles, instructor: prof, courseId, bundle: 'hubmap-glomeruli', slug: slugs.hubmap });

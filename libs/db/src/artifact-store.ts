@@ -249,17 +249,22 @@ export class LocalArtifactStore implements ArtifactStore {
     const tmp = join(this.root, RESERVED_TOP, randomUUID());
     await mkdir(dirname(tmp), { recursive: true });
     const m = meter(limit);
+    const out = createWriteStream(tmp, { flags: 'wx' });
+    let stored: { size: number; sha256: string };
     try {
-      await pipeline(toReadable(source), m.stream, createWriteStream(tmp, { flags: 'wx' }));
+      await pipeline(toReadable(source), m.stream, out);
       await mkdir(dirname(final), { recursive: true });
+      // The record first (a rename keeps the file's mtime), so a file never shows without it.
+      stored = m.result();
+      await this.writeMeta(final, { ...stored, mtimeMs: (await stat(tmp)).mtimeMs });
       await rename(tmp, final);
     } catch (err) {
+      // A failed pipeline may still be opening the file: remove it only once the stream is closed.
+      if (!out.closed) await new Promise<void>((done) => out.once('close', () => done()));
       await rm(tmp, { force: true });
       throw err;
     }
-    const { size, sha256 } = m.result();
-    await this.writeMeta(final, { sha256, size, mtimeMs: (await stat(final)).mtimeMs });
-    return { key, size, sha256 };
+    return { key, size: stored.size, sha256: stored.sha256 };
   }
 
   async get(key: string, range?: ByteRange): Promise<Readable> {
@@ -341,7 +346,7 @@ export class LocalArtifactStore implements ArtifactStore {
     return { type: 'file', path: file, size: s.size };
   }
 
-  // After the file, and only a shortcut: without it (a crash in between, a full disk) head rehashes.
+  // Only a shortcut: without it (a full disk), or with a stale one (a crash before the file's rename), head rehashes.
   private async writeMeta(file: string, meta: LocalMeta): Promise<void> {
     const tmp = join(this.root, RESERVED_TOP, randomUUID());
     try {
