@@ -3,14 +3,14 @@
 // over loopback in the last hour of a competition compressed into minutes, the close passing
 // during the run. Prints one JSON line per run on stdout (progress on stderr):
 //
-//   node bench/reliability/run.mjs [--students 200] [--seconds 150] [--faults all|none|worker-kill,redis-loss,postgres-restart,clock]
+//   node bench/reliability/run.mjs [--students 200] [--seconds 150] [--faults all|none|worker-kill,redis-loss,postgres-restart,clock,docker-restart,disk-full,kernel-worker-kill]
 //                                  [--fault-students 40] [--fault-seconds 60] [--only-faults]
 //
 // Each run checks: no accepted upload lost; every accepted submission scored or failed with a
 // reason, exactly once, as its file deserves; quotas exact; uploads after the close late, never
 // ranked; the reveal after every on-time submission finished, the first private board anyone is
 // served equal to the final one. Needs `npx tsc -b apps/api apps/worker`. See README.md here.
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createWriteStream, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,10 +26,16 @@ const { values: o } = parseArgs({
     'only-faults': { type: 'boolean', default: false },
     'scoring-ms': { type: 'string', default: '150' },
     daily: { type: 'string', default: '5' },
+    'kernel-students': { type: 'string', default: process.env.RELIABILITY_KERNEL_STUDENTS ?? '6' },
+    'kernel-image': { type: 'string', default: process.env.HOLDOUT_KERNEL_IMAGE ?? 'holdout/kernel-runtime:slim' },
+    'kernel-time-limit': { type: 'string', default: '20' },
   },
 });
-const FAULTS = ['worker-kill', 'redis-loss', 'postgres-restart', 'clock'];
-const faults = o.faults === 'none' ? [] : o.faults === 'all' ? FAULTS : o.faults.split(',');
+// The faults with kernels in their rush (a few students submitting small kernels, as issue 17 asks).
+const KERNEL_FAULTS = ['docker-restart', 'disk-full', 'kernel-worker-kill'];
+const FAULTS = ['worker-kill', 'redis-loss', 'postgres-restart', 'clock', ...KERNEL_FAULTS];
+// `all`: the faults without kernels (the kernel faults need root and restart the machine's Docker engine: named, or `kernels` for the three).
+const faults = o.faults === 'none' ? [] : o.faults === 'all' ? FAULTS.filter((f) => !KERNEL_FAULTS.includes(f)) : o.faults.split(',').flatMap((f) => (f === 'kernels' ? KERNEL_FAULTS : [f]));
 for (const f of faults) if (!FAULTS.includes(f)) throw new Error(`unknown fault '${f}' (${FAULTS.join(', ')})`);
 
 const DAY = 86_400_000;
@@ -68,16 +74,19 @@ const { Queue } = await import('bullmq');
 const { childEnv, line, OUT } = await import('../api/common.mjs');
 const { Recorder, enrol, actAsStudent } = await import('./students.mjs');
 const { judge, percentile } = await import('./checks.mjs');
+const kernels = await import('./kernels.mjs');
 
 const runs = [
   ...(o['only-faults'] ? [] : [{ name: 'rush', students: Number(o.students), seconds: Number(o.seconds), fault: null }]),
-  ...faults.map((f) => ({ name: f, students: Number(o['fault-students']), seconds: Number(o['fault-seconds']), fault: f })),
+  ...faults.map((f) => ({ name: f, students: Number(o[KERNEL_FAULTS.includes(f) ? 'kernel-students' : 'fault-students']), seconds: Number(o['fault-seconds']), fault: f, kernels: KERNEL_FAULTS.includes(f) })),
 ];
 
 let failed = false;
 try {
   for (const run of runs) {
     const result = await scenario(run);
+    // After the run's clean-up, which adds to its checks (nothingLeft).
+    log(`${run.name}: ${result.pass ? 'PASS' : 'FAIL'} ${Object.entries(result.checks).map(([k, v]) => `${k}=${v.pass ? 'ok' : 'FAIL'}`).join(' ')}`);
     line(result);
     if (!result.pass) failed = true;
   }
@@ -89,13 +98,18 @@ process.exitCode = failed ? 1 : 0;
 async function scenario(run) {
   log(`${run.name}: ${run.students} students, ${run.seconds} s${run.fault ? `, fault: ${run.fault}` : ''}`);
   const env = await fixture.createTestEnv(`rel_${run.name.replace(/\W/g, '_')}`);
+  // Kernel runs: the data directory (artifacts, competition data, kernel scratch) on a small
+  // tmpfs of its own, which the disk fault fills; unmounted at the end.
+  const disk = run.kernels ? env.config.dataDir : null;
+  if (disk) kernels.mountSmallDisk(disk);
+  const kernelEnv = run.kernels ? { HOLDOUT_KERNELS: 'on', HOLDOUT_KERNEL_IMAGE: o['kernel-image'], HOLDOUT_KERNEL_OWNER: `rel-${env.name}`, HOLDOUT_KERNEL_CONCURRENCY: '2' } : { HOLDOUT_KERNELS: 'off' };
   const port = 5000 + Math.floor(Math.random() * 900);
   const base = `http://127.0.0.1:${port}`;
   // A class signing up at once from one address (loopback): the sign-up limit per address is
   // raised as the configuration table says to for a class behind one NAT address. The upload
   // limit per account keeps its default.
-  const apiEnv = childEnv(env, { PORT: String(port), HOLDOUT_KERNELS: 'off', HOLDOUT_AUTH_REQUESTS_PER_MINUTE: '100000' });
-  const workerEnv = childEnv(env, { HOLDOUT_KERNELS: 'off', HOLDOUT_LOG_LEVEL: 'info', ...WORKER });
+  const apiEnv = childEnv(env, { PORT: String(port), ...kernelEnv, HOLDOUT_AUTH_REQUESTS_PER_MINUTE: '100000' });
+  const workerEnv = childEnv(env, { ...kernelEnv, HOLDOUT_LOG_LEVEL: 'info', ...WORKER });
   const crashes = [];
   const workerLog = `reliability-${run.name}-worker.log`;
   const apiReady = async () => (await fetch(`${base}/api/ready`)).ok;
@@ -107,6 +121,7 @@ async function scenario(run) {
   const maintenance = new Queue(QUEUES.maintenance, { connection, prefix: env.config.queuePrefix });
   scoring.on('error', () => undefined);
   maintenance.on('error', () => undefined);
+  let result;
   try {
     api = await supervise('api', 'apps/api/dist/main.js', apiEnv, `reliability-${run.name}-api.log`, apiReady, crashes);
     worker = await supervise('worker', 'apps/worker/dist/main.js', workerEnv, workerLog, workerReady, crashes);
@@ -118,7 +133,9 @@ async function scenario(run) {
     const prof = await reg.json();
     const profAuth = { cookie: reg.headers.getSetCookie().map((c) => c.split(';')[0]).join('; '), 'x-csrf-token': prof.csrfToken };
     const course = await (await fetch(`${base}/api/courses`, { method: 'POST', headers: { 'content-type': 'application/json', ...profAuth }, body: JSON.stringify({ name: 'Reliability' }) })).json();
-    const bundles = new fixture.FixtureBundles(() => ({ opensAt: new Date(Date.now() - DAY), closesAt: new Date(Date.now() + DAY), dailySubmissions: Number(o.daily) }));
+    const bundles = run.kernels
+      ? kernels.kernelBundles(fixture, { daily: Number(o.daily), image: o['kernel-image'], timeLimitSeconds: Number(o['kernel-time-limit']) })
+      : new fixture.FixtureBundles(() => ({ opensAt: new Date(Date.now() - DAY), closesAt: new Date(Date.now() + DAY), dailySubmissions: Number(o.daily) }));
     const b = await bundles.load('fixture');
     const repo = env.ds.getRepository(Competition);
     const c = await repo.save(repo.create({ ...b, slug: 'rush', courseId: course.id, visibility: 'course', dataDir: null, publicDir: null, dataStatus: 'pending', currentSolutionVersionId: null, revealedAt: null, createdById: prof.user.id }));
@@ -155,7 +172,7 @@ async function scenario(run) {
       while (sampling) {
         const t = Date.now();
         const q = await withTimeout(scoring.getJobCounts('waiting', 'prioritized', 'active', 'delayed'), 900).catch(() => null);
-        const d = await withTimeout(env.ds.query(`SELECT count(*) FILTER (WHERE status = 'queued')::int AS queued, count(*) FILTER (WHERE status = 'scoring')::int AS scoring FROM submissions WHERE competition_id = $1`, [c.id]), 900).catch(() => null);
+        const d = await withTimeout(env.ds.query(`SELECT count(*) FILTER (WHERE status = 'queued')::int AS queued, count(*) FILTER (WHERE status IN ('running', 'scoring'))::int AS scoring FROM submissions WHERE competition_id = $1`, [c.id]), 900).catch(() => null);
         samples.push([Math.round((t - startAt) / 100) / 10, q ? q.waiting + q.prioritized + q.delayed : null, q ? q.active : null, d ? d[0].queued : null, d ? d[0].scoring : null]);
         await sleep(1000 - (Date.now() - t));
       }
@@ -175,9 +192,9 @@ async function scenario(run) {
       }
     })();
 
-    const faultPlan = run.fault ? injectFault(run, { env, c, close, startAt, endAt, services, worker }) : Promise.resolve(null);
+    const faultPlan = run.fault ? injectFault(run, { env, c, close, startAt, endAt, services, worker, disk }) : Promise.resolve(null);
 
-    const opts = { rec, base, slug: 'rush', fixture, startAt, endAt, closesAt: () => close.t, thinkMaxMs: Math.min(20_000, Math.max(3000, (run.seconds * 1000) / 8)), thinkMinMs: 1000, afterCloseThinkMs: 4000, invalidShare: 0.15, watchers: 0.3, lingerMs: 30_000 };
+    const opts = { kernels: run.kernels ? kernels : null, rec, base, slug: 'rush', fixture, startAt, endAt, closesAt: () => close.t, thinkMaxMs: Math.min(20_000, Math.max(3000, (run.seconds * 1000) / 8)), thinkMinMs: 1000, afterCloseThinkMs: 4000, invalidShare: 0.15, watchers: 0.3, lingerMs: 30_000 };
     await Promise.all(students.map((s) => actAsStudent(s, opts)));
     const fault = await faultPlan;
     log(`${run.name}: rush over; waiting for every submission to finish and for the reveal`);
@@ -186,7 +203,7 @@ async function scenario(run) {
     const drainStart = Date.now();
     let drained = false;
     while (Date.now() - drainStart < 300_000) {
-      const [r] = await env.ds.query(`SELECT count(*) FILTER (WHERE status IN ('queued', 'scoring'))::int AS n, bool_or(c.revealed_at IS NOT NULL) AS revealed FROM competitions c LEFT JOIN submissions s ON s.competition_id = c.id WHERE c.id = $1`, [c.id]).catch(() => [{ n: -1, revealed: false }]);
+      const [r] = await env.ds.query(`SELECT count(*) FILTER (WHERE status IN ('queued', 'running', 'scoring'))::int AS n, bool_or(c.revealed_at IS NOT NULL) AS revealed FROM competitions c LEFT JOIN submissions s ON s.competition_id = c.id WHERE c.id = $1`, [c.id]).catch(() => [{ n: -1, revealed: false }]);
       if (r.n === 0 && r.revealed && observer.firstRevealed) {
         drained = true;
         break;
@@ -194,6 +211,12 @@ async function scenario(run) {
       await sleep(500);
     }
     const drainS = (Date.now() - drainStart) / 1000;
+    // Kernel runs: once everything finished, no container of this run's pool is left (a removal may lag the status by a moment).
+    let leftContainers = [];
+    if (run.kernels) {
+      const until = Date.now() + 15_000;
+      while ((leftContainers = kernels.poolContainers(env.name) ?? [{ id: 'engine not answering' }]).length > 0 && Date.now() < until) await sleep(500);
+    }
     sampling = false;
     await sampler;
     await observing;
@@ -212,7 +235,7 @@ async function scenario(run) {
     );
     const uploads = students.flatMap((s) => s.uploads);
     const requeued = readFileSync(join(OUT, workerLog), 'utf8').split('\n').filter((l) => l.includes('"reconciled"')).reduce((n, l) => n + (JSON.parse(l).requeued ?? 0), 0);
-    const result = {
+    result = {
       bench: run.fault ? 'reliability.fault' : 'reliability.rush',
       ...(run.fault ? { fault: run.fault } : {}),
       students: run.students,
@@ -234,16 +257,26 @@ async function scenario(run) {
       // Processes that exited on their own (restarted after 1 s, as the supervisor of `npm start` or systemd would).
       crashes: crashes.map((c) => ({ ...c, atS: Math.round((c.at - startAt) / 100) / 10, at: undefined })),
       ...(fault ? { faultCost: faultCost(fault, rec, verdict.rows, startAt) } : {}),
-      checks: verdict.checks,
-      pass: verdict.pass && drained,
+      checks: { ...verdict.checks, ...(run.kernels ? { nothingLeft: { pass: leftContainers.length === 0, containersAfterDrain: leftContainers } } : {}) },
+      pass: verdict.pass && drained && leftContainers.length === 0,
     };
-    log(`${run.name}: ${result.pass ? 'PASS' : 'FAIL'} ${Object.entries(verdict.checks).map(([k, v]) => `${k}=${v.pass ? 'ok' : 'FAIL'}`).join(' ')}`);
     return result;
   } finally {
     await scoring.close().catch(() => undefined);
     await maintenance.close().catch(() => undefined);
     await worker?.stop();
     await api?.stop();
+    if (disk) {
+      // Nothing of the run left on the engine once its worker stopped, and its disk unmounted.
+      const left = kernels.poolContainers(env.name) ?? [{ id: 'engine not answering' }];
+      for (const x of left) spawnSync('docker', ['rm', '-f', x.id], { stdio: 'ignore' });
+      kernels.unmountSmallDisk(disk);
+      const stillMounted = kernels.mounted(disk);
+      if (result) {
+        result.checks.nothingLeft = { ...result.checks.nothingLeft, containersAfterStop: left, diskStillMounted: stillMounted, pass: result.checks.nothingLeft.pass && left.length === 0 && !stillMounted };
+        result.pass = result.pass && result.checks.nothingLeft.pass;
+      }
+    }
     await env.drop().catch((err) => log(`drop ${env.name}: ${err.message}`));
   }
 }
@@ -258,12 +291,12 @@ async function injectFault(run, x) {
   // Wait (up to 10 s) for scoring work to hit: a submission scoring and others queued behind it.
   const until = Date.now() + 10_000;
   while (Date.now() < until) {
-    const [r] = await x.env.ds.query(`SELECT count(*) FILTER (WHERE status = 'scoring')::int AS scoring, count(*) FILTER (WHERE status = 'queued')::int AS queued FROM submissions WHERE competition_id = $1`, [x.c.id]);
+    const [r] = await x.env.ds.query(`SELECT count(*) FILTER (WHERE status IN ('running', 'scoring'))::int AS scoring, count(*) FILTER (WHERE status = 'queued')::int AS queued FROM submissions WHERE competition_id = $1`, [x.c.id]);
     if (r.scoring > 0 && (r.queued >= 2 || Date.now() > until - 5000)) break;
     await sleep(20);
   }
   const at = Date.now();
-  const [{ n: scoringAtFault }] = await x.env.ds.query(`SELECT count(*)::int AS n FROM submissions WHERE competition_id = $1 AND status IN ('queued', 'scoring')`, [x.c.id]);
+  const [{ n: scoringAtFault }] = await x.env.ds.query(`SELECT count(*)::int AS n FROM submissions WHERE competition_id = $1 AND status IN ('queued', 'running', 'scoring')`, [x.c.id]);
   log(`${run.name}: fault now (${scoringAtFault} submissions queued or scoring)`);
   let detail = {};
   switch (run.fault) {
@@ -271,6 +304,26 @@ async function injectFault(run, x) {
       // SIGKILL: no shutdown hook runs; its supervisor starts it again (after 1 s).
       const t = await x.worker.kill('SIGKILL');
       detail = { workerDownMs: t };
+      break;
+    }
+    case 'kernel-worker-kill': {
+      // SIGKILL while a kernel runs: its sandbox is orphaned; the restarted worker must reclaim it.
+      const running = (kernels.poolContainers(x.env.name) ?? []).filter((k) => k.state === 'running').length;
+      const t = await x.worker.kill('SIGKILL');
+      detail = { workerDownMs: t, containersRunningAtKill: running };
+      break;
+    }
+    case 'docker-restart': {
+      const running = (kernels.poolContainers(x.env.name) ?? []).filter((k) => k.state === 'running').length;
+      detail = { containersRunningAtRestart: running, ...(await kernels.restartDockerEngine(root)) };
+      break;
+    }
+    case 'disk-full': {
+      // The artifact disk full for 10 s (uploads, kernel outputs and logs cannot be written), then freed.
+      const { file, bytes } = kernels.fillDisk(x.disk);
+      await sleep(10_000);
+      kernels.freeDisk(file);
+      detail = { filledBytes: bytes, fullForMs: 10_000 };
       break;
     }
     case 'redis-loss':
@@ -321,6 +374,13 @@ function faultCost(fault, rec, rows, startAt) {
     errorWindowS: bad.length ? Math.round((Math.max(...bad.map((r) => r.recv)) - fault.at) / 100) / 10 : 0,
     scoringPauseS: Math.round(stall / 100) / 10,
     maxUploadToScoreNearFaultMs: near.length ? Math.max(...near) : null,
+    // How the submissions accepted until the fault was over ended: status, failure class and code (attempts > 1: run again).
+    outcomes: countBy(rows.filter((r) => r.created_at.getTime() <= fault.done), (r) => [r.status, r.error_class, r.error_code].filter(Boolean).join(' ')),
+    outcomesAfterFault: countBy(rows.filter((r) => r.created_at.getTime() > fault.done), (r) => [r.status, r.error_class, r.error_code].filter(Boolean).join(' ')),
+    ranAgain: rows.filter((r) => r.attempts > 1).length,
+    // Failed on our side: refunded, not charged to the team's daily quota (quotasExact replays it).
+    failedOurSideNotCharged: rows.filter((r) => r.status === 'failed' && r.error_class === 'infrastructure').length,
+    failures: rows.filter((r) => r.status === 'failed').slice(0, 8).map((r) => ({ id: r.id, class: r.error_class, code: r.error_code, message: r.error_message?.slice(0, 240), attempts: r.attempts, late: r.late })),
   };
 }
 

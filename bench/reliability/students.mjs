@@ -171,10 +171,13 @@ export async function actAsStudent(student, o) {
     const pub = 1 + Math.floor(Math.random() * 12);
     const priv = 1 + Math.floor(Math.random() * 12);
     const csv = valid ? fixture.submissionCsv(pub, priv) : fixture.INVALID_SUBMISSION;
+    // In a kernel competition the student uploads a small kernel that writes the file.
+    const body = o.kernels ? o.kernels.kernelSource(csv) : csv;
     // A failed request (no answer, 5xx) is tried again, as a student would, a few times.
     for (let attempt = 0; attempt < 4; attempt++) {
       const form = new FormData();
-      form.append('file', new Blob([csv]), 'submission.csv');
+      if (o.kernels) form.append('kind', 'kernel');
+      form.append('file', new Blob([body]), o.kernels ? 'kernel.py' : 'submission.csv');
       const r = await call(rec, 'POST /api/competitions/:slug/submissions', `${base}/api/competitions/${slug}/submissions`, { method: 'POST', headers: writes, body: form });
       const u = { sent: r.sent, recv: r.recv, status: r.status, code: r.body?.error?.code ?? null, id: r.status === 202 ? r.body.id : null, late: r.status === 202 ? r.body.late : null, valid, pub, priv, attempt };
       student.uploads.push(u);
