@@ -21,3 +21,18 @@ export class KernelSandboxLostError extends Error {
     super(`the sandbox of run ${runId} disappeared before it could be inspected`);
   }
 }
+
+/**
+ * The kernel was killed by a signal nobody in the sandbox sent and no limit explains (exit code
+ * 137 or 143 with no time, memory or output limit reached and no cancel): the Docker engine
+ * stopping or restarting kills its containers so. An infrastructure fault, never the student's.
+ */
+export class KernelKilledFromOutsideError extends Error {
+  override readonly name = 'KernelKilledFromOutsideError';
+  constructor(
+    readonly runId: string,
+    readonly exitCode: number,
+  ) {
+    super(`the kernel of run ${runId} was killed from outside its sandbox (exit code ${exitCode}, no limit reached), as when the Docker engine restarts`);
+  }
+}

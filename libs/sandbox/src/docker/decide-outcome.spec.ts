@@ -1,6 +1,6 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { decideOutcome } from './docker-kernel-runner.js';
+import { decideOutcome, killedFromOutside } from './docker-kernel-runner.js';
 
 const ok = { killedFor: null, oomKilled: false, exitCode: 0, hasSubmission: true, outputExceeded: false } as const;
 
@@ -33,5 +33,16 @@ describe('decideOutcome', () => {
     assert.equal(decideOutcome({ ...ok, killedFor: 'output-limit', outputFull: true }).reason, 'output-limit');
     assert.equal(decideOutcome({ ...ok, outputExceeded: true }).reason, 'output-exceeded');
     assert.equal(decideOutcome({ ...ok, outputExceeded: true, outputFull: true }).reason, 'output-full');
+  });
+
+  it('tells a kernel killed from outside (the engine stopping) from one our limits stopped', () => {
+    const outside = (input: Partial<Parameters<typeof decideOutcome>[0]>) => killedFromOutside(decideOutcome({ ...ok, ...input }), input.exitCode ?? 0);
+    assert.equal(outside({ exitCode: 137 }), true, 'SIGKILL, no limit reached');
+    assert.equal(outside({ exitCode: 143 }), true, 'SIGTERM, no limit reached');
+    assert.equal(outside({ exitCode: 1 }), false, 'an exception');
+    assert.equal(outside({ oomKilled: true, exitCode: 137 }), false, 'the memory limit');
+    assert.equal(outside({ killedFor: 'timeout', exitCode: 137 }), false, 'our time limit');
+    assert.equal(outside({ killedFor: 'cancelled', exitCode: 137 }), false, 'a cancel');
+    assert.equal(outside({ killedFor: 'output-limit', exitCode: 137 }), false, 'the output limit');
   });
 });

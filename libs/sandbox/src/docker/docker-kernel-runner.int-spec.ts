@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import type { KernelRunSpec, LogChunk, RunOptions, RunResult } from '../kernel-runner.js';
-import { KernelSandboxLostError } from '../errors.js';
+import { KernelKilledFromOutsideError, KernelSandboxLostError } from '../errors.js';
 import { DockerKernelRunner } from './docker-kernel-runner.js';
 import { loopDevices, mountPoints, releaseVolumesUnder } from '../working-volume.js';
 
@@ -603,10 +603,10 @@ describe('DockerKernelRunner: reconcile', () => {
     assert.deepEqual(await containersOf(`holdout.run=${runId}`), []);
     assert.deepEqual(await volumesUnder(scratch), { mounts: [], loops: [] }, 'its working volume was released before its scratch was removed');
 
-    // The original driver of the run notices its container vanished and ends (with a failure or
+    // The original driver of the run notices its container vanished and ends (killed from outside, or
     // KernelSandboxLostError, depending on when it looked), rather than hanging.
     const ended = await longRun;
-    assert.ok(['exception', KernelSandboxLostError.name].includes(ended), ended);
+    assert.ok([KernelKilledFromOutsideError.name, KernelSandboxLostError.name].includes(ended), ended);
   });
 
   it('does not touch containers of other owners', async () => {
@@ -659,6 +659,6 @@ describe('DockerKernelRunner: reconcile', () => {
     assert.deepEqual(warnings, [], 'every runner here got loop volumes');
     assert.deepEqual(await runs.live, 'succeeded');
     assert.deepEqual(await runs.elsewhere, 'succeeded');
-    assert.ok(['exception', KernelSandboxLostError.name].includes(await runs.dead), await runs.dead);
+    assert.ok([KernelKilledFromOutsideError.name, KernelSandboxLostError.name].includes(await runs.dead), await runs.dead);
   });
 });

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Writable } from 'node:stream';
 import Dockerode from 'dockerode';
-import { KernelImageNotFoundError, KernelSandboxLostError } from '../errors.js';
+import { KernelImageNotFoundError, KernelKilledFromOutsideError, KernelSandboxLostError } from '../errors.js';
 import type {
   KernelRunSpec,
   KernelRunner,
@@ -243,6 +243,7 @@ export class DockerKernelRunner implements KernelRunner {
         outputExceeded: collected.exceeded,
         outputFull,
       });
+      if (killedFromOutside(outcome, state.ExitCode)) throw new KernelKilledFromOutsideError(spec.runId, state.ExitCode);
       await capture.close();
       capture = null;
       return {
@@ -305,7 +306,8 @@ export class DockerKernelRunner implements KernelRunner {
   /**
    * Removes the sandboxes of dead runners of this pool, whatever their owner: containers whose
    * owner `isOwnerAlive` says is gone, and (when that runner shared this machine) its scratch
-   * directories with their mounted working volumes. This runner's own are left to `reconcile`.
+   * directories with their mounted working volumes; and this runner's own containers that no run
+   * of it drives (a start that failed during an engine restart). Its scratch is left to `reconcile`.
    */
   async sweepDeadOwners(options: SweepOptions): Promise<SweepResult> {
     const result: SweepResult = { orphans: [], removedScratchDirs: [], deadOwners: [] };
@@ -321,6 +323,13 @@ export class DockerKernelRunner implements KernelRunner {
     });
     for (const info of containers) {
       const owner = info.Labels[LABEL_OWNER] ?? '';
+      // Ours, yet driven by no run of this runner: what a start that failed while the engine
+      // restarted left behind (its removal failed too, the engine being down then).
+      if (owner === this.owner && !this.active.has(info.Labels[LABEL_RUN] ?? '')) {
+        await this.removeContainer(info.Id);
+        result.orphans.push({ runId: info.Labels[LABEL_RUN] ?? '', handle: info.Id, state: info.State, action: 'removed', owner });
+        continue;
+      }
       if (!owner || (await alive(owner))) continue;
       await this.removeContainer(info.Id);
       result.orphans.push({ runId: info.Labels[LABEL_RUN] ?? '', handle: info.Id, state: info.State, action: 'removed', owner });
@@ -497,6 +506,15 @@ export function decideOutcome(input: OutcomeInput): Decided {
   if (input.exitCode !== 0) return { outcome: 'exception', reason: 'exit' };
   if (!input.hasSubmission) return { outcome: 'no-submission-file', reason: 'missing' };
   return { outcome: 'succeeded', reason: null };
+}
+
+/**
+ * Whether a run that ended on a nonzero exit was killed by SIGKILL or SIGTERM that no limit or
+ * cancel of ours explains (those are decided before `exit`): the engine stopping, not the kernel.
+ * A kernel that kills itself so is retried too, then failed as ours: it gains nothing by it.
+ */
+export function killedFromOutside(decided: Decided, exitCode: number): boolean {
+  return decided.reason === 'exit' && (exitCode === 137 || exitCode === 143);
 }
 
 function messageFor(decided: Decided, spec: KernelRunSpec, exitCode: number): string | null {
