@@ -39,15 +39,24 @@ export class KernelPolicies {
 
   /** GPU hours the team used this week (see `gpuWeek` for what counts). */
   async gpuUsage(teamId: string, now = new Date(), m: EntityManager = this.ds.manager): Promise<{ usedHours: number; resetsAt: Date }> {
+    const { usedHours, resetsAt } = await this.weekGpuUsage(now, teamId, m);
+    return { usedHours, resetsAt };
+  }
+
+  /**
+   * GPU hours counted against the budgets this week — one team's, or every team's with how many
+   * teams used any — by the one rule (`gpuWeek`; a running run counts up to `now`).
+   */
+  async weekGpuUsage(now = new Date(), teamId: string | null = null, m: EntityManager = this.ds.manager): Promise<{ usedHours: number; teams: number; weekStart: Date; resetsAt: Date }> {
     const week = gpuWeek(now);
-    const r: { ms: string | null }[] = await m.query(
-      `SELECT sum(COALESCE(r.duration_ms, GREATEST(0, EXTRACT(EPOCH FROM ($3::timestamptz - r.started_at)) * 1000))) AS ms
+    const r: { ms: string | null; teams: number }[] = await m.query(
+      `SELECT sum(COALESCE(r.duration_ms, GREATEST(0, EXTRACT(EPOCH FROM ($2::timestamptz - r.started_at)) * 1000))) AS ms, count(DISTINCT s.team_id)::int AS teams
          FROM kernel_runs r JOIN submissions s ON s.id = r.submission_id
-        WHERE s.team_id = $1 AND r.gpu IS NOT NULL AND r.started_at >= $2 AND r.started_at < $3::timestamptz + interval '1 day'
-          AND (r.outcome IS NULL OR r.outcome <> ALL($4)) AND COALESCE(s.error_class, '') <> ALL($5)`,
-      [teamId, week.start, now, [...UNCHARGED_RUN_OUTCOMES], [...UNCHARGED_GPU_FAILURE_CLASSES]],
+        WHERE ($5::uuid IS NULL OR s.team_id = $5) AND r.gpu IS NOT NULL AND r.started_at >= $1 AND r.started_at < $2::timestamptz + interval '1 day'
+          AND (r.outcome IS NULL OR r.outcome <> ALL($3)) AND COALESCE(s.error_class, '') <> ALL($4)`,
+      [week.start, now, [...UNCHARGED_RUN_OUTCOMES], [...UNCHARGED_GPU_FAILURE_CLASSES], teamId],
     );
-    return { usedHours: Number(r[0]?.ms ?? 0) / 3_600_000, resetsAt: week.end };
+    return { usedHours: Number(r[0]?.ms ?? 0) / 3_600_000, teams: r[0]?.teams ?? 0, weekStart: week.start, resetsAt: week.end };
   }
 
   /** Sets (or with null clears) a competition's or course's overrides, audited. Instructor checks are the caller's. */

@@ -1,12 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { OperationsStatusDto } from '@holdout/contracts';
 import { APP_CONFIG, type AppConfig } from '@holdout/db';
-import { gpuWeek, UNCHARGED_GPU_FAILURE_CLASSES, UNCHARGED_RUN_OUTCOMES, UNFINISHED_STATUSES } from '@holdout/rules';
+import { UNFINISHED_STATUSES } from '@holdout/rules';
 import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { forbidden } from '../../common/domain-error.js';
 import { Queues } from '../../infra/infra.module.js';
 import type { Principal } from '../auth/principal.js';
+import { KernelPolicies } from '../kernels/kernel-policies.service.js';
 import { KernelQueues } from '../kernels/kernel-queues.js';
 
 /** The figures docs/operations.md tells an operator to watch, in one read-only request. */
@@ -16,13 +17,13 @@ export class OperationsService {
     private readonly ds: DataSource,
     private readonly queues: Queues,
     private readonly kernelQueues: KernelQueues,
+    private readonly policies: KernelPolicies,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async status(p: Principal, now = new Date()): Promise<OperationsStatusDto> {
     if (!p.isAdmin) throw forbidden('only site administrators see the platform status');
     const all: Queue[] = [this.queues.scoring, this.kernelQueues.cpu, this.kernelQueues.gpu, this.queues.models, this.queues.maintenance];
-    const week = gpuWeek(now);
     const [queues, unfinished, stuck, running, gpu, competitions] = await Promise.all([
       Promise.all(
         all.map(async (q) => {
@@ -41,13 +42,7 @@ export class OperationsService {
                 (SELECT count(*)::int FROM kernel_runs WHERE outcome IS NULL AND started_at IS NOT NULL AND gpu IS NOT NULL) AS "gpuKernels",
                 (SELECT count(*)::int FROM model_runs WHERE outcome IS NULL AND started_at IS NOT NULL) AS models`,
       ) as Promise<OperationsStatusDto['running'][]>,
-      this.ds.query(
-        `SELECT COALESCE(sum(COALESCE(r.duration_ms, GREATEST(0, EXTRACT(EPOCH FROM ($2::timestamptz - r.started_at)) * 1000))), 0) AS ms, count(DISTINCT s.team_id)::int AS teams
-           FROM kernel_runs r JOIN submissions s ON s.id = r.submission_id
-          WHERE r.gpu IS NOT NULL AND r.started_at >= $1 AND r.started_at < $2::timestamptz + interval '1 day'
-            AND (r.outcome IS NULL OR r.outcome <> ALL($3)) AND COALESCE(s.error_class, '') <> ALL($4)`,
-        [week.start, now, [...UNCHARGED_RUN_OUTCOMES], [...UNCHARGED_GPU_FAILURE_CLASSES]],
-      ) as Promise<{ ms: string; teams: number }[]>,
+      this.policies.weekGpuUsage(now),
       this.ds.query(
         `SELECT count(*) FILTER (WHERE closes_at <= $1 AND revealed_at IS NULL)::int AS "awaitingReveal",
                 count(*) FILTER (WHERE data_status = 'pending')::int AS "dataPending",
@@ -62,7 +57,7 @@ export class OperationsService {
       unfinished,
       stuck: stuck[0]!.n,
       running: running[0]!,
-      gpu: { weekStart: week.start.toISOString(), usedHours: Number(gpu[0]!.ms) / 3_600_000, teams: gpu[0]!.teams },
+      gpu: { weekStart: gpu.weekStart.toISOString(), usedHours: gpu.usedHours, teams: gpu.teams },
       competitions: competitions[0]!,
     };
   }
