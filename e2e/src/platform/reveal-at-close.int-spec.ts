@@ -117,4 +117,42 @@ describe('the reveal waits for submissions made before the close', () => {
       return notices.items.some((n) => n.kind === 'reveal' && n.link.startsWith('/competitions/early/')) ? true : undefined;
     }, { what: 'the reveal notice' });
   });
+
+  it("an upload committing while the instructor closes: the close waits for it, and the reveal holds it", async () => {
+    await competition('race', { opensAt: new Date(Date.now() - DAY), closesAt: new Date(Date.now() + DAY), dailySubmissions: 10 });
+    // A first submission gives Ann her team, so the next one's only wait is the one made here.
+    const first = await ann.upload('race', submissionCsv(2, 2));
+    assert.equal(first.status, 202);
+    await eventually(async () => ((await status(first.body.id)).status === 'scored' ? true : undefined), { timeoutMs: SCORING_MS + 15_000, what: 'the first submission' });
+    // Ann's row locked: the upload's INSERT (its foreign-key check on her) waits, after it has
+    // read the close and before it commits — the window in which an instructor's close used to
+    // reveal a board that an on-time submission then joined.
+    const lock = env.ds.createQueryRunner();
+    await lock.connect();
+    await lock.startTransaction();
+    const [{ id: annId }] = (await lock.query('SELECT id FROM users WHERE email = $1 FOR UPDATE', ['ann@example.com'])) as { id: string }[];
+    assert.ok(annId);
+    // (supertest sends on then())
+    const upload = ann.upload('race', submissionCsv(8, 8)).then((r: { status: number; body: any }) => r);
+    await eventually(async () => {
+      const waiting = (await env.ds.query(`SELECT 1 FROM pg_stat_activity WHERE wait_event_type = 'Lock' AND query LIKE 'INSERT INTO "submissions"%'`)) as unknown[];
+      return waiting.length > 0 ? true : undefined;
+    }, { what: 'the upload waiting at its INSERT' });
+    const close = prof.post('/api/competitions/race/close').then((r: { status: number; body: any }) => r);
+    await new Promise((r) => setTimeout(r, 1_000));
+    await lock.commitTransaction();
+    await lock.release();
+    const [up, closed] = await Promise.all([upload, close]);
+    assert.equal(up.status, 202, JSON.stringify(up.body));
+    assert.equal(up.body.late, false, 'read the close before the instructor closed: on time');
+    assert.equal(closed.status, 200, JSON.stringify(closed.body));
+    assert.equal((closed.body as CompetitionDto).revealed, false, 'not revealed while the on-time upload is unfinished');
+    await eventually(async () => (await revealedAt('race')) ?? undefined, { timeoutMs: SCORING_MS + 15_000, what: 'the reveal' });
+    const board = await eventually(async () => {
+      const b = await privateBoard('race');
+      return b.revealed ? b : undefined;
+    }, { what: 'the revealed private board' });
+    // Ranked by the better private score of her two (8 of 8 right beats 2 of 8): the late-committing one is on it.
+    assert.deepEqual(board.entries.map((e) => [e.teamName, e.submissionId]), [['Ann', up.body.id]]);
+  });
 });

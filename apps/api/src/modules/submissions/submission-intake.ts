@@ -44,8 +44,10 @@ export class SubmissionIntake {
         }
       }
       // The close as the database has it now (an instructor may just have closed early on
-      // another replica), not as this process cached it.
-      const [fresh] = (await m.query('SELECT closes_at FROM competitions WHERE id = $1', [c.id])) as { closes_at: Date }[];
+      // another replica), not as this process cached it. FOR SHARE until this commits: an
+      // instructor's close (an UPDATE of the row) waits for it, so the reveal's check that no
+      // on-time submission is unfinished sees this one; a close that came first is seen here.
+      const [fresh] = (await m.query('SELECT closes_at FROM competitions WHERE id = $1 FOR SHARE', [c.id])) as { closes_at: Date }[];
       const s = await this.lifecycle.accept(m, {
         competitionId: c.id,
         teamId,
