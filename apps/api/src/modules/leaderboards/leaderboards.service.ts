@@ -49,10 +49,17 @@ export class LeaderboardsService implements OnModuleInit, OnModuleDestroy {
   onModuleInit(): void {
     this.sub = this.bus.all().subscribe((e) => {
       if (e.type === 'leaderboard') this.invalidate(e.competitionId);
+      // Changes published while the bus was away went unheard: every board is read again.
+      else if (e.type === 'resync') this.invalidateAll();
     });
   }
   onModuleDestroy(): void {
     this.sub?.unsubscribe();
+  }
+
+  invalidateAll(): void {
+    this.cache.clear();
+    this.access.invalidate();
   }
 
   invalidate(competitionId: string): void {

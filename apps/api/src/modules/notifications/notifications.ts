@@ -146,7 +146,7 @@ export class NotificationsController {
     const send = async () => stream.send({ type: 'notifications', unread: (await this.notifications.list(p.userId)).unread });
     const sub = this.bus.all().subscribe((e) => {
       const n = e as unknown as UserNotificationEvent;
-      if (n.type === 'notification' && n.userId === p.userId) void send().catch(() => undefined);
+      if ((n.type === 'notification' && n.userId === p.userId) || e.type === 'resync') void send().catch(() => undefined);
     });
     stream.onClose(() => sub.unsubscribe());
     await send();

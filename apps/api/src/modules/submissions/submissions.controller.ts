@@ -20,6 +20,8 @@ import { SubmissionsService } from './submissions.service.js';
 
 /** How often an open event stream of an unfinished kernel gets its progress (position, elapsed time). */
 const PROGRESS_EVERY_MS = 5_000;
+/** How many times a stream tries to render a change whose read failed (1 s, 2 s, … apart). */
+const RENDER_ATTEMPTS = 5;
 
 @ApiTags('submissions')
 @Controller()
@@ -87,12 +89,23 @@ export class SubmissionsController {
       stream.send(e);
       if (live) await progress();
     };
+    // A read that fails (the database restarting) is tried again a few times, a second apart:
+    // the change it was rendering is announced only once, and a stream must not miss it for good.
+    let closed = false;
+    const renderChange = async (attempt = 1): Promise<void> => {
+      await render().catch(async () => {
+        if (closed || attempt >= RENDER_ATTEMPTS) return;
+        await new Promise((r) => setTimeout(r, 1_000 * attempt));
+        await renderChange(attempt + 1);
+      });
+    };
     const ticker = live ? setInterval(() => void progress().catch(() => undefined), PROGRESS_EVERY_MS) : null;
     // Subscribe before rendering the first state so no change in between is missed.
-    const sub = this.bus.submission(first.s.id).subscribe(() => void render().catch(() => undefined));
+    const sub = this.bus.submission(first.s.id).subscribe(() => void renderChange());
     // Kernels: live log lines, for viewers who may read the log.
     const unfollow = await this.kernels.followLog(p, first.s.id, (line, run) => stream.send({ type: 'log', line, run } satisfies SubmissionEventDto));
     stream.onClose(() => {
+      closed = true;
       if (ticker) clearInterval(ticker);
       sub.unsubscribe();
       unfollow();
