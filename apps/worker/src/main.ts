@@ -4,8 +4,8 @@ import { QUEUES } from '@holdout/contracts';
 import { JsonLogger, loadConfigOrExit, openReadyDataSourceOrExit } from '@holdout/db';
 import { WorkerModule } from './worker.module.js';
 
-// node apps/worker/dist/main.js — consumes the scoring, maintenance and (unless HOLDOUT_KERNELS=off)
-// kernel queues. Same environment as the API (DATABASE_URL, REDIS_URL, HOLDOUT_DATA_DIR,
+// node apps/worker/dist/main.js — consumes the scoring, maintenance, models and (unless
+// HOLDOUT_KERNELS=off) kernel queues, or those HOLDOUT_WORKER_QUEUES names. Same environment as the API (DATABASE_URL, REDIS_URL, HOLDOUT_DATA_DIR,
 // HOLDOUT_QUEUE_PREFIX, …) plus the worker settings listed in apps/api/README.md.
 async function main(): Promise<void> {
   const config = loadConfigOrExit('worker');
@@ -15,9 +15,10 @@ async function main(): Promise<void> {
   const app = await NestFactory.createApplicationContext(WorkerModule.forRoot({ config: { ...config, ...(delay > 0 ? { testScoringDelayMs: delay } : {}) }, logger, dataSource: ds }), { logger });
   app.enableShutdownHooks();
   await app.init();
-  const kernelQueues = !config.kernels.enabled ? [] : config.kernels.gpus.length > 0 ? [QUEUES.kernels, QUEUES.kernelsGpu] : [QUEUES.kernels];
+  const roles = new Set(config.workerQueues);
+  const kernelQueues = !config.kernels.enabled || !roles.has('kernels') ? [] : config.kernels.gpus.length > 0 ? [QUEUES.kernels, QUEUES.kernelsGpu] : [QUEUES.kernels];
   logger.write('info', 'worker started', {
-    queues: [QUEUES.scoring, QUEUES.maintenance, ...kernelQueues],
+    queues: [...(roles.has('scoring') ? [QUEUES.scoring] : []), ...(roles.has('maintenance') ? [QUEUES.maintenance] : []), ...(roles.has('models') ? [QUEUES.models] : []), ...kernelQueues],
     concurrency: config.scoringConcurrency,
     gpus: config.kernels.gpus,
   });

@@ -21,9 +21,13 @@ import { CONFIG, REDIS } from './tokens.js';
 /** Says once, at start, why this worker takes no kernel jobs. */
 @Injectable()
 class KernelsDisabledNotice implements OnApplicationBootstrap {
-  constructor(private readonly logger: JsonLogger) {}
+  constructor(
+    private readonly logger: JsonLogger,
+    @Inject(CONFIG) private readonly config: AppConfig,
+  ) {}
   onApplicationBootstrap(): void {
-    this.logger.write('info', 'kernel runs are disabled (HOLDOUT_KERNELS=off): no kernel processors, no sandbox reconcile');
+    const why = this.config.kernels.enabled ? 'HOLDOUT_WORKER_QUEUES leaves kernels out' : 'kernel runs are disabled (HOLDOUT_KERNELS=off)';
+    this.logger.write('info', `this worker runs no kernels: ${why}; no kernel processors, no host announcement, no sandbox reconcile`);
   }
 }
 
@@ -55,7 +59,7 @@ export interface WorkerOptions {
   dataSource: DataSource;
   /** Where competition data comes from (default: the bundles under competitions/). */
   bundles?: CompetitionData;
-  /** Which queues to consume (default all this worker knows; no kernels when `config.kernels.enabled` is false). */
+  /** Which queues to consume, over `config.workerQueues` (HOLDOUT_WORKER_QUEUES); no kernels when `config.kernels.enabled` is false. */
   queues?: { scoring?: boolean; maintenance?: boolean; kernels?: boolean; models?: boolean };
   /** Runs kernels (default: a DockerKernelRunner on the local engine, owner HOLDOUT_KERNEL_OWNER). */
   kernelRunner?: KernelRunner;
@@ -64,9 +68,12 @@ export interface WorkerOptions {
 @Module({})
 export class WorkerModule {
   static forRoot(o: WorkerOptions): DynamicModule {
-    const q = { scoring: true, maintenance: true, kernels: true, models: true, ...o.queues };
-    // HOLDOUT_KERNELS=off (no Docker here): nothing of the kernel side is even constructed.
-    const kernelsOff = !o.config.kernels.enabled;
+    const roles = new Set(o.config.workerQueues);
+    const q = { scoring: roles.has('scoring'), maintenance: roles.has('maintenance'), kernels: roles.has('kernels'), models: roles.has('models'), ...o.queues };
+    // HOLDOUT_KERNELS=off (no Docker here): nothing of the kernel side is even constructed. A
+    // worker told not to take kernels neither announces a kernel host (the API would count its
+    // GPUs as online) nor sweeps sandboxes; it may run where there is no Docker engine.
+    const kernelsOff = !o.config.kernels.enabled || !q.kernels;
     return {
       module: WorkerModule,
       providers: [

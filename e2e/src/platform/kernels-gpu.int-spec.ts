@@ -146,4 +146,18 @@ describe('GPU kernels on a worker told its devices', () => {
     const cpu = await student.post('/api/competitions/kcpu/submissions').field('kind', 'kernel').attach('file', Buffer.from('print(1)\n'), 'c2.py');
     assert.equal(cpu.status, 202, JSON.stringify(cpu.body));
   });
+
+  it('a worker with GPUs that HOLDOUT_WORKER_QUEUES keeps off kernels announces no kernel host: a GPU kernel is still refused', async () => {
+    assert.equal(worker, undefined, 'runs after the GPU worker was closed');
+    const ds = createDataSource({ databaseUrl: env.config.databaseUrl, repoRoot: env.config.repoRoot, poolSize: 5, applicationName: `${env.name}-scoring-worker` });
+    await ds.initialize();
+    const config = { ...env.config, workerQueues: ['scoring' as const, 'models' as const], kernels: { ...env.config.kernels, gpus: ['GPU-a'] } };
+    worker = await NestFactory.createApplicationContext(WorkerModule.forRoot({ config, logger: new JsonLogger(env.config.logLevel, 'worker'), dataSource: ds, bundles: new KernelFixtureBundles({}), kernelRunner: runner }), {
+      logger: new JsonLogger(env.config.logLevel, 'worker'),
+    });
+    await worker.init();
+    const r = await student.post('/api/competitions/kgpu/submissions').field('kind', 'kernel').attach('file', Buffer.from('print(1)\n'), 'gpu.py');
+    assert.equal(r.status, 503, JSON.stringify(r.body));
+    assert.match(r.body.error.message, /no GPU worker is online/);
+  });
 });

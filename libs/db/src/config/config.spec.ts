@@ -40,4 +40,22 @@ describe('loadConfig', () => {
     assert.equal(loadConfig({ ...secret, HOLDOUT_KERNELS: 'on' }).kernels.enabled, true);
     assert.throws(() => loadConfig({ ...secret, HOLDOUT_KERNELS: 'no' }), (err: unknown) => err instanceof ConfigError && err.problems.some((p) => p.startsWith('HOLDOUT_KERNELS')));
   });
+
+  it('HOLDOUT_WORKER_QUEUES: every queue by default, a comma list picks some, an unknown or empty one is refused by name', () => {
+    const secret = { HOLDOUT_SESSION_SECRET: 'x'.repeat(32) };
+    assert.deepEqual(loadConfig(secret).workerQueues, ['scoring', 'maintenance', 'models', 'kernels']);
+    assert.deepEqual(loadConfig({ ...secret, HOLDOUT_WORKER_QUEUES: ' kernels ' }).workerQueues, ['kernels']);
+    assert.deepEqual(loadConfig({ ...secret, HOLDOUT_WORKER_QUEUES: 'scoring,maintenance' }).workerQueues, ['scoring', 'maintenance']);
+    const problem = (v: string) => {
+      try {
+        loadConfig({ ...secret, HOLDOUT_WORKER_QUEUES: v });
+      } catch (err) {
+        if (err instanceof ConfigError) return err.problems.join('; ');
+        throw err;
+      }
+      return assert.fail(`HOLDOUT_WORKER_QUEUES=${v} was accepted`);
+    };
+    assert.match(problem('scoring,gpu'), /^HOLDOUT_WORKER_QUEUES.*unknown queue; use a comma list of scoring, maintenance, models, kernels/);
+    assert.match(problem(' , '), /^HOLDOUT_WORKER_QUEUES.*at least one queue/);
+  });
 });

@@ -35,6 +35,7 @@ import { repoRoot } from './repo-root.js';
  * | HOLDOUT_STUCK_AFTER_S | 300 (reconciler: queued/scoring longer than this is re-enqueued) |
  * | HOLDOUT_RECONCILE_EVERY_S | 60 |
  * | HOLDOUT_JOB_LOCK_S | 30 (worker: a job whose worker stopped renewing its lock this long is picked up again) |
+ * | HOLDOUT_WORKER_QUEUES | scoring,maintenance,models,kernels (worker: which work this worker takes, a comma list; e.g. `kernels` on a GPU host that should run kernels only. Some worker of a deployment must take each: `maintenance` reveals boards, builds data and reconciles) |
  * | HOLDOUT_KERNELS | on (`off` on a machine without Docker: the worker starts no kernel processors and touches no containers; the API refuses kernel uploads with 503 `kernels_disabled`) |
  * | HOLDOUT_GPUS | none (worker: comma list of the GPU device ids it may hand to kernels, e.g. `0,1`; none = CPU-only, never takes `kernels-gpu` jobs) |
  * | HOLDOUT_KERNEL_IMAGE | unset (worker: runtime image every kernel runs in, e.g. the tag `docker/kernel-runtime/build.sh` prints; unset = the competition's `kernel.image`) |
@@ -52,6 +53,10 @@ import { repoRoot } from './repo-root.js';
  * | HOLDOUT_MAIL_FROM | `Holdout <noreply@localhost>` (API: the sender of its mail) |
  * | HOLDOUT_WEB_URL | the first of HOLDOUT_PUBLIC_ORIGINS, else `http://127.0.0.1:3000` (API: the web app's address, for links in mail) |
  */
+/** The kinds of work a worker can be told to take (HOLDOUT_WORKER_QUEUES). */
+export const WORKER_ROLES = ['scoring', 'maintenance', 'models', 'kernels'] as const;
+export type WorkerRole = (typeof WORKER_ROLES)[number];
+
 const schema = z.object({
   DATABASE_URL: z.string().regex(/^postgres(ql)?:\/\//, 'must be a postgres:// URL').default('postgres://holdout@127.0.0.1:54329/holdout'),
   REDIS_URL: z.string().regex(/^rediss?:\/\//, 'must be a redis:// URL').default('redis://127.0.0.1:63799'),
@@ -77,6 +82,11 @@ const schema = z.object({
   HOLDOUT_STUCK_AFTER_S: z.coerce.number().int().min(1).default(300),
   HOLDOUT_RECONCILE_EVERY_S: z.coerce.number().int().min(1).default(60),
   HOLDOUT_JOB_LOCK_S: z.coerce.number().min(1).default(30),
+  HOLDOUT_WORKER_QUEUES: z
+    .string()
+    .transform((v) => v.split(',').map((q) => q.trim()).filter(Boolean))
+    .pipe(z.array(z.enum(WORKER_ROLES, { error: () => `names an unknown queue; use a comma list of ${WORKER_ROLES.join(', ')}` })).min(1, 'must name at least one queue'))
+    .default([...WORKER_ROLES]),
   HOLDOUT_KERNELS: z.enum(['on', 'off']).default('on'),
   HOLDOUT_GPUS: z.string().regex(/^[A-Za-z0-9-]*(,[A-Za-z0-9-]*)*$/, 'must be a comma list of device ids').default(''),
   HOLDOUT_KERNEL_IMAGE: z.string().trim().optional(),
@@ -139,6 +149,8 @@ export interface AppConfig {
   /** The web app's origin, for links in mail. */
   webUrl: string;
   /** Kernel workers (and the API's GPU budget). `enabled` false (HOLDOUT_KERNELS=off): no kernel runs on this deployment. */
+  /** HOLDOUT_WORKER_QUEUES: which queues a worker consumes (kernels only where kernels are enabled). */
+  workerQueues: WorkerRole[];
   kernels: { enabled: boolean; gpus: string[]; image: string | null; concurrency: number; owner: string; gpuHoursPerWeek: number };
   /** Model workers: runs at once, and onnxruntime's intra-op threads for each (null: onnxruntime's default, the machine's cores). */
   models: { concurrency: number; threads: number | null; provider: 'cpu' | 'cuda' };
@@ -186,6 +198,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     cookieSecure: e.HOLDOUT_COOKIE_SECURE === undefined ? publicOrigins.some((o) => o.startsWith('https://')) : e.HOLDOUT_COOKIE_SECURE === 'true' || e.HOLDOUT_COOKIE_SECURE === '1',
     logLevel: e.HOLDOUT_LOG_LEVEL,
     scoringConcurrency: e.HOLDOUT_SCORING_CONCURRENCY,
+    workerQueues: e.HOLDOUT_WORKER_QUEUES,
     scoringTimeoutMs: Math.round(e.HOLDOUT_SCORING_TIMEOUT_S * 1000),
     stuckAfterMs: e.HOLDOUT_STUCK_AFTER_S * 1000,
     reconcileEveryMs: e.HOLDOUT_RECONCILE_EVERY_S * 1000,
