@@ -38,3 +38,4 @@ export * from './artifact-store.js';
 export type { S3ArtifactStoreOptions } from './artifact-store-s3.js';
 export * from './competition-data.js';
 export * from './provision.js';
+export * from './artifact-cache.js';
