@@ -4,6 +4,10 @@ import { rankPrivateLeaderboard } from '@holdout/metrics';
 
 /** An upload's quota check ran somewhere between sending and the answer; refunds land when a rejection (or our failure) is recorded. */
 const REFUND_COMMIT_SLACK_MS = 1000;
+/** A stream that was still followed this long after its submission finished should have told the student. */
+const FINAL_GRACE_MS = 5000;
+/** Failures not charged to the daily quota (libs/rules charging.ts: the scorer refused it, or ours). */
+const REFUNDED_CLASSES = ['validation', 'scoring-error', 'infrastructure'];
 
 export function percentile(sorted, p) {
   if (sorted.length === 0) return null;
@@ -12,7 +16,7 @@ export function percentile(sorted, p) {
 
 export async function judge({ ds, competitionId, students, daily, finalSelections, expectedScore, settleMs, apiBoard }) {
   const rows = await ds.query(
-    `SELECT s.id, s.team_id, s.user_id, s.status, s.late, s.public_score, s.private_score, s.error_class, s.error_code, s.error_message,
+    `SELECT s.id, s.kind, s.team_id, s.user_id, s.status, s.late, s.public_score, s.private_score, s.error_class, s.error_code, s.error_message,
             s.attempts, s.selected, s.created_at, s.started_at, s.scored_at, s.updated_at,
             (SELECT count(*) FROM score_records r WHERE r.submission_id = s.id AND r.run = 'initial')::int AS records
        FROM submissions s WHERE s.competition_id = $1`,
@@ -36,13 +40,25 @@ export async function judge({ ds, competitionId, students, daily, finalSelection
   const noReason = rows.filter((r) => r.status === 'failed' && (!r.error_code || !r.error_message));
   const twice = rows.filter((r) => r.records > 1);
   const noRecord = rows.filter((r) => (r.status === 'scored' || (r.status === 'failed' && r.error_class === 'validation')) && r.records !== 1);
+  // What each upload deserves: a file its runs' scores (a broken one: refused by the scorer; a
+  // broken kernel's file refused after its public run), a model what the bench computed for it
+  // (models.mjs `expectations`), or its own failure.
+  const deserved = (u) => (u.kind === 'model' ? u.expect : u.valid ? { publicScore: expectedScore(u.pub), privateScore: expectedScore(u.priv) } : { fails: { errorClass: u.kind === 'kernel' ? ['scoring-error', 'validation'] : ['validation'] } });
   const wrong = [];
   for (const u of accepted) {
     const r = byId.get(u.id);
     if (!r) continue;
-    if (u.valid && r.status === 'scored' && (Math.abs(r.public_score - expectedScore(u.pub)) > 1e-9 || Math.abs(r.private_score - expectedScore(u.priv)) > 1e-9)) wrong.push({ id: u.id, why: 'score' });
-    if (u.valid && r.status === 'failed' && r.error_class !== 'infrastructure') wrong.push({ id: u.id, why: `valid file failed: ${r.error_code}` });
-    if (!u.valid && r.status !== 'failed') wrong.push({ id: u.id, why: `broken file ${r.status}` });
+    const want = deserved(u);
+    if (r.kind !== u.kind) wrong.push({ id: u.id, why: `kind ${r.kind}, sent as ${u.kind}` });
+    if (!want?.fails && !(Number.isFinite(want?.publicScore) && Number.isFinite(want?.privateScore))) wrong.push({ id: u.id, kind: u.kind, model: u.model, why: 'the bench knows no outcome for it' });
+    else if (want.fails) {
+      // A failure of ours is allowed (counted as failedOurSide); otherwise it fails as it deserves.
+      if (r.status !== 'failed') wrong.push({ id: u.id, kind: u.kind, model: u.model, why: `broken ${u.kind} ${r.status}` });
+      else if (r.error_class !== 'infrastructure' && (![want.fails.errorClass].flat().includes(r.error_class) || (want.fails.errorCode && r.error_code !== want.fails.errorCode))) wrong.push({ id: u.id, kind: u.kind, model: u.model, why: `failed as ${r.error_class} ${r.error_code}` });
+    } else {
+      if (r.status === 'scored' && (Math.abs(r.public_score - want.publicScore) > 1e-9 || Math.abs(r.private_score - want.privateScore) > 1e-9)) wrong.push({ id: u.id, kind: u.kind, model: u.model, why: 'score' });
+      if (r.status === 'failed' && r.error_class !== 'infrastructure') wrong.push({ id: u.id, kind: u.kind, model: u.model, why: `valid ${u.kind} failed: ${r.error_class} ${r.error_code}` });
+    }
   }
   const infra = rows.filter((r) => r.status === 'failed' && r.error_class === 'infrastructure');
   checks.scoredOrFailedOnce = {
@@ -62,7 +78,7 @@ export async function judge({ ds, competitionId, students, daily, finalSelection
   // 3. Quotas exact. Each student is a team of one uploading one file at a time, so each
   //    acceptance and refusal can be replayed: at its moment, count the team's earlier
   //    submissions that still counted (not refunded by a rejection or a failure of ours).
-  const refundAt = (r) => (r.status === 'failed' && (r.error_class === 'validation' || r.error_class === 'infrastructure') ? (r.scored_at ?? r.updated_at).getTime() : r.status === 'cancelled' ? r.updated_at.getTime() : Infinity);
+  const refundAt = (r) => (r.status === 'failed' && REFUNDED_CLASSES.includes(r.error_class) ? (r.scored_at ?? r.updated_at).getTime() : r.status === 'cancelled' ? r.updated_at.getTime() : Infinity);
   const overQuota = [];
   const wrongRefusals = [];
   const wrongAcceptances = [];
@@ -125,15 +141,54 @@ export async function judge({ ds, competitionId, students, daily, finalSelection
     lateOnBoard: lateOnBoard.length,
   };
 
-  const toScore = rows.filter((r) => r.status === 'scored').map((r) => r.scored_at - r.created_at).sort((a, b) => a - b);
-  const seenToScore = accepted.filter((u) => u.seenFinalAt).map((u) => u.seenFinalAt - u.sent).sort((a, b) => a - b);
+  // 6. Every student following a submission's stream is told its outcome: a stream (reopened
+  //    when it drops) that was still followed FINAL_GRACE_MS after the row finished and never
+  //    said so missed it. Those whose student stopped waiting first are counted apart.
+  const streamed = accepted.filter((u) => u.stream);
+  const missed = [];
+  let gaveUpFirst = 0;
+  for (const u of streamed.filter((x) => !x.seenFinalAt)) {
+    const r = byId.get(u.id);
+    const at = r ? finishedAt(r) : Infinity;
+    if (at + FINAL_GRACE_MS <= u.followedUntil) missed.push({ id: u.id, kind: u.kind, status: r.status, finishedAt: at, followedForMsAfter: u.followedUntil - at, opens: u.stream.opens, drops: u.stream.drops, refused: u.stream.refused });
+    else gaveUpFirst++;
+  }
+  const lag = streamed.filter((u) => u.seenFinalAt && byId.has(u.id)).map((u) => u.seenFinalAt - finishedAt(byId.get(u.id))).sort((a, b) => a - b);
+  checks.streamsToldFinal = {
+    pass: missed.length === 0,
+    followed: streamed.length,
+    told: streamed.filter((u) => u.seenFinalAt).length,
+    missedFinal: missed.length,
+    missedByKind: countBy(missed, (m) => m.kind),
+    missed: missed.slice(0, 8).map((m) => ({ ...m, finishedAt: new Date(m.finishedAt).toISOString() })),
+    gaveUpFirst,
+    reopened: streamed.filter((u) => u.stream.opens > 1).length,
+    drops: streamed.reduce((n, u) => n + u.stream.drops, 0),
+    refusedOpens: streamed.reduce((n, u) => n + u.stream.refused, 0),
+    toldAfterFinishMs: { n: lag.length, p50: percentile(lag, 50), p99: percentile(lag, 99), max: lag.at(-1) ?? null },
+  };
+
+  // Upload to score, per kind: files (or kernels) and models apart.
+  const times = (kinds) => {
+    const toScore = rows.filter((r) => kinds.includes(r.kind) && r.status === 'scored').map((r) => r.scored_at - r.created_at).sort((a, b) => a - b);
+    const seenToScore = accepted.filter((u) => kinds.includes(u.kind) && u.seenFinalAt).map((u) => u.seenFinalAt - u.sent).sort((a, b) => a - b);
+    return {
+      uploadToScoreMs: { n: toScore.length, p50: percentile(toScore, 50), p99: percentile(toScore, 99), max: toScore.at(-1) ?? null },
+      uploadToScoreSeenMs: { n: seenToScore.length, p50: percentile(seenToScore, 50), p99: percentile(seenToScore, 99), max: seenToScore.at(-1) ?? null },
+    };
+  };
   return {
     checks,
     pass: Object.values(checks).every((c) => c.pass),
     rows,
     closesAt,
-    uploadToScoreMs: { n: toScore.length, p50: percentile(toScore, 50), p99: percentile(toScore, 99), max: toScore.at(-1) ?? null },
-    uploadToScoreSeenMs: { n: seenToScore.length, p50: percentile(seenToScore, 50), p99: percentile(seenToScore, 99), max: seenToScore.at(-1) ?? null },
+    ...times(['file', 'kernel']),
+    models: times(['model']),
   };
 }
 
+function countBy(xs, f) {
+  const m = {};
+  for (const x of xs) m[f(x)] = (m[f(x)] ?? 0) + 1;
+  return m;
+}

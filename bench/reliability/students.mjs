@@ -1,7 +1,7 @@
 // Simulated students: each signs up, joins the course and then, until the run ends, thinks and
 // acts as students do in the last hour of a competition — upload a prediction file (now and then
-// a broken one), read the boards and their submissions, and follow each upload's event stream
-// until it is scored. Every one holds the leaderboard's event stream open; "watchers" re-read the
+// a broken one) or, for a few, a model, read the boards and their submissions, and follow each
+// upload's event stream until it is scored. Every one holds the leaderboard's event stream open; "watchers" re-read the
 // board when it says it changed, as the web page does. Everything is recorded for the checks.
 import { request as httpRequest } from 'node:http';
 
@@ -117,6 +117,12 @@ export async function actAsStudent(student, o) {
   const writes = { ...auth, 'x-csrf-token': student.csrf };
   const watcher = Math.random() < o.watchers;
   const pendingStreams = new Map();
+  const follows = [];
+  let following = 0;
+  let stopFollowing = false;
+  const models = o.models && student.i < o.models.students ? o.models : null;
+  student.modelStudent = models !== null;
+  student.models = 0;
 
   const readBoard = async (split) => {
     const r = await call(rec, `GET /api/competitions/:slug/leaderboard?split=${split}`, `${base}/api/competitions/${slug}/leaderboard?split=${split}`, { headers: auth });
@@ -147,41 +153,67 @@ export async function actAsStudent(student, o) {
   };
   const boardLoop = holdBoardStream();
 
+  // The submission's own stream until it tells the outcome: what the student sees. Reopened when
+  // it drops or its opening fails, as the page's EventSource (or a reload) would, until the
+  // student stops waiting; `u.stream` counts the openings, and `u.followedUntil` is when the
+  // student stopped (told, or gave up).
   const followUpload = (u) => {
-    // The submission's own stream until it is scored or failed: what the student sees.
-    const done = new Promise((resolve) => {
-      const s = openSse(rec, 'SSE /api/submissions/:id/events', base, `/api/submissions/${u.id}/events`, auth, (e) => {
-        if (e.type === 'status' && (e.submission.status === 'scored' || e.submission.status === 'failed')) {
-          u.seenFinalAt = Date.now();
-          u.seenStatus = e.submission.status;
-          s.close();
-        }
-      });
-      void s.ended.then(() => {
+    u.stream = { opens: 0, drops: 0, refused: 0 };
+    following++;
+    const done = (async () => {
+      while (!u.seenFinalAt && !stopFollowing) {
+        u.stream.opens++;
+        const s = openSse(rec, 'SSE /api/submissions/:id/events', base, `/api/submissions/${u.id}/events`, auth, (e) => {
+          if (e.type === 'status' && (e.submission.status === 'scored' || e.submission.status === 'failed')) {
+            u.seenFinalAt ??= Date.now();
+            u.seenStatus = e.submission.status;
+            s.close();
+          }
+        });
+        pendingStreams.set(u, s);
+        const how = await s.ended;
         pendingStreams.delete(u);
-        resolve();
-      });
-      pendingStreams.set(u, s);
-    });
-    void done;
+        if (u.seenFinalAt || stopFollowing) break;
+        u.stream[how === 'refused' ? 'refused' : 'drops']++;
+        await sleep(how === 'refused' ? 3000 : 1000 + Math.random() * 2000);
+      }
+      u.followedUntil = Date.now();
+      following--;
+    })();
+    follows.push(done);
   };
 
+  // A model student sends a model (one of models.pick()) instead of a file while it has made
+  // fewer than `models.each`; before a burst (models.burstAt) it keeps one for the burst.
+  const modelNext = () => {
+    if (!models) return false;
+    if (models.burstAt && !student.burstDone) return Date.now() >= student.burstAt ? student.models < models.each : student.models < models.each - 1 && Math.random() < 0.5;
+    return student.models < models.each && Math.random() < 0.5;
+  };
+  if (models?.burstAt) student.burstAt = models.burstAt + Math.random() * 2000;
+
   const upload = async () => {
-    const valid = Math.random() >= o.invalidShare;
+    const model = modelNext() ? models.pick() : null;
+    if (models?.burstAt && Date.now() >= student.burstAt) student.burstDone = true;
+    const valid = model ? !model.fails : Math.random() >= o.invalidShare;
     const pub = 1 + Math.floor(Math.random() * 12);
     const priv = 1 + Math.floor(Math.random() * 12);
     const csv = valid ? fixture.submissionCsv(pub, priv) : fixture.INVALID_SUBMISSION;
     // In a kernel competition the student uploads a small kernel that writes the file.
-    const body = o.kernels ? o.kernels.kernelSource(csv) : csv;
+    const body = model ? model.bytes : o.kernels ? o.kernels.kernelSource(csv) : csv;
+    const kind = model ? 'model' : o.kernels ? 'kernel' : 'file';
     // A failed request (no answer, 5xx) is tried again, as a student would, a few times.
     for (let attempt = 0; attempt < 4; attempt++) {
       const form = new FormData();
-      if (o.kernels) form.append('kind', 'kernel');
-      form.append('file', new Blob([body]), o.kernels ? 'kernel.py' : 'submission.csv');
+      if (kind !== 'file') form.append('kind', kind);
+      form.append('file', new Blob([body]), kind === 'model' ? 'model.onnx' : kind === 'kernel' ? 'kernel.py' : 'submission.csv');
       const r = await call(rec, 'POST /api/competitions/:slug/submissions', `${base}/api/competitions/${slug}/submissions`, { method: 'POST', headers: writes, body: form });
-      const u = { sent: r.sent, recv: r.recv, status: r.status, code: r.body?.error?.code ?? null, id: r.status === 202 ? r.body.id : null, late: r.status === 202 ? r.body.late : null, valid, pub, priv, attempt };
+      const u = { kind, sent: r.sent, recv: r.recv, status: r.status, code: r.body?.error?.code ?? null, id: r.status === 202 ? r.body.id : null, late: r.status === 202 ? r.body.late : null, valid, pub, priv, attempt, ...(model ? { model: model.name, expect: models.expect.get(model.name) } : {}) };
       student.uploads.push(u);
-      if (r.status === 202) followUpload(u);
+      if (r.status === 202) {
+        if (model) student.models++;
+        followUpload(u);
+      }
       if (r.status !== 0 && r.status < 500) return;
       await sleep(1000 * (attempt + 1) + Math.random() * 1000);
     }
@@ -191,11 +223,14 @@ export async function actAsStudent(student, o) {
     const now = Date.now();
     const toClose = o.closesAt() - now;
     const mean = toClose > 0 ? Math.max(o.thinkMinMs, o.thinkMaxMs * Math.min(1, toClose / (o.closesAt() - o.startAt))) : o.afterCloseThinkMs;
-    await sleep(Math.min(expo(mean), o.endAt - Date.now()));
+    // A model student due in a burst wakes for it.
+    const burst = models?.burstAt && !student.burstDone && student.models < models.each ? student.burstAt : Infinity;
+    await sleep(Math.min(expo(mean), o.endAt - Date.now(), burst - Date.now()));
     if (Date.now() >= o.endAt) break;
     const closed = Date.now() >= o.closesAt();
     const x = Math.random();
-    if (!closed) {
+    if (Date.now() >= burst) await upload();
+    else if (!closed) {
       if (x < 0.4) await upload();
       else if (x < 0.7) await readBoard('public');
       else if (x < 0.9) await call(rec, 'GET /api/competitions/:slug/submissions', `${base}/api/competitions/${slug}/submissions`, { headers: auth });
@@ -217,6 +252,8 @@ export async function actAsStudent(student, o) {
   await boardLoop;
   // Uploads still being followed get a while longer to be scored, as a student waits at the end.
   const until = Date.now() + o.lingerMs;
-  while (pendingStreams.size > 0 && Date.now() < until) await sleep(200);
+  while (following > 0 && Date.now() < until) await sleep(200);
+  stopFollowing = true;
   for (const s of pendingStreams.values()) s.close();
+  await Promise.all(follows);
 }
