@@ -3,8 +3,11 @@
 // over loopback in the last hour of a competition compressed into minutes, the close passing
 // during the run. Prints one JSON line per run on stdout (progress on stderr):
 //
-//   node bench/reliability/run.mjs [--students 200] [--seconds 150] [--faults all|none|worker-kill,redis-loss,postgres-restart,clock,docker-restart,disk-full,kernel-worker-kill]
-//                                  [--fault-students 40] [--fault-seconds 60] [--only-faults]
+//   node bench/reliability/run.mjs [--students 200] [--seconds 150] [--faults all|none|worker-kill,redis-loss,postgres-restart,clock,model-worker-kill,docker-restart,disk-full,kernel-worker-kill]
+//                                  [--fault-students 40] [--fault-seconds 60] [--only-faults] [--model-students 4]
+//
+// A few students (--model-students) also submit small ONNX models (kind `model`) to the same
+// competition, which declares a model pipeline.
 //
 // Each run checks: no accepted upload lost; every accepted submission scored or failed with a
 // reason, exactly once, as its file deserves; quotas exact; uploads after the close late, never
@@ -29,11 +32,13 @@ const { values: o } = parseArgs({
     'kernel-students': { type: 'string', default: process.env.RELIABILITY_KERNEL_STUDENTS ?? '6' },
     'kernel-image': { type: 'string', default: process.env.HOLDOUT_KERNEL_IMAGE ?? 'holdout/kernel-runtime:slim' },
     'kernel-time-limit': { type: 'string', default: '20' },
+    'model-students': { type: 'string', default: process.env.RELIABILITY_MODEL_STUDENTS ?? '4' },
+    'models-each': { type: 'string', default: '2' },
   },
 });
 // The faults with kernels in their rush (a few students submitting small kernels, as issue 17 asks).
 const KERNEL_FAULTS = ['docker-restart', 'disk-full', 'kernel-worker-kill'];
-const FAULTS = ['worker-kill', 'redis-loss', 'postgres-restart', 'clock', ...KERNEL_FAULTS];
+const FAULTS = ['worker-kill', 'redis-loss', 'postgres-restart', 'clock', 'model-worker-kill', ...KERNEL_FAULTS];
 // `all`: the faults without kernels (the kernel faults need root and restart the machine's Docker engine: named, or `kernels` for the three).
 const faults = o.faults === 'none' ? [] : o.faults === 'all' ? FAULTS.filter((f) => !KERNEL_FAULTS.includes(f)) : o.faults.split(',').flatMap((f) => (f === 'kernels' ? KERNEL_FAULTS : [f]));
 for (const f of faults) if (!FAULTS.includes(f)) throw new Error(`unknown fault '${f}' (${FAULTS.join(', ')})`);
@@ -42,7 +47,8 @@ const DAY = 86_400_000;
 const SETTLE_MS = 5000; // the reveal's settling time after the close (apps/worker maintenance.service.ts)
 // Worker settings of the bench: shorter than the defaults (lock 30 s, stuck after 300 s,
 // reconcile every 60 s) so that recoveries fit in a run; reported with every result.
-const WORKER = { HOLDOUT_JOB_LOCK_S: '10', HOLDOUT_STUCK_AFTER_S: '15', HOLDOUT_RECONCILE_EVERY_S: '5', HOLDOUT_SCORING_CONCURRENCY: '2', HOLDOUT_TEST_SCORING_DELAY_MS: o['scoring-ms'] };
+// Model runs: one at a time (the default), on one onnxruntime thread (the machine is shared).
+const WORKER = { HOLDOUT_JOB_LOCK_S: '10', HOLDOUT_STUCK_AFTER_S: '15', HOLDOUT_RECONCILE_EVERY_S: '5', HOLDOUT_SCORING_CONCURRENCY: '2', HOLDOUT_TEST_SCORING_DELAY_MS: o['scoring-ms'], HOLDOUT_MODEL_CONCURRENCY: '1', HOLDOUT_MODEL_THREADS: '1' };
 const SLOW_MS = 2000;
 
 const log = (msg) => process.stderr.write(`[reliability] ${msg}\n`);
@@ -75,6 +81,7 @@ const { childEnv, line, OUT } = await import('../api/common.mjs');
 const { Recorder, enrol, actAsStudent } = await import('./students.mjs');
 const { judge, percentile } = await import('./checks.mjs');
 const kernels = await import('./kernels.mjs');
+const models = await import('./models.mjs');
 
 const runs = [
   ...(o['only-faults'] ? [] : [{ name: 'rush', students: Number(o.students), seconds: Number(o.seconds), fault: null }]),
@@ -133,13 +140,16 @@ async function scenario(run) {
     const prof = await reg.json();
     const profAuth = { cookie: reg.headers.getSetCookie().map((c) => c.split(';')[0]).join('; '), 'x-csrf-token': prof.csrfToken };
     const course = await (await fetch(`${base}/api/courses`, { method: 'POST', headers: { 'content-type': 'application/json', ...profAuth }, body: JSON.stringify({ name: 'Reliability' }) })).json();
+    // Kernel runs: a kernel-only copy; the others take files and models (a model pipeline declared).
     const bundles = run.kernels
       ? kernels.kernelBundles(fixture, { daily: Number(o.daily), image: o['kernel-image'], timeLimitSeconds: Number(o['kernel-time-limit']) })
-      : new fixture.FixtureBundles(() => ({ opensAt: new Date(Date.now() - DAY), closesAt: new Date(Date.now() + DAY), dailySubmissions: Number(o.daily) }));
+      : models.modelBundles(fixture, { daily: Number(o.daily) });
     const b = await bundles.load('fixture');
     const repo = env.ds.getRepository(Competition);
     const c = await repo.save(repo.create({ ...b, slug: 'rush', courseId: course.id, visibility: 'course', dataDir: null, publicDir: null, dataStatus: 'pending', currentSolutionVersionId: null, revealedAt: null, createdById: prof.user.id }));
     await provisionCompetitionData(env.ds, bundles, c.id, env.config.dataDir);
+    const withModels = !run.kernels && Number(o['model-students']) > 0;
+    const expect = withModels ? await models.expectations(env.ds, c.id) : null;
 
     const t0 = Date.now();
     const students = [];
@@ -194,7 +204,10 @@ async function scenario(run) {
 
     const faultPlan = run.fault ? injectFault(run, { env, c, close, startAt, endAt, services, worker, disk }) : Promise.resolve(null);
 
-    const opts = { kernels: run.kernels ? kernels : null, rec, base, slug: 'rush', fixture, startAt, endAt, closesAt: () => close.t, thinkMaxMs: Math.min(20_000, Math.max(3000, (run.seconds * 1000) / 8)), thinkMinMs: 1000, afterCloseThinkMs: 4000, invalidShare: 0.15, watchers: 0.3, lingerMs: 30_000 };
+    // Model students (the first --model-students): a couple of models each; in the model fault's
+    // run each keeps one for a burst just before the fault, so that models are running when it strikes.
+    const modelOpts = withModels ? { students: Number(o['model-students']), each: Number(o['models-each']), burstAt: run.fault === 'model-worker-kill' ? startAt + run.seconds * 560 : null, pick: models.pickModel, expect } : null;
+    const opts = { kernels: run.kernels ? kernels : null, models: modelOpts, rec, base, slug: 'rush', fixture, startAt, endAt, closesAt: () => close.t, thinkMaxMs: Math.min(20_000, Math.max(3000, (run.seconds * 1000) / 8)), thinkMinMs: 1000, afterCloseThinkMs: 4000, invalidShare: 0.15, watchers: 0.3, lingerMs: 30_000 };
     await Promise.all(students.map((s) => actAsStudent(s, opts)));
     const fault = await faultPlan;
     log(`${run.name}: rush over; waiting for every submission to finish and for the reveal`);
@@ -233,7 +246,10 @@ async function scenario(run) {
         return [route, { n: rs.length, rps: route.startsWith('POST /api/auth') || route.startsWith('POST /api/courses') ? null : Math.round((inRush / run.seconds) * 10) / 10, p50ms: percentile(ms, 50), p99ms: percentile(ms, 99), maxms: ms.at(-1), statuses: countBy(rs, (r) => r.status) }];
       }),
     );
+    const modelsOnce = withModels ? await models.modelCheck(env.ds, c.id, 'rush') : null;
     const uploads = students.flatMap((s) => s.uploads);
+    const modelUploads = uploads.filter((u) => u.kind === 'model');
+    const modelRows = verdict.rows.filter((r) => r.kind === 'model');
     const requeued = readFileSync(join(OUT, workerLog), 'utf8').split('\n').filter((l) => l.includes('"reconciled"')).reduce((n, l) => n + (JSON.parse(l).requeued ?? 0), 0);
     result = {
       bench: run.fault ? 'reliability.fault' : 'reliability.rush',
@@ -246,19 +262,34 @@ async function scenario(run) {
       requests: { total: requests.length, perSecond: Math.round((requests.length / run.seconds) * 10) / 10, failed: requests.filter((r) => r.status === 0 || r.status >= 500).length, slowOver2s: requests.filter((r) => r.ms > SLOW_MS).length },
       routes: routeFigures,
       uploads: { attempted: uploads.length, accepted: uploads.filter((u) => u.status === 202).length, quotaRefused: uploads.filter((u) => u.code === 'quota_exceeded').length, late: uploads.filter((u) => u.late === true).length, broken: uploads.filter((u) => u.status === 202 && !u.valid).length, clientRetries: uploads.filter((u) => u.attempt > 0).length, otherStatuses: countBy(uploads.filter((u) => u.status !== 202 && u.code !== 'quota_exceeded'), (u) => `${u.status} ${u.code ?? ''}`.trim()) },
+      // Files (kernels in the kernel runs); models apart below.
       uploadToScoreMs: verdict.uploadToScoreMs,
       uploadToScoreSeenMs: verdict.uploadToScoreSeenMs,
+      ...(withModels
+        ? {
+            models: {
+              students: Math.min(Number(o['model-students']), run.students),
+              uploads: { attempted: modelUploads.length, accepted: modelUploads.filter((u) => u.status === 202).length, quotaRefused: modelUploads.filter((u) => u.code === 'quota_exceeded').length, late: modelUploads.filter((u) => u.late === true).length, broken: modelUploads.filter((u) => u.status === 202 && !u.valid).length, clientRetries: modelUploads.filter((u) => u.attempt > 0).length, byModel: countBy(modelUploads.filter((u) => u.status === 202), (u) => u.model), otherStatuses: countBy(modelUploads.filter((u) => u.status !== 202 && u.code !== 'quota_exceeded'), (u) => `${u.status} ${u.code ?? ''}`.trim()) },
+              outcomes: countBy(modelRows, outcomeOf),
+              uploadToScoreMs: verdict.models.uploadToScoreMs,
+              uploadToScoreSeenMs: verdict.models.uploadToScoreSeenMs,
+              runs: modelsOnce.runs,
+              runsLost: modelsOnce.runsLost,
+              ranAgain: modelsOnce.ranAgain,
+            },
+          }
+        : {}),
       queueDepth: { peakWaiting: Math.max(0, ...samples.map((s) => s[1] ?? 0)), peakUnfinished: Math.max(0, ...samples.map((s) => (s[3] ?? 0) + (s[4] ?? 0))), columns: ['t_s', 'waiting', 'active', 'db_queued', 'db_scoring'], samples },
       // uploadStreamsWithoutFinal: accepted uploads whose own event stream never told the student the outcome (it is in the database).
-      sse: { leaderboardStreams: students.length, events: students.reduce((n, s) => n + s.sse.events, 0), drops: students.reduce((n, s) => n + s.sse.drops, 0), uploadStreamsWithoutFinal: uploads.filter((u) => u.status === 202 && !u.seenFinalAt).length },
+      sse: { leaderboardStreams: students.length, events: students.reduce((n, s) => n + s.sse.events, 0), drops: students.reduce((n, s) => n + s.sse.drops, 0), uploadStreamsWithoutFinal: uploads.filter((u) => u.status === 202 && !u.seenFinalAt).length, uploadStreamsMissedFinal: verdict.checks.streamsToldFinal.missedFinal, uploadStreamsReopened: verdict.checks.streamsToldFinal.reopened },
       retries: { extraScoringAttempts: verdict.rows.reduce((n, r) => n + Math.max(0, r.attempts - 1), 0), requeuedByReconciler: requeued, clientUploadRetries: uploads.filter((u) => u.attempt > 0).length },
       drainS,
       drained,
       // Processes that exited on their own (restarted after 1 s, as the supervisor of `npm start` or systemd would).
       crashes: crashes.map((c) => ({ ...c, atS: Math.round((c.at - startAt) / 100) / 10, at: undefined })),
       ...(fault ? { faultCost: faultCost(fault, rec, verdict.rows, startAt) } : {}),
-      checks: { ...verdict.checks, ...(run.kernels ? { nothingLeft: { pass: leftContainers.length === 0, containersAfterDrain: leftContainers } } : {}) },
-      pass: verdict.pass && drained && leftContainers.length === 0,
+      checks: { ...verdict.checks, ...(modelsOnce ? { modelsOnce } : {}), ...(run.kernels ? { nothingLeft: { pass: leftContainers.length === 0, containersAfterDrain: leftContainers } } : {}) },
+      pass: verdict.pass && drained && leftContainers.length === 0 && (modelsOnce?.pass ?? true),
     };
     return result;
   } finally {
@@ -288,8 +319,17 @@ async function scenario(run) {
  */
 async function injectFault(run, x) {
   await sleep(x.startAt + run.seconds * (run.fault === 'clock' ? 350 : 600) - Date.now());
-  // Wait (up to 10 s) for scoring work to hit: a submission scoring and others queued behind it.
-  const until = Date.now() + 10_000;
+  // Wait (up to 10 s) for scoring work to hit: a submission scoring and others queued behind it;
+  // for the model fault (up to 15 s), a model running (predicting), or at least scoring.
+  if (run.fault === 'model-worker-kill') {
+    const until = Date.now() + 15_000;
+    while (Date.now() < until) {
+      const [r] = await x.env.ds.query(`SELECT count(*) FILTER (WHERE status = 'running')::int AS running, count(*) FILTER (WHERE status = 'scoring')::int AS scoring FROM submissions WHERE competition_id = $1 AND kind = 'model'`, [x.c.id]);
+      if (r.running > 0 || (r.scoring > 0 && Date.now() > until - 5000)) break;
+      await sleep(20);
+    }
+  }
+  const until = run.fault === 'model-worker-kill' ? 0 : Date.now() + 10_000;
   while (Date.now() < until) {
     const [r] = await x.env.ds.query(`SELECT count(*) FILTER (WHERE status IN ('running', 'scoring'))::int AS scoring, count(*) FILTER (WHERE status = 'queued')::int AS queued FROM submissions WHERE competition_id = $1`, [x.c.id]);
     if (r.scoring > 0 && (r.queued >= 2 || Date.now() > until - 5000)) break;
@@ -304,6 +344,13 @@ async function injectFault(run, x) {
       // SIGKILL: no shutdown hook runs; its supervisor starts it again (after 1 s).
       const t = await x.worker.kill('SIGKILL');
       detail = { workerDownMs: t };
+      break;
+    }
+    case 'model-worker-kill': {
+      // SIGKILL while a model runs: its run's row is left open, its job locked until the lock expires.
+      const [m] = await x.env.ds.query(`SELECT count(*) FILTER (WHERE status = 'running')::int AS running, count(*) FILTER (WHERE status = 'scoring')::int AS scoring, count(*) FILTER (WHERE status = 'queued')::int AS queued FROM submissions WHERE competition_id = $1 AND kind = 'model'`, [x.c.id]);
+      const t = await x.worker.kill('SIGKILL');
+      detail = { workerDownMs: t, modelsAtKill: m };
       break;
     }
     case 'kernel-worker-kill': {
@@ -375,12 +422,15 @@ function faultCost(fault, rec, rows, startAt) {
     scoringPauseS: Math.round(stall / 100) / 10,
     maxUploadToScoreNearFaultMs: near.length ? Math.max(...near) : null,
     // How the submissions accepted until the fault was over ended: status, failure class and code (attempts > 1: run again).
-    outcomes: countBy(rows.filter((r) => r.created_at.getTime() <= fault.done), (r) => [r.status, r.error_class, r.error_code].filter(Boolean).join(' ')),
-    outcomesAfterFault: countBy(rows.filter((r) => r.created_at.getTime() > fault.done), (r) => [r.status, r.error_class, r.error_code].filter(Boolean).join(' ')),
+    outcomes: countBy(rows.filter((r) => r.created_at.getTime() <= fault.done), outcomeOf),
+    outcomesAfterFault: countBy(rows.filter((r) => r.created_at.getTime() > fault.done), outcomeOf),
+    // The model submissions apart: accepted until the fault was over, and after it.
+    modelOutcomes: countBy(rows.filter((r) => r.kind === 'model' && r.created_at.getTime() <= fault.done), outcomeOf),
+    modelOutcomesAfterFault: countBy(rows.filter((r) => r.kind === 'model' && r.created_at.getTime() > fault.done), outcomeOf),
     ranAgain: rows.filter((r) => r.attempts > 1).length,
     // Failed on our side: refunded, not charged to the team's daily quota (quotasExact replays it).
     failedOurSideNotCharged: rows.filter((r) => r.status === 'failed' && r.error_class === 'infrastructure').length,
-    failures: rows.filter((r) => r.status === 'failed').slice(0, 8).map((r) => ({ id: r.id, class: r.error_class, code: r.error_code, message: r.error_message?.slice(0, 240), attempts: r.attempts, late: r.late })),
+    failures: rows.filter((r) => r.status === 'failed' && r.error_class !== 'validation' && !(r.kind === 'model' && r.error_code === 'model_output')).slice(0, 8).map((r) => ({ id: r.id, kind: r.kind, class: r.error_class, code: r.error_code, message: r.error_message?.slice(0, 240), attempts: r.attempts, late: r.late })),
   };
 }
 
@@ -439,6 +489,11 @@ async function supervise(name, entry, env, logName, ready, crashes) {
       out.end();
     },
   };
+}
+
+/** A submission's end: status, failure class and code. */
+function outcomeOf(r) {
+  return [r.status, r.error_class, r.error_code].filter(Boolean).join(' ');
 }
 
 function countBy(xs, f) {
