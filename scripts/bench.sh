@@ -31,7 +31,7 @@ for name in "${selected[@]}"; do
   case "$name" in
     metrics) node bench/metrics/run.mjs ;;
     competitions) node bench/competitions/build.mjs --scale demo ;;
-    api) node bench/api/leaderboard.mjs && node bench/api/upload-latency.mjs ;;
+    api) node bench/api/leaderboard.mjs && node bench/api/upload-latency.mjs && node bench/api/throughput.mjs ;;
     sandbox) node bench/sandbox/run.mjs --image "$HOLDOUT_KERNEL_IMAGE" ;;
     kernels) [ -f bench/kernels/run.mjs ] && node bench/kernels/run.mjs ;;
     web) node bench/web/run.mjs ;;
