@@ -287,7 +287,7 @@ async function scenario(run) {
       drained,
       // Processes that exited on their own (restarted after 1 s, as the supervisor of `npm start` or systemd would).
       crashes: crashes.map((c) => ({ ...c, atS: Math.round((c.at - startAt) / 100) / 10, at: undefined })),
-      ...(fault ? { faultCost: faultCost(fault, rec, verdict.rows, startAt) } : {}),
+      ...(fault ? { faultCost: faultCost(fault, rec, verdict.rows, startAt, uploads) } : {}),
       checks: { ...verdict.checks, ...(modelsOnce ? { modelsOnce } : {}), ...(run.kernels ? { nothingLeft: { pass: leftContainers.length === 0, containersAfterDrain: leftContainers } } : {}) },
       pass: verdict.pass && drained && leftContainers.length === 0 && (modelsOnce?.pass ?? true),
     };
@@ -393,7 +393,7 @@ async function injectFault(run, x) {
  * What a fault cost: requests that failed (no answer or 5xx) or took over 2 s from the fault on,
  * the seconds in which any did (unavailability), and the longest pause in scoring around it.
  */
-function faultCost(fault, rec, rows, startAt) {
+function faultCost(fault, rec, rows, startAt, uploads) {
   const after = rec.rows.filter((r) => r.recv >= fault.at);
   const bad = after.filter((r) => r.status === 0 || r.status >= 500);
   const slow = after.filter((r) => r.ms > SLOW_MS && !(r.status === 0 || r.status >= 500));
@@ -406,6 +406,10 @@ function faultCost(fault, rec, rows, startAt) {
   let stall = 0;
   for (let i = 1; i < finishes.length; i++) if (finishes[i] >= fault.at && finishes[i - 1] <= fault.done + 60_000) stall = Math.max(stall, finishes[i] - Math.max(finishes[i - 1], fault.at));
   const near = rows.filter((r) => r.status === 'scored' && Math.abs(r.created_at.getTime() - fault.at) < 5000).map((r) => r.scored_at - r.created_at);
+  // The submission streams the fault struck: accepted before it, finished after it.
+  const finishedAt = new Map(rows.map((r) => [r.id, r.status === 'scored' || r.status === 'failed' ? (r.scored_at ?? r.updated_at).getTime() : Infinity]));
+  const across = uploads.filter((u) => u.status === 202 && u.stream && u.recv <= fault.at && finishedAt.get(u.id) > fault.at);
+  const acrossLag = across.filter((u) => u.seenFinalAt && finishedAt.get(u.id) < Infinity).map((u) => u.seenFinalAt - finishedAt.get(u.id));
   return {
     atS: Math.round((fault.at - startAt) / 100) / 10,
     faultMs: fault.done - fault.at,
@@ -428,6 +432,7 @@ function faultCost(fault, rec, rows, startAt) {
     modelOutcomes: countBy(rows.filter((r) => r.kind === 'model' && r.created_at.getTime() <= fault.done), outcomeOf),
     modelOutcomesAfterFault: countBy(rows.filter((r) => r.kind === 'model' && r.created_at.getTime() > fault.done), outcomeOf),
     ranAgain: rows.filter((r) => r.attempts > 1).length,
+    streamsAcrossFault: { followed: across.length, toldFinal: across.filter((u) => u.seenFinalAt).length, models: across.filter((u) => u.kind === 'model').length, reopened: across.filter((u) => u.stream.opens > 1).length, toldAfterFinishMaxMs: acrossLag.length ? Math.max(...acrossLag) : null },
     // Failed on our side: refunded, not charged to the team's daily quota (quotasExact replays it).
     failedOurSideNotCharged: rows.filter((r) => r.status === 'failed' && r.error_class === 'infrastructure').length,
     failures: rows.filter((r) => r.status === 'failed' && r.error_class !== 'validation' && !(r.kind === 'model' && r.error_code === 'model_output')).slice(0, 8).map((r) => ({ id: r.id, kind: r.kind, class: r.error_class, code: r.error_code, message: r.error_message?.slice(0, 240), attempts: r.attempts, late: r.late })),
