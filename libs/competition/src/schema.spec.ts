@@ -152,6 +152,17 @@ describe('competition.yaml schema', () => {
     assert.ok(fields.includes('kernel.timeLimit') && fields.includes('limits.dailySubmissions'), fields.join(', '));
   });
 
+  it('takes a kernel image pinned by digest, and refuses a malformed pin naming the field', () => {
+    const yaml = bundledYaml('hubmap-glomeruli');
+    const digest = `sha256:${'ab'.repeat(32)}`;
+    yaml.kernel.image = `holdout/kernel-runtime:cuda@${digest}`;
+    assert.equal(parseCompetitionConfig(toYaml(yaml)).kernel?.image, `holdout/kernel-runtime:cuda@${digest}`);
+    yaml.kernel.image = 'holdout/kernel-runtime:cuda@sha256:abc';
+    const issues = issuesOf(() => parseCompetitionConfig(toYaml(yaml)));
+    assert.deepEqual(issues.map((i) => i.field), ['kernel.image']);
+    assert.match(issues[0]!.message, /name\[:tag\]@sha256: followed by 64 lowercase hex digits/);
+  });
+
   it('reports YAML syntax errors with their line', () => {
     const issues = issuesOf(() => parseCompetitionConfig('schemaVersion: 1\ntitle: [unclosed\n'));
     assert.match(issues[0]!.message, /line \d+/);

@@ -111,8 +111,11 @@ const limits = z.strictObject({
 
 const kernel = z
   .strictObject({
-    /** Container image of the kernel runtime; pin by digest in production. */
-    image: nonEmpty,
+    /**
+     * Container image of the kernel runtime, `name[:tag]`, or pinned `name[:tag]@sha256:<64 hex>`
+     * (the worker then refuses another build of that name: pin in production).
+     */
+    image: nonEmpty.refine((v) => !v.includes('@') || /^[^@\s]+@sha256:[0-9a-f]{64}$/.test(v), { error: 'a pinned image is name[:tag]@sha256: followed by 64 lowercase hex digits' }),
     timeLimit: duration.default(9 * 3600),
     gpus: nonNegativeInt.default(1),
     memory: byteSize.default(16 * 1024 ** 3),

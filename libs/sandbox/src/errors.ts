@@ -5,9 +5,24 @@ export class InvalidKernelSpecError extends Error {
 
 /** The image named by the competition is not present on this engine (no registry pull is attempted). */
 export class KernelImageNotFoundError extends Error {
-  override readonly name = 'KernelImageNotFoundError';
-  constructor(readonly image: string) {
-    super(`kernel image ${image} is not present on this engine (build it with docker/kernel-runtime/build.sh)`);
+  override readonly name: string = 'KernelImageNotFoundError';
+  constructor(
+    readonly image: string,
+    message = `kernel image ${image} is not present on this engine (build it with docker/kernel-runtime/build.sh)`,
+  ) {
+    super(message);
+  }
+}
+
+/**
+ * The competition pins its image by digest (`name@sha256:…`) and the image of that name on this
+ * engine is another build: the kernel would run in a runtime nobody checked. As permanent as a
+ * missing image (the operator loads the pinned one), and never the student's fault.
+ */
+export class KernelImageMismatchError extends KernelImageNotFoundError {
+  override readonly name = 'KernelImageMismatchError';
+  constructor(image: string, readonly found: string) {
+    super(image, `kernel image ${image.split('@')[0]} on this engine is ${found}, not the ${image.split('@')[1]} the competition pins (load the pinned image on this host)`);
   }
 }
 

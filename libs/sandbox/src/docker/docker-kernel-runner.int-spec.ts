@@ -11,7 +11,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Dockerode from 'dockerode';
 import type { KernelRunSpec, LogChunk, RunOptions, RunResult } from '../kernel-runner.js';
-import { KernelKilledFromOutsideError, KernelSandboxLostError } from '../errors.js';
+import { KernelImageMismatchError, KernelImageNotFoundError, KernelKilledFromOutsideError, KernelSandboxLostError } from '../errors.js';
 import { DockerKernelRunner } from './docker-kernel-runner.js';
 import { loopDevices, mountPoints, releaseVolumesUnder } from '../working-volume.js';
 
@@ -161,6 +161,19 @@ print('RESULT ' + json.dumps({'uid': os.getuid(), 'cwd': os.getcwd(), 'home': os
     assert.equal(r.imageDigest, id);
     assert.match(r.imageDigest, /^sha256:[0-9a-f]{64}$/);
     assert.ok(r.durationMs > 0 && r.durationMs < 30_000);
+  });
+
+  it('resolves an image pinned by digest only to that image, and names both digests when the engine has another build', async () => {
+    const id = (await docker.getImage(IMAGE).inspect()).Id;
+    assert.equal(await runner.resolveImage(IMAGE), id);
+    assert.equal(await runner.resolveImage(`${IMAGE}@${id}`), id);
+    const other = `sha256:${'0'.repeat(64)}`;
+    await assert.rejects(runner.resolveImage(`${IMAGE}@${other}`), (err: unknown) => {
+      assert.ok(err instanceof KernelImageMismatchError && err instanceof KernelImageNotFoundError, String(err));
+      assert.equal(err.message, `kernel image ${IMAGE} on this engine is ${id}, not the ${other} the competition pins (load the pinned image on this host)`);
+      return true;
+    });
+    await assert.rejects(runner.resolveImage(`holdout/no-such-image:x@${id}`), (err: unknown) => err instanceof KernelImageNotFoundError && !(err instanceof KernelImageMismatchError));
   });
 
   it('mounts attached datasets read-only under /kaggle/input/<name>', async () => {

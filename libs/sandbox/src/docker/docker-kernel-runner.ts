@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { basename, join } from 'node:path';
 import { Writable } from 'node:stream';
 import Dockerode from 'dockerode';
-import { KernelImageNotFoundError, KernelKilledFromOutsideError, KernelSandboxLostError } from '../errors.js';
+import { KernelImageMismatchError, KernelImageNotFoundError, KernelKilledFromOutsideError, KernelSandboxLostError } from '../errors.js';
 import type {
   KernelRunSpec,
   KernelRunner,
@@ -31,6 +31,9 @@ import {
   validateKernelSpec,
 } from './container-spec.js';
 import { NOTEBOOK_DRIVER_SOURCE } from './notebook-driver.js';
+
+/** `name[:tag]@sha256:<64 hex>`: an image reference pinned by digest. */
+const PINNED_IMAGE = /^(.+)@(sha256:[0-9a-f]{64})$/;
 
 export interface DockerKernelRunnerOptions {
   /** Engine client; default: the local socket (`DOCKER_HOST` honoured by dockerode). */
@@ -121,15 +124,23 @@ export class DockerKernelRunner implements KernelRunner {
     return [...this.active];
   }
 
-  /** The image id (`sha256:…`) a reference resolves to on this engine. */
+  /**
+   * The image id (`sha256:…`) a reference resolves to on this engine. A reference pinned by digest
+   * (`name[:tag]@sha256:…`) must resolve to that image: its id (a locally built or imported image)
+   * or one of its registry digests (a pulled one).
+   */
   async resolveImage(image: string): Promise<string> {
+    const pinned = PINNED_IMAGE.exec(image);
+    const name = pinned ? pinned[1]! : image;
+    let info: Dockerode.ImageInspectInfo;
     try {
-      const info = await this.docker.getImage(image).inspect();
-      return info.Id;
+      info = await this.docker.getImage(name).inspect();
     } catch (err) {
       if (statusOf(err) === 404) throw new KernelImageNotFoundError(image);
       throw err;
     }
+    if (pinned && info.Id !== pinned[2] && !(info.RepoDigests ?? []).some((d) => d.endsWith(`@${pinned[2]}`))) throw new KernelImageMismatchError(image, info.Id);
+    return info.Id;
   }
 
   async run(spec: KernelRunSpec, options: RunOptions = {}): Promise<RunResult> {
