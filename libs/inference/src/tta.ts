@@ -2,7 +2,7 @@ import type { TtaTransform } from './types.js';
 
 // Each transform reads output pixel (r, c) from input index `start + r * rowStep + c * colStep` of
 // the same channel plane: one affine walk per transform keeps the loop free of branches. The
-// identity and vertical flip copy whole rows instead (memcpy).
+// identity, the flips and rot180 move whole rows instead (copy, then reverse).
 function walk(transform: TtaTransform, size: number): { start: number; rowStep: number; colStep: number } {
   const last = size - 1;
   switch (transform) {
@@ -48,11 +48,19 @@ export function applyTta(
     out.set(src.subarray(0, channels * plane));
     return out;
   }
-  if (transform === 'vflip') {
+  if (transform === 'vflip' || transform === 'hflip' || transform === 'rot180') {
+    // Whole rows: copied (from the mirrored row for vflip and rot180), then reversed in place for
+    // hflip and rot180 — the engine's copy and reverse are several times faster than an indexed
+    // walk, and they move the same values.
+    const fromRow = transform === 'hflip' ? (r: number) => r : (r: number) => size - 1 - r;
+    const reverse = transform !== 'vflip';
     for (let ch = 0; ch < channels; ch++) {
       for (let r = 0; r < size; r++) {
-        const from = ch * plane + (size - 1 - r) * size;
-        out.set(src.subarray(from, from + size), ch * plane + r * size);
+        const from = ch * plane + fromRow(r) * size;
+        const to = ch * plane + r * size;
+        const row = out.subarray(to, to + size);
+        row.set(src.subarray(from, from + size));
+        if (reverse) row.reverse();
       }
     }
     return out;
