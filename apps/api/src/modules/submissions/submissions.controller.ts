@@ -110,7 +110,7 @@ export class SubmissionsController {
       sub.unsubscribe();
       unfollow();
     });
-    await render();
+    await renderChange();
   }
 
   /** A kernel's runs (public, then hidden), with what the viewer may read of each: log and files. */
