@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { ArtifactCache, ArtifactChecksumError } from './artifact-cache.js';
 import { S3ArtifactStore } from './artifact-store-s3.js';
+import { s3TestClient, startS3TestServer } from './s3-test-server.js';
 import { ARTIFACT_META_SUFFIX, ArtifactKeyError, ArtifactNotFoundError, LocalArtifactStore, type ArtifactHead, type ArtifactStore, type ByteRange } from './artifact-store.js';
 import type { JsonLogger } from './logger.js';
 
@@ -88,46 +86,10 @@ async function filesUnder(dir: string): Promise<string[]> {
 
 const objectFiles = async (cacheDir: string) => (await filesUnder(join(cacheDir, 'objects'))).map((f) => f.split('/')[1]!).sort();
 
-async function startS3Server(): Promise<{ endpoint: string; stop(): Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'holdout-s3rver-'));
-  const script = fileURLToPath(new URL('./artifact-store.s3-test-server.js', import.meta.url));
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', script, dir, BUCKET], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('the S3 test server did not start within 20 s')), 20_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (!out.includes('\n')) return;
-      clearTimeout(timer);
-      resolve((JSON.parse(out.split('\n')[0]!) as { port: number }).port);
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the S3 test server exited (code ${code}) before it listened`));
-    });
-  });
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = once(child, 'exit');
-        child.kill('SIGTERM');
-        await exited;
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
+const startS3Server = () => startS3TestServer(BUCKET);
 
-const s3Client = (endpoint: string) =>
-  new S3Client({
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+const s3Client = s3TestClient;
+
 
 interface Backend {
   /** A fresh, empty store (keys of one test never meet another's). */

@@ -1,16 +1,14 @@
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { createHash, randomBytes } from 'node:crypto';
-import { once } from 'node:events';
 import { mkdir, mkdtemp, readdir, readFile, rm, symlink, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { buffer } from 'node:stream/consumers';
 import { after, before, describe, it } from 'node:test';
-import { fileURLToPath } from 'node:url';
-import { ListObjectsV2Command, PutObjectCommand, S3Client } from '@aws-sdk/client-s3';
+import { ListObjectsV2Command, PutObjectCommand, type S3Client } from '@aws-sdk/client-s3';
 import { S3ArtifactStore } from './artifact-store-s3.js';
+import { s3TestClient, startS3TestServer } from './s3-test-server.js';
 import { ArtifactKeyError, ArtifactNotFoundError, ArtifactRangeError, createArtifactStore, LocalArtifactStore, TooLargeError, type ArtifactStore } from './artifact-store.js';
 
 // One contract, two stores: the local directory, and S3 through the AWS SDK against an
@@ -52,48 +50,12 @@ interface Subject {
   close(): Promise<void>;
 }
 
-/** The S3-protocol server, in its own process on 127.0.0.1; its data in a temporary directory. */
-async function startS3Server(): Promise<{ endpoint: string; stop(): Promise<void> }> {
-  const dir = await mkdtemp(join(tmpdir(), 'holdout-s3rver-'));
-  const script = fileURLToPath(new URL('./artifact-store.s3-test-server.js', import.meta.url));
-  const child = spawn(process.execPath, ['--openssl-legacy-provider', script, dir, BUCKET], { stdio: ['pipe', 'pipe', 'inherit'] });
-  const port = await new Promise<number>((resolve, reject) => {
-    let out = '';
-    const timer = setTimeout(() => reject(new Error('the S3 test server did not start within 20 s')), 20_000);
-    child.stdout!.on('data', (d: Buffer) => {
-      out += d.toString();
-      if (!out.includes('\n')) return;
-      clearTimeout(timer);
-      resolve((JSON.parse(out.split('\n')[0]!) as { port: number }).port);
-    });
-    child.on('exit', (code) => {
-      clearTimeout(timer);
-      reject(new Error(`the S3 test server exited (code ${code}) before it listened`));
-    });
-  });
-  return {
-    endpoint: `http://127.0.0.1:${port}`,
-    async stop() {
-      if (child.exitCode === null && child.signalCode === null) {
-        const exited = once(child, 'exit');
-        child.kill('SIGTERM');
-        await exited;
-      }
-      await rm(dir, { recursive: true, force: true });
-    },
-  };
-}
+const startS3Server = () => startS3TestServer(BUCKET);
 
 /** A client of the test server that records the name of every command it sends. */
 function recordingClient(endpoint: string, requests: string[]): S3Client {
-  const client = new S3Client({
-    endpoint,
-    region: 'us-east-1',
-    forcePathStyle: true,
-    credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' },
-    requestChecksumCalculation: 'WHEN_REQUIRED',
-    responseChecksumValidation: 'WHEN_REQUIRED',
-  });
+  const client = s3TestClient(endpoint);
+
   client.middlewareStack.add(
     (next, context) => async (args) => {
       requests.push(String(context.commandName).replace(/Command$/, ''));

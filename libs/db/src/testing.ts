@@ -79,3 +79,4 @@ export function processEnv(env: TestEnv, extra: Record<string, string | undefine
     ...extra,
   };
 }
+export { startS3TestServer, s3TestClient } from './s3-test-server.js';

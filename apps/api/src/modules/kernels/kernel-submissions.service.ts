@@ -1,5 +1,3 @@
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { estimateWaitSeconds } from '@holdout/competition';
 import { QUEUES, type KernelRunDto, type KernelRunPhase, type SubmissionDto, type SubmissionProgressDto } from '@holdout/contracts';
@@ -7,6 +5,7 @@ import { Redis } from 'ioredis';
 import { DataSource, type EntityManager } from 'typeorm';
 import { APP_CONFIG, COUNTED_PUBLIC_RUNS_SQL, type AppConfig, type Competition, JsonLogger, type KernelAttachment, kernelChannels, kernelJobOptions, type KernelLogEvent, kernelRunKey, KernelSubmission, LIVE_JOB_STATES, LocalArtifactStore, type Submission, SubmissionLifecycle, EventPublisher } from '@holdout/db';
 import { DomainError, badRequest, notFound } from '../../common/domain-error.js';
+import { readArtifact, readArtifactText } from '../../common/send-artifact.js';
 import { Queues, REDIS } from '../../infra/infra.module.js';
 import { AuditService } from '../audit/audit.service.js';
 import type { Principal } from '../auth/principal.js';
@@ -145,7 +144,7 @@ export class KernelSubmissions {
     const file = upload.file;
     if (!file) throw badRequest('attach the kernel (.py or .ipynb) in the `file` field');
     const entryName = file.fileName.replace(/^[0-9a-f-]{36}-/, '');
-    const check = checkKernelEntry(entryName, await readFile(this.store.path(file.key)));
+    const check = checkKernelEntry(entryName, await readArtifact(this.store, file.key, 'kernel'));
     if (!check.ok) throw badRequest(check.message);
 
     const total = upload.attachments.reduce((n, a) => n + a.size, 0);
@@ -326,20 +325,16 @@ export class KernelSubmissions {
     return rows.at(-1) ?? null;
   }
 
-  /** The files a run left in /kaggle/working (kept for public runs) and its submission.csv. */
+  /** The files a run left in /kaggle/working (kept for public runs) and its submission.csv, as the store lists them. */
   private async filesOf(id: string, r: RunRow): Promise<{ name: string; size: number }[]> {
-    const dir = this.store.path(kernelRunKey(id, r.attempt, r.phase));
+    const base = kernelRunKey(id, r.attempt, r.phase);
+    if (r.phase === 'hidden') {
+      for await (const o of this.store.list(`${base}/submission.csv`)) if (o.key === `${base}/submission.csv`) return [{ name: 'submission.csv', size: o.size }];
+      return [];
+    }
     const out: { name: string; size: number }[] = [];
-    const csv = await stat(join(dir, 'submission.csv')).catch(() => null);
-    if (r.phase === 'hidden') return csv?.isFile() ? [{ name: 'submission.csv', size: csv.size }] : [];
-    const walk = async (sub: string): Promise<void> => {
-      for (const e of await readdir(join(dir, 'working', sub), { withFileTypes: true }).catch(() => [])) {
-        const rel = sub ? `${sub}/${e.name}` : e.name;
-        if (e.isDirectory()) await walk(rel);
-        else if (e.isFile()) out.push({ name: rel, size: (await stat(join(dir, 'working', rel))).size });
-      }
-    };
-    await walk('');
+    const working = `${base}/working/`;
+    for await (const o of this.store.list(working)) out.push({ name: o.key.slice(working.length), size: o.size });
     return out.sort((a, b) => a.name.localeCompare(b.name));
   }
 
@@ -357,29 +352,26 @@ export class KernelSubmissions {
       const what = r.outcome === null ? 'running' : (s[0]!.error_class ?? r.outcome);
       return `This run was over the hidden test data; its log is not shown to participants in this competition.\nResult: ${what}\n`;
     }
-    return readFile(this.store.path(r.log_path), 'utf8').catch((err: NodeJS.ErrnoException) => {
-      if (err.code === 'ENOENT') throw notFound('log');
-      throw err;
-    });
+    return readArtifactText(this.store, r.log_path, 'log');
   }
 
   /**
-   * Where a file a run left lies (`name`: `submission.csv` by default, or a path the run's file
-   * list gives), for those who may read the run's log (its output is as revealing as its log);
-   * others get 403 saying why, and 404 until there is one.
+   * The store key of a file a run left (`name`: `submission.csv` by default, or a path the run's
+   * file list gives), for those who may read the run's log (its output is as revealing as its
+   * log); others get 403 saying why, and 404 until there is one.
    */
-  async outputFile(p: Principal, id: string, run?: string, name = 'submission.csv'): Promise<string> {
+  async outputKey(p: Principal, id: string, run?: string, name = 'submission.csv'): Promise<string> {
     const { of } = await this.logAccessFor(p, id);
     const r = await this.runOf(id, run);
     if (!r) throw notFound('output');
     if (of(r.phase) !== 'full') throw new DomainError('forbidden', 'this run was over the hidden test data; its output is not shown to participants in this competition');
-    const files = await this.filesOf(id, r);
-    const dir = this.store.path(kernelRunKey(id, r.attempt, r.phase));
-    // Only names the run's own listing gives: never a path the request makes up.
-    if (name === 'submission.csv' && (await stat(join(dir, name)).then((f) => f.isFile(), () => false))) return join(dir, name);
-    if (r.phase === 'public' && files.some((f) => f.name === name)) return join(dir, 'working', name);
+    const base = kernelRunKey(id, r.attempt, r.phase);
+    // Only names the run's own listing gives: never a key the request makes up.
+    if (name === 'submission.csv' && (await this.store.exists(`${base}/submission.csv`))) return `${base}/submission.csv`;
+    if (r.phase === 'public' && (await this.filesOf(id, r)).some((f) => f.name === name)) return `${base}/working/${name}`;
     throw notFound('output');
   }
+
 
   /**
    * Forwards live log lines of a kernel's runs to `send`, of the runs the viewer may read; returns

@@ -1,6 +1,4 @@
-import { createReadStream } from 'node:fs';
 import { basename } from 'node:path';
-import { pipeline } from 'node:stream/promises';
 import { Body, Controller, Get, Header, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { badRequest } from '../../common/domain-error.js';
@@ -15,7 +13,8 @@ import { ModelSubmissions } from './model-submissions.service.js';
 import { toSubmissionDto } from './submission.mapper.js';
 import { toSubmissionUpload, SubmissionUploadInterceptor } from './submission-upload.interceptor.js';
 import { Upload, type UploadInput } from '../../common/upload.interceptor.js';
-import type { Competition } from '@holdout/db';
+import { type Competition, LocalArtifactStore } from '@holdout/db';
+import { sendArtifact } from '../../common/send-artifact.js';
 import { SubmissionsService } from './submissions.service.js';
 
 /** How often an open event stream of an unfinished kernel gets its progress (position, elapsed time). */
@@ -31,6 +30,7 @@ export class SubmissionsController {
     private readonly bus: EventsBus,
     private readonly kernels: KernelSubmissions,
     private readonly models: ModelSubmissions,
+    private readonly store: LocalArtifactStore,
   ) {}
 
   @Post('competitions/:slug/submissions')
@@ -141,23 +141,17 @@ export class SubmissionsController {
   @ApiQuery({ name: 'name', required: false })
   async output(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string, @Res() res: Response, @Query('run') run?: string, @Query('name') name?: string): Promise<void> {
     await this.submissions.visibleTo(p, id);
-    const path = await this.kernels.outputFile(p, id, run, name);
+    const key = await this.kernels.outputKey(p, id, run, name);
     const file = basename(name ?? 'submission.csv');
     // Always a download, never rendered: a kernel may write any bytes under any name.
-    res.attachment(file);
-    res.setHeader('content-type', file.endsWith('.csv') ? 'text/csv; charset=utf-8' : 'application/octet-stream');
-    res.setHeader('x-content-type-options', 'nosniff');
-    await pipeline(createReadStream(path), res);
+    await sendArtifact(res, this.store, key, { fileName: file, contentType: file.endsWith('.csv') ? 'text/csv; charset=utf-8' : 'application/octet-stream', what: 'output' });
   }
 
   /** The prediction file a team uploaded (its team and the course staff), e.g. to look at it in the viewer. */
   @Get('submissions/:id/file')
   async file(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string, @Res() res: Response): Promise<void> {
-    const path = await this.submissions.uploadedFile(p, id);
-    res.attachment('submission.csv');
-    res.setHeader('content-type', 'text/csv; charset=utf-8');
-    res.setHeader('x-content-type-options', 'nosniff');
-    await pipeline(createReadStream(path), res);
+    const key = await this.submissions.uploadedFileKey(p, id);
+    await sendArtifact(res, this.store, key, { fileName: 'submission.csv', contentType: 'text/csv; charset=utf-8', what: 'file' });
   }
 
   @Put('submissions/:id/selection')

@@ -120,11 +120,11 @@ export class SubmissionsService {
     return { s: row.s, c, teamName: row.teamName, staff };
   }
 
-  /** Where the uploaded prediction file of a file submission lies (its team and the course staff; 404 otherwise). */
-  async uploadedFile(p: Principal, id: string): Promise<string> {
+  /** The store key of the uploaded prediction file of a file submission (its team and the course staff; 404 otherwise). */
+  async uploadedFileKey(p: Principal, id: string): Promise<string> {
     const { row } = await findForTeamOrStaff(this.repo, this.access, p, id);
     if (row.s.kind !== 'file' || !row.s.artifactPath) throw notFound('file');
-    return this.store.path(row.s.artifactPath);
+    return row.s.artifactPath;
   }
 
   async detail(p: Principal, id: string): Promise<SubmissionDetailDto> {
