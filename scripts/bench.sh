@@ -3,7 +3,7 @@
 # (progress goes to stderr). Needs what the tests need, so it starts the same services.
 #
 #   npm run bench                       all of them
-#   npm run bench -- metrics sandbox    some of them: metrics competitions api sandbox kernels web inference reliability
+#   npm run bench -- metrics sandbox    some of them: metrics competitions api sandbox kernels web inference reliability artifacts
 set -euo pipefail
 source "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
 cd "$ROOT"
@@ -14,7 +14,7 @@ export HOLDOUT_REDIS_PORT="${HOLDOUT_BENCH_REDIS_PORT:-63819}"
 export HOLDOUT_DATA_DIR="$HOLDOUT_HOME/data"
 mkdir -p "$HOLDOUT_DATA_DIR"
 
-all=(metrics competitions api sandbox kernels web inference reliability)
+all=(metrics competitions api sandbox kernels web inference reliability artifacts)
 [ $# -gt 0 ] && selected=("$@") || selected=("${all[@]}")
 
 ensure_node_deps >&2
@@ -38,6 +38,7 @@ for name in "${selected[@]}"; do
     inference) node bench/inference/run.mjs ;;
     # Starts its own PostgreSQL and Redis on other ports (HOLDOUT_RELIABILITY_*): it restarts them.
     reliability) node bench/reliability/run.mjs ;;
+    artifacts) node bench/artifacts/fetch.mjs ;;
     *) echo "unknown benchmark '$name' (${all[*]})" >&2; exit 2 ;;
   esac
 done
