@@ -469,6 +469,32 @@ assert limit == '24', limit
     }
   });
 
+  it('queued GPU kernels hold their time limits against the budget until they end, so a team cannot queue past it', async () => {
+    const redis = new Redis(env.config.redisUrl);
+    await redis.set(kernelHostKeys.one(env.config.queuePrefix, 'gpu-host'), JSON.stringify({ owner: 'gpu-host', cpus: 8, memoryBytes: 32 * 1024 ** 3, gpus: 1 }), 'EX', 600);
+    await redis.quit();
+    const course: { course_id: string }[] = await env.ds.query(`SELECT course_id FROM competitions WHERE slug = 'kgpu'`);
+    assert.equal((await prof.put(`/api/courses/${course[0]!.course_id}/kernel-policy`).send({ cpuFallback: false })).status, 200);
+    // kgpu's kernels run at most 60 s, twice (public and hidden run): each queued one holds 120 s.
+    assert.equal((await prof.put('/api/competitions/kgpu/kernel-policy').send({ gpuHoursPerWeek: 0.05 })).status, 200);
+    assert.equal((await other.get('/api/competitions/kgpu/kernel-policy')).body.usedGpuHours ?? 0, 0, 'this team has used no GPU time');
+    const a = await submit(other, 'kgpu', 'a.py', py('print(1)'));
+    assert.equal(a.status, 202, JSON.stringify(a.body));
+    const b = await submit(other, 'kgpu', 'b.py', py('print(1)'));
+    assert.equal(b.status, 202, 'used 0 + held 120 s is under 180 s');
+    const c = await submit(other, 'kgpu', 'c.py', py('print(1)'));
+    assert.equal(c.status, 429, JSON.stringify(c.body));
+    assert.equal(c.body.error.details.budget, 'gpu-hours');
+    assert.ok(Math.abs(c.body.error.details.reservedHours - 240 / 3600) < 1e-6, JSON.stringify(c.body.error.details));
+    assert.match(c.body.error.message, /its GPU kernels still queued or running may use 0\.1 more \(held until they end\)/);
+    // A cancelled kernel releases what it held.
+    assert.equal((await other.post(`/api/submissions/${a.body.id}/cancel`)).status, 200);
+    const d = await submit(other, 'kgpu', 'd.py', py('print(1)'));
+    assert.equal(d.status, 202, JSON.stringify(d.body));
+    for (const id of [b.body.id, d.body.id]) assert.equal((await other.post(`/api/submissions/${id}/cancel`)).status, 200);
+    assert.equal((await prof.put('/api/competitions/kgpu/kernel-policy').send({ gpuHoursPerWeek: null })).status, 200);
+  });
+
   it('an instructor runs again a kernel that failed on our side: a fresh set of attempts, then scored', async () => {
     const up = await submit(student, 'kern', 'again.py', py('print(1)'));
     assert.equal(up.status, 202, up.text);

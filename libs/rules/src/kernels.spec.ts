@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { QUEUES } from '@holdout/contracts';
-import { KERNEL_SOURCE_LIMIT_BYTES, checkKernelEntry, kernelAttemptsExhausted, countsTowardGpuBudget, gpuBudgetAllows, gpuWeek, kernelSettingsOf, logAccess, routeKernel } from './kernels.js';
+import { KERNEL_SOURCE_LIMIT_BYTES, checkKernelEntry, kernelAttemptsExhausted, countsTowardGpuBudget, gpuBudgetAllows, gpuReservationSeconds, gpuWeek, kernelSettingsOf, logAccess, routeKernel } from './kernels.js';
 
 describe('checkKernelEntry', () => {
   const nb = (o: unknown) => Buffer.from(JSON.stringify(o));
@@ -98,6 +98,17 @@ describe('the weekly GPU budget', () => {
     assert.equal(gpuBudgetAllows({ usedHours: 29.99, limitHours: 30 }), true);
     assert.equal(gpuBudgetAllows({ usedHours: 30, limitHours: 30 }), false);
     assert.equal(gpuBudgetAllows({ usedHours: 0, limitHours: 0 }), false);
+  });
+
+  it('counts what unfinished GPU kernels may still use: admitted while used + reserved is under the budget', () => {
+    assert.equal(gpuBudgetAllows({ usedHours: 10, reservedHours: 18, limitHours: 30 }), true);
+    assert.equal(gpuBudgetAllows({ usedHours: 12, reservedHours: 18, limitHours: 30 }), false);
+    // A 9 h limit: a kernel reserves its public and hidden runs, a run without submitting one run.
+    assert.equal(gpuReservationSeconds({ runOnly: false, timeLimitSeconds: 9 * 3600, countedSeconds: 0 }), 18 * 3600);
+    assert.equal(gpuReservationSeconds({ runOnly: true, timeLimitSeconds: 9 * 3600, countedSeconds: 0 }), 9 * 3600);
+    // Released as its runs count (they are in the used hours then), never below nothing.
+    assert.equal(gpuReservationSeconds({ runOnly: false, timeLimitSeconds: 9 * 3600, countedSeconds: 3600 }), 17 * 3600);
+    assert.equal(gpuReservationSeconds({ runOnly: true, timeLimitSeconds: 60, countedSeconds: 90 }), 0);
   });
 });
 

@@ -81,8 +81,19 @@ export function countsTowardGpuBudget(r: { gpu: boolean; outcome: string | null;
 }
 
 /** A GPU kernel is admitted while the week's usage is under the budget (a run may then overshoot it). */
-export function gpuBudgetAllows(o: { usedHours: number; limitHours: number }): boolean {
-  return o.usedHours < o.limitHours;
+export function gpuBudgetAllows(o: { usedHours: number; reservedHours?: number; limitHours: number }): boolean {
+  return o.usedHours + (o.reservedHours ?? 0) < o.limitHours;
+}
+
+/**
+ * The GPU time an unfinished GPU kernel may still use, held against its team's budget until it
+ * ends: the time limit of every run it may make (its public run, and the run over the hidden test
+ * data unless it only runs), less what its runs have already counted. So a team just under its
+ * budget cannot queue several kernels that together overshoot it: the overshoot is bounded by the
+ * last kernel admitted.
+ */
+export function gpuReservationSeconds(o: { runOnly: boolean; timeLimitSeconds: number; countedSeconds: number }): number {
+  return Math.max(0, (o.runOnly ? 1 : 2) * o.timeLimitSeconds - o.countedSeconds);
 }
 
 /**

@@ -6,7 +6,7 @@ import { AuditService } from '../audit/audit.service.js';
 import { DomainError, notFound } from '../../common/domain-error.js';
 import { parseWith } from '../../common/zod-body.js';
 import type { Principal } from '../auth/principal.js';
-import { UNCHARGED_GPU_FAILURE_CLASSES, UNCHARGED_RUN_OUTCOMES, gpuWeek } from '@holdout/rules';
+import { UNCHARGED_GPU_FAILURE_CLASSES, UNCHARGED_RUN_OUTCOMES, gpuReservationSeconds, gpuWeek } from '@holdout/rules';
 
 export interface EffectivePolicy {
   gpuHoursPerWeek: number;
@@ -41,6 +41,24 @@ export class KernelPolicies {
   async gpuUsage(teamId: string, now = new Date(), m: EntityManager = this.ds.manager): Promise<{ usedHours: number; resetsAt: Date }> {
     const { usedHours, resetsAt } = await this.weekGpuUsage(now, teamId, m);
     return { usedHours, resetsAt };
+  }
+
+  /**
+   * GPU hours the team's queued and running GPU kernels may still use (`gpuReservationSeconds`:
+   * their runs' time limits, less what those runs have counted so far), held against the budget
+   * at admission so that kernels queued together cannot overshoot it.
+   */
+  async gpuReservedHours(teamId: string, timeLimitSeconds: number, now = new Date(), m: EntityManager = this.ds.manager): Promise<number> {
+    const rows: { run_only: boolean; ms: string }[] = await m.query(
+      `SELECT s.run_only, COALESCE(sum(COALESCE(r.duration_ms, GREATEST(0, EXTRACT(EPOCH FROM ($2::timestamptz - r.started_at)) * 1000))), 0) AS ms
+         FROM submissions s JOIN kernel_submissions k ON k.submission_id = s.id
+         LEFT JOIN kernel_runs r ON r.submission_id = s.id AND r.gpu IS NOT NULL AND r.started_at IS NOT NULL AND (r.outcome IS NULL OR r.outcome <> ALL($3))
+        WHERE s.team_id = $1 AND k.gpu AND s.status IN ('queued', 'running')
+        GROUP BY s.id, s.run_only`,
+      [teamId, now, [...UNCHARGED_RUN_OUTCOMES]],
+    );
+    const seconds = rows.reduce((sum, r) => sum + gpuReservationSeconds({ runOnly: r.run_only, timeLimitSeconds, countedSeconds: Number(r.ms) / 1000 }), 0);
+    return seconds / 3600;
   }
 
   /**

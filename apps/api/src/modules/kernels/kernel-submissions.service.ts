@@ -207,11 +207,14 @@ export class KernelSubmissions {
     if (k.gpu) {
       const policy = await this.policies.effective(c, m);
       const usage = await this.policies.gpuUsage(teamId, now, m);
-      if (!gpuBudgetAllows({ usedHours: usage.usedHours, limitHours: policy.gpuHoursPerWeek })) {
+      // This kernel's own row is not in kernel_submissions yet: only the others' reservations count.
+      const reservedHours = await this.policies.gpuReservedHours(teamId, kernelSettingsOf(c.config).timeLimitSeconds, now, m);
+      if (!gpuBudgetAllows({ usedHours: usage.usedHours, reservedHours, limitHours: policy.gpuHoursPerWeek })) {
+        const held = reservedHours > 0 ? `, and its GPU kernels still queued or running may use ${reservedHours.toFixed(1)} more (held until they end)` : '';
         throw new DomainError(
           'quota_exceeded',
-          `your team has used ${usage.usedHours.toFixed(1)} of its ${policy.gpuHoursPerWeek} GPU hours this week; more at ${usage.resetsAt.toISOString()}`,
-          { budget: 'gpu-hours', limitHours: policy.gpuHoursPerWeek, usedHours: usage.usedHours, resetsAt: usage.resetsAt.toISOString() },
+          `your team has used ${usage.usedHours.toFixed(1)} of its ${policy.gpuHoursPerWeek} GPU hours this week${held}; more at ${usage.resetsAt.toISOString()}`,
+          { budget: 'gpu-hours', limitHours: policy.gpuHoursPerWeek, usedHours: usage.usedHours, reservedHours, resetsAt: usage.resetsAt.toISOString() },
         );
       }
     }
