@@ -130,6 +130,8 @@ ${
   runs without submitting, except cancelled ones and failures on our side.
 - "Run without submitting" does the public run only: its log and files, never a score or a charge.
 - GPU time of every run counts against your team's weekly GPU budget, where the competition uses GPUs.
+  A GPU kernel is accepted while the hours used plus those your queued and running GPU kernels may
+  still use (their time limits) are under the budget; what they do not use is given back when they end.
 `;
   return `${QUOTA_HEADING}
 - You may make **${l.daily} submissions per day**. Days are UTC days (00:00–24:00 UTC).
