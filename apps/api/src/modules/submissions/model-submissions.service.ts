@@ -12,6 +12,8 @@ import { SubmissionIntake, type Intake } from './submission-intake.js';
 
 /** Model checks running at once in this process (each reads a model of up to the competition's size limit). */
 const MAX_CHECKS = 2;
+/** How long an upload waits for a check slot (checks take a second or so) before it is refused with 503. */
+const CHECK_WAIT_MS = 60_000;
 
 /**
  * Model (ONNX) submissions: the uploaded model — one `.onnx`, or a `.tar` of several averaged as
@@ -23,6 +25,8 @@ const MAX_CHECKS = 2;
 @Injectable()
 export class ModelSubmissions {
   private checking = 0;
+  /** Uploads waiting for a check slot, first come first served. */
+  private readonly waiting: (() => void)[] = [];
 
   constructor(
     private readonly ds: DataSource,
@@ -35,13 +39,12 @@ export class ModelSubmissions {
   async submit(p: Principal, c: Competition, intake: Intake): Promise<Submission> {
     const settings = (c.config as CompetitionConfig).model;
     if (!settings) throw new DomainError('submission_kind_not_allowed', 'this competition has no model pipeline');
-    if (this.checking >= MAX_CHECKS) throw new DomainError('unavailable', 'other models are being checked right now; try again in a minute');
-    this.checking++;
+    await this.checkSlot();
     let check;
     try {
       check = await checkModelFor(settings, this.store.path(intake.file.key), intake.file.fileName);
     } finally {
-      this.checking--;
+      this.releaseSlot();
     }
     if (!check.ok) {
       const first = check.problems[0]!;
@@ -55,6 +58,34 @@ export class ModelSubmissions {
       .add(JOBS.model, data, modelJobOptions(saved.id))
       .catch((err: unknown) => this.logger.write('warn', 'enqueue failed; the sweeper will retry', { submissionId: saved.id, err: String(err) }));
     return saved;
+  }
+
+  /**
+   * A check slot: at once when fewer than MAX_CHECKS run, else after the uploads before this one
+   * (a class sending models at the deadline waits its turn); 503 after CHECK_WAIT_MS.
+   */
+  private async checkSlot(): Promise<void> {
+    if (this.checking < MAX_CHECKS) {
+      this.checking++;
+      return;
+    }
+    await new Promise<void>((resolve, reject) => {
+      const turn = () => {
+        clearTimeout(timer);
+        resolve(); // the slot is handed over: `checking` stays counted
+      };
+      const timer = setTimeout(() => {
+        this.waiting.splice(this.waiting.indexOf(turn), 1);
+        reject(new DomainError('unavailable', 'other models are being checked right now; nothing was stored or charged; try again in a minute', { retryAfterSeconds: 60 }));
+      }, CHECK_WAIT_MS);
+      this.waiting.push(turn);
+    });
+  }
+
+  private releaseSlot(): void {
+    const next = this.waiting.shift();
+    if (next) next();
+    else this.checking--;
   }
 
   /**
