@@ -171,7 +171,7 @@ describe('model submissions through the API and a real worker', () => {
       assert.doesNotMatch(r.text, new RegExp(env.config.dataDir.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')), `${what}: no server path in the error`);
     }
     // Many at once (a class at the deadline) wait for a check slot: each gets its own answer, no 503.
-    const many = await Promise.all(Array.from({ length: 6 }, () => submit(KIDNEY, loopModel()).then((r: { status: number; text: string }) => r)));
+    const many: { status: number; text: string }[] = await Promise.all(Array.from({ length: 6 }, () => submit(KIDNEY, loopModel()).then((r: { status: number; text: string }) => r)));
     assert.deepEqual(many.map((r) => r.status), [422, 422, 422, 422, 422, 422], many.map((r) => r.text).join('\n'));
     assert.deepEqual(await counts(), before, 'no row and no charge');
     // The server is unaffected: the next good model is accepted (and cancelled: its run is the next tests' business).
