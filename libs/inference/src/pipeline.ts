@@ -3,7 +3,7 @@ import { extractInstances } from './instances.js';
 import { RleStreamEncoder } from './rle-stream.js';
 import { planAxis, planWindows, validateView, type AxisPlan, type PlannedWindow } from './tiling.js';
 import { PredictorError } from './session.js';
-import { applyTta, undoTta } from './tta.js';
+import { addUndone, applyTta } from './tta.js';
 import {
   BLEND_MODES,
   structuralChannels,
@@ -387,14 +387,12 @@ function normaliseBytes(bytes: Uint8Array, out: Float32Array, luts: Float32Array
 /** Per-view buffers for turning a window's TTA outputs into one probability map. */
 class ViewScratch {
   private readonly sum: Float32Array;
-  private readonly undone: Float32Array;
 
   constructor(
     private readonly view: ViewConfig,
     private readonly channels: number,
   ) {
     this.sum = new Float32Array(channels * view.size * view.size);
-    this.undone = new Float32Array(view.size * view.size);
   }
 
   /**
@@ -412,9 +410,7 @@ class ViewScratch {
       const transform = tta[k]!;
       for (let c = 0; c < this.channels; c++) {
         const from = ((w * passes + k) * outputChannels + c) * plane;
-        const src = output.subarray(from, from + plane);
-        const undone = transform === 'identity' ? src : undoTta(transform, src, 1, size, this.undone);
-        for (let i = 0, o = c * plane; i < plane; i++, o++) sum[o]! += undone[i]!;
+        addUndone(transform, output.subarray(from, from + plane), size, sum, c * plane);
       }
     }
     return sum;

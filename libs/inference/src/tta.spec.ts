@@ -2,7 +2,7 @@ import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { mulberry32 } from '@holdout/metrics';
 import { TTA_TRANSFORMS } from './types.js';
-import { applyTta, inverseTta, undoTta } from './tta.js';
+import { addUndone, applyTta, inverseTta, undoTta } from './tta.js';
 
 // A 3x3 single-channel patch, row-major:
 //   1 2 3
@@ -52,5 +52,29 @@ describe('undoTta', () => {
     const out = new Float32Array(9);
     assert.equal(applyTta('hflip', patch, 1, 3, out), out);
     assert.throws(() => applyTta('hflip', patch, 1, 3, new Float32Array(8)), RangeError);
+  });
+});
+
+describe('addUndone', () => {
+  it('adds exactly what undoTta gives, at the offset, for every transform', () => {
+    const rnd = mulberry32(5);
+    for (const size of [1, 2, 5, 16]) {
+      const plane = size * size;
+      for (const transform of TTA_TRANSFORMS) {
+        const prediction = Float32Array.from({ length: plane }, rnd);
+        const start = Float32Array.from({ length: 2 * plane }, rnd);
+        const expected = Float32Array.from(start);
+        const undone = undoTta(transform, prediction, 1, size);
+        for (let i = 0; i < plane; i++) expected[plane + i]! += undone[i]!;
+        const sum = Float32Array.from(start);
+        addUndone(transform, prediction, size, sum, plane);
+        assert.deepEqual(sum, expected, `${transform} at ${size}`);
+      }
+    }
+  });
+
+  it('refuses a plane or a sum too small', () => {
+    assert.throws(() => addUndone('hflip', patch, 4, new Float32Array(16)), RangeError);
+    assert.throws(() => addUndone('hflip', patch, 3, new Float32Array(9), 1), RangeError);
   });
 });

@@ -90,3 +90,21 @@ export function undoTta(
 ): Float32Array {
   return applyTta(inverseTta(transform), src, channels, size, out);
 }
+
+/**
+ * Adds one `size`×`size` plane of a prediction made from a `transform`ed patch, undone, into
+ * `sum` from `offset`: `sum` gains exactly what `undoTta` would give, with no copy in between.
+ */
+export function addUndone(transform: TtaTransform, src: Float32Array, size: number, sum: Float32Array, offset = 0): void {
+  const plane = size * size;
+  if (src.length < plane || sum.length < offset + plane) throw new RangeError(`addUndone: a ${size}x${size} plane needs ${plane} values`);
+  const { start, rowStep, colStep } = walk(inverseTta(transform), size);
+  addWalk(src, start, rowStep, colStep, size, sum, offset);
+}
+
+function addWalk(src: Float32Array, start: number, rowStep: number, colStep: number, size: number, sum: Float32Array, offset: number): void {
+  let o = offset;
+  for (let r = 0; r < size; r++) {
+    for (let c = 0, i = start + r * rowStep; c < size; c++, i += colStep) sum[o++]! += src[i]!;
+  }
+}
