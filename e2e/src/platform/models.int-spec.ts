@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
 import type { ChildProcess } from 'node:child_process';
-import { CHARGED_STATUSES_SQL } from '@holdout/db';
+import { CHARGED_STATUSES_SQL, JOBS } from '@holdout/db';
+import { QUEUES } from '@holdout/contracts';
+import { Queue } from 'bullmq';
 import { Client, createCompetitionWithData, createTestEnv, dataVisible, eventually, LibCompetitionBundles, startApi, type TestApi, type TestEnv } from '@holdout/api/testing';
 import type { CompetitionDto, NotificationsDto, SubmissionDetailDto, SubmissionEventDto } from '@holdout/contracts';
 import { scoreSubmission } from '@holdout/metrics/scorer';
@@ -253,6 +255,24 @@ describe('model submissions through the API and a real worker', () => {
       await exited(second);
     } finally {
       worker = await startWorker(env, new LibCompetitionBundles(env.config.repoRoot), { kernels: { ...env.config.kernels, enabled: false } });
+    }
+  });
+
+  it('a job that finds its model submission already ended tells the team if it was not told, and never twice', async () => {
+    const [ended] = (await env.ds.query(`SELECT s.id FROM submissions s JOIN competitions c ON c.id = s.competition_id WHERE c.slug = $1 AND s.status = 'scored' AND s.kind = 'model' LIMIT 1`, [KIDNEY])) as { id: string }[];
+    const link = `/competitions/${KIDNEY}/submissions/${ended!.id}`;
+    const told = async () => Number(((await env.ds.query(`SELECT count(*) AS n FROM notifications WHERE link = $1`, [link])) as { n: string }[])[0]!.n);
+    // As if the worker had stopped between recording the score and telling the team.
+    await env.ds.query(`DELETE FROM notifications WHERE link = $1`, [link]);
+    const queue = new Queue(QUEUES.models, { connection: { url: env.config.redisUrl }, prefix: env.config.queuePrefix });
+    try {
+      await queue.add(JOBS.model, { submissionId: ended!.id }, { jobId: `${ended!.id}-again-1` });
+      await eventually(async () => ((await told()) === 1 ? true : undefined), { what: 'the team told of the end' });
+      await queue.add(JOBS.model, { submissionId: ended!.id }, { jobId: `${ended!.id}-again-2` });
+      await eventually(async () => ((await queue.getJob(`${ended!.id}-again-2`))?.finishedOn ? true : undefined), { what: 'the second job done' });
+      assert.equal(await told(), 1, 'told once');
+    } finally {
+      await queue.close();
     }
   });
 

@@ -27,6 +27,20 @@ export class Notifier {
     return this.insert(m, 'SELECT user_id FROM team_members WHERE team_id = $4', teamId, n);
   }
 
+  /**
+   * As `toTeam`, but not to a member who already has a notification of this kind with this link:
+   * for news that happens once (a submission's end), told again by a retried job or a sweeper
+   * that cannot know whether the first telling was recorded.
+   */
+  async toTeamOnce(m: EntityManager, teamId: string, n: { kind: NotificationKind; title: string; link: string }): Promise<number> {
+    return this.insert(
+      m,
+      'SELECT t.user_id FROM team_members t WHERE t.team_id = $4 AND NOT EXISTS (SELECT 1 FROM notifications x WHERE x.user_id = t.user_id AND x.kind = $1 AND x.link = $3)',
+      teamId,
+      n,
+    );
+  }
+
   /** Everyone on a team in the competition (who took part). */
   async toParticipants(m: EntityManager, competitionId: string, n: { kind: NotificationKind; title: string; link: string }): Promise<number> {
     return this.insert(m, 'SELECT user_id FROM team_members WHERE competition_id = $4', competitionId, n);

@@ -78,6 +78,7 @@ export class ModelRunService {
       if (!settings) {
         await this.lifecycle.failInfrastructure(s.id, 'this competition no longer runs models; not charged to your quota', { only: ['queued', 'running'] });
         await this.publisher.submissionChanged(s.id, c.id);
+        await this.notify(s, c, 'failed');
         return 'failed';
       }
       try {
@@ -88,9 +89,22 @@ export class ModelRunService {
         if (err instanceof UnrecoverableError) await this.notify(s, c, 'failed');
         throw err;
       }
-    } else return 'skipped';
+    } else {
+      // Finished already: by this job's previous attempt, whose worker may have stopped between
+      // recording the end and telling the team — told now if it was not.
+      if (s.status === 'scored' || s.status === 'failed') await this.notify(s, c, s.status);
+      return 'skipped';
+    }
     await this.notify(s, c, outcome);
     return outcome;
+  }
+
+  /** Tells the team how a model submission that just ended (a sweeper's verdict) ended, once. */
+  async notifyEnded(submissionId: string): Promise<void> {
+    const s = await this.ds.getRepository(Submission).findOne({ where: { id: submissionId } });
+    if (!s || (s.status !== 'scored' && s.status !== 'failed')) return;
+    const c = await this.ds.getRepository(Competition).findOneOrFail({ where: { id: s.competitionId } });
+    await this.notify(s, c, s.status);
   }
 
   private async run(job: Job<ModelJobData>, s: Submission, c: Competition, settings: ModelSettings): Promise<ModelJobOutcome> {
@@ -254,8 +268,9 @@ export class ModelRunService {
     const [now] = (await this.ds.query('SELECT public_score, error_class FROM submissions WHERE id = $1', [s.id])) as { public_score: number | null; error_class: string | null }[];
     const name = s.fileName ?? 'model';
     const title = outcome === 'scored' ? `Your model ${name} scored ${now?.public_score?.toFixed(4) ?? '—'} in ${c.title}` : `Your model ${name} failed (${now?.error_class ?? 'error'}) in ${c.title}`;
+    // Once: a retried job or the sweeper may tell of the same end again.
     await this.notifier
-      .toTeam(this.ds.manager, s.teamId, { kind: outcome === 'scored' ? 'model-finished' : 'model-failed', title, link: `/competitions/${c.slug}/submissions/${s.id}` })
+      .toTeamOnce(this.ds.manager, s.teamId, { kind: outcome === 'scored' ? 'model-finished' : 'model-failed', title, link: `/competitions/${c.slug}/submissions/${s.id}` })
       .catch((err: unknown) => this.logger.write('warn', 'model notification not recorded', { submissionId: s.id, err: String(err) }));
   }
 

@@ -74,6 +74,7 @@ export class ModelsProcessor implements OnApplicationBootstrap, OnApplicationShu
       if (s.attempts >= MAX_MODEL_ATTEMPTS) {
         if (await this.lifecycle.failInfrastructure(s.id, 'the model run did not finish after several attempts; this submission is not charged to your quota', { code: 'stuck' })) failed++;
         await this.publisher.submissionChanged(s.id, s.competition_id);
+        await this.runs.notifyEnded(s.id);
         continue;
       }
       if (job) await job.remove().catch(() => undefined);
