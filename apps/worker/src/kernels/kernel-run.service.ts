@@ -167,8 +167,13 @@ export class KernelRunService {
         case 'score':
           step = await this.score(run, step.collected ?? (await this.collectedOutput(run)));
           break;
-        case 'skip':
+        case 'skip': {
+          // Ended already (by this job's previous attempt, whose worker may have stopped between
+          // recording the end and telling the team): told now if it was not.
+          const [now] = (await this.ds.query('SELECT status FROM submissions WHERE id = $1', [s.id])) as { status: string }[];
+          if (now?.status === 'scored' || now?.status === 'failed' || now?.status === 'complete') await this.notify(run, now.status);
           return 'skipped';
+        }
         case 'done':
           await this.notify(run, step.outcome);
           return step.outcome;
@@ -410,8 +415,9 @@ export class KernelRunService {
         : outcome === 'complete'
           ? `Your kernel ${name} ran (not submitted) in ${c.title}`
           : `Your kernel ${name} failed (${now?.error_class ?? 'error'}) in ${c.title}`;
+    // Once: a retried job may tell of the same end again.
     await this.notifier
-      .toTeam(this.ds.manager, s.teamId, { kind: outcome === 'failed' ? 'kernel-failed' : 'kernel-finished', title, link: `/competitions/${c.slug}/submissions/${s.id}` })
+      .toTeamOnce(this.ds.manager, s.teamId, { kind: outcome === 'failed' ? 'kernel-failed' : 'kernel-finished', title, link: `/competitions/${c.slug}/submissions/${s.id}` })
       .catch((err: unknown) => this.logger.write('warn', 'kernel notification not recorded', { submissionId: s.id, err: String(err) }));
   }
 
