@@ -103,6 +103,12 @@ describe('openImage: reading regions', () => {
         }
       });
 
+      it('reads one channel of a window past the edge, resized: grey, zeros outside', async () => {
+        const got = await image.read({ x: W - 16, y: 0, width: 32, height: 32 }, 16, 1);
+        assert.equal(got.length, 16 * 16);
+        for (let y = 0; y < 16; y++) for (let x = 10; x < 16; x++) assert.equal(got[y * 16 + x], 0, `(${x}, ${y})`);
+      });
+
       it('refuses regions that are not integers with a positive size', async () => {
         await assert.rejects(image.read({ x: 0.5, y: 0, width: 4, height: 4 }, 4, 3), RangeError);
         await assert.rejects(image.read({ x: 0, y: 0, width: 0, height: 4 }, 4, 3), RangeError);

@@ -89,7 +89,9 @@ class SharpImageSource implements ImageSource {
         .raw()
         .toBuffer();
       if (!resize) return padded;
+      // Raw grey input would come out as sRGB: its colour space is said again, as for a file.
       pipeline = sharp(padded, { raw: { width: region.width, height: region.height, channels } });
+      if (channels === 1) pipeline = pipeline.toColourspace('b-w');
     }
     if (resize) pipeline = pipeline.resize(size, size, { fit: 'fill', kernel: 'linear' });
     const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
