@@ -44,3 +44,18 @@ export function line(obj) {
 export function percentile(sorted, p) {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))];
 }
+
+/** A JSON client of the API at `base`: `session(email)` registers a user; `post(s, path, body)` as them. */
+export function apiClient(base) {
+  return {
+    async session(email) {
+      const r = await fetch(`${base}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'benchmark password', displayName: email }) });
+      const body = await r.json();
+      return { cookie: r.headers.getSetCookie().map((c) => c.split(';')[0]).join('; '), csrf: body.csrfToken };
+    },
+    async post(s, path, body) {
+      const r = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json', cookie: s.cookie, 'x-csrf-token': s.csrf }, body: JSON.stringify(body) });
+      return { status: r.status, body: await r.json() };
+    },
+  };
+}

@@ -12,7 +12,7 @@ import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createTestEnv } from '@holdout/api/testing';
-import { childEnv, line, OUT, startProcess, stop } from './common.mjs';
+import { apiClient, childEnv, line, OUT, startProcess, stop } from './common.mjs';
 
 const { values: o } = parseArgs({ options: { submissions: { type: 'string', default: '40' }, concurrency: { type: 'string', default: '1' }, workers: { type: 'string', default: '1,2' } } });
 const N = Number(o.submissions);
@@ -35,15 +35,7 @@ try {
   // Uploads are not what is measured: the per-account limit is lifted for the batch.
   const e = childEnv(env, { HOLDOUT_DATA_DIR: DATA, PORT: String(PORT), HOLDOUT_UPLOADS_PER_MINUTE: '100000', HOLDOUT_SCORING_CONCURRENCY: o.concurrency });
   api = await startProcess('apps/api/dist/main.js', e, 'bench-throughput-api.log', async () => (await fetch(`${base}/api/ready`)).ok);
-  const session = async (email) => {
-    const r = await fetch(`${base}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'benchmark password', displayName: email }) });
-    const body = await r.json();
-    return { cookie: r.headers.getSetCookie().map((c) => c.split(';')[0]).join('; '), csrf: body.csrfToken };
-  };
-  const post = async (s, path, body) => {
-    const r = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json', cookie: s.cookie, 'x-csrf-token': s.csrf }, body: JSON.stringify(body) });
-    return { status: r.status, body: await r.json() };
-  };
+  const { session, post } = apiClient(base);
   const prof = await session('prof@example.com');
   const course = (await post(prof, '/api/courses', { name: 'Bench' })).body;
   const created = await post(prof, '/api/competitions', { bundle: 'sartorius-cells', slug: 'sartorius', courseId: course.id });

@@ -9,7 +9,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createTestEnv } from '@holdout/api/testing';
-import { childEnv, line, OUT, percentile, startProcess, stop } from './common.mjs';
+import { apiClient, childEnv, line, OUT, percentile, startProcess, stop } from './common.mjs';
 
 const { values: o } = parseArgs({ options: { runs: { type: 'string', default: '10' } } });
 const RUNS = Number(o.runs);
@@ -24,15 +24,7 @@ try {
   api = await startProcess('apps/api/dist/main.js', e, 'bench-latency-api.log', async () => (await fetch(`http://127.0.0.1:${PORT}/api/ready`)).ok);
   worker = await startProcess('apps/worker/dist/main.js', e, 'bench-latency-worker.log', async () => true);
   const base = `http://127.0.0.1:${PORT}`;
-  const session = async (email) => {
-    const r = await fetch(`${base}/api/auth/register`, { method: 'POST', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ email, password: 'benchmark password', displayName: email }) });
-    const body = await r.json();
-    return { cookie: r.headers.getSetCookie().map((c) => c.split(';')[0]).join('; '), csrf: body.csrfToken };
-  };
-  const post = async (s, path, body) => {
-    const r = await fetch(base + path, { method: 'POST', headers: { 'content-type': 'application/json', cookie: s.cookie, 'x-csrf-token': s.csrf }, body: JSON.stringify(body) });
-    return { status: r.status, body: await r.json() };
-  };
+  const { session, post } = apiClient(base);
   const prof = await session('prof@example.com');
   const course = (await post(prof, '/api/courses', { name: 'Bench' })).body;
   const created = await post(prof, '/api/competitions', { bundle: 'sartorius-cells', slug: 'sartorius', courseId: course.id });
