@@ -1,10 +1,10 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createReadStream, createWriteStream } from 'node:fs';
+import { createWriteStream } from 'node:fs';
 import { chmod, link, mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { ArtifactKeyError, ArtifactNotFoundError, checkArtifactPrefix, type ArtifactStore } from './artifact-store.js';
+import { ArtifactKeyError, ArtifactNotFoundError, checkArtifactPrefix, sha256File, type ArtifactStore } from './artifact-store.js';
 import type { JsonLogger } from './logger.js';
 
 /**
@@ -159,7 +159,7 @@ export class ArtifactCache {
         const file = join(shardDir, f.name);
         const named = f.isFile() && SHA256.test(f.name) && f.name.startsWith(shard.name);
         const s = named ? await stat(file) : null;
-        if (!s || (options.verify && (await hashFile(file)) !== f.name)) {
+        if (!s || (options.verify && (await sha256File(file)) !== f.name)) {
           await rm(file, { recursive: true, force: true });
           dropped++;
           continue;
@@ -461,10 +461,4 @@ function conflict(err: unknown, key: string, prefix: string): unknown {
   const code = (err as NodeJS.ErrnoException).code;
   if (code === 'EEXIST' || code === 'ENOTDIR') return new ArtifactKeyError(key, `is both a file and a folder under ${JSON.stringify(prefix)}, so the folder cannot be mirrored`);
   return err;
-}
-
-async function hashFile(file: string): Promise<string> {
-  const hash = createHash('sha256');
-  await pipeline(createReadStream(file), hash);
-  return hash.digest('hex');
 }

@@ -294,7 +294,7 @@ export class LocalArtifactStore implements ArtifactStore {
       .then((t) => JSON.parse(t) as LocalMeta)
       .catch(() => null);
     // The record holds only while the file is the one it describes (the apps may rewrite a file in place).
-    const sha256 = meta && meta.size === s.size && meta.mtimeMs === s.mtimeMs && /^[0-9a-f]{64}$/.test(meta.sha256) ? meta.sha256 : await hashFile(file);
+    const sha256 = meta && meta.size === s.size && meta.mtimeMs === s.mtimeMs && /^[0-9a-f]{64}$/.test(meta.sha256) ? meta.sha256 : await sha256File(file);
     return { key, size: s.size, sha256, modified: s.mtime };
   }
 
@@ -392,7 +392,8 @@ export function checkPageSize(pageSize: number | undefined): void {
   if (pageSize !== undefined && (!Number.isInteger(pageSize) || pageSize < 1 || pageSize > 1000)) throw new RangeError(`pageSize must be a whole number from 1 to 1000, not ${pageSize}`);
 }
 
-async function hashFile(file: string): Promise<string> {
+/** The SHA-256 of a file's bytes, hex, read as a stream. */
+export async function sha256File(file: string): Promise<string> {
   const hash = createHash('sha256');
   await pipeline(createReadStream(file), hash);
   return hash.digest('hex');

@@ -1,15 +1,8 @@
-import { createHash } from 'node:crypto';
-import { createReadStream } from 'node:fs';
 import type { DataSource } from 'typeorm';
+import { sha256File } from './artifact-store.js';
 import type { CompetitionData, DataScale } from './competition-data.js';
 import { Competition } from './entities/competition.entity.js';
 import { SolutionVersion } from './entities/solution-version.entity.js';
-
-export async function sha256File(path: string): Promise<string> {
-  const h = createHash('sha256');
-  for await (const chunk of createReadStream(path)) h.update(chunk as Buffer);
-  return h.digest('hex');
-}
 
 /** The data scale recorded with the competition at its creation (HOLDOUT_DATA_SCALE then), if any. */
 export function dataScaleOf(config: Record<string, unknown>): DataScale | undefined {
