@@ -1,4 +1,5 @@
 import { createReadStream } from 'node:fs';
+import { buffer } from 'node:stream/consumers';
 import { pipeline } from 'node:stream/promises';
 import { ArtifactNotFoundError, type ArtifactStore } from '@holdout/db';
 import type { Response } from 'express';
@@ -11,9 +12,7 @@ import { notFound } from './domain-error.js';
  * first; `what` names the object in a 404.
  */
 export async function sendArtifact(res: Response, store: ArtifactStore, key: string, o: { fileName: string; contentType: string; what: string }): Promise<void> {
-  const d = await store.download(key, { fileName: o.fileName, contentType: o.contentType }).catch((err: unknown) => {
-    throw err instanceof ArtifactNotFoundError ? notFound(o.what) : err;
-  });
+  const d = await store.download(key, { fileName: o.fileName, contentType: o.contentType }).catch(notFoundAs(o.what));
   res.setHeader('x-content-type-options', 'nosniff');
   if (d.type === 'url') {
     res.setHeader('cache-control', 'private, no-store');
@@ -28,15 +27,17 @@ export async function sendArtifact(res: Response, store: ArtifactStore, key: str
 
 /** A stored object's bytes (read whole: a log, an uploaded kernel), or `notFound(what)`. */
 export async function readArtifact(store: ArtifactStore, key: string, what: string): Promise<Buffer> {
-  const stream = await store.get(key).catch((err: unknown) => {
-    throw err instanceof ArtifactNotFoundError ? notFound(what) : err;
-  });
-  const chunks: Buffer[] = [];
-  for await (const chunk of stream) chunks.push(chunk as Buffer);
-  return Buffer.concat(chunks);
+  return buffer(await store.get(key).catch(notFoundAs(what)));
 }
 
 /** A stored object's text, or `notFound(what)`. */
 export async function readArtifactText(store: ArtifactStore, key: string, what: string): Promise<string> {
   return (await readArtifact(store, key, what)).toString('utf8');
+}
+
+/** A store's "no such object" as the API's 404 naming `what`; other errors as they are. */
+function notFoundAs(what: string): (err: unknown) => never {
+  return (err) => {
+    throw err instanceof ArtifactNotFoundError ? notFound(what) : err;
+  };
 }
