@@ -80,7 +80,10 @@ export function countsTowardGpuBudget(r: { gpu: boolean; outcome: string | null;
   return !(r.submissionErrorClass !== null && (UNCHARGED_GPU_FAILURE_CLASSES as readonly string[]).includes(r.submissionErrorClass));
 }
 
-/** A GPU kernel is admitted while the week's usage is under the budget (a run may then overshoot it). */
+/**
+ * A GPU kernel is admitted while the week's usage plus what the team's unfinished GPU kernels hold
+ * (`gpuReservationSeconds`) is under the budget (the last one admitted may then overshoot it).
+ */
 export function gpuBudgetAllows(o: { usedHours: number; reservedHours?: number; limitHours: number }): boolean {
   return o.usedHours + (o.reservedHours ?? 0) < o.limitHours;
 }

@@ -8,6 +8,13 @@ import { parseWith } from '../../common/zod-body.js';
 import type { Principal } from '../auth/principal.js';
 import { UNCHARGED_GPU_FAILURE_CLASSES, UNCHARGED_RUN_OUTCOMES, gpuReservationSeconds, gpuWeek } from '@holdout/rules';
 
+// The one rule of what a GPU run counts (libs/rules `countsTowardGpuBudget`), in SQL over
+// `kernel_runs r`, shared by the week's usage and the reservations of unfinished kernels.
+/** A run's counted milliseconds: its duration once finished, else the time from its start to `now` (a parameter). */
+const countedMs = (now: string) => `COALESCE(r.duration_ms, GREATEST(0, EXTRACT(EPOCH FROM (${now}::timestamptz - r.started_at)) * 1000))`;
+/** A run whose outcome is charged (`outcomes`: the parameter holding UNCHARGED_RUN_OUTCOMES). */
+const chargedRun = (outcomes: string) => `(r.outcome IS NULL OR r.outcome <> ALL(${outcomes}))`;
+
 export interface EffectivePolicy {
   gpuHoursPerWeek: number;
   cpuFallback: boolean;
@@ -50,9 +57,9 @@ export class KernelPolicies {
    */
   async gpuReservedHours(teamId: string, timeLimitSeconds: number, now = new Date(), m: EntityManager = this.ds.manager): Promise<number> {
     const rows: { run_only: boolean; ms: string }[] = await m.query(
-      `SELECT s.run_only, COALESCE(sum(COALESCE(r.duration_ms, GREATEST(0, EXTRACT(EPOCH FROM ($2::timestamptz - r.started_at)) * 1000))), 0) AS ms
+      `SELECT s.run_only, COALESCE(sum(${countedMs('$2')}), 0) AS ms
          FROM submissions s JOIN kernel_submissions k ON k.submission_id = s.id
-         LEFT JOIN kernel_runs r ON r.submission_id = s.id AND r.gpu IS NOT NULL AND r.started_at IS NOT NULL AND (r.outcome IS NULL OR r.outcome <> ALL($3))
+         LEFT JOIN kernel_runs r ON r.submission_id = s.id AND r.gpu IS NOT NULL AND r.started_at IS NOT NULL AND ${chargedRun('$3')}
         WHERE s.team_id = $1 AND k.gpu AND s.status IN ('queued', 'running')
         GROUP BY s.id, s.run_only`,
       [teamId, now, [...UNCHARGED_RUN_OUTCOMES]],
@@ -68,10 +75,10 @@ export class KernelPolicies {
   async weekGpuUsage(now = new Date(), teamId: string | null = null, m: EntityManager = this.ds.manager): Promise<{ usedHours: number; teams: number; weekStart: Date; resetsAt: Date }> {
     const week = gpuWeek(now);
     const r: { ms: string | null; teams: number }[] = await m.query(
-      `SELECT sum(COALESCE(r.duration_ms, GREATEST(0, EXTRACT(EPOCH FROM ($2::timestamptz - r.started_at)) * 1000))) AS ms, count(DISTINCT s.team_id)::int AS teams
+      `SELECT sum(${countedMs('$2')}) AS ms, count(DISTINCT s.team_id)::int AS teams
          FROM kernel_runs r JOIN submissions s ON s.id = r.submission_id
         WHERE ($5::uuid IS NULL OR s.team_id = $5) AND r.gpu IS NOT NULL AND r.started_at >= $1 AND r.started_at < $2::timestamptz + interval '1 day'
-          AND (r.outcome IS NULL OR r.outcome <> ALL($3)) AND COALESCE(s.error_class, '') <> ALL($4)`,
+          AND ${chargedRun('$3')} AND COALESCE(s.error_class, '') <> ALL($4)`,
       [week.start, now, [...UNCHARGED_RUN_OUTCOMES], [...UNCHARGED_GPU_FAILURE_CLASSES], teamId],
     );
     return { usedHours: Number(r[0]?.ms ?? 0) / 3_600_000, teams: r[0]?.teams ?? 0, weekStart: week.start, resetsAt: week.end };

@@ -375,7 +375,6 @@ export class KernelSubmissions {
     throw notFound('output');
   }
 
-
   /**
    * Forwards live log lines of a kernel's runs to `send`, of the runs the viewer may read; returns
    * the unsubscribe. Participants of a competition that hides hidden-data logs get the lines of
