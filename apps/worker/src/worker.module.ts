@@ -65,15 +65,24 @@ export interface WorkerOptions {
   kernelRunner?: KernelRunner;
 }
 
+/**
+ * The work a worker takes: HOLDOUT_WORKER_QUEUES (`config.workerQueues`), with `overrides` on top
+ * (tests), and kernels only where kernel runs are enabled (HOLDOUT_KERNELS).
+ */
+export function consumedQueues(config: AppConfig, overrides: WorkerOptions['queues'] = {}): Required<NonNullable<WorkerOptions['queues']>> {
+  const roles = new Set(config.workerQueues);
+  const q = { scoring: roles.has('scoring'), maintenance: roles.has('maintenance'), kernels: roles.has('kernels'), models: roles.has('models'), ...overrides };
+  return { ...q, kernels: q.kernels && config.kernels.enabled };
+}
+
 @Module({})
 export class WorkerModule {
   static forRoot(o: WorkerOptions): DynamicModule {
-    const roles = new Set(o.config.workerQueues);
-    const q = { scoring: roles.has('scoring'), maintenance: roles.has('maintenance'), kernels: roles.has('kernels'), models: roles.has('models'), ...o.queues };
+    const q = consumedQueues(o.config, o.queues);
     // HOLDOUT_KERNELS=off (no Docker here): nothing of the kernel side is even constructed. A
     // worker told not to take kernels neither announces a kernel host (the API would count its
     // GPUs as online) nor sweeps sandboxes; it may run where there is no Docker engine.
-    const kernelsOff = !o.config.kernels.enabled || !q.kernels;
+    const kernelsOff = !q.kernels;
     return {
       module: WorkerModule,
       providers: [
