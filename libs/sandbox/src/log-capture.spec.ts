@@ -60,6 +60,39 @@ describe('LogCapture', () => {
       assert.ok(chunks.every((c) => !c.includes('\ufffd')));
     }));
 
+  it("keeps each stream's lines whole when the two arrive interleaved in pieces", () =>
+    withDir(async (dir) => {
+      // What unbuffered Python sends: print's text and its newline as two writes, and the
+      // traceback's "ValueError: " before its message, with the engine interleaving the streams.
+      const chunks: LogChunk[] = [];
+      const cap = new LogCapture(join(dir, 'log'), 1000, (c) => chunks.push(c));
+      cap.write('stdout', Buffer.from('step 1'));
+      cap.write('stderr', Buffer.from('Traceback (most recent call last):\n'));
+      cap.write('stderr', Buffer.from('ValueError: '));
+      cap.write('stdout', Buffer.from('\n'));
+      cap.write('stderr', Buffer.from('mask shape\n'));
+      cap.write('stdout', Buffer.from('10%|#  |\r20%|## |\r30'));
+      assert.equal(cap.tailText(), 'Traceback (most recent call last):\nstep 1\nValueError: mask shape\n10%|#  |\r20%|## |\r30');
+      await cap.close();
+      assert.equal(
+        await readFile(join(dir, 'log'), 'utf8'),
+        'Traceback (most recent call last):\nstep 1\nValueError: mask shape\n10%|#  |\r20%|## |\r30',
+      );
+      assert.deepEqual(
+        chunks.map((c) => c.stream),
+        ['stderr', 'stdout', 'stderr', 'stdout', 'stdout'],
+      );
+    }));
+
+  it('passes on a long line without an end once it passes 4 KiB', () =>
+    withDir(async (dir) => {
+      const chunks: string[] = [];
+      const cap = new LogCapture(join(dir, 'log'), 100_000, (c) => chunks.push(c.text));
+      for (let i = 0; i < 5; i++) cap.write('stdout', Buffer.alloc(1024, 'x'));
+      assert.equal(chunks.join('').length, 5 * 1024);
+      await cap.close();
+    }));
+
   it('survives a listener that throws', () =>
     withDir(async (dir) => {
       const cap = new LogCapture(join(dir, 'log'), 1000, () => {
