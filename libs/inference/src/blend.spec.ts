@@ -96,6 +96,33 @@ describe('LineAccumulator: an identity predictor reproduces the image', () => {
     });
   }
 
+  for (const order of ['column', 'row'] as const) {
+    it(`${order} lines: a line-major plane adds exactly what the row-major plane adds`, () => {
+      const rnd = mulberry32(9);
+      const [width, height, window, modelSize] = [50, 40, 24, 7];
+      const wx = normalisedAxisWeights('gaussian', planAxis(width, window, 12));
+      const wy = normalisedAxisWeights('gaussian', planAxis(height, window, 12));
+      const region = { x: 24, y: 12, width: window, height: window };
+      const plane = modelSize * modelSize;
+      const rowMajor = Float32Array.from({ length: 2 * plane }, rnd);
+      // Column lines read the plane transposed; row lines read it as it is.
+      const lineMajor = new Float32Array(2 * plane);
+      for (let c = 0; c < 2; c++) {
+        for (let r = 0; r < modelSize; r++) {
+          for (let k = 0; k < modelSize; k++) {
+            lineMajor[c * plane + (order === 'column' ? k * modelSize + r : r * modelSize + k)] = rowMajor[c * plane + r * modelSize + k]!;
+          }
+        }
+      }
+      const lines = order === 'column' ? width : height;
+      const a = new LineAccumulator(order, width, height, lines, 2);
+      a.add(region, rowMajor, modelSize, wx[2]!, wy[1]!, 0.5);
+      const b = new LineAccumulator(order, width, height, lines, 2);
+      b.add(region, lineMajor, modelSize, wx[2]!, wy[1]!, 0.5, 'line-major');
+      for (let c = 0; c < 2; c++) for (let line = 0; line < lines; line++) assert.deepEqual(b.line(line, c), a.line(line, c), `channel ${c} line ${line}`);
+    });
+  }
+
   it('refuses a window that writes a released line', () => {
     const acc = new LineAccumulator('column', 10, 10, 4);
     acc.releaseUpTo(3);

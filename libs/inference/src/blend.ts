@@ -121,6 +121,9 @@ export class LineAccumulator {
    * where the weights are non-zero and without a window-sized intermediate. `weightsX` and
    * `weightsY` are the window's normalised weights along x and y. The part past the image is
    * ignored. Throws a RangeError when the window touches a released line or one beyond the ring.
+   * With `layout` `line-major` the planes are laid out along this accumulator's lines already
+   * (column-major for `column` lines, as `addUndone` writes them transposed), which spares a
+   * transpose; for `row` lines the two layouts are the same.
    */
   add(
     window: Region,
@@ -129,6 +132,7 @@ export class LineAccumulator {
     weightsX: Float32Array,
     weightsY: Float32Array,
     scale = 1,
+    layout: 'row-major' | 'line-major' = 'row-major',
   ): void {
     const side = window.width;
     if (window.height !== side || probabilities.length < this.channels * modelSize * modelSize) {
@@ -148,7 +152,8 @@ export class LineAccumulator {
     }
     const plane = modelSize * modelSize;
     const taps = modelSize === side ? null : this.tapsFor(modelSize, side);
-    if (column && this.transposed.length < plane) this.transposed = new Float32Array(plane);
+    const transpose = column && layout === 'row-major';
+    if (transpose && this.transposed.length < plane) this.transposed = new Float32Array(plane);
     if (taps && this.low.length < side) [this.low, this.high] = [new Float32Array(side), new Float32Array(side)];
     const [from, to] = [firstPos - posStart, endPos - posStart];
     // Centre-crop weights are 1 over the kept range: multiplying by them is then exact, and left out.
@@ -157,7 +162,7 @@ export class LineAccumulator {
       const acc = this.planes[ch]!;
       let src = probabilities.subarray(ch * plane, (ch + 1) * plane);
       // Line-major model plane: transpose for columns so that both orientations read along lines.
-      if (column) src = transpose(src, modelSize, this.transposed);
+      if (transpose) src = transposePlane(src, modelSize, this.transposed);
       let lowLine = -1; // model lines now in this.low and this.high
       let highLine = -1;
       for (let line = firstLine; line < endLine; line++) {
@@ -265,7 +270,7 @@ function resizeLine(src: Float32Array, index: number, size: number, taps: Biline
 }
 
 /** `plane` (size×size, row-major) transposed into `out`. */
-function transpose(plane: Float32Array, size: number, out: Float32Array): Float32Array {
+function transposePlane(plane: Float32Array, size: number, out: Float32Array): Float32Array {
   for (let r = 0; r < size; r++) for (let c = 0, i = r * size; c < size; c++, i++) out[c * size + r] = plane[i]!;
   return out;
 }

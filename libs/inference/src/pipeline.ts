@@ -273,6 +273,8 @@ async function runWindows(
   const total = plan.windows.length * passes;
   const windowScale = 1 / (passes * plan.views.length);
   const scratch = plan.views.map((v) => new ViewScratch(v.view, channels));
+  // The passes are summed straight into the accumulator's line layout (transposed for column lines).
+  const lineMajor = acc.orientation === 'column';
   const majorOf = (index: number) => (index < plan.windows.length ? plan.windows[index]!.major : plan.lineCount);
   let next = 0;
   let done = 0;
@@ -337,8 +339,8 @@ async function runWindows(
         finalise(entry.major);
         const viewPlan = plan.views[entry.view]!;
         const { window } = entry;
-        const probabilities = scratch[entry.view]!.sumPasses(output, w, config.tta, modelChannels);
-        acc.add(window, probabilities, viewPlan.view.size, viewPlan.weightsX[window.ix]!, viewPlan.weightsY[window.iy]!, windowScale);
+        const probabilities = scratch[entry.view]!.sumPasses(output, w, config.tta, modelChannels, lineMajor);
+        acc.add(window, probabilities, viewPlan.view.size, viewPlan.weightsX[window.ix]!, viewPlan.weightsY[window.iy]!, windowScale, 'line-major');
       });
     }
     finalise(majorOf(batch.end));
@@ -399,8 +401,9 @@ class ViewScratch {
    * The sum over TTA passes (each undone) of the first `channels` output channels of window `w` of
    * a batch, at model resolution: the accumulator resizes it to the window while adding, and the
    * caller divides by the number of passes. Summing before resizing is exact: resizing is linear.
+   * With `transposed`, each plane of the sum is column-major.
    */
-  sumPasses(output: Float32Array, w: number, tta: PipelineConfig['tta'], outputChannels: number): Float32Array {
+  sumPasses(output: Float32Array, w: number, tta: PipelineConfig['tta'], outputChannels: number, transposed: boolean): Float32Array {
     const { size } = this.view;
     const plane = size * size;
     const passes = tta.length;
@@ -410,7 +413,7 @@ class ViewScratch {
       const transform = tta[k]!;
       for (let c = 0; c < this.channels; c++) {
         const from = ((w * passes + k) * outputChannels + c) * plane;
-        addUndone(transform, output.subarray(from, from + plane), size, sum, c * plane);
+        addUndone(transform, output.subarray(from, from + plane), size, sum, c * plane, transposed);
       }
     }
     return sum;

@@ -73,6 +73,23 @@ describe('addUndone', () => {
     }
   });
 
+  it('transposed, adds the transpose of what undoTta gives, for every transform', () => {
+    const rnd = mulberry32(6);
+    for (const size of [1, 2, 5, 16]) {
+      const plane = size * size;
+      for (const transform of TTA_TRANSFORMS) {
+        const prediction = Float32Array.from({ length: plane }, rnd);
+        const start = Float32Array.from({ length: plane }, rnd);
+        const expected = Float32Array.from(start);
+        const undone = undoTta(transform, prediction, 1, size);
+        for (let r = 0; r < size; r++) for (let c = 0; c < size; c++) expected[c * size + r]! += undone[r * size + c]!;
+        const sum = Float32Array.from(start);
+        addUndone(transform, prediction, size, sum, 0, true);
+        assert.deepEqual(sum, expected, `${transform} at ${size}`);
+      }
+    }
+  });
+
   it('refuses a plane or a sum too small', () => {
     assert.throws(() => addUndone('hflip', patch, 4, new Float32Array(16)), RangeError);
     assert.throws(() => addUndone('hflip', patch, 3, new Float32Array(9), 1), RangeError);

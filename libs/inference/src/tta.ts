@@ -94,12 +94,16 @@ export function undoTta(
 /**
  * Adds one `size`×`size` plane of a prediction made from a `transform`ed patch, undone, into
  * `sum` from `offset`: `sum` gains exactly what `undoTta` would give, with no copy in between.
+ * With `transposed`, `sum` gains the undone plane transposed (column-major), as
+ * `LineAccumulator.add` takes planes for column lines: the same values, added in the same order.
  */
-export function addUndone(transform: TtaTransform, src: Float32Array, size: number, sum: Float32Array, offset = 0): void {
+export function addUndone(transform: TtaTransform, src: Float32Array, size: number, sum: Float32Array, offset = 0, transposed = false): void {
   const plane = size * size;
   if (src.length < plane || sum.length < offset + plane) throw new RangeError(`addUndone: a ${size}x${size} plane needs ${plane} values`);
   const { start, rowStep, colStep } = walk(inverseTta(transform), size);
-  addWalk(src, start, rowStep, colStep, size, sum, offset);
+  // Output (r, c) of the transposed plane is (c, r) of the undone one: the walk's steps swap.
+  if (transposed) addWalk(src, start, colStep, rowStep, size, sum, offset);
+  else addWalk(src, start, rowStep, colStep, size, sum, offset);
 }
 
 function addWalk(src: Float32Array, start: number, rowStep: number, colStep: number, size: number, sum: Float32Array, offset: number): void {
