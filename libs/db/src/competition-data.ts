@@ -1,5 +1,14 @@
+import { stat } from 'node:fs/promises';
+import type { ArtifactFiles, HeldFile } from './artifact-files.js';
+import { sha256File } from './artifact-store.js';
+
 /** How much data a recipe bundle generates: `demo` builds in seconds, `full` is the real competition's size. */
 export type DataScale = 'demo' | 'full';
+
+/** The data scale recorded with the competition at its creation (HOLDOUT_DATA_SCALE then), if any. */
+export function dataScaleOf(config: Record<string, unknown>): DataScale | undefined {
+  return config.dataScale === 'demo' || config.dataScale === 'full' ? config.dataScale : undefined;
+}
 
 export interface BuiltData {
   /** Root of the built data. */
@@ -20,4 +29,127 @@ export abstract class CompetitionData {
    * at `scale` for recipe bundles (default: the implementation's; data-as-files bundles have none).
    */
   abstract build(bundleDir: string, dataRoot: string, scale?: DataScale): Promise<BuiltData>;
+}
+
+/** What a host needs of a competition row to find its data. */
+export interface CompetitionDataRef {
+  id: string;
+  slug: string;
+  bundleDir: string;
+  dataDir: string | null;
+  publicDir: string | null;
+  config: Record<string, unknown>;
+}
+
+/** What a host needs of a solution version row to find its file. */
+export interface SolutionVersionRef {
+  id: string;
+  version: number;
+  path: string;
+  artifactKey: string | null;
+  checksum: string;
+}
+
+/**
+ * A solution file on this host is not the one its version recorded: a bundle whose build changed
+ * since (a new generator version, an edited data file) or a corrupt copy. Scoring against it would
+ * give wrong scores, so nothing is scored.
+ */
+export class SolutionMismatchError extends Error {
+  constructor(slug: string, version: number, path: string, expected: string, got: string) {
+    super(`competition ${slug}: solution version ${version} on this host (${path}) has SHA-256 ${got}, but the version recorded ${expected}; nothing is scored against it`);
+  }
+}
+
+/**
+ * A competition's data and solution as files on this host. The database records where the host
+ * that provisioned the competition put them (`competitions.data_dir`, `public_dir`,
+ * `solution_versions.path`); where those paths exist (one machine, or a data directory every host
+ * mounts) they are used as they are. A host without them — a worker with its own data directory —
+ * builds the bundle's data under its own data root (builds are deterministic and found again once
+ * made), checks the solution against the SHA-256 its version recorded, and reads a solution uploaded
+ * for a rescore from the artifact store.
+ */
+export class HostCompetitionData {
+  private readonly built = new Map<string, Promise<BuiltData>>();
+  /** Solutions already checked on this host: path → size and mtime when checked. */
+  private readonly checked = new Map<string, string>();
+
+  constructor(
+    private readonly bundles: CompetitionData,
+    private readonly dataRoot: string,
+    private readonly files: ArtifactFiles,
+  ) {}
+
+  /** The competition's data folders on this host (built here when the recorded ones are not). */
+  async data(c: CompetitionDataRef): Promise<{ dataDir: string; publicDir: string }> {
+    if (c.dataDir && c.publicDir && (await isDir(c.dataDir)) && (await isDir(c.publicDir))) return { dataDir: c.dataDir, publicDir: c.publicDir };
+    const built = await this.build(c);
+    return { dataDir: built.dataDir, publicDir: built.publicDir };
+  }
+
+  /** The solution of `version` as a file on this host, held until `release`. */
+  async solution(c: CompetitionDataRef, version: SolutionVersionRef): Promise<HeldFile> {
+    if (version.artifactKey && !(await isFile(version.path))) {
+      const held = await this.files.file(version.artifactKey);
+      await this.verify(c, version, held.path).catch(async (err: unknown) => {
+        await held.release();
+        throw err;
+      });
+      return held;
+    }
+    let path = version.path;
+    if (!(await isFile(path))) {
+      if (version.version !== 1) throw new Error(`competition ${c.slug}: solution version ${version.version} is at ${version.path} on another host, and was recorded without an artifact key`);
+      path = (await this.build(c)).solutionPath;
+    }
+    await this.verify(c, version, path);
+    return { key: `solution-versions/${version.id}`, path, release: async () => undefined };
+  }
+
+  /** `fn` with the solution's file, released afterwards. */
+  async withSolution<T>(c: CompetitionDataRef, version: SolutionVersionRef, fn: (path: string) => Promise<T>): Promise<T> {
+    const held = await this.solution(c, version);
+    try {
+      return await fn(held.path);
+    } finally {
+      await held.release();
+    }
+  }
+
+  private build(c: CompetitionDataRef): Promise<BuiltData> {
+    const scale = dataScaleOf(c.config);
+    const id = `${c.id}\0${c.bundleDir}\0${scale ?? ''}`;
+    let built = this.built.get(id);
+    if (!built) {
+      built = this.bundles.build(c.bundleDir, this.dataRoot, scale);
+      this.built.set(id, built);
+      // A failed build is tried again by the next job.
+      built.catch(() => this.built.delete(id));
+    }
+    return built;
+  }
+
+  private async verify(c: CompetitionDataRef, version: SolutionVersionRef, path: string): Promise<void> {
+    const s = await stat(path);
+    const seen = `${version.checksum}\0${s.size}\0${s.mtimeMs}`;
+    if (this.checked.get(path) === seen) return;
+    const got = await sha256File(path);
+    if (got !== version.checksum) throw new SolutionMismatchError(c.slug, version.version, path, version.checksum, got);
+    this.checked.set(path, seen);
+  }
+}
+
+async function isDir(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isDirectory(),
+    () => false,
+  );
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
 }

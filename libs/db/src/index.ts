@@ -39,3 +39,4 @@ export type { S3ArtifactStoreOptions } from './artifact-store-s3.js';
 export * from './competition-data.js';
 export * from './provision.js';
 export * from './artifact-cache.js';
+export * from './artifact-files.js';

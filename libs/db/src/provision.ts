@@ -1,13 +1,9 @@
 import type { DataSource } from 'typeorm';
 import { sha256File } from './artifact-store.js';
-import type { CompetitionData, DataScale } from './competition-data.js';
+import { dataScaleOf, type CompetitionData } from './competition-data.js';
 import { Competition } from './entities/competition.entity.js';
 import { SolutionVersion } from './entities/solution-version.entity.js';
 
-/** The data scale recorded with the competition at its creation (HOLDOUT_DATA_SCALE then), if any. */
-export function dataScaleOf(config: Record<string, unknown>): DataScale | undefined {
-  return config.dataScale === 'demo' || config.dataScale === 'full' ? config.dataScale : undefined;
-}
 
 /**
  * Builds (or finds cached) the competition's data and records solution version 1. Idempotent:

@@ -9,8 +9,10 @@ export class SolutionVersion {
   @ManyToOne(() => Competition, { onDelete: 'CASCADE' }) @JoinColumn({ name: 'competition_id' }) competition?: Competition;
   /** 1, 2, … per competition. */
   @Column('int') version!: number;
-  /** Absolute path of the solution CSV (under the hidden data or the artifact store). */
+  /** Absolute path of the solution CSV on the host that recorded it (under its hidden data or its artifact store). */
   @Column('varchar', { length: 1024 }) path!: string;
+  /** The artifact key of an uploaded solution (a rescore's); null for the one built from the bundle. */
+  @Column('varchar', { length: 1024, nullable: true }) artifactKey!: string | null;
   /** sha256 of the file. */
   @Column('char', { length: 64 }) checksum!: string;
   @Column('varchar', { length: 500, nullable: true }) note!: string | null;

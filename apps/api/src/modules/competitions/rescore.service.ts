@@ -65,7 +65,7 @@ export class RescoreService {
       if (upload?.file) {
         const max: { v: number }[] = await m.query('SELECT max(version) AS v FROM solution_versions WHERE competition_id = $1', [c.id]);
         version = await m.getRepository(SolutionVersion).save(
-          m.getRepository(SolutionVersion).create({ competitionId: c.id, version: (max[0]?.v ?? 0) + 1, path: this.store.path(upload.file.key), checksum: upload.file.sha256, note: reason, createdById: p.userId }),
+          m.getRepository(SolutionVersion).create({ competitionId: c.id, version: (max[0]?.v ?? 0) + 1, path: this.store.path(upload.file.key), artifactKey: upload.file.key, checksum: upload.file.sha256, note: reason, createdById: p.userId }),
         );
         await m.getRepository(Competition).update({ id: c.id }, { currentSolutionVersionId: version.id });
       }

@@ -1,0 +1,145 @@
+import { randomUUID } from 'node:crypto';
+import { createReadStream } from 'node:fs';
+import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { dirname, join, relative, sep } from 'node:path';
+import type { ArtifactCache } from './artifact-cache.js';
+import { ArtifactNotFoundError, checkArtifactKey, checkArtifactPrefix, LocalArtifactStore, type ArtifactStore } from './artifact-store.js';
+
+/** An object of the store as a local file, until `release` (never rejects; a second call does nothing). */
+export interface HeldFile {
+  key: string;
+  /** Read-only: with a remote store it is the cache's only copy. */
+  path: string;
+  release(): Promise<void>;
+}
+
+/**
+ * A local folder whose files become objects under `prefix` on `commit` (relative paths as the rest
+ * of the key). With the local store it is the store's own folder, and `commit` has nothing to do.
+ */
+export interface OutputFolder {
+  prefix: string;
+  path: string;
+  /** Puts every file of the folder under the prefix (remote store), then removes the local folder. */
+  commit(): Promise<void>;
+  /** Removes the local copy without putting anything (the local store keeps what is in it). */
+  discard(): Promise<void>;
+}
+
+/**
+ * The artifact store as files on this host, for what needs a path: the scorer's threads, the
+ * kernel sandbox's bind mounts, onnxruntime. With the local store (one machine, or a shared data
+ * directory) these are the store's own files, in place, as before. With a remote store (S3: workers
+ * on other hosts) reads go through the worker's cache (fetched once, checked against the store's
+ * SHA-256, evicted least-recently-used) and writes are put from a scratch folder.
+ */
+export class ArtifactFiles {
+  private readonly local: LocalArtifactStore | null;
+
+  constructor(
+    readonly store: ArtifactStore,
+    private readonly remote: { cache: ArtifactCache; scratchDir: string } | null = null,
+  ) {
+    this.local = store instanceof LocalArtifactStore ? store : null;
+    if (!this.local && !remote) throw new Error(`the ${store.kind} artifact store needs a cache and a scratch folder on this host`);
+  }
+
+  /** Whether files are the store's own (local store) rather than fetched copies. */
+  get inPlace(): boolean {
+    return this.local !== null;
+  }
+
+  /** The object under `key` as a local file; ArtifactNotFoundError when there is none. */
+  async file(key: string): Promise<HeldFile> {
+    if (this.local) {
+      const path = this.local.path(key);
+      if (!(await isFile(path))) throw new ArtifactNotFoundError(key);
+      return { key, path, release: async () => undefined };
+    }
+    const held = await this.remote!.cache.acquire(key);
+    return { key, path: held.path, release: () => held.release() };
+  }
+
+  /** `fn` with the object's local file, released afterwards. */
+  async withFile<T>(key: string, fn: (path: string) => Promise<T>): Promise<T> {
+    const held = await this.file(key);
+    try {
+      return await fn(held.path);
+    } finally {
+      await held.release();
+    }
+  }
+
+  /** A folder to write outputs into, put under `prefix` (ending with `/`) on commit. */
+  async outputFolder(prefix: string): Promise<OutputFolder> {
+    checkFolderPrefix(prefix);
+    if (this.local) {
+      const path = this.local.path(prefix.slice(0, -1));
+      await mkdir(path, { recursive: true });
+      return { prefix, path, commit: async () => undefined, discard: async () => undefined };
+    }
+    const path = join(this.remote!.scratchDir, 'outputs', randomUUID());
+    await mkdir(path, { recursive: true });
+    const discard = () => rm(path, { recursive: true, force: true });
+    return {
+      prefix,
+      path,
+      commit: async () => {
+        for (const file of await filesUnder(path)) await this.putFile(prefix + relative(path, file).split(sep).join('/'), file);
+        await discard();
+      },
+      discard,
+    };
+  }
+
+  /**
+   * Stores the local file `path` under `key`. `move`: the file is not needed afterwards (the local
+   * store then renames it into place; across file systems it copies).
+   */
+  async putFile(key: string, path: string, options: { move?: boolean } = {}): Promise<void> {
+    checkArtifactKey(key);
+    if (this.local) {
+      const target = this.local.path(key);
+      await mkdir(dirname(target), { recursive: true });
+      if (options.move) await rename(path, target).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'EXDEV') throw err;
+        await copyFile(path, target);
+        await rm(path, { force: true });
+      });
+      else await copyFile(path, target);
+      return;
+    }
+    await this.store.put(key, createReadStream(path));
+    if (options.move) await rm(path, { force: true });
+  }
+
+  /** Removes every object under the folder `prefix` (ending with `/`). */
+  async removeFolder(prefix: string): Promise<void> {
+    checkFolderPrefix(prefix);
+    if (this.local) await rm(this.local.path(prefix.slice(0, -1)), { recursive: true, force: true });
+    else await this.store.deletePrefix(prefix);
+  }
+}
+
+function checkFolderPrefix(prefix: string): void {
+  checkArtifactPrefix(prefix);
+  if (!prefix.endsWith('/') || prefix.length < 2) throw new RangeError(`a folder prefix ends with / and names a folder, not ${JSON.stringify(prefix)}`);
+}
+
+async function isFile(path: string): Promise<boolean> {
+  return stat(path).then(
+    (s) => s.isFile(),
+    () => false,
+  );
+}
+
+/** Regular files under `dir`, depth first (symbolic links and other specials are left out). */
+async function filesUnder(dir: string): Promise<string[]> {
+  const out: string[] = [];
+  for (const e of await readdir(dir, { withFileTypes: true })) {
+    const p = join(dir, e.name);
+    if (e.isDirectory()) out.push(...(await filesUnder(p)));
+    else if (e.isFile()) out.push(p);
+  }
+  return out;
+}
