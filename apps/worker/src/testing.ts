@@ -6,7 +6,7 @@ import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createDataSource, JsonLogger, type AppConfig, type CompetitionData } from '@holdout/db';
 import { processEnv, type TestEnv } from '@holdout/db/testing';
-import { WorkerModule } from './worker.module.js';
+import { WorkerModule, type WorkerOptions } from './worker.module.js';
 
 /** The worker in this process, on its own connections to the env's database and Redis. */
 export async function startWorker(
@@ -14,10 +14,11 @@ export async function startWorker(
   bundles: CompetitionData,
   overrides: Partial<AppConfig> & { testScoringDelayMs?: number } = {},
   logger = new JsonLogger(env.config.logLevel, 'worker'),
+  options: Pick<WorkerOptions, 'artifactStore' | 'cacheBytes'> = {},
 ): Promise<INestApplicationContext> {
   const ds = createDataSource({ databaseUrl: env.config.databaseUrl, repoRoot: env.config.repoRoot, poolSize: 5, applicationName: `${env.name}-worker` });
   await ds.initialize();
-  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot({ config: { ...env.config, ...overrides }, logger, dataSource: ds, bundles }), { logger });
+  const app = await NestFactory.createApplicationContext(WorkerModule.forRoot({ config: { ...env.config, ...overrides }, logger, dataSource: ds, bundles, ...options }), { logger });
   await app.init();
   return app;
 }

@@ -1,5 +1,6 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
-import { CompetitionData, JsonLogger, LocalArtifactStore, Notifier, SubmissionLifecycle, type AppConfig, EventPublisher } from '@holdout/db';
+import { join } from 'node:path';
+import { ArtifactCache, ArtifactFiles, CompetitionData, HostCompetitionData, JsonLogger, LocalArtifactStore, Notifier, SubmissionLifecycle, type AppConfig, type ArtifactStore, EventPublisher } from '@holdout/db';
 import { Redis } from 'ioredis';
 import { BundleData } from './bundle-data.js';
 import { DataSource } from 'typeorm';
@@ -63,6 +64,21 @@ export interface WorkerOptions {
   queues?: { scoring?: boolean; maintenance?: boolean; kernels?: boolean; models?: boolean };
   /** Runs kernels (default: a DockerKernelRunner on the local engine, owner HOLDOUT_KERNEL_OWNER). */
   kernelRunner?: KernelRunner;
+  /**
+   * Where uploads, logs and outputs live (default: the local store in `config.artifactDir`). Any
+   * other store is read through a cache in `<data>/artifact-cache` of at most `cacheBytes` (default 20 GiB).
+   */
+  artifactStore?: ArtifactStore;
+  cacheBytes?: number;
+}
+
+/** The store as files on this host: in place for the local store, else through an opened cache. */
+async function artifactFilesFor(o: WorkerOptions): Promise<ArtifactFiles> {
+  const store = o.artifactStore ?? new LocalArtifactStore(o.config.artifactDir);
+  if (store instanceof LocalArtifactStore) return new ArtifactFiles(store);
+  const cache = new ArtifactCache({ store, dir: join(o.config.dataDir, 'artifact-cache'), maxBytes: o.cacheBytes ?? 20 * 1024 ** 3, logger: o.logger });
+  await cache.open();
+  return new ArtifactFiles(store, { cache, scratchDir: join(o.config.dataDir, 'artifact-scratch') });
 }
 
 /**
@@ -90,8 +106,13 @@ export class WorkerModule {
         { provide: JsonLogger, useValue: o.logger },
         { provide: DataSource, useValue: o.dataSource },
         { provide: REDIS, useFactory: () => new Redis(o.config.redisUrl, { maxRetriesPerRequest: null }) },
-        { provide: LocalArtifactStore, useValue: new LocalArtifactStore(o.config.artifactDir) },
+        { provide: ArtifactFiles, useFactory: () => artifactFilesFor(o) },
         { provide: CompetitionData, useValue: o.bundles ?? new BundleData() },
+        {
+          provide: HostCompetitionData,
+          inject: [CompetitionData, ArtifactFiles],
+          useFactory: (bundles: CompetitionData, files: ArtifactFiles) => new HostCompetitionData(bundles, o.config.dataDir, files),
+        },
         { provide: SubmissionLifecycle, useValue: new SubmissionLifecycle(o.dataSource) },
         { provide: ScorerPool, useFactory: () => new ScorerPool(o.config.scoringConcurrency, o.config.scoringTimeoutMs) },
         { provide: EventPublisher, inject: [REDIS], useFactory: (redis: Redis) => new EventPublisher(redis, o.config.queuePrefix) },

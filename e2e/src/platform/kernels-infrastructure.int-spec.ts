@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { rename } from 'node:fs/promises';
+import { existsSync } from 'node:fs';
+import { rename, rm, writeFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
 import { CHARGED_STATUSES_SQL } from '@holdout/db';
@@ -66,9 +68,11 @@ describe('kernels that fail on the platform\'s side', () => {
     assert.equal(me.viewer.submissionsToday, 0, 'the daily quota is untouched');
   });
 
-  it('competition data gone from the disk: retried, then infrastructure, not charged', async () => {
+  it('competition data gone from the disk and not buildable there: retried, then infrastructure, not charged', async () => {
     const [c] = await env.ds.query(`SELECT public_dir FROM competitions WHERE slug = 'kdata'`);
+    // A worker builds missing data again from the bundle (below); a file where its folder belongs stops that.
     await rename(c.public_dir, `${c.public_dir}.moved`);
+    await writeFile(c.public_dir, 'not a folder');
     try {
       const up = await submit('kdata');
       assert.equal(up.status, 202, JSON.stringify(up.body));
@@ -79,10 +83,20 @@ describe('kernels that fail on the platform\'s side', () => {
       assert.equal(r.length, 3, `three attempts: ${JSON.stringify(r)}`);
       assert.ok(r.every((x) => x.outcome === 'error'));
     } finally {
+      await rm(c.public_dir, { force: true });
       await rename(`${c.public_dir}.moved`, c.public_dir);
     }
     // Once the data is back, the same kernel runs to a score.
     const again = await submit('kdata');
     assert.equal((await finished(again.body.id)).status, 'scored');
+  });
+
+  it('competition data gone from the disk is built again from the bundle, and the kernel scores', async () => {
+    const [c] = await env.ds.query(`SELECT public_dir FROM competitions WHERE slug = 'kdata'`);
+    await rm(c.public_dir, { recursive: true });
+    const up = await submit('kdata');
+    const done = await finished(up.body.id);
+    assert.equal(done.status, 'scored', JSON.stringify(done));
+    assert.ok(existsSync(join(c.public_dir, 'sample_submission.csv')), 'built again where it was');
   });
 });

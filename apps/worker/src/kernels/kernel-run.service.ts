@@ -2,11 +2,12 @@ import { copyFile, link, mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import {
+  ArtifactFiles,
   Competition,
   EventPublisher,
   JsonLogger,
+  HostCompetitionData,
   KernelSubmission,
-  LocalArtifactStore,
   Notifier,
   Submission,
   SubmissionLifecycle,
@@ -14,6 +15,7 @@ import {
   kernelRunKey,
   type AppConfig,
   type KernelLogEvent,
+  type OutputFolder,
 } from '@holdout/db';
 import { HIDDEN_RUN_ENV, kernelAttemptsExhausted, kernelJobResumesAt, MAX_KERNEL_ATTEMPTS, kernelSettingsOf, logAccess, type KernelRunStep } from '@holdout/rules';
 import { fitToHost } from '@holdout/competition';
@@ -26,7 +28,7 @@ import { ScorerPool, scoreResultOf, SubmissionRejected } from '../scoring/scorer
 import { currentSolution } from '../scoring/current-solution.js';
 import { CONFIG, REDIS } from '../tokens.js';
 import { thisHost } from './kernel-host.service.js';
-import { competitionView, exists, hasHiddenRun, publicRunCheck, type ViewSource } from './data-view.js';
+import { competitionView, hasHiddenRun, publicRunCheck, type ViewSource } from './data-view.js';
 import { kernelOutputOf, kernelRejectedMessage } from './kernel-output.js';
 import { LogLines } from './log-publisher.js';
 import { DEVICE_POOL, KERNEL_RUNNER } from './tokens.js';
@@ -51,17 +53,17 @@ interface RunContext {
   hiddenRun: boolean;
 }
 
-/** A run's collected output: the run's row and its submission.csv in the store. */
+/** A run's collected output: the run's row and the key of its submission.csv in the store. */
 interface Collected {
   runRowId: string;
-  csv: string;
+  csvKey: string;
 }
 
 /** Where a kernel job stands; each step returns the next. */
 type Step =
   | { at: 'claim' }
   | { at: 'run'; row: RunRow }
-  | { at: 'collect'; row: RunRow; result: RunResult }
+  | { at: 'collect'; row: RunRow; result: RunResult; output: OutputFolder }
   | { at: 'check'; row: RunRow }
   | { at: 'score'; collected?: Collected }
   | { at: 'skip' }
@@ -100,7 +102,8 @@ export class KernelRunService {
 
   constructor(
     private readonly ds: DataSource,
-    private readonly store: LocalArtifactStore,
+    private readonly files: ArtifactFiles,
+    private readonly data: HostCompetitionData,
     private readonly pool: ScorerPool,
     private readonly publisher: EventPublisher,
     private readonly lifecycle: SubmissionLifecycle,
@@ -147,7 +150,7 @@ export class KernelRunService {
     if (!s || !k || s.kind !== 'kernel' || !s.artifactPath) return 'skipped';
     const c = await this.ds.getRepository(Competition).findOneOrFail({ where: { id: s.competitionId } });
     // (Without built data the run step fails as ours, with its message.)
-    const hiddenRun = !s.runOnly && c.dataDir !== null && c.publicDir !== null && (await hasHiddenRun(this.source(c)));
+    const hiddenRun = !s.runOnly && (await this.source(c).then(hasHiddenRun, () => false));
     const run: RunContext = { job, queue, s, k, c, hiddenRun };
     let step: Step = { at: kernelJobResumesAt(s.status) };
     for (;;) {
@@ -159,7 +162,7 @@ export class KernelRunService {
           step = await this.run(run, step.row);
           break;
         case 'collect':
-          step = await this.collect(run, step.row, step.result);
+          step = await this.collect(run, step.row, step.result, step.output);
           break;
         case 'check':
           step = await this.check(run, step.row);
@@ -206,13 +209,14 @@ export class KernelRunService {
     return { id: row!.id, attempt, phase, key };
   }
 
-  private source(c: Competition): ViewSource {
-    if (!c.dataDir || !c.publicDir) throw new Error(`competition ${c.slug} has no built data`);
+  /** The competition's data on this host (built here when this worker does not share the provisioning host's data directory). */
+  private async source(c: Competition): Promise<ViewSource> {
+    const { dataDir, publicDir } = await this.data.data(c);
     return {
       viewsRoot: join(this.config.dataDir, 'kernel-views'),
       competitionId: c.id,
-      dataDir: c.dataDir,
-      publicDir: c.publicDir,
+      dataDir,
+      publicDir,
       testImagesArePublic: c.submissionKinds.includes('file'),
     };
   }
@@ -225,8 +229,10 @@ export class KernelRunService {
     const heartbeat = setInterval(() => void this.heartbeat(row.id, s.id, abort), HEARTBEAT_MS);
     const scratch = join(this.config.dataDir, 'kernel-scratch', runIdOf(s.id, row.attempt, row.phase));
     let result: RunResult;
+    let output: OutputFolder | null = null;
     try {
-      const spec = await this.buildSpec({ s, k, c, row, scratch });
+      output = await this.files.outputFolder(`${row.key}/`);
+      const spec = await this.buildSpec({ s, k, c, row, scratch, outputDir: output.path });
       const lines = new LogLines((batch) => this.publishLog(s.id, row.phase, batch));
       const exec = (gpus: string[]) => {
         void this.setStep(row.id, 'running', { gpu: gpus[0] ?? null }).catch(() => undefined);
@@ -238,6 +244,7 @@ export class KernelRunService {
         await lines.flush(true);
       }
     } catch (err) {
+      await output?.discard();
       if (this.stopping.delete(s.id)) return await this.requeueForShutdown(s, c, row.id);
       if (abort.signal.aborted) {
         // Cancelled while waiting for a device.
@@ -251,8 +258,11 @@ export class KernelRunService {
       this.running.delete(s.id);
       await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
     }
-    if (this.stopping.delete(s.id) && result.outcome === 'cancelled') return this.requeueForShutdown(s, c, row.id);
-    return { at: 'collect', row, result };
+    if (this.stopping.delete(s.id) && result.outcome === 'cancelled') {
+      await output.discard();
+      return this.requeueForShutdown(s, c, row.id);
+    }
+    return { at: 'collect', row, result, output };
   }
 
   private async requeueForShutdown(s: Submission, c: Competition, runRowId: string): Promise<never> {
@@ -263,25 +273,24 @@ export class KernelRunService {
   }
 
   /** The sandbox spec: competition data view, the entry, the attached dataset, limits from the competition. */
-  private async buildSpec(o: { s: Submission; k: KernelSubmission; c: Competition; row: RunRow; scratch: string }): Promise<Omit<KernelRunSpec, 'gpus'>> {
-    const { s, k, c, row, scratch } = o;
+  private async buildSpec(o: { s: Submission; k: KernelSubmission; c: Competition; row: RunRow; scratch: string; outputDir: string }): Promise<Omit<KernelRunSpec, 'gpus'>> {
+    const { s, k, c, row, scratch, outputDir } = o;
     const settings = kernelSettingsOf(c.config);
-    const dataDir = await competitionView({ ...this.source(c), phase: row.phase });
+    const dataDir = await competitionView({ ...(await this.source(c)), phase: row.phase });
     await rm(scratch, { recursive: true, force: true });
     await mkdir(join(scratch, 'entry'), { recursive: true, mode: 0o755 });
     const ext = k.entryKind === 'py' ? '.py' : '.ipynb';
     const named = (s.fileName ?? '').replace(/^[0-9a-f-]{36}-/, '');
     const entryName = NAME_RE.test(named) && named.toLowerCase().endsWith(ext) && named !== 'holdout_run_notebook.py' ? named : `kernel${ext}`;
     const entryPath = join(scratch, 'entry', entryName);
-    await linkOrCopy(this.store.path(s.artifactPath!), entryPath);
+    await this.copyOut(s.artifactPath!, entryPath);
     const inputs: KernelRunSpec['inputs'] = [];
     if (k.datasetName && k.attachments.length > 0) {
       const dir = join(scratch, 'dataset');
       await mkdir(dir, { recursive: true, mode: 0o755 });
-      for (const a of k.attachments) await linkOrCopy(this.store.path(a.key), join(dir, a.name));
+      for (const a of k.attachments) await this.copyOut(a.key, join(dir, a.name));
       inputs.push({ hostPath: dir, name: k.datasetName });
     }
-    const outputDir = this.store.path(row.key);
     // At most what this machine has: the engine would accept more and fail unpredictably.
     const fit = fitToHost(settings, thisHost(this.config));
     if (fit.clamped.length > 0) this.logger.write('info', 'kernel limits clamped to this worker', { submissionId: s.id, competition: c.slug, clamped: fit.clamped });
@@ -309,11 +318,17 @@ export class KernelRunService {
    * which its team may download), records what the sandbox reported (`collected`), then fails,
    * cancels, checks a public run's file or goes on to score.
    */
-  private async collect(ctx: RunContext, row: RunRow, r: RunResult): Promise<Step> {
+  private async collect(ctx: RunContext, row: RunRow, r: RunResult, output: OutputFolder): Promise<Step> {
     const { s, c } = ctx;
     const csvKey = `${row.key}/submission.csv`;
-    if (r.submissionPath) await (row.phase === 'public' ? copyFile : rename)(r.submissionPath, this.store.path(csvKey));
-    if (row.phase === 'hidden') await rm(join(this.store.path(row.key), 'working'), { recursive: true, force: true });
+    try {
+      if (r.submissionPath) await (row.phase === 'public' ? copyFile : rename)(r.submissionPath, join(output.path, 'submission.csv'));
+      if (row.phase === 'hidden') await rm(join(output.path, 'working'), { recursive: true, force: true });
+      // The log and files into the store (a remote one; the local store's folder is the output folder).
+      await output.commit();
+    } finally {
+      await output.discard();
+    }
     await this.ds.query(
       `UPDATE kernel_runs SET step = 'collected', outcome = $2, message = $3, exit_code = $4, duration_ms = $5, peak_memory_bytes = $6, image_digest = $7,
               log_bytes = $8, log_truncated = $9, finished_at = now(), updated_at = now() WHERE id = $1`,
@@ -336,7 +351,7 @@ export class KernelRunService {
     if (!(await this.lifecycle.collectOutput(s.id))) return { at: 'done', outcome: 'cancelled' }; // cancelled while it finished
     await this.setStep(row.id, 'scoring');
     await this.publisher.submissionChanged(s.id, c.id);
-    return { at: 'score', collected: { runRowId: row.id, csv: this.store.path(csvKey) } };
+    return { at: 'score', collected: { runRowId: row.id, csvKey } };
   }
 
   /**
@@ -347,8 +362,9 @@ export class KernelRunService {
   private async check(ctx: RunContext, row: RunRow): Promise<Step> {
     const { s, c } = ctx;
     try {
-      const against = await publicRunCheck({ ...this.source(c), solutionPath: (await currentSolution(this.ds, c)).path });
-      await this.pool.score({ metric: c.metric, rleOrder: c.rleOrder, solutionPath: against, submissionPath: this.store.path(`${row.key}/submission.csv`) });
+      const source = await this.source(c);
+      const against = await this.data.withSolution(c, await currentSolution(this.ds, c), (solutionPath) => publicRunCheck({ ...source, solutionPath }));
+      await this.files.withFile(`${row.key}/submission.csv`, (submissionPath) => this.pool.score({ metric: c.metric, rleOrder: c.rleOrder, solutionPath: against, submissionPath }));
     } catch (err) {
       // Ours (no solution, a sample the solution does not size…): retried, then failed as ours.
       if (!(err instanceof SubmissionRejected)) return this.infrastructureFault(ctx.job, s, c, row.id, err as Error);
@@ -372,19 +388,20 @@ export class KernelRunService {
   /** Resuming at `score` after a restart: the output collected by the latest run, or (missing) a new attempt. */
   private async collectedOutput({ s }: RunContext): Promise<Collected> {
     const run = await kernelOutputOf(this.ds, s.id);
-    const csv = run ? this.store.path(run.key) : null;
-    if (!run || !csv || !(await exists(csv))) {
+    if (!run || !(await this.files.store.exists(run.key))) {
       await this.lifecycle.requeue(s.id, ['scoring']);
       throw new Error('the collected output is missing; the kernel runs again');
     }
-    return { runRowId: run.runRowId, csv };
+    return { runRowId: run.runRowId, csvKey: run.key };
   }
 
   /** score: the kernel's submission.csv through the platform's scorer (the same threads as file submissions); the run is then `done`. */
-  private async score({ s, c }: RunContext, { runRowId, csv }: Collected): Promise<Step> {
+  private async score({ s, c }: RunContext, { runRowId, csvKey }: Collected): Promise<Step> {
     const version = await currentSolution(this.ds, c);
     try {
-      const r = await this.pool.score({ metric: c.metric, rleOrder: c.rleOrder, solutionPath: version.path, submissionPath: csv });
+      const r = await this.files.withFile(csvKey, (submissionPath) =>
+        this.data.withSolution(c, version, (solutionPath) => this.pool.score({ metric: c.metric, rleOrder: c.rleOrder, solutionPath, submissionPath })),
+      );
       await this.ds.transaction(async (m) => {
         await this.lifecycle.recordScore(s.id, scoreResultOf(r, version.id), 'initial', m);
         await this.setStep(runRowId, 'done', {}, m);
@@ -458,6 +475,11 @@ export class KernelRunService {
   }
 
   /** Shows the run is alive (the sweeper's clue) and notices a cancel whose message was lost. */
+  /** An artifact into a run's scratch folder: hard-linked from the local store, copied from the cache (its files are shared by every key with the same bytes). */
+  private async copyOut(key: string, to: string): Promise<void> {
+    await this.files.withFile(key, (from) => (this.files.inPlace ? linkOrCopy(from, to) : copyFile(from, to)));
+  }
+
   private async heartbeat(runRowId: string, submissionId: string, abort: AbortController): Promise<void> {
     try {
       await this.ds.query(`UPDATE kernel_runs SET updated_at = now() WHERE id = $1`, [runRowId]);
@@ -477,6 +499,7 @@ export class KernelRunService {
 async function linkOrCopy(from: string, to: string): Promise<void> {
   await link(from, to).catch(() => copyFile(from, to));
 }
+
 
 function lastLines(text: string, n: number): string {
   return text.trimEnd().split('\n').slice(-n).join('\n');

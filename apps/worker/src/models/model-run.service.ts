@@ -3,7 +3,7 @@ import { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import { testImagesOf, toCsv, type CompetitionConfig, type TestImage } from '@holdout/competition';
 import type { ModelJobData } from '@holdout/contracts';
-import { Competition, EventPublisher, JsonLogger, LocalArtifactStore, ModelRun, Notifier, Submission, SubmissionLifecycle, type AppConfig } from '@holdout/db';
+import { ArtifactFiles, Competition, EventPublisher, HostCompetitionData, JsonLogger, ModelRun, Notifier, Submission, SubmissionLifecycle, type AppConfig } from '@holdout/db';
 import { checkModelFor, createPredictor, openImage, PredictorError, predictInstances, predictMask, type PipelineConfig, type Predictor, type Progress } from '@holdout/inference';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { DataSource } from 'typeorm';
@@ -46,7 +46,8 @@ export class ModelRunService {
 
   constructor(
     private readonly ds: DataSource,
-    private readonly store: LocalArtifactStore,
+    private readonly files: ArtifactFiles,
+    private readonly data: HostCompetitionData,
     private readonly pool: ScorerPool,
     private readonly publisher: EventPublisher,
     private readonly lifecycle: SubmissionLifecycle,
@@ -123,12 +124,11 @@ export class ModelRunService {
     const started = Date.now();
     try {
       const version = await currentSolution(this.ds, c);
-      if (!c.dataDir || !c.publicDir) throw new Error(`competition ${c.slug} has no built data`);
-      const images = await testImagesOf({ dataDir: c.dataDir, publicDir: c.publicDir, solutionPath: version.path });
+      const images = await this.data.withSolution(c, version, async (solutionPath) => testImagesOf({ ...(await this.data.data(c)), solutionPath }));
       await runs.update(row.id, { imagesTotal: images.length });
       // Checked again where it runs: the limits may have changed since the upload, and this is the process that loads it.
       // The check hands back the bytes it read: the file is read once.
-      const check = await checkModelFor(settings, this.store.path(s.artifactPath!), s.fileName ?? 'model.onnx', { keepBytes: true });
+      const check = await this.files.withFile(s.artifactPath!, (path) => checkModelFor(settings, path, s.fileName ?? 'model.onnx', { keepBytes: true }));
       if (!check.ok) throw new ModelRefused(check.problems.map((p) => p.message).join('; '));
       await runs.update(row.id, { modelInfo: { members: check.members.map(({ name, info }) => ({ name, info })) } });
       predictor = await createPredictor({
@@ -143,7 +143,7 @@ export class ModelRunService {
       });
       const rows = await this.predictAll(s.id, images, predictor, c, settings, abort, row.id);
       const key = `model-runs/${s.id}/${attempt}/submission.csv`;
-      await this.store.put(key, Readable.from([toCsv(['id', 'predicted'], rows)]));
+      await this.files.store.put(key, Readable.from([toCsv(['id', 'predicted'], rows)]));
       await this.ds.transaction(async (m) => {
         await m.getRepository(ModelRun).update(row.id, { outcome: 'succeeded', outputPath: key, imagesDone: images.length, finishedAt: new Date(), durationMs: Date.now() - started });
         await this.lifecycle.collectOutput(s.id, m);
@@ -243,13 +243,16 @@ export class ModelRunService {
   /** Scores the predictions of the latest successful run (after a run, or when a redelivered job finds it `scoring`). */
   private async scoreLatest(s: Submission, c: Competition): Promise<ModelJobOutcome> {
     const run = await this.ds.getRepository(ModelRun).findOne({ where: { submissionId: s.id, outcome: 'succeeded' }, order: { attempt: 'DESC' } });
-    if (!run?.outputPath || !(await this.store.exists(run.outputPath))) {
+    if (!run?.outputPath || !(await this.files.store.exists(run.outputPath))) {
       await this.lifecycle.requeue(s.id, ['scoring']);
       throw new Error('the predictions of the model run are missing; the model runs again');
     }
     const version = await currentSolution(this.ds, c);
     try {
-      const r = await this.pool.score({ metric: c.metric, rleOrder: c.rleOrder, solutionPath: version.path, submissionPath: this.store.path(run.outputPath) });
+      const outputKey = run.outputPath;
+      const r = await this.files.withFile(outputKey, (submissionPath) =>
+        this.data.withSolution(c, version, (solutionPath) => this.pool.score({ metric: c.metric, rleOrder: c.rleOrder, solutionPath, submissionPath })),
+      );
       await this.lifecycle.recordScore(s.id, scoreResultOf(r, version.id), 'initial');
       await this.publisher.submissionChanged(s.id, c.id);
       await this.publisher.competitionChanged(c.id);

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { ScoreJobData } from '@holdout/contracts';
-import { type AppConfig, Competition, JsonLogger, LocalArtifactStore, ModelRun, ScoreRecord, SolutionVersion, Submission, SubmissionLifecycle, EventPublisher } from '@holdout/db';
+import { type AppConfig, ArtifactFiles, Competition, HostCompetitionData, JsonLogger, ModelRun, ScoreRecord, SolutionVersion, Submission, SubmissionLifecycle, EventPublisher } from '@holdout/db';
 import { rejectionClassOf } from '@holdout/rules';
 import { UnrecoverableError, type Job } from 'bullmq';
 import { DataSource } from 'typeorm';
@@ -25,7 +25,8 @@ export class ScoringService {
   constructor(
     private readonly ds: DataSource,
     private readonly pool: ScorerPool,
-    private readonly store: LocalArtifactStore,
+    private readonly files: ArtifactFiles,
+    private readonly data: HostCompetitionData,
     private readonly publisher: EventPublisher,
     private readonly lifecycle: SubmissionLifecycle,
     private readonly logger: JsonLogger,
@@ -37,8 +38,8 @@ export class ScoringService {
     const run = rescoreId ?? 'initial';
     const s = await this.ds.getRepository(Submission).findOne({ where: { id: submissionId } });
     if (!s) return 'skipped';
-    const submissionPath = await this.pathToScore(s, rescoreId);
-    if (!submissionPath) return 'skipped';
+    const submissionKey = await this.keyToScore(s, rescoreId);
+    if (!submissionKey) return 'skipped';
     const c = await this.ds.getRepository(Competition).findOneOrFail({ where: { id: s.competitionId } });
     if (!c.currentSolutionVersionId) throw new Error(`competition ${c.slug} has no solution version`);
     const version = await this.ds.getRepository(SolutionVersion).findOneOrFail({ where: { id: c.currentSolutionVersionId } });
@@ -53,13 +54,17 @@ export class ScoringService {
     }
 
     try {
-      const r = await this.pool.score({
-        metric: c.metric,
-        rleOrder: c.rleOrder,
-        solutionPath: version.path,
-        submissionPath,
-        ...(this.config.testScoringDelayMs ? { delayMs: this.config.testScoringDelayMs } : {}),
-      });
+      const r = await this.files.withFile(submissionKey, (submissionPath) =>
+        this.data.withSolution(c, version, (solutionPath) =>
+          this.pool.score({
+            metric: c.metric,
+            rleOrder: c.rleOrder,
+            solutionPath,
+            submissionPath,
+            ...(this.config.testScoringDelayMs ? { delayMs: this.config.testScoringDelayMs } : {}),
+          }),
+        ),
+      );
       await this.lifecycle.recordScore(submissionId, scoreResultOf(r, version.id), run);
       await this.publisher.submissionChanged(submissionId, c.id);
       await this.publisher.competitionChanged(c.id);
@@ -84,21 +89,21 @@ export class ScoringService {
   }
 
   /**
-   * The file this job scores: a file submission's upload; for a kernel or a model, only on a
+   * The artifact this job scores: a file submission's upload; for a kernel or a model, only on a
    * rescore, the stored predictions of its latest successful run (the first scoring is the run's
    * own, and a rescore never runs it again). Null: nothing to score here.
    */
-  private async pathToScore(s: Submission, rescoreId: string | undefined): Promise<string | null> {
-    if (s.kind === 'file') return s.artifactPath ? this.store.path(s.artifactPath) : null;
+  private async keyToScore(s: Submission, rescoreId: string | undefined): Promise<string | null> {
+    if (s.kind === 'file') return s.artifactPath;
     if (!rescoreId) return null;
     if (s.kind === 'model') {
       const run = await this.ds.getRepository(ModelRun).findOne({ where: { submissionId: s.id, outcome: 'succeeded' }, order: { attempt: 'DESC' } });
       if (!run?.outputPath) this.logger.write('warn', 'rescore: the model run left no predictions', { submissionId: s.id });
-      return run?.outputPath ? this.store.path(run.outputPath) : null;
+      return run?.outputPath ?? null;
     }
     if (s.kind !== 'kernel') return null;
     const out = await kernelOutputOf(this.ds, s.id);
     if (!out) this.logger.write('warn', 'rescore: the kernel has no collected output', { submissionId: s.id });
-    return out ? this.store.path(out.key) : null;
+    return out?.key ?? null;
   }
 }
