@@ -1,6 +1,6 @@
 import { Inject, Injectable, Module, type DynamicModule, type OnApplicationBootstrap, type OnApplicationShutdown } from '@nestjs/common';
 import { join } from 'node:path';
-import { ArtifactCache, ArtifactFiles, CompetitionData, HostCompetitionData, JsonLogger, LocalArtifactStore, Notifier, SubmissionLifecycle, type AppConfig, type ArtifactStore, EventPublisher } from '@holdout/db';
+import { ArtifactFiles, CompetitionData, HostCompetitionData, JsonLogger, Notifier, openArtifactFiles, SubmissionLifecycle, type AppConfig, type ArtifactStore, EventPublisher } from '@holdout/db';
 import { Redis } from 'ioredis';
 import { BundleData } from './bundle-data.js';
 import { DataSource } from 'typeorm';
@@ -65,20 +65,11 @@ export interface WorkerOptions {
   /** Runs kernels (default: a DockerKernelRunner on the local engine, owner HOLDOUT_KERNEL_OWNER). */
   kernelRunner?: KernelRunner;
   /**
-   * Where uploads, logs and outputs live (default: the local store in `config.artifactDir`). Any
-   * other store is read through a cache in `<data>/artifact-cache` of at most `cacheBytes` (default 20 GiB).
+   * Where uploads, logs and outputs live (default: HOLDOUT_ARTIFACT_STORE). A remote store is read
+   * through a cache in `<data>/artifact-cache/worker-<owner>` of at most `cacheBytes` (default HOLDOUT_ARTIFACT_CACHE_BYTES).
    */
   artifactStore?: ArtifactStore;
   cacheBytes?: number;
-}
-
-/** The store as files on this host: in place for the local store, else through an opened cache. */
-async function artifactFilesFor(o: WorkerOptions): Promise<ArtifactFiles> {
-  const store = o.artifactStore ?? new LocalArtifactStore(o.config.artifactDir);
-  if (store instanceof LocalArtifactStore) return new ArtifactFiles(store);
-  const cache = new ArtifactCache({ store, dir: join(o.config.dataDir, 'artifact-cache'), maxBytes: o.cacheBytes ?? 20 * 1024 ** 3, logger: o.logger });
-  await cache.open();
-  return new ArtifactFiles(store, { cache, scratchDir: join(o.config.dataDir, 'artifact-scratch') });
 }
 
 /**
@@ -106,7 +97,17 @@ export class WorkerModule {
         { provide: JsonLogger, useValue: o.logger },
         { provide: DataSource, useValue: o.dataSource },
         { provide: REDIS, useFactory: () => new Redis(o.config.redisUrl, { maxRetriesPerRequest: null }) },
-        { provide: ArtifactFiles, useFactory: () => artifactFilesFor(o) },
+        {
+          provide: ArtifactFiles,
+          useFactory: () =>
+            openArtifactFiles({
+              config: o.config,
+              store: o.artifactStore,
+              cacheDir: join(o.config.dataDir, 'artifact-cache', `worker-${o.config.kernels.owner}`),
+              cacheBytes: o.cacheBytes ?? o.config.artifactCacheBytes,
+              logger: o.logger,
+            }),
+        },
         { provide: CompetitionData, useValue: o.bundles ?? new BundleData() },
         {
           provide: HostCompetitionData,

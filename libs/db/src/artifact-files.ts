@@ -2,8 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
-import type { ArtifactCache } from './artifact-cache.js';
-import { ArtifactNotFoundError, checkArtifactKey, checkArtifactPrefix, LocalArtifactStore, type ArtifactStore } from './artifact-store.js';
+import { ArtifactCache } from './artifact-cache.js';
+import { ArtifactNotFoundError, checkArtifactKey, checkArtifactPrefix, createArtifactStore, LocalArtifactStore, type ArtifactStore, type ArtifactStoreSettings } from './artifact-store.js';
+import type { JsonLogger } from './logger.js';
 
 /** An object of the store as a local file, until `release` (never rejects; a second call does nothing). */
 export interface HeldFile {
@@ -47,6 +48,11 @@ export class ArtifactFiles {
   /** Whether files are the store's own (local store) rather than fetched copies. */
   get inPlace(): boolean {
     return this.local !== null;
+  }
+
+  /** Where the object lies, for a record and a log line: its file for the local store, else the store's location and the key. */
+  where(key: string): string {
+    return this.local ? this.local.path(key) : `${this.store.location}/${key}`;
   }
 
   /** The object under `key` as a local file; ArtifactNotFoundError when there is none. */
@@ -142,4 +148,29 @@ async function filesUnder(dir: string): Promise<string[]> {
     else if (e.isFile()) out.push(p);
   }
   return out;
+}
+
+/** The Nest token of the configured ArtifactStore (an interface, so not a class token). */
+export const ARTIFACT_STORE = 'holdout:artifact-store';
+
+/**
+ * The configured store (HOLDOUT_ARTIFACT_STORE; `store` overrides it) as files on this host. A
+ * remote store gets a cache in `cacheDir` of at most `cacheBytes`, opened here, and scratch space
+ * beside it. Each process gives its own `cacheDir` (a cache has one owner).
+ */
+export async function openArtifactFiles(o: {
+  config: { artifactDir: string; artifactStore: ArtifactStoreSettings };
+  store?: ArtifactStore;
+  cacheDir: string;
+  cacheBytes: number;
+  logger?: Pick<JsonLogger, 'write'>;
+}): Promise<ArtifactFiles> {
+  const store = o.store ?? (await createArtifactStore(o.config));
+  if (store instanceof LocalArtifactStore) return new ArtifactFiles(store);
+  const cache = new ArtifactCache({ store, dir: join(o.cacheDir, 'cache'), maxBytes: o.cacheBytes, ...(o.logger ? { logger: o.logger } : {}) });
+  await cache.open();
+  const scratchDir = join(o.cacheDir, 'scratch');
+  // Output folders of a process that is gone: nothing will commit them.
+  await rm(scratchDir, { recursive: true, force: true });
+  return new ArtifactFiles(store, { cache, scratchDir });
 }

@@ -70,13 +70,17 @@ describe('artifact store configuration', () => {
     assert.deepEqual(loadConfig({ ...secret, HOLDOUT_ARTIFACT_STORE: 'local' }).artifactStore, { kind: 'local' });
   });
 
-  it('refuses s3 while the apps do not use it, saying so, with the other problems', () => {
+  it('takes s3 with a bucket, and refuses it without one, with the other problems', () => {
+    assert.deepEqual(loadConfig({ ...secret, HOLDOUT_ARTIFACT_STORE: 's3', HOLDOUT_S3_BUCKET: 'holdout', HOLDOUT_S3_ENDPOINT: 'http://127.0.0.1:9000/', HOLDOUT_S3_FORCE_PATH_STYLE: '1' }).artifactStore, {
+      kind: 's3',
+      bucket: 'holdout',
+      region: 'us-east-1',
+      endpoint: 'http://127.0.0.1:9000',
+      forcePathStyle: true,
+    });
     assert.throws(
-      () => loadConfig({ ...secret, HOLDOUT_ARTIFACT_STORE: 's3', HOLDOUT_S3_BUCKET: 'holdout', PORT: 'eighty' }),
-      (e: unknown) =>
-        e instanceof ConfigError &&
-        e.problems.some((p) => p.startsWith('PORT')) &&
-        e.problems.some((p) => /^HOLDOUT_ARTIFACT_STORE: s3 is not supported by the API and worker yet/.test(p) && /docs\/scaling\.md/.test(p)),
+      () => loadConfig({ ...secret, HOLDOUT_ARTIFACT_STORE: 's3', PORT: 'eighty' }),
+      (e: unknown) => e instanceof ConfigError && e.problems.some((p) => /^HOLDOUT_S3_BUCKET: required when HOLDOUT_ARTIFACT_STORE is s3/.test(p)) && e.problems.some((p) => p.startsWith('PORT:')),
     );
   });
 

@@ -1,4 +1,5 @@
 import { stat } from 'node:fs/promises';
+import { resolve, sep } from 'node:path';
 import type { ArtifactFiles, HeldFile } from './artifact-files.js';
 import { sha256File } from './artifact-store.js';
 
@@ -64,11 +65,11 @@ export class SolutionMismatchError extends Error {
 /**
  * A competition's data and solution as files on this host. The database records where the host
  * that provisioned the competition put them (`competitions.data_dir`, `public_dir`,
- * `solution_versions.path`); where those paths exist (one machine, or a data directory every host
- * mounts) they are used as they are. A host without them — a worker with its own data directory —
- * builds the bundle's data under its own data root (builds are deterministic and found again once
- * made), checks the solution against the SHA-256 its version recorded, and reads a solution uploaded
- * for a rescore from the artifact store.
+ * `solution_versions.path`); a host uses those paths only when they lie under its own data root
+ * and exist (one machine, or a data directory every host mounts at the same place). Any other host
+ * — a worker with a data directory of its own — builds the bundle's data under its own root
+ * (builds are deterministic and found again once made), checks the solution against the SHA-256
+ * its version recorded, and reads a solution uploaded for a rescore from the artifact store.
  */
 export class HostCompetitionData {
   private readonly built = new Map<string, Promise<BuiltData>>();
@@ -83,14 +84,15 @@ export class HostCompetitionData {
 
   /** The competition's data folders on this host (built here when the recorded ones are not). */
   async data(c: CompetitionDataRef): Promise<{ dataDir: string; publicDir: string }> {
-    if (c.dataDir && c.publicDir && (await isDir(c.dataDir)) && (await isDir(c.publicDir))) return { dataDir: c.dataDir, publicDir: c.publicDir };
+    if (c.dataDir && c.publicDir && this.owns(c.dataDir) && this.owns(c.publicDir) && (await isDir(c.dataDir)) && (await isDir(c.publicDir))) return { dataDir: c.dataDir, publicDir: c.publicDir };
     const built = await this.build(c);
     return { dataDir: built.dataDir, publicDir: built.publicDir };
   }
 
   /** The solution of `version` as a file on this host, held until `release`. */
   async solution(c: CompetitionDataRef, version: SolutionVersionRef): Promise<HeldFile> {
-    if (version.artifactKey && !(await isFile(version.path))) {
+    const recorded = this.owns(version.path) && (await isFile(version.path));
+    if (version.artifactKey && !recorded) {
       const held = await this.files.file(version.artifactKey);
       await this.verify(c, version, held.path).catch(async (err: unknown) => {
         await held.release();
@@ -99,7 +101,7 @@ export class HostCompetitionData {
       return held;
     }
     let path = version.path;
-    if (!(await isFile(path))) {
+    if (!recorded) {
       if (version.version !== 1) throw new Error(`competition ${c.slug}: solution version ${version.version} is at ${version.path} on another host, and was recorded without an artifact key`);
       path = (await this.build(c)).solutionPath;
     }
@@ -115,6 +117,11 @@ export class HostCompetitionData {
     } finally {
       await held.release();
     }
+  }
+
+  /** Whether `path` lies under this host's data root (a path another host recorded may exist here by chance). */
+  private owns(path: string): boolean {
+    return resolve(path).startsWith(resolve(this.dataRoot) + sep);
   }
 
   private build(c: CompetitionDataRef): Promise<BuiltData> {

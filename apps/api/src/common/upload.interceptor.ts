@@ -1,5 +1,5 @@
 import { createParamDecorator, Inject, type CallHandler, type ExecutionContext, type NestInterceptor } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, LocalArtifactStore } from '@holdout/db';
+import { APP_CONFIG, type AppConfig, ARTIFACT_STORE, type ArtifactStore } from '@holdout/db';
 import type { Request } from 'express';
 import type { Observable } from 'rxjs';
 import type { Principal } from '../modules/auth/principal.js';
@@ -32,7 +32,7 @@ export abstract class UploadInterceptor<C> implements NestInterceptor {
 
   // Injected as properties, so that subclasses' constructors take only their own dependencies
   // (a base constructor's @Inject would add to the parameter metadata subclasses inherit).
-  @Inject(LocalArtifactStore) protected readonly store!: LocalArtifactStore;
+  @Inject(ARTIFACT_STORE) protected readonly store!: ArtifactStore;
   @Inject(APP_CONFIG) protected readonly config!: AppConfig;
   @Inject(RateLimiter) protected readonly limiter!: RateLimiter;
 

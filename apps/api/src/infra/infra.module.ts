@@ -4,7 +4,8 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import { DataSource } from 'typeorm';
-import { APP_CONFIG, type AppConfig, createDataSource, JsonLogger, LocalArtifactStore, SubmissionLifecycle } from '@holdout/db';
+import { join } from 'node:path';
+import { APP_CONFIG, type AppConfig, ARTIFACT_STORE, ArtifactFiles, createDataSource, JsonLogger, openArtifactFiles, SubmissionLifecycle } from '@holdout/db';
 
 export const REDIS = Symbol('REDIS');
 
@@ -66,12 +67,18 @@ export class InfraModule {
         { provide: APP_CONFIG, useValue: config },
         { provide: JsonLogger, useValue: logger },
         { provide: REDIS, useFactory: () => new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false }) },
-        { provide: LocalArtifactStore, useValue: new LocalArtifactStore(config.artifactDir) },
+        // HOLDOUT_ARTIFACT_STORE; a remote store's objects the API reads as files (an uploaded model
+        // or bundle to check) go through a cache of this process's own.
+        {
+          provide: ArtifactFiles,
+          useFactory: () => openArtifactFiles({ config, cacheDir: join(config.dataDir, 'artifact-cache', `api-${process.pid}`), cacheBytes: config.artifactCacheBytes, logger }),
+        },
+        { provide: ARTIFACT_STORE, inject: [ArtifactFiles], useFactory: (files: ArtifactFiles) => files.store },
         { provide: SubmissionLifecycle, inject: [DataSource], useFactory: (ds: DataSource) => new SubmissionLifecycle(ds) },
         Queues,
         Closer,
       ],
-      exports: [APP_CONFIG, JsonLogger, REDIS, Queues, LocalArtifactStore, SubmissionLifecycle],
+      exports: [APP_CONFIG, JsonLogger, REDIS, Queues, ArtifactFiles, ARTIFACT_STORE, SubmissionLifecycle],
     };
   }
 }

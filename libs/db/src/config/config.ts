@@ -15,11 +15,12 @@ import { repoRoot } from './repo-root.js';
  * | DATABASE_URL | postgres://holdout@127.0.0.1:54329/holdout |
  * | REDIS_URL | redis://127.0.0.1:63799 |
  * | HOLDOUT_DATA_DIR | `<repo>/.data` (artifacts, competition data, the generated session secret) |
- * | HOLDOUT_ARTIFACT_STORE | local (uploads, logs and outputs under `<data>/artifacts`; `s3` is refused for now: an S3 store exists in `@holdout/db` and passes the artifact-store contract tests, but the API and worker do not use it yet, see docs/scaling.md) |
- * | HOLDOUT_S3_BUCKET | unset (for HOLDOUT_ARTIFACT_STORE=s3, not used yet: the bucket; credentials come from the AWS SDK's standard chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an instance or task role) |
- * | HOLDOUT_S3_REGION | us-east-1 (for s3, not used yet) |
- * | HOLDOUT_S3_ENDPOINT | unset = AWS (for s3, not used yet: the origin of an S3-compatible server, e.g. MinIO or Ceph RGW, `https://s3.example.edu:9000`) |
- * | HOLDOUT_S3_FORCE_PATH_STYLE | false (for s3, not used yet: `true` addresses the bucket in the path, as MinIO and most Ceph RGW setups need) |
+ * | HOLDOUT_ARTIFACT_STORE | local (uploads, logs and outputs under `<data>/artifacts`); `s3`: in an S3 bucket, for API and worker hosts that share no disk (docs/scaling.md) |
+ * | HOLDOUT_S3_BUCKET | unset (required for HOLDOUT_ARTIFACT_STORE=s3: the bucket; credentials come from the AWS SDK's standard chain: AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY, AWS_PROFILE, an instance or task role) |
+ * | HOLDOUT_S3_REGION | us-east-1 (for s3) |
+ * | HOLDOUT_S3_ENDPOINT | unset = AWS (for s3: the origin of an S3-compatible server, e.g. MinIO or Ceph RGW, `https://s3.example.edu:9000`) |
+ * | HOLDOUT_S3_FORCE_PATH_STYLE | false (for s3: `true` addresses the bucket in the path, as MinIO and most Ceph RGW setups need) |
+ * | HOLDOUT_ARTIFACT_CACHE_GB | 20 (with a remote artifact store: the most each API or worker process keeps of its objects in its cache under `<data>/artifact-cache/`, evicted least-recently-used) |
  * | HOLDOUT_DATA_SCALE | demo (`demo` or `full`: size of the data generated for recipe bundles; recorded with each competition when it is created) |
  * | PORT / HOST | 4000 / 127.0.0.1 (API only) |
  * | HOLDOUT_UPLOAD_LIMIT_MB | 200 |
@@ -67,6 +68,7 @@ const schema = z.object({
   HOLDOUT_S3_ENDPOINT: z.string().regex(/^https?:\/\/[^/?#]+\/?$/, 'must be an http(s):// origin such as https://s3.example.edu:9000').optional(),
   HOLDOUT_S3_FORCE_PATH_STYLE: z.enum(['true', 'false', '1', '0']).default('false'),
   HOLDOUT_DATA_SCALE: z.enum(['demo', 'full']).default('demo'),
+  HOLDOUT_ARTIFACT_CACHE_GB: z.coerce.number().positive().max(1_000_000).default(20),
   PORT: z.coerce.number().int().min(0).max(65535).default(4000),
   HOST: z.string().min(1).default('127.0.0.1'),
   HOLDOUT_UPLOAD_LIMIT_MB: z.coerce.number().positive().max(100_000).default(200),
@@ -114,8 +116,10 @@ export interface AppConfig {
   dataDir: string;
   /** Uploads, kernel outputs, logs: `<data>/artifacts`. */
   artifactDir: string;
-  /** Which artifact store: only `local` (`artifactDir`) for now; loadConfig refuses `s3` until the apps use it. */
+  /** Which artifact store: `local` (`artifactDir`, one machine or a shared data directory) or `s3` (hosts that share nothing but PostgreSQL, Redis and the bucket). */
   artifactStore: ArtifactStoreSettings;
+  /** The most a process keeps of a remote store's objects in its cache on this host (each API and worker process has its own). */
+  artifactCacheBytes: number;
   /** Built competition data: `<data>/competitions`. */
   competitionDataDir: string;
   /** Scale of generated competition data: `demo` builds in seconds, `full` is the real competition's size. */
@@ -166,12 +170,7 @@ export class ConfigError extends Error {
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = schema.safeParse(env);
   const problems = parsed.success ? [] : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
-  // Never advertise what is not built: the S3 store exists, the apps do not read or write through it yet.
-  if (env.HOLDOUT_ARTIFACT_STORE === 's3') {
-    problems.push(
-      'HOLDOUT_ARTIFACT_STORE: s3 is not supported by the API and worker yet: they still read and write the local data directory (HOLDOUT_DATA_DIR). The S3 store in @holdout/db passes its contract tests, but what remains before the apps use it is listed in docs/scaling.md. Unset HOLDOUT_ARTIFACT_STORE or set it to local.',
-    );
-  }
+  if (env.HOLDOUT_ARTIFACT_STORE === 's3' && !env.HOLDOUT_S3_BUCKET) problems.push('HOLDOUT_S3_BUCKET: required when HOLDOUT_ARTIFACT_STORE is s3 (the bucket every API and worker host shares)');
   if (!parsed.success || problems.length) throw new ConfigError(problems);
   const e = parsed.data;
   const root = repoRoot();
@@ -183,7 +182,17 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     repoRoot: root,
     dataDir,
     artifactDir: join(dataDir, 'artifacts'),
-    artifactStore: { kind: 'local' },
+    artifactStore:
+      e.HOLDOUT_ARTIFACT_STORE === 's3'
+        ? {
+            kind: 's3',
+            bucket: e.HOLDOUT_S3_BUCKET!,
+            region: e.HOLDOUT_S3_REGION,
+            endpoint: e.HOLDOUT_S3_ENDPOINT?.replace(/\/$/, '') ?? null,
+            forcePathStyle: e.HOLDOUT_S3_FORCE_PATH_STYLE === 'true' || e.HOLDOUT_S3_FORCE_PATH_STYLE === '1',
+          }
+        : { kind: 'local' },
+    artifactCacheBytes: Math.round(e.HOLDOUT_ARTIFACT_CACHE_GB * 1024 ** 3),
     competitionDataDir: join(dataDir, 'competitions'),
     dataScale: e.HOLDOUT_DATA_SCALE,
     port: e.PORT,

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { rm } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, type AppConfig, buildDataJobOptions, Competition, HOLDS_REVEAL_SQL, JOBS, JsonLogger, LocalArtifactStore, EventPublisher, Notifier } from '@holdout/db';
+import { APP_CONFIG, type AppConfig, ArtifactFiles, buildDataJobOptions, Competition, HOLDS_REVEAL_SQL, JOBS, JsonLogger, EventPublisher, Notifier } from '@holdout/db';
 import { closeChangeProblem, freezeStartsAt, kernelSettingsOf, type CompetitionKernelSettings, mergeDeadlineFollowingClose, quotaDay, submissionKindsProblem, timelineProblem, UNFINISHED_STATUSES } from '@holdout/rules';
 import type { BundleDto, CompetitionDto, CompetitionSummaryDto, ModelPipelineDto, SubmissionKind } from '@holdout/contracts';
 import { BUNDLE_LIMITS, SUBMISSION_KINDS, pagesForSlug, perImagePublicOf } from '@holdout/competition';
@@ -188,7 +188,7 @@ export class CompetitionsService {
     private readonly audit: AuditService,
     private readonly events: EventPublisher,
     private readonly notifier: Notifier,
-    private readonly store: LocalArtifactStore,
+    private readonly files: ArtifactFiles,
     private readonly logger: JsonLogger,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
@@ -256,8 +256,8 @@ export class CompetitionsService {
       await this.requireInstructor(p, body.courseId);
       const into = join(this.config.dataDir, 'bundles', randomUUID());
       // Unpacked and parsed in a child process with a small heap and a time limit (hostile input).
-      const b = await this.bundles.inspectUpload({
-        archive: this.store.path(upload.file.key),
+      const b = await this.files.withFile(upload.file.key, (archive) => this.bundles.inspectUpload({
+        archive,
         into,
         maxTotalBytes: this.config.uploadLimitBytes * 4,
         now: new Date(),
@@ -265,7 +265,7 @@ export class CompetitionsService {
         logger: this.logger,
         // Followed by the uploader on GET /api/bundles/checks/:checkId/events (any API replica).
         onProgress: checkId ? (progress) => void this.events.bundleCheck({ checkId, userId: p.userId, progress }).catch(() => undefined) : undefined,
-      });
+      }));
       try {
         return await this.createFrom(p, { ...body, bundle: basename(b.bundleDir) }, b);
       } catch (err) {
@@ -273,7 +273,7 @@ export class CompetitionsService {
         throw err;
       }
     } finally {
-      await this.store.remove(upload.file?.key ?? '.none');
+      if (upload.file) await this.files.store.delete(upload.file.key);
     }
   }
 

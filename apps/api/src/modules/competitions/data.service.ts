@@ -1,6 +1,7 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, posix, relative, resolve, sep } from 'node:path';
 import { Injectable } from '@nestjs/common';
+import { HostCompetitionData } from '@holdout/db';
 import type { DataFileDto } from '@holdout/contracts';
 import { DomainError, notFound } from '../../common/domain-error.js';
 import type { Principal } from '../auth/principal.js';
@@ -30,12 +31,17 @@ const BUNDLE_FILES: Record<string, RegExp> = {
  */
 @Injectable()
 export class DataService {
-  constructor(private readonly access: CompetitionAccess) {}
+  constructor(
+    private readonly access: CompetitionAccess,
+    private readonly hostData: HostCompetitionData,
+  ) {}
 
   private async roots(p: Principal, slug: string): Promise<Roots> {
     const { c } = await this.access.visible(p, slug);
     if (c.dataStatus !== 'ready' || !c.publicDir) throw new DomainError('competition_not_ready', 'the competition data is still being prepared');
-    return { publicRoot: resolve(c.publicDir), bundleRoot: resolve(c.bundleDir) };
+    // Where this API host has the data: built here (once) when a worker on another host provisioned it.
+    const { publicDir } = await this.hostData.data(c);
+    return { publicRoot: resolve(publicDir), bundleRoot: resolve(c.bundleDir) };
   }
 
   async list(p: Principal, slug: string): Promise<DataFileDto[]> {

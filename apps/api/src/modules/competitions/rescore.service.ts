@@ -4,7 +4,7 @@ import type { RescoreDto, RescoreStatusDto, ScoreJobData } from '@holdout/contra
 import { rankLeaderboard } from '@holdout/metrics';
 import { DataSource } from 'typeorm';
 import { z } from 'zod';
-import { APP_CONFIG, type AppConfig, Competition, JOBS, LocalArtifactStore, RESCORABLE_SQL, scoreJobOptions, SolutionVersion } from '@holdout/db';
+import { APP_CONFIG, type AppConfig, ArtifactFiles, Competition, JOBS, RESCORABLE_SQL, scoreJobOptions, SolutionVersion } from '@holdout/db';
 import { DomainError, notFound } from '../../common/domain-error.js';
 import { UploadInterceptor, type UploadInput } from '../../common/upload.interceptor.js';
 import { parseWith } from '../../common/zod-body.js';
@@ -26,7 +26,7 @@ export class RescoreService {
   constructor(
     private readonly ds: DataSource,
     private readonly access: CompetitionAccess,
-    private readonly store: LocalArtifactStore,
+    private readonly files: ArtifactFiles,
     private readonly queues: Queues,
     private readonly audit: AuditService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -55,7 +55,7 @@ export class RescoreService {
       if (upload && upload.attachments.length > 0) throw new DomainError('bad_request', 'attachments: a rescore takes one `solution` file and a `reason`');
       reason = parseWith(rescoreSchema, upload ? upload.fields : (body ?? {})).reason ?? null;
     } catch (err) {
-      for (const f of [...(upload?.file ? [upload.file] : []), ...(upload?.attachments ?? [])]) await this.store.remove(f.key).catch(() => undefined);
+      for (const f of [...(upload?.file ? [upload.file] : []), ...(upload?.attachments ?? [])]) await this.files.store.delete(f.key).catch(() => undefined);
       throw err;
     }
     const rescoreId = randomUUID();
@@ -65,7 +65,7 @@ export class RescoreService {
       if (upload?.file) {
         const max: { v: number }[] = await m.query('SELECT max(version) AS v FROM solution_versions WHERE competition_id = $1', [c.id]);
         version = await m.getRepository(SolutionVersion).save(
-          m.getRepository(SolutionVersion).create({ competitionId: c.id, version: (max[0]?.v ?? 0) + 1, path: this.store.path(upload.file.key), artifactKey: upload.file.key, checksum: upload.file.sha256, note: reason, createdById: p.userId }),
+          m.getRepository(SolutionVersion).create({ competitionId: c.id, version: (max[0]?.v ?? 0) + 1, path: this.files.where(upload.file.key), artifactKey: upload.file.key, checksum: upload.file.sha256, note: reason, createdById: p.userId }),
         );
         await m.getRepository(Competition).update({ id: c.id }, { currentSolutionVersionId: version.id });
       }

@@ -3,7 +3,7 @@ import { estimateWaitSeconds } from '@holdout/competition';
 import { QUEUES, type KernelRunDto, type KernelRunPhase, type SubmissionDto, type SubmissionProgressDto } from '@holdout/contracts';
 import { Redis } from 'ioredis';
 import { DataSource, type EntityManager } from 'typeorm';
-import { APP_CONFIG, COUNTED_PUBLIC_RUNS_SQL, type AppConfig, type Competition, JsonLogger, type KernelAttachment, kernelChannels, kernelJobOptions, type KernelLogEvent, kernelRunKey, KernelSubmission, LIVE_JOB_STATES, LocalArtifactStore, type Submission, SubmissionLifecycle, EventPublisher } from '@holdout/db';
+import { APP_CONFIG, COUNTED_PUBLIC_RUNS_SQL, type AppConfig, type Competition, JsonLogger, type KernelAttachment, kernelChannels, kernelJobOptions, type KernelLogEvent, kernelRunKey, KernelSubmission, LIVE_JOB_STATES, ARTIFACT_STORE, type ArtifactStore, type Submission, SubmissionLifecycle, EventPublisher } from '@holdout/db';
 import { DomainError, badRequest, notFound } from '../../common/domain-error.js';
 import { readArtifact, readArtifactText } from '../../common/send-artifact.js';
 import { Queues, REDIS } from '../../infra/infra.module.js';
@@ -51,7 +51,7 @@ export interface PreparedKernel {
 export class KernelSubmissions {
   constructor(
     private readonly ds: DataSource,
-    private readonly store: LocalArtifactStore,
+    @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     private readonly queues: KernelQueues,
     private readonly policies: KernelPolicies,
     private readonly access: CompetitionAccess,

@@ -2,7 +2,7 @@ import { Injectable } from '@nestjs/common';
 import type { CompetitionConfig } from '@holdout/competition';
 import { UNFINISHED_STATUSES } from '@holdout/rules';
 import type { ModelJobData, SubmissionProgressDto } from '@holdout/contracts';
-import { type Competition, JOBS, JsonLogger, LocalArtifactStore, modelJobOptions, type Submission } from '@holdout/db';
+import { ArtifactFiles, type Competition, JOBS, JsonLogger, modelJobOptions, type Submission } from '@holdout/db';
 import { checkModelFor } from '@holdout/inference';
 import { DataSource } from 'typeorm';
 import { DomainError } from '../../common/domain-error.js';
@@ -31,7 +31,7 @@ export class ModelSubmissions {
   constructor(
     private readonly ds: DataSource,
     private readonly intake: SubmissionIntake,
-    private readonly store: LocalArtifactStore,
+    private readonly files: ArtifactFiles,
     private readonly queues: Queues,
     private readonly logger: JsonLogger,
   ) {}
@@ -42,7 +42,7 @@ export class ModelSubmissions {
     await this.checkSlot();
     let check;
     try {
-      check = await checkModelFor(settings, this.store.path(intake.file.key), intake.file.fileName);
+      check = await this.files.withFile(intake.file.key, (path) => checkModelFor(settings, path, intake.file.fileName));
     } finally {
       this.releaseSlot();
     }

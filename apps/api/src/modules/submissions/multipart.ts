@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import type { Request } from 'express';
 import busboy from 'busboy';
 import { DomainError, badRequest } from '../../common/domain-error.js';
-import { LocalArtifactStore, TooLargeError, type StoredArtifact } from '@holdout/db';
+import { TooLargeError, type ArtifactStore, type StoredArtifact } from '@holdout/db';
 
 export interface ParsedUpload {
   fields: Record<string, string>;
@@ -24,7 +24,7 @@ const SAFE_NAME = /[^A-Za-z0-9._-]+/g;
  * Streams a multipart body: text fields are collected, the one file (field `fileField`) goes straight
  * into the artifact store under `keyPrefix`, hashed on the way; nothing is buffered in memory.
  */
-export function parseUpload(req: Request, store: LocalArtifactStore, keyPrefix: string, limitBytes: number, fileField = 'file'): Promise<ParsedUpload> {
+export function parseUpload(req: Request, store: ArtifactStore, keyPrefix: string, limitBytes: number, fileField = 'file'): Promise<ParsedUpload> {
   const declared = Number(req.header('content-length') ?? 0);
   if (declared > limitBytes + 1024 * 1024) {
     return Promise.reject(new DomainError('payload_too_large', `the upload is larger than the limit of ${Math.round(limitBytes / 1024 / 1024)} MB`));
@@ -109,7 +109,7 @@ export function parseUpload(req: Request, store: LocalArtifactStore, keyPrefix: 
       void Promise.all([pending ?? Promise.resolve(), ...attachmentWrites]).then(() => {
         if (!failed) resolvePromise({ fields, file, attachments });
         // A failed upload leaves nothing behind in the store.
-        else for (const a of [...attachments, ...(file ? [file] : [])]) void store.remove(a.key).catch(() => undefined);
+        else for (const a of [...attachments, ...(file ? [file] : [])]) void store.delete(a.key).catch(() => undefined);
       });
     });
     req.pipe(bb);

@@ -1,5 +1,5 @@
 import { basename } from 'node:path';
-import { Body, Controller, Get, Header, HttpCode, Param, ParseUUIDPipe, Post, Put, Query, Req, Res, UseInterceptors } from '@nestjs/common';
+import { Body, Controller, Get, Header, HttpCode, Inject, Param, ParseUUIDPipe, Post, Put, Query, Req, Res, UseInterceptors } from '@nestjs/common';
 import { ApiBody, ApiConsumes, ApiQuery, ApiTags } from '@nestjs/swagger';
 import { badRequest } from '../../common/domain-error.js';
 import type { KernelRunDto, SubmissionDetailDto, SubmissionDto, SubmissionEventDto } from '@holdout/contracts';
@@ -13,7 +13,7 @@ import { ModelSubmissions } from './model-submissions.service.js';
 import { toSubmissionDto } from './submission.mapper.js';
 import { toSubmissionUpload, SubmissionUploadInterceptor } from './submission-upload.interceptor.js';
 import { Upload, type UploadInput } from '../../common/upload.interceptor.js';
-import { type Competition, LocalArtifactStore } from '@holdout/db';
+import { type Competition, ARTIFACT_STORE, type ArtifactStore } from '@holdout/db';
 import { sendArtifact } from '../../common/send-artifact.js';
 import { SubmissionsService } from './submissions.service.js';
 
@@ -30,7 +30,7 @@ export class SubmissionsController {
     private readonly bus: EventsBus,
     private readonly kernels: KernelSubmissions,
     private readonly models: ModelSubmissions,
-    private readonly store: LocalArtifactStore,
+    @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
   ) {}
 
   @Post('competitions/:slug/submissions')

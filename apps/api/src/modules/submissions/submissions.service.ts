@@ -4,7 +4,7 @@ import { DataSource } from 'typeorm';
 import { perImageFeedbackVisible } from '@holdout/competition';
 import { selectionLimitCheck } from '@holdout/metrics';
 import { z } from 'zod';
-import { APP_CONFIG, type AppConfig, type Competition, JOBS, JsonLogger, LocalArtifactStore, scoreJobOptions, Submission, SubmissionLifecycle, EventPublisher } from '@holdout/db';
+import { APP_CONFIG, type AppConfig, type Competition, JOBS, JsonLogger, ARTIFACT_STORE, type ArtifactStore, scoreJobOptions, Submission, SubmissionLifecycle, EventPublisher } from '@holdout/db';
 import { DomainError, notFound } from '../../common/domain-error.js';
 import { parseWith } from '../../common/zod-body.js';
 import { Queues } from '../../infra/infra.module.js';
@@ -48,7 +48,7 @@ export class SubmissionsService {
     private readonly ds: DataSource,
     private readonly access: CompetitionAccess,
     private readonly repo: SubmissionsRepository,
-    private readonly store: LocalArtifactStore,
+    @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
     private readonly queues: Queues,
     private readonly events: EventPublisher,
     private readonly logger: JsonLogger,
@@ -95,8 +95,8 @@ export class SubmissionsService {
       const teamName = (await this.repo.findWithTeam(saved.id))!.teamName;
       return toSubmissionDto(saved, { slug: c.slug, teamName, revealed: isRevealed(c) });
     } catch (err) {
-      if (upload.file) await this.store.remove(upload.file.key);
-      for (const a of upload.attachments) await this.store.remove(a.key).catch(() => undefined);
+      if (upload.file) await this.store.delete(upload.file.key);
+      for (const a of upload.attachments) await this.store.delete(a.key).catch(() => undefined);
       throw err;
     }
   }
