@@ -2,13 +2,14 @@ import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, relative } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { createArtifactStore, createDataSource, JsonLogger, type ArtifactStore, type ArtifactStoreSettings } from '@holdout/db';
 import { startS3TestServer } from '@holdout/db/testing';
 import { Client, createCompetitionWithData, createTestEnv, dataVisible, eventually, LibCompetitionBundles, startApi, type TestApi, type TestEnv } from '@holdout/api/testing';
+import { packBundleArchive } from '@holdout/competition';
 import { scoreSubmission } from '@holdout/metrics/scorer';
 import { identityModel } from '@holdout/inference/testing';
 import type { KernelRunSpec, KernelRunner, ReconcileResult, RunOptions, RunResult } from '@holdout/sandbox';
@@ -70,6 +71,8 @@ describe('API and workers on hosts that share no disk', () => {
   const dirs: Record<'cpu' | 'cpu2' | 'gpu', string> = { cpu: '', cpu2: '', gpu: '' };
   const runner = new SampleCopyingGpuRunner();
   let student: Client;
+  let prof: Client;
+  let courseId: string;
   let solutionPath: string;
   let sample: string;
 
@@ -79,8 +82,8 @@ describe('API and workers on hosts that share no disk', () => {
       const r = await row(id);
       return TERMINAL.has(r.status) ? r : undefined;
     }, { timeoutMs: 240_000, everyMs: 250, what: `submission ${id} to finish` });
-  const upload = async (kind: string, body: Buffer, name: string) => {
-    const res = await student.post(`/api/competitions/${SLUG}/submissions`).field('kind', kind).attach('file', body, name);
+  const upload = async (kind: string, body: Buffer, name: string, slug = SLUG) => {
+    const res = await student.post(`/api/competitions/${slug}/submissions`).field('kind', kind).attach('file', body, name);
     assert.equal(res.status, 202, JSON.stringify(res.body));
     return res.body.id as string;
   };
@@ -104,10 +107,10 @@ describe('API and workers on hosts that share no disk', () => {
     children.push(child);
     return child;
   };
-  const offlineScore = async (csv: string) => {
+  const offlineScore = async (csv: string, solution = solutionPath) => {
     const file = join(dirs.cpu, `offline-${Math.random().toString(36).slice(2)}.csv`);
     await writeFile(file, csv);
-    return scoreSubmission({ metric: 'dice', rleOrder: 'column', solution: solutionPath, submission: file });
+    return scoreSubmission({ metric: 'dice', rleOrder: 'column', solution, submission: file });
   };
 
   before(async () => {
@@ -122,8 +125,9 @@ describe('API and workers on hosts that share no disk', () => {
 
     const bundles = new LibCompetitionBundles(env.config.repoRoot);
     api = await startApi(env, bundles, { artifactStore: settings });
-    const prof = await Client.register(api.server, 'prof@example.com');
+    prof = await Client.register(api.server, 'prof@example.com');
     const course = (await prof.post('/api/courses').send({ name: 'Hosts' })).body;
+    courseId = course.id;
     await createCompetitionWithData({ env, bundles, instructor: prof, courseId: course.id, bundle: 'hubmap-glomeruli', slug: SLUG });
     student = await Client.register(api.server, 'stu@example.com');
     await student.post('/api/courses/join').send({ code: course.joinCode });
@@ -221,5 +225,35 @@ describe('API and workers on hosts that share no disk', () => {
     assert.deepEqual(await readdir(env.config.artifactDir).catch(() => []), [], 'nothing in the API host\'s artifact directory');
     second.kill('SIGTERM');
     await exited(second);
+  });
+
+  it('a bundle uploaded to the API is built by the worker on another host from its copy in the bucket, and scores', async () => {
+    // The HuBMAP-like bundle as an instructor would upload it, under a slug of their own.
+    const root = join(env.config.repoRoot, 'competitions', 'hubmap-glomeruli');
+    const files: Record<string, Buffer> = {};
+    const walk = async (dir: string) => {
+      for (const e of await readdir(dir, { withFileTypes: true })) {
+        if (e.isDirectory()) await walk(join(dir, e.name));
+        else files[relative(root, join(dir, e.name))] = await readFile(join(dir, e.name));
+      }
+    };
+    await walk(root);
+    files['competition.yaml'] = Buffer.from(files['competition.yaml']!.toString('utf8').replace(/^slug: .*$/m, 'slug: my-kidney'));
+    const res = await prof.post('/api/competitions').field('courseId', courseId).attach('bundle', await packBundleArchive(files), 'bundle.tar.gz');
+    assert.equal(res.status, 201, JSON.stringify(res.body));
+    const [c] = (await env.ds.query(`SELECT bundle_dir, bundle_key FROM competitions WHERE slug = 'my-kidney'`)) as { bundle_dir: string; bundle_key: string }[];
+    assert.match(c!.bundle_key, /^bundles\/[0-9a-f-]{36}\/$/);
+    assert.ok(c!.bundle_dir.startsWith(env.config.dataDir), 'unpacked on the API host');
+    assert.ok(await store.exists(`${c!.bundle_key}competition.yaml`), 'and kept in the bucket');
+    // The GPU worker (the one up) takes the build job, fetching the bundle into its own data directory.
+    await dataVisible(student, 'my-kidney');
+    assert.ok((await readdir(join(dirs.gpu, 'bundles', c!.bundle_key.split('/')[1]!, 'my-kidney'))).includes('competition.yaml'));
+    const id = await upload('file', Buffer.from(sample), 'sample.csv', 'my-kidney');
+    const done = await finished(id);
+    assert.equal(done.status, 'scored', done.error_message);
+    // Against the solution the building worker recorded (with its checksum), on its own disk.
+    const [v] = (await env.ds.query(`SELECT s.path FROM solution_versions s JOIN competitions c ON c.current_solution_version_id = s.id WHERE c.slug = 'my-kidney'`)) as { path: string }[];
+    assert.ok(v!.path.startsWith(dirs.gpu), v!.path);
+    assert.equal(done.public_score, (await offlineScore(sample, v!.path)).public!.score);
   });
 });

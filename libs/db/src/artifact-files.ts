@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { createReadStream } from 'node:fs';
-import { copyFile, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
+import { copyFile, cp, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join, relative, sep } from 'node:path';
 import { ArtifactCache } from './artifact-cache.js';
 import { ArtifactNotFoundError, checkArtifactKey, checkArtifactPrefix, createArtifactStore, LocalArtifactStore, type ArtifactStore, type ArtifactStoreSettings } from './artifact-store.js';
@@ -91,7 +91,7 @@ export class ArtifactFiles {
       prefix,
       path,
       commit: async () => {
-        for (const file of await filesUnder(path)) await this.putFile(prefix + relative(path, file).split(sep).join('/'), file);
+        await this.putFolder(prefix, path);
         await discard();
       },
       discard,
@@ -119,6 +119,44 @@ export class ArtifactFiles {
     if (options.move) await rm(path, { force: true });
   }
 
+  /** Stores every regular file under the local folder `dir` under `prefix` (ending with `/`), its relative path the rest of the key. */
+  async putFolder(prefix: string, dir: string): Promise<void> {
+    checkFolderPrefix(prefix);
+    for (const file of await filesUnder(dir)) await this.putFile(prefix + relative(dir, file).split(sep).join('/'), file);
+  }
+
+  /**
+   * The objects under `prefix` (ending with `/`) as a folder `target` on this host (fetched once,
+   * checked against the store's checksums; a finished copy is marked and found again). Another
+   * process may make the same copy at the same time: the first rename wins.
+   */
+  async copyFolderTo(prefix: string, target: string): Promise<void> {
+    checkFolderPrefix(prefix);
+    if (await isFile(join(target, COMPLETE))) return;
+    const tmp = `${target}.partial-${randomUUID()}`;
+    try {
+      if (this.local) await cp(this.local.path(prefix.slice(0, -1)), tmp, { recursive: true });
+      else {
+        const held = await this.remote!.cache.acquirePrefix(prefix);
+        try {
+          // Copies, not the cache's links: the folder outlives the cache's hold on its files.
+          await cp(held.path, tmp, { recursive: true, dereference: true });
+        } finally {
+          await held.release();
+        }
+      }
+      await writeFile(join(tmp, COMPLETE), '');
+      await mkdir(dirname(target), { recursive: true });
+      if (await isFile(join(target, COMPLETE))) return; // another process finished it meanwhile
+      await rm(target, { recursive: true, force: true }); // an unfinished copy of a process that died
+      await rename(tmp, target).catch(async (err: NodeJS.ErrnoException) => {
+        if (err.code !== 'ENOTEMPTY' && err.code !== 'EEXIST') throw err;
+      });
+    } finally {
+      await rm(tmp, { recursive: true, force: true });
+    }
+  }
+
   /** Removes every object under the folder `prefix` (ending with `/`). */
   async removeFolder(prefix: string): Promise<void> {
     checkFolderPrefix(prefix);
@@ -126,6 +164,9 @@ export class ArtifactFiles {
     else await this.store.deletePrefix(prefix);
   }
 }
+
+/** Marks a finished copyFolderTo. */
+const COMPLETE = '.holdout-complete';
 
 function checkFolderPrefix(prefix: string): void {
   checkArtifactPrefix(prefix);

@@ -1,5 +1,5 @@
 import { stat } from 'node:fs/promises';
-import { resolve, sep } from 'node:path';
+import { basename, join, resolve, sep } from 'node:path';
 import type { ArtifactFiles, HeldFile } from './artifact-files.js';
 import { sha256File } from './artifact-store.js';
 
@@ -37,6 +37,7 @@ export interface CompetitionDataRef {
   id: string;
   slug: string;
   bundleDir: string;
+  bundleKey: string | null;
   dataDir: string | null;
   publicDir: string | null;
   config: Record<string, unknown>;
@@ -73,6 +74,7 @@ export class SolutionMismatchError extends Error {
  */
 export class HostCompetitionData {
   private readonly built = new Map<string, Promise<BuiltData>>();
+  private readonly fetchingBundles = new Map<string, Promise<void>>();
   /** Solutions already checked on this host: path → size and mtime when checked. */
   private readonly checked = new Map<string, string>();
 
@@ -124,12 +126,31 @@ export class HostCompetitionData {
     return resolve(path).startsWith(resolve(this.dataRoot) + sep);
   }
 
+  /**
+   * Where this host has the competition's bundle: where it was recorded (a bundled competition,
+   * or an upload on the host that unpacked it), else an uploaded bundle fetched from the store
+   * into `<data root>/bundles/` once.
+   */
+  async bundleDirOf(c: Pick<CompetitionDataRef, 'slug' | 'bundleDir' | 'bundleKey'>): Promise<string> {
+    if (!c.bundleKey || (this.owns(c.bundleDir) && (await isDir(c.bundleDir)))) return c.bundleDir;
+    // Under the folder's own name: a bundle's directory is named after its slug.
+    const target = join(this.dataRoot, 'bundles', basename(c.bundleKey), basename(c.bundleDir));
+    let fetching = this.fetchingBundles.get(target);
+    if (!fetching) {
+      fetching = this.files.copyFolderTo(c.bundleKey, target);
+      this.fetchingBundles.set(target, fetching);
+      fetching.catch(() => this.fetchingBundles.delete(target));
+    }
+    await fetching;
+    return target;
+  }
+
   private build(c: CompetitionDataRef): Promise<BuiltData> {
     const scale = dataScaleOf(c.config);
     const id = `${c.id}\0${c.bundleDir}\0${scale ?? ''}`;
     let built = this.built.get(id);
     if (!built) {
-      built = this.bundles.build(c.bundleDir, this.dataRoot, scale);
+      built = this.bundleDirOf(c).then((bundleDir) => this.bundles.build(bundleDir, this.dataRoot, scale));
       this.built.set(id, built);
       // A failed build is tried again by the next job.
       built.catch(() => this.built.delete(id));

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { AuditEvent, buildDataJobOptions, Competition, CompetitionData, JsonLogger, HOLDS_REVEAL_SQL, LIVE_JOB_STATES, provisionCompetitionData, RESCORABLE_SQL, scoreJobOptions, SubmissionLifecycle, type AppConfig, EventPublisher, Notifier } from '@holdout/db';
+import { AuditEvent, buildDataJobOptions, Competition, CompetitionData, HostCompetitionData, JsonLogger, HOLDS_REVEAL_SQL, LIVE_JOB_STATES, provisionCompetitionData, RESCORABLE_SQL, scoreJobOptions, SubmissionLifecycle, type AppConfig, EventPublisher, Notifier } from '@holdout/db';
 import type { Queue } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { JOBS } from '../jobs.js';
@@ -23,6 +23,7 @@ export class MaintenanceService {
     private readonly notifier: Notifier,
     private readonly lifecycle: SubmissionLifecycle,
     private readonly bundles: CompetitionData,
+    private readonly hostData: HostCompetitionData,
     private readonly logger: JsonLogger,
     @Inject(CONFIG) private readonly config: AppConfig,
   ) {}
@@ -83,7 +84,8 @@ export class MaintenanceService {
       this.logger.write('info', 'data build skipped: the competition no longer exists', { competitionId });
       return false;
     }
-    await provisionCompetitionData(this.ds, this.bundles, competitionId, this.config.dataDir);
+    // An uploaded bundle this host does not have is fetched from the store first.
+    await provisionCompetitionData(this.ds, this.bundles, competitionId, this.config.dataDir, { bundleDir: (c) => this.hostData.bundleDirOf(c) });
     await this.publisher.competitionChanged(competitionId);
     return true;
   }

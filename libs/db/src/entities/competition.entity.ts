@@ -30,6 +30,8 @@ export class Competition {
   @Column('jsonb') pages!: CompetitionPagesDto;
   /** Bundle the competition was created from (bundled slug directory or an unpacked upload). */
   @Column('varchar', { length: 1024 }) bundleDir!: string;
+  /** An uploaded bundle's copy in a remote artifact store (a key prefix ending with `/`), for hosts without `bundleDir`; null otherwise. */
+  @Column('varchar', { length: 1024, nullable: true }) bundleKey!: string | null;
   /** Root of the built data (manifest, public/, hidden/); null until the data is built. */
   @Column('varchar', { length: 1024, nullable: true }) dataDir!: string | null;
   /** The downloadable files (usually `<dataDir>/public`); null until the data is built. */

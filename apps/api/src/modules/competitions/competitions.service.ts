@@ -266,10 +266,15 @@ export class CompetitionsService {
         // Followed by the uploader on GET /api/bundles/checks/:checkId/events (any API replica).
         onProgress: checkId ? (progress) => void this.events.bundleCheck({ checkId, userId: p.userId, progress }).catch(() => undefined) : undefined,
       }));
+      // With a remote store the bundle goes there too, before the build job exists: the worker
+      // that builds the data may be on another host.
+      const bundleKey = this.files.inPlace ? null : `bundles/${basename(into)}/`;
       try {
-        return await this.createFrom(p, { ...body, bundle: basename(b.bundleDir) }, b);
+        if (bundleKey) await this.files.putFolder(bundleKey, b.bundleDir);
+        return await this.createFrom(p, { ...body, bundle: basename(b.bundleDir) }, b, bundleKey);
       } catch (err) {
         await rm(into, { recursive: true, force: true });
+        if (bundleKey) await this.files.removeFolder(bundleKey).catch(() => undefined);
         throw err;
       }
     } finally {
@@ -292,7 +297,7 @@ export class CompetitionsService {
     if (role !== 'instructor') throw forbidden('only an instructor of the course can create competitions in it');
   }
 
-  private async createFrom(p: Principal, body: z.output<typeof createSchema>, uploaded: BundleCompetition | null): Promise<CompetitionDto> {
+  private async createFrom(p: Principal, body: z.output<typeof createSchema>, uploaded: BundleCompetition | null, bundleKey: string | null = null): Promise<CompetitionDto> {
     await this.requireInstructor(p, body.courseId);
     let b;
     if (uploaded) b = uploaded;
@@ -325,6 +330,7 @@ export class CompetitionsService {
         // Pages name the input path of the slug the competition has, not the bundle's.
         pages: pagesForSlug({ ...b.pages, rules: b.pages.rules + QUOTA_RULES(limitsOf(b)) }, { bundleSlug: typeof b.config.slug === 'string' ? b.config.slug : body.bundle, slug }),
         bundleDir: b.bundleDir,
+        bundleKey,
         dataDir: null,
         publicDir: null,
         dataStatus: 'pending',
