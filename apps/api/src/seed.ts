@@ -4,7 +4,7 @@ import { NestFactory } from '@nestjs/core';
 import * as argon2 from 'argon2';
 import { DataSource } from 'typeorm';
 import { AppModule } from './app.module.js';
-import { assertSchemaReady, Competition, Course, createDataSource, JsonLogger, loadConfigOrExit, provisionCompetitionData, User } from '@holdout/db';
+import { assertSchemaReady, Competition, Course, createDataSource, HostCompetitionData, JsonLogger, loadConfigOrExit, provisionCompetitionData, User } from '@holdout/db';
 import type { Principal } from './modules/auth/principal.js';
 import { AuthService } from './modules/auth/auth.service.js';
 import { CompetitionsService } from './modules/competitions/competitions.service.js';
@@ -66,7 +66,8 @@ async function main(): Promise<void> {
       }
       if (c.dataStatus !== 'ready') {
         process.stdout.write(`building data for ${slug} …\n`);
-        await provisionCompetitionData(ds, bundles, c.id, config.dataDir);
+        // With a remote store, the downloadable files also go there for every API host.
+        await provisionCompetitionData(ds, bundles, c.id, config.dataDir, { host: app.get(HostCompetitionData, { strict: false }) });
       }
       made.push(slug);
     }

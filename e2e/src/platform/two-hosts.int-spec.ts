@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import type { ChildProcess } from 'node:child_process';
+import type { IncomingMessage } from 'node:http';
 import { copyFile, mkdir, mkdtemp, readdir, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join, relative } from 'node:path';
@@ -128,12 +129,13 @@ describe('API and workers on hosts that share no disk', () => {
     prof = await Client.register(api.server, 'prof@example.com');
     const course = (await prof.post('/api/courses').send({ name: 'Hosts' })).body;
     courseId = course.id;
-    await createCompetitionWithData({ env, bundles, instructor: prof, courseId: course.id, bundle: 'hubmap-glomeruli', slug: SLUG });
+    await createCompetitionWithData({ env, bundles, instructor: prof, courseId: course.id, bundle: 'hubmap-glomeruli', slug: SLUG, api });
     student = await Client.register(api.server, 'stu@example.com');
     await student.post('/api/courses/join').send({ code: course.joinCode });
     await dataVisible(student, SLUG);
     [{ path: solutionPath }] = await env.ds.query('SELECT s.path FROM solution_versions s JOIN competitions c ON c.current_solution_version_id = s.id WHERE c.slug = $1', [SLUG]);
-    sample = (await student.get(`/api/competitions/${SLUG}/data/sample_submission.csv`).buffer(true)).text;
+    // The sample as the API host built it (the same bytes it published).
+    sample = await readFile(join(env.config.dataDir, (await env.ds.query('SELECT public_dir FROM competitions WHERE slug = $1', [SLUG]))[0].public_dir.slice(env.config.dataDir.length), 'sample_submission.csv'), 'utf8');
   });
   after(async () => {
     for (const c of children) if (c.exitCode === null && c.signalCode === null) c.kill('SIGKILL');
@@ -142,6 +144,30 @@ describe('API and workers on hosts that share no disk', () => {
     await env?.drop();
     await s3?.stop();
     for (const d of Object.values(dirs)) if (d) await rm(d, { recursive: true, force: true });
+  });
+
+  it('the API serves the data from the bucket: the listing, a download as a redirect, slide tiles through its cache', async () => {
+    const listed = (await student.get(`/api/competitions/${SLUG}/data`)).body as { name: string; size: number }[];
+    const slide = listed.find((f) => /^test\/.*\.tiff?$/.test(f.name));
+    assert.ok(slide && listed.some((f) => f.name === 'sample_submission.csv'), JSON.stringify(listed.map((f) => f.name)));
+    assert.ok(listed.some((f) => f.name === 'baseline/train.py'), 'and the bundle\'s own files');
+    assert.ok(!listed.some((f) => /solution|hidden/.test(f.name)), 'nothing hidden was published');
+    const down = await student.get(`/api/competitions/${SLUG}/data/sample_submission.csv`).redirects(0);
+    assert.equal(down.status, 302);
+    assert.ok(down.headers.location!.startsWith(`${s3.endpoint}/${BUCKET}/competition-data/`), down.headers.location);
+    assert.equal(await (await fetch(down.headers.location!)).text(), sample);
+    const info = await student.get(`/api/competitions/${SLUG}/tiles/${slide!.name}/info`);
+    assert.equal(info.status, 200, JSON.stringify(info.body));
+    const tile = await student.get(`/api/competitions/${SLUG}/tiles/${slide!.name}/0/0/0.png`).buffer(true);
+    assert.equal(tile.status, 200);
+    assert.equal(tile.headers['content-type'], 'image/png');
+    const zip = await student.get(`/api/competitions/${SLUG}/data.zip`).buffer(true).parse((res: IncomingMessage, done: (err: Error | null, body: Buffer) => void) => {
+      const parts: Buffer[] = [];
+      res.on('data', (c: Buffer) => parts.push(c));
+      res.on('end', () => done(null, Buffer.concat(parts)));
+    });
+    assert.equal(zip.status, 200);
+    assert.ok((zip.body as Buffer).includes(Buffer.from('sample_submission.csv')), 'the zip holds the published files');
   });
 
   it('a file submission is scored by the CPU worker from the bucket, as the scorer scores it here', async () => {

@@ -32,6 +32,11 @@ export abstract class CompetitionData {
   abstract build(bundleDir: string, dataRoot: string, scale?: DataScale): Promise<BuiltData>;
 }
 
+/** Where a competition's downloadable files lie in a remote store (HostCompetitionData.publish). */
+export function publicDataPrefix(competitionId: string): string {
+  return `competition-data/${competitionId}/public/`;
+}
+
 /** What a host needs of a competition row to find its data. */
 export interface CompetitionDataRef {
   id: string;
@@ -109,6 +114,19 @@ export class HostCompetitionData {
     }
     await this.verify(c, version, path);
     return { key: `solution-versions/${version.id}`, path, release: async () => undefined };
+  }
+
+  /** Whether downloads are served from the store (a remote one: API hosts share no disk with the host that built the data). */
+  get publishesData(): boolean {
+    return !this.files.inPlace;
+  }
+
+  /** With a remote store, puts the built downloadable files under `publicDataPrefix` (replacing what was there); nothing with the local store. */
+  async publish(competitionId: string, publicDir: string): Promise<void> {
+    if (!this.publishesData) return;
+    const prefix = publicDataPrefix(competitionId);
+    await this.files.removeFolder(prefix);
+    await this.files.putFolder(prefix, publicDir);
   }
 
   /** `fn` with the solution's file, released afterwards. */

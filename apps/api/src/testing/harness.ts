@@ -1,7 +1,7 @@
 import type { Server } from 'node:http';
 import type { INestApplication } from '@nestjs/common';
 import { AUTH, type SessionDto, type SubmissionDto } from '@holdout/contracts';
-import { Competition, JsonLogger, provisionCompetitionData, type AppConfig } from '@holdout/db';
+import { Competition, HostCompetitionData, JsonLogger, provisionCompetitionData, type AppConfig } from '@holdout/db';
 import type { TestEnv } from '@holdout/db/testing';
 import request from 'supertest';
 import { createApp } from '../app.factory.js';
@@ -112,12 +112,13 @@ export function scored(client: Client, id: string, timeoutMs = 30_000): Promise<
  * would; throws when the API refuses.
  */
 export async function createCompetitionWithData(
-  o: { env: TestEnv; bundles: CompetitionBundles; instructor: Client; courseId: string; bundle: string; slug: string },
+  o: { env: TestEnv; bundles: CompetitionBundles; instructor: Client; courseId: string; bundle: string; slug: string; api?: TestApi },
 ): Promise<Competition> {
   const res = await o.instructor.post('/api/competitions').send({ bundle: o.bundle, slug: o.slug, courseId: o.courseId });
   if (res.status !== 201) throw new Error(`create ${o.slug}: ${res.status} ${JSON.stringify(res.body)}`);
   const c = await o.env.ds.getRepository(Competition).findOneByOrFail({ slug: o.slug });
-  await provisionCompetitionData(o.env.ds, o.bundles, c.id, o.env.config.dataDir);
+  // As the API host's seed provisions: with a remote store, the downloadable files are put there too.
+  await provisionCompetitionData(o.env.ds, o.bundles, c.id, o.env.config.dataDir, o.api ? { host: o.api.app.get(HostCompetitionData, { strict: false }) } : {});
   return c;
 }
 

@@ -84,8 +84,7 @@ export class MaintenanceService {
       this.logger.write('info', 'data build skipped: the competition no longer exists', { competitionId });
       return false;
     }
-    // An uploaded bundle this host does not have is fetched from the store first.
-    await provisionCompetitionData(this.ds, this.bundles, competitionId, this.config.dataDir, { bundleDir: (c) => this.hostData.bundleDirOf(c) });
+    await provisionCompetitionData(this.ds, this.bundles, competitionId, this.config.dataDir, { host: this.hostData });
     await this.publisher.competitionChanged(competitionId);
     return true;
   }

@@ -1,11 +1,13 @@
 import { pipeline } from 'node:stream/promises';
 import { ZipFile } from 'yazl';
-import { Body, Controller, Get, HttpCode, Param, ParseUUIDPipe, Patch, Post, Res, UseInterceptors } from '@nestjs/common';
+import { basename, join } from 'node:path';
+import { Body, Controller, Get, HttpCode, Inject, Param, ParseUUIDPipe, Patch, Post, Res, UseInterceptors } from '@nestjs/common';
 import { ApiBody, ApiTags } from '@nestjs/swagger';
 import type { CompetitionDto, CompetitionSummaryDto, DataFileDto, RescoreDto, RescoreStatusDto } from '@holdout/contracts';
 import type { Response } from 'express';
-import type { Competition } from '@holdout/db';
+import { ARTIFACT_STORE, type ArtifactStore, type Competition } from '@holdout/db';
 import { notFound } from '../../common/domain-error.js';
+import { sendArtifact } from '../../common/send-artifact.js';
 import { Upload, type UploadInput } from '../../common/upload.interceptor.js';
 import { CurrentUser, type Principal } from '../auth/principal.js';
 import { BundleUploadInterceptor, CompetitionsService } from './competitions.service.js';
@@ -22,6 +24,7 @@ export class CompetitionsController {
     private readonly competitions: CompetitionsService,
     private readonly data: DataService,
     private readonly rescores: RescoreService,
+    @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
   ) {}
 
   @Get()
@@ -113,7 +116,12 @@ export class CompetitionsController {
   async downloadAll(@CurrentUser() p: Principal, @Param('slug') slug: string, @Res() res: Response): Promise<void> {
     const files = await this.data.everything(p, slug);
     const zip = new ZipFile();
-    for (const f of files) zip.addFile(f.path, f.name, { compress: !STORED.test(f.name) });
+    for (const { name, found } of files) {
+      const options = { compress: !STORED.test(name) };
+      if (found.kind === 'file') zip.addFile(join(found.root, found.name), name, options);
+      // Opened when its turn comes, not all at once.
+      else zip.addReadStreamLazy(name, options, (cb) => void this.store.get(found.key).then((s) => cb(null, s), (err: Error) => cb(err, undefined as never)));
+    }
     zip.end();
     res.setHeader('content-type', 'application/zip');
     res.setHeader('content-disposition', `attachment; filename="${slug}.zip"`);
@@ -126,6 +134,8 @@ export class CompetitionsController {
   async download(@CurrentUser() p: Principal, @Param('slug') slug: string, @Param('file') file: string | string[], @Res() res: Response): Promise<void> {
     const name = Array.isArray(file) ? file.join('/') : file;
     const f = await this.data.file(p, slug, name);
+    // From a remote store: a redirect to it (a presigned URL), which answers Range itself.
+    if (f.kind === 'stored') return sendArtifact(res, this.store, f.key, { fileName: basename(name), contentType: name.endsWith('.csv') ? 'text/csv; charset=utf-8' : 'application/octet-stream', what: 'file' });
     // Our ETag (the listing's); `send` answers If-None-Match / If-Range / Range against it.
     res.setHeader('etag', f.etag);
     // Relative to the public root: `dotfiles` then applies to the file's path below the root

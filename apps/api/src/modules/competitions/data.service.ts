@@ -1,7 +1,7 @@
 import { readdir, realpath, stat } from 'node:fs/promises';
 import { join, posix, relative, resolve, sep } from 'node:path';
-import { Injectable } from '@nestjs/common';
-import { HostCompetitionData } from '@holdout/db';
+import { Inject, Injectable } from '@nestjs/common';
+import { ARTIFACT_STORE, HostCompetitionData, publicDataPrefix, type ArtifactStore } from '@holdout/db';
 import type { DataFileDto } from '@holdout/contracts';
 import { DomainError, notFound } from '../../common/domain-error.js';
 import type { Principal } from '../auth/principal.js';
@@ -22,9 +22,15 @@ const BUNDLE_FILES: Record<string, RegExp> = {
   baseline: /^[^.\/][^/]*\.(py|onnx|md)$/,
 };
 
+/** A file to download: on this host's disk (`root` and the path below it), or an object of a remote store. */
+export type FoundFile = { kind: 'file'; root: string; name: string; etag: string } | { kind: 'stored'; key: string; name: string; etag: string; size: number };
+
 /**
  * Public competition data only. Paths are resolved under `<data>/public` and anything that
  * escapes it (`..`, absolute paths, symlinks out) is "not found"; `hidden/` is never reachable.
+ * With a remote artifact store (API hosts without the data on their disk) the public files are the
+ * objects the building worker published under `competition-data/<id>/public/` (never the hidden
+ * ones: only `public/` is published), listed and handed out from there.
  * The bundle's starter kernels (`starter/*.py|*.ipynb`) and baseline (`baseline/*.py|*.onnx|*.md`)
  * are listed and served with the data under those names, so every client that lists the data
  * finds them; a file of that name in the public data itself takes precedence.
@@ -34,21 +40,24 @@ export class DataService {
   constructor(
     private readonly access: CompetitionAccess,
     private readonly hostData: HostCompetitionData,
+    @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
   ) {}
 
   private async roots(p: Principal, slug: string): Promise<Roots> {
     const { c } = await this.access.visible(p, slug);
     if (c.dataStatus !== 'ready' || !c.publicDir) throw new DomainError('competition_not_ready', 'the competition data is still being prepared');
-    // Where this API host has the data: built here (once) when a worker on another host provisioned it.
-    const { publicDir } = await this.hostData.data(c);
-    return { publicRoot: resolve(publicDir), bundleRoot: resolve(c.bundleDir) };
+    // The bundle's starter and baseline files: an uploaded bundle is fetched once to an API host without it.
+    const bundleRoot = resolve(await this.hostData.bundleDirOf(c));
+    if (this.hostData.publishesData) return { publicPrefix: publicDataPrefix(c.id), bundleRoot };
+    return { publicRoot: resolve((await this.hostData.data(c)).publicDir), bundleRoot };
   }
 
   async list(p: Principal, slug: string): Promise<DataFileDto[]> {
     return this.listIn(await this.roots(p, slug));
   }
 
-  private async listIn({ publicRoot, bundleRoot }: Roots): Promise<DataFileDto[]> {
+  private async listIn(roots: Roots): Promise<DataFileDto[]> {
+    const { bundleRoot } = roots;
     const out: DataFileDto[] = [];
     const walk = async (dir: string, rel: string) => {
       for (const e of await readdir(dir, { withFileTypes: true })) {
@@ -62,7 +71,13 @@ export class DataService {
         }
       }
     };
-    await walk(publicRoot, '');
+    if ('publicPrefix' in roots) {
+      for await (const o of this.store.list(roots.publicPrefix)) {
+        const name = o.key.slice(roots.publicPrefix.length);
+        if (name.split('/').some((s) => s.startsWith('.'))) continue;
+        out.push({ name, size: o.size, etag: weakEtag(o.size, o.modified) });
+      }
+    } else await walk(roots.publicRoot, '');
     const names = new Set(out.map((f) => f.name));
     for (const [dir, allowed] of Object.entries(BUNDLE_FILES)) {
       for (const e of await readdir(join(bundleRoot, dir), { withFileTypes: true }).catch(() => [])) {
@@ -79,12 +94,12 @@ export class DataService {
    * Every listed file, resolved as `file` resolves it (so exactly what the viewer may download
    * one by one), for the "download all" archive. Access is checked once, not once per file.
    */
-  async everything(p: Principal, slug: string): Promise<{ name: string; path: string }[]> {
+  async everything(p: Principal, slug: string): Promise<{ name: string; found: FoundFile }[]> {
     const roots = await this.roots(p, slug);
-    const out: { name: string; path: string }[] = [];
+    const out: { name: string; found: FoundFile }[] = [];
     for (const f of await this.listIn(roots)) {
-      const found = await resolveIn(roots, f.name); // null: gone since the listing
-      if (found) out.push({ name: f.name, path: join(found.root, found.name) });
+      const found = await this.resolveIn(roots, f.name); // null: gone since the listing
+      if (found) out.push({ name: f.name, found });
     }
     return out;
   }
@@ -94,31 +109,33 @@ export class DataService {
    * (no dot segments, so `send` may refuse dotfiles below the root without tripping over a
    * dot-directory above it, such as the default `<repo>/.data`) and its ETag.
    */
-  async file(p: Principal, slug: string, name: string): Promise<{ root: string; name: string; etag: string }> {
-    const found = await resolveIn(await this.roots(p, slug), name);
+  async file(p: Principal, slug: string, name: string): Promise<FoundFile> {
+    const found = await this.resolveIn(await this.roots(p, slug), name);
     if (!found) throw notFound('file');
     return found;
   }
+
+  /** `name` (as the listing names it) among the public data, or a bundle file under `starter/` or `baseline/`. */
+  private async resolveIn(roots: Roots, name: string): Promise<FoundFile | null> {
+    if (!name || name.includes('\0') || name.split('/').some((s) => s === '..' || s === '' || s.startsWith('.'))) return null;
+    const found = 'publicPrefix' in roots ? await this.storedFile(roots.publicPrefix + name, name) : await fileUnder(roots.publicRoot, name);
+    if (found) return found;
+    const [dir, file, ...rest] = name.split('/');
+    const allowed = dir !== undefined && Object.hasOwn(BUNDLE_FILES, dir) ? BUNDLE_FILES[dir]! : null;
+    if (allowed && file && rest.length === 0 && allowed.test(file)) return fileUnder(join(roots.bundleRoot, dir!), file);
+    return null;
+  }
+
+  private async storedFile(key: string, name: string): Promise<FoundFile | null> {
+    const head = await this.store.head(key).catch(() => null);
+    return head ? { kind: 'stored', key, name, etag: weakEtag(head.size, head.modified), size: head.size } : null;
+  }
 }
 
-interface Roots {
-  publicRoot: string;
-  bundleRoot: string;
-}
-
-/** `name` (as the listing names it) under the public data, or a bundle file under `starter/` or `baseline/`. */
-async function resolveIn(roots: Roots, name: string): Promise<{ root: string; name: string; etag: string } | null> {
-  if (!name || name.includes('\0') || name.split('/').some((s) => s === '..' || s.startsWith('.'))) return null;
-  const found = await fileUnder(roots.publicRoot, name);
-  if (found) return found;
-  const [dir, file, ...rest] = name.split('/');
-  const allowed = dir !== undefined && Object.hasOwn(BUNDLE_FILES, dir) ? BUNDLE_FILES[dir]! : null;
-  if (allowed && file && rest.length === 0 && allowed.test(file)) return fileUnder(join(roots.bundleRoot, dir!), file);
-  return null;
-}
+type Roots = { publicRoot: string; bundleRoot: string } | { publicPrefix: string; bundleRoot: string };
 
 /** `name` under `root` when it is a regular file that stays inside the root, links resolved; else null. */
-async function fileUnder(root: string, name: string): Promise<{ root: string; name: string; etag: string } | null> {
+async function fileUnder(root: string, name: string): Promise<FoundFile | null> {
   const abs = resolve(root, name);
   if (!abs.startsWith(root + sep)) return null;
   const st = await stat(abs).catch(() => null);
@@ -129,5 +146,5 @@ async function fileUnder(root: string, name: string): Promise<{ root: string; na
   const rel = relative(realRoot, real);
   // A link inside the root to a dotfile inside it: refused like the dotfile itself.
   if (rel.split(sep).some((s) => s.startsWith('.'))) return null;
-  return { root: realRoot, name: rel.split(sep).join('/'), etag: weakEtag(st.size, st.mtime) };
+  return { kind: 'file', root: realRoot, name: rel.split(sep).join('/'), etag: weakEtag(st.size, st.mtime) };
 }

@@ -1,5 +1,6 @@
 import { join } from 'node:path';
 import { Injectable } from '@nestjs/common';
+import { ArtifactFiles } from '@holdout/db';
 import sharp from 'sharp';
 import type { TileInfoDto } from '@holdout/contracts';
 import { maxImagePixelsOf, readImageHeader } from '@holdout/competition';
@@ -39,26 +40,34 @@ export class TilesService {
   constructor(
     private readonly data: DataService,
     private readonly access: CompetitionAccess,
+    private readonly files: ArtifactFiles,
   ) {}
 
-  private async open(p: Principal, slug: string, name: string): Promise<{ path: string; etag: string; pyramid: Pyramid; maxPixels: number }> {
+  /** The image as a file on this host (a remote store's object through the API's cache), until `release`. */
+  private async open(p: Principal, slug: string, name: string): Promise<{ path: string; release: () => Promise<void>; etag: string; pyramid: Pyramid; maxPixels: number }> {
     if (!TIFF.test(name)) throw notFound('file');
     const f = await this.data.file(p, slug, name);
     // libvips refuses to decode more pixels than the competition allows (never unlimited).
     const maxPixels = maxImagePixelsOf((await this.access.visible(p, slug)).c.config);
-    const path = join(f.root, f.name);
-    const key = `${path}\0${f.etag}`;
-    let pyramid = this.pyramids.get(key);
-    if (!pyramid) {
-      pyramid = await readPyramid(path, name, maxPixels);
-      if (this.pyramids.size > 500) this.pyramids.clear();
-      this.pyramids.set(key, pyramid);
+    const held = f.kind === 'file' ? { path: join(f.root, f.name), release: async () => undefined } : await this.files.file(f.key);
+    try {
+      const key = `${f.kind === 'file' ? held.path : f.key}\0${f.etag}`;
+      let pyramid = this.pyramids.get(key);
+      if (!pyramid) {
+        pyramid = await readPyramid(held.path, name, maxPixels);
+        if (this.pyramids.size > 500) this.pyramids.clear();
+        this.pyramids.set(key, pyramid);
+      }
+      return { path: held.path, release: () => held.release(), etag: f.etag, pyramid, maxPixels };
+    } catch (err) {
+      await held.release();
+      throw err;
     }
-    return { path, etag: f.etag, pyramid, maxPixels };
   }
 
   async info(p: Principal, slug: string, name: string): Promise<{ info: TileInfoDto; etag: string }> {
-    const { etag, pyramid } = await this.open(p, slug, name);
+    const { etag, pyramid, release } = await this.open(p, slug, name);
+    await release();
     const [full] = pyramid.levels;
     return {
       etag: `${etag.slice(0, -1)}-info"`,
@@ -71,10 +80,18 @@ export class TilesService {
     const m = /^(\d+)\.(png|jpg|webp)$/.exec(yExt);
     if (!INT.test(level) || !m || !INT.test(m[1]!) || !INT.test(x0)) throw badRequest('level, x and y are non-negative integers; the tile ends in .png, .jpg or .webp');
     const fmt = m[2] as TileFormat;
-    const { path, etag, pyramid, maxPixels } = await this.open(p, slug, name);
+    const { path, release, etag, pyramid, maxPixels } = await this.open(p, slug, name);
+    try {
+      return await this.readTile(name, path, etag, pyramid, maxPixels, level, x0, m[1]!, fmt);
+    } finally {
+      await release();
+    }
+  }
+
+  private async readTile(name: string, path: string, etag: string, pyramid: Pyramid, maxPixels: number, level: string, x0: string, y0: string, fmt: TileFormat): Promise<{ body: Buffer; etag: string; contentType: string }> {
     const l = Number(level);
     const x = Number(x0);
-    const y = Number(m[1]);
+    const y = Number(y0);
     const size = pyramid.levels[l];
     if (!size || x * TILE_SIZE >= size.width || y * TILE_SIZE >= size.height) throw notFound('tile');
     const left = x * TILE_SIZE;
