@@ -4,17 +4,23 @@
 // no worker runs, then the phase's workers started and timed from the first scoring started to the
 // last score. The second phase has two processes taking jobs from the same queue. Prints JSON lines: one per phase and a summary
 // with the ratio (the machine is shared: only the ratio within one run is comparable).
-//   node bench/api/throughput.mjs [--submissions 40] [--concurrency 1] [--workers 1,2]
+//   node bench/api/throughput.mjs [--submissions 40] [--concurrency 1] [--workers 1,2] [--store local|s3]
+// --store s3: uploads in an S3-protocol server (s3rver on loopback) and each worker with a data
+// directory of its own (as on separate hosts: each reads the uploads through its cache and has its
+// own build of the data, made before the phases so that building is not what is timed).
 // --concurrency is each worker's HOLDOUT_SCORING_CONCURRENCY (scoring threads): with 1, two
 // workers can use two cores where one uses one. Data is built once and cached in bench/output/data.
 import { readFile, readFileSync } from 'node:fs';
 import { promisify } from 'node:util';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
+import { spawn } from 'node:child_process';
 import { createTestEnv } from '@holdout/api/testing';
-import { apiClient, childEnv, line, OUT, startProcess, stop } from './common.mjs';
+import { startS3TestServer } from '@holdout/db/testing';
+import { apiClient, childEnv, line, OUT, ROOT, startProcess, stop } from './common.mjs';
 
-const { values: o } = parseArgs({ options: { submissions: { type: 'string', default: '40' }, concurrency: { type: 'string', default: '1' }, workers: { type: 'string', default: '1,2' } } });
+const { values: o } = parseArgs({ options: { submissions: { type: 'string', default: '40' }, concurrency: { type: 'string', default: '1' }, workers: { type: 'string', default: '1,2' }, store: { type: 'string', default: 'local' } } });
+if (o.store !== 'local' && o.store !== 's3') throw new Error('--store is local or s3');
 const N = Number(o.submissions);
 const phases = o.workers.split(',').map(Number);
 if (!Number.isSafeInteger(N) || N < 1 || phases.some((w) => !Number.isSafeInteger(w) || w < 1)) throw new Error('--submissions and --workers take positive whole numbers');
@@ -31,9 +37,20 @@ const cpuSeconds = (pid) => {
 const env = await createTestEnv('bench_throughput');
 let api;
 let workers = [];
+let s3 = null;
 try {
+  let storeEnv = {};
+  if (o.store === 's3') {
+    s3 = await startS3TestServer('holdout-bench');
+    storeEnv = { HOLDOUT_ARTIFACT_STORE: 's3', HOLDOUT_S3_BUCKET: 'holdout-bench', HOLDOUT_S3_ENDPOINT: s3.endpoint, HOLDOUT_S3_FORCE_PATH_STYLE: 'true', AWS_ACCESS_KEY_ID: 'S3RVER', AWS_SECRET_ACCESS_KEY: 'S3RVER' };
+  }
   // Uploads are not what is measured: the per-account limit is lifted for the batch.
-  const e = childEnv(env, { HOLDOUT_DATA_DIR: DATA, PORT: String(PORT), HOLDOUT_UPLOADS_PER_MINUTE: '100000', HOLDOUT_SCORING_CONCURRENCY: o.concurrency });
+  const e = childEnv(env, { HOLDOUT_DATA_DIR: DATA, PORT: String(PORT), HOLDOUT_UPLOADS_PER_MINUTE: '100000', HOLDOUT_SCORING_CONCURRENCY: o.concurrency, ...storeEnv });
+  /** The environment of the phase's i-th worker: with s3, a data directory of its own. */
+  const workerEnv = (i) => ({ ...e, HOLDOUT_KERNELS: 'off', ...(s3 ? { HOLDOUT_DATA_DIR: join(OUT, `data-worker-${i + 1}`) } : {}) });
+  if (s3) {
+    for (let i = 0; i < Math.max(...phases); i++) await buildData(workerEnv(i).HOLDOUT_DATA_DIR);
+  }
   api = await startProcess('apps/api/dist/main.js', e, 'bench-throughput-api.log', async () => (await fetch(`${base}/api/ready`)).ok);
   const { session, post } = apiClient(base);
   const prof = await session('prof@example.com');
@@ -77,7 +94,7 @@ try {
     );
     const uploadSeconds = (Date.now() - t0) / 1000;
     workers = [];
-    for (let i = 0; i < count; i++) workers.push(await startProcess('apps/worker/dist/main.js', { ...e, HOLDOUT_KERNELS: 'off' }, `bench-throughput-w${count}-${i + 1}.log`, async () => true));
+    for (let i = 0; i < count; i++) workers.push(await startProcess('apps/worker/dist/main.js', workerEnv(i), `bench-throughput-w${count}-${i + 1}.log`, async () => true));
     const cpu0 = workers.map((w) => cpuSeconds(w.pid));
     let done;
     for (;;) {
@@ -93,7 +110,7 @@ try {
     const seconds = Math.round(Number(done.seconds) * 1000) / 1000;
     // Each worker's CPU from its start (boot included): that both took a share of the jobs.
     const workerCpuSeconds = workers.map((w, i) => Math.round((cpuSeconds(w.pid) - cpu0[i]) * 10) / 10);
-    const r = { bench: 'throughput.phase', workers: count, scoringConcurrency: Number(o.concurrency), submissions: N, bytesEach: csv.length, uploadSeconds, seconds, perMinute: Math.round((N / seconds) * 60 * 10) / 10, workerCpuSeconds };
+    const r = { bench: 'throughput.phase', store: o.store, workers: count, scoringConcurrency: Number(o.concurrency), submissions: N, bytesEach: csv.length, uploadSeconds, seconds, perMinute: Math.round((N / seconds) * 60 * 10) / 10, workerCpuSeconds };
     line(r);
     results.push(r);
     for (const w of workers) await stop(w);
@@ -101,9 +118,17 @@ try {
   }
   const one = results.find((r) => r.workers === 1);
   const two = results.find((r) => r.workers === 2);
-  line({ bench: 'throughput', submissions: N, scoringConcurrency: Number(o.concurrency), perMinute: Object.fromEntries(results.map((r) => [`${r.workers}`, r.perMinute])), ...(one && two ? { twoOverOne: Math.round((two.perMinute / one.perMinute) * 100) / 100 } : {}), cores: (await import('node:os')).availableParallelism() });
+  line({ bench: 'throughput', store: o.store, submissions: N, scoringConcurrency: Number(o.concurrency), perMinute: Object.fromEntries(results.map((r) => [`${r.workers}`, r.perMinute])), ...(one && two ? { twoOverOne: Math.round((two.perMinute / one.perMinute) * 100) / 100 } : {}), cores: (await import('node:os')).availableParallelism() });
 } finally {
   for (const w of workers) await stop(w);
   await stop(api);
   await env.drop();
+  await s3?.stop();
+}
+
+/** The Sartorius-like demo data under `dataDir`, as a worker there builds it (the CLI's build; cached). */
+async function buildData(dataDir) {
+  const child = spawn(process.execPath, [join(ROOT, 'apps', 'cli', 'dist', 'main.cjs'), 'bundles', 'build', 'sartorius-cells', '--scale', 'demo', '--data-dir', dataDir, '--json'], { stdio: ['ignore', 'ignore', 'inherit'] });
+  const code = await new Promise((r) => child.once('exit', r));
+  if (code !== 0) throw new Error(`building the data into ${dataDir} failed (${code})`);
 }
