@@ -1,8 +1,9 @@
 import { cp, mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { BundleCompetition } from '@holdout/api/testing';
+import type { BundleCompetition, TestEnv } from '@holdout/api/testing';
 import type { BuiltData } from '@holdout/db';
-import { FixtureBundles } from '@holdout/api/testing';
+import { eventually, FixtureBundles } from '@holdout/api/testing';
+import type { KernelRunSpec, RunResult } from '@holdout/sandbox';
 import type { SubmissionKind } from '@holdout/contracts';
 
 /** Kernel settings as stored in a competition's config (`kernel:` of competition.yaml, units parsed). */
@@ -88,4 +89,36 @@ export function notebook(...cells: string[]): string {
     metadata: { kernelspec: { name: 'python3', display_name: 'Python 3', language: 'python' } },
     cells: cells.map((source) => ({ cell_type: 'code', metadata: {}, execution_count: null, outputs: [], source })),
   });
+}
+
+/**
+ * What a stand-in sandbox (these machines have no GPU) reports for a run that left
+ * `working/submission.csv` and `kernel.log` in its output folder, as the Docker runner would.
+ */
+export function standInSucceeded(spec: KernelRunSpec, o: { durationMs: number; imageDigest: string }): RunResult {
+  return {
+    runId: spec.runId,
+    outcome: 'succeeded',
+    exitCode: 0,
+    durationMs: o.durationMs,
+    peakMemoryBytes: null,
+    logTail: 'ok',
+    logTruncated: false,
+    logBytesSeen: 3,
+    logPath: join(spec.outputDir, 'kernel.log'),
+    submissionPath: join(spec.outputDir, 'working', 'submission.csv'),
+    imageDigest: o.imageDigest,
+    message: null,
+  };
+}
+
+/** The submission row once it has ended (scored, failed or cancelled). */
+export function finishedSubmission(env: TestEnv, id: string, timeoutMs = 240_000): Promise<Record<string, any>> {
+  return eventually(
+    async () => {
+      const [r] = (await env.ds.query('SELECT * FROM submissions WHERE id = $1', [id])) as Record<string, any>[];
+      return r && ['scored', 'failed', 'cancelled'].includes(r.status) ? r : undefined;
+    },
+    { timeoutMs, everyMs: 250, what: `submission ${id} to finish` },
+  );
 }

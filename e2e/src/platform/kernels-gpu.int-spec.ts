@@ -9,7 +9,7 @@ import { Client, createCompetitionWithData, createTestEnv, dataVisible, eventual
 import { QUEUES } from '@holdout/contracts';
 import { buildContainerSpec, type KernelRunSpec, type KernelRunner, type ReconcileResult, type RunOptions, type RunResult } from '@holdout/sandbox';
 import { WorkerModule } from '@holdout/worker/testing';
-import { KernelFixtureBundles } from './kernel-fixtures.js';
+import { KernelFixtureBundles, standInSucceeded } from './kernel-fixtures.js';
 
 /**
  * These machines have no GPU and no NVIDIA runtime: the worker's runner is replaced by one that
@@ -33,20 +33,7 @@ class RecordingRunner implements KernelRunner {
     await mkdir(working, { recursive: true });
     await writeFile(join(working, 'submission.csv'), submissionCsv(8, 8));
     await writeFile(join(spec.outputDir, 'kernel.log'), 'ok\n');
-    return {
-      runId: spec.runId,
-      outcome: 'succeeded',
-      exitCode: 0,
-      durationMs: Date.now() - start,
-      peakMemoryBytes: null,
-      logTail: 'ok',
-      logTruncated: false,
-      logBytesSeen: 3,
-      logPath: join(spec.outputDir, 'kernel.log'),
-      submissionPath: join(working, 'submission.csv'),
-      imageDigest: `sha256:${'a'.repeat(64)}`,
-      message: null,
-    };
+    return standInSucceeded(spec, { durationMs: Date.now() - start, imageDigest: `sha256:${'a'.repeat(64)}` });
   }
 
   async reconcile(): Promise<ReconcileResult> {

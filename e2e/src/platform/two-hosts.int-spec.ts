@@ -15,6 +15,7 @@ import { scoreSubmission } from '@holdout/metrics/scorer';
 import { identityModel } from '@holdout/inference/testing';
 import type { KernelRunSpec, KernelRunner, ReconcileResult, RunOptions, RunResult } from '@holdout/sandbox';
 import { exited, spawnWorker, WorkerModule } from '@holdout/worker/testing';
+import { finishedSubmission, standInSucceeded } from './kernel-fixtures.js';
 
 // Holdout on three "hosts" that share nothing but PostgreSQL, Redis and an S3-protocol store
 // (s3rver on loopback): the API, a CPU-only worker (a process of its own) and a worker announcing a
@@ -29,7 +30,6 @@ import { exited, spawnWorker, WorkerModule } from '@holdout/worker/testing';
 
 const SLUG = 'kidney-hosts';
 const BUCKET = 'holdout-two-hosts';
-const TERMINAL = new Set(['scored', 'failed', 'cancelled']);
 
 class SampleCopyingGpuRunner implements KernelRunner {
   readonly runs: { runId: string; gpus: string[] }[] = [];
@@ -40,20 +40,7 @@ class SampleCopyingGpuRunner implements KernelRunner {
     await mkdir(working, { recursive: true });
     await copyFile(join(spec.competition.dataDir, 'sample_submission.csv'), join(working, 'submission.csv'));
     await writeFile(join(spec.outputDir, 'kernel.log'), `ran on ${spec.gpus.join(',')}\n`);
-    return {
-      runId: spec.runId,
-      outcome: 'succeeded',
-      exitCode: 0,
-      durationMs: 1,
-      peakMemoryBytes: null,
-      logTail: 'ok',
-      logTruncated: false,
-      logBytesSeen: 3,
-      logPath: join(spec.outputDir, 'kernel.log'),
-      submissionPath: join(working, 'submission.csv'),
-      imageDigest: `sha256:${'b'.repeat(64)}`,
-      message: null,
-    };
+    return standInSucceeded(spec, { durationMs: 1, imageDigest: `sha256:${'b'.repeat(64)}` });
   }
 
   async reconcile(): Promise<ReconcileResult> {
@@ -78,11 +65,7 @@ describe('API and workers on hosts that share no disk', () => {
   let sample: string;
 
   const row = async (id: string) => (await env.ds.query('SELECT * FROM submissions WHERE id = $1', [id]))[0] as Record<string, any>;
-  const finished = (id: string) =>
-    eventually(async () => {
-      const r = await row(id);
-      return TERMINAL.has(r.status) ? r : undefined;
-    }, { timeoutMs: 240_000, everyMs: 250, what: `submission ${id} to finish` });
+  const finished = (id: string) => finishedSubmission(env, id);
   const upload = async (kind: string, body: Buffer, name: string, slug = SLUG) => {
     const res = await student.post(`/api/competitions/${slug}/submissions`).field('kind', kind).attach('file', body, name);
     assert.equal(res.status, 202, JSON.stringify(res.body));

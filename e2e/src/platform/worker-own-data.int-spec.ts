@@ -10,6 +10,7 @@ import { Client, createCompetitionWithData, createTestEnv, dataVisible, eventual
 import { scoreSubmission } from '@holdout/metrics/scorer';
 import { constantModel } from '@holdout/inference/testing';
 import { startWorker } from '@holdout/worker/testing';
+import { finishedSubmission } from './kernel-fixtures.js';
 
 // A worker on "another host": a data directory of its own, and uploads, logs and outputs in an
 // S3-protocol store (s3rver on loopback) — nothing shared with the API but PostgreSQL, Redis and
@@ -24,7 +25,6 @@ import { startWorker } from '@holdout/worker/testing';
 process.env.HOLDOUT_KERNEL_IMAGE ??= 'holdout/kernel-runtime:slim';
 const SLUG = 'kidney-elsewhere';
 const BUCKET = 'holdout-own-data';
-const TERMINAL = new Set(['scored', 'failed', 'cancelled']);
 
 describe('a worker with its own data directory and an S3 store', () => {
   let env: TestEnv;
@@ -39,12 +39,7 @@ describe('a worker with its own data directory and an S3 store', () => {
   let fileCsv: string;
   let sample: string;
 
-  const row = async (id: string) => (await env.ds.query('SELECT * FROM submissions WHERE id = $1', [id]))[0] as Record<string, any>;
-  const finished = (id: string) =>
-    eventually(async () => {
-      const r = await row(id);
-      return TERMINAL.has(r.status) ? r : undefined;
-    }, { timeoutMs: 300_000, everyMs: 500, what: `submission ${id} to finish` });
+  const finished = (id: string) => finishedSubmission(env, id, 300_000);
   const readObject = async (key: string) => Buffer.concat(await (await store.get(key)).toArray()).toString('utf8');
 
   before(async () => {
