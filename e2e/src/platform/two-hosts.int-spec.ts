@@ -153,6 +153,17 @@ describe('API and workers on hosts that share no disk', () => {
     assert.ok((zip.body as Buffer).includes(Buffer.from('sample_submission.csv')), 'the zip holds the published files');
   });
 
+  it('a competition whose data was built before the move to the bucket is served from the API host\'s own build', async () => {
+    // Provisioned without publishing, as on a deployment that used the local store until now.
+    await createCompetitionWithData({ env, bundles: new LibCompetitionBundles(env.config.repoRoot), instructor: prof, courseId, bundle: 'hubmap-glomeruli', slug: 'kidney-before' });
+    await dataVisible(student, 'kidney-before');
+    const listed = (await student.get('/api/competitions/kidney-before/data')).body as { name: string }[];
+    assert.ok(listed.some((f) => f.name === 'sample_submission.csv'));
+    const down = await student.get('/api/competitions/kidney-before/data/sample_submission.csv').redirects(0);
+    assert.equal(down.status, 200, 'streamed by the API, not a redirect');
+    assert.equal(down.text, sample);
+  });
+
   it('a file submission is scored by the CPU worker from the bucket, as the scorer scores it here', async () => {
     const first = cpuWorker(dirs.cpu, 'cpu-worker-1.log');
     const truth = (await readFile(solutionPath, 'utf8')).trim().split('\n');

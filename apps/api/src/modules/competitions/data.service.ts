@@ -48,8 +48,15 @@ export class DataService {
     if (c.dataStatus !== 'ready' || !c.publicDir) throw new DomainError('competition_not_ready', 'the competition data is still being prepared');
     // The bundle's starter and baseline files: an uploaded bundle is fetched once to an API host without it.
     const bundleRoot = resolve(await this.hostData.bundleDirOf(c));
-    if (this.hostData.publishesData) return { publicPrefix: publicDataPrefix(c.id), bundleRoot };
+    // Published when the data was built with the remote store; a competition built before the
+    // deployment moved to it has nothing there, and is served from this host's own build.
+    if (this.hostData.publishesData && (await this.published(publicDataPrefix(c.id)))) return { publicPrefix: publicDataPrefix(c.id), bundleRoot };
     return { publicRoot: resolve((await this.hostData.data(c)).publicDir), bundleRoot };
+  }
+
+  private async published(prefix: string): Promise<boolean> {
+    for await (const _ of this.store.list(prefix, { pageSize: 1 })) return true;
+    return false;
   }
 
   async list(p: Principal, slug: string): Promise<DataFileDto[]> {
