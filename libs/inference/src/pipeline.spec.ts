@@ -304,6 +304,26 @@ describe('predictMask: background windows', () => {
       kept.some((w) => x >= w.keep.x && x < w.keep.x + w.keep.width && y >= w.keep.y && y < w.keep.y + w.keep.height);
     assert.equal(rle, expectedRle(width, height, (x, y) => (inKept(x, y) ? 1 : 0), 0.5, 'row'));
   });
+
+  for (const order of ['column', 'row'] as const) {
+    it(`gets past background stretches wider than its band of lines (${order} order): they are empty`, async () => {
+      // Lines run along x in column order, along y in row order; the band holds one window (32 lines).
+      const long = 256;
+      const [width, height] = order === 'column' ? [long, 48] : [48, long];
+      const at = (r: Region) => (order === 'column' ? r.x : r.y);
+      // Tissue at the start and from 160 to 192; background between (96 lines) and after (64 lines).
+      const tissue = (r: Region) => (at(r) < 48 || (at(r) >= 160 && at(r) < 192) ? 1 : 0);
+      const cfg = config({ tissue: { minTissue: 0.5 } });
+      const predictor = jsPredictor(cfg);
+      const source = new MemorySource('gap', width, height, () => 1, tissue);
+      const rle = await predictMask({ source, predictor, config: cfg, order });
+      const kept = planWindows(width, height, cfg.views[0]!).filter((w) => tissue(w) >= 0.5);
+      assert.ok(kept.length > 0);
+      const inKept = (x: number, y: number) =>
+        kept.some((w) => x >= w.keep.x && x < w.keep.x + w.keep.width && y >= w.keep.y && y < w.keep.y + w.keep.height);
+      assert.equal(rle, expectedRle(width, height, (x, y) => (inKept(x, y) ? 1 : 0), 0.5, order));
+    });
+  }
 });
 
 describe('predictMask: progress and cancellation', () => {

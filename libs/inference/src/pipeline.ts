@@ -168,8 +168,13 @@ export async function predictMask(options: PredictOptions): Promise<string> {
   const acc = new LineAccumulator(order, source.width, source.height, plan.bandLines, 1);
   const encoder = new RleStreamEncoder(plan.lineLength, plan.lineCount);
   const finalise = (end: number) => {
-    for (let line = acc.firstOpenLine; line < end; line++) encoder.pushThresholded(acc.line(line), config.threshold);
-    acc.releaseUpTo(end);
+    // A band at a time: past a stretch of skipped background wider than the band, lines no window
+    // wrote come into the ring as they are released (empty), rather than being read outside it.
+    while (acc.firstOpenLine < end) {
+      const stop = Math.min(end, acc.firstOpenLine + plan.bandLines);
+      for (let line = acc.firstOpenLine; line < stop; line++) encoder.pushThresholded(acc.line(line), config.threshold);
+      acc.releaseUpTo(stop);
+    }
   };
   await runWindows(options, plan, acc, 1, finalise);
   finalise(plan.lineCount);
