@@ -68,10 +68,11 @@ export class InfraModule {
         { provide: JsonLogger, useValue: logger },
         { provide: REDIS, useFactory: () => new Redis(config.redisUrl, { maxRetriesPerRequest: null, lazyConnect: false }) },
         // HOLDOUT_ARTIFACT_STORE; a remote store's objects the API reads as files (an uploaded model
-        // or bundle to check) go through a cache of this process's own.
+        // or bundle to check, a slide to cut tiles from) go through a cache of this process's own,
+        // named by its port so that a restart finds it again.
         {
           provide: ArtifactFiles,
-          useFactory: () => openArtifactFiles({ config, cacheDir: join(config.dataDir, 'artifact-cache', `api-${process.pid}`), cacheBytes: config.artifactCacheBytes, logger }),
+          useFactory: () => openArtifactFiles({ config, cacheDir: join(config.dataDir, 'artifact-cache', `api-${config.port}`), cacheBytes: config.artifactCacheBytes, logger }),
         },
         { provide: ARTIFACT_STORE, inject: [ArtifactFiles], useFactory: (files: ArtifactFiles) => files.store },
         { provide: SubmissionLifecycle, inject: [DataSource], useFactory: (ds: DataSource) => new SubmissionLifecycle(ds) },
