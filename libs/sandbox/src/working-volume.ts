@@ -95,8 +95,11 @@ export async function createWorkingVolume(o: { dir: string; image: string; capBy
     const excess = (await statfs(o.dir)).bavail - capBlocks;
     if (excess < 0) throw new Error(`working volume ${o.image}: ${-excess} blocks short of the cap after mkfs`);
     if (excess > 0) {
-      // Reserved blocks are counted from the superblock at mount time: unmount to set them.
+      // Reserved blocks are counted from the superblock at mount time: unmount to set them. The
+      // loop device must be gone first: `mount -o loop` reuses a device still attached to the
+      // same file, whose cached superblock predates tune2fs (seen as all blocks free, once in CI).
       await unmount(o.dir);
+      await detachLoopsUnder(await realpath(o.image).catch(() => o.image));
       await run('tune2fs', ['-r', String(excess), o.image]);
       await mountImage(o.image, o.dir);
       const avail = (await statfs(o.dir)).bavail;
