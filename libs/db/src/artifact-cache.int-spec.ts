@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdir, mkdtemp, readdir, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
@@ -176,7 +178,7 @@ function cacheSuite(name: string, backend: () => Promise<Backend>): void {
       await assert.rejects(cache.acquire('bad/x.csv'), (e: unknown) => e instanceof ArtifactChecksumError && e.got.size > 14);
       spy.tamper = (key) => (key === 'bad/x.csv' ? Buffer.from('short') : null);
       await assert.rejects(cache.acquire('bad/x.csv'), (e: unknown) => e instanceof ArtifactChecksumError && e.got.size === 5);
-      assert.deepEqual(await filesUnder(dir), [], 'no object, no download left in tmp/');
+      assert.deepEqual(await filesUnder(dir), ['owner.pid'], 'no object, no download left in tmp/ (only the owner record)');
       assert.deepEqual([cache.stats().objects, cache.stats().bytes, cache.stats().fetches], [0, 0, 0]);
 
       // Once the store tells the truth again, the object is fetched and served.
@@ -382,7 +384,7 @@ function cacheSuite(name: string, backend: () => Promise<Backend>): void {
         throw new ArtifactNotFoundError(key);
       };
       await assert.rejects(cache.acquire('gone/x'), (e: unknown) => e instanceof ArtifactNotFoundError && e.key === 'gone/x');
-      assert.deepEqual(await filesUnder(dir), []);
+      assert.deepEqual(await filesUnder(dir), ['owner.pid']);
       assert.deepEqual([cache.stats().objects, cache.stats().bytes, cache.stats().pinned], [0, 0, 0]);
       spy.tamper = null;
       await (await cache.acquire('gone/x')).release();
@@ -515,3 +517,25 @@ class PrefixedStore implements ArtifactStore {
     return this.inner.download(this.prefix + key, options);
   }
 }
+
+describe('ArtifactCache: one process per directory', () => {
+  it('refuses a directory a live process has opened, naming it; takes over from one that is gone', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'holdout-cache-owner-'));
+    const root = await mkdtemp(join(tmpdir(), 'holdout-cache-store-'));
+    const other = spawn('sleep', ['30']);
+    try {
+      const store = new LocalArtifactStore(root);
+      await mkdir(dir, { recursive: true });
+      await writeFile(join(dir, 'owner.pid'), `${other.pid}\n`);
+      await assert.rejects(new ArtifactCache({ store, dir, maxBytes: 1024 }).open(), new RegExp(`in use by process ${other.pid}: each process needs a cache directory of its own`));
+      other.kill('SIGKILL');
+      await once(other, 'exit');
+      await new ArtifactCache({ store, dir, maxBytes: 1024 }).open();
+      assert.equal((await readFile(join(dir, 'owner.pid'), 'utf8')).trim(), String(process.pid));
+    } finally {
+      other.kill('SIGKILL');
+      await rm(dir, { recursive: true, force: true });
+      await rm(root, { recursive: true, force: true });
+    }
+  });
+});

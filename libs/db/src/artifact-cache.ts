@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream } from 'node:fs';
-import { chmod, link, mkdir, readdir, rename, rm, stat, utimes } from 'node:fs/promises';
+import { chmod, link, mkdir, readdir, readFile, rename, rm, stat, utimes, writeFile } from 'node:fs/promises';
 import { dirname, join, resolve, sep } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -83,6 +83,18 @@ interface Entry {
 }
 
 const SHA256 = /^[0-9a-f]{64}$/;
+/** The cache's owning process, by pid. */
+const OWNER_RECORD = 'owner.pid';
+
+/** Whether a process with this pid exists (one of another user still counts). */
+function isAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
 /** Objects fetched at once by acquirePrefix. */
 const PREFIX_FETCHES = 4;
 
@@ -107,7 +119,8 @@ const PREFIX_FETCHES = 4;
  *   which every acquire touches), removing downloads in progress, folder views and any file that
  *   is not named by a checksum.
  *
- * One process per directory: the index lives in this process's memory.
+ * One process per directory: the index lives in this process's memory, and `open` refuses a
+ * directory another live process has opened (`owner.pid`).
  */
 export class ArtifactCache {
   private readonly store: ArtifactStore;
@@ -139,6 +152,7 @@ export class ArtifactCache {
    */
   async open(options: { verify?: boolean } = {}): Promise<void> {
     if (this.opened) throw new Error(`the artifact cache in ${this.dir} is already open`);
+    await this.claim();
     // Downloads and folder views of a process that is gone: nothing holds them now.
     await rm(join(this.dir, 'tmp'), { recursive: true, force: true });
     await rm(join(this.dir, 'views'), { recursive: true, force: true });
@@ -294,6 +308,23 @@ export class ArtifactCache {
       await releaseAll();
       throw err;
     }
+  }
+
+  /**
+   * Makes this process the directory's one owner (`owner.pid`): another live process holding it is
+   * refused by name, since two indexes over one directory would remove each other's files. The
+   * record of a process that is gone is taken over.
+   */
+  private async claim(): Promise<void> {
+    await mkdir(this.dir, { recursive: true });
+    const record = join(this.dir, OWNER_RECORD);
+    const holder = Number((await readFile(record, 'utf8').catch(() => '')).trim());
+    if (Number.isSafeInteger(holder) && holder > 0 && holder !== process.pid && isAlive(holder)) {
+      throw new Error(
+        `the artifact cache in ${this.dir} is in use by process ${holder}: each process needs a cache directory of its own (two workers on one host: give each its own HOLDOUT_KERNEL_OWNER)`,
+      );
+    }
+    await writeFile(record, `${process.pid}\n`);
   }
 
   stats(): ArtifactCacheStats {
