@@ -187,7 +187,9 @@ describe('the holdout command line against a running server', { timeout: 10 * 60
       if (json(await holdout('student', ['kernels', 'status', pushed.id, '--json'])).status === 'running') break;
       await new Promise((r) => setTimeout(r, 500));
     }
-    await new Promise((r) => setTimeout(r, 2000)); // the first line is printed
+    // The first line is printed (in the stored log), however long the sandbox took to start.
+    for (let i = 0; i < 120 && !/^tick$/m.test((await holdout('prof', ['kernels', 'logs', pushed.id])).stdout); i++) await new Promise((r) => setTimeout(r, 500));
+    await new Promise((r) => setTimeout(r, 500)); // and has reached the live stream too
     const cancelled = json(await holdout('student', ['kernels', 'cancel', pushed.id, '--json']));
     assert.equal(cancelled.status, 'cancelled');
     const followed = await follow;

@@ -265,8 +265,9 @@ describe('API and workers on hosts that share no disk', () => {
     assert.match(c!.bundle_key, /^bundles\/[0-9a-f-]{36}\/$/);
     assert.ok(c!.bundle_dir.startsWith(env.config.dataDir), 'unpacked on the API host');
     assert.ok(await store.exists(`${c!.bundle_key}competition.yaml`), 'and kept in the bucket');
-    // The GPU worker (the one up) takes the build job, fetching the bundle into its own data directory.
-    await dataVisible(student, 'my-kidney');
+    // The GPU worker (the one up) takes the build job, fetching the bundle into its own data
+    // directory and building the data (seconds alone, minutes on a loaded machine).
+    await eventually(async () => ((await student.get('/api/competitions/my-kidney/data')).status === 200 ? true : undefined), { timeoutMs: 300_000, everyMs: 500, what: 'the data of my-kidney' });
     assert.ok((await readdir(join(dirs.gpu, 'bundles', c!.bundle_key.split('/')[1]!, 'my-kidney'))).includes('competition.yaml'));
     const id = await upload('file', Buffer.from(sample), 'sample.csv', 'my-kidney');
     const done = await finished(id);
