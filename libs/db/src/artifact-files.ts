@@ -8,10 +8,18 @@ import type { JsonLogger } from './logger.js';
 
 /** An object of the store as a local file, until `release` (never rejects; a second call does nothing). */
 export interface HeldFile {
-  key: string;
   /** Read-only: with a remote store it is the cache's only copy. */
   path: string;
   release(): Promise<void>;
+}
+
+/** `fn` with the held file's path; the file is released afterwards, whatever `fn` does. */
+export async function withHeld<T>(held: HeldFile, fn: (path: string) => Promise<T>): Promise<T> {
+  try {
+    return await fn(held.path);
+  } finally {
+    await held.release();
+  }
 }
 
 /**
@@ -60,20 +68,14 @@ export class ArtifactFiles {
     if (this.local) {
       const path = this.local.path(key);
       if (!(await isFile(path))) throw new ArtifactNotFoundError(key);
-      return { key, path, release: async () => undefined };
+      return { path, release: async () => undefined };
     }
-    const held = await this.remote!.cache.acquire(key);
-    return { key, path: held.path, release: () => held.release() };
+    return this.remote!.cache.acquire(key);
   }
 
   /** `fn` with the object's local file, released afterwards. */
   async withFile<T>(key: string, fn: (path: string) => Promise<T>): Promise<T> {
-    const held = await this.file(key);
-    try {
-      return await fn(held.path);
-    } finally {
-      await held.release();
-    }
+    return withHeld(await this.file(key), fn);
   }
 
   /** A folder to write outputs into, put under `prefix` (ending with `/`) on commit. */
@@ -98,25 +100,16 @@ export class ArtifactFiles {
     };
   }
 
-  /**
-   * Stores the local file `path` under `key`. `move`: the file is not needed afterwards (the local
-   * store then renames it into place; across file systems it copies).
-   */
-  async putFile(key: string, path: string, options: { move?: boolean } = {}): Promise<void> {
+  /** Stores the local file `path` under `key`. */
+  async putFile(key: string, path: string): Promise<void> {
     checkArtifactKey(key);
     if (this.local) {
       const target = this.local.path(key);
       await mkdir(dirname(target), { recursive: true });
-      if (options.move) await rename(path, target).catch(async (err: NodeJS.ErrnoException) => {
-        if (err.code !== 'EXDEV') throw err;
-        await copyFile(path, target);
-        await rm(path, { force: true });
-      });
-      else await copyFile(path, target);
+      await copyFile(path, target);
       return;
     }
     await this.store.put(key, createReadStream(path));
-    if (options.move) await rm(path, { force: true });
   }
 
   /** Stores every regular file under the local folder `dir` under `prefix` (ending with `/`), its relative path the rest of the key. */
@@ -173,7 +166,8 @@ function checkFolderPrefix(prefix: string): void {
   if (!prefix.endsWith('/') || prefix.length < 2) throw new RangeError(`a folder prefix ends with / and names a folder, not ${JSON.stringify(prefix)}`);
 }
 
-async function isFile(path: string): Promise<boolean> {
+/** Whether `path` is a regular file (links followed); false when it does not exist. */
+export async function isFile(path: string): Promise<boolean> {
   return stat(path).then(
     (s) => s.isFile(),
     () => false,

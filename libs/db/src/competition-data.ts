@@ -1,6 +1,6 @@
 import { stat } from 'node:fs/promises';
 import { basename, join, resolve, sep } from 'node:path';
-import type { ArtifactFiles, HeldFile } from './artifact-files.js';
+import { isFile, withHeld, type ArtifactFiles, type HeldFile } from './artifact-files.js';
 import { sha256File } from './artifact-store.js';
 
 /** How much data a recipe bundle generates: `demo` builds in seconds, `full` is the real competition's size. */
@@ -113,7 +113,7 @@ export class HostCompetitionData {
       path = (await this.build(c)).solutionPath;
     }
     await this.verify(c, version, path);
-    return { key: `solution-versions/${version.id}`, path, release: async () => undefined };
+    return { path, release: async () => undefined };
   }
 
   /** Whether downloads are served from the store (a remote one: API hosts share no disk with the host that built the data). */
@@ -131,12 +131,7 @@ export class HostCompetitionData {
 
   /** `fn` with the solution's file, released afterwards. */
   async withSolution<T>(c: CompetitionDataRef, version: SolutionVersionRef, fn: (path: string) => Promise<T>): Promise<T> {
-    const held = await this.solution(c, version);
-    try {
-      return await fn(held.path);
-    } finally {
-      await held.release();
-    }
+    return withHeld(await this.solution(c, version), fn);
   }
 
   /** Whether `path` lies under this host's data root (a path another host recorded may exist here by chance). */
@@ -189,13 +184,6 @@ export class HostCompetitionData {
 async function isDir(path: string): Promise<boolean> {
   return stat(path).then(
     (s) => s.isDirectory(),
-    () => false,
-  );
-}
-
-async function isFile(path: string): Promise<boolean> {
-  return stat(path).then(
-    (s) => s.isFile(),
     () => false,
   );
 }
