@@ -25,7 +25,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { Redis } from 'ioredis';
 import { DataSource, type EntityManager } from 'typeorm';
 import { ScorerPool, scoreResultOf, SubmissionRejected } from '../scoring/scorer-pool.js';
-import { currentSolution } from '../scoring/current-solution.js';
+import { currentSolution, scoreStored } from '../scoring/current-solution.js';
 import { CONFIG, REDIS } from '../tokens.js';
 import { thisHost } from './kernel-host.service.js';
 import { competitionView, hasHiddenRun, publicRunCheck, type ViewSource } from './data-view.js';
@@ -324,10 +324,12 @@ export class KernelRunService {
     try {
       if (r.submissionPath) await (row.phase === 'public' ? copyFile : rename)(r.submissionPath, join(output.path, 'submission.csv'));
       if (row.phase === 'hidden') await rm(join(output.path, 'working'), { recursive: true, force: true });
-      // The log and files into the store (a remote one; the local store's folder is the output folder).
+      // The log and files into the store (a remote one; the local store's folder is the output
+      // folder); commit removes the local copy.
       await output.commit();
-    } finally {
+    } catch (err) {
       await output.discard();
+      throw err;
     }
     await this.ds.query(
       `UPDATE kernel_runs SET step = 'collected', outcome = $2, message = $3, exit_code = $4, duration_ms = $5, peak_memory_bytes = $6, image_digest = $7,
@@ -399,9 +401,7 @@ export class KernelRunService {
   private async score({ s, c }: RunContext, { runRowId, csvKey }: Collected): Promise<Step> {
     const version = await currentSolution(this.ds, c);
     try {
-      const r = await this.files.withFile(csvKey, (submissionPath) =>
-        this.data.withSolution(c, version, (solutionPath) => this.pool.score({ metric: c.metric, rleOrder: c.rleOrder, solutionPath, submissionPath })),
-      );
+      const r = await scoreStored({ files: this.files, data: this.data, pool: this.pool }, c, version, csvKey);
       await this.ds.transaction(async (m) => {
         await this.lifecycle.recordScore(s.id, scoreResultOf(r, version.id), 'initial', m);
         await this.setStep(runRowId, 'done', {}, m);

@@ -8,7 +8,7 @@ import { checkModelFor, createPredictor, openImage, PredictorError, predictInsta
 import { UnrecoverableError, type Job } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { ScorerPool, scoreResultOf, SubmissionRejected } from '../scoring/scorer-pool.js';
-import { currentSolution } from '../scoring/current-solution.js';
+import { currentSolution, scoreStored } from '../scoring/current-solution.js';
 import { CONFIG } from '../tokens.js';
 
 export type ModelJobOutcome = 'scored' | 'failed' | 'cancelled' | 'skipped';
@@ -249,10 +249,7 @@ export class ModelRunService {
     }
     const version = await currentSolution(this.ds, c);
     try {
-      const outputKey = run.outputPath;
-      const r = await this.files.withFile(outputKey, (submissionPath) =>
-        this.data.withSolution(c, version, (solutionPath) => this.pool.score({ metric: c.metric, rleOrder: c.rleOrder, solutionPath, submissionPath })),
-      );
+      const r = await scoreStored({ files: this.files, data: this.data, pool: this.pool }, c, version, run.outputPath);
       await this.lifecycle.recordScore(s.id, scoreResultOf(r, version.id), 'initial');
       await this.publisher.submissionChanged(s.id, c.id);
       await this.publisher.competitionChanged(c.id);

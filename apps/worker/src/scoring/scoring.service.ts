@@ -6,6 +6,7 @@ import { UnrecoverableError, type Job } from 'bullmq';
 import { DataSource } from 'typeorm';
 import { CONFIG } from '../tokens.js';
 import { ScorerPool, scoreResultOf, SubmissionRejected } from './scorer-pool.js';
+import { scoreStored } from './current-solution.js';
 import { kernelOutputOf, kernelRejectedMessage } from '../kernels/kernel-output.js';
 
 export type ScoreOutcomeKind = 'scored' | 'rejected' | 'skipped';
@@ -54,17 +55,7 @@ export class ScoringService {
     }
 
     try {
-      const r = await this.files.withFile(submissionKey, (submissionPath) =>
-        this.data.withSolution(c, version, (solutionPath) =>
-          this.pool.score({
-            metric: c.metric,
-            rleOrder: c.rleOrder,
-            solutionPath,
-            submissionPath,
-            ...(this.config.testScoringDelayMs ? { delayMs: this.config.testScoringDelayMs } : {}),
-          }),
-        ),
-      );
+      const r = await scoreStored({ files: this.files, data: this.data, pool: this.pool }, c, version, submissionKey, this.config.testScoringDelayMs ? { delayMs: this.config.testScoringDelayMs } : {});
       await this.lifecycle.recordScore(submissionId, scoreResultOf(r, version.id), run);
       await this.publisher.submissionChanged(submissionId, c.id);
       await this.publisher.competitionChanged(c.id);
