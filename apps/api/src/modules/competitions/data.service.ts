@@ -43,6 +43,9 @@ export class DataService {
     @Inject(ARTIFACT_STORE) private readonly store: ArtifactStore,
   ) {}
 
+  /** Public-data prefixes known to hold the published files: not listed again on every request. */
+  private readonly seenPublished = new Set<string>();
+
   private async roots(p: Principal, slug: string): Promise<Roots> {
     const { c } = await this.access.visible(p, slug);
     if (c.dataStatus !== 'ready' || !c.publicDir) throw new DomainError('competition_not_ready', 'the competition data is still being prepared');
@@ -54,8 +57,13 @@ export class DataService {
     return { publicRoot: resolve((await this.hostData.data(c)).publicDir), bundleRoot };
   }
 
+  /** Whether anything is published under `prefix`; once seen, remembered (a republish replaces the files, it never withdraws them). */
   private async published(prefix: string): Promise<boolean> {
-    for await (const _ of this.store.list(prefix, { pageSize: 1 })) return true;
+    if (this.seenPublished.has(prefix)) return true;
+    for await (const _ of this.store.list(prefix, { pageSize: 1 })) {
+      this.seenPublished.add(prefix);
+      return true;
+    }
     return false;
   }
 
