@@ -1,4 +1,5 @@
 import sharp, { type Sharp } from 'sharp';
+import { ScaledBlocks } from './scaled-blocks.js';
 import type { ImageSource, Region } from './types.js';
 
 /** A pixel whose channels are all above this looks like empty glass or background (white). */
@@ -45,6 +46,7 @@ export async function openImage(path: string, id: string, options: OpenImageOpti
 
 class SharpImageSource implements ImageSource {
   private closed = false;
+  private readonly blocks: ScaledBlocks;
 
   constructor(
     private readonly path: string,
@@ -52,7 +54,9 @@ class SharpImageSource implements ImageSource {
     readonly width: number,
     readonly height: number,
     private readonly overview: Overview | null,
-  ) {}
+  ) {
+    this.blocks = new ScaledBlocks((region, size, channels) => this.readAlone(region, size, channels), width, height);
+  }
 
   /**
    * Reads the region at `size`×`size` as planar CHW float32 in 0..1. The part of the region past
@@ -60,6 +64,12 @@ class SharpImageSource implements ImageSource {
    * over the whole footprint of an output pixel (close to OpenCV's INTER_AREA that training code
    * commonly uses) instead of ringing at sharp edges as sharp's default lanczos3 does. One channel
    * is libvips's greyscale (luminance); alpha is dropped.
+   *
+   * A down-scaled square region on its scale's grid (`ScaledBlocks`: every window of a usual view)
+   * is the part of the whole image, extended with black and down-scaled, that the region covers:
+   * it is copied from down-scaled blocks that every window over them shares. It differs from the
+   * region resized on its own only on its outermost ring of pixels, which sees the image beyond
+   * the region instead of repeating the region's edge.
    */
   async read(region: Region, size: number, channels: 1 | 3): Promise<Float32Array> {
     return toPlanar(await this.readBytes(region, size, channels), channels, size);
@@ -70,6 +80,12 @@ class SharpImageSource implements ImageSource {
     this.checkOpen();
     checkRegion(region);
     if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`read size must be a positive integer, got ${size}`);
+    return (await this.blocks.read(region, size, channels)) ?? this.readAlone(region, size, channels);
+  }
+
+  /** The region resized on its own: one libvips call (two where it reaches past the image). */
+  private async readAlone(region: Region, size: number, channels: 1 | 3): Promise<Uint8Array> {
+    this.checkOpen();
     const inside = intersect(region, this.width, this.height);
     if (!inside) return new Uint8Array(channels * size * size);
     const resize = region.width !== size || region.height !== size;
@@ -118,6 +134,7 @@ class SharpImageSource implements ImageSource {
 
   async close(): Promise<void> {
     this.closed = true;
+    this.blocks.clear();
   }
 
   private async sampledTissue(region: Region, inside: Region): Promise<number> {

@@ -1,0 +1,105 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { blockGridFor, ScaledBlocks, type RegionReader } from './scaled-blocks.js';
+import { planWindows } from './tiling.js';
+import type { Region } from './types.js';
+
+describe('blockGridFor', () => {
+  it('puts blocks on whole steps of the scale', () => {
+    // HuBMAP's view: 1024 px read at 320, 16 image pixels are 5 down-scaled ones.
+    assert.deepEqual(blockGridFor(1024, 320), { unitIn: 16, unitOut: 5, blockOut: 640, blockIn: 2048, marginOut: 5, marginIn: 16 });
+    // The 17th place's first view: 352 px at a quarter.
+    assert.deepEqual(blockGridFor(1408, 352), { unitIn: 4, unitOut: 1, blockOut: 512, blockIn: 2048, marginOut: 2, marginIn: 8 });
+  });
+
+  it('has no grid without down-scaling, or where a whole step is too coarse', () => {
+    assert.equal(blockGridFor(256, 256), null);
+    assert.equal(blockGridFor(256, 512), null);
+    assert.equal(blockGridFor(1000, 317), null);
+  });
+});
+
+/**
+ * A reader of a made-up image whose down-scaled pixel at (X, Y) of the whole image is a function
+ * of X, Y and the channel: what a lone read of any region on the grid returns, margins included.
+ */
+function syntheticReader(unitIn: number, unitOut: number, reads: Region[]): RegionReader {
+  return async (region, size, channels) => {
+    reads.push(region);
+    assert.equal(region.width * unitOut, size * unitIn, 'a block is read at the view scale');
+    const [ox, oy] = [(region.x / unitIn) * unitOut, (region.y / unitIn) * unitOut];
+    const out = new Uint8Array(size * size * channels);
+    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) for (let c = 0; c < channels; c++) out[(y * size + x) * channels + c] = value(ox + x, oy + y, c);
+    return out;
+  };
+}
+const value = (x: number, y: number, c: number) => (x * 7 + y * 13 + c * 101 + 1000) & 255;
+
+describe('ScaledBlocks', () => {
+  const [width, height] = [6144, 5120];
+  const view = { window: 1024, size: 320, stride: 512 };
+
+  it('copies every window of a view together from blocks, each block read once', async () => {
+    const reads: Region[] = [];
+    const blocks = new ScaledBlocks(syntheticReader(16, 5, reads), width, height);
+    let onGrid = 0;
+    for (const channels of [3, 1] as const) {
+      for (const w of planWindows(width, height, view)) {
+        const got = await blocks.read(w, view.size, channels);
+        if (!got) continue;
+        onGrid++;
+        const [ox, oy] = [(w.x / 16) * 5, (w.y / 16) * 5];
+        for (let y = 0; y < view.size; y++) {
+          for (let x = 0; x < view.size; x++) {
+            for (let c = 0; c < channels; c++) {
+              if (got[(y * view.size + x) * channels + c] !== value(ox + x, oy + y, c)) assert.fail(`window (${w.x}, ${w.y}) pixel (${x}, ${y}) c${c}`);
+            }
+          }
+        }
+      }
+    }
+    assert.equal(onGrid, 2 * 11 * 9);
+    // 6144 × 5120 at 5/16 is 1920 × 1600: 3 × 3 blocks of 640 for each channel count, each read once.
+    assert.equal(reads.length, 2 * 3 * 3);
+    for (const r of reads) assert.deepEqual([r.width, r.height, (r.x + 16) % 2048, (r.y + 16) % 2048], [2080, 2080, 0, 0]);
+  });
+
+  it('answers null for a window off the grid (read alone)', async () => {
+    const blocks = new ScaledBlocks(syntheticReader(16, 5, []), width, height);
+    assert.equal(await blocks.read({ x: 8, y: 0, width: 1024, height: 1024 }, 320, 3), null);
+    assert.equal(await blocks.read({ x: 0, y: 0, width: 1024, height: 512 }, 320, 3), null);
+    assert.equal(await blocks.read({ x: 0, y: 0, width: 256, height: 256 }, 256, 3), null);
+  });
+
+  it('shares a block between windows read at once, and keeps no failed read', async () => {
+    const reads: Region[] = [];
+    const good = syntheticReader(16, 5, reads);
+    let fail = true;
+    const blocks = new ScaledBlocks(async (r, s, c) => {
+      if (fail) {
+        fail = false;
+        reads.push(r);
+        throw new Error('disk on fire');
+      }
+      return good(r, s, c);
+    }, width, height);
+    const w = { x: 0, y: 0, width: 1024, height: 1024 };
+    await assert.rejects(blocks.read(w, 320, 3), /disk on fire/);
+    const both = await Promise.all([blocks.read(w, 320, 3), blocks.read({ ...w, x: 512 }, 320, 3)]);
+    assert.ok(both.every((b) => b !== null));
+    assert.equal(reads.length, 2, 'one failed read, then one read for both windows');
+  });
+
+  it('holds three block columns along the longer side, dropping the least recently used', async () => {
+    const reads: Region[] = [];
+    // 20480 × 30720 at 5/16: 6400 × 9600, 10 × 15 blocks; 3 × (15 + 1) = 48 held.
+    const blocks = new ScaledBlocks(syntheticReader(16, 5, reads), 20480, 30720);
+    const at = (bx: number, by: number) => blocks.read({ x: bx * 2048, y: by * 2048, width: 1024, height: 1024 }, 320, 1);
+    for (let bx = 0; bx < 4; bx++) for (let by = 0; by < 15; by++) await at(bx, by);
+    assert.equal(reads.length, 60);
+    await at(3, 0); // still held
+    assert.equal(reads.length, 60);
+    await at(0, 0); // dropped: the 12 oldest went
+    assert.equal(reads.length, 61);
+  });
+});
