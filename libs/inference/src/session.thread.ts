@@ -6,7 +6,7 @@ import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
 import { parentPort, workerData, type MessagePort } from 'node:worker_threads';
 import ort from 'onnxruntime-node';
-import { decodeModel, type OnnxModel } from './onnx-proto.js';
+import { decodeModel, encodeModel, OnnxDataType, type OnnxModel, type OnnxValueInfo } from './onnx-proto.js';
 import type { PredictorErrorCode } from './session.js';
 import { safetyProblems } from './validate.js';
 
@@ -44,7 +44,8 @@ class ThreadError extends Error {
 interface Loaded {
   members: Member[];
   outputChannels: number;
-  outputKind: ThreadConfig['outputKind'];
+  /** For logits: onnxruntime's Sigmoid, which turns each member's output into probabilities. */
+  activation: ort.InferenceSession | null;
 }
 
 interface Member {
@@ -143,16 +144,14 @@ function checkDeclaredOutputs(members: Member[], expected: number | undefined): 
 }
 
 async function predict(request: Extract<ToThread, { type: 'run' }>, loaded: Loaded): Promise<Float32Array> {
-  const { members, outputChannels, outputKind } = loaded;
+  const { members, outputChannels, activation } = loaded;
   const { input, batch, channels, size } = request;
   const feed = new ort.Tensor('float32', input, [batch, channels, size, size]);
   // onnxruntime hands each output over in a fresh buffer of its own: activate and sum in place.
   let sum: Float32Array | null = null;
   for (const member of members) {
-    const values = await runMember(member, feed, batch, outputChannels, size);
-    if (outputKind === 'logits') {
-      for (let i = 0; i < values.length; i++) values[i] = 1 / (1 + Math.exp(-values[i]));
-    }
+    let values = await runMember(member, feed, batch, outputChannels, size);
+    if (activation) values = await activate(activation, values, [batch, outputChannels, size, size]);
     if (sum === null) sum = values;
     else for (let i = 0; i < sum.length; i++) sum[i] += values[i];
   }
@@ -163,6 +162,33 @@ async function predict(request: Extract<ToThread, { type: 'run' }>, loaded: Load
   }
   // Transferable only when the array spans its whole buffer.
   return output.byteOffset === 0 && output.byteLength === output.buffer.byteLength ? output : output.slice();
+}
+
+/**
+ * Logits to probabilities, 1 / (1 + e^-x), by onnxruntime's vectorised Sigmoid kernel: about ten
+ * times faster than the same formula in JavaScript, which took as long as a tenth of a small
+ * model's own run, on this thread, while onnxruntime waited. Its values may differ from the
+ * formula's in the last bit of a float32.
+ */
+async function activate(activation: ort.InferenceSession, logits: Float32Array, dims: number[]): Promise<Float32Array> {
+  const result = await activation.run({ [SIGMOID_IN]: new ort.Tensor('float32', logits, dims) });
+  return result[SIGMOID_OUT]!.data as Float32Array;
+}
+
+const [SIGMOID_IN, SIGMOID_OUT] = ['logits', 'probabilities'];
+
+/** The one-node graph `activate` runs: Sigmoid over float32 N×K×H×W (all symbolic). */
+function sigmoidModel(): Uint8Array {
+  const value = (name: string): OnnxValueInfo => ({
+    name,
+    type: { tensor_type: { elem_type: OnnxDataType.FLOAT, shape: { dim: ['n', 'k', 'h', 'w'].map((d) => ({ dim_param: d })) } } },
+  });
+  return encodeModel({
+    ir_version: 8,
+    producer_name: 'holdout',
+    opset_import: [{ domain: '', version: 17 }],
+    graph: { name: 'holdout_sigmoid', node: [{ op_type: 'Sigmoid', input: [SIGMOID_IN], output: [SIGMOID_OUT], name: 'sigmoid' }], input: [value(SIGMOID_IN)], output: [value(SIGMOID_OUT)] },
+  });
 }
 
 /**
@@ -312,11 +338,22 @@ if (loaded) serve(loaded);
 /** Loads the models and reports 'ready', or reports 'failed' and lets the thread end. */
 async function start(config: ThreadConfig): Promise<Loaded | null> {
   let members: Member[] = [];
+  let activation: ort.InferenceSession | null = null;
   try {
     // Taken out of workerData so that the bytes can be freed once onnxruntime holds the models.
     members = await load(config.models.splice(0), config);
     const outputChannels = checkDeclaredOutputs(members, config.outputChannels);
-    return { members, outputChannels, outputKind: config.outputKind };
+    // On the CPU whatever runs the members: their outputs are on the host already.
+    activation =
+      config.outputKind === 'logits'
+        ? await ort.InferenceSession.create(sigmoidModel(), {
+            executionProviders: ['cpu'],
+            logSeverityLevel: 3,
+            ...(config.intraOpThreads !== undefined ? { intraOpNumThreads: config.intraOpThreads } : {}),
+            ...(config.spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
+          })
+        : null;
+    return { members, outputChannels, activation };
   } catch (error) {
     await release(members);
     const { code, message } = asThreadError(error, 'MODEL_LOAD_FAILED');
@@ -335,6 +372,7 @@ function serve(loaded: Loaded): void {
       closing = true;
       queue = queue.then(async () => {
         await release(loaded.members);
+        await loaded.activation?.release().catch(() => {});
         port.close();
       });
       return;
