@@ -7,9 +7,9 @@ import type { Region } from './types.js';
 describe('blockGridFor', () => {
   it('puts blocks on whole steps of the scale', () => {
     // HuBMAP's view: 1024 px read at 320, 16 image pixels are 5 down-scaled ones.
-    assert.deepEqual(blockGridFor(1024, 320), { unitIn: 16, unitOut: 5, blockOut: 640, blockIn: 2048, marginOut: 5, marginIn: 16 });
+    assert.deepEqual(blockGridFor(1024, 320), { unitIn: 16, unitOut: 5, blockOut: 960, blockIn: 3072, marginOut: 5, marginIn: 16 });
     // The 17th place's first view: 352 px at a quarter.
-    assert.deepEqual(blockGridFor(1408, 352), { unitIn: 4, unitOut: 1, blockOut: 512, blockIn: 2048, marginOut: 2, marginIn: 8 });
+    assert.deepEqual(blockGridFor(1408, 352), { unitIn: 4, unitOut: 1, blockOut: 768, blockIn: 3072, marginOut: 2, marginIn: 8 });
   });
 
   it('has no grid without down-scaling, or where a whole step is too coarse', () => {
@@ -59,9 +59,9 @@ describe('ScaledBlocks', () => {
       }
     }
     assert.equal(onGrid, 2 * 11 * 9);
-    // 6144 × 5120 at 5/16 is 1920 × 1600: 3 × 3 blocks of 640 for each channel count, each read once.
-    assert.equal(reads.length, 2 * 3 * 3);
-    for (const r of reads) assert.deepEqual([r.width, r.height, (r.x + 16) % 2048, (r.y + 16) % 2048], [2080, 2080, 0, 0]);
+    // 6144 × 5120 at 5/16 is 1920 × 1600: 2 × 2 blocks of 960 for each channel count, each read once.
+    assert.equal(reads.length, 2 * 2 * 2);
+    for (const r of reads) assert.deepEqual([r.width, r.height, (r.x + 16) % 3072, (r.y + 16) % 3072], [3104, 3104, 0, 0]);
   });
 
   it('answers null for a window off the grid (read alone)', async () => {
@@ -92,9 +92,9 @@ describe('ScaledBlocks', () => {
 
   it('holds three block columns along the longer side, dropping the least recently used', async () => {
     const reads: Region[] = [];
-    // 20480 × 30720 at 5/16: 6400 × 9600, 10 × 15 blocks; 3 × (15 + 1) = 48 held.
-    const blocks = new ScaledBlocks(syntheticReader(16, 5, reads), 20480, 30720);
-    const at = (bx: number, by: number) => blocks.read({ x: bx * 2048, y: by * 2048, width: 1024, height: 1024 }, 320, 1);
+    // 30720 × 46080 at 5/16: 9600 × 14400, 10 × 15 blocks of 960; 3 × (15 + 1) = 48 held.
+    const blocks = new ScaledBlocks(syntheticReader(16, 5, reads), 30720, 46080);
+    const at = (bx: number, by: number) => blocks.read({ x: bx * 3072, y: by * 3072, width: 1024, height: 1024 }, 320, 1);
     for (let bx = 0; bx < 4; bx++) for (let by = 0; by < 15; by++) await at(bx, by);
     assert.equal(reads.length, 60);
     await at(3, 0); // still held

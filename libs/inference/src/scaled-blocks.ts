@@ -6,8 +6,14 @@ import type { Region } from './types.js';
 // reads were about half of the pipeline's own CPU time. Reading the image once, down-scaled in
 // large blocks, and copying each window together from them costs about a third as much.
 
-/** A block's side at full resolution is about this many pixels: large enough that a libvips call's fixed cost is small. */
-const TARGET_BLOCK_IN = 2048;
+/**
+ * A block's side at full resolution is about this many pixels. Larger blocks pay less per pixel
+ * for a libvips call's fixed cost and for the neighbouring tiles their margins reach into (6144 px
+ * bench slide, 512 px tiles, CPU per window: 1024 ~7 ms, 2048 ~3.6 ms, 3072 ~2.7 ms), but read
+ * more background that the tissue check would have skipped, and a block past the image's edge is
+ * padded at full resolution (4096 on that slide: ~9 ms).
+ */
+const TARGET_BLOCK_IN = 3072;
 /** Down-scaled pixels read around a block and dropped: more than the linear kernel's reach (one pixel). */
 const MIN_MARGIN_OUT = 2;
 /** Scales whose smallest whole step is more down-scaled pixels than this are read window by window. */
