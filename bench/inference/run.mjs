@@ -388,6 +388,8 @@ async function baselineCase(slug) {
   try {
     for (const [index, image] of images.entries()) {
       progress(`baseline ${slug}: image ${index + 1}/${images.length} ${image.id} (${image.width}×${image.height})`);
+      const imageStart = performance.now();
+      const imageCpu = process.cpuUsage();
       const source = await inference.openImage(image.path, image.id);
       try {
         const o = { source, predictor, config: settings, order: config.metric.rleOrder, imageIndex: index, images: images.length };
@@ -400,6 +402,19 @@ async function baselineCase(slug) {
       } finally {
         await source.close();
       }
+      // Per image: the sum over a whole-slide test set takes long enough for the load to change.
+      emit({
+        bench: 'inference',
+        case: 'baseline-image',
+        competition: slug,
+        scale: values.scale,
+        image: image.id,
+        width: image.width,
+        height: image.height,
+        seconds: round(seconds(imageStart), 2),
+        cpuSeconds: round(cpuSeconds(imageCpu), 2),
+        loadavg: loadavg().map((x) => round(x)),
+      });
     }
   } finally {
     await predictor.close();
