@@ -176,3 +176,31 @@ function blendIdentity(
   });
   return out;
 }
+
+describe('LineAccumulator.modelRect', () => {
+  for (const mode of BLEND_MODES) {
+    for (const order of ['column', 'row'] as const) {
+      it(`bounds what add reads: model pixels outside it never reach the accumulator (${mode}, ${order})`, () => {
+        const [width, height, window, stride, size] = [100, 70, 32, 16, 10];
+        const xs = planAxis(width, window, stride);
+        const ys = planAxis(height, window, stride);
+        const [wx, wy] = [normalisedAxisWeights(mode, xs), normalisedAxisWeights(mode, ys)];
+        const acc = new LineAccumulator(order, width, height, order === 'column' ? width : height);
+        let inside = 0;
+        for (const w of planWindows(width, height, { window, size, stride })) {
+          const rect = acc.modelRect(w, size, wx[w.ix]!, wy[w.iy]!);
+          if (!rect) continue;
+          // NaN everywhere but the rect: one NaN read would spread to the accumulator.
+          const plane = new Float32Array(size * size).fill(Number.NaN);
+          for (let r = rect.r0; r < rect.r1; r++) for (let c = rect.c0; c < rect.c1; c++) plane[r * size + c] = 1;
+          inside += (rect.r1 - rect.r0) * (rect.c1 - rect.c0);
+          acc.add(w, plane, size, wx[w.ix]!, wy[w.iy]!);
+        }
+        for (let line = 0; line < (order === 'column' ? width : height); line++) {
+          for (const v of acc.line(line)) assert.ok(Math.abs(v - 1) < 1e-5, `line ${line}: ${v}`);
+        }
+        if (mode === 'center-crop') assert.ok(inside < 0.5 * planWindows(width, height, { window, size, stride }).length * size * size, `centre-crop reads ${inside} model pixels`);
+      });
+    }
+  }
+});

@@ -1,5 +1,6 @@
 import { bilinearTaps, type BilinearTaps } from './resize.js';
 import type { AxisPlan } from './tiling.js';
+import type { PlaneRect } from './tta.js';
 import type { BlendMode, PixelOrder, Region } from './types.js';
 
 // Every blend mode's weight map is a product of one profile along x and one along y, and the
@@ -193,6 +194,23 @@ export class LineAccumulator {
         else addLerpWeighted(acc, dst, a, b, f, posWeights, lineWeight, from, to);
       }
     }
+  }
+
+  /**
+   * The model pixels `add` reads of a window's planes (rows are y, columns x): where the window's
+   * weights are not zero, widened by the resize's taps. Null when the window adds nothing. With
+   * centre-crop blending this is about the centre quarter of the plane: the rest need not be made.
+   */
+  modelRect(window: Region, modelSize: number, weightsX: Float32Array, weightsY: Float32Array): PlaneRect | null {
+    const [x0, x1] = nonZeroRange(weightsX, window.x, this.width);
+    const [y0, y1] = nonZeroRange(weightsY, window.y, this.height);
+    if (x0 >= x1 || y0 >= y1) return null;
+    const taps = modelSize === window.width ? null : this.tapsFor(modelSize, window.width);
+    // Taps never go back along an axis: the first position's low tap and the last one's high tap bound them all.
+    const span = (from: number, to: number): [number, number] => (taps ? [taps.lo[from]!, taps.hi[to - 1]! + 1] : [from, to]);
+    const [c0, c1] = span(x0 - window.x, x1 - window.x);
+    const [r0, r1] = span(y0 - window.y, y1 - window.y);
+    return { r0, r1, c0, c1 };
   }
 
   /** The blended values of an open line (a view into the ring, valid until the line is released). */

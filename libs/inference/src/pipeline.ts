@@ -3,7 +3,7 @@ import { extractInstances } from './instances.js';
 import { RleStreamEncoder } from './rle-stream.js';
 import { planAxis, planWindows, validateView, type AxisPlan, type PlannedWindow } from './tiling.js';
 import { PredictorError } from './session.js';
-import { addUndone, applyTta } from './tta.js';
+import { addUndone, applyTta, type PlaneRect } from './tta.js';
 import {
   BLEND_MODES,
   structuralChannels,
@@ -344,8 +344,12 @@ async function runWindows(
         finalise(entry.major);
         const viewPlan = plan.views[entry.view]!;
         const { window } = entry;
-        const probabilities = scratch[entry.view]!.sumPasses(output, w, config.tta, modelChannels, lineMajor);
-        acc.add(window, probabilities, viewPlan.view.size, viewPlan.weightsX[window.ix]!, viewPlan.weightsY[window.iy]!, windowScale, 'line-major');
+        const [weightsX, weightsY] = [viewPlan.weightsX[window.ix]!, viewPlan.weightsY[window.iy]!];
+        // Only the part of the planes the blend reads is summed (centre-crop keeps about a quarter).
+        const rect = acc.modelRect(window, viewPlan.view.size, weightsX, weightsY);
+        if (!rect) return;
+        const probabilities = scratch[entry.view]!.sumPasses(output, w, config.tta, modelChannels, lineMajor, rect);
+        acc.add(window, probabilities, viewPlan.view.size, weightsX, weightsY, windowScale, 'line-major');
       });
     }
     finalise(majorOf(batch.end));
@@ -406,9 +410,10 @@ class ViewScratch {
    * The sum over TTA passes (each undone) of the first `channels` output channels of window `w` of
    * a batch, at model resolution: the accumulator resizes it to the window while adding, and the
    * caller divides by the number of passes. Summing before resizing is exact: resizing is linear.
-   * With `transposed`, each plane of the sum is column-major.
+   * With `transposed`, each plane of the sum is column-major. With `rect`, only its pixels are
+   * summed (the rest of each plane is 0).
    */
-  sumPasses(output: Float32Array, w: number, tta: PipelineConfig['tta'], outputChannels: number, transposed: boolean): Float32Array {
+  sumPasses(output: Float32Array, w: number, tta: PipelineConfig['tta'], outputChannels: number, transposed: boolean, rect?: PlaneRect): Float32Array {
     const { size } = this.view;
     const plane = size * size;
     const passes = tta.length;
@@ -418,7 +423,7 @@ class ViewScratch {
       const transform = tta[k]!;
       for (let c = 0; c < this.channels; c++) {
         const from = ((w * passes + k) * outputChannels + c) * plane;
-        addUndone(transform, output.subarray(from, from + plane), size, sum, c * plane, transposed);
+        addUndone(transform, output.subarray(from, from + plane), size, sum, c * plane, transposed, rect);
       }
     }
     return sum;

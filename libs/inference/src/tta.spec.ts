@@ -90,6 +90,28 @@ describe('addUndone', () => {
     }
   });
 
+  it("with a rect, adds only the undone plane's pixels in it, transposed or not", () => {
+    const rnd = mulberry32(7);
+    const size = 7;
+    const plane = size * size;
+    const rect = { r0: 1, r1: 5, c0: 2, c1: 7 };
+    for (const transposed of [false, true]) {
+      for (const transform of TTA_TRANSFORMS) {
+        const prediction = Float32Array.from({ length: plane }, rnd);
+        const start = Float32Array.from({ length: plane }, rnd);
+        const expected = Float32Array.from(start);
+        const undone = undoTta(transform, prediction, 1, size);
+        for (let r = rect.r0; r < rect.r1; r++) {
+          for (let c = rect.c0; c < rect.c1; c++) expected[transposed ? c * size + r : r * size + c]! += undone[r * size + c]!;
+        }
+        const sum = Float32Array.from(start);
+        addUndone(transform, prediction, size, sum, 0, transposed, rect);
+        assert.deepEqual(sum, expected, `${transform}${transposed ? ', transposed' : ''}`);
+      }
+    }
+    assert.throws(() => addUndone('hflip', patch, 3, new Float32Array(9), 0, false, { r0: 0, r1: 4, c0: 0, c1: 3 }), RangeError);
+  });
+
   it('refuses a plane or a sum too small', () => {
     assert.throws(() => addUndone('hflip', patch, 4, new Float32Array(16)), RangeError);
     assert.throws(() => addUndone('hflip', patch, 3, new Float32Array(9), 1), RangeError);

@@ -91,24 +91,36 @@ export function undoTta(
   return applyTta(inverseTta(transform), src, channels, size, out);
 }
 
+/** Rows `[r0, r1)` and columns `[c0, c1)` of a `size`×`size` plane (model pixels, row-major). */
+export interface PlaneRect {
+  r0: number;
+  r1: number;
+  c0: number;
+  c1: number;
+}
+
 /**
  * Adds one `size`×`size` plane of a prediction made from a `transform`ed patch, undone, into
  * `sum` from `offset`: `sum` gains exactly what `undoTta` would give, with no copy in between.
  * With `transposed`, `sum` gains the undone plane transposed (column-major), as
  * `LineAccumulator.add` takes planes for column lines: the same values, added in the same order.
+ * With `rect`, only the undone plane's pixels in it are added (the rest of `sum` is left as it is).
  */
-export function addUndone(transform: TtaTransform, src: Float32Array, size: number, sum: Float32Array, offset = 0, transposed = false): void {
+export function addUndone(transform: TtaTransform, src: Float32Array, size: number, sum: Float32Array, offset = 0, transposed = false, rect?: PlaneRect): void {
   const plane = size * size;
   if (src.length < plane || sum.length < offset + plane) throw new RangeError(`addUndone: a ${size}x${size} plane needs ${plane} values`);
+  const { r0, r1, c0, c1 } = rect ?? { r0: 0, r1: size, c0: 0, c1: size };
+  if (!(0 <= r0 && r0 <= r1 && r1 <= size && 0 <= c0 && c0 <= c1 && c1 <= size)) throw new RangeError(`addUndone: ${JSON.stringify(rect)} is not within a ${size}x${size} plane`);
   const { start, rowStep, colStep } = walk(inverseTta(transform), size);
   // Output (r, c) of the transposed plane is (c, r) of the undone one: the walk's steps swap.
-  if (transposed) addWalk(src, start, colStep, rowStep, size, sum, offset);
-  else addWalk(src, start, rowStep, colStep, size, sum, offset);
+  if (transposed) addWalk(src, start, colStep, rowStep, size, sum, offset, c0, c1, r0, r1);
+  else addWalk(src, start, rowStep, colStep, size, sum, offset, r0, r1, c0, c1);
 }
 
-function addWalk(src: Float32Array, start: number, rowStep: number, colStep: number, size: number, sum: Float32Array, offset: number): void {
-  let o = offset;
-  for (let r = 0; r < size; r++) {
-    for (let c = 0, i = start + r * rowStep; c < size; c++, i += colStep) sum[o++]! += src[i]!;
+/** sum[offset + r × size + c] += src[start + r × rowStep + c × colStep] for r in [r0, r1), c in [c0, c1). */
+function addWalk(src: Float32Array, start: number, rowStep: number, colStep: number, size: number, sum: Float32Array, offset: number, r0: number, r1: number, c0: number, c1: number): void {
+  for (let r = r0; r < r1; r++) {
+    let o = offset + r * size + c0;
+    for (let c = c0, i = start + r * rowStep + c0 * colStep; c < c1; c++, i += colStep) sum[o++]! += src[i]!;
   }
 }
