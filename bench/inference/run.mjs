@@ -54,7 +54,7 @@ const cases = values.cases.split(',').map((c) => c.trim());
 for (const c of cases) if (!['overhead', 'memory', 'baselines'].includes(c)) usage(`unknown case '${c}' (overhead, memory, baselines)`);
 const runs = Number(values.runs ?? (quick ? 1 : 3));
 // Intra-op threads of both the predictor and the bare session: every core, stated explicitly so
-// that both sides use the same count (onnxruntime's default is one per physical core).
+// that both sides use the same count (createPredictor's default too).
 const threads = Number(values.threads ?? availableParallelism());
 if (!Number.isSafeInteger(runs) || runs < 1 || !Number.isSafeInteger(threads) || threads < 1) usage('--runs and --threads take positive whole numbers');
 if (values.scale !== 'demo' && values.scale !== 'full') usage('--scale is demo or full');
@@ -381,7 +381,7 @@ async function baselineCase(slug) {
     emit({ bench: 'inference', case: 'baseline', competition: slug, refused: check.problems.map((p) => p.message) });
     return;
   }
-  // As the worker with no HOLDOUT model thread setting: onnxruntime's default threads.
+  // As the worker with no HOLDOUT_MODEL_THREADS and one model run at a time: createPredictor's default threads (the machine's CPUs).
   const predictor = await inference.createPredictor({ models: check.members.map((m) => m.bytes), transferModels: true, outputKind: settings.output.kind, transferInput: true });
   const loadSeconds = seconds(start);
   const rows = [];

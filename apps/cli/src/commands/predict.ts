@@ -23,7 +23,7 @@ Options:
   --images <dir>            the images: .png, .jpg, .jpeg, .tif, .tiff (id: the file name
                             without its extension)
   -o, --out <file>          the CSV to write
-  --threads <n>             onnxruntime's threads (default: one per physical core)
+  --threads <n>             onnxruntime's threads (default: the machine's CPUs)
   --json                    print {"images","seconds","out"} as JSON
   --quiet                   print nothing but errors
   -h, --help                show this help

@@ -1,4 +1,4 @@
-import { hostname } from 'node:os';
+import { availableParallelism, hostname } from 'node:os';
 import { Readable } from 'node:stream';
 import { Inject, Injectable } from '@nestjs/common';
 import { testImagesOf, toCsv, type CompetitionConfig, type TestImage } from '@holdout/competition';
@@ -137,7 +137,8 @@ export class ModelRunService {
         outputKind: settings.output.kind,
         // The pipeline never reuses a batch's input: the thread may take it over instead of copying it.
         transferInput: true,
-        ...(this.config.models.threads ? { intraOpThreads: this.config.models.threads } : {}),
+        // HOLDOUT_MODEL_THREADS, else the machine's CPUs shared among the runs it may hold at once.
+        intraOpThreads: this.config.models.threads ?? Math.max(1, Math.floor(availableParallelism() / this.config.models.concurrency)),
         // `cuda`: on the first GPU this worker was given (its CUDA binaries installed by the operator).
         ...(this.config.models.provider === 'cuda' ? { executionProvider: 'cuda' as const, deviceId: Number(this.config.kernels.gpus[0] ?? 0) } : {}),
       });

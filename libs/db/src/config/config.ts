@@ -43,7 +43,7 @@ import { repoRoot } from './repo-root.js';
  * | HOLDOUT_KERNEL_CONCURRENCY | 1 (worker: CPU kernels run at once; GPU kernels run one per device) |
  * | HOLDOUT_KERNEL_OWNER | `<host name>.<queue prefix>` (worker: labels its kernel containers; stable across restarts so it reclaims its orphans) |
  * | HOLDOUT_MODEL_CONCURRENCY | 1 (worker: model submissions run at once) |
- * | HOLDOUT_MODEL_THREADS | the machine's cores (worker: onnxruntime's intra-op threads for each model run) |
+ * | HOLDOUT_MODEL_THREADS | the machine's CPUs divided by HOLDOUT_MODEL_CONCURRENCY (worker: onnxruntime's intra-op threads for each model run) |
  * | HOLDOUT_MODEL_PROVIDER | cpu (worker: `cuda` runs models on the first of HOLDOUT_GPUS; needs onnxruntime-node's CUDA binaries, see the README) |
  * | HOLDOUT_GPU_HOURS_PER_WEEK | 30 (API: default weekly GPU budget of a team, per competition/course overridable) |
  * | HOLDOUT_COURSE_CREATION | approved (who may open a course and so upload bundles: `approved` = site admins and users an admin approved; `anyone` = every signed-in user) |
