@@ -117,6 +117,12 @@ class SharpImageSource implements ImageSource {
     return data;
   }
 
+  /** Starts reading the down-scaled blocks a later read of the region needs (see `ScaledBlocks`). */
+  prefetch(region: Region, size: number, channels: 1 | 3): void {
+    if (this.closed || !Number.isSafeInteger(size) || size < 1) return;
+    this.blocks.prefetch(region, size, channels);
+  }
+
   /**
    * The fraction of the region that looks like tissue: of a grid of samples over the region, those
    * that are neither near-white (every channel > 220: glass, background) nor near-black (every

@@ -305,6 +305,46 @@ describe('predictMask: background windows', () => {
     assert.equal(rle, expectedRle(width, height, (x, y) => (inKept(x, y) ? 1 : 0), 0.5, 'row'));
   });
 
+  it('tells a source that prefetches of the windows it will read, ahead of reading them, and of no background window', async () => {
+    const [width, height] = [160, 96];
+    const tissue = (r: Region) => (r.x + r.width <= 48 ? 0 : r.x >= 48 ? 1 : (r.x + r.width - 48) / r.width);
+    const cfg = config({ tissue: { minTissue: 0.5 } });
+    const events: string[] = [];
+    const asked = new Map<string, number>();
+    const source = new (class extends MemorySource {
+      override async read(region: Region, size: number, channels: 1 | 3) {
+        events.push(`read ${region.x},${region.y}`);
+        return super.read(region, size, channels);
+      }
+      prefetch(region: Region, size: number) {
+        assert.equal(size, 32);
+        events.push(`hint ${region.x},${region.y}`);
+      }
+      override async tissueFraction(region: Region) {
+        const key = `${region.x},${region.y}`;
+        asked.set(key, (asked.get(key) ?? 0) + 1);
+        return super.tissueFraction(region);
+      }
+    })('p', width, height, () => 1, tissue);
+    const predictor = jsPredictor(cfg);
+    // One window per call: hints run three calls ahead of the reads.
+    await predictMask({ source, predictor, config: cfg, order: 'column', batchSize: 1 });
+    const kept = planWindows(width, height, cfg.views[0]!).filter((w) => tissue(w) >= 0.5);
+    const hints = events.filter((e) => e.startsWith('hint'));
+    const reads = events.filter((e) => e.startsWith('read'));
+    assert.equal(reads.length, kept.length);
+    // The first call's window is read at once; every later one was hinted first, and no background one.
+    assert.deepEqual(hints.map((h) => h.slice(5)).sort(), reads.slice(1).map((r) => r.slice(5)).sort());
+    for (const read of reads.slice(1)) {
+      const at = read.slice(5);
+      assert.ok(events.indexOf(`hint ${at}`) < events.indexOf(read), `${at} hinted before it was read`);
+    }
+    // Hinted calls before it is read, not just before.
+    const last = reads.at(-1)!.slice(5);
+    assert.ok(events.indexOf(`read ${last}`) - events.indexOf(`hint ${last}`) > 2, events.join('; '));
+    assert.ok([...asked.values()].every((n) => n === 1), "each window's tissue is looked at once");
+  });
+
   for (const order of ['column', 'row'] as const) {
     it(`gets past background stretches wider than its band of lines (${order} order): they are empty`, async () => {
       // Lines run along x in column order, along y in row order; the band holds one window (32 lines).

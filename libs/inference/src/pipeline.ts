@@ -19,6 +19,9 @@ import {
 /** Model inputs per predictor call unless told otherwise. */
 export const DEFAULT_BATCH_SIZE = 8;
 
+/** Calls' worth of windows after the one being prepared whose reads the source is told of in advance. */
+const PREFETCH_CALLS = 3;
+
 export interface PredictOptions {
   source: ImageSource;
   predictor: Predictor;
@@ -283,6 +286,38 @@ async function runWindows(
   const majorOf = (index: number) => (index < plan.windows.length ? plan.windows[index]!.major : plan.lineCount);
   let next = 0;
   let done = 0;
+  // Windows before this one have been handed to `source.prefetch` (or found to be background).
+  let hinted = 0;
+  // Tissue fractions asked for ahead of the window's batch, by plan index (each asked for once).
+  const fractions = new Map<number, Promise<number>>();
+  const tissueOf = (index: number): Promise<number> => {
+    const asked = fractions.get(index);
+    if (asked) {
+      fractions.delete(index);
+      return asked;
+    }
+    return source.tissueFraction(plan.windows[index]!.window);
+  };
+  const skipped = async (index: number) => config.tissue.minTissue > 0 && (await tissueOf(index)) < config.tissue.minTissue;
+
+  /**
+   * Tells the source which windows the next few calls will read, so that a source reading in
+   * blocks reads a new block while the model runs, rather than the model waiting for it (a block
+   * can take longer to read than a call takes to run). Background windows are left out.
+   */
+  const hint = async () => {
+    hinted = Math.max(hinted, next);
+    const end = Math.min(plan.windows.length, next + PREFETCH_CALLS * perCall);
+    for (; hinted < end; hinted++) {
+      const { window, view } = plan.windows[hinted]!;
+      if (config.tissue.minTissue > 0) {
+        const fraction = source.tissueFraction(window);
+        fractions.set(hinted, fraction);
+        if ((await fraction) < config.tissue.minTissue) continue;
+      }
+      source.prefetch!(window, plan.views[view]!.view.size, inputChannels);
+    }
+  };
 
   const prepare = async (): Promise<Batch | null> => {
     if (next >= plan.windows.length) return null;
@@ -291,17 +326,14 @@ async function runWindows(
     const entries: PlanEntry[] = [];
     // Gather windows of one view until the call is full, leaving out background windows.
     while (entries.length < perCall && next < plan.windows.length && plan.windows[next]!.view === view) {
-      const candidates: PlanEntry[] = [];
+      const candidates: number[] = [];
       while (candidates.length < perCall - entries.length && next < plan.windows.length && plan.windows[next]!.view === view) {
-        candidates.push(plan.windows[next++]!);
+        candidates.push(next++);
       }
-      if (config.tissue.minTissue > 0) {
-        const fractions = await Promise.all(candidates.map((e) => source.tissueFraction(e.window)));
-        candidates.forEach((e, k) => fractions[k]! >= config.tissue.minTissue && entries.push(e));
-      } else {
-        entries.push(...candidates);
-      }
+      const background = await Promise.all(candidates.map(skipped));
+      candidates.forEach((index, k) => background[k] || entries.push(plan.windows[index]!));
     }
+    if (source.prefetch) await hint();
     const { size } = plan.views[view]!.view;
     const plane = size * size;
     const patch = inputChannels * plane;

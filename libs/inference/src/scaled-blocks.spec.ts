@@ -90,6 +90,29 @@ describe('ScaledBlocks', () => {
     assert.equal(reads.length, 2, 'one failed read, then one read for both windows');
   });
 
+  it('prefetch starts the reads a later read uses, and a failed one is read again', async () => {
+    const reads: Region[] = [];
+    const good = syntheticReader(16, 5, reads);
+    let fail = true;
+    const blocks = new ScaledBlocks(async (r, s, c) => {
+      if (fail) {
+        fail = false;
+        reads.push(r);
+        throw new Error('flaky disk');
+      }
+      return good(r, s, c);
+    }, width, height);
+    const w = { x: 0, y: 0, width: 1024, height: 1024 };
+    blocks.prefetch(w, 320, 3); // fails in the background, unhandled by nobody
+    await new Promise((resolve) => setImmediate(resolve));
+    blocks.prefetch(w, 320, 3);
+    blocks.prefetch({ ...w, x: 512 }, 320, 3); // the same block, already being read
+    assert.ok(await blocks.read({ ...w, y: 512 }, 320, 3));
+    assert.equal(reads.length, 2);
+    blocks.prefetch({ x: 8, y: 0, width: 1024, height: 1024 }, 320, 3); // off the grid: nothing
+    assert.equal(reads.length, 2);
+  });
+
   it('holds three block columns along the longer side, dropping the least recently used', async () => {
     const reads: Region[] = [];
     // 30720 × 46080 at 5/16: 9600 × 14400, 10 × 15 blocks of 960; 3 × (15 + 1) = 48 held.

@@ -92,15 +92,10 @@ export class ScaledBlocks {
    * (not square, not down-scaled, or not at a whole unit): read it alone.
    */
   async read(region: Region, size: number, channels: 1 | 3): Promise<Uint8Array | null> {
-    if (region.width !== region.height) return null;
-    const grid = blockGridFor(region.width, size);
-    if (!grid || region.x % grid.unitIn !== 0 || region.y % grid.unitIn !== 0) return null;
-    const set = this.setFor(grid, channels);
-    const ox = (region.x / grid.unitIn) * grid.unitOut;
-    const oy = (region.y / grid.unitIn) * grid.unitOut;
-    const { blockOut } = grid;
-    const [bx0, bx1] = [Math.floor(ox / blockOut), Math.floor((ox + size - 1) / blockOut)];
-    const [by0, by1] = [Math.floor(oy / blockOut), Math.floor((oy + size - 1) / blockOut)];
+    const span = this.spanOf(region, size, channels);
+    if (!span) return null;
+    const { set, ox, oy, bx0, bx1, by0, by1 } = span;
+    const { blockOut } = set.grid;
     const pending: Promise<Uint8Array>[] = [];
     for (let by = by0; by <= by1; by++) for (let bx = bx0; bx <= bx1; bx++) pending.push(this.block(set, bx, by));
     const blocks = await Promise.all(pending);
@@ -122,9 +117,39 @@ export class ScaledBlocks {
     return out;
   }
 
+  /**
+   * Starts reading the blocks a later `read` of the window will need, if it is on a grid; returns
+   * at once. A failed read is not kept, so the later `read` tries again and fails in its turn.
+   */
+  prefetch(region: Region, size: number, channels: 1 | 3): void {
+    const span = this.spanOf(region, size, channels);
+    if (!span) return;
+    const { set, bx0, bx1, by0, by1 } = span;
+    for (let by = by0; by <= by1; by++) for (let bx = bx0; bx <= bx1; bx++) void this.block(set, bx, by);
+  }
+
   /** Drops every block held. */
   clear(): void {
     this.sets.clear();
+  }
+
+  /** Where a window lies on its scale's grid (down-scaled origin, block range), or null when it does not. */
+  private spanOf(region: Region, size: number, channels: 1 | 3) {
+    if (region.width !== region.height) return null;
+    const grid = blockGridFor(region.width, size);
+    if (!grid || region.x % grid.unitIn !== 0 || region.y % grid.unitIn !== 0) return null;
+    const ox = (region.x / grid.unitIn) * grid.unitOut;
+    const oy = (region.y / grid.unitIn) * grid.unitOut;
+    const { blockOut } = grid;
+    return {
+      set: this.setFor(grid, channels),
+      ox,
+      oy,
+      bx0: Math.floor(ox / blockOut),
+      bx1: Math.floor((ox + size - 1) / blockOut),
+      by0: Math.floor(oy / blockOut),
+      by1: Math.floor((oy + size - 1) / blockOut),
+    };
   }
 
   private setFor(grid: BlockGrid, channels: 1 | 3): BlockSet {

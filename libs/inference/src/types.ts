@@ -92,6 +92,12 @@ export interface ImageSource {
    */
   readBytes?(region: Region, size: number, channels: 1 | 3): Promise<Uint8Array>;
   /**
+   * Optional: a hint that the region will be read at `size` soon. A source that reads in blocks
+   * starts reading the blocks the region needs, in the background, so that the read finds them
+   * ready. Returns at once and never throws: a failed read fails the later read instead.
+   */
+  prefetch?(region: Region, size: number, channels: 1 | 3): void;
+  /**
    * The fraction of the region that looks like tissue, from a cheap low-resolution look
    * (used to skip background windows). Sources without a cheap look return 1.
    */
