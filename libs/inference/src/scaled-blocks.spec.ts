@@ -35,6 +35,17 @@ function syntheticReader(unitIn: number, unitOut: number, reads: Region[]): Regi
 }
 const value = (x: number, y: number, c: number) => (x * 7 + y * 13 + c * 101 + 1000) & 255;
 
+/** `reader`, whose first read is recorded in `reads` and fails with `message`. */
+function failingOnce(reader: RegionReader, reads: Region[], message: string): RegionReader {
+  let failed = false;
+  return async (region, size, channels) => {
+    if (failed) return reader(region, size, channels);
+    failed = true;
+    reads.push(region);
+    throw new Error(message);
+  };
+}
+
 describe('ScaledBlocks', () => {
   const [width, height] = [6144, 5120];
   const view = { window: 1024, size: 320, stride: 512 };
@@ -73,16 +84,7 @@ describe('ScaledBlocks', () => {
 
   it('shares a block between windows read at once, and keeps no failed read', async () => {
     const reads: Region[] = [];
-    const good = syntheticReader(16, 5, reads);
-    let fail = true;
-    const blocks = new ScaledBlocks(async (r, s, c) => {
-      if (fail) {
-        fail = false;
-        reads.push(r);
-        throw new Error('disk on fire');
-      }
-      return good(r, s, c);
-    }, width, height);
+    const blocks = new ScaledBlocks(failingOnce(syntheticReader(16, 5, reads), reads, 'disk on fire'), width, height);
     const w = { x: 0, y: 0, width: 1024, height: 1024 };
     await assert.rejects(blocks.read(w, 320, 3), /disk on fire/);
     const both = await Promise.all([blocks.read(w, 320, 3), blocks.read({ ...w, x: 512 }, 320, 3)]);
@@ -92,18 +94,9 @@ describe('ScaledBlocks', () => {
 
   it('prefetch starts the reads a later read uses, and a failed one is read again', async () => {
     const reads: Region[] = [];
-    const good = syntheticReader(16, 5, reads);
-    let fail = true;
-    const blocks = new ScaledBlocks(async (r, s, c) => {
-      if (fail) {
-        fail = false;
-        reads.push(r);
-        throw new Error('flaky disk');
-      }
-      return good(r, s, c);
-    }, width, height);
+    const blocks = new ScaledBlocks(failingOnce(syntheticReader(16, 5, reads), reads, 'flaky disk'), width, height);
     const w = { x: 0, y: 0, width: 1024, height: 1024 };
-    blocks.prefetch(w, 320, 3); // fails in the background, unhandled by nobody
+    blocks.prefetch(w, 320, 3); // fails in the background, with no unhandled rejection
     await new Promise((resolve) => setImmediate(resolve));
     blocks.prefetch(w, 320, 3);
     blocks.prefetch({ ...w, x: 512 }, 320, 3); // the same block, already being read
