@@ -333,12 +333,15 @@ async function runWindows(
       const background = await Promise.all(candidates.map(skipped));
       candidates.forEach((index, k) => background[k] || entries.push(plan.windows[index]!));
     }
-    if (source.prefetch) await hint();
     const { size } = plan.views[view]!.view;
     const plane = size * size;
     const patch = inputChannels * plane;
     const input = predictor.inputBuffer?.(entries.length * passes * patch) ?? new Float32Array(entries.length * passes * patch);
-    const pixels = await Promise.all(entries.map((e) => (source.readBytes ? source.readBytes(e.window, size, inputChannels) : source.read(e.window, size, inputChannels))));
+    // This call's reads first, then the hints for later calls' (which must not queue ahead of them).
+    const reading = Promise.all(entries.map((e) => (source.readBytes ? source.readBytes(e.window, size, inputChannels) : source.read(e.window, size, inputChannels))));
+    reading.catch(() => undefined); // awaited below, after the hints
+    if (source.prefetch) await hint();
+    const pixels = await reading;
     // The source's arrays are left as they are: a source may hand out cached pixels.
     pixels.forEach((x, w) => {
       if (x.length !== patch) throw new Error(`image ${source.id}: a read returned ${x.length} values, expected ${inputChannels}x${size}x${size}`);

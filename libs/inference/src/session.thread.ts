@@ -147,7 +147,7 @@ async function predict(request: Extract<ToThread, { type: 'run' }>, loaded: Load
   const { members, outputChannels, activation } = loaded;
   const { input, batch, channels, size } = request;
   const feed = new ort.Tensor('float32', input, [batch, channels, size, size]);
-  // onnxruntime hands each output over in a fresh buffer of its own: activate and sum in place.
+  // onnxruntime hands each output over in a fresh buffer of its own: the members are summed into the first.
   let sum: Float32Array | null = null;
   for (const member of members) {
     let values = await runMember(member, feed, batch, outputChannels, size);
@@ -338,13 +338,12 @@ if (loaded) serve(loaded);
 /** Loads the models and reports 'ready', or reports 'failed' and lets the thread end. */
 async function start(config: ThreadConfig): Promise<Loaded | null> {
   let members: Member[] = [];
-  let activation: ort.InferenceSession | null = null;
   try {
     // Taken out of workerData so that the bytes can be freed once onnxruntime holds the models.
     members = await load(config.models.splice(0), config);
     const outputChannels = checkDeclaredOutputs(members, config.outputChannels);
     // On the CPU whatever runs the members: their outputs are on the host already.
-    activation =
+    const activation =
       config.outputKind === 'logits'
         ? await ort.InferenceSession.create(sigmoidModel(), {
             executionProviders: ['cpu'],
