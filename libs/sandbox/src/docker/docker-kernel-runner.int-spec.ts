@@ -563,9 +563,12 @@ open('/kaggle/working/submission.csv', 'w').write('id,predicted\\n')
   });
 
   it('leaves no background process behind when the kernel exits', async () => {
+    // A duration no other process on the host uses: the check below looks for it among all of the
+    // host's processes (a developer's own `sleep 300` once failed it).
+    const seconds = (300 + Math.random()).toFixed(6);
     const r = await runKernel(`
 import os, subprocess
-subprocess.Popen(['sleep', '300'], start_new_session=True)
+subprocess.Popen(['sleep', '${seconds}'], start_new_session=True)
 if os.fork() == 0:
     os.setsid()
     if os.fork() == 0:
@@ -576,7 +579,7 @@ open('/kaggle/working/submission.csv', 'w').write('id,predicted\\n')
 `);
     assert.equal(r.outcome, 'succeeded');
     assert.ok(r.durationMs < 20_000, `duration ${r.durationMs}`);
-    const sleepers = execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => /^sleep 300$/.test(l.trim()));
+    const sleepers = execFileSync('ps', ['-eo', 'args']).toString().split('\n').filter((l) => l.trim() === `sleep ${seconds}`);
     assert.deepEqual(sleepers, [], 'no kernel process survives on the host');
   });
 });
