@@ -55,7 +55,7 @@ class SharpImageSource implements ImageSource {
     readonly height: number,
     private readonly overview: Overview | null,
   ) {
-    this.blocks = new ScaledBlocks((region, size, channels) => this.readAlone(region, size, channels), width, height);
+    this.blocks = new ScaledBlocks((region, w, h, channels) => this.readAlone(region, w, h, channels), width, height);
   }
 
   /**
@@ -66,10 +66,11 @@ class SharpImageSource implements ImageSource {
    * is libvips's greyscale (luminance); alpha is dropped.
    *
    * A down-scaled square region on its scale's grid (`ScaledBlocks`: every window of a usual view)
-   * is the part of the whole image, extended with black and down-scaled, that the region covers:
-   * it is copied from down-scaled blocks that every window over them shares. It differs from the
-   * region resized on its own only on its outermost ring of pixels, which sees the image beyond
-   * the region instead of repeating the region's edge.
+   * is the part of the whole image down-scaled (its edges repeated, as libvips resizes a whole
+   * image), black beyond the image, that the region covers: it is copied from down-scaled blocks
+   * that every window over them shares. Inside the image it differs from the region resized on
+   * its own only on its outermost ring of pixels, which sees the image beyond the region instead
+   * of repeating the region's edge.
    */
   async read(region: Region, size: number, channels: 1 | 3): Promise<Float32Array> {
     return toPlanar(await this.readBytes(region, size, channels), channels, size);
@@ -80,15 +81,18 @@ class SharpImageSource implements ImageSource {
     this.checkOpen();
     checkRegion(region);
     if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`read size must be a positive integer, got ${size}`);
-    return (await this.blocks.read(region, size, channels)) ?? this.readAlone(region, size, channels);
+    return (await this.blocks.read(region, size, channels)) ?? this.readAlone(region, size, size, channels);
   }
 
-  /** The region resized on its own: one libvips call (two where it reaches past the image). */
-  private async readAlone(region: Region, size: number, channels: 1 | 3): Promise<Uint8Array> {
+  /**
+   * The region resized on its own to `width`×`height` (one libvips call, two where it reaches past
+   * the image): the part past the image is black before resizing.
+   */
+  private async readAlone(region: Region, width: number, height: number, channels: 1 | 3): Promise<Uint8Array> {
     this.checkOpen();
     const inside = intersect(region, this.width, this.height);
-    if (!inside) return new Uint8Array(channels * size * size);
-    const resize = region.width !== size || region.height !== size;
+    if (!inside) return new Uint8Array(channels * width * height);
+    const resize = region.width !== width || region.height !== height;
     let pipeline: Sharp;
     if (sameRegion(inside, region)) {
       pipeline = colour(this.open().extract(toSharp(inside)), channels);
@@ -109,10 +113,10 @@ class SharpImageSource implements ImageSource {
       pipeline = sharp(padded, { raw: { width: region.width, height: region.height, channels } });
       if (channels === 1) pipeline = pipeline.toColourspace('b-w');
     }
-    if (resize) pipeline = pipeline.resize(size, size, { fit: 'fill', kernel: 'linear' });
+    if (resize) pipeline = pipeline.resize(width, height, { fit: 'fill', kernel: 'linear' });
     const { data, info } = await pipeline.raw().toBuffer({ resolveWithObject: true });
-    if (info.channels !== channels || info.width !== size || info.height !== size) {
-      throw new Error(`image ${this.id}: read ${info.width}x${info.height}x${info.channels}, expected ${size}x${size}x${channels}`);
+    if (info.channels !== channels || info.width !== width || info.height !== height) {
+      throw new Error(`image ${this.id}: read ${info.width}x${info.height}x${info.channels}, expected ${width}x${height}x${channels}`);
     }
     return data;
   }

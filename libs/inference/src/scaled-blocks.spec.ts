@@ -24,12 +24,12 @@ describe('blockGridFor', () => {
  * of X, Y and the channel: what a lone read of any region on the grid returns, margins included.
  */
 function syntheticReader(unitIn: number, unitOut: number, reads: Region[]): RegionReader {
-  return async (region, size, channels) => {
+  return async (region, width, height, channels) => {
     reads.push(region);
-    assert.equal(region.width * unitOut, size * unitIn, 'a block is read at the view scale');
+    assert.deepEqual([region.width * unitOut, region.height * unitOut], [width * unitIn, height * unitIn], 'a block is read at the view scale');
     const [ox, oy] = [(region.x / unitIn) * unitOut, (region.y / unitIn) * unitOut];
-    const out = new Uint8Array(size * size * channels);
-    for (let y = 0; y < size; y++) for (let x = 0; x < size; x++) for (let c = 0; c < channels; c++) out[(y * size + x) * channels + c] = value(ox + x, oy + y, c);
+    const out = new Uint8Array(width * height * channels);
+    for (let y = 0; y < height; y++) for (let x = 0; x < width; x++) for (let c = 0; c < channels; c++) out[(y * width + x) * channels + c] = value(ox + x, oy + y, c);
     return out;
   };
 }
@@ -38,8 +38,8 @@ const value = (x: number, y: number, c: number) => (x * 7 + y * 13 + c * 101 + 1
 /** `reader`, whose first read is recorded in `reads` and fails with `message`. */
 function failingOnce(reader: RegionReader, reads: Region[], message: string): RegionReader {
   let failed = false;
-  return async (region, size, channels) => {
-    if (failed) return reader(region, size, channels);
+  return async (region, width, height, channels) => {
+    if (failed) return reader(region, width, height, channels);
     failed = true;
     reads.push(region);
     throw new Error(message);
@@ -54,6 +54,8 @@ describe('ScaledBlocks', () => {
     const reads: Region[] = [];
     const blocks = new ScaledBlocks(syntheticReader(16, 5, reads), width, height);
     let onGrid = 0;
+    // Inside the image: the made-up down-scaled image itself (it ends at 1920 × 1600).
+    const expectedAt = (x: number, y: number, c: number) => (x < 1920 && y < 1600 ? value(x, y, c) : 0);
     for (const channels of [3, 1] as const) {
       for (const w of planWindows(width, height, view)) {
         const got = await blocks.read(w, view.size, channels);
@@ -63,16 +65,37 @@ describe('ScaledBlocks', () => {
         for (let y = 0; y < view.size; y++) {
           for (let x = 0; x < view.size; x++) {
             for (let c = 0; c < channels; c++) {
-              if (got[(y * view.size + x) * channels + c] !== value(ox + x, oy + y, c)) assert.fail(`window (${w.x}, ${w.y}) pixel (${x}, ${y}) c${c}`);
+              if (got[(y * view.size + x) * channels + c] !== expectedAt(ox + x, oy + y, c)) assert.fail(`window (${w.x}, ${w.y}) pixel (${x}, ${y}) c${c}`);
             }
           }
         }
       }
     }
     assert.equal(onGrid, 2 * 11 * 9);
-    // 6144 × 5120 at 5/16 is 1920 × 1600: 2 × 2 blocks of 960 for each channel count, each read once.
+    // 6144 × 5120 at 5/16 is 1920 × 1600: 2 × 2 blocks of 960 for each channel count, each read
+    // once, with its 16 px margin where that lies inside the image (every block here has an edge).
     assert.equal(reads.length, 2 * 2 * 2);
-    for (const r of reads) assert.deepEqual([r.width, r.height, (r.x + 16) % 3072, (r.y + 16) % 3072], [3104, 3104, 0, 0]);
+    const [w0, w1, h1] = [3072 + 16, 6144 - 3056, 5120 - 3056];
+    assert.deepEqual(
+      reads.slice(0, 4).map((r) => [r.x, r.y, r.width, r.height]),
+      [[0, 0, w0, w0], [3056, 0, w1, w0], [0, 3056, w0, h1], [3056, 3056, w1, h1]],
+    );
+  });
+
+  it('past the image: black, and where the image is not whole steps, its last blocks read padded', async () => {
+    const reads: Region[] = [];
+    // 6150 is not a whole number of 16 px steps: the right-hand blocks are read with their margins, padded.
+    const blocks = new ScaledBlocks(syntheticReader(16, 5, reads), 6150, 1000);
+    const past = await blocks.read({ x: 0, y: 512, width: 1024, height: 1024 }, 320, 1);
+    // 1000 px is 312.5 down-scaled: whole steps end at 992 px (310); the bottom blocks are read padded,
+    // so the reader (black past the image, here the made-up image everywhere) answers for every row.
+    assert.ok(past);
+    assert.deepEqual([reads[0]!.x, reads[0]!.y, reads[0]!.width, reads[0]!.height], [-16, -16, 3104, 3104]);
+    const square = new ScaledBlocks(syntheticReader(16, 5, reads), 2048, 1024);
+    const edge = await square.read({ x: 1024, y: 512, width: 1024, height: 1024 }, 320, 1);
+    assert.deepEqual([reads[1]!.x, reads[1]!.y, reads[1]!.width, reads[1]!.height], [0, 0, 2048, 1024], 'clipped to the image, no padding');
+    // Rows past the image (y ≥ 1024 px, 320 down-scaled: window rows from 160) are black.
+    for (let y = 0; y < 320; y++) for (let x = 0; x < 320; x++) assert.equal(edge![y * 320 + x], y < 160 ? value(320 + x, 160 + y, 0) : 0, `(${x}, ${y})`);
   });
 
   it('answers null for a window off the grid (read alone)', async () => {

@@ -51,9 +51,9 @@ export function blockGridFor(side: number, size: number): BlockGrid | null {
 
 /**
  * Reads `region` (which may reach past the image: outside pixels are black) resized to
- * `size`×`size`, as interleaved 8-bit HWC with `channels` channels: a lone read.
+ * `width`×`height`, as interleaved 8-bit HWC with `channels` channels: a lone read.
  */
-export type RegionReader = (region: Region, size: number, channels: 1 | 3) => Promise<Uint8Array>;
+export type RegionReader = (region: Region, width: number, height: number, channels: 1 | 3) => Promise<Uint8Array>;
 
 /** One grid's blocks, least recently used first. */
 interface BlockSet {
@@ -64,15 +64,18 @@ interface BlockSet {
 }
 
 /**
- * Down-scaled window reads served from shared blocks: the image, extended with black and
- * down-scaled as a whole by the window's scale, is cut into square blocks; a block is read once
- * (a lone read of the block with a margin around it, which the resize kernel reaches into and
- * which is then dropped), and a window is copied together from the blocks it covers.
+ * Down-scaled window reads served from shared blocks: the image, down-scaled as a whole by the
+ * window's scale (its edges repeated, as a resize of the whole image does) with black beyond it,
+ * is cut into square blocks; a block is read once (a lone read of the block with a margin around
+ * it that the resize kernel reaches into and that is then dropped, clipped to the image), and a
+ * window is copied together from the blocks it covers.
  *
- * The pixels are those of a lone read of the window everywhere but on the window's outermost ring
- * of down-scaled pixels, where a lone read repeats the window's own edge and a block read sees the
- * image beyond it, as a down-scaled whole image does (so overlapping windows agree where they
- * overlap).
+ * Inside the image the pixels are those of a lone read of the window everywhere but on the
+ * window's outermost ring of down-scaled pixels, where a lone read repeats the window's own edge
+ * and a block read sees the image beyond it (so overlapping windows agree where they overlap).
+ * Where the image's width or height is not a whole number of the scale's steps, the blocks along
+ * that edge are read with black past the image before resizing, as a lone read of a window past
+ * the image is.
  *
  * Blocks are kept for three block columns (or rows) along the image's longer side: windows move
  * along one axis band by band, and each block is used by every window over it before it is
@@ -181,15 +184,29 @@ export class ScaledBlocks {
   }
 
   private async readBlock(set: BlockSet, bx: number, by: number): Promise<Uint8Array> {
-    const { blockIn, blockOut, marginIn, marginOut } = set.grid;
+    const { unitIn, unitOut, blockIn, blockOut, marginIn, marginOut } = set.grid;
     const { channels } = set;
-    const side = blockIn + 2 * marginIn;
-    const outSide = blockOut + 2 * marginOut;
-    const read = await this.readRegion({ x: bx * blockIn - marginIn, y: by * blockIn - marginIn, width: side, height: side }, outSide, channels);
     const block = new Uint8Array(blockOut * blockOut * channels);
-    for (let y = 0; y < blockOut; y++) {
-      const from = ((y + marginOut) * outSide + marginOut) * channels;
-      block.set(read.subarray(from, from + blockOut * channels), y * blockOut * channels);
+    // The block with its margin at full resolution, and the part of it inside the image.
+    const side = blockIn + 2 * marginIn;
+    const [x0, y0] = [bx * blockIn - marginIn, by * blockIn - marginIn];
+    const [ix0, iy0] = [Math.max(0, x0), Math.max(0, y0)];
+    const [ix1, iy1] = [Math.min(this.width, x0 + side), Math.min(this.height, y0 + side)];
+    if (ix0 >= ix1 || iy0 >= iy1) return block; // wholly past the image: black
+    // The inside part when it is whole steps (no padding: the resize repeats the image's edges);
+    // else the whole block and margin, black past the image.
+    let part: Region = { x: ix0, y: iy0, width: ix1 - ix0, height: iy1 - iy0 };
+    if (part.width % unitIn !== 0 || part.height % unitIn !== 0) part = { x: x0, y: y0, width: side, height: side };
+    const toOut = (length: number) => (length / unitIn) * unitOut;
+    const [pw, ph] = [toOut(part.width), toOut(part.height)];
+    const read = await this.readRegion(part, pw, ph, channels);
+    // The read's place among the down-scaled pixels of block and margin; what of it is the block's.
+    const [px, py] = [toOut(part.x - x0), toOut(part.y - y0)];
+    const [cx0, cx1] = [Math.max(px, marginOut), Math.min(px + pw, marginOut + blockOut)];
+    const [cy0, cy1] = [Math.max(py, marginOut), Math.min(py + ph, marginOut + blockOut)];
+    for (let y = cy0; y < cy1 && cx0 < cx1; y++) {
+      const from = ((y - py) * pw + (cx0 - px)) * channels;
+      block.set(read.subarray(from, from + (cx1 - cx0) * channels), ((y - marginOut) * blockOut + (cx0 - marginOut)) * channels);
     }
     return block;
   }
