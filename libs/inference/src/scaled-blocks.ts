@@ -10,8 +10,7 @@ import type { Region } from './types.js';
  * A block's side at full resolution is about this many pixels. Larger blocks pay less per pixel
  * for a libvips call's fixed cost and for the neighbouring tiles their margins reach into (6144 px
  * bench slide, 512 px tiles, CPU per window: 1024 ~7 ms, 2048 ~3.6 ms, 3072 ~2.7 ms), but read
- * more background that the tissue check would have skipped, and a block past the image's edge is
- * padded at full resolution (4096 on that slide: ~9 ms).
+ * more background that the tissue check would have skipped, and hold more memory.
  */
 const TARGET_BLOCK_IN = 3072;
 /** Down-scaled pixels read around a block and dropped: more than the linear kernel's reach (one pixel). */
