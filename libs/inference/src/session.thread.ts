@@ -58,6 +58,16 @@ interface Member {
   fixedBatch: number | null;
 }
 
+/** What every session of the thread shares: quiet logs, its intra-op threads and their spinning. */
+function threadOptions(config: ThreadConfig): ort.InferenceSession.SessionOptions {
+  return {
+    logSeverityLevel: 3, // errors only: a student's model may make onnxruntime warn on every run
+    ...(config.intraOpThreads !== undefined ? { intraOpNumThreads: config.intraOpThreads } : {}),
+    // onnxruntime's session config key session.intra_op.allow_spinning (see PredictorOptions.spinning).
+    ...(config.spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
+  };
+}
+
 async function load(models: Uint8Array[], config: ThreadConfig): Promise<Member[]> {
   const count = models.length;
   const labelOf = (i: number) => (count > 1 ? `model ${i + 1} of ${count}: ` : '');
@@ -81,10 +91,7 @@ async function load(models: Uint8Array[], config: ThreadConfig): Promise<Member[
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
     interOpNumThreads: 1,
-    logSeverityLevel: 3, // errors only: a student's model may make onnxruntime warn on every run
-    ...(config.intraOpThreads !== undefined ? { intraOpNumThreads: config.intraOpThreads } : {}),
-    // onnxruntime's session config key session.intra_op.allow_spinning (see PredictorOptions.spinning).
-    ...(config.spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
+    ...threadOptions(config),
   };
   const loaded: Member[] = [];
   try {
@@ -347,9 +354,7 @@ async function start(config: ThreadConfig): Promise<Loaded | null> {
       config.outputKind === 'logits'
         ? await ort.InferenceSession.create(sigmoidModel(), {
             executionProviders: ['cpu'],
-            logSeverityLevel: 3,
-            ...(config.intraOpThreads !== undefined ? { intraOpNumThreads: config.intraOpThreads } : {}),
-            ...(config.spinning ? {} : { extra: { session: { intra_op: { allow_spinning: '0' } } } }),
+            ...threadOptions(config),
           })
         : null;
     return { members, outputChannels, activation };
