@@ -163,6 +163,34 @@ describe('createPredictor runs models', () => {
     assertClose(output, new Array(4).fill((sigmoid(-2) + sigmoid(3)) / 2), 1e-7);
   });
 
+  it('applies the sigmoid inside the graph, whatever names the graph already uses', async () => {
+    // The model's own values are called what the appended Sigmoid would be called by default.
+    const taken = buildModel({
+      nodes: [node('Identity', ['image'], ['holdout_probabilities']), node('Neg', ['holdout_probabilities'], ['holdout_probabilities_1']), node('Neg', ['holdout_probabilities_1'], ['mask'])],
+      inputs: [tensorValue('image', ['N', 1, 'H', 'W'])],
+      outputs: [tensorValue('mask', ['N', 1, 'H', 'W'])],
+    });
+    const p = await predictor({ models: [taken], outputKind: 'logits' });
+    const input = ramp(1, 1, 4, 8).map((x) => x - 4);
+    assertClose(await p.run(input, 1, 1, 4), [...input].map((x) => 1 / (1 + Math.exp(-x))), 1e-7);
+  });
+
+  it('takes infinite logits as certain probabilities and still refuses NaN logits', async () => {
+    const certain = await predictor({ models: [constantModel(Infinity), constantModel(-Infinity)], outputKind: 'logits' });
+    assert.deepEqual([...(await certain.run(ramp(1, 3, 2), 1, 3, 2))], [0.5, 0.5, 0.5, 0.5]);
+    const broken = await predictor({ models: [nanModel()], outputKind: 'logits' });
+    await rejectsWith(broken.run(ramp(1, 3, 2), 1, 3, 2), 'MODEL_OUTPUT_NAN', /4 NaN and 0 infinite values out of 4/);
+  });
+
+  it('refuses logits of another type by name, not with a Sigmoid that cannot take them', async () => {
+    const halves = buildModel({
+      nodes: [node('Cast', ['image'], ['mask'], [{ name: 'to', type: 2, i: 10 }])],
+      inputs: [tensorValue('image', ['N', 1, 'H', 'W'])],
+      outputs: [tensorValue('mask', ['N', 1, 'H', 'W'], 10)],
+    });
+    await rejectsWith(createPredictor({ models: [halves], outputKind: 'logits' }), 'MODEL_OUTPUT_TYPE', /output is float16; it must be float32/);
+  });
+
   it('answers concurrent runs each with its own result', async () => {
     const p = await predictor({ models: [identityModel({ channels: 1 })] });
     const inputs = [1, 2, 3, 4].map((k) => ramp(1, 1, 4, k));
