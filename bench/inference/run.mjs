@@ -147,6 +147,8 @@ async function overheadCase() {
         const noModel = await pipelineRun(slide, instantPredictor(predictor.outputChannels), cfg);
         const pair = {
           pipelineSeconds: p.seconds,
+          modelBusySeconds: p.modelBusySeconds,
+          firstCallSeconds: p.firstCallSeconds,
           bareSeconds: bare.seconds,
           noModelSeconds: noModel.seconds,
           pipelineCpuSeconds: p.cpuSeconds,
@@ -189,6 +191,14 @@ async function overheadCase() {
             pipelineMegapixelsPerSecond: round(megapixels / pipelineSeconds),
             bareMegapixelsPerSecond: round(megapixels / bareSeconds),
             overheadRatio: round(overheadRatio, 3),
+            // Where the overhead goes: pipelineSeconds = modelBusySeconds (a call in flight) + the
+            // time the model waited on the pipeline, of which firstCallSeconds is the start (opening
+            // the image, the first windows' tissue checks and reads). modelSlowdown = modelBusy /
+            // bare - 1 is the model's calls taking longer than bare ones: the predictor's thread and
+            // its messages, and the pipeline's work on the same cores.
+            modelBusySeconds: round(med('modelBusySeconds'), 3),
+            firstCallSeconds: round(med('firstCallSeconds'), 3),
+            modelSlowdown: round(median(pairs.map((x) => x.modelBusySeconds / x.bareSeconds - 1)), 3),
             // The same pipeline with a model that answers at once (zeros): reads, tissue checks,
             // normalisation, TTA, blending and RLE alone. They overlap the model in a real run,
             // but only where a core is free.
@@ -227,13 +237,21 @@ function overheadModel() {
  */
 async function pipelineRun(slide, predictor, config) {
   const calls = [];
+  // When each call went out and came back: the model is busy from one to the other (the pipeline
+  // has one call in flight at a time), and waits on the pipeline the rest of the time.
+  const spans = [];
   const counting = {
     get outputChannels() {
       return predictor.outputChannels;
     },
     run(input, batch, channels, size) {
       calls.push(batch);
-      return predictor.run(input, batch, channels, size);
+      const span = [performance.now(), NaN];
+      spans.push(span);
+      return predictor.run(input, batch, channels, size).then((output) => {
+        span[1] = performance.now();
+        return output;
+      });
     },
     // The worker hands the pipeline the predictor itself: its recycled input buffers too.
     inputBuffer: predictor.inputBuffer ? (length) => predictor.inputBuffer(length) : undefined,
@@ -249,7 +267,9 @@ async function pipelineRun(slide, predictor, config) {
   } finally {
     await source.close();
   }
-  return { seconds: seconds(start), cpuSeconds: cpuSeconds(cpu), calls, windows, windowsRun: calls.reduce((n, b) => n + b, 0) / config.tta.length };
+  const modelBusySeconds = spans.reduce((sum, [from, to]) => sum + (to - from), 0) / 1000;
+  const firstCallSeconds = spans.length > 0 ? (spans[0][0] - start) / 1000 : null;
+  return { seconds: seconds(start), cpuSeconds: cpuSeconds(cpu), calls, windows, windowsRun: calls.reduce((n, b) => n + b, 0) / config.tta.length, modelBusySeconds, firstCallSeconds };
 }
 
 /**
