@@ -15,7 +15,7 @@ export interface PredictorOptions {
    * buffer is still copied. For callers done with the bytes (the worker, after `checkModelFor`).
    */
   transferModels?: boolean;
-  /** `logits` get a sigmoid before averaging; `probabilities` are averaged as they are. */
+  /** `logits` get a sigmoid (inside each model's graph) before averaging; `probabilities` are averaged as they are. */
   outputKind: 'logits' | 'probabilities';
   /**
    * Expected output channels (PipelineConfig.output.channels). Optional when every model fixes its
@@ -54,7 +54,7 @@ export type PredictorErrorCode =
   | 'MODEL_RUN_FAILED' // onnxruntime failed while running the model (e.g. a shape error inside the graph)
   | 'MODEL_OUTPUT_TYPE' // the output is not float32
   | 'MODEL_OUTPUT_SHAPE' // the output is not N×K×S×S for an N×C×S×S input, or K is not the expected count
-  | 'MODEL_OUTPUT_NAN' // the output holds NaN or ±Infinity
+  | 'MODEL_OUTPUT_NAN' // the output holds NaN, or ±Infinity where it is probabilities (infinite logits are probabilities of 0 or 1)
   | 'EXECUTION_PROVIDER_UNAVAILABLE' // CUDA requested but its binaries or drivers are missing
   | 'PREDICTOR_CRASHED' // the inference thread died
   | 'PREDICTOR_CLOSED'; // run() after (or during) close()
