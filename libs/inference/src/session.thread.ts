@@ -168,15 +168,15 @@ async function predict(request: Extract<ToThread, { type: 'run' }>, loaded: Load
 /**
  * The model with logits turned into probabilities, 1 / (1 + e^-x), inside its own graph: the bytes
  * as uploaded, followed by a ModelProto fragment whose graph holds one Sigmoid node on the model's
- * output and a new graph output for it. Protobuf merges a repeated embedded message field into the
- * one before it, so onnxruntime reads one graph with the node and the output appended; nothing of
- * the student's file is decoded and re-encoded. The run then fetches only the new output.
+ * output and a new graph output for it. A protobuf parser merges a second occurrence of a message
+ * field (the graph) into the first, appending to its repeated fields, so onnxruntime reads one graph
+ * with the node and the output added at the end; nothing of the student's file is decoded and
+ * re-encoded. The run then fetches only the new output.
  *
  * The same work as a one-node Sigmoid session run after the model, without that second run: each
- * call costs one onnxruntime run instead of two, and the logits are never copied out. Measured on
- * the HuBMAP baseline (44 calls of 6 patches of 320 px), the second session took 1.5 ms a call and
- * its output's allocation slowed the model's own runs. Non-finite logits become 0 or 1, which are
- * probabilities; NaN stays NaN and is refused.
+ * call costs one onnxruntime run instead of two, and the logits are never copied out (on the HuBMAP
+ * baseline, 6 patches of 320 px a call, the second run took 1.5 ms a call). Infinite logits become
+ * 0 or 1, which are probabilities; NaN stays NaN and is refused.
  */
 function withSigmoid(bytes: Uint8Array, model: OnnxModel): { bytes: Uint8Array; output: string } | null {
   const graph = model.graph ?? {};
