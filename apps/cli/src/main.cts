@@ -51,6 +51,7 @@ Run holdout <command> --help for the command's options. A student's session:
 
 A model's local CV, then the model itself:
   holdout predict -c glomeruli --model model.onnx --images data/train --out train-predictions.csv
+  holdout score --metric dice --solution data/train.csv --submission train-predictions.csv --images data/train
   holdout competitions submit -c glomeruli --model model.onnx -m "unet, flip TTA" --wait
 `;
 

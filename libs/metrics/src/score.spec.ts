@@ -43,6 +43,25 @@ describe('scoreSubmission: results', () => {
     assert.ok(lo >= 2 / 3 && hi <= 1 && lo < hi);
   });
 
+  it('takes the sizes of a solution without height and width from the caller (HuBMAP train.csv)', async () => {
+    const sizes = new Map([
+      ['a', { height: 2, width: 2 }],
+      ['b', { height: 3, width: 5 }],
+      ['c', { height: 2, width: 2 }],
+    ]);
+    const submission = 'id,predicted\na,1 1\nb,3 2 7 3 15 1\nc,\n';
+    const full = await score('dice', DICE_SOLUTION, submission);
+    const bare = 'id,encoding,Usage\na,1 2,Public\nb,2 2 7 3 14 2,Private\nc,,Public\n';
+    const given = await scoreSubmission({ metric: 'dice', solution: text(bare), submission: text(submission), sizes });
+    assert.deepEqual(given, full);
+    // A size still bounds the runs; an id with no size is named; without sizes the columns are required.
+    const small = new Map([...sizes, ['b', { height: 2, width: 5 }]]);
+    await assert.rejects(scoreSubmission({ metric: 'dice', solution: text(bare), submission: text(submission), sizes: small }), (e: ScoringError) => e.code === 'run_out_of_image' && e.row === 3 && /2x5 image/.test(e.message));
+    const missing = new Map([...sizes].filter(([id]) => id !== 'c'));
+    await assert.rejects(scoreSubmission({ metric: 'dice', solution: text(bare), submission: text(submission), sizes: missing }), (e: ScoringError) => e.code === 'invalid_dimensions' && e.row === 4 && /no image has this id/.test(e.message));
+    assert.equal((await rejection('dice', bare, submission)).code, 'bad_header');
+  });
+
   it('treats a solution without Usage as all public', async () => {
     const r = await score('dice', 'id,height,width,encoding\na,1,4,1 2\n', 'id,predicted\na,1 2\n');
     assert.equal(r.public!.score, 1);

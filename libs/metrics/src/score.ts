@@ -29,6 +29,12 @@ export interface ScoreOptions {
   rleOrder?: RleOrder;
   /** Bootstrap settings for the split intervals (default 1000 resamples, 95 %, fixed seed). */
   bootstrap?: BootstrapOptions;
+  /**
+   * Each image's size by id, for a solution without `height` and `width` columns (HuBMAP's
+   * `train.csv` is `id,encoding`, as Kaggle's was): `holdout score --images DIR` reads them from the
+   * images. A solution that has the columns is read as always.
+   */
+  sizes?: ReadonlyMap<string, { height: number; width: number }>;
 }
 
 /** The score of one split of the solution (Usage = Public or Private). */
@@ -92,7 +98,7 @@ async function score(options: ScoreOptions, passes: number): Promise<ScoreResult
   };
   try {
     await warmUp(metric, score);
-    const solution = new SolutionReader(metric);
+    const solution = new SolutionReader(metric, options.sizes);
     await pump(options.solution, take('solution'), new CsvReader('solution', solution), 'solution', (bytes) => metric === 'instance-map' && solution.truth.expect(bytes));
     if (solution.images.length === 0) throw new ScoringError('empty_solution', 'solution: the file has no images', null);
 
@@ -454,19 +460,30 @@ class SolutionReader {
   /** The previous row's image. */
   private last: Image | null = null;
 
-  constructor(private readonly metric: MetricName) {
+  /** Sizes by id when the solution has no height and width columns (see `ScoreOptions.sizes`). */
+  private sizesById: ReadonlyMap<string, { height: number; width: number }> | null = null;
+
+  constructor(
+    private readonly metric: MetricName,
+    private readonly sizes: ScoreOptions['sizes'],
+  ) {
     this.rle = new RleSink(metric === 'instance-map' ? this.truth : null);
   }
 
   header(names: string[]): FieldSink[] {
     const rleColumn = this.metric === 'dice' ? 'encoding' : 'annotation';
-    const expected = `id,height,width,${rleColumn} and optionally Usage`;
-    const at = mapColumns('solution', names, ['id', 'height', 'width', rleColumn], ['usage'], true, expected);
+    const lower = names.map((n) => n.toLowerCase());
+    const sized = this.sizes !== undefined && !lower.includes('height') && !lower.includes('width');
+    const expected = sized ? `id,${rleColumn} and optionally height, width and Usage` : `id,height,width,${rleColumn} and optionally Usage`;
+    const at = mapColumns('solution', names, sized ? ['id', rleColumn] : ['id', 'height', 'width', rleColumn], ['usage'], true, expected);
+    this.sizesById = sized ? this.sizes! : null;
     this.hasUsage = at.has('usage');
     const sinks: FieldSink[] = names.map(() => new IgnoreSink());
     sinks[at.get('id')!] = this.id;
-    sinks[at.get('height')!] = this.height;
-    sinks[at.get('width')!] = this.width;
+    if (!sized) {
+      sinks[at.get('height')!] = this.height;
+      sinks[at.get('width')!] = this.width;
+    }
     sinks[at.get(rleColumn)!] = this.rle;
     if (this.hasUsage) sinks[at.get('usage')!] = this.usage;
     return sinks;
@@ -482,6 +499,7 @@ class SolutionReader {
       img !== null &&
       this.metric === 'instance-map' &&
       this.id.repeated &&
+      this.sizesById === null &&
       this.height.repeated &&
       this.width.repeated &&
       (this.usage.repeated || !this.hasUsage) &&
@@ -507,8 +525,7 @@ class SolutionReader {
       if (id === '') throw new ScoringError('malformed_csv', describe('solution', row, null, 'the id is empty'), row);
       img = this.byId.get(id);
     }
-    const height = this.dimension(this.height, 'height', row, id);
-    const width = this.dimension(this.width, 'width', row, id);
+    const { height, width } = this.sizesById ? this.givenSize(row, id) : { height: this.dimension(this.height, 'height', row, id), width: this.dimension(this.width, 'width', row, id) };
     const pixels = height * width;
     const limit = this.metric === 'dice' ? MAX_PIXELS : MAX_INSTANCE_PIXELS;
     if (pixels > limit) {
@@ -553,6 +570,12 @@ class SolutionReader {
     }
     this.last = img;
     if (this.metric === 'instance-map' && !rle.empty) this.truth.add(rle, row, img, true);
+  }
+
+  private givenSize(row: number, id: string): { height: number; width: number } {
+    const size = this.sizesById!.get(id);
+    if (!size) throw new ScoringError('invalid_dimensions', describe('solution', row, id, 'the solution gives no height and width, and no image has this id'), row);
+    return size;
   }
 
   private dimension(sink: TextSink, name: string, row: number, id: string): number {

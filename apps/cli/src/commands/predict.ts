@@ -34,8 +34,8 @@ be reached.
 
 Example (local CV on the train images):
   holdout predict -c glomeruli --model model.onnx --images data/train --out train-predictions.csv
-  holdout score --metric dice --solution train-solution.csv --submission train-predictions.csv
-where train-solution.csv holds the train masks in the solution's form (id,height,width,encoding).
+  holdout score --metric dice --solution data/train.csv --submission train-predictions.csv --images data/train
+(--images gives each image's size where the masks' CSV has none, as HuBMAP's train.csv).
 `;
 
 // The competition and inference libraries load sharp and onnxruntime (about a second): they are
@@ -186,6 +186,15 @@ async function listImages(dir: string): Promise<Omit<ImageFile, 'width' | 'heigh
   }
   if (byId.size === 0) throw new CliError(`${dir} holds no images (${IMAGE_EXTENSIONS.join(', ')})`, EXIT.usage);
   return [...byId.values()].sort((a, b) => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+}
+
+/**
+ * The size of each image of `dir` by id, found as `--images` finds them: for `holdout score
+ * --images`, whose solution (HuBMAP's train.csv) may give no sizes.
+ */
+export async function imageSizes(dir: string): Promise<Map<string, { height: number; width: number }>> {
+  const images = await readHeaders(await listImages(dir));
+  return new Map(images.map((i) => [i.id, { height: i.height, width: i.width }]));
 }
 
 /** Each image's size from its header: an unreadable file is named before any model runs. */

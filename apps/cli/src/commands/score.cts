@@ -10,6 +10,7 @@ interface ScoreCommandOptions {
   solution: string;
   submission: string;
   rleOrder?: string;
+  images?: string;
   json?: boolean;
 }
 
@@ -23,20 +24,27 @@ Options:
   --submission <file>    submission CSV (id,predicted)
   --rle-order <order>    RLE pixel order: column (HuBMAP) | row (Sartorius);
                          default column for dice, row for instance-map
+  --images <dir>         the images the solution describes: each one's size is read from
+                         its file when the solution has no height and width columns
+                         (HuBMAP's train.csv is id,encoding)
   --json                 print one JSON object (errors as {"error":{code,message,row}})
   -h, --help             show this help
 
 Exit codes: 0 scored, 2 invalid solution or submission, 1 bad command line.
+
+Local CV on the train images (holdout predict runs the server's model pipeline):
+  holdout predict -c glomeruli --model model.onnx --images data/train --out train-predictions.csv
+  holdout score --metric dice --solution data/train.csv --submission train-predictions.csv --images data/train
 `;
 
 /**
  * `holdout score --metric dice|instance-map --solution S.csv --submission P.csv
- *  [--rle-order column|row] [--json]`
+ *  [--rle-order column|row] [--images DIR] [--json]`
  */
 export async function run(args: string[]): Promise<void> {
   const line = parseCommandLine(args, {
     usage: USAGE,
-    options: { metric: { type: 'string' }, solution: { type: 'string' }, submission: { type: 'string' }, 'rle-order': { type: 'string' }, json: { type: 'boolean' } },
+    options: { metric: { type: 'string' }, solution: { type: 'string' }, submission: { type: 'string' }, 'rle-order': { type: 'string' }, images: { type: 'string' }, json: { type: 'boolean' } },
     required: ['metric', 'solution', 'submission'],
   });
   if (line === null) return;
@@ -46,23 +54,41 @@ export async function run(args: string[]): Promise<void> {
     solution: v.solution as string,
     submission: v.submission as string,
     rleOrder: v['rle-order'] as string | undefined,
+    images: v.images as string | undefined,
     json: v.json === true,
   });
 }
 
 async function runScore(opts: ScoreCommandOptions): Promise<number> {
   let result: ScoreResult;
+  let sizes: Map<string, { height: number; width: number }> | undefined;
+  if (opts.images !== undefined) {
+    // Loaded only here: image headers need sharp, which the plain score path never pays for.
+    const { imageSizes } = await import('./predict.js');
+    const { CliError } = await import('../client/errors.js');
+    try {
+      sizes = await imageSizes(opts.images);
+    } catch (err) {
+      if (!(err instanceof CliError)) throw err;
+      writeOut(2, `error: ${err.message}\n`);
+      return err.exitCode;
+    }
+  }
   try {
     result = await scoreSubmission({
       metric: opts.metric as MetricName,
       solution: opts.solution,
       submission: opts.submission,
       rleOrder: opts.rleOrder as RleOrder | undefined,
+      sizes,
     });
   } catch (err) {
     if (!(err instanceof ScoringError)) throw err;
     if (opts.json) writeOut(1, `${JSON.stringify({ error: err.toJSON() })}\n`);
-    else writeOut(2, `error (${err.code}): ${err.message}\n`);
+    else {
+      const hint = err.code === 'bad_header' && opts.images === undefined && /missing column height/.test(err.message) ? ' (give --images DIR to read each image\'s size from the images)' : '';
+      writeOut(2, `error (${err.code}): ${err.message}${hint}\n`);
+    }
     return EXIT_INVALID_INPUT;
   }
   // The documented JSON: the per-image split stays inside the platform.

@@ -1,10 +1,11 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { spawnSync } from 'node:child_process';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdir, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import sharp from 'sharp';
 
 // The compiled entry point beside this file's compiled copy: dist/commands/ -> dist/main.cjs.
 const MAIN = fileURLToPath(new URL('../main.cjs', import.meta.url));
@@ -39,6 +40,26 @@ describe('holdout score (CLI contract)', () => {
     assert.deepEqual(out.private, { score: 10 / 13, images: 1, interval: [10 / 13, 10 / 13] });
     assert.deepEqual(out.perImage, { a: 2 / 3, b: 10 / 13 });
     assert.equal(r.stdout.trim().split('\n').length, 1);
+  });
+
+  it('--images reads the sizes a solution without height and width leaves out (HuBMAP train.csv)', async () => {
+    await mkdir(file('images'));
+    // a: 2x2, b: 3 rows of 5 (sharp takes width, then height).
+    await sharp(Buffer.alloc(2 * 2 * 3), { raw: { width: 2, height: 2, channels: 3 } }).png().toFile(file('images/a.png'));
+    await sharp(Buffer.alloc(5 * 3 * 3), { raw: { width: 5, height: 3, channels: 3 } }).png().toFile(file('images/b.png'));
+    await writeFile(file('train.csv'), 'id,encoding,Usage\na,1 2,Public\nb,2 2 7 3 14 2,Private\n');
+    const withSizes = holdout(['score', '--metric', 'dice', '--solution', file('dice-solution.csv'), '--submission', file('dice-submission.csv'), '--json']);
+    const fromImages = holdout(['score', '--metric', 'dice', '--solution', file('train.csv'), '--submission', file('dice-submission.csv'), '--images', file('images'), '--json']);
+    assert.equal(fromImages.code, 0, fromImages.stderr);
+    assert.deepEqual(JSON.parse(fromImages.stdout), JSON.parse(withSizes.stdout));
+    // Without --images the sizes are missing, and the error says where to get them.
+    const without = holdout(['score', '--metric', 'dice', '--solution', file('train.csv'), '--submission', file('dice-submission.csv')]);
+    assert.equal(without.code, 2);
+    assert.match(without.stderr, /missing column height, width.*--images/s);
+    // A folder that is not there is a bad command line, named.
+    const nowhere = holdout(['score', '--metric', 'dice', '--solution', file('train.csv'), '--submission', file('dice-submission.csv'), '--images', file('nowhere')]);
+    assert.equal(nowhere.code, 1);
+    assert.match(nowhere.stderr, /nowhere: no such folder/);
   });
 
   it('scores instance-map with the row order (IoU 0.8 is not a hit at 0.8)', () => {
