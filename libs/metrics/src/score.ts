@@ -474,7 +474,7 @@ class SolutionReader {
     const rleColumn = this.metric === 'dice' ? 'encoding' : 'annotation';
     const lower = names.map((n) => n.toLowerCase());
     const sized = this.sizes !== undefined && !lower.includes('height') && !lower.includes('width');
-    const expected = sized ? `id,${rleColumn} and optionally height, width and Usage` : `id,height,width,${rleColumn} and optionally Usage`;
+    const expected = sized ? `id,${rleColumn} and optionally Usage (the sizes given by the caller)` : `id,height,width,${rleColumn} and optionally Usage`;
     const at = mapColumns('solution', names, sized ? ['id', rleColumn] : ['id', 'height', 'width', rleColumn], ['usage'], true, expected);
     this.sizesById = sized ? this.sizes! : null;
     this.hasUsage = at.has('usage');
