@@ -460,8 +460,8 @@ class SolutionReader {
   /** The previous row's image. */
   private last: Image | null = null;
 
-  /** Sizes by id when the solution has no height and width columns (see `ScoreOptions.sizes`). */
-  private sizesById: ReadonlyMap<string, { height: number; width: number }> | null = null;
+  /** Whether the rows' sizes come from `sizes`: the solution has no height and width columns. */
+  private sized = false;
 
   constructor(
     private readonly metric: MetricName,
@@ -473,10 +473,10 @@ class SolutionReader {
   header(names: string[]): FieldSink[] {
     const rleColumn = this.metric === 'dice' ? 'encoding' : 'annotation';
     const lower = names.map((n) => n.toLowerCase());
-    const sized = this.sizes !== undefined && !lower.includes('height') && !lower.includes('width');
+    this.sized = this.sizes !== undefined && !lower.includes('height') && !lower.includes('width');
+    const { sized } = this;
     const expected = sized ? `id,${rleColumn} and optionally Usage (the sizes given by the caller)` : `id,height,width,${rleColumn} and optionally Usage`;
     const at = mapColumns('solution', names, sized ? ['id', rleColumn] : ['id', 'height', 'width', rleColumn], ['usage'], true, expected);
-    this.sizesById = sized ? this.sizes! : null;
     this.hasUsage = at.has('usage');
     const sinks: FieldSink[] = names.map(() => new IgnoreSink());
     sinks[at.get('id')!] = this.id;
@@ -499,7 +499,7 @@ class SolutionReader {
       img !== null &&
       this.metric === 'instance-map' &&
       this.id.repeated &&
-      this.sizesById === null &&
+      !this.sized &&
       this.height.repeated &&
       this.width.repeated &&
       (this.usage.repeated || !this.hasUsage) &&
@@ -525,7 +525,7 @@ class SolutionReader {
       if (id === '') throw new ScoringError('malformed_csv', describe('solution', row, null, 'the id is empty'), row);
       img = this.byId.get(id);
     }
-    const { height, width } = this.sizesById ? this.givenSize(row, id) : { height: this.dimension(this.height, 'height', row, id), width: this.dimension(this.width, 'width', row, id) };
+    const { height, width } = this.sized ? this.givenSize(row, id) : { height: this.dimension(this.height, 'height', row, id), width: this.dimension(this.width, 'width', row, id) };
     const pixels = height * width;
     const limit = this.metric === 'dice' ? MAX_PIXELS : MAX_INSTANCE_PIXELS;
     if (pixels > limit) {
@@ -573,7 +573,7 @@ class SolutionReader {
   }
 
   private givenSize(row: number, id: string): { height: number; width: number } {
-    const size = this.sizesById!.get(id);
+    const size = this.sizes!.get(id);
     if (!size) throw new ScoringError('invalid_dimensions', describe('solution', row, id, 'the solution gives no height and width, and no image has this id'), row);
     return size;
   }
