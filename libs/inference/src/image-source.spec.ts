@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import sharp from 'sharp';
 import { openImage } from './image-source.js';
 import { planWindows } from './tiling.js';
-import type { ImageSource } from './types.js';
+import type { ImageSource, Region } from './types.js';
 
 // A 48x36 RGB test card: red = 5·x, green = 7·y, blue = 100.
 const [W, H] = [48, 36];
@@ -129,6 +129,18 @@ describe('openImage: reading regions', () => {
   });
 });
 
+/** A 64 px window read at 20 (RGB) is its part of `scaled` (the whole image, `w`×`h`, down-scaled), black beyond it. */
+function assertScaledWindow(got: Uint8Array, win: Region, scaled: Buffer, w: number, h: number): void {
+  const [ox, oy] = [(win.x * 20) / 64, (win.y * 20) / 64];
+  for (let y = 0; y < 20; y++) {
+    const row = Array.from({ length: 60 }, (_, i) => {
+      const [x, c] = [ox + Math.floor(i / 3), i % 3];
+      return x < w && oy + y < h ? scaled[((oy + y) * w + x) * 3 + c]! : 0;
+    });
+    assert.deepEqual(Array.from(got.subarray(y * 60, y * 60 + 60)), row, `window (${win.x}, ${win.y}) row ${y}`);
+  }
+}
+
 describe('openImage: down-scaled windows from shared blocks', () => {
   it('every window of a down-scaling view is its part of the whole image down-scaled, black beyond it', async () => {
     // 64 px windows every 32 px read at 20: 16 image pixels are 5 read ones, as HuBMAP's 1024 at 320.
@@ -138,17 +150,23 @@ describe('openImage: down-scaled windows from shared blocks', () => {
     const image = await openImage(join(dir, 'slide.tif'), 'slide');
     try {
       const windows = [...planWindows(SW, SH, view), { x: SW - 32, y: SH - 32, width: 64, height: 64 }];
-      for (const win of windows) {
-        const got = await image.readBytes!(win, view.size, 3);
-        const [ox, oy] = [(win.x * 20) / 64, (win.y * 20) / 64];
-        for (let y = 0; y < 20; y++) {
-          const row = Array.from({ length: 60 }, (_, i) => {
-            const [x, c] = [ox + Math.floor(i / 3), i % 3];
-            return x < w && oy + y < h ? scaled[((oy + y) * w + x) * 3 + c]! : 0;
-          });
-          assert.deepEqual(Array.from(got.subarray(y * 60, y * 60 + 60)), row, `window (${win.x}, ${win.y}) row ${y}`);
-        }
-      }
+      for (const win of windows) assertScaledWindow(await image.readBytes!(win, view.size, 3), win, scaled, w, h);
+    } finally {
+      await image.close();
+    }
+  });
+
+  it("an image's first windows, read at once before any block is in (each on its own), have the same pixels", async () => {
+    const view = { window: 64, size: 20, stride: 32 };
+    const [w, h] = [(SW * 20) / 64, (SH * 20) / 64];
+    const scaled = await sharp(join(dir, 'slide.tif')).resize(w, h, { fit: 'fill', kernel: 'linear' }).raw().toBuffer();
+    const windows = [...planWindows(SW, SH, view)];
+    // A corner, an edge, the far corner, one inside: the first four asked for are read on their own.
+    const asked = [windows[0]!, windows[1]!, windows.at(-1)!, windows[Math.floor(windows.length / 2) + 1]!];
+    const image = await openImage(join(dir, 'slide.tif'), 'slide');
+    try {
+      const got = await Promise.all(asked.map((win) => image.readBytes!(win, view.size, 3)));
+      asked.forEach((win, k) => assertScaledWindow(got[k]!, win, scaled, w, h));
     } finally {
       await image.close();
     }

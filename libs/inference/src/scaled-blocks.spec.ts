@@ -49,10 +49,12 @@ function failingOnce(reader: RegionReader, reads: Region[], message: string): Re
 describe('ScaledBlocks', () => {
   const [width, height] = [6144, 5120];
   const view = { window: 1024, size: 320, stride: 512 };
+  // The tests of the blocks themselves read no window on its own (see the last tests for those).
+  const blocksOnly = { firstOwnReads: 0 };
 
   it('copies every window of a view together from blocks, each block read once', async () => {
     const reads: Region[] = [];
-    const blocks = new ScaledBlocks(syntheticReader(16, 5, reads), width, height);
+    const blocks = new ScaledBlocks(syntheticReader(16, 5, reads), width, height, blocksOnly);
     let onGrid = 0;
     // Inside the image: the made-up down-scaled image itself (it ends at 1920 × 1600).
     const expectedAt = (x: number, y: number, c: number) => (x < 1920 && y < 1600 ? value(x, y, c) : 0);
@@ -85,13 +87,13 @@ describe('ScaledBlocks', () => {
   it('past the image: black, and where the image is not whole steps, its last blocks read padded', async () => {
     const reads: Region[] = [];
     // 6150 is not a whole number of 16 px steps: the right-hand blocks are read with their margins, padded.
-    const blocks = new ScaledBlocks(syntheticReader(16, 5, reads), 6150, 1000);
+    const blocks = new ScaledBlocks(syntheticReader(16, 5, reads), 6150, 1000, blocksOnly);
     const past = await blocks.read({ x: 0, y: 512, width: 1024, height: 1024 }, 320, 1);
     // 1000 px is 312.5 down-scaled: whole steps end at 992 px (310); the bottom blocks are read padded,
     // so the reader (black past the image, here the made-up image everywhere) answers for every row.
     assert.ok(past);
     assert.deepEqual([reads[0]!.x, reads[0]!.y, reads[0]!.width, reads[0]!.height], [-16, -16, 3104, 3104]);
-    const square = new ScaledBlocks(syntheticReader(16, 5, reads), 2048, 1024);
+    const square = new ScaledBlocks(syntheticReader(16, 5, reads), 2048, 1024, blocksOnly);
     const edge = await square.read({ x: 1024, y: 512, width: 1024, height: 1024 }, 320, 1);
     assert.deepEqual([reads[1]!.x, reads[1]!.y, reads[1]!.width, reads[1]!.height], [0, 0, 2048, 1024], 'clipped to the image, no padding');
     // Rows past the image (y ≥ 1024 px, 320 down-scaled: window rows from 160) are black.
@@ -107,7 +109,7 @@ describe('ScaledBlocks', () => {
 
   it('shares a block between windows read at once, and keeps no failed read', async () => {
     const reads: Region[] = [];
-    const blocks = new ScaledBlocks(failingOnce(syntheticReader(16, 5, reads), reads, 'disk on fire'), width, height);
+    const blocks = new ScaledBlocks(failingOnce(syntheticReader(16, 5, reads), reads, 'disk on fire'), width, height, blocksOnly);
     const w = { x: 0, y: 0, width: 1024, height: 1024 };
     await assert.rejects(blocks.read(w, 320, 3), /disk on fire/);
     const both = await Promise.all([blocks.read(w, 320, 3), blocks.read({ ...w, x: 512 }, 320, 3)]);
@@ -117,7 +119,7 @@ describe('ScaledBlocks', () => {
 
   it('prefetch starts the reads a later read uses, and a failed one is read again', async () => {
     const reads: Region[] = [];
-    const blocks = new ScaledBlocks(failingOnce(syntheticReader(16, 5, reads), reads, 'flaky disk'), width, height);
+    const blocks = new ScaledBlocks(failingOnce(syntheticReader(16, 5, reads), reads, 'flaky disk'), width, height, blocksOnly);
     const w = { x: 0, y: 0, width: 1024, height: 1024 };
     blocks.prefetch(w, 320, 3); // fails in the background, with no unhandled rejection
     await new Promise((resolve) => setImmediate(resolve));
@@ -132,7 +134,7 @@ describe('ScaledBlocks', () => {
   it('holds three block columns along the longer side, dropping the least recently used', async () => {
     const reads: Region[] = [];
     // 30720 × 46080 at 5/16: 9600 × 14400, 10 × 15 blocks of 960; 3 × (15 + 1) = 48 held.
-    const blocks = new ScaledBlocks(syntheticReader(16, 5, reads), 30720, 46080);
+    const blocks = new ScaledBlocks(syntheticReader(16, 5, reads), 30720, 46080, blocksOnly);
     const at = (bx: number, by: number) => blocks.read({ x: bx * 3072, y: by * 3072, width: 1024, height: 1024 }, 320, 1);
     for (let bx = 0; bx < 4; bx++) for (let by = 0; by < 15; by++) await at(bx, by);
     assert.equal(reads.length, 60);
@@ -140,5 +142,41 @@ describe('ScaledBlocks', () => {
     assert.equal(reads.length, 60);
     await at(0, 0); // dropped: the 12 oldest went
     assert.equal(reads.length, 61);
+  });
+
+  it("reads a grid's first windows on their own, with the blocks' pixels, and its blocks after them", async () => {
+    // The first window's own read: clipped to the image, or (1000 px is not whole 16 px steps) the window and margin, padded.
+    for (const [w, h, firstRead] of [
+      [6144, 5120, [0, 0, 1040, 1040]],
+      [6150, 1000, [-16, -16, 1056, 1056]],
+    ] as const) {
+      const reads: Region[] = [];
+      const blocks = new ScaledBlocks(syntheticReader(16, 5, reads), w, h);
+      const reference = new ScaledBlocks(syntheticReader(16, 5, []), w, h, blocksOnly);
+      const windows = [...planWindows(w, h, view)];
+      // Five windows asked for at once, the first four read alone: the first two, one past the
+      // image's bottom-right corner, one inside; the fifth waits for its blocks.
+      const asked = [windows[0]!, windows[1]!, windows.at(-1)!, windows[Math.floor(windows.length / 2)]!, windows[2]!];
+      const got = await Promise.all(asked.map((win) => blocks.read(win, view.size, 3)));
+      const expected = await Promise.all(asked.map((win) => reference.read(win, view.size, 3)));
+      asked.forEach((win, k) => assert.deepEqual(got[k], expected[k], `${w}×${h}: window (${win.x}, ${win.y})`));
+      // The first four reads are the windows with the blocks' 16 px margin; every later read is a block.
+      const own = reads.slice(0, 4).map((r) => [r.x, r.y, r.width, r.height]);
+      assert.deepEqual(own[0], firstRead, `${w}×${h}`);
+      assert.ok(reads.slice(4).every((r) => r.width > 1056 || r.height > 1056), `${w}×${h}: ${JSON.stringify(reads.slice(4))}`);
+      assert.ok(reads.length > 4, 'the blocks are read too');
+      // Once a block is in, every window comes from the blocks.
+      const before = reads.length;
+      assert.deepEqual(await blocks.read(windows[3]!, view.size, 3), await reference.read(windows[3]!, view.size, 3));
+      assert.ok(reads.slice(before).every((r) => r.width > 1056 || r.height > 1056));
+    }
+  });
+
+  it('a window read on its own that fails fails its read, and the blocks are still read', async () => {
+    const reads: Region[] = [];
+    const blocks = new ScaledBlocks(failingOnce(syntheticReader(16, 5, reads), reads, 'bad sector'), width, height);
+    const w = { x: 0, y: 0, width: 1024, height: 1024 };
+    await assert.rejects(blocks.read(w, 320, 3), /bad sector/);
+    assert.ok(await blocks.read({ ...w, y: 512 }, 320, 3));
   });
 });

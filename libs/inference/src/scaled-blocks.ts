@@ -15,6 +15,12 @@ import type { Region } from './types.js';
 const TARGET_BLOCK_IN = 3072;
 /** Down-scaled pixels read around a block and dropped: more than the linear kernel's reach (one pixel). */
 const MIN_MARGIN_OUT = 2;
+/**
+ * Windows of a grid read on their own, at most, before its first block is in (see `read`): the
+ * first two calls of two windows each on HuBMAP's view. A window read alone decodes the tiles under
+ * it and its margin, about 2.5 times its own pixels, so four cost about one block's decoding.
+ */
+const FIRST_OWN_READS = 4;
 /** Scales whose smallest whole step is more down-scaled pixels than this are read window by window. */
 const MAX_UNIT_OUT = 32;
 
@@ -60,6 +66,10 @@ interface BlockSet {
   channels: 1 | 3;
   blocks: Map<string, Promise<Uint8Array>>;
   capacity: number;
+  /** Whether a block of this set has been read: until then, its first windows are read on their own (see `read`). */
+  warm: boolean;
+  /** Windows of this set read on their own so far. */
+  ownReads: number;
 }
 
 /**
@@ -79,25 +89,49 @@ interface BlockSet {
  * Blocks are kept for three block columns (or rows) along the image's longer side: windows move
  * along one axis band by band, and each block is used by every window over it before it is
  * evicted.
+ *
+ * The first few windows of a grid (`firstOwnReads`, default 4), asked for before any of its blocks
+ * is in, are read on their own with the blocks' margin instead of waiting for a block: the same
+ * pixels, sooner (the model waits for them), and the blocks are read after them.
  */
 export class ScaledBlocks {
   private readonly sets = new Map<string, BlockSet>();
+  /** Windows being read on their own: block reads started meanwhile wait for them (see `read`). */
+  private ownReads: Promise<unknown> = Promise.resolve();
+
+  /** Windows of a grid read on their own before its first block is in (see `read`). */
+  private readonly firstOwnReads: number;
 
   constructor(
     private readonly readRegion: RegionReader,
     private readonly width: number,
     private readonly height: number,
-  ) {}
+    options: { firstOwnReads?: number } = {},
+  ) {
+    this.firstOwnReads = options.firstOwnReads ?? FIRST_OWN_READS;
+  }
 
   /**
-   * The window's pixels from blocks, or null when the window is not on its scale's block grid
-   * (not square, not down-scaled, or not at a whole unit): read it alone.
+   * The window's pixels from blocks (or, for a grid's first windows, read on their own with the
+   * blocks' margin), or null when the window is not on its scale's block grid (not square, not
+   * down-scaled, or not at a whole unit): read it alone.
    */
   async read(region: Region, size: number, channels: 1 | 3): Promise<Uint8Array | null> {
     const span = this.spanOf(region, size, channels);
     if (!span) return null;
     const { set, ox, oy, bx0, bx1, by0, by1 } = span;
     const { blockOut } = set.grid;
+    if (!set.warm && set.ownReads < this.firstOwnReads) {
+      // The image's first windows: the model waits for them, and a block (about nine windows'
+      // pixels) takes several times as long to read as a window. Until a first block is in, a
+      // window is read on its own with the blocks' margin, which gives it the blocks' pixels
+      // exactly, and the blocks it lies in are read after the windows read so.
+      set.ownReads++;
+      const own = this.readArea(set, region.x, region.y, size);
+      this.ownReads = Promise.all([this.ownReads, own.catch(() => undefined)]);
+      for (let by = by0; by <= by1; by++) for (let bx = bx0; bx <= bx1; bx++) void this.block(set, bx, by);
+      return own;
+    }
     const pending: Promise<Uint8Array>[] = [];
     for (let by = by0; by <= by1; by++) for (let bx = bx0; bx <= bx1; bx++) pending.push(this.block(set, bx, by));
     const blocks = await Promise.all(pending);
@@ -159,7 +193,7 @@ export class ScaledBlocks {
     let set = this.sets.get(key);
     if (!set) {
       const blocksAlong = Math.ceil((Math.max(this.width, this.height) / grid.unitIn) * grid.unitOut / grid.blockOut) + 1;
-      set = { grid, channels, blocks: new Map(), capacity: 3 * blocksAlong };
+      set = { grid, channels, blocks: new Map(), capacity: 3 * blocksAlong, warm: false, ownReads: 0 };
       this.sets.set(key, set);
     }
     return set;
@@ -175,6 +209,7 @@ export class ScaledBlocks {
       return held;
     }
     const read = this.readBlock(set, bx, by);
+    read.then(() => (set.warm = true), () => undefined);
     set.blocks.set(key, read);
     // A failed read is not kept: the next window asks again (and the failure reaches its caller).
     read.catch(() => set.blocks.get(key) === read && set.blocks.delete(key));
@@ -183,31 +218,44 @@ export class ScaledBlocks {
   }
 
   private async readBlock(set: BlockSet, bx: number, by: number): Promise<Uint8Array> {
-    const { unitIn, unitOut, blockIn, blockOut, marginIn, marginOut } = set.grid;
+    // Windows being read on their own go first, those asked for meanwhile too: the model is waiting for them.
+    for (let seen: Promise<unknown> | null = null; seen !== this.ownReads; ) await (seen = this.ownReads);
+    const { blockIn, blockOut } = set.grid;
+    return this.readArea(set, bx * blockIn, by * blockIn, blockOut);
+  }
+
+  /**
+   * The down-scaled pixels of the square of `sideOut` down-scaled pixels whose corner is image pixel
+   * (`ax`, `ay`), on the set's grid: a lone read of the square with the grid's margin around it
+   * (clipped to the image), the margin then dropped. Any square on the grid gets the same pixels as
+   * the blocks it overlaps.
+   */
+  private async readArea(set: BlockSet, ax: number, ay: number, sideOut: number): Promise<Uint8Array> {
+    const { unitIn, unitOut, marginIn, marginOut } = set.grid;
     const { channels } = set;
-    const block = new Uint8Array(blockOut * blockOut * channels);
-    // The block with its margin at full resolution, and the part of it inside the image.
-    const side = blockIn + 2 * marginIn;
-    const [x0, y0] = [bx * blockIn - marginIn, by * blockIn - marginIn];
+    const area = new Uint8Array(sideOut * sideOut * channels);
+    // The square with its margin at full resolution, and the part of it inside the image.
+    const side = (sideOut / unitOut) * unitIn + 2 * marginIn;
+    const [x0, y0] = [ax - marginIn, ay - marginIn];
     const [ix0, iy0] = [Math.max(0, x0), Math.max(0, y0)];
     const [ix1, iy1] = [Math.min(this.width, x0 + side), Math.min(this.height, y0 + side)];
-    if (ix0 >= ix1 || iy0 >= iy1) return block; // wholly past the image: black
+    if (ix0 >= ix1 || iy0 >= iy1) return area; // wholly past the image: black
     // The inside part when it is whole steps (no padding: the resize repeats the image's edges);
-    // else the whole block and margin, black past the image.
+    // else the whole square and margin, black past the image.
     let part: Region = { x: ix0, y: iy0, width: ix1 - ix0, height: iy1 - iy0 };
     if (part.width % unitIn !== 0 || part.height % unitIn !== 0) part = { x: x0, y: y0, width: side, height: side };
     const toOut = (length: number) => (length / unitIn) * unitOut;
     const [pw, ph] = [toOut(part.width), toOut(part.height)];
     const read = await this.readRegion(part, pw, ph, channels);
-    // The read's place among the down-scaled pixels of block and margin; what of it is the block's.
+    // The read's place among the down-scaled pixels of square and margin; what of it is the square's.
     const [px, py] = [toOut(part.x - x0), toOut(part.y - y0)];
-    const [cx0, cx1] = [Math.max(px, marginOut), Math.min(px + pw, marginOut + blockOut)];
-    const [cy0, cy1] = [Math.max(py, marginOut), Math.min(py + ph, marginOut + blockOut)];
+    const [cx0, cx1] = [Math.max(px, marginOut), Math.min(px + pw, marginOut + sideOut)];
+    const [cy0, cy1] = [Math.max(py, marginOut), Math.min(py + ph, marginOut + sideOut)];
     for (let y = cy0; y < cy1 && cx0 < cx1; y++) {
       const from = ((y - py) * pw + (cx0 - px)) * channels;
-      block.set(read.subarray(from, from + (cx1 - cx0) * channels), ((y - marginOut) * blockOut + (cx0 - marginOut)) * channels);
+      area.set(read.subarray(from, from + (cx1 - cx0) * channels), ((y - marginOut) * sideOut + (cx0 - marginOut)) * channels);
     }
-    return block;
+    return area;
   }
 }
 
