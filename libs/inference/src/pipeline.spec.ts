@@ -228,6 +228,35 @@ describe('predictMask: test-time augmentation', () => {
     assert.notEqual(await run(config({ threshold: 0.25 }), ramp), half('row'));
   });
 
+  it("keeps a predictor's parallel runs busy, and blends answers that come back out of order in order", async () => {
+    const cfg = config({ tta: ['identity', 'hflip', 'vflip'] });
+    const source = () => new MemorySource('p', width, height, pixel);
+    const expected = await predictMask({ source: source(), predictor: jsPredictor(cfg, ramp), config: cfg, order: 'column', batchSize: 3 });
+    for (const parallelRuns of [2, 3]) {
+      const inner = jsPredictor(cfg, ramp);
+      let inFlight = 0;
+      let most = 0;
+      let call = 0;
+      const predictor: Predictor = {
+        outputChannels: inner.outputChannels,
+        parallelRuns,
+        // Every other call answers later than the one after it.
+        async run(input, batch, channels, size) {
+          const delay = call++ % 2 === 0 ? 20 : 1;
+          most = Math.max(most, ++inFlight);
+          const output = await inner.run(input, batch, channels, size);
+          await new Promise((resolve) => setTimeout(resolve, delay));
+          inFlight--;
+          return output;
+        },
+        close: async () => undefined,
+      };
+      const rle = await predictMask({ source: source(), predictor, config: cfg, order: 'column', batchSize: 3 });
+      assert.equal(rle, expected, `${parallelRuns} runs at once`);
+      assert.equal(most, parallelRuns, `${parallelRuns} runs at once: at most ${most} calls were in flight`);
+    }
+  });
+
   it('batches every pass of a window in one call, at most batchSize patches', async () => {
     const cfg = config({ tta: ['identity', 'hflip', 'vflip'] });
     const predictor = jsPredictor(cfg);

@@ -247,8 +247,9 @@ interface Batch {
  * Runs every window of the plan through the model and adds it to `acc`, calling `finalise(line)`
  * whenever no later window touches lines before `line`.
  *
- * Three stages overlap: while the model runs batch k+1, the main thread blends batch k, and the
- * image reads of batch k+2 proceed in libvips's threads. Each batch's input is a fresh buffer that
+ * Three stages overlap: while the model runs batch k+1 (and up to `predictor.parallelRuns` − 1
+ * batches after it), the main thread blends batch k, and the image reads of the next batch proceed
+ * in libvips's threads. Each batch's input is a fresh buffer that
  * the pipeline never touches again, so a predictor may take it over (the onnxruntime predictor's
  * `transferInput`) instead of copying it.
  */
@@ -393,27 +394,34 @@ async function runWindows(
   };
 
   signal?.throwIfAborted();
-  // In flight at any time: the model on `current`, the reads of `pending`.
-  let current = await prepare();
-  let running = run(current);
-  let pending: Promise<Batch | null> | null = null;
+  // In flight at any time: the model on the batches of `inFlight` (as many as the predictor runs at
+  // once), the reads of `pending`. Outputs are blended in the order the batches were made.
+  const depth = Math.max(1, Math.floor(predictor.parallelRuns ?? 1));
+  const inFlight: { batch: Batch; output: Promise<Float32Array> | null }[] = [];
+  let pending: Promise<Batch | null> | null = prepare();
+  /** Hands prepared batches to the model until it holds `depth` (a batch of background windows holds none). */
+  const fill = async () => {
+    while (pending && inFlight.filter((b) => b.output).length < depth) {
+      const batch = await pending;
+      signal?.throwIfAborted();
+      pending = batch ? prepare() : null;
+      if (batch) inFlight.push({ batch, output: run(batch) });
+    }
+  };
   try {
-    while (current) {
-      pending = prepare();
-      const output = running ? await running : null;
-      running = null;
+    await fill();
+    for (let head = inFlight.shift(); head; head = inFlight.shift()) {
+      const output = head.output ? await head.output : null;
       signal?.throwIfAborted();
-      const following = await pending;
-      pending = null;
-      running = run(following);
-      blend(current, output);
+      // The next batch goes to the model before this one is blended: it never waits on the blend.
+      await fill();
+      blend(head.batch, output);
       signal?.throwIfAborted();
-      current = following;
     }
   } finally {
     // Work still in flight when the run stops must not surface as an unhandled rejection.
     pending?.catch(() => undefined);
-    running?.catch(() => undefined);
+    for (const { output } of inFlight) output?.catch(() => undefined);
   }
 }
 

@@ -7,7 +7,7 @@ import { arch, platform } from 'node:os';
 import { dirname, join } from 'node:path';
 import { promisify } from 'node:util';
 import { Worker } from 'node:worker_threads';
-import { attachPredictorThread, createPredictor, PredictorError, type PredictorErrorCode, type PredictorOptions } from './session.js';
+import { attachPredictorThread, createPredictor, PredictorError, threadLayout, type PredictorErrorCode, type PredictorOptions } from './session.js';
 import {
   buildModel,
   constantModel,
@@ -278,6 +278,51 @@ describe('createPredictor refuses', () => {
     await assert.rejects(createPredictor({ models: [identityModel()], outputKind: 'logits', intraOpThreads: 0 }), RangeError);
     const p = await predictor({ models: [identityModel()] });
     await assert.rejects(p.run(new Float32Array(10), 1, 3, 4), /input has 10 values, expected 1×3×4×4 = 48/);
+  });
+});
+
+describe('parallel runs', () => {
+  it('splits the threads among the runs at once (one by default)', () => {
+    assert.deepEqual(threadLayout({ threads: 2 }), { parallelRuns: 1, intraOpThreads: 2 });
+    assert.deepEqual(threadLayout({ threads: 2, parallelRuns: 2 }), { parallelRuns: 2, intraOpThreads: 1 });
+    assert.deepEqual(threadLayout({ threads: 16, parallelRuns: 2 }), { parallelRuns: 2, intraOpThreads: 8 });
+    assert.deepEqual(threadLayout({ threads: 5, parallelRuns: 2 }), { parallelRuns: 2, intraOpThreads: 2 });
+    assert.deepEqual(threadLayout({ threads: 1, parallelRuns: 2 }), { parallelRuns: 2, intraOpThreads: 1 });
+    assert.deepEqual(threadLayout({ intraOpThreads: 3, parallelRuns: 2 }), { parallelRuns: 2, intraOpThreads: 3 });
+  });
+
+  it('runs calls on each thread at once, every output that of its own input', async () => {
+    const p = await predictor({ models: [identityModel({ channels: 1 })], intraOpThreads: undefined, threads: 3, parallelRuns: 3 });
+    assert.equal(p.parallelRuns, 3);
+    // Nine calls in flight together, each a different input: each answer is its own input.
+    const inputs = Array.from({ length: 9 }, (_, k) => ramp(2, 1, 16, k + 1));
+    const outputs = await Promise.all(inputs.map((input) => p.run(input, 2, 1, 16)));
+    outputs.forEach((output, k) => assert.deepEqual(output, inputs[k]));
+  });
+
+  it('a refused model fails createPredictor with its reason, whatever the number of threads', async () => {
+    await rejectsWith(
+      createPredictor({ models: [customDomainModel()], outputKind: 'probabilities', threads: 2, parallelRuns: 2 }),
+      'MODEL_REFUSED',
+      /com\.microsoft/,
+    );
+  });
+
+  it('a crash of one thread ends the predictor, and close() ends the others', async () => {
+    const ready = `require('node:worker_threads').parentPort.postMessage({ type: 'ready', outputChannels: 1 });
+      require('node:worker_threads').parentPort.on('message', (m) => { if (m.type === 'close') process.exit(0); });`;
+    const crashes = `const { parentPort } = require('node:worker_threads');
+      parentPort.on('message', (m) => { if (m.type === 'run') throw new Error('simulated fault'); });
+      parentPort.postMessage({ type: 'ready', outputChannels: 1 });`;
+    const healthy = new Worker(ready, { eval: true });
+    const p = await attachPredictorThread([new Worker(crashes, { eval: true }), healthy]);
+    assert.equal(p.parallelRuns, 2);
+    // The first call goes to the first thread, which crashes on it.
+    await rejectsWith(p.run(ramp(1, 1, 2), 1, 1, 2), 'PREDICTOR_CRASHED', /simulated fault/);
+    await rejectsWith(p.run(ramp(1, 1, 2), 1, 1, 2), 'PREDICTOR_CRASHED');
+    const exited = new Promise((resolve) => healthy.once('exit', resolve));
+    await p.close();
+    assert.equal(await exited, 0);
   });
 });
 

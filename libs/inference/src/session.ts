@@ -1,6 +1,6 @@
-// A Predictor backed by onnxruntime-node, running on a worker thread of its own: onnxruntime's
-// `session.run` is synchronous native code, and the API and worker processes hold BullMQ locks on
-// their event loop, which a minute-long run would stall.
+// A Predictor backed by onnxruntime-node, running on worker threads of its own (one per call it runs
+// at once): onnxruntime's `session.run` is synchronous native code, and the API and worker processes
+// hold BullMQ locks on their event loop, which a minute-long run would stall.
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { ThreadConfig, FromThread, ToThread } from './session.thread.js';
@@ -23,11 +23,29 @@ export interface PredictorOptions {
    */
   outputChannels?: number;
   /**
-   * onnxruntime's intra-op thread count; the machine's CPUs (`os.availableParallelism`) when absent.
+   * CPU threads the predictor may keep busy (default: the machine's CPUs, `os.availableParallelism`),
+   * split among its `parallelRuns` unless `intraOpThreads` is given.
+   */
+  threads?: number;
+  /**
+   * onnxruntime's intra-op thread count of each run; default `threads` / `parallelRuns`, at least 1.
    * onnxruntime's own default kept one of this 2-core machine's cores idle: the HuBMAP baseline over
    * a full-scale slide took 85 s with it, 61 s with 2 threads.
    */
   intraOpThreads?: number;
+  /**
+   * Calls run at once (default 1), each on an inference thread of its own holding its own sessions;
+   * a pipeline keeps this many calls in flight.
+   *
+   * onnxruntime splits each operator among its intra-op threads and waits for the slowest part, so
+   * when the pipeline's reads and blending take a core from one of them, the other waits too; two
+   * single-threaded runs, each going at its own pace, lose only the time the pipeline takes. On 2
+   * cores the HuBMAP pipeline ran 10–14 % faster with 2 runs of 1 thread than with 1 run of 2
+   * (bench/inference/README.md). The price is memory: each run's sessions keep onnxruntime's working
+   * memory of their own (100–250 MB for HuBMAP's batches), which took the 20000×30000 slide of the
+   * memory benchmark past its 1 GB, so one run is the default.
+   */
+  parallelRuns?: number;
   /**
    * Let onnxruntime's intra-op threads busy-wait between operators (onnxruntime's own default).
    * Default false: the pipeline reads, augments and blends the next batches on the same cores
@@ -86,79 +104,108 @@ export class PredictorError extends Error {
 }
 
 /**
- * Loads the model(s) on a new worker thread and resolves once onnxruntime has accepted them; rejects
- * with a PredictorError when a model is refused or fails to load. Call `close()` when done: it ends
- * the thread and frees the sessions (an idle predictor does not keep the process alive, but holds
- * the models' memory until closed).
+ * Loads the model(s) on `parallelRuns` new worker threads and resolves once onnxruntime has accepted
+ * them on each; rejects with a PredictorError when a model is refused or fails to load. Call
+ * `close()` when done: it ends the threads and frees the sessions (an idle predictor does not keep
+ * the process alive, but holds the models' memory until closed).
  */
 export async function createPredictor(options: PredictorOptions): Promise<Predictor> {
-  const { models, outputKind, outputChannels, intraOpThreads, executionProvider = 'cpu', deviceId = 0, transferInput = false, transferModels = false, spinning = false } = options;
+  const { models, outputKind, outputChannels, executionProvider = 'cpu', deviceId = 0, transferInput = false, transferModels = false, spinning = false } = options;
   if (models.length === 0) throw new RangeError('createPredictor needs at least one model');
   if (outputChannels !== undefined && !isPositiveInteger(outputChannels)) {
     throw new RangeError(`outputChannels must be a positive integer, got ${outputChannels}`);
   }
-  if (intraOpThreads !== undefined && !isPositiveInteger(intraOpThreads)) {
-    throw new RangeError(`intraOpThreads must be a positive integer, got ${intraOpThreads}`);
+  for (const key of ['threads', 'intraOpThreads', 'parallelRuns'] as const) {
+    const value = options[key];
+    if (value !== undefined && !isPositiveInteger(value)) throw new RangeError(`${key} must be a positive integer, got ${value}`);
   }
   if (!Number.isInteger(deviceId) || deviceId < 0) throw new RangeError(`deviceId must be a non-negative integer, got ${deviceId}`);
+  const { parallelRuns, intraOpThreads } = threadLayout(options);
 
-  // Copy each model once into a buffer of its own and move that to the thread: structured cloning
+  // Copy each model once into a buffer of its own and move that to a thread: structured cloning
   // would copy the whole underlying ArrayBuffer, and transferring the caller's would detach it.
   // Uint8Array.prototype.slice, not the receiver's own: a Node Buffer's slice() is a view, and the transfer below would empty the caller's buffer.
   const spansBuffer = (m: Uint8Array) => m.byteOffset === 0 && m.byteLength === m.buffer.byteLength && m.buffer instanceof ArrayBuffer;
-  const copies = models.map((m) => (transferModels && spansBuffer(m) ? m : Uint8Array.prototype.slice.call(m)));
-  const config: ThreadConfig = { models: copies, outputKind, outputChannels, intraOpThreads: intraOpThreads ?? availableParallelism(), executionProvider, deviceId, spinning };
-  const worker = new Worker(new URL('./session.thread.js', import.meta.url), {
-    // Workers inherit the process's flags, but refuse --input-type (set by `node --input-type=module -e`).
-    execArgv: process.execArgv.filter((arg, i, all) => !arg.startsWith('--input-type') && all[i - 1] !== '--input-type'),
-    workerData: config,
-    transferList: copies.map((c) => c.buffer as ArrayBuffer),
+  const workers = Array.from({ length: parallelRuns }, (_, k) => {
+    // The last thread may take the caller's own buffers; every other one gets copies.
+    const copies = models.map((m) => (k === parallelRuns - 1 && transferModels && spansBuffer(m) ? m : Uint8Array.prototype.slice.call(m)));
+    const config: ThreadConfig = { models: copies, outputKind, outputChannels, intraOpThreads, executionProvider, deviceId, spinning };
+    return new Worker(new URL('./session.thread.js', import.meta.url), {
+      // Workers inherit the process's flags, but refuse --input-type (set by `node --input-type=module -e`).
+      execArgv: process.execArgv.filter((arg, i, all) => !arg.startsWith('--input-type') && all[i - 1] !== '--input-type'),
+      workerData: config,
+      transferList: copies.map((c) => c.buffer as ArrayBuffer),
+    });
   });
-  return attachPredictorThread(worker, { transferInput });
+  return ThreadPredictor.start(workers, transferInput);
+}
+
+/** How `createPredictor` splits its threads (see PredictorOptions): runs at once, and onnxruntime threads each. */
+export function threadLayout(options: Pick<PredictorOptions, 'threads' | 'intraOpThreads' | 'parallelRuns'>): {
+  parallelRuns: number;
+  intraOpThreads: number;
+} {
+  const parallelRuns = options.parallelRuns ?? 1;
+  const threads = options.threads ?? availableParallelism();
+  return { parallelRuns, intraOpThreads: options.intraOpThreads ?? Math.max(1, Math.floor(threads / parallelRuns)) };
 }
 
 /**
- * Wraps a started session thread (one that speaks session.thread.ts's protocol) as a Predictor.
+ * Wraps started session threads (ones that speak session.thread.ts's protocol) as one Predictor
+ * that runs a call on each at once.
  * @internal exported for tests, which stand in a thread that crashes on cue.
  */
-export function attachPredictorThread(worker: Worker, options: { transferInput?: boolean } = {}): Promise<Predictor> {
-  return ThreadPredictor.start(worker, options.transferInput ?? false);
+export function attachPredictorThread(workers: Worker | Worker[], options: { transferInput?: boolean } = {}): Promise<Predictor> {
+  return ThreadPredictor.start(Array.isArray(workers) ? workers : [workers], options.transferInput ?? false);
 }
 
 interface PendingRun {
   resolve(output: Float32Array): void;
   reject(error: Error): void;
+  /** The thread running it. */
+  thread: InferenceThread;
 }
 
-/** Input buffers kept for reuse: the pipeline has two batches in flight, the rest is slack. */
-const SPARE_INPUTS = 3;
+/** One inference thread and the runs it holds. */
+interface InferenceThread {
+  worker: Worker;
+  running: number;
+  ready: boolean;
+  exited: Promise<void>;
+}
+
+/** Input buffers kept for reuse, past those of the calls in flight: the pipeline prepares one batch ahead. */
+const SPARE_INPUTS = 2;
 
 class ThreadPredictor implements Predictor {
   private channels = 0;
-  /** Inputs of finished runs, moved back by the thread, newest last. */
+  /** Inputs of finished runs, moved back by the threads, newest last. */
   private readonly spare: Float32Array[] = [];
   private readonly pending = new Map<number, PendingRun>();
+  private readonly threads: InferenceThread[];
   private nextId = 0;
-  /** Set once the thread can no longer run anything; every later run() rejects with it. */
+  /** Set once the threads can no longer run anything; every later run() rejects with it. */
   private ended: PredictorError | null = null;
   private closing: Promise<void> | null = null;
   private startup: { resolve(p: ThreadPredictor): void; reject(e: Error): void } | null = null;
-  private readonly exited: Promise<void>;
 
   private constructor(
-    private readonly worker: Worker,
+    workers: Worker[],
     private readonly transferInput: boolean,
   ) {
-    let markExited = () => {};
-    this.exited = new Promise<void>((resolve) => (markExited = resolve));
-    worker.on('message', (message: FromThread) => this.receive(message));
-    worker.on('error', (error) => this.end(new PredictorError('PREDICTOR_CRASHED', `the inference thread crashed: ${error.message}`)));
-    worker.on('messageerror', (error) =>
-      this.end(new PredictorError('PREDICTOR_CRASHED', `the inference thread sent an unreadable message: ${error.message}`)),
-    );
-    worker.on('exit', (code) => {
-      this.end(new PredictorError('PREDICTOR_CRASHED', `the inference thread exited unexpectedly (exit code ${code})`));
-      markExited();
+    this.threads = workers.map((worker) => {
+      let markExited = () => {};
+      const thread: InferenceThread = { worker, running: 0, ready: false, exited: new Promise<void>((resolve) => (markExited = resolve)) };
+      worker.on('message', (message: FromThread) => this.receive(thread, message));
+      worker.on('error', (error) => this.end(new PredictorError('PREDICTOR_CRASHED', `the inference thread crashed: ${error.message}`)));
+      worker.on('messageerror', (error) =>
+        this.end(new PredictorError('PREDICTOR_CRASHED', `the inference thread sent an unreadable message: ${error.message}`)),
+      );
+      worker.on('exit', (code) => {
+        this.end(new PredictorError('PREDICTOR_CRASHED', `the inference thread exited unexpectedly (exit code ${code})`));
+        markExited();
+      });
+      return thread;
     });
   }
 
@@ -166,8 +213,12 @@ class ThreadPredictor implements Predictor {
     return this.channels;
   }
 
-  static start(worker: Worker, transferInput: boolean): Promise<ThreadPredictor> {
-    const predictor = new ThreadPredictor(worker, transferInput);
+  get parallelRuns(): number {
+    return this.threads.length;
+  }
+
+  static start(workers: Worker[], transferInput: boolean): Promise<ThreadPredictor> {
+    const predictor = new ThreadPredictor(workers, transferInput);
     return new Promise((resolve, reject) => (predictor.startup = { resolve, reject }));
   }
 
@@ -190,8 +241,11 @@ class ThreadPredictor implements Predictor {
       sent = this.takeSpare(input.length) ?? new Float32Array(input.length);
       sent.set(input);
     }
-    const result = new Promise<Float32Array>((resolve, reject) => this.pending.set(id, { resolve, reject }));
-    this.post({ type: 'run', id, input: sent, batch, channels, size }, [sent.buffer as ArrayBuffer]);
+    // The thread with the fewest runs (the first of them): each runs its calls one after another.
+    const thread = this.threads.reduce((best, t) => (t.running < best.running ? t : best));
+    thread.running++;
+    const result = new Promise<Float32Array>((resolve, reject) => this.pending.set(id, { resolve, reject, thread }));
+    this.post(thread, { type: 'run', id, input: sent, batch, channels, size }, [sent.buffer as ArrayBuffer]);
     this.updateRef();
     return result;
   }
@@ -209,35 +263,42 @@ class ThreadPredictor implements Predictor {
     if (!this.closing) {
       this.closing = (async () => {
         this.end(new PredictorError('PREDICTOR_CLOSED', 'the predictor was closed'));
-        // Let the thread finish the run it is in (native code cannot be interrupted) and free its sessions.
-        this.worker.ref();
-        this.post({ type: 'close' });
-        await this.exited;
+        // Let each thread finish the run it is in (native code cannot be interrupted) and free its sessions.
+        for (const thread of this.threads) {
+          thread.worker.ref();
+          this.post(thread, { type: 'close' });
+        }
+        await Promise.all(this.threads.map((t) => t.exited));
       })();
     }
     return this.closing;
   }
 
-  private receive(message: FromThread): void {
+  private receive(thread: InferenceThread, message: FromThread): void {
     switch (message.type) {
       case 'ready':
+        thread.ready = true;
         this.channels = message.outputChannels;
-        this.startup?.resolve(this);
-        this.startup = null;
+        if (this.threads.every((t) => t.ready)) {
+          this.startup?.resolve(this);
+          this.startup = null;
+        }
         this.updateRef();
         return;
       case 'failed':
-        // The thread ends itself after reporting.
+        // The thread ends itself after reporting; the others are told to close.
         this.end(new PredictorError(message.code, message.message));
+        for (const other of this.threads) if (other !== thread) this.post(other, { type: 'close' });
         return;
       case 'result':
       case 'error': {
         const run = this.pending.get(message.id);
         if (!run) return; // rejected already by close()
         this.pending.delete(message.id);
+        run.thread.running--;
         if (message.type === 'result' && message.input) {
           this.spare.push(message.input);
-          if (this.spare.length > SPARE_INPUTS) this.spare.shift();
+          if (this.spare.length > SPARE_INPUTS + this.threads.length) this.spare.shift();
         }
         if (message.type === 'result') run.resolve(message.output);
         else run.reject(new PredictorError(message.code, message.message));
@@ -258,19 +319,22 @@ class ThreadPredictor implements Predictor {
     this.updateRef();
   }
 
-  private post(message: ToThread, transfer: ArrayBuffer[] = []): void {
+  private post(thread: InferenceThread, message: ToThread, transfer: ArrayBuffer[] = []): void {
     try {
-      this.worker.postMessage(message, transfer);
+      thread.worker.postMessage(message, transfer);
     } catch {
       // The thread is gone; its 'exit' event rejects what is pending.
     }
   }
 
-  // Keep the process alive only while something awaits the thread: a forgotten close() must not hang
-  // a CLI, and a pending run must not be cut short by the process exiting.
+  // Keep the process alive only while something awaits the threads: a forgotten close() must not
+  // hang a CLI, and a pending run must not be cut short by the process exiting.
   private updateRef(): void {
-    if (this.startup || this.pending.size > 0 || this.closing) this.worker.ref();
-    else this.worker.unref();
+    const keep = this.startup || this.pending.size > 0 || this.closing;
+    for (const { worker } of this.threads) {
+      if (keep) worker.ref();
+      else worker.unref();
+    }
   }
 }
 

@@ -118,6 +118,11 @@ export interface Region {
  */
 export interface Predictor {
   readonly outputChannels: number;
+  /**
+   * Optional: how many `run` calls the predictor works on at once (default 1). The pipeline keeps
+   * this many calls in flight, and adds their outputs in the order it made them.
+   */
+  readonly parallelRuns?: number;
   run(input: Float32Array, batch: number, channels: number, size: number): Promise<Float32Array>;
   /**
    * Optional: a buffer of `length` values for a later run's input, recycled from the inputs of

@@ -23,7 +23,7 @@ Options:
   --images <dir>            the images: .png, .jpg, .jpeg, .tif, .tiff (id: the file name
                             without its extension)
   -o, --out <file>          the CSV to write
-  --threads <n>             onnxruntime's threads (default: the machine's CPUs)
+  --threads <n>             CPU threads for the model (default: the machine's CPUs)
   --json                    print {"images","seconds","out"} as JSON
   --quiet                   print nothing but errors
   -h, --help                show this help
@@ -232,7 +232,7 @@ async function predictAll(o: { modelPath: string; models: Uint8Array[]; images: 
   let predictor: Predictor;
   try {
     // The pipeline never reuses a batch's input or the checked models: the thread may take both over instead of copying them.
-    predictor = await createPredictor({ models: o.models, transferModels: true, outputKind: config.output.kind, transferInput: true, ...(o.threads ? { intraOpThreads: o.threads } : {}) });
+    predictor = await createPredictor({ models: o.models, transferModels: true, outputKind: config.output.kind, transferInput: true, ...(o.threads ? { threads: o.threads } : {}) });
   } catch (err) {
     if (err instanceof PredictorError && err.modelFault) throw new CliError(`${basename(o.modelPath)}: ${err.message}`, EXIT.refused);
     throw err;
