@@ -3,22 +3,26 @@
 // figure is the pipeline's alone (not the harness's, which wrote the slide). The model is a 1×1
 // convolution: this measures memory, not model time.
 //
-// Usage: node bench/inference/rss-child.mjs '{"slide":PATH,"config":PipelineConfig,"order":"column","threads":N}'
+// Usage: node bench/inference/rss-child.mjs '{"slide":PATH,"config":PipelineConfig,"order":"column","threads":N,"parallelRuns":N}'
 import { readFileSync } from 'node:fs';
 import { createPredictor, openImage, planInference, predictMask } from '@holdout/inference';
 import { identityModel } from '@holdout/inference/testing';
 
-const { slide, config, order, threads } = JSON.parse(process.argv[2]);
+const { slide, config, order, threads, parallelRuns } = JSON.parse(process.argv[2]);
 const inner = await createPredictor({
   models: [identityModel({ channels: config.input.channels, outputChannels: config.output.channels })],
   outputKind: config.output.kind,
   transferInput: true,
-  ...(threads ? { intraOpThreads: threads } : {}),
+  ...(threads ? { threads } : {}),
+  ...(parallelRuns ? { parallelRuns } : {}),
 });
 let patches = 0;
 const predictor = {
   get outputChannels() {
     return inner.outputChannels;
+  },
+  get parallelRuns() {
+    return inner.parallelRuns;
   },
   run(input, batch, channels, size) {
     patches += batch;

@@ -22,7 +22,7 @@
 // Needs a build first: npx tsc -b libs/inference libs/competition libs/metrics apps/cli
 //
 // Usage: node bench/inference/run.mjs [--quick] [--cases overhead,memory,baselines] [--runs N]
-//          [--threads N] [--scale demo|full] [--data-dir DIR] [--model SLUG=PATH]... [--keep]
+//          [--threads N] [--parallel-runs N] [--scale demo|full] [--data-dir DIR] [--model SLUG=PATH]... [--keep]
 import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { existsSync, mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
@@ -31,6 +31,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { Worker } from 'node:worker_threads';
 
 const here = dirname(fileURLToPath(import.meta.url));
 const root = join(here, '..', '..');
@@ -43,6 +44,7 @@ const { values } = parseArgs({
     cases: { type: 'string', default: 'overhead,memory,baselines' },
     runs: { type: 'string' },
     threads: { type: 'string' },
+    'parallel-runs': { type: 'string' },
     scale: { type: 'string', default: 'demo' },
     'data-dir': { type: 'string' },
     model: { type: 'string', multiple: true, default: [] },
@@ -56,6 +58,9 @@ const runs = Number(values.runs ?? (quick ? 1 : 3));
 // Intra-op threads of both the predictor and the bare session: every core, stated explicitly so
 // that both sides use the same count (createPredictor's default too).
 const threads = Number(values.threads ?? availableParallelism());
+// The predictor's calls at once (createPredictor's parallelRuns; its default when absent).
+const parallelRuns = values['parallel-runs'] === undefined ? undefined : Number(values['parallel-runs']);
+if (parallelRuns !== undefined && !(Number.isSafeInteger(parallelRuns) && parallelRuns >= 1)) usage('--parallel-runs takes a positive whole number');
 if (!Number.isSafeInteger(runs) || runs < 1 || !Number.isSafeInteger(threads) || threads < 1) usage('--runs and --threads take positive whole numbers');
 if (values.scale !== 'demo' && values.scale !== 'full') usage('--scale is demo or full');
 // --model <slug>=<path>: another model in place of a bundle's baseline (a candidate, a stand-in).
@@ -112,17 +117,25 @@ async function overheadCase() {
   const config = hubmap.model;
   // A copy of its own: createPredictor moves its "copy" (Buffer#slice, a view for a Node Buffer)
   // to the thread, which detaches a Buffer's memory.
-  const predictor = await inference.createPredictor({ models: [new Uint8Array(model.bytes)], outputKind: config.output.kind, transferInput: true, intraOpThreads: threads });
-  // The options the predictor's thread gives onnxruntime (libs/inference session.thread.ts).
-  const session = await ort.InferenceSession.create(model.bytes, {
+  const predictor = await inference.createPredictor({ models: [new Uint8Array(model.bytes)], outputKind: config.output.kind, transferInput: true, threads, parallelRuns });
+  // How the predictor splits the threads: runs at once, onnxruntime threads each.
+  const layout = inference.threadLayout({ threads, parallelRuns });
+  // The options the predictor's threads give onnxruntime (libs/inference session.thread.ts), with
+  // every thread in one session: bare session.run as a caller would make it.
+  const sessionOptions = (intraOpNumThreads) => ({
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
     executionMode: 'sequential',
     interOpNumThreads: 1,
-    intraOpNumThreads: threads,
+    intraOpNumThreads,
     logSeverityLevel: 3,
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   });
+  const session = await ort.InferenceSession.create(model.bytes, sessionOptions(threads));
+  const { size: viewSize } = config.views[0];
+  // And the predictor's own layout, bare: as many worker threads as it runs calls at once, each with
+  // a session of its intra-op threads, taking the calls in turn.
+  const bareThreads = layout.parallelRuns > 1 ? await startBareThreads(model.bytes, sessionOptions(layout.intraOpThreads), layout.parallelRuns, config.input.channels, viewSize) : null;
   try {
     const passes = config.tta.length;
     const { size } = config.views[0];
@@ -131,6 +144,7 @@ async function overheadCase() {
     const full = Math.max(1, Math.floor(inference.DEFAULT_BATCH_SIZE / passes)) * passes;
     await predictor.run(new Float32Array(full * channels * size * size), full, channels, size);
     await bareRun(session, [full], channels, size);
+    if (bareThreads) await bareParallelRun(bareThreads, [full, full, full, full]);
     // And the pipeline once, untimed: the first run pays libvips's start-up and V8's compilation
     // of the hot loops (about twice the time of a later run).
     progress('overhead: warm-up run');
@@ -143,13 +157,17 @@ async function overheadCase() {
         progress(`overhead: ${tissueSkip ? 'with' : 'without'} the tissue skip, run ${run + 1}/${runs}`);
         const p = await pipelineRun(slide, predictor, cfg);
         const bare = await bareRun(session, p.calls, channels, size);
+        const bareParallel = bareThreads ? await bareParallelRun(bareThreads, p.calls) : null;
         // Everything but the model: where the overhead goes when the two above differ.
         const noModel = await pipelineRun(slide, instantPredictor(predictor.outputChannels), cfg);
         const pair = {
           pipelineSeconds: p.seconds,
           modelBusySeconds: p.modelBusySeconds,
           firstCallSeconds: p.firstCallSeconds,
-          bareSeconds: bare.seconds,
+          bareOneSessionSeconds: bare.seconds,
+          ...(bareParallel !== null ? { bareParallelSeconds: bareParallel } : {}),
+          // The faster of the two bare references is the one the pipeline is held to.
+          bareSeconds: Math.min(bare.seconds, bareParallel ?? Infinity),
           noModelSeconds: noModel.seconds,
           pipelineCpuSeconds: p.cpuSeconds,
           bareCpuSeconds: bare.cpuSeconds,
@@ -179,7 +197,9 @@ async function overheadCase() {
             modelSha256: model.sha256 ?? null,
             slide: { width, height, megapixels: round(megapixels) },
             pipeline: { views: cfg.views, tta: cfg.tta, minTissue: cfg.tissue.minTissue, batchSize: inference.DEFAULT_BATCH_SIZE },
-            intraOpThreads: threads,
+            threads,
+            parallelRuns: layout.parallelRuns,
+            intraOpThreads: layout.intraOpThreads,
             runs,
             windows: p.windows,
             windowsRun: p.windowsRun,
@@ -188,6 +208,10 @@ async function overheadCase() {
             patches: p.calls.reduce((n, b) => n + b, 0),
             pipelineSeconds: round(pipelineSeconds, 3),
             bareSeconds: round(bareSeconds, 3),
+            // The two bare references: one session with every thread in the main thread, and the
+            // predictor's layout (parallelRuns worker threads of intraOpThreads each) when it has more than one run.
+            bareOneSessionSeconds: round(med('bareOneSessionSeconds'), 3),
+            ...(bareThreads ? { bareParallelSeconds: round(med('bareParallelSeconds'), 3) } : {}),
             pipelineMegapixelsPerSecond: round(megapixels / pipelineSeconds),
             bareMegapixelsPerSecond: round(megapixels / bareSeconds),
             overheadRatio: round(overheadRatio, 3),
@@ -218,7 +242,34 @@ async function overheadCase() {
   } finally {
     await predictor.close();
     await session.release();
+    if (bareThreads) await Promise.all(bareThreads.map((w) => w.terminate()));
   }
+}
+
+/** Worker threads (bare-thread.mjs) each holding a session of the model with `options`. */
+async function startBareThreads(bytes, options, count, channels, size) {
+  const workers = Array.from({ length: count }, () => new Worker(join(here, 'bare-thread.mjs'), { workerData: { model: new Uint8Array(bytes), options, channels, size } }));
+  await Promise.all(workers.map((w) => new Promise((resolve, reject) => w.once('message', resolve).once('error', reject))));
+  return workers;
+}
+
+/**
+ * Bare `session.run` on the threads of `startBareThreads`, the calls dealt to them in turn (as the
+ * predictor deals them when each thread finishes its calls at the same pace); returns the seconds
+ * from the first call out to the last one back.
+ */
+async function bareParallelRun(workers, batches) {
+  const start = performance.now();
+  await Promise.all(
+    workers.map((w, k) => {
+      const mine = batches.filter((_, i) => i % workers.length === k);
+      return new Promise((resolve, reject) => {
+        w.once('message', resolve).once('error', reject);
+        w.postMessage(mine);
+      });
+    }),
+  );
+  return seconds(start);
 }
 
 /** The trained HuBMAP baseline when it exists, else a small conv net of about its cost per pixel. */
@@ -237,12 +288,15 @@ function overheadModel() {
  */
 async function pipelineRun(slide, predictor, config) {
   const calls = [];
-  // When each call went out and came back: the model is busy from one to the other (the pipeline
-  // has one call in flight at a time), and waits on the pipeline the rest of the time.
+  // When each call went out and came back: the model is busy while a call is in flight, and waits
+  // on the pipeline the rest of the time.
   const spans = [];
   const counting = {
     get outputChannels() {
       return predictor.outputChannels;
+    },
+    get parallelRuns() {
+      return predictor.parallelRuns;
     },
     run(input, batch, channels, size) {
       calls.push(batch);
@@ -267,7 +321,13 @@ async function pipelineRun(slide, predictor, config) {
   } finally {
     await source.close();
   }
-  const modelBusySeconds = spans.reduce((sum, [from, to]) => sum + (to - from), 0) / 1000;
+  // The time with at least one call in flight (calls overlap where the predictor runs several at once).
+  let modelBusySeconds = 0;
+  let covered = -Infinity;
+  for (const [from, to] of [...spans].sort((a, b) => a[0] - b[0])) {
+    if (to > covered) modelBusySeconds += (to - Math.max(from, covered)) / 1000;
+    covered = Math.max(covered, to);
+  }
   const firstCallSeconds = spans.length > 0 ? (spans[0][0] - start) / 1000 : null;
   return { seconds: seconds(start), cpuSeconds: cpuSeconds(cpu), calls, windows, windowsRun: calls.reduce((n, b) => n + b, 0) / config.tta.length, modelBusySeconds, firstCallSeconds };
 }
@@ -345,7 +405,7 @@ async function memoryCase() {
   const fileMB = round(statSync(slide).size / 2 ** 20);
   progress(`memory: slide written in ${writeSeconds.toFixed(1)} s (${fileMB} MB); running the pipeline in a child process`);
   const wallStart = performance.now();
-  const stdout = await child(join(here, 'rss-child.mjs'), [JSON.stringify({ slide, config: hubmap.model, order: hubmap.metric.rleOrder, threads })]);
+  const stdout = await child(join(here, 'rss-child.mjs'), [JSON.stringify({ slide, config: hubmap.model, order: hubmap.metric.rleOrder, threads, parallelRuns })]);
   const wallSeconds = seconds(wallStart);
   rmSync(slide, { force: true });
   const r = JSON.parse(stdout.trim().split('\n').at(-1));
@@ -356,7 +416,8 @@ async function memoryCase() {
     model: '1x1-conv',
     slide: { width: r.width, height: r.height, megapixels: round((r.width * r.height) / 1e6), fileMB },
     pipeline: { views: hubmap.model.views, tta: hubmap.model.tta, minTissue: hubmap.model.tissue.minTissue },
-    intraOpThreads: threads,
+    threads,
+    ...inference.threadLayout({ threads, parallelRuns }),
     maxRssMB: round(r.maxRssMB),
     vmHwmMB: round(r.vmHwmMB),
     // The child's RSS with its modules, the model and the predictor thread loaded, before the slide is opened.
@@ -401,8 +462,8 @@ async function baselineCase(slug) {
     emit({ bench: 'inference', case: 'baseline', competition: slug, refused: check.problems.map((p) => p.message) });
     return;
   }
-  // As the worker with no HOLDOUT_MODEL_THREADS and one model run at a time: createPredictor's default threads (the machine's CPUs).
-  const predictor = await inference.createPredictor({ models: check.members.map((m) => m.bytes), transferModels: true, outputKind: settings.output.kind, transferInput: true });
+  // As the worker with no HOLDOUT_MODEL_THREADS and one model run at a time: createPredictor's default threads (the machine's CPUs), and --parallel-runs as HOLDOUT_MODEL_PARALLEL_RUNS.
+  const predictor = await inference.createPredictor({ models: check.members.map((m) => m.bytes), transferModels: true, outputKind: settings.output.kind, transferInput: true, parallelRuns });
   const loadSeconds = seconds(start);
   const rows = [];
   try {
@@ -523,7 +584,7 @@ function progress(message) {
 }
 
 function usage(message) {
-  console.error(`${message}\nusage: node bench/inference/run.mjs [--quick] [--cases overhead,memory,baselines] [--runs N] [--threads N] [--scale demo|full] [--data-dir DIR] [--model SLUG=PATH]... [--keep]`);
+  console.error(`${message}\nusage: node bench/inference/run.mjs [--quick] [--cases overhead,memory,baselines] [--runs N] [--threads N] [--parallel-runs N] [--scale demo|full] [--data-dir DIR] [--model SLUG=PATH]... [--keep]`);
   process.exit(2);
 }
 
