@@ -243,7 +243,8 @@ describe('model submissions through the API and a real worker', () => {
       await eventually(async () => ((await row(up.body.id)).status === 'running' && (await runsOf(up.body.id)).length === 1 ? true : undefined), { timeoutMs: 120_000, everyMs: 50, what: 'the first worker to start the run' });
       first.kill('SIGKILL');
       await exited(first);
-      const second = spawnWorker(env, { HOLDOUT_KERNELS: 'off' }, 'models-worker-2.log');
+      // The second worker runs two model calls at once (each on a thread and sessions of its own).
+      const second = spawnWorker(env, { HOLDOUT_KERNELS: 'off', HOLDOUT_MODEL_PARALLEL_RUNS: '2' }, 'models-worker-2.log');
       children.push(second);
       const done = await finished(up.body.id);
       assert.equal(done.status, 'scored', done.error_message);
