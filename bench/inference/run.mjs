@@ -180,7 +180,7 @@ async function overheadCase() {
           tissueSkip,
           run,
           ...Object.fromEntries(Object.entries(pair).map(([k, v]) => [k, round(v, 3)])),
-          overheadRatio: round(p.seconds / bare.seconds - 1, 3),
+          overheadRatio: round(p.seconds / pair.bareSeconds - 1, 3),
         });
         if (run === runs - 1) {
           const med = (key) => median(pairs.map((x) => x[key]));

@@ -257,6 +257,16 @@ describe('predictMask: test-time augmentation', () => {
     }
   });
 
+  it('shares its batch among the parallel runs: two runs at once take half the windows each', async () => {
+    const cfg = config({ tta: ['identity', 'hflip', 'vflip'] });
+    const one = jsPredictor(cfg);
+    const two = Object.assign(jsPredictor(cfg), { parallelRuns: 2 });
+    for (const predictor of [one, two]) await predictMask({ source: new MemorySource('s', width, height, pixel), predictor, config: cfg, order: 'column', batchSize: 12 });
+    assert.equal(one.largestBatch, 12); // four windows of three passes
+    assert.equal(two.largestBatch, 6); // two windows of three passes
+    assert.equal(two.patches, one.patches);
+  });
+
   it('batches every pass of a window in one call, at most batchSize patches', async () => {
     const cfg = config({ tta: ['identity', 'hflip', 'vflip'] });
     const predictor = jsPredictor(cfg);

@@ -29,8 +29,10 @@ export interface PredictOptions {
   /** The competition's RLE pixel order. */
   order: PixelOrder;
   /**
-   * Model inputs per predictor call (default 8). A call holds every TTA pass of its windows, so it
-   * holds floor(batchSize / passes) windows, and at least one.
+   * Model inputs in flight at once (default 8), shared among the predictor's parallel runs. A call
+   * holds every TTA pass of its windows, so it holds floor(batchSize / (passes × parallelRuns))
+   * windows, and at least one: two runs at once of half the batch hold about the model memory of
+   * one run of the whole batch.
    */
   batchSize?: number;
   /** Called after each predictor call (and after runs of skipped windows). */
@@ -270,7 +272,9 @@ async function runWindows(
   const batchSize = options.batchSize ?? DEFAULT_BATCH_SIZE;
   if (!Number.isSafeInteger(batchSize) || batchSize < 1) throw new Error(`batch size must be a positive integer, got ${batchSize}`);
   const passes = config.tta.length;
-  const perCall = Math.max(1, Math.floor(batchSize / passes));
+  // Calls in flight at once: as many as the predictor runs at once.
+  const depth = Math.max(1, Math.floor(predictor.parallelRuns ?? 1));
+  const perCall = Math.max(1, Math.floor(batchSize / (passes * depth)));
   const inputChannels = config.input.channels;
   const scales = config.input.std.map((s) => 1 / s);
   const offsets = config.input.mean.map((m, c) => -m * scales[c]!);
@@ -394,9 +398,8 @@ async function runWindows(
   };
 
   signal?.throwIfAborted();
-  // In flight at any time: the model on the batches of `inFlight` (as many as the predictor runs at
-  // once), the reads of `pending`. Outputs are blended in the order the batches were made.
-  const depth = Math.max(1, Math.floor(predictor.parallelRuns ?? 1));
+  // In flight at any time: the model on the batches of `inFlight` (`depth` of them), the reads of
+  // `pending`. Outputs are blended in the order the batches were made.
   const inFlight: { batch: Batch; output: Promise<Float32Array> | null }[] = [];
   let pending: Promise<Batch | null> | null = prepare();
   /** Hands prepared batches to the model until it holds `depth` (a batch of background windows holds none). */

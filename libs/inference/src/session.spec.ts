@@ -282,13 +282,15 @@ describe('createPredictor refuses', () => {
 });
 
 describe('parallel runs', () => {
-  it('splits the threads among the runs at once (one by default)', () => {
-    assert.deepEqual(threadLayout({ threads: 2 }), { parallelRuns: 1, intraOpThreads: 2 });
-    assert.deepEqual(threadLayout({ threads: 2, parallelRuns: 2 }), { parallelRuns: 2, intraOpThreads: 1 });
-    assert.deepEqual(threadLayout({ threads: 16, parallelRuns: 2 }), { parallelRuns: 2, intraOpThreads: 8 });
-    assert.deepEqual(threadLayout({ threads: 5, parallelRuns: 2 }), { parallelRuns: 2, intraOpThreads: 2 });
-    assert.deepEqual(threadLayout({ threads: 1, parallelRuns: 2 }), { parallelRuns: 2, intraOpThreads: 1 });
-    assert.deepEqual(threadLayout({ intraOpThreads: 3, parallelRuns: 2 }), { parallelRuns: 2, intraOpThreads: 3 });
+  it('splits the threads into runs at once: two on the CPU, one on CUDA or where the intra-op threads are given', () => {
+    assert.deepEqual(threadLayout({ threads: 2 }), { parallelRuns: 2, intraOpThreads: 1 });
+    assert.deepEqual(threadLayout({ threads: 16 }), { parallelRuns: 2, intraOpThreads: 8 });
+    assert.deepEqual(threadLayout({ threads: 5 }), { parallelRuns: 2, intraOpThreads: 2 });
+    assert.deepEqual(threadLayout({ threads: 1 }), { parallelRuns: 1, intraOpThreads: 1 });
+    assert.deepEqual(threadLayout({ threads: 8, executionProvider: 'cuda' }), { parallelRuns: 1, intraOpThreads: 8 });
+    assert.deepEqual(threadLayout({ intraOpThreads: 3 }), { parallelRuns: 1, intraOpThreads: 3 });
+    assert.deepEqual(threadLayout({ threads: 8, parallelRuns: 4 }), { parallelRuns: 4, intraOpThreads: 2 });
+    assert.deepEqual(threadLayout({ threads: 2, parallelRuns: 1 }), { parallelRuns: 1, intraOpThreads: 2 });
   });
 
   it('runs calls on each thread at once, every output that of its own input', async () => {

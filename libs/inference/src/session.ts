@@ -34,16 +34,17 @@ export interface PredictorOptions {
    */
   intraOpThreads?: number;
   /**
-   * Calls run at once (default 1), each on an inference thread of its own holding its own sessions;
-   * a pipeline keeps this many calls in flight.
+   * Calls run at once, each on an inference thread of its own holding its own sessions; a pipeline
+   * keeps this many calls in flight, sharing its batch among them. Default on the CPU: 2 where
+   * `threads` is 2 or more (1 where `intraOpThreads` is given); on CUDA 1.
    *
    * onnxruntime splits each operator among its intra-op threads and waits for the slowest part, so
    * when the pipeline's reads and blending take a core from one of them, the other waits too; two
    * single-threaded runs, each going at its own pace, lose only the time the pipeline takes. On 2
-   * cores the HuBMAP pipeline ran 10–14 % faster with 2 runs of 1 thread than with 1 run of 2
-   * (bench/inference/README.md). The price is memory: each run's sessions keep onnxruntime's working
-   * memory of their own (100–250 MB for HuBMAP's batches), which took the 20000×30000 slide of the
-   * memory benchmark past its 1 GB, so one run is the default.
+   * cores the HuBMAP pipeline ran about 12 % faster with 2 runs of 1 thread and half the batch each
+   * than with 1 run of 2 threads and the whole batch, and peaked lower on the memory benchmark's
+   * 20000×30000 slide (750 MB against 820 MB): each run's sessions keep onnxruntime's working memory
+   * of their own, sized by their batch (bench/inference/README.md).
    */
   parallelRuns?: number;
   /**
@@ -141,14 +142,18 @@ export async function createPredictor(options: PredictorOptions): Promise<Predic
 }
 
 /** How `createPredictor` splits its threads (see PredictorOptions): runs at once, and onnxruntime threads each. */
-export function threadLayout(options: Pick<PredictorOptions, 'threads' | 'intraOpThreads' | 'parallelRuns'>): {
+export function threadLayout(options: Pick<PredictorOptions, 'threads' | 'intraOpThreads' | 'parallelRuns' | 'executionProvider'>): {
   parallelRuns: number;
   intraOpThreads: number;
 } {
-  const parallelRuns = options.parallelRuns ?? 1;
   const threads = options.threads ?? availableParallelism();
+  const parallelRuns =
+    options.parallelRuns ?? (options.executionProvider === 'cuda' || options.intraOpThreads !== undefined ? 1 : Math.min(DEFAULT_PARALLEL_RUNS, threads));
   return { parallelRuns, intraOpThreads: options.intraOpThreads ?? Math.max(1, Math.floor(threads / parallelRuns)) };
 }
+
+/** Runs at once on the CPU by default (see PredictorOptions.parallelRuns). */
+const DEFAULT_PARALLEL_RUNS = 2;
 
 /**
  * Wraps started session threads (ones that speak session.thread.ts's protocol) as one Predictor

@@ -138,9 +138,9 @@ export class ModelRunService {
         // The pipeline never reuses a batch's input: the thread may take it over instead of copying it.
         transferInput: true,
         // HOLDOUT_MODEL_THREADS, else the machine's CPUs shared among the model submissions it may
-        // run at once; split among HOLDOUT_MODEL_PARALLEL_RUNS calls at once.
+        // run at once; split among HOLDOUT_MODEL_PARALLEL_RUNS calls at once (else createPredictor's default).
         threads: this.config.models.threads ?? Math.max(1, Math.floor(availableParallelism() / this.config.models.concurrency)),
-        parallelRuns: this.config.models.parallelRuns,
+        ...(this.config.models.parallelRuns !== null ? { parallelRuns: this.config.models.parallelRuns } : {}),
         // `cuda`: on the first GPU this worker was given (its CUDA binaries installed by the operator).
         ...(this.config.models.provider === 'cuda' ? { executionProvider: 'cuda' as const, deviceId: Number(this.config.kernels.gpus[0] ?? 0) } : {}),
       });

@@ -44,7 +44,7 @@ import { repoRoot } from './repo-root.js';
  * | HOLDOUT_KERNEL_OWNER | `<host name>.<queue prefix>` (worker: labels its kernel containers; stable across restarts so it reclaims its orphans) |
  * | HOLDOUT_MODEL_CONCURRENCY | 1 (worker: model submissions run at once) |
  * | HOLDOUT_MODEL_THREADS | the machine's CPUs divided by HOLDOUT_MODEL_CONCURRENCY (worker: CPU threads of each model run, shared among its parallel runs) |
- * | HOLDOUT_MODEL_PARALLEL_RUNS | 1 (worker: model calls each model run makes at once, each with onnxruntime sessions of its own: 2 ran the HuBMAP baseline 10–14 % faster on 2 cores, for 100–250 MB more memory per run) |
+ * | HOLDOUT_MODEL_PARALLEL_RUNS | 2 on the CPU where HOLDOUT_MODEL_THREADS allows, 1 on CUDA (worker: model calls each model run makes at once, each on a thread with onnxruntime sessions of its own and a share of the batch) |
  * | HOLDOUT_MODEL_PROVIDER | cpu (worker: `cuda` runs models on the first of HOLDOUT_GPUS; needs onnxruntime-node's CUDA binaries, see the README) |
  * | HOLDOUT_GPU_HOURS_PER_WEEK | 30 (API: default weekly GPU budget of a team, per competition/course overridable) |
  * | HOLDOUT_COURSE_CREATION | approved (who may open a course and so upload bundles: `approved` = site admins and users an admin approved; `anyone` = every signed-in user) |
@@ -97,7 +97,7 @@ const schema = z.object({
   HOLDOUT_KERNEL_OWNER: z.string().regex(/^[A-Za-z0-9][A-Za-z0-9_.-]*$/, 'must be [A-Za-z0-9_.-]').optional(),
   HOLDOUT_MODEL_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(1),
   HOLDOUT_MODEL_THREADS: z.coerce.number().int().min(1).max(256).optional(),
-  HOLDOUT_MODEL_PARALLEL_RUNS: z.coerce.number().int().min(1).max(16).default(1),
+  HOLDOUT_MODEL_PARALLEL_RUNS: z.coerce.number().int().min(1).max(16).optional(),
   HOLDOUT_MODEL_PROVIDER: z.enum(['cpu', 'cuda']).default('cpu'),
   HOLDOUT_GPU_HOURS_PER_WEEK: z.coerce.number().min(0).default(30),
   HOLDOUT_COURSE_CREATION: z.enum(['approved', 'anyone']).default('approved'),
@@ -159,7 +159,7 @@ export interface AppConfig {
   workerQueues: WorkerRole[];
   kernels: { enabled: boolean; gpus: string[]; image: string | null; concurrency: number; owner: string; gpuHoursPerWeek: number };
   /** Model workers: runs at once, and onnxruntime's intra-op threads for each (null: onnxruntime's default, the machine's cores). */
-  models: { concurrency: number; threads: number | null; parallelRuns: number; provider: 'cpu' | 'cuda' };
+  models: { concurrency: number; threads: number | null; parallelRuns: number | null; provider: 'cpu' | 'cuda' };
 }
 
 export class ConfigError extends Error {
@@ -229,7 +229,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       owner: e.HOLDOUT_KERNEL_OWNER ?? `${hostname().replace(/[^A-Za-z0-9_.-]/g, '_') || 'worker'}.${e.HOLDOUT_QUEUE_PREFIX}`,
       gpuHoursPerWeek: e.HOLDOUT_GPU_HOURS_PER_WEEK,
     },
-    models: { concurrency: e.HOLDOUT_MODEL_CONCURRENCY, threads: e.HOLDOUT_MODEL_THREADS ?? null, parallelRuns: e.HOLDOUT_MODEL_PARALLEL_RUNS, provider: e.HOLDOUT_MODEL_PROVIDER },
+    models: { concurrency: e.HOLDOUT_MODEL_CONCURRENCY, threads: e.HOLDOUT_MODEL_THREADS ?? null, parallelRuns: e.HOLDOUT_MODEL_PARALLEL_RUNS ?? null, provider: e.HOLDOUT_MODEL_PROVIDER },
   };
 }
 
