@@ -257,6 +257,37 @@ describe('predictMask: test-time augmentation', () => {
     }
   });
 
+  it('a failed call with another in flight fails the image with its error, and leaves no rejection unhandled', async () => {
+    const cfg = config({ tta: ['identity', 'hflip', 'vflip'] });
+    // Reads that take a while, so that a call fails while the pipeline waits for the next batch's reads.
+    class SlowSource extends MemorySource {
+      override async read(region: Region, size: number, channels: 1 | 3): Promise<Float32Array> {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+        return super.read(region, size, channels);
+      }
+    }
+    let calls = 0;
+    const predictor: Predictor = {
+      outputChannels: 1,
+      parallelRuns: 2,
+      run: async () => {
+        calls++;
+        throw new Error(`model output the wrong shape (call ${calls})`);
+      },
+      close: async () => undefined,
+    };
+    const unhandled: unknown[] = [];
+    const record = (reason: unknown) => unhandled.push(reason);
+    process.on('unhandledRejection', record);
+    try {
+      await assert.rejects(predictMask({ source: new SlowSource('f', width, height, pixel), predictor, config: cfg, order: 'column', batchSize: 3 }), /call 1\)/);
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    } finally {
+      process.off('unhandledRejection', record);
+    }
+    assert.deepEqual(unhandled, []);
+  });
+
   it('shares its batch among the parallel runs: two runs at once take half the windows each', async () => {
     const cfg = config({ tta: ['identity', 'hflip', 'vflip'] });
     const one = jsPredictor(cfg);

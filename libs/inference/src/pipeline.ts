@@ -401,30 +401,35 @@ async function runWindows(
   // In flight at any time: the model on the batches of `inFlight` (`depth` of them), the reads of
   // `pending`. Outputs are blended in the order the batches were made.
   const inFlight: { batch: Batch; output: Promise<Float32Array> | null }[] = [];
-  let pending: Promise<Batch | null> | null = prepare();
+  // A call or a read may fail while the loop awaits another: each is marked handled when made, and
+  // its failure surfaces where it is awaited, not as an unhandled rejection in the meantime.
+  const handled = <T>(promise: Promise<T>): Promise<T> => {
+    promise.catch(() => undefined);
+    return promise;
+  };
+  let pending: Promise<Batch | null> | null = handled(prepare());
   /** Hands prepared batches to the model until it holds `depth` (a batch of background windows holds none). */
   const fill = async () => {
     while (pending && inFlight.filter((b) => b.output).length < depth) {
       const batch = await pending;
       signal?.throwIfAborted();
-      pending = batch ? prepare() : null;
-      if (batch) inFlight.push({ batch, output: run(batch) });
+      if (!batch) {
+        pending = null;
+        break;
+      }
+      pending = handled(prepare());
+      const output = run(batch);
+      inFlight.push({ batch, output: output && handled(output) });
     }
   };
-  try {
+  await fill();
+  for (let head = inFlight.shift(); head; head = inFlight.shift()) {
+    const output = head.output ? await head.output : null;
+    signal?.throwIfAborted();
+    // The next batch goes to the model before this one is blended: it never waits on the blend.
     await fill();
-    for (let head = inFlight.shift(); head; head = inFlight.shift()) {
-      const output = head.output ? await head.output : null;
-      signal?.throwIfAborted();
-      // The next batch goes to the model before this one is blended: it never waits on the blend.
-      await fill();
-      blend(head.batch, output);
-      signal?.throwIfAborted();
-    }
-  } finally {
-    // Work still in flight when the run stops must not surface as an unhandled rejection.
-    pending?.catch(() => undefined);
-    for (const { output } of inFlight) output?.catch(() => undefined);
+    blend(head.batch, output);
+    signal?.throwIfAborted();
   }
 }
 
