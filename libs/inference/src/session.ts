@@ -171,10 +171,9 @@ interface PendingRun {
   thread: InferenceThread;
 }
 
-/** One inference thread and the runs it holds. */
+/** One inference thread (its runs are those of `pending` that name it). */
 interface InferenceThread {
   worker: Worker;
-  running: number;
   ready: boolean;
   exited: Promise<void>;
 }
@@ -200,7 +199,7 @@ class ThreadPredictor implements Predictor {
   ) {
     this.threads = workers.map((worker) => {
       let markExited = () => {};
-      const thread: InferenceThread = { worker, running: 0, ready: false, exited: new Promise<void>((resolve) => (markExited = resolve)) };
+      const thread: InferenceThread = { worker, ready: false, exited: new Promise<void>((resolve) => (markExited = resolve)) };
       worker.on('message', (message: FromThread) => this.receive(thread, message));
       worker.on('error', (error) => this.end(new PredictorError('PREDICTOR_CRASHED', `the inference thread crashed: ${error.message}`)));
       worker.on('messageerror', (error) =>
@@ -247,8 +246,9 @@ class ThreadPredictor implements Predictor {
       sent.set(input);
     }
     // The thread with the fewest runs (the first of them): each runs its calls one after another.
-    const thread = this.threads.reduce((best, t) => (t.running < best.running ? t : best));
-    thread.running++;
+    const running = new Map(this.threads.map((t) => [t, 0]));
+    for (const run of this.pending.values()) running.set(run.thread, running.get(run.thread)! + 1);
+    const thread = this.threads.reduce((best, t) => (running.get(t)! < running.get(best)! ? t : best));
     const result = new Promise<Float32Array>((resolve, reject) => this.pending.set(id, { resolve, reject, thread }));
     this.post(thread, { type: 'run', id, input: sent, batch, channels, size }, [sent.buffer as ArrayBuffer]);
     this.updateRef();
@@ -300,7 +300,6 @@ class ThreadPredictor implements Predictor {
         const run = this.pending.get(message.id);
         if (!run) return; // rejected already by close()
         this.pending.delete(message.id);
-        run.thread.running--;
         if (message.type === 'result' && message.input) {
           this.spare.push(message.input);
           if (this.spare.length > SPARE_INPUTS + this.threads.length) this.spare.shift();
