@@ -131,7 +131,7 @@ export class ScaledBlocks {
       set.ownReads++;
       const own = this.ownReads.then(() => this.readArea(set, region.x, region.y, size));
       this.ownReads = own.catch(() => undefined);
-      for (let by = by0; by <= by1; by++) for (let bx = bx0; bx <= bx1; bx++) void this.block(set, bx, by);
+      this.startBlocks(span);
       return own;
     }
     const pending: Promise<Uint8Array>[] = [];
@@ -161,8 +161,11 @@ export class ScaledBlocks {
    */
   prefetch(region: Region, size: number, channels: 1 | 3): void {
     const span = this.spanOf(region, size, channels);
-    if (!span) return;
-    const { set, bx0, bx1, by0, by1 } = span;
+    if (span) this.startBlocks(span);
+  }
+
+  /** Starts reading the blocks of a window's span that are not held yet. */
+  private startBlocks({ set, bx0, bx1, by0, by1 }: NonNullable<ReturnType<ScaledBlocks['spanOf']>>): void {
     for (let by = by0; by <= by1; by++) for (let bx = bx0; bx <= bx1; bx++) void this.block(set, bx, by);
   }
 
