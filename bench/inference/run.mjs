@@ -55,8 +55,8 @@ const quick = values.quick;
 const cases = values.cases.split(',').map((c) => c.trim());
 for (const c of cases) if (!['overhead', 'memory', 'baselines'].includes(c)) usage(`unknown case '${c}' (overhead, memory, baselines)`);
 const runs = Number(values.runs ?? (quick ? 1 : 3));
-// Intra-op threads of both the predictor and the bare session: every core, stated explicitly so
-// that both sides use the same count (createPredictor's default too).
+// CPU threads of the predictor (split among its runs) and of the bare one-session reference: every
+// core unless told, stated explicitly so that both sides use the same count (createPredictor's default too).
 const threads = Number(values.threads ?? availableParallelism());
 // The predictor's calls at once (createPredictor's parallelRuns; its default when absent).
 const parallelRuns = values['parallel-runs'] === undefined ? undefined : Number(values['parallel-runs']);
@@ -120,8 +120,7 @@ async function overheadCase() {
   const predictor = await inference.createPredictor({ models: [new Uint8Array(model.bytes)], outputKind: config.output.kind, transferInput: true, threads, parallelRuns });
   // How the predictor splits the threads: runs at once, onnxruntime threads each.
   const layout = inference.threadLayout({ threads, parallelRuns });
-  // The options the predictor's threads give onnxruntime (libs/inference session.thread.ts), with
-  // every thread in one session: bare session.run as a caller would make it.
+  // The options the predictor's threads give onnxruntime (libs/inference session.thread.ts).
   const sessionOptions = (intraOpNumThreads) => ({
     executionProviders: ['cpu'],
     graphOptimizationLevel: 'all',
@@ -131,6 +130,7 @@ async function overheadCase() {
     logSeverityLevel: 3,
     extra: { session: { intra_op: { allow_spinning: '0' } } },
   });
+  // Every thread in one session: bare session.run as a caller would make it.
   const session = await ort.InferenceSession.create(model.bytes, sessionOptions(threads));
   const { size: viewSize } = config.views[0];
   // And the predictor's own layout, bare: as many worker threads as it runs calls at once, each with

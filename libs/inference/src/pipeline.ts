@@ -251,9 +251,8 @@ interface Batch {
  *
  * Three stages overlap: while the model runs batch k+1 (and up to `predictor.parallelRuns` − 1
  * batches after it), the main thread blends batch k, and the image reads of the next batch proceed
- * in libvips's threads. Each batch's input is a fresh buffer that
- * the pipeline never touches again, so a predictor may take it over (the onnxruntime predictor's
- * `transferInput`) instead of copying it.
+ * in libvips's threads. Each batch's input is a fresh buffer that the pipeline never touches again,
+ * so a predictor may take it over (the onnxruntime predictor's `transferInput`) instead of copying it.
  */
 async function runWindows(
   options: PredictOptions,
