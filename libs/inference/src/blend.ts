@@ -1,5 +1,6 @@
 import { bilinearTaps, type BilinearTaps } from './resize.js';
 import type { AxisPlan } from './tiling.js';
+import { KernelMemory } from './kernels/blend-kernels.js';
 import type { PlaneRect } from './tta.js';
 import type { BlendMode, PixelOrder, Region } from './types.js';
 
@@ -84,14 +85,18 @@ export class LineAccumulator {
   readonly allocated: number;
   private readonly lineLength: number;
   private readonly lineCount: number;
-  private readonly planes: Float32Array[];
   /** First line not yet released; lines `[released, released + capacity)` may be written. */
   private released = 0;
-  // Scratch reused across windows: a transposed model plane and two model lines resized along
-  // the line (consecutive window lines interpolate between the same pair of model lines).
-  private transposed = new Float32Array(0);
-  private low = new Float32Array(0);
-  private high = new Float32Array(0);
+  /**
+   * The channels' planes, then the scratch of `add`, in one WebAssembly memory that the blend's
+   * kernels work in (`planes` and `f32` are views of it, made again when the scratch grows it).
+   */
+  private readonly memory: KernelMemory;
+  private planes: Float32Array[] = [];
+  private f32 = new Float32Array(0);
+  private readonly planeBytes: number;
+  private scratch: Scratch | null = null;
+  private disposed = false;
   private lastTaps: { modelSize: number; side: number; taps: BilinearTaps } | null = null;
 
   constructor(
@@ -106,8 +111,10 @@ export class LineAccumulator {
     if (!Number.isSafeInteger(capacity) || capacity < 1 || capacity > this.lineCount) {
       throw new RangeError(`accumulator capacity ${capacity} is not between 1 and ${this.lineCount} lines`);
     }
-    this.planes = Array.from({ length: channels }, () => new Float32Array(capacity * this.lineLength));
     this.allocated = channels * capacity * this.lineLength;
+    this.planeBytes = capacity * this.lineLength * 4;
+    this.memory = new KernelMemory(this.allocated * 4);
+    this.view();
   }
 
   /** The first line that has not been released yet. */
@@ -136,6 +143,7 @@ export class LineAccumulator {
     layout: 'row-major' | 'line-major' = 'row-major',
   ): void {
     const side = window.width;
+    if (this.disposed) throw new Error('the accumulator was disposed');
     if (window.height !== side || probabilities.length < this.channels * modelSize * modelSize) {
       throw new RangeError(`add: a ${window.width}x${window.height} window with ${probabilities.length} values of ${modelSize}x${modelSize}`);
     }
@@ -153,45 +161,55 @@ export class LineAccumulator {
     }
     const plane = modelSize * modelSize;
     const taps = modelSize === side ? null : this.tapsFor(modelSize, side);
-    const transpose = column && layout === 'row-major';
-    if (transpose && this.transposed.length < plane) this.transposed = new Float32Array(plane);
-    if (taps && this.low.length < side) [this.low, this.high] = [new Float32Array(side), new Float32Array(side)];
+    const scratch = this.scratchFor(modelSize, side, taps);
+    const { f32 } = this;
+    const kernels = this.memory.kernels;
     const [from, to] = [firstPos - posStart, endPos - posStart];
+    const n = to - from;
     // Centre-crop weights are 1 over the kept range: multiplying by them is then exact, and left out.
     const unitWeights = isAll(posWeights, from, to, 1);
+    if (!unitWeights) f32.set(posWeights.subarray(from, to), scratch.weights / 4 + from);
+    const weights = scratch.weights + 4 * from;
+    /** Model line `modelLine` of the plane in scratch, resized along the line into `out` at positions [from, to). */
+    const resize = (modelLine: number, out: number) =>
+      kernels.resizeLine(scratch.src + 4 * modelLine * modelSize, scratch.lo + 4 * from, scratch.hi + 4 * from, scratch.frac + 4 * from, n, out + 4 * from);
     for (let ch = 0; ch < this.channels; ch++) {
-      const acc = this.planes[ch]!;
-      let src = probabilities.subarray(ch * plane, (ch + 1) * plane);
-      // Line-major model plane: transpose for columns so that both orientations read along lines.
-      if (transpose) src = transposePlane(src, modelSize, this.transposed);
-      let lowLine = -1; // model lines now in this.low and this.high
+      // The model plane, line-major (transposed for columns, so that both orientations read along lines).
+      const src = probabilities.subarray(ch * plane, (ch + 1) * plane);
+      const into = f32.subarray(scratch.src / 4, scratch.src / 4 + plane);
+      if (column && layout === 'row-major') transposePlane(src, modelSize, into);
+      else into.set(src);
+      const plane0 = ch * this.planeBytes;
+      // Two model lines resized along the line: consecutive window lines interpolate between the same pair.
+      let [low, high] = [scratch.low, scratch.high];
+      let lowLine = -1; // the model lines now in low and high
       let highLine = -1;
       for (let line = firstLine; line < endLine; line++) {
         const t = line - lineStart;
         const lineWeight = lineWeights[t]! * scale;
-        const dst = (line % this.capacity) * this.lineLength + posStart;
+        const dst = plane0 + 4 * ((line % this.capacity) * this.lineLength + posStart + from);
         if (!taps) {
-          const row = t * side;
-          if (unitWeights) addScaled(acc, dst, src, row, lineWeight, from, to);
-          else for (let k = from; k < to; k++) acc[dst + k]! += src[row + k]! * posWeights[k]! * lineWeight;
+          const row = scratch.src + 4 * (t * side + from);
+          if (unitWeights) kernels.addScaled(dst, row, n, lineWeight);
+          else kernels.addScaledWeighted(dst, row, weights, n, lineWeight);
           continue;
         }
         const lo = taps.lo[t]!;
         const hi = taps.hi[t]!;
         if (lo !== lowLine) {
-          if (lo === highLine) [this.low, this.high, lowLine, highLine] = [this.high, this.low, highLine, -1];
-          else resizeLine(src, lo, modelSize, taps, from, to, this.low);
+          if (lo === highLine) [low, high, lowLine, highLine] = [high, low, highLine, -1];
+          else resize(lo, low);
           lowLine = lo;
         }
         if (hi !== lo && hi !== highLine) {
-          resizeLine(src, hi, modelSize, taps, from, to, this.high);
+          resize(hi, high);
           highLine = hi;
         }
-        const a = this.low;
-        const b = hi === lo ? this.low : this.high;
+        const a = low + 4 * from;
+        const b = (hi === lo ? low : high) + 4 * from;
         const f = taps.frac[t]!;
-        if (unitWeights) addLerp(acc, dst, a, b, f, lineWeight, from, to);
-        else addLerpWeighted(acc, dst, a, b, f, posWeights, lineWeight, from, to);
+        if (unitWeights) kernels.addLerp(dst, a, b, n, f, lineWeight);
+        else kernels.addLerpWeighted(dst, a, b, weights, n, f, lineWeight);
       }
     }
   }
@@ -213,7 +231,7 @@ export class LineAccumulator {
     return { r0, r1, c0, c1 };
   }
 
-  /** The blended values of an open line (a view into the ring, valid until the line is released). */
+  /** The blended values of an open line (a view into the ring, valid until the line is released or the next `add`). */
   line(index: number, channel = 0): Float32Array {
     this.checkOpen(index);
     const start = (index % this.capacity) * this.lineLength;
@@ -235,56 +253,66 @@ export class LineAccumulator {
     return this.lastTaps.taps;
   }
 
+  /**
+   * Byte offsets of `add`'s scratch for a `modelSize` plane added to a `side` window, after the
+   * planes: the model plane (line-major), two resized model lines, the position weights and the
+   * taps (copied in when they change). Grows the memory where it must, and makes the views again.
+   */
+  private scratchFor(modelSize: number, side: number, taps: BilinearTaps | null): Scratch {
+    let scratch = this.scratch;
+    if (scratch?.modelSize !== modelSize || scratch.side !== side) {
+      const at = (offset: number, floats: number) => [offset, offset + 4 * floats] as const;
+      const [src, low] = at(this.channels * this.planeBytes, modelSize * modelSize);
+      const [, high] = at(low, side);
+      const [, weights] = at(high, side);
+      const [, lo] = at(weights, side);
+      const [, hi] = at(lo, side);
+      const [, frac] = at(hi, side);
+      const [, end] = at(frac, side);
+      scratch = this.scratch = { modelSize, side, src, low, high, weights, lo, hi, frac, taps: null };
+      if (this.memory.reserve(end)) this.view();
+    }
+    if (taps && scratch.taps !== taps) {
+      new Int32Array(this.memory.buffer, scratch.lo, side).set(taps.lo);
+      new Int32Array(this.memory.buffer, scratch.hi, side).set(taps.hi);
+      this.f32.set(taps.frac, scratch.frac / 4);
+      scratch.taps = taps;
+    }
+    return scratch;
+  }
+
+  /** (Re)makes the views of the memory: after construction, and after it grew. */
+  private view(): void {
+    const { buffer } = this.memory;
+    const length = this.capacity * this.lineLength;
+    this.planes = Array.from({ length: this.channels }, (_, ch) => new Float32Array(buffer, ch * this.planeBytes, length));
+    this.f32 = new Float32Array(buffer);
+  }
+
+  /**
+   * Ends the accumulator: its memory goes to the next accumulator made (whose first touches of it
+   * then cost nothing), and every view `line` gave is then that accumulator's. Nothing may be called after.
+   */
+  dispose(): void {
+    if (this.disposed) return;
+    this.disposed = true;
+    this.planes = [];
+    this.f32 = new Float32Array(0);
+    this.memory.release();
+  }
+
   private checkOpen(index: number): void {
+    if (this.disposed) throw new Error('the accumulator was disposed');
     if (index < this.released || index >= this.released + this.capacity || index >= this.lineCount) {
       throw new RangeError(`line ${index} is not open (open lines ${this.released}..${this.released + this.capacity - 1})`);
     }
   }
 }
 
-// The inner loops of `add`, as small functions of their own: V8 compiles each tightly, where the
-// same loops inline in `add` ran several times slower. Weighted or not, each value is computed as
-// ((interpolated × position weight) × line weight), so leaving out a weight of 1 changes no bit.
-
-/** acc[dst + k] += src[row + k] × lineWeight for k in [from, to). */
-function addScaled(acc: Float32Array, dst: number, src: Float32Array, row: number, lineWeight: number, from: number, to: number): void {
-  for (let k = from; k < to; k++) acc[dst + k]! += src[row + k]! * lineWeight;
-}
-
-/** acc[dst + k] += lerp(a[k], b[k], f) × lineWeight for k in [from, to). */
-function addLerp(acc: Float32Array, dst: number, a: Float32Array, b: Float32Array, f: number, lineWeight: number, from: number, to: number): void {
-  for (let k = from; k < to; k++) acc[dst + k]! += (a[k]! + (b[k]! - a[k]!) * f) * lineWeight;
-}
-
-/** acc[dst + k] += lerp(a[k], b[k], f) × weights[k] × lineWeight for k in [from, to). */
-function addLerpWeighted(
-  acc: Float32Array,
-  dst: number,
-  a: Float32Array,
-  b: Float32Array,
-  f: number,
-  weights: Float32Array,
-  lineWeight: number,
-  from: number,
-  to: number,
-): void {
-  for (let k = from; k < to; k++) acc[dst + k]! += (a[k]! + (b[k]! - a[k]!) * f) * weights[k]! * lineWeight;
-}
-
 /** Whether `values[from..to)` all equal `value`. */
 function isAll(values: Float32Array, from: number, to: number, value: number): boolean {
   for (let k = from; k < to; k++) if (values[k] !== value) return false;
   return true;
-}
-
-/** Model line `index` of a line-major `size`×`size` plane, resized along the line to window positions `[from, to)`. */
-function resizeLine(src: Float32Array, index: number, size: number, taps: BilinearTaps, from: number, to: number, out: Float32Array): void {
-  const row = index * size;
-  const { lo, hi, frac } = taps;
-  for (let k = from; k < to; k++) {
-    const l = src[row + lo[k]!]!;
-    out[k] = l + (src[row + hi[k]!]! - l) * frac[k]!;
-  }
 }
 
 /** `plane` (size×size, row-major) transposed into `out`. */
@@ -300,4 +328,19 @@ function nonZeroRange(weights: Float32Array, position: number, length: number): 
   while (from < to && weights[from - position] === 0) from++;
   while (to > from && weights[to - 1 - position] === 0) to--;
   return [from, to];
+}
+
+/** Where `LineAccumulator.add`'s scratch lies in its memory (byte offsets), for one model size and window side. */
+interface Scratch {
+  modelSize: number;
+  side: number;
+  src: number;
+  low: number;
+  high: number;
+  weights: number;
+  lo: number;
+  hi: number;
+  frac: number;
+  /** The taps copied into `lo`, `hi` and `frac`. */
+  taps: BilinearTaps | null;
 }

@@ -181,8 +181,12 @@ export async function predictMask(options: PredictOptions): Promise<string> {
       acc.releaseUpTo(stop);
     }
   };
-  await runWindows(options, plan, acc, 1, finalise);
-  finalise(plan.lineCount);
+  try {
+    await runWindows(options, plan, acc, 1, finalise);
+    finalise(plan.lineCount);
+  } finally {
+    acc.dispose();
+  }
   return encoder.finish();
 }
 
@@ -210,24 +214,35 @@ export async function predictInstances(options: PredictOptions): Promise<string[
   const channels = structural + classes.length;
   // Rows of the whole image: the ring then is the row-major image and nothing is ever released.
   const acc = new LineAccumulator('row', width, height, height, channels);
-  await runWindows(options, plan, acc, channels, () => undefined);
   const planeOf = (channel: number) => {
     const plane = new Float32Array(width * height);
     for (let y = 0; y < height; y++) plane.set(acc.line(y, channel), y * width);
     return plane;
   };
+  let planes: { foreground: Float32Array; boundary?: Float32Array; centre?: Float32Array; classes: Float32Array[] };
+  try {
+    await runWindows(options, plan, acc, channels, () => undefined);
+    planes = {
+      foreground: planeOf(0),
+      boundary: structural > 1 ? planeOf(1) : undefined,
+      centre: structural > 2 ? planeOf(2) : undefined,
+      classes: classes.map((_, k) => planeOf(structural + k)),
+    };
+  } finally {
+    acc.dispose();
+  }
   const method = config.instances ?? { method: 'components', minArea: 1 };
   return extractInstances(
     {
       width,
       height,
-      foreground: planeOf(0),
-      boundary: structural > 1 ? planeOf(1) : undefined,
-      centre: structural > 2 ? planeOf(2) : undefined,
+      foreground: planes.foreground,
+      boundary: planes.boundary,
+      centre: planes.centre,
       threshold: config.threshold,
       method: method.method,
       minArea: method.minArea,
-      ...(classes.length > 0 ? { classes: { probabilities: classes.map((_, k) => planeOf(structural + k)), minArea: classes.map((c) => c.minArea) } } : {}),
+      ...(classes.length > 0 ? { classes: { probabilities: planes.classes, minArea: classes.map((c) => c.minArea) } } : {}),
     },
     order,
   );
