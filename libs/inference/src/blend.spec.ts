@@ -204,3 +204,28 @@ describe('LineAccumulator.modelRect', () => {
     }
   }
 });
+
+describe('LineAccumulator.thresholdEdges', () => {
+  it("gives the edges of each open line's thresholded values, through the ring's reuse of its slots", () => {
+    const rnd = mulberry32(5);
+    const [width, height] = [37, 29];
+    const acc = new LineAccumulator('column', width, height, 8, 2);
+    const ones = new Float32Array(height).fill(1);
+    let edges = 0;
+    for (let x = 0; x < width; x++) {
+      // One column at a time, as a window 1 px wide would add it; channel 1 is the opposite, and ignored.
+      const column = Float32Array.from({ length: height }, () => (rnd() < 0.5 ? 0.4 : rnd()));
+      const planes = new Float32Array(2 * height * height);
+      for (let y = 0; y < height; y++) [planes[y * height], planes[height * height + y * height]] = [column[y]!, 1 - column[y]!];
+      const weightsX = new Float32Array(height);
+      weightsX[0] = 1;
+      acc.add({ x, y: 0, width: height, height }, planes, height, weightsX, ones);
+      const line = acc.line(x);
+      const expected = Array.from(line.keys()).filter((i) => line[i]! >= 0.4 !== (i > 0 && line[i - 1]! >= 0.4));
+      assert.deepEqual(Array.from(acc.thresholdEdges(x, 0.4)), expected, `column ${x}`);
+      edges += expected.length;
+      acc.releaseUpTo(x + 1);
+    }
+    assert.ok(edges > width, `${edges} edges`);
+  });
+});

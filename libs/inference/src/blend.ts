@@ -95,6 +95,8 @@ export class LineAccumulator {
   private planes: Float32Array[] = [];
   private f32 = new Float32Array(0);
   private readonly planeBytes: number;
+  /** Byte offset of `thresholdEdges`'s output. */
+  private readonly edges: number;
   private scratch: Scratch | null = null;
   private disposed = false;
   private lastTaps: { modelSize: number; side: number; taps: BilinearTaps } | null = null;
@@ -113,7 +115,9 @@ export class LineAccumulator {
     }
     this.allocated = channels * capacity * this.lineLength;
     this.planeBytes = capacity * this.lineLength * 4;
-    this.memory = new KernelMemory(this.allocated * 4);
+    // The planes, then `thresholdEdges`'s output (at most one edge a position), then `add`'s scratch.
+    this.edges = this.allocated * 4;
+    this.memory = new KernelMemory(this.edges + 4 * this.lineLength);
     this.view();
   }
 
@@ -238,6 +242,19 @@ export class LineAccumulator {
     return this.planes[channel]!.subarray(start, start + this.lineLength);
   }
 
+  /**
+   * Where open line `index` of channel 0, thresholded (value ≥ `threshold`), changes: each position
+   * whose state differs from the position before's, outside before position 0 (so a line that
+   * starts inside starts with 0). A view valid until the next call; `RleStreamEncoder.pushEdges`
+   * takes it.
+   */
+  thresholdEdges(index: number, threshold: number): Int32Array {
+    this.checkOpen(index);
+    const line = 4 * (index % this.capacity) * this.lineLength;
+    const count = this.memory.kernels.thresholdEdges(line, this.lineLength, threshold, this.edges);
+    return new Int32Array(this.memory.buffer, this.edges, count);
+  }
+
   /** Releases lines up to `end` (exclusive): they are cleared and their slots reused for later lines. */
   releaseUpTo(end: number): void {
     for (; this.released < end; this.released++) {
@@ -262,7 +279,7 @@ export class LineAccumulator {
     let scratch = this.scratch;
     if (scratch?.modelSize !== modelSize || scratch.side !== side) {
       const at = (offset: number, floats: number) => [offset, offset + 4 * floats] as const;
-      const [src, low] = at(this.channels * this.planeBytes, modelSize * modelSize);
+      const [src, low] = at(this.edges + 4 * this.lineLength, modelSize * modelSize);
       const [, high] = at(low, side);
       const [, weights] = at(high, side);
       const [, lo] = at(weights, side);

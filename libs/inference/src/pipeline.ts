@@ -177,7 +177,7 @@ export async function predictMask(options: PredictOptions): Promise<string> {
     // wrote come into the ring as they are released (empty), rather than being read outside it.
     while (acc.firstOpenLine < end) {
       const stop = Math.min(end, acc.firstOpenLine + plan.bandLines);
-      for (let line = acc.firstOpenLine; line < stop; line++) encoder.pushThresholded(acc.line(line), config.threshold);
+      for (let line = acc.firstOpenLine; line < stop; line++) encoder.pushEdges(acc.thresholdEdges(line, config.threshold));
       acc.releaseUpTo(stop);
     }
   };

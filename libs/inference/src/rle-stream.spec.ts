@@ -11,13 +11,18 @@ function lineOf(mask: Uint8Array, width: number, height: number, order: 'column'
   return line;
 }
 
-function stream(mask: Uint8Array, width: number, height: number, order: 'column' | 'row', asFloat: boolean): string {
+/** Positions where a line's pixel differs from the one before it (outside before the first). */
+function edgesOf(line: Uint8Array): Int32Array {
+  return Int32Array.from(line.keys()).filter((i) => (line[i] !== 0) !== (i > 0 && line[i - 1] !== 0));
+}
+
+function stream(mask: Uint8Array, width: number, height: number, order: 'column' | 'row', feed: 'line' | 'edges'): string {
   const [lineLength, lineCount] = order === 'column' ? [height, width] : [width, height];
   const encoder = new RleStreamEncoder(lineLength, lineCount);
   for (let k = 0; k < lineCount; k++) {
     const line = lineOf(mask, width, height, order, k);
     // probabilities just either side of the threshold
-    if (asFloat) encoder.pushThresholded(Float32Array.from(line, (v) => (v ? 0.5 : 0.4999)), 0.5);
+    if (feed === 'edges') encoder.pushEdges(edgesOf(line));
     else encoder.pushLine(line);
   }
   return encoder.finish();
@@ -43,8 +48,8 @@ describe('RleStreamEncoder equals encodeRle of the whole mask', () => {
     for (const order of ['column', 'row'] as const) {
       it(`${name}, ${order} order`, () => {
         const expected = encodeRle(mask, height, width, order);
-        assert.equal(stream(mask, width, height, order, false), expected);
-        assert.equal(stream(mask, width, height, order, true), expected);
+        assert.equal(stream(mask, width, height, order, 'line'), expected);
+        assert.equal(stream(mask, width, height, order, 'edges'), expected);
       });
     }
   }

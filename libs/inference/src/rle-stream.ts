@@ -41,16 +41,29 @@ export class RleStreamEncoder {
     this.endLine(runStart);
   }
 
-  /** Feeds the next line of probabilities: a pixel is inside when its value is ≥ `threshold`. */
-  pushThresholded(line: Float32Array, threshold: number): void {
-    this.startLine(line.length);
+  /**
+   * Feeds the next line of the mask as the positions where it changes: each position whose pixel
+   * differs from the one before it in the line, the pixel before position 0 counted as outside (as
+   * `LineAccumulator.thresholdEdges` gives them). A line whose pixels are all outside has none.
+   */
+  pushEdges(edges: Int32Array): void {
+    this.startLine(this.lineLength);
     let runStart = this.runStart;
     const base = this.pixel;
-    for (let i = 0; i < line.length; i++) {
-      if (line[i]! >= threshold) {
-        if (runStart < 0) runStart = base + i;
-      } else if (runStart >= 0) {
-        this.closeRun(runStart, base + i);
+    let k = 0;
+    if (runStart >= 0) {
+      // The open run goes on where the line starts inside, and ends where it does not.
+      if (edges.length > 0 && edges[0] === 0) k = 1;
+      else {
+        this.closeRun(runStart, base);
+        runStart = -1;
+      }
+    }
+    for (; k < edges.length; k++) {
+      const at = base + edges[k]!;
+      if (runStart < 0) runStart = at;
+      else {
+        this.closeRun(runStart, at);
         runStart = -1;
       }
     }

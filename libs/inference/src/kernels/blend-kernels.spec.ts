@@ -91,6 +91,40 @@ describe('blend kernels', () => {
   });
 });
 
+describe('thresholdEdges', () => {
+  const memory = new KernelMemory(1 << 16);
+  const [LINE, OUT] = [4, 4100].map((floats) => floats * 4);
+  const random = mulberry32(9);
+  // 0.4 is no float32: values either side of it as float32 are compared as JavaScript compares them.
+  const near = [Math.fround(0.4), 0.39999997615814209, 0.4000000357627869, 0.4 * (1 + 1e-9), Number.NaN, 0, 1, -0.4, Infinity];
+  for (const n of [0, 1, 3, 4, 5, 8, 999, 4000]) {
+    it(`lists where (value ≥ threshold) changes, as a JavaScript loop finds it (${n} values)`, () => {
+      for (const style of ['noise', 'runs', 'near']) {
+        let inside = false;
+        const line = Float32Array.from({ length: n }, () => {
+          if (style === 'noise') return random();
+          if (style === 'near') return near[Math.floor(random() * near.length)]!;
+          if (random() < 0.01) inside = !inside;
+          return inside ? 0.4 + random() : random() * 0.4;
+        });
+        new Float32Array(memory.buffer, LINE, n).set(line);
+        // A threshold that is a float32 value too: values equal to it are inside.
+        for (const threshold of [0.4, Math.fround(0.4)]) {
+          const count = memory.kernels.thresholdEdges(LINE, n, threshold, OUT);
+          const expected: number[] = [];
+          let state = false;
+          for (let i = 0; i < n; i++) {
+            if (line[i]! >= threshold !== state) expected.push(i);
+            state = line[i]! >= threshold;
+          }
+          assert.deepEqual(Array.from(new Int32Array(memory.buffer, OUT, count)), expected, `${style}, threshold ${threshold}`);
+          if (n > 100) assert.ok(expected.length > 0, 'the line has edges');
+        }
+      }
+    });
+  }
+});
+
 describe('KernelMemory', () => {
   it('grows on demand, keeping what it holds', () => {
     const memory = new KernelMemory(100);

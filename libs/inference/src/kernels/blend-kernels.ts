@@ -12,6 +12,8 @@ export interface BlendKernels {
   addLerpWeighted(acc: number, a: number, b: number, weights: number, n: number, f: number, w: number): void;
   /** out[k] = l + (row[hi[k]] − l) × frac[k] with l = row[lo[k]] (lo and hi: int32 element indices into the row) */
   resizeLine(row: number, lo: number, hi: number, frac: number, n: number, out: number): void;
+  /** Writes to `out` (int32) each index whose (value ≥ t) differs from the index before's (outside before 0); returns how many. */
+  thresholdEdges(line: number, n: number, t: number, out: number): number;
 }
 
 // The ES2023 lib has no WebAssembly types (they come with the DOM lib): the few used here.

@@ -1,5 +1,5 @@
-;; The blend's inner loops (LineAccumulator.add in blend.ts), over float32 arrays in the
-;; accumulator's WebAssembly memory. Pointers are byte offsets, counts are elements.
+;; The blend's inner loops (LineAccumulator.add and .thresholdEdges in blend.ts), over float32
+;; arrays in the accumulator's WebAssembly memory. Pointers are byte offsets, counts are elements.
 ;;
 ;; Each value is computed exactly as the JavaScript it replaces computes it: the float32 inputs are
 ;; widened to float64, every operation is a float64 one in the same order, and the result is rounded
@@ -138,4 +138,51 @@
       (local.set $hi (i32.add (local.get $hi) (i32.const 4)))
       (local.set $frac (i32.add (local.get $frac) (i32.const 4)))
       (br $next))))
+
+;; Where a line of probabilities, thresholded (value ≥ t, compared in float64 as JavaScript
+;; compares a float32 value with a number; NaN is outside), changes: writes to `out` each index i
+;; whose state differs from index i − 1's (outside before index 0) and returns how many. Four values
+;; are compared at a time, and a group of four on the state of the one before costs no branch more.
+  (func (export "thresholdEdges") (param $line i32) (param $n i32) (param $t f64) (param $out i32) (result i32)
+    (local $i i32) (local $whole i32) (local $v v128) (local $vt v128) (local $mask i32) (local $inside i32)
+    (local $count i32) (local $lane i32) (local $bit i32)
+    (local.set $vt (f64x2.splat (local.get $t)))
+    (local.set $whole (i32.and (local.get $n) (i32.const -4)))
+    (block $groups (loop $group
+      (br_if $groups (i32.ge_u (local.get $i) (local.get $whole)))
+      (local.set $v (v128.load align=4 (i32.add (local.get $line) (i32.shl (local.get $i) (i32.const 2)))))
+      ;; Bit k: value k of the four is inside.
+      (local.set $mask
+        (i32.or
+          (i64x2.bitmask (f64x2.ge (f64x2.promote_low_f32x4 (local.get $v)) (local.get $vt)))
+          (i32.shl
+            (i64x2.bitmask (f64x2.ge
+              (f64x2.promote_low_f32x4 (i8x16.shuffle 8 9 10 11 12 13 14 15 0 1 2 3 4 5 6 7 (local.get $v) (local.get $v)))
+              (local.get $vt)))
+            (i32.const 2))))
+      (if (i32.ne (local.get $mask) (i32.mul (local.get $inside) (i32.const 15)))
+        (then
+          (local.set $lane (i32.const 0))
+          (loop $each
+            (local.set $bit (i32.and (i32.shr_u (local.get $mask) (local.get $lane)) (i32.const 1)))
+            (if (i32.ne (local.get $bit) (local.get $inside))
+              (then
+                (i32.store (i32.add (local.get $out) (i32.shl (local.get $count) (i32.const 2))) (i32.add (local.get $i) (local.get $lane)))
+                (local.set $count (i32.add (local.get $count) (i32.const 1)))
+                (local.set $inside (local.get $bit))))
+            (local.set $lane (i32.add (local.get $lane) (i32.const 1)))
+            (br_if $each (i32.lt_u (local.get $lane) (i32.const 4))))))
+      (local.set $i (i32.add (local.get $i) (i32.const 4)))
+      (br $group)))
+    (block $done (loop $rest
+      (br_if $done (i32.ge_u (local.get $i) (local.get $n)))
+      (local.set $bit (f64.ge (f64.promote_f32 (f32.load (i32.add (local.get $line) (i32.shl (local.get $i) (i32.const 2))))) (local.get $t)))
+      (if (i32.ne (local.get $bit) (local.get $inside))
+        (then
+          (i32.store (i32.add (local.get $out) (i32.shl (local.get $count) (i32.const 2))) (local.get $i))
+          (local.set $count (i32.add (local.get $count) (i32.const 1)))
+          (local.set $inside (local.get $bit))))
+      (local.set $i (i32.add (local.get $i) (i32.const 1)))
+      (br $rest)))
+    (local.get $count))
 )
