@@ -76,12 +76,12 @@ class SharpImageSource implements ImageSource {
     return toPlanar(await this.readBytes(region, size, channels), channels, size);
   }
 
-  /** `read`'s pixels as they are decoded: 8-bit, interleaved HWC. */
-  async readBytes(region: Region, size: number, channels: 1 | 3): Promise<Uint8Array> {
+  /** `read`'s pixels as they are decoded: 8-bit, interleaved HWC (in `into` when a window is copied from blocks). */
+  async readBytes(region: Region, size: number, channels: 1 | 3, into?: Uint8Array): Promise<Uint8Array> {
     this.checkOpen();
     checkRegion(region);
     if (!Number.isSafeInteger(size) || size < 1) throw new RangeError(`read size must be a positive integer, got ${size}`);
-    return (await this.blocks.read(region, size, channels)) ?? this.readAlone(region, size, size, channels);
+    return (await this.blocks.read(region, size, channels, into)) ?? this.readAlone(region, size, size, channels);
   }
 
   /**

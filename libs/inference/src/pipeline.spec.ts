@@ -551,6 +551,22 @@ describe('predictMask: memory is bounded by a band', () => {
     const [a, b] = [await inputs(floats), await inputs(byteSource)];
     assert.equal(a.length, b.length);
     a.forEach((x, i) => assert.ok(x.every((v, j) => Object.is(v, b[i]![j])), `call ${i}: the model inputs differ`));
+    // A source that copies into the arrays the pipeline lends it: the same inputs, from a few arrays reused.
+    const lent = new Set<Uint8Array>();
+    const intoSource: ImageSource = {
+      ...byteSource,
+      id: 'i',
+      readBytes: async (r, _size, _channels, into) => {
+        assert.ok(into, 'an array is lent');
+        lent.add(into);
+        into.set(crop(r));
+        return into;
+      },
+    };
+    const c = await inputs(intoSource);
+    assert.equal(c.length, a.length);
+    a.forEach((x, i) => assert.ok(x.every((v, j) => Object.is(v, c[i]![j])), `call ${i}: the model inputs differ with lent arrays`));
+    assert.ok(a.length > 2 && lent.size <= 2, `${lent.size} arrays lent for ${a.length} calls`);
   });
 
   it('the band is the largest window of all views', () => {

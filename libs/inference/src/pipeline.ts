@@ -297,6 +297,12 @@ async function runWindows(
   const byteLuts = scales.map((scale, c) => Float32Array.from({ length: 256 }, (_, v) => Math.fround(v / 255) * scale + offsets[c]!));
   const identityPass = config.tta.indexOf('identity');
   let scratchInput: Float32Array | undefined;
+  // Arrays lent to byte reads, back from them (at most a call's windows are read at once).
+  const spareBytes: Uint8Array[] = [];
+  const takeBytes = (length: number) => {
+    const spare = spareBytes.pop();
+    return spare?.length === length ? spare : new Uint8Array(length);
+  };
   const total = plan.windows.length * passes;
   const windowScale = 1 / (passes * plan.views.length);
   const scratch = plan.views.map((v) => new ViewScratch(v.view, channels));
@@ -357,11 +363,15 @@ async function runWindows(
     const patch = inputChannels * plane;
     const input = predictor.inputBuffer?.(entries.length * passes * patch) ?? new Float32Array(entries.length * passes * patch);
     // This call's reads first, then the hints for later calls' (which must not queue ahead of them).
-    const reading = Promise.all(entries.map((e) => (source.readBytes ? source.readBytes(e.window, size, inputChannels) : source.read(e.window, size, inputChannels))));
+    // Byte reads are lent an array of the pipeline's to copy into: a fresh one per window cost more
+    // in first touches of its pages than the copy.
+    const lent = source.readBytes ? entries.map(() => takeBytes(patch)) : [];
+    const reading = Promise.all(
+      entries.map((e, w) => (source.readBytes ? source.readBytes(e.window, size, inputChannels, lent[w]) : source.read(e.window, size, inputChannels))),
+    );
     reading.catch(() => undefined); // awaited below, after the hints
     if (source.prefetch) await hint();
     const pixels = await reading;
-    // The source's arrays are left as they are: a source may hand out cached pixels.
     pixels.forEach((x, w) => {
       if (x.length !== patch) throw new Error(`image ${source.id}: a read returned ${x.length} values, expected ${inputChannels}x${size}x${size}`);
       // Normalised straight into the identity pass's slot (the other passes are copied from it),
@@ -377,6 +387,9 @@ async function runWindows(
       }
       config.tta.forEach((t, k) => k !== identityPass && applyTta(t, normalised, inputChannels, size, input.subarray((w * passes + k) * patch)));
     });
+    // Lent arrays are the pipeline's again, written into or not; a source's own are left as they are
+    // (a source may hand out cached pixels).
+    spareBytes.push(...lent);
     return { view, entries, input, consumed: next - start, end: next };
   };
 

@@ -60,8 +60,12 @@ describe('ScaledBlocks', () => {
     const expectedAt = (x: number, y: number, c: number) => (x < 1920 && y < 1600 ? value(x, y, c) : 0);
     for (const channels of [3, 1] as const) {
       for (const w of planWindows(width, height, view)) {
-        const got = await blocks.read(w, view.size, channels);
+        // Every other window is copied into an array of the caller's (one of the wrong length is not used).
+        const length = view.size * view.size * channels;
+        const into = [undefined, new Uint8Array(length), new Uint8Array(length + 1)][onGrid % 3];
+        const got = await blocks.read(w, view.size, channels, into);
         if (!got) continue;
+        if (into) assert.equal(got === into, into.length === length, 'copied into the array of the right length');
         onGrid++;
         const [ox, oy] = [(w.x / 16) * 5, (w.y / 16) * 5];
         for (let y = 0; y < view.size; y++) {

@@ -114,9 +114,10 @@ export class ScaledBlocks {
   /**
    * The window's pixels from blocks (or, for a grid's first windows, read on their own with the
    * blocks' margin), or null when the window is not on its scale's block grid (not square, not
-   * down-scaled, or not at a whole unit): read it alone.
+   * down-scaled, or not at a whole unit): read it alone. A window copied from blocks is copied
+   * into `into` when it has the window's length.
    */
-  async read(region: Region, size: number, channels: 1 | 3): Promise<Uint8Array | null> {
+  async read(region: Region, size: number, channels: 1 | 3, into?: Uint8Array): Promise<Uint8Array | null> {
     const span = this.spanOf(region, size, channels);
     if (!span) return null;
     const { set, ox, oy, bx0, bx1, by0, by1 } = span;
@@ -137,7 +138,7 @@ export class ScaledBlocks {
     const pending: Promise<Uint8Array>[] = [];
     for (let by = by0; by <= by1; by++) for (let bx = bx0; bx <= bx1; bx++) pending.push(this.block(set, bx, by));
     const blocks = await Promise.all(pending);
-    const out = new Uint8Array(size * size * channels);
+    const out = into?.length === size * size * channels ? into : new Uint8Array(size * size * channels);
     let k = 0;
     for (let by = by0; by <= by1; by++) {
       for (let bx = bx0; bx <= bx1; bx++) {

@@ -88,9 +88,11 @@ export interface ImageSource {
   /**
    * Optional: the same pixels as `read`, as the 8-bit values they come from, interleaved HWC
    * (`read` is these divided by 255, made planar). The pipeline prefers it: it normalises the bytes
-   * straight into the model's input, with no float copy of the patch in between.
+   * straight into the model's input, with no float copy of the patch in between. A source may
+   * write the pixels into `into` (the caller's, of the read's length) and return it, and the caller
+   * then reuses it: a fresh array's first touch costs more than the copy.
    */
-  readBytes?(region: Region, size: number, channels: 1 | 3): Promise<Uint8Array>;
+  readBytes?(region: Region, size: number, channels: 1 | 3, into?: Uint8Array): Promise<Uint8Array>;
   /**
    * Optional: a hint that the region will be read at `size` soon. A source that reads in blocks
    * starts reading the blocks the region needs, in the background, so that the read finds them
