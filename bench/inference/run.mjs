@@ -309,6 +309,7 @@ async function pipelineRun(slide, predictor, config) {
     },
     // The worker hands the pipeline the predictor itself: its recycled input buffers too.
     inputBuffer: predictor.inputBuffer ? (length) => predictor.inputBuffer(length) : undefined,
+    releaseOutput: predictor.releaseOutput ? (output) => predictor.releaseOutput(output) : undefined,
     close: () => predictor.close(),
   };
   const start = performance.now();
@@ -334,22 +335,29 @@ async function pipelineRun(slide, predictor, config) {
 
 /**
  * A predictor whose every output is zeros, returned at once. Like the onnxruntime predictor it hands
- * the pipeline back the input buffers of finished calls (`inputBuffer`): without that, the no-model
- * run paid for a fresh 7 MB input per call (page faults and collections) that the real run does not.
+ * the pipeline back the input buffers of finished calls (`inputBuffer`) and writes later outputs into
+ * those the pipeline hands back (`releaseOutput`): without that, the no-model run paid for a fresh
+ * input and output per call (page faults and collections) that the real run does not.
  */
 function instantPredictor(outputChannels) {
   const spare = [];
+  const spareOutputs = [];
+  const take = (list, length) => {
+    const at = list.findIndex((b) => b.length === length);
+    return at < 0 ? new Float32Array(length) : list.splice(at, 1)[0];
+  };
   return {
     outputChannels,
-    inputBuffer(length) {
-      const at = spare.findIndex((b) => b.length === length);
-      return at < 0 ? new Float32Array(length) : spare.splice(at, 1)[0];
+    inputBuffer: (length) => take(spare, length),
+    releaseOutput(output) {
+      spareOutputs.push(output);
+      if (spareOutputs.length > 3) spareOutputs.shift();
     },
     run: async (input, batch, channels, size) => {
       spare.push(input);
       if (spare.length > 3) spare.shift();
       // Written, as onnxruntime writes its output: the pages are touched by the time the pipeline reads them.
-      return new Float32Array(batch * outputChannels * size * size).fill(0);
+      return take(spareOutputs, batch * outputChannels * size * size).fill(0);
     },
     close: async () => undefined,
   };

@@ -505,6 +505,30 @@ describe('predictMask: memory is bounded by a band', () => {
     }
   });
 
+  it('hands every output back to the predictor once it is blended, and reads none after', async () => {
+    const [width, height] = [150, 110];
+    const pixel = randomImage(width, height, 12);
+    const cfg = config({ tta: ['identity', 'hflip'], blend: 'count' });
+    const base = jsPredictor(cfg);
+    const given = new Set<Float32Array>();
+    const released: Float32Array[] = [];
+    const predictor: Predictor = {
+      ...base,
+      run: async (...args) => {
+        const output = await base.run(...args);
+        given.add(output);
+        return output;
+      },
+      // Spoiled once handed back: a read after that would change the mask.
+      releaseOutput: (output) => (released.push(output), output.fill(Number.NaN)),
+    };
+    const options: PredictOptions = { source: new MemorySource('r', width, height, pixel), predictor, config: cfg, order: 'row' };
+    assert.equal(await predictMask(options), expectedRle(width, height, (x, y) => pixel(x, y, 0), 0.5, 'row'));
+    assert.ok(given.size > 1);
+    assert.deepEqual(new Set(released), given);
+    assert.equal(released.length, given.size, 'each once');
+  });
+
   it('writes every value of a recycled input buffer (a predictor\'s spare holds anything)', async () => {
     const [width, height] = [150, 110];
     const pixel = randomImage(width, height, 11);

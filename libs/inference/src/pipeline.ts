@@ -419,6 +419,7 @@ async function runWindows(
         acc.add(window, probabilities, viewPlan.view.size, weightsX, weightsY, windowScale, 'line-major');
       });
     }
+    if (output) predictor.releaseOutput?.(output);
     finalise(majorOf(batch.end));
     done += batch.consumed * passes;
     options.onProgress?.({ imageId: source.id, imageIndex: options.imageIndex ?? 0, images: options.images ?? 1, done, total });

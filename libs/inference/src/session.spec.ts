@@ -126,6 +126,21 @@ describe('createPredictor runs models', () => {
     assert.deepEqual(await p.run(again, 1, 1, 4), new Float32Array(16).fill(0.25));
   });
 
+  it('writes a later output into an output handed back, of its length', async () => {
+    const p = await predictor({ models: [identityModel({ channels: 1 })], transferInput: true });
+    const first = await p.run(ramp(1, 1, 4), 1, 1, 4);
+    const other = await p.run(ramp(1, 1, 2), 1, 1, 2);
+    p.releaseOutput!(other);
+    p.releaseOutput!(first);
+    p.releaseOutput!(ramp(2, 1, 4).subarray(16)); // a view: not kept, it cannot be moved alone
+    const input = ramp(1, 1, 4).map((v) => v + 1);
+    const expected = input.slice();
+    assert.deepEqual(await p.run(input, 1, 1, 4), expected);
+    assert.equal(first.length, 0, 'the output handed back went to the thread to be written into');
+    assert.equal(other.length, 4, 'one of another length stays');
+    assert.deepEqual(await p.run(ramp(1, 1, 4), 1, 1, 4), ramp(1, 1, 4), 'with no spare left, a fresh output');
+  });
+
   it('accepts an input that is a view into a larger buffer', async () => {
     const p = await predictor({ models: [identityModel({ channels: 1 })] });
     const big = ramp(1, 1, 16);

@@ -21,7 +21,8 @@ export interface ThreadConfig {
 }
 
 export type ToThread =
-  | { type: 'run'; id: number; input: Float32Array; batch: number; channels: number; size: number }
+  // `output`: an earlier output the caller is done with, to copy this run's output into when it has its length.
+  | { type: 'run'; id: number; input: Float32Array; batch: number; channels: number; size: number; output?: Float32Array }
   | { type: 'close' };
 
 export type FromThread =
@@ -406,7 +407,11 @@ function serve(loaded: Loaded): void {
     queue = queue.then(async () => {
       if (closing) return; // the caller has rejected it already
       try {
-        const output = await predict(message, loaded);
+        const values = await predict(message, loaded);
+        // Moved back in the caller's own buffer where it sent one: onnxruntime's fresh output is then
+        // collected here, where it was made, as in any run of the model, and not by the caller.
+        const output = message.output?.length === values.length ? message.output : values;
+        if (output !== values) output.set(values);
         // The input is done with once every member has run: it goes back to be filled again.
         const { input } = message;
         const returnable = input.buffer !== output.buffer && input.byteOffset === 0 && input.byteLength === input.buffer.byteLength;

@@ -180,11 +180,15 @@ interface InferenceThread {
 
 /** Input buffers kept for reuse, past those of the calls in flight: the pipeline prepares one batch ahead. */
 const SPARE_INPUTS = 2;
+/** Outputs handed back kept for reuse, past one a thread: the pipeline blends one while the threads run. */
+const SPARE_OUTPUTS = 2;
 
 class ThreadPredictor implements Predictor {
   private channels = 0;
   /** Inputs of finished runs, moved back by the threads, newest last. */
   private readonly spare: Float32Array[] = [];
+  /** Outputs the caller handed back (`releaseOutput`), newest last. */
+  private readonly spareOutputs: Float32Array[] = [];
   private readonly pending = new Map<number, PendingRun>();
   private readonly threads: InferenceThread[];
   private nextId = 0;
@@ -250,13 +254,27 @@ class ThreadPredictor implements Predictor {
     for (const run of this.pending.values()) running.set(run.thread, running.get(run.thread)! + 1);
     const thread = this.threads.reduce((best, t) => (running.get(t)! < running.get(best)! ? t : best));
     const result = new Promise<Float32Array>((resolve, reject) => this.pending.set(id, { resolve, reject, thread }));
-    this.post(thread, { type: 'run', id, input: sent, batch, channels, size }, [sent.buffer as ArrayBuffer]);
+    const output = this.takeSpareOutput(batch * this.channels * size * size);
+    const transfer = [sent.buffer as ArrayBuffer, ...(output ? [output.buffer as ArrayBuffer] : [])];
+    this.post(thread, { type: 'run', id, input: sent, batch, channels, size, output }, transfer);
     this.updateRef();
     return result;
   }
 
   inputBuffer(length: number): Float32Array {
     return this.takeSpare(length) ?? new Float32Array(length);
+  }
+
+  releaseOutput(output: Float32Array): void {
+    // Only a whole buffer can be moved to a thread.
+    if (output.byteOffset !== 0 || output.byteLength !== output.buffer.byteLength || !(output.buffer instanceof ArrayBuffer)) return;
+    this.spareOutputs.push(output);
+    if (this.spareOutputs.length > SPARE_OUTPUTS + this.threads.length) this.spareOutputs.shift();
+  }
+
+  private takeSpareOutput(length: number): Float32Array | undefined {
+    const at = this.spareOutputs.findIndex((b) => b.length === length);
+    return at < 0 ? undefined : this.spareOutputs.splice(at, 1)[0];
   }
 
   private takeSpare(length: number): Float32Array | undefined {

@@ -133,6 +133,12 @@ export interface Predictor {
    * thread about as much as filling it.
    */
   inputBuffer?(length: number): Float32Array;
+  /**
+   * Optional: hands back an output of `run` that the caller is done with (it must not touch it
+   * again), for the predictor to write a later output into. Outputs are megabytes a call, and a
+   * fresh one each time makes the calling thread's collector run for them.
+   */
+  releaseOutput?(output: Float32Array): void;
   close(): Promise<void>;
 }
 
