@@ -60,9 +60,10 @@ describe('ScaledBlocks', () => {
     const expectedAt = (x: number, y: number, c: number) => (x < 1920 && y < 1600 ? value(x, y, c) : 0);
     for (const channels of [3, 1] as const) {
       for (const w of planWindows(width, height, view)) {
-        // Every other window is copied into an array of the caller's (one of the wrong length is not used).
+        // Some windows are copied into an array of the caller's holding stale bytes (black must be
+        // written too); one of the wrong length is not used.
         const length = view.size * view.size * channels;
-        const into = [undefined, new Uint8Array(length), new Uint8Array(length + 1)][onGrid % 3];
+        const into = [undefined, new Uint8Array(length).fill(171), new Uint8Array(length + 1)][onGrid % 3];
         const got = await blocks.read(w, view.size, channels, into);
         if (!got) continue;
         if (into) assert.equal(got === into, into.length === length, 'copied into the array of the right length');
@@ -98,7 +99,8 @@ describe('ScaledBlocks', () => {
     assert.ok(past);
     assert.deepEqual([reads[0]!.x, reads[0]!.y, reads[0]!.width, reads[0]!.height], [-16, -16, 3104, 3104]);
     const square = new ScaledBlocks(syntheticReader(16, 5, reads), 2048, 1024, blocksOnly);
-    const edge = await square.read({ x: 1024, y: 512, width: 1024, height: 1024 }, 320, 1);
+    // Into an array holding stale bytes: the rows past the image are written black all the same.
+    const edge = await square.read({ x: 1024, y: 512, width: 1024, height: 1024 }, 320, 1, new Uint8Array(320 * 320).fill(171));
     assert.deepEqual([reads[1]!.x, reads[1]!.y, reads[1]!.width, reads[1]!.height], [0, 0, 2048, 1024], 'clipped to the image, no padding');
     // Rows past the image (y ≥ 1024 px, 320 down-scaled: window rows from 160) are black.
     for (let y = 0; y < 320; y++) for (let x = 0; x < 320; x++) assert.equal(edge![y * 320 + x], y < 160 ? value(320 + x, 160 + y, 0) : 0, `(${x}, ${y})`);

@@ -64,7 +64,7 @@ export type RegionReader = (region: Region, width: number, height: number, chann
 interface BlockSet {
   grid: BlockGrid;
   channels: 1 | 3;
-  blocks: Map<string, Promise<Uint8Array>>;
+  blocks: Map<string, Promise<Area>>;
   capacity: number;
   /** Whether a block of this set has been read: until then, its first windows are read on their own (see `read`). */
   warm: boolean;
@@ -133,24 +133,23 @@ export class ScaledBlocks {
       const own = this.ownReads.then(() => this.readArea(set, region.x, region.y, size));
       this.ownReads = own.catch(() => undefined);
       this.startBlocks(span);
-      return own;
+      const area = await own;
+      const out = windowArray(into, size, channels);
+      copyArea(area, channels, 0, size, 0, size, out, size, 0, 0);
+      return out;
     }
-    const pending: Promise<Uint8Array>[] = [];
+    const pending: Promise<Area>[] = [];
     for (let by = by0; by <= by1; by++) for (let bx = bx0; bx <= bx1; bx++) pending.push(this.block(set, bx, by));
     const blocks = await Promise.all(pending);
-    const out = into?.length === size * size * channels ? into : new Uint8Array(size * size * channels);
+    const out = windowArray(into, size, channels);
     let k = 0;
     for (let by = by0; by <= by1; by++) {
       for (let bx = bx0; bx <= bx1; bx++) {
-        const block = blocks[k++]!;
-        // The part of this block inside the window, in down-scaled image coordinates.
-        const [x0, x1] = [Math.max(ox, bx * blockOut), Math.min(ox + size, (bx + 1) * blockOut)];
-        const [y0, y1] = [Math.max(oy, by * blockOut), Math.min(oy + size, (by + 1) * blockOut)];
-        const rowBytes = (x1 - x0) * channels;
-        for (let y = y0; y < y1; y++) {
-          const from = ((y - by * blockOut) * blockOut + (x0 - bx * blockOut)) * channels;
-          out.set(block.subarray(from, from + rowBytes), ((y - oy) * size + (x0 - ox)) * channels);
-        }
+        // The part of this block inside the window, in the block's down-scaled coordinates.
+        const [bx0Out, by0Out] = [bx * blockOut, by * blockOut];
+        const [x0, x1] = [Math.max(ox, bx0Out), Math.min(ox + size, bx0Out + blockOut)];
+        const [y0, y1] = [Math.max(oy, by0Out), Math.min(oy + size, by0Out + blockOut)];
+        copyArea(blocks[k++]!, channels, x0 - bx0Out, x1 - bx0Out, y0 - by0Out, y1 - by0Out, out, size, x0 - ox, y0 - oy);
       }
     }
     return out;
@@ -206,7 +205,7 @@ export class ScaledBlocks {
   }
 
   /** Block (bx, by), read once while it stays among the set's most recently used. */
-  private block(set: BlockSet, bx: number, by: number): Promise<Uint8Array> {
+  private block(set: BlockSet, bx: number, by: number): Promise<Area> {
     const key = `${bx},${by}`;
     const held = set.blocks.get(key);
     if (held) {
@@ -223,7 +222,7 @@ export class ScaledBlocks {
     return read;
   }
 
-  private async readBlock(set: BlockSet, bx: number, by: number): Promise<Uint8Array> {
+  private async readBlock(set: BlockSet, bx: number, by: number): Promise<Area> {
     // Windows being read on their own go first, those asked for meanwhile too: the model is waiting for them.
     for (let seen: Promise<unknown> | null = null; seen !== this.ownReads; ) await (seen = this.ownReads);
     const { blockIn, blockOut } = set.grid;
@@ -233,35 +232,69 @@ export class ScaledBlocks {
   /**
    * The down-scaled pixels of the square of `sideOut` down-scaled pixels whose corner is image pixel
    * (`ax`, `ay`), on the set's grid: a lone read of the square with the grid's margin around it
-   * (clipped to the image), the margin then dropped. Any square on the grid gets the same pixels as
-   * the blocks it overlaps.
+   * (clipped to the image), kept as it was read, margin included (see `Area`: a copy without the
+   * margin cost a fresh array and its first touches a block). Any square on the grid gets the same
+   * pixels as the blocks it overlaps.
    */
-  private async readArea(set: BlockSet, ax: number, ay: number, sideOut: number): Promise<Uint8Array> {
+  private async readArea(set: BlockSet, ax: number, ay: number, sideOut: number): Promise<Area> {
     const { unitIn, unitOut, marginIn, marginOut } = set.grid;
     const { channels } = set;
-    const area = new Uint8Array(sideOut * sideOut * channels);
     // The square with its margin at full resolution, and the part of it inside the image.
     const side = (sideOut / unitOut) * unitIn + 2 * marginIn;
     const [x0, y0] = [ax - marginIn, ay - marginIn];
     const [ix0, iy0] = [Math.max(0, x0), Math.max(0, y0)];
     const [ix1, iy1] = [Math.min(this.width, x0 + side), Math.min(this.height, y0 + side)];
-    if (ix0 >= ix1 || iy0 >= iy1) return area; // wholly past the image: black
+    if (ix0 >= ix1 || iy0 >= iy1) return { data: new Uint8Array(0), x: 0, y: 0, width: 0, height: 0 }; // wholly past the image: black
     // The inside part when it is whole steps (no padding: the resize repeats the image's edges);
     // else the whole square and margin, black past the image.
     let part: Region = { x: ix0, y: iy0, width: ix1 - ix0, height: iy1 - iy0 };
     if (part.width % unitIn !== 0 || part.height % unitIn !== 0) part = { x: x0, y: y0, width: side, height: side };
     const toOut = (length: number) => (length / unitIn) * unitOut;
-    const [pw, ph] = [toOut(part.width), toOut(part.height)];
-    const read = await this.readRegion(part, pw, ph, channels);
-    // The read's place among the down-scaled pixels of square and margin; what of it is the square's.
-    const [px, py] = [toOut(part.x - x0), toOut(part.y - y0)];
-    const [cx0, cx1] = [Math.max(px, marginOut), Math.min(px + pw, marginOut + sideOut)];
-    const [cy0, cy1] = [Math.max(py, marginOut), Math.min(py + ph, marginOut + sideOut)];
-    for (let y = cy0; y < cy1 && cx0 < cx1; y++) {
-      const from = ((y - py) * pw + (cx0 - px)) * channels;
-      area.set(read.subarray(from, from + (cx1 - cx0) * channels), ((y - marginOut) * sideOut + (cx0 - marginOut)) * channels);
+    const [width, height] = [toOut(part.width), toOut(part.height)];
+    const data = await this.readRegion(part, width, height, channels);
+    // The read's place among the down-scaled pixels of the square (its margin lies before 0 and past sideOut).
+    return { data, x: toOut(part.x - x0) - marginOut, y: toOut(part.y - y0) - marginOut, width, height };
+  }
+}
+
+/**
+ * A read of a square's pixels on a grid (a block, or a window read on its own): `width`×`height`
+ * interleaved pixels whose corner lies at (`x`, `y`) in the square's down-scaled coordinates. It
+ * may reach past the square (its margin) or cover only part of it (past the image); pixels of the
+ * square it does not cover are black.
+ */
+interface Area {
+  data: Uint8Array;
+  x: number;
+  y: number;
+  width: number;
+  height: number;
+}
+
+/** `into` when it has a window's length, else a fresh array. */
+function windowArray(into: Uint8Array | undefined, size: number, channels: number): Uint8Array {
+  return into?.length === size * size * channels ? into : new Uint8Array(size * size * channels);
+}
+
+/**
+ * Copies columns [x0, x1) of rows [y0, y1) of an area's square into the window `out` (`side` pixels
+ * wide) from its pixel (`dx`, `dy`) on, black where the area's read does not cover them (every byte
+ * is written: `out` may be an array in reuse).
+ */
+function copyArea(area: Area, channels: number, x0: number, x1: number, y0: number, y1: number, out: Uint8Array, side: number, dx: number, dy: number): void {
+  const [cx0, cx1] = [Math.max(x0, area.x), Math.min(x1, area.x + area.width)];
+  const rowBytes = (x1 - x0) * channels;
+  for (let y = y0; y < y1; y++) {
+    const o = ((dy + y - y0) * side + dx) * channels;
+    const ay = y - area.y;
+    if (ay < 0 || ay >= area.height || cx0 >= cx1) {
+      out.fill(0, o, o + rowBytes);
+      continue;
     }
-    return area;
+    const from = (ay * area.width + (cx0 - area.x)) * channels;
+    out.fill(0, o, o + (cx0 - x0) * channels);
+    out.set(area.data.subarray(from, from + (cx1 - cx0) * channels), o + (cx0 - x0) * channels);
+    out.fill(0, o + (cx1 - x0) * channels, o + rowBytes);
   }
 }
 
