@@ -76,7 +76,7 @@ interface BlockSet {
  * Down-scaled window reads served from shared blocks: the image, down-scaled as a whole by the
  * window's scale (its edges repeated, as a resize of the whole image does) with black beyond it,
  * is cut into square blocks; a block is read once (a lone read of the block with a margin around
- * it that the resize kernel reaches into and that is then dropped, clipped to the image), and a
+ * it that the resize kernel reaches into and that no window uses, clipped to the image), and a
  * window is copied together from the blocks it covers.
  *
  * Inside the image the pixels are those of a lone read of the window everywhere but on the

@@ -178,6 +178,12 @@ interface InferenceThread {
   exited: Promise<void>;
 }
 
+/** Takes the first array of `length` out of `list`, if any. */
+function takeOfLength(list: Float32Array[], length: number): Float32Array | undefined {
+  const at = list.findIndex((b) => b.length === length);
+  return at < 0 ? undefined : list.splice(at, 1)[0];
+}
+
 /** Input buffers kept for reuse, past those of the calls in flight: the pipeline prepares one batch ahead. */
 const SPARE_INPUTS = 2;
 /** Outputs handed back kept for reuse, past one a thread: the pipeline blends one while the threads run. */
@@ -273,13 +279,11 @@ class ThreadPredictor implements Predictor {
   }
 
   private takeSpareOutput(length: number): Float32Array | undefined {
-    const at = this.spareOutputs.findIndex((b) => b.length === length);
-    return at < 0 ? undefined : this.spareOutputs.splice(at, 1)[0];
+    return takeOfLength(this.spareOutputs, length);
   }
 
   private takeSpare(length: number): Float32Array | undefined {
-    const at = this.spare.findIndex((b) => b.length === length);
-    return at < 0 ? undefined : this.spare.splice(at, 1)[0];
+    return takeOfLength(this.spare, length);
   }
 
   close(): Promise<void> {
