@@ -219,33 +219,26 @@ export async function predictInstances(options: PredictOptions): Promise<string[
     for (let y = 0; y < height; y++) plane.set(acc.line(y, channel), y * width);
     return plane;
   };
-  let planes: { foreground: Float32Array; boundary?: Float32Array; centre?: Float32Array; classes: Float32Array[] };
+  const method = config.instances ?? { method: 'components', minArea: 1 };
   try {
     await runWindows(options, plan, acc, channels, () => undefined);
-    planes = {
-      foreground: planeOf(0),
-      boundary: structural > 1 ? planeOf(1) : undefined,
-      centre: structural > 2 ? planeOf(2) : undefined,
-      classes: classes.map((_, k) => planeOf(structural + k)),
-    };
+    return extractInstances(
+      {
+        width,
+        height,
+        foreground: planeOf(0),
+        boundary: structural > 1 ? planeOf(1) : undefined,
+        centre: structural > 2 ? planeOf(2) : undefined,
+        threshold: config.threshold,
+        method: method.method,
+        minArea: method.minArea,
+        ...(classes.length > 0 ? { classes: { probabilities: classes.map((_, k) => planeOf(structural + k)), minArea: classes.map((c) => c.minArea) } } : {}),
+      },
+      order,
+    );
   } finally {
     acc.dispose();
   }
-  const method = config.instances ?? { method: 'components', minArea: 1 };
-  return extractInstances(
-    {
-      width,
-      height,
-      foreground: planes.foreground,
-      boundary: planes.boundary,
-      centre: planes.centre,
-      threshold: config.threshold,
-      method: method.method,
-      minArea: method.minArea,
-      ...(classes.length > 0 ? { classes: { probabilities: planes.classes, minArea: classes.map((c) => c.minArea) } } : {}),
-    },
-    order,
-  );
 }
 
 /** A predictor call's worth of windows, read and turned into model input. */

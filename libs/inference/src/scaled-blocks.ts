@@ -13,7 +13,7 @@ import type { Region } from './types.js';
  * more background that the tissue check would have skipped, and hold more memory.
  */
 const TARGET_BLOCK_IN = 3072;
-/** Down-scaled pixels read around a block and dropped: more than the linear kernel's reach (one pixel). */
+/** Down-scaled pixels read around a block for the resize and used by no window: more than the linear kernel's reach (one pixel). */
 const MIN_MARGIN_OUT = 2;
 /**
  * Windows of a grid read on their own, at most, before its first block is in (see `read`): the

@@ -126,7 +126,6 @@ export async function createPredictor(options: PredictorOptions): Promise<Predic
   // Copy each model once into a buffer of its own and move that to a thread: structured cloning
   // would copy the whole underlying ArrayBuffer, and transferring the caller's would detach it.
   // Uint8Array.prototype.slice, not the receiver's own: a Node Buffer's slice() is a view, and the transfer below would empty the caller's buffer.
-  const spansBuffer = (m: Uint8Array) => m.byteOffset === 0 && m.byteLength === m.buffer.byteLength && m.buffer instanceof ArrayBuffer;
   const workers = Array.from({ length: parallelRuns }, (_, k) => {
     // The last thread may take the caller's own buffers; every other one gets copies.
     const copies = models.map((m) => (k === parallelRuns - 1 && transferModels && spansBuffer(m) ? m : Uint8Array.prototype.slice.call(m)));
@@ -176,6 +175,11 @@ interface InferenceThread {
   worker: Worker;
   ready: boolean;
   exited: Promise<void>;
+}
+
+/** Whether the view spans the whole of an ArrayBuffer: only then can it be moved to a thread without moving (and detaching) more. */
+function spansBuffer(view: ArrayBufferView): boolean {
+  return view.byteOffset === 0 && view.byteLength === view.buffer.byteLength && view.buffer instanceof ArrayBuffer;
 }
 
 /** Takes the first array of `length` out of `list`, if any. */
@@ -249,9 +253,8 @@ class ThreadPredictor implements Predictor {
     const id = this.nextId++;
     // Unless told otherwise the caller keeps (and may reuse) its buffer, so a copy is moved. A view
     // into a larger buffer is always copied: moving it would move (and detach) all of its buffer.
-    const spansBuffer = input.byteOffset === 0 && input.byteLength === input.buffer.byteLength && input.buffer instanceof ArrayBuffer;
     let sent = input;
-    if (!(this.transferInput && spansBuffer)) {
+    if (!(this.transferInput && spansBuffer(input))) {
       sent = this.takeSpare(input.length) ?? new Float32Array(input.length);
       sent.set(input);
     }
@@ -273,7 +276,7 @@ class ThreadPredictor implements Predictor {
 
   releaseOutput(output: Float32Array): void {
     // Only a whole buffer can be moved to a thread.
-    if (output.byteOffset !== 0 || output.byteLength !== output.buffer.byteLength || !(output.buffer instanceof ArrayBuffer)) return;
+    if (!spansBuffer(output)) return;
     this.spareOutputs.push(output);
     if (this.spareOutputs.length > SPARE_OUTPUTS + this.threads.length) this.spareOutputs.shift();
   }

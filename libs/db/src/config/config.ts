@@ -158,7 +158,10 @@ export interface AppConfig {
   /** HOLDOUT_WORKER_QUEUES: which queues a worker consumes (kernels only where kernels are enabled). */
   workerQueues: WorkerRole[];
   kernels: { enabled: boolean; gpus: string[]; image: string | null; concurrency: number; owner: string; gpuHoursPerWeek: number };
-  /** Model workers: runs at once, and onnxruntime's intra-op threads for each (null: onnxruntime's default, the machine's cores). */
+  /**
+   * Model workers: model submissions run at once; CPU threads of each (null: the machine's CPUs
+   * divided by `concurrency`); calls each run makes at once (null: createPredictor's default).
+   */
   models: { concurrency: number; threads: number | null; parallelRuns: number | null; provider: 'cpu' | 'cuda' };
 }
 
