@@ -142,31 +142,119 @@ function assertScaledWindow(got: Uint8Array, win: Region, scaled: Buffer, w: num
 }
 
 describe('openImage: down-scaled windows from shared blocks', () => {
-  it('every window of a down-scaling view is its part of the whole image down-scaled, black beyond it', async () => {
-    // 64 px windows every 32 px read at 20: 16 image pixels are 5 read ones, as HuBMAP's 1024 at 320.
-    const view = { window: 64, size: 20, stride: 32 };
-    const [w, h] = [(SW * 20) / 64, (SH * 20) / 64];
-    const scaled = await sharp(join(dir, 'slide.tif')).resize(w, h, { fit: 'fill', kernel: 'linear' }).raw().toBuffer();
-    const image = await openImage(join(dir, 'slide.tif'), 'slide');
+  // 64 px windows every 32 px read at 20: 16 image pixels are 5 read ones, as HuBMAP's 1024 at 320.
+  // Down-scaled by 3.2, they are read from the ½ level (page 1), or from full resolution (page 0)
+  // when the pyramid is not used.
+  const view = { window: 64, size: 20, stride: 32 };
+  const [w, h] = [(SW * 20) / 64, (SH * 20) / 64];
+  for (const [options, page] of [[{}, 1], [{ pyramid: false }, 0]] as const) {
+    const scaledWhole = () => sharp(join(dir, 'slide.tif'), { page }).resize(w, h, { fit: 'fill', kernel: 'linear' }).raw().toBuffer();
+
+    it(`every window of a down-scaling view is its part of the whole image down-scaled, black beyond it (page ${page})`, async () => {
+      const scaled = await scaledWhole();
+      const image = await openImage(join(dir, 'slide.tif'), 'slide', options);
+      try {
+        const windows = [...planWindows(SW, SH, view), { x: SW - 32, y: SH - 32, width: 64, height: 64 }];
+        for (const win of windows) assertScaledWindow(await image.readBytes!(win, view.size, 3), win, scaled, w, h);
+      } finally {
+        await image.close();
+      }
+    });
+
+    it(`an image's first windows, read at once before any block is in (each on its own), have the same pixels (page ${page})`, async () => {
+      const scaled = await scaledWhole();
+      const windows = [...planWindows(SW, SH, view)];
+      // A corner, an edge, the far corner, one inside: the first four asked for are read on their own.
+      const asked = [windows[0]!, windows[1]!, windows.at(-1)!, windows[Math.floor(windows.length / 2) + 1]!];
+      const image = await openImage(join(dir, 'slide.tif'), 'slide', options);
+      try {
+        const got = await Promise.all(asked.map((win) => image.readBytes!(win, view.size, 3)));
+        asked.forEach((win, k) => assertScaledWindow(got[k]!, win, scaled, w, h));
+      } finally {
+        await image.close();
+      }
+    });
+  }
+});
+
+describe('openImage: reads from pyramid levels', () => {
+  // Noise, so that every level differs from a resize of the level above it. 651×515: libvips's
+  // levels are 325×257, 162×128, 81×64… (rounded down), so the last column and row of full
+  // resolution are in no level.
+  const [NW, NH] = [651, 515];
+  let path: string;
+  before(async () => {
+    let seed = 7;
+    const noise = () => ((seed = (seed * 1103515245 + 12345) % 2 ** 31) >> 8) & 255;
+    path = join(dir, 'noise.tif');
+    await sharp(rawImage(NW, NH, noise), { raw: { width: NW, height: NH, channels: 3 } })
+      .tiff({ tile: true, pyramid: true, tileWidth: 64, tileHeight: 64, compression: 'jpeg', quality: 90 })
+      .toFile(path);
+  });
+
+  /**
+   * `region` of page `page` (in its pixels), black past the page, resized to `size`×`size` as
+   * libvips does it (or as it is when it has that size).
+   */
+  async function fromPage(page: number, region: Region, size: number): Promise<number[]> {
+    const { width, height } = await sharp(path, { page }).metadata();
+    const [right, bottom] = [Math.max(0, region.x + region.width - width!), Math.max(0, region.y + region.height - height!)];
+    const inside = await sharp(path, { page })
+      .extract({ left: region.x, top: region.y, width: region.width - right, height: region.height - bottom })
+      .extend({ right, bottom, background: { r: 0, g: 0, b: 0 } })
+      .raw()
+      .toBuffer();
+    let pipeline = sharp(inside, { raw: { width: region.width, height: region.height, channels: 3 } });
+    if (region.width !== size || region.height !== size) pipeline = pipeline.resize(size, size, { fit: 'fill', kernel: 'linear' });
+    return Array.from(await pipeline.raw().toBuffer());
+  }
+
+  async function readWith(region: Region, size: number, options = {}): Promise<number[]> {
+    const image = await openImage(path, 'noise', options);
     try {
-      const windows = [...planWindows(SW, SH, view), { x: SW - 32, y: SH - 32, width: 64, height: 64 }];
-      for (const win of windows) assertScaledWindow(await image.readBytes!(win, view.size, 3), win, scaled, w, h);
+      // Not square: read on its own, not from shared blocks.
+      return Array.from(await image.readBytes!(region, size, 3));
     } finally {
       await image.close();
     }
+  }
+
+  const cases: [string, Region, number, number, Region][] = [
+    ['down-scaled by 3.2: the ½ level, resized', { x: 64, y: 32, width: 64, height: 80 }, 20, 1, { x: 32, y: 16, width: 32, height: 40 }],
+    ['down-scaled by exactly 4: the ¼ level as it is', { x: 128, y: 64, width: 64, height: 64 }, 16, 2, { x: 32, y: 16, width: 16, height: 16 }],
+    ['down-scaled by 1.5: full resolution (the ½ level is coarser)', { x: 64, y: 32, width: 48, height: 60 }, 32, 0, { x: 64, y: 32, width: 48, height: 60 }],
+    ['at an odd pixel: full resolution (not whole level pixels)', { x: 63, y: 32, width: 64, height: 80 }, 20, 0, { x: 63, y: 32, width: 64, height: 80 }],
+    ["reaching the image's last column, which no level holds: full resolution", { x: 588, y: 32, width: 64, height: 80 }, 20, 0, { x: 588, y: 32, width: 64, height: 80 }],
+    ['up to the last column a level holds: the ½ level', { x: 586, y: 32, width: 64, height: 80 }, 20, 1, { x: 293, y: 16, width: 32, height: 40 }],
+  ];
+  for (const [name, region, size, page, inPage] of cases) {
+    it(`${name}`, async () => {
+      const got = await readWith(region, size);
+      assert.deepEqual(got, await fromPage(page, inPage, size));
+      // And the level makes a difference: another page gives other pixels.
+      const other = page === 0 ? await fromPage(1, { x: region.x / 2, y: region.y / 2, width: region.width / 2, height: region.height / 2 }, size).catch(() => null) : await fromPage(0, region, size);
+      if (other) assert.notDeepEqual(got, other);
+    });
+  }
+
+  it('reads from full resolution only with pyramid: false', async () => {
+    const region = { x: 64, y: 32, width: 64, height: 80 };
+    assert.deepEqual(await readWith(region, 20, { pyramid: false }), await fromPage(0, region, 20));
   });
 
-  it("an image's first windows, read at once before any block is in (each on its own), have the same pixels", async () => {
-    const view = { window: 64, size: 20, stride: 32 };
-    const [w, h] = [(SW * 20) / 64, (SH * 20) / 64];
-    const scaled = await sharp(join(dir, 'slide.tif')).resize(w, h, { fit: 'fill', kernel: 'linear' }).raw().toBuffer();
-    const windows = [...planWindows(SW, SH, view)];
-    // A corner, an edge, the far corner, one inside: the first four asked for are read on their own.
-    const asked = [windows[0]!, windows[1]!, windows.at(-1)!, windows[Math.floor(windows.length / 2) + 1]!];
+  it('pads a level read past the image with black, as a full-resolution one', async () => {
+    // The 640×512 slide, whose levels hold every pixel: 64 px past the bottom are 32 black rows of
+    // the ½ level under its last 16, resized together.
     const image = await openImage(join(dir, 'slide.tif'), 'slide');
     try {
-      const got = await Promise.all(asked.map((win) => image.readBytes!(win, view.size, 3)));
-      asked.forEach((win, k) => assertScaledWindow(got[k]!, win, scaled, w, h));
+      const got = await image.readBytes!({ x: 64, y: SH - 32, width: 64, height: 96 }, 20, 3);
+      const padded = await sharp(join(dir, 'slide.tif'), { page: 1 })
+        .extract({ left: 32, top: SH / 2 - 16, width: 32, height: 16 })
+        .extend({ bottom: 32, background: { r: 0, g: 0, b: 0 } })
+        .raw()
+        .toBuffer();
+      const expected = await sharp(padded, { raw: { width: 32, height: 48, channels: 3 } }).resize(20, 20, { fit: 'fill', kernel: 'linear' }).raw().toBuffer();
+      assert.deepEqual(Array.from(got), Array.from(expected));
     } finally {
       await image.close();
     }
