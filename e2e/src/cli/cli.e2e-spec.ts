@@ -178,26 +178,31 @@ describe('the holdout command line against a running server', { timeout: 10 * 60
     const tried = await holdout('student', ['kernels', 'push', '-c', 'glom-cli', starter, '--run-only', '--wait']);
     assert.equal(tried.code, EXIT.ok, `${tried.stdout}\n${tried.stderr}`);
     assert.match(tried.stdout, /: complete \(run without submitting/);
-    // A long kernel: the instructor follows its log live, the student cancels it (not charged).
+    // A long kernel: the instructor follows its log from before it runs, the student from after
+    // it has printed a few lines; the student cancels it (not charged).
     const slow = join(work, 'slow.py');
-    // It ticks until cancelled: `logs --follow` streams the lines printed after it connects (it was
-    // started before the kernel ran, but its process may connect after a first and only tick).
-    await writeFile(slow, "import time\nfor _ in range(600):\n    print('tick', flush=True)\n    time.sleep(0.2)\n");
+    await writeFile(slow, "import time\nfor i in range(600):\n    print(f'tick {i}', flush=True)\n    time.sleep(0.2)\n");
     const pushed = json(await holdout('student', ['kernels', 'push', '-c', 'glom-cli', slow, '--json']));
     const follow = holdout('prof', ['kernels', 'logs', pushed.id, '--follow']);
     for (let i = 0; i < 120; i++) {
       if (json(await holdout('student', ['kernels', 'status', pushed.id, '--json'])).status === 'running') break;
       await new Promise((r) => setTimeout(r, 500));
     }
-    // A line is printed (in the stored log), however long the sandbox took to start.
-    for (let i = 0; i < 120 && !/^tick$/m.test((await holdout('prof', ['kernels', 'logs', pushed.id])).stdout); i++) await new Promise((r) => setTimeout(r, 500));
-    await new Promise((r) => setTimeout(r, 500)); // and has reached the live stream too
+    // Lines are printed (in the stored log), however long the sandbox took to start.
+    for (let i = 0; i < 120 && !/^tick 3$/m.test((await holdout('prof', ['kernels', 'logs', pushed.id])).stdout); i++) await new Promise((r) => setTimeout(r, 500));
+    const late = holdout('student', ['kernels', 'logs', pushed.id, '--follow']);
+    await new Promise((r) => setTimeout(r, 1_500)); // it connects, and new lines reach it live
     const cancelled = json(await holdout('student', ['kernels', 'cancel', pushed.id, '--json']));
     assert.equal(cancelled.status, 'cancelled');
-    const followed = await follow;
-    assert.equal(followed.code, EXIT.failed, followed.stderr);
-    assert.match(followed.stdout, /^tick$/m);
-    assert.match(followed.stderr, /: cancelled/);
+    // Either follower prints every line from the first, once, in order: what was printed before it
+    // connected, then the new lines.
+    for (const [who, followed] of [['early', await follow], ['late', await late]] as const) {
+      assert.equal(followed.code, EXIT.failed, `${who}: ${followed.stderr}`);
+      const lines = followed.stdout.trimEnd().split('\n');
+      assert.ok(lines.length > 5, `${who}: ${followed.stdout}`);
+      assert.deepEqual(lines, lines.map((_, i) => `tick ${i}`), who);
+      assert.match(followed.stderr, /: cancelled/);
+    }
   });
 
   it('instructors close and see the shake-up; a revoked token, a server that is down and logout give their exit codes', async () => {

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import type { INestApplicationContext } from '@nestjs/common';
-import { CHARGED_STATUSES_SQL, kernelHostKeys } from '@holdout/db';
+import { CHARGED_STATUSES_SQL, kernelChannels, kernelHostKeys, type KernelLogEvent } from '@holdout/db';
 import { Redis } from 'ioredis';
 import { Client, INVALID_SUBMISSION, createCompetitionWithData, createTestEnv, dataVisible, eventually, expectedScore, startApi, submissionCsv, type TestApi, type TestEnv } from '@holdout/api/testing';
 import { QUEUES, type KernelRunDto, type NotificationsDto, type SubmissionDto, type SubmissionEventDto } from '@holdout/contracts';
@@ -161,6 +161,57 @@ print('${marker}-' + run, flush=True)
     assert.equal((await other.get(`/api/submissions/${id}/log?run=public`)).status, 404);
     assert.equal((await other.get(`/api/submissions/${id}/runs`)).status, 404);
     assert.equal((await other.post(`/api/submissions/${id}/cancel`)).status, 404);
+  });
+
+  it('?log=all: a late follower gets what the runs printed before it connected, then the new lines, each once', async () => {
+    const marker = `late-${randomBytes(4).toString('hex')}`;
+    // 16 lines a quarter of a second apart in each run (é: offsets are bytes), the last without its newline.
+    const source = py(`
+import os, sys, time
+run = 'hidden' if os.environ.get('KAGGLE_IS_COMPETITION_RERUN') == 'True' else 'public'
+for i in range(16):
+    print('${marker}-' + run + '-é-' + str(i), flush=True)
+    time.sleep(0.25)
+sys.stdout.write('${marker}-' + run + '-end')
+`);
+    const up = await submit(student, 'kern', 'late.py', source);
+    assert.equal(up.status, 202, JSON.stringify(up.body));
+    const id = (up.body as SubmissionDto).id;
+    assert.equal((await student.get(`/api/submissions/${id}/events?log=some`)).status, 400);
+    // The participant connects once the public run has printed a few lines.
+    await eventually(async () => (await student.get(`/api/submissions/${id}/log?run=public`)).text.includes(`${marker}-public-é-3`) || undefined, { what: 'the first lines', timeoutMs: 60_000 });
+    const late = await readSse<SubmissionEventDto>(api.server, `/api/submissions/${id}/events?log=all`, { cookie: student.cookie }, (e) => e.type === 'status' && TERMINAL.has(e.submission.status), 90_000);
+    const expected = (run: string) => [...Array.from({ length: 16 }, (_, i) => `${marker}-${run}-é-${i}`), `${marker}-${run}-end`];
+    const lines = late.flatMap((e) => (e.type === 'log' && e.line.startsWith(marker) ? [e] : []));
+    assert.deepEqual(lines.map((e) => e.line), expected('public'), 'every line of the public run once, in order; none of the hidden run (hidden here)');
+    assert.ok(lines.every((e) => e.run === 'public' && e.attempt === 1));
+    // Offsets: where each line starts in the run's log file.
+    const file = (await student.get(`/api/submissions/${id}/log?run=public`)).text;
+    assert.deepEqual(lines.map((e) => e.at), lines.map((e) => Buffer.byteLength(file.slice(0, file.indexOf(e.line)))));
+    // After the end, staff replay both runs whole (the last line without its newline too), then the status.
+    const after = await readSse<SubmissionEventDto>(api.server, `/api/submissions/${id}/events?log=all`, { cookie: prof.cookie }, (e) => e.type === 'status', 15_000);
+    assert.deepEqual(after.map((e) => (e.type === 'log' ? e.line : e.type)).filter((l) => l === 'status' || l.startsWith(marker)), [...expected('public'), ...expected('hidden'), 'status']);
+    // Without ?log=all, only new lines: none after the end.
+    const plain = await readSse<SubmissionEventDto>(api.server, `/api/submissions/${id}/events`, { cookie: prof.cookie }, (e) => e.type === 'status', 15_000);
+    assert.deepEqual(plain.filter((e) => e.type === 'log'), []);
+    // A live batch reaching a follower that has read the file: what lies before the end of what it
+    // read is not sent again, what lies past it is (a batch published while the file was read).
+    const redis = new Redis(env.config.redisUrl);
+    try {
+      const end = Buffer.byteLength(file);
+      const batch: KernelLogEvent = { type: 'kernel-log', submissionId: id, run: 'public', attempt: 1, lines: [`${marker}-again`, `${marker}-past`], at: [0, end] };
+      const following = readSse<SubmissionEventDto>(api.server, `/api/submissions/${id}/events?log=all`, { cookie: prof.cookie }, (e) => e.type === 'log' && e.line === `${marker}-past`, 15_000);
+      let done = false;
+      void following.finally(() => (done = true));
+      while (!done) {
+        await redis.publish(kernelChannels.log(env.config.queuePrefix, id), JSON.stringify(batch));
+        await new Promise((r) => setTimeout(r, 200));
+      }
+      const got = (await following).flatMap((e) => (e.type === 'log' && e.line.startsWith(marker) ? [e.line] : []));
+      assert.deepEqual(got, [...expected('public'), ...expected('hidden'), `${marker}-past`]);
+    } finally {
+      redis.disconnect();
+    }
   });
 
   it('the hidden run sees a sample file over the hidden test images, so the kernel that copies it scores', async () => {

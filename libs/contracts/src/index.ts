@@ -311,7 +311,12 @@ export interface SubmissionProgressDto {
 export type SubmissionEventDto =
   | { type: 'status'; submission: SubmissionDto }
   | { type: 'progress'; progress: SubmissionProgressDto }
-  | { type: 'log'; line: string; run: KernelRunPhase };
+  /**
+   * A kernel's log line: `at` is where it starts in the log of its run (`run`, `attempt`), in bytes
+   * of UTF-8 text; with `?log=all` a stream first sends each readable run's log so far, then its new
+   * lines (a reconnecting client can skip lines at offsets it has printed).
+   */
+  | { type: 'log'; line: string; run: KernelRunPhase; attempt: number; at: number };
 
 /** `GET /api/submissions/:id/runs`: each run of a kernel, oldest first, with what the viewer may read of it. */
 export interface KernelRunDto {

@@ -16,28 +16,37 @@ export async function filePart(path: string): Promise<{ blob: Blob; name: string
 
 /**
  * Follows a submission's event stream until it finishes; reports status changes (and a kernel's
- * queue position or running time, a model's image and windows) on stderr unless quiet. Returns
- * the final submission.
+ * queue position or running time, a model's image and windows) on stderr unless quiet. With
+ * `onLog`, a kernel's log lines the user may read: what its runs printed before the stream
+ * connected, then each new line, each once (across reconnections too). Returns the final submission.
  */
 export async function waitForSubmission(api: Api, id: string, o: { quiet: boolean; onLog?: (line: string, run: KernelRunPhase) => void }): Promise<SubmissionDto> {
+  // Per run ("attempt:phase"): where the next line not yet shown starts in its log.
+  const shownTo = new Map<string, number>();
   let last = '';
   const say = (text: string) => {
     if (o.quiet || text === last) return;
     last = text;
     process.stderr.write(`${text}\n`);
   };
-  for await (const e of api.events<SubmissionEventDto>(`/submissions/${encodeURIComponent(id)}/events`)) {
-    if (e.type === 'log') o.onLog?.(e.line, e.run);
-    else if (e.type === 'progress') say(progressLine(e.progress));
-    else {
-      say(e.submission.status);
-      if (TERMINAL.has(e.submission.status)) return e.submission;
+  const path = `/submissions/${encodeURIComponent(id)}/events${o.onLog ? '?log=all' : ''}`;
+  for (;;) {
+    for await (const e of api.events<SubmissionEventDto>(path)) {
+      if (e.type === 'log') {
+        const run = `${e.attempt}:${e.run}`;
+        if (e.at < (shownTo.get(run) ?? 0)) continue;
+        shownTo.set(run, e.at + 1);
+        o.onLog?.(e.line, e.run);
+      } else if (e.type === 'progress') say(progressLine(e.progress));
+      else {
+        say(e.submission.status);
+        if (TERMINAL.has(e.submission.status)) return e.submission;
+      }
     }
+    // The stream ended early (a restart): the state is one GET away, else the stream is opened again.
+    const now = await api.json<SubmissionDto>('GET', `/submissions/${encodeURIComponent(id)}`);
+    if (TERMINAL.has(now.status)) return now;
   }
-  // The stream ended early (a restart): the state is one GET away.
-  const now = await api.json<SubmissionDto>('GET', `/submissions/${encodeURIComponent(id)}`);
-  if (TERMINAL.has(now.status)) return now;
-  return waitForSubmission(api, id, o);
 }
 
 export function progressLine(p: SubmissionProgressDto): string {

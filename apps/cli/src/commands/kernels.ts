@@ -22,7 +22,8 @@ Commands:
   runs ID            its runs (public, hidden): outcome, time, and the files you may download
   logs ID [--run public|hidden] [--follow]
                      a run's log (default: the latest), as far as you may see it (a run over
-                     hidden data is shown only where the competition allows it); --follow streams
+                     hidden data is shown only where the competition allows it); --follow: the
+                     log so far, then new lines until the kernel finishes
   output ID [--run public|hidden] [--name FILE] [-p DIR]
                      a file a run wrote (default: submission.csv), where you may see its log
   cancel ID          stop a queued or running kernel (not charged)
@@ -105,8 +106,8 @@ async function logs(args: string[]): Promise<void> {
   const line = parseCommandLine(args, {
     usage: usage(
       'logs ID [--run public|hidden] [--follow]',
-      "A kernel run's log (default: the latest) as far as you may see it; --follow streams new lines of\nevery run you may read until the kernel finishes.",
-      '  --run <phase>       public (over the public data) or hidden (over the hidden test data)\n  --follow            keep printing new lines until the kernel finishes\n',
+      "A kernel run's log (default: the latest) as far as you may see it; --follow prints what every run\nyou may read has printed so far, then its new lines until the kernel finishes.",
+      '  --run <phase>       public (over the public data) or hidden (over the hidden test data)\n  --follow            print the log so far, then new lines until the kernel finishes\n',
     ),
     options: { run: { type: 'string' }, follow: { type: 'boolean' }, ...OUTPUT_OPTIONS },
     positionals: ['id'],

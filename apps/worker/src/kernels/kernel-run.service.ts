@@ -233,7 +233,7 @@ export class KernelRunService {
     try {
       output = await this.files.outputFolder(`${row.key}/`);
       const spec = await this.buildSpec({ s, k, c, row, scratch, outputDir: output.path });
-      const lines = new LogLines((batch) => this.publishLog(s.id, row.phase, batch));
+      const lines = new LogLines((batch, at) => this.publishLog(s.id, row, batch, at));
       const exec = (gpus: string[]) => {
         void this.setStep(row.id, 'running', { gpu: gpus[0] ?? null }).catch(() => undefined);
         return this.runner.run({ ...spec, gpus }, { onLog: (chunk) => lines.write(chunk), signal: abort.signal });
@@ -490,8 +490,8 @@ export class KernelRunService {
     }
   }
 
-  private async publishLog(submissionId: string, run: KernelRunPhase, lines: string[]): Promise<void> {
-    const e: KernelLogEvent = { type: 'kernel-log', submissionId, run, lines };
+  private async publishLog(submissionId: string, run: RunRow, lines: string[], at: number[]): Promise<void> {
+    const e: KernelLogEvent = { type: 'kernel-log', submissionId, run: run.phase, attempt: run.attempt, lines, at };
     await this.redis.publish(kernelChannels.log(this.config.queuePrefix, submissionId), JSON.stringify(e));
   }
 }

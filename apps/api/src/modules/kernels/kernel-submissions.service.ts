@@ -3,7 +3,7 @@ import { estimateWaitSeconds } from '@holdout/competition';
 import { QUEUES, type KernelRunDto, type KernelRunPhase, type SubmissionDto, type SubmissionProgressDto } from '@holdout/contracts';
 import { Redis } from 'ioredis';
 import { DataSource, type EntityManager } from 'typeorm';
-import { APP_CONFIG, COUNTED_PUBLIC_RUNS_SQL, type AppConfig, type Competition, JsonLogger, type KernelAttachment, kernelChannels, kernelJobOptions, type KernelLogEvent, kernelRunKey, KernelSubmission, LIVE_JOB_STATES, ARTIFACT_STORE, type ArtifactStore, type Submission, SubmissionLifecycle, EventPublisher } from '@holdout/db';
+import { APP_CONFIG, COUNTED_PUBLIC_RUNS_SQL, type AppConfig, type Competition, JsonLogger, type KernelAttachment, kernelChannels, kernelJobOptions, type KernelLogEvent, kernelRunKey, logFileLines, KernelSubmission, LIVE_JOB_STATES, ARTIFACT_STORE, type ArtifactStore, type Submission, SubmissionLifecycle, EventPublisher } from '@holdout/db';
 import { DomainError, badRequest, notFound } from '../../common/domain-error.js';
 import { readArtifact, readArtifactText } from '../../common/send-artifact.js';
 import { Queues, REDIS } from '../../infra/infra.module.js';
@@ -380,14 +380,49 @@ export class KernelSubmissions {
    * the unsubscribe. Participants of a competition that hides hidden-data logs get the lines of
    * their public runs only.
    */
-  async followLog(p: Principal, id: string, send: (line: string, run: KernelRunPhase) => void): Promise<() => void> {
+  /**
+   * Calls `send` with the kernel's log lines the viewer may read as its runs print them; with
+   * `replay`, first with every line the latest attempt's runs have printed so far (read from their
+   * log files), then with the new ones: lines published while the files were read are kept back
+   * and sent only past the end of what was read, so none is sent twice or missed. Returns the
+   * unsubscribe.
+   */
+  async followLog(p: Principal, id: string, send: (line: string, run: KernelRunPhase, attempt: number, at: number) => void, replay = false): Promise<() => void> {
     const row = await this.repo.findWithTeam(id);
     if (!row || row.s.kind !== 'kernel') return () => undefined;
     const { of } = await this.logAccessFor(p, id);
+    // Per run ("attempt:phase"): where the lines sent from its file end.
+    const sentTo = new Map<string, number>();
+    let held: KernelLogEvent[] | null = replay ? [] : null;
+    const forward = (k: KernelLogEvent) => {
+      const from = sentTo.get(`${k.attempt}:${k.run}`) ?? 0;
+      k.lines.forEach((line, i) => k.at[i]! >= from && send(line, k.run, k.attempt, k.at[i]!));
+    };
     const sub = this.bus.all().subscribe((e) => {
       const k = e as unknown as KernelLogEvent;
-      if (k.type === 'kernel-log' && k.submissionId === id && of(k.run ?? 'hidden') === 'full') for (const line of k.lines) send(line, k.run ?? 'hidden');
+      if (k.type !== 'kernel-log' || k.submissionId !== id || of(k.run) !== 'full') return;
+      if (held) held.push(k);
+      else forward(k);
     });
+    if (held) {
+      try {
+        const rows = await this.runRows(id);
+        const latest = rows.filter((r) => r.attempt === rows.at(-1)?.attempt);
+        for (const r of latest) {
+          if (of(r.phase) !== 'full' || !r.log_path) continue;
+          // Not written yet (the run is starting) or on another host's disk: its lines come live.
+          const text = await readArtifactText(this.store, r.log_path, 'log').catch(() => null);
+          if (text === null) continue;
+          const { lines, at, end } = logFileLines(text, r.outcome !== null);
+          lines.forEach((line, i) => send(line, r.phase, r.attempt, at[i]!));
+          sentTo.set(`${r.attempt}:${r.phase}`, end);
+        }
+      } finally {
+        for (const k of held) forward(k);
+        held = null;
+      }
+    }
     return () => sub.unsubscribe();
   }
+
 }

@@ -72,10 +72,14 @@ export class SubmissionsController {
   /**
    * Status changes of one submission, as `SubmissionEventDto` JSON; the first event is the current
    * state. An unfinished kernel or model also gets `progress` (queue position and wait, or elapsed
-   * time; a model's image and windows) with each change and every few seconds.
+   * time; a model's image and windows) with each change and every few seconds. A kernel's log
+   * lines the viewer may read come as they are printed; `?log=all` first sends what the latest
+   * attempt's runs have printed so far (as `docker logs --follow` does).
    */
   @Get('submissions/:id/events')
-  async events(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string, @Req() req: Request, @Res() res: Response): Promise<void> {
+  @ApiQuery({ name: 'log', enum: ['new', 'all'], required: false })
+  async events(@CurrentUser() p: Principal, @Param('id', ParseUUIDPipe) id: string, @Req() req: Request, @Res() res: Response, @Query('log') log?: string): Promise<void> {
+    if (log !== undefined && log !== 'new' && log !== 'all') throw badRequest('log must be new or all');
     const first = await this.submissions.visibleTo(p, id);
     const stream = openSse(req, res);
     const live = first.s.kind === 'kernel' || first.s.kind === 'model';
@@ -103,7 +107,7 @@ export class SubmissionsController {
     // Subscribe before rendering the first state so no change in between is missed.
     const sub = this.bus.submission(first.s.id).subscribe(() => void renderChange());
     // Kernels: live log lines, for viewers who may read the log.
-    const unfollow = await this.kernels.followLog(p, first.s.id, (line, run) => stream.send({ type: 'log', line, run } satisfies SubmissionEventDto));
+    const unfollow = await this.kernels.followLog(p, first.s.id, (line, run, attempt, at) => stream.send({ type: 'log', line, run, attempt, at } satisfies SubmissionEventDto), log === 'all');
     stream.onClose(() => {
       closed = true;
       if (ticker) clearInterval(ticker);
