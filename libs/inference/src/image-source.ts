@@ -35,8 +35,7 @@ export interface OpenImageOptions {
  * or rows, which a level rounded down leaves out and one rounded up pads), is read from the level
  * instead: on HuBMAP's view (1024 px read at 320) the ½ level, a quarter of the tiles to decode.
  * The pixels are the level's (the writer's 2×2 averages, compressed again), not a resize of the
- * full-resolution ones: the demo baseline scored 0.9747 / 0.9751 so, 0.9737 / 0.9744 from full
- * resolution.
+ * full-resolution ones: scores move a little (the HuBMAP baseline's README has both).
  */
 interface Level {
   page: number;

@@ -376,16 +376,12 @@ export class KernelSubmissions {
   }
 
   /**
-   * Forwards live log lines of a kernel's runs to `send`, of the runs the viewer may read; returns
-   * the unsubscribe. Participants of a competition that hides hidden-data logs get the lines of
-   * their public runs only.
-   */
-  /**
-   * Calls `send` with the kernel's log lines the viewer may read as its runs print them; with
-   * `replay`, first with every line the latest attempt's runs have printed so far (read from their
-   * log files), then with the new ones: lines published while the files were read are kept back
-   * and sent only past the end of what was read, so none is sent twice or missed. Returns the
-   * unsubscribe.
+   * Calls `send` with the kernel's log lines as its runs print them, of the runs the viewer may
+   * read (participants of a competition that hides hidden-data logs: their public runs only); with
+   * `replay`, first with every line the latest attempt's readable runs have printed so far (read
+   * from their log files), then with the new ones: lines published while the files were read are
+   * kept back and sent only past the end of what was read, so none is sent twice or missed.
+   * Returns the unsubscribe.
    */
   async followLog(p: Principal, id: string, send: (line: string, run: KernelRunPhase, attempt: number, at: number) => void, replay = false): Promise<() => void> {
     const row = await this.repo.findWithTeam(id);
@@ -424,5 +420,4 @@ export class KernelSubmissions {
     }
     return () => sub.unsubscribe();
   }
-
 }
