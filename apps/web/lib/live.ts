@@ -5,11 +5,14 @@ import type { SubmissionEventDto, SubmissionStatus } from '@holdout/contracts';
 /** Final statuses (`complete`: a kernel run without submitting that ended well). */
 export const TERMINAL: SubmissionStatus[] = ['scored', 'failed', 'cancelled', 'complete'];
 
-/** Subscribes to a submission's event stream until it reaches a terminal status. */
-export function useSubmissionEvents(id: string, active: boolean, onEvent: (e: SubmissionEventDto) => void) {
+/**
+ * Subscribes to a submission's event stream until it reaches a terminal status. `log: 'all'`: a
+ * kernel's log lines printed so far come first (again on each reconnection), then the new ones.
+ */
+export function useSubmissionEvents(id: string, active: boolean, onEvent: (e: SubmissionEventDto) => void, { log = 'new' }: { log?: 'new' | 'all' } = {}) {
   useEffect(() => {
     if (!active) return;
-    const es = new EventSource(`/api/submissions/${encodeURIComponent(id)}/events`);
+    const es = new EventSource(`/api/submissions/${encodeURIComponent(id)}/events${log === 'all' ? '?log=all' : ''}`);
     const handle = (msg: MessageEvent<string>) => {
       let ev: SubmissionEventDto;
       try {
@@ -26,5 +29,5 @@ export function useSubmissionEvents(id: string, active: boolean, onEvent: (e: Su
     return () => es.close();
     // onEvent is intentionally not a dependency: callers pass a fresh closure each render.
     // eslint-disable-next-line react-hooks/exhaustive-deps
-  }, [id, active]);
+  }, [id, active, log]);
 }

@@ -149,6 +149,26 @@ describe('a student’s kernels in Chromium (public run, hidden run)', { timeout
     await screenshot(page, 'kernel-run-only-complete');
   });
 
+  it('a page opened while a kernel runs shows its log so far, then every new line once, in order', async () => {
+    const ticks = `import shutil, time
+for i in range(60):
+    print(f'tick {i}', flush=True)
+    time.sleep(0.2)
+shutil.copy('/kaggle/input/${SLUG}/sample_submission.csv', '/kaggle/working/submission.csv')
+`;
+    await upload('ticks.py', ticks, 'Run without submitting');
+    const log = runCard('public').getByTestId('run-log');
+    await log.filter({ hasText: /tick 5\b/ }).waitFor(STATE);
+    // Opened again mid-run: the page renders the log read so far, and its event stream then sends
+    // what the run prints after that read, without repeating what the page shows.
+    await page.reload();
+    await log.filter({ hasText: /tick 30\b/ }).waitFor(STATE);
+    assert.equal(await page.locator('[data-testid=kernel-run][data-phase=public][data-outcome=running]').count(), 1, 'still running: the log is the live one');
+    const lines = ((await log.textContent()) ?? '').trim().split('\n');
+    assert.deepEqual(lines, lines.map((_, i) => `tick ${i}`));
+    await page.locator('[data-testid=live-status] [data-status=complete]').waitFor(STATE);
+  });
+
   it('a kernel that raises fails in its public run: the traceback is shown, and it is not charged', async () => {
     const marker = `boom-${run}`;
     await upload('broken.py', failing(marker), 'Submit');
@@ -193,10 +213,10 @@ describe('a student’s kernels in Chromium (public run, hidden run)', { timeout
     const violations = await axe(page);
     assert.deepEqual(violations, [], describeViolations(violations));
 
-    // My submissions: the three, each as what it is.
+    // My submissions: the four, each as what it is.
     await page.goto(`${stack.web}/competitions/${SLUG}/submissions`);
     const rows = page.getByTestId('submission-row');
-    assert.equal(await rows.count(), 3);
+    assert.equal(await rows.count(), 4);
     const runOnly = rows.filter({ hasText: 'explore.py' });
     assert.match((await runOnly.textContent()) ?? '', /ran — not submitted[\s\S]*run only[\s\S]*not charged/);
     assert.match((await rows.filter({ hasText: 'broken.py' }).textContent()) ?? '', /failed[\s\S]*not charged/);

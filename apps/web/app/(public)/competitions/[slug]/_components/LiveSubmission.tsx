@@ -6,7 +6,7 @@ import { send } from '@/lib/client';
 import { failureTitle, formatBytes, formatDuration, formatScore, runOutcome, runTitle } from '@/lib/format';
 import { TERMINAL, useSubmissionEvents } from '@/lib/live';
 import { modelFailure } from '@/lib/models';
-import { latestOfEachPhase, runFileUrl, type RunView } from '@/lib/runs';
+import { latestOfEachPhase, placeLine, runFileUrl, type RunView } from '@/lib/runs';
 import { StatusBadge } from '../../../../_components/StateBadge';
 import { CancelRun } from './CancelRun';
 import { RunProgress } from './RunProgress';
@@ -51,28 +51,40 @@ export function LiveSubmission({
   const kernel = s.kind === 'kernel';
   const platformRun = s.kind !== 'file'; // run by the platform: progress, cancel
 
-  useSubmissionEvents(initial.id, !TERMINAL.includes(initial.status), (ev) => {
-    if (ev.type === 'log') {
-      if (!kernel) {
-        setLog((l) => (l ? `${l}\n${ev.line}` : ev.line));
-        return;
+  useSubmissionEvents(
+    initial.id,
+    !TERMINAL.includes(initial.status),
+    (ev) => {
+      if (ev.type === 'log') {
+        if (!kernel) {
+          setLog((l) => (l ? `${l}\n${ev.line}` : ev.line));
+          return;
+        }
+        // The stream sends each run's log so far first (again after a reconnection), then new lines:
+        // a line is placed at its offset, so what the page shows already is not shown twice.
+        const target = [...latestOfEachPhase(runsRef.current)].find((r) => r.phase === ev.run && r.attempt === ev.attempt);
+        // A run this page has not listed yet: its log so far (this line included) comes with the list.
+        if (!target || target.log === null) return void reload();
+        const placed = placeLine(target as RunView & { log: string }, ev.line, ev.at);
+        // A gap (lines the page missed): the log is read again.
+        if (!placed) return void reload();
+        if (placed === target) return;
+        // Placed in the runs the next line is placed in too, before React renders them.
+        runsRef.current = runsRef.current.map((r) => (r === target ? placed : r));
+        setRuns((list) => list.map((r) => (r.phase === placed.phase && r.attempt === placed.attempt && r.log !== null ? { ...r, log: placed.log, wholeBytes: placed.wholeBytes } : r)));
+      } else if (ev.type === 'progress') {
+        setProgress({ p: ev.progress, at: Date.now() });
+        const going = ev.progress.phase === 'running' ? ev.progress.run : null;
+        if (kernel && going && ![...latestOfEachPhase(runsRef.current)].some((r) => r.phase === going && r.outcome === null)) void reload();
+      } else {
+        setS(ev.submission);
+        if (kernel) void reload();
+        // Per-image scores and the final logs come with the server render.
+        if (TERMINAL.includes(ev.submission.status)) router.refresh();
       }
-      const latest = latestOfEachPhase(runsRef.current);
-      const target = [...latest].find((r) => r.phase === ev.run && r.outcome === null);
-      // A run this page has not listed yet: its log so far (this line included) comes with the list.
-      if (!target || target.log === null) return void reload();
-      setRuns((list) => list.map((r) => (r.phase === target.phase && r.attempt === target.attempt && r.log !== null ? { ...r, log: appendLine(r.log, ev.line) } : r)));
-    } else if (ev.type === 'progress') {
-      setProgress({ p: ev.progress, at: Date.now() });
-      const going = ev.progress.phase === 'running' ? ev.progress.run : null;
-      if (kernel && going && ![...latestOfEachPhase(runsRef.current)].some((r) => r.phase === going && r.outcome === null)) void reload();
-    } else {
-      setS(ev.submission);
-      if (kernel) void reload();
-      // Per-image scores and the final logs come with the server render.
-      if (TERMINAL.includes(ev.submission.status)) router.refresh();
-    }
-  });
+    },
+    { log: kernel ? 'all' : 'new' },
+  );
   useEffect(() => setS(initial), [initial]);
   useEffect(() => setRuns(initialRuns), [initialRuns]);
   const ticking = live && progress?.p.elapsedSeconds != null;
@@ -241,11 +253,6 @@ function outcomeClass(outcome: string | null): string {
   if (outcome === 'succeeded') return 'badge--ok';
   if (outcome === 'cancelled' || outcome === 'lost') return '';
   return 'badge--bad';
-}
-
-/** A line from the live stream after a log read so far (which may or may not end in a newline). */
-function appendLine(log: string, line: string): string {
-  return `${log}${log === '' || log.endsWith('\n') ? '' : '\n'}${line}\n`;
 }
 
 /**
