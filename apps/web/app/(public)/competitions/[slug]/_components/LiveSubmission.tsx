@@ -257,8 +257,9 @@ function outcomeClass(outcome: string | null): string {
 
 /**
  * Reloads a kernel's runs and their logs, one reload at a time (a request during one runs once
- * after it). Lines that stream in while a reload is in flight may be lost from view until the
- * next one; the server render after the final status shows every log whole.
+ * after it). A line placed while a reload is in flight may be replaced by a log read before it was
+ * printed: the next line then finds the gap and the log is read again (and the server render after
+ * the final status shows every log whole).
  */
 function useRunsReload(submissionId: string, setRuns: (runs: RunView[]) => void): () => Promise<void> {
   const busy = useRef(false);
