@@ -54,7 +54,9 @@ const { values } = parseArgs({
 const quick = values.quick;
 const cases = values.cases.split(',').map((c) => c.trim());
 for (const c of cases) if (!['overhead', 'memory', 'baselines'].includes(c)) usage(`unknown case '${c}' (overhead, memory, baselines)`);
-const runs = Number(values.runs ?? (quick ? 1 : 3));
+// A run's ratio swings by ±0.15 on a shared machine, and an invocation's median of 3 by up to 0.1:
+// 7 by default.
+const runs = Number(values.runs ?? (quick ? 1 : 7));
 // CPU threads of the predictor (split among its runs) and of the bare one-session reference: every
 // core unless told, stated explicitly so that both sides use the same count (createPredictor's default too).
 const threads = Number(values.threads ?? availableParallelism());
