@@ -65,7 +65,9 @@ interface Overview {
 export async function openImage(path: string, id: string, options: OpenImageOptions = {}): Promise<ImageSource> {
   const meta = await sharp(path, { limitInputPixels: false }).metadata();
   if (!meta.width || !meta.height) throw new Error(`image ${id} (${path}) has no width or height`);
-  const pages = (meta.pages ?? 1) > 1 ? await pageSizes(path, meta.pages!) : [];
+  // The other pages' sizes: an overview and pyramid levels are chosen among them.
+  const wanted = options.overview !== false || options.pyramid !== false;
+  const pages = wanted && (meta.pages ?? 1) > 1 ? await pageSizes(path, meta.pages!) : [];
   const overview = options.overview !== false ? await loadOverview(path, meta.width, meta.height, pages) : null;
   const levels = options.pyramid !== false ? pyramidLevels(meta.width, meta.height, pages) : [];
   return new SharpImageSource(path, id, meta.width, meta.height, overview, levels);
